@@ -171,6 +171,17 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
       return exhausted.length + live.length
     })
 
+    /** Forgets consumers that left nothing pending and were idle for an hour (old processes). */
+    const forgetIdleConsumers = Effect.gen(function*() {
+      const consumers = yield* redis.send<Array<Array<string | number>>>("XINFO", "CONSUMERS", stream, group)
+      for (const info of consumers) {
+        const field = (name: string) => info[info.indexOf(name) + 1]
+        if (field("name") !== consumer && Number(field("pending")) === 0 && Number(field("idle")) > 3_600_000) {
+          yield* redis.send("XGROUP", "DELCONSUMER", stream, group, String(field("name")))
+        }
+      }
+    })
+
     const connection = yield* redis.reserve
     const readNew = connection.send<Array<[string, Array<RawEntry>]> | null>(
       "XREADGROUP", "GROUP", group, consumer, "COUNT", String(batchSize), "BLOCK", String(blockMs), "STREAMS", stream, ">"
@@ -178,6 +189,7 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
 
     const claimEveryMs = Math.max(10, Math.min(claimIdleMs, 5_000) / 2)
     let nextClaimAt = 0
+    let nextCleanupAt = Date.now() + 60_000
     const step = Effect.gen(function*() {
       if (Date.now() >= nextClaimAt) {
         nextClaimAt = Date.now() + claimEveryMs

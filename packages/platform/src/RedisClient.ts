@@ -8,11 +8,16 @@ import { Config } from "effect"
 export { NodeRedis }
 export { Redis, RedisError } from "effect/persistence/Redis"
 
-/** Connects to `url`; reserved connections (blocking stream reads) are pooled per process. */
-export const layer = (url: string) => NodeRedis.layer({ url, maxConnections: 64 })
+/**
+ * Connects to `url`; reserved connections (blocking stream reads) are pooled per process.
+ * Commands fail at once while Redis is unreachable instead of queueing in memory: readiness
+ * answers 503 immediately, actors retry, and shutdown does not wait for a dead server.
+ */
+export const layer = (url: string) => NodeRedis.layer({ url, maxConnections: 64, disableOfflineQueue: true })
 
 /** Connects to `REDIS_URL` (default redis://127.0.0.1:6379). */
 export const layerConfig = NodeRedis.layerConfig({
   url: Config.String("REDIS_URL").pipe(Config.withDefault("redis://127.0.0.1:6379")),
-  maxConnections: Config.Int("REDIS_MAX_RESERVED_CONNECTIONS").pipe(Config.withDefault(64))
+  maxConnections: Config.Int("REDIS_MAX_RESERVED_CONNECTIONS").pipe(Config.withDefault(64)),
+  disableOfflineQueue: Config.succeed(true)
 })

@@ -1,0 +1,22 @@
+// The edge process: `node --import tsx packages/edge/src/main.ts` (npm start runs it).
+// Reads PORT, BODY_LIMIT_BYTES, REDIS_URL and DATABASE_URL (see .env.example). SIGTERM or
+// SIGINT interrupts it: the server stops accepting and finishes in-flight requests, then the
+// Redis and PostgreSQL pools close.
+import * as Database from "@bank/platform/Database"
+import * as RedisClient from "@bank/platform/RedisClient"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Layer } from "effect"
+import type { Redis } from "effect/persistence/Redis"
+import type { Routes } from "./App.ts"
+import * as EdgeServer from "./EdgeServer.ts"
+
+// Each capability's routes, e.g. `profileRoutes` from @bank/profile. Their Effects may use the
+// services provided below.
+type Services = Redis | RedisClient.NodeRedis.NodeRedis | Database.Database
+const routes: ReadonlyArray<Routes<Services>> = []
+
+EdgeServer.layerConfig({ routes }).pipe(
+  Layer.provide(Layer.mergeAll(RedisClient.layerConfig, Database.layerConfig)),
+  Layer.launch,
+  NodeRuntime.runMain
+)

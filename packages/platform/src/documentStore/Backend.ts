@@ -1,0 +1,81 @@
+// The two ways the document store talks to Redis. Both speak one wire format (the ARGV of
+// apply.lua / native-apply.lua): DocumentStore.ts validates and encodes operations once and a
+// backend only decides which commands and which script carry them.
+//   lua:    documents are JSON text in string keys; reads of whole documents are plain GET,
+//           everything else runs in the project's Lua (lossless codec, exact decimals).
+//   native: documents are RedisJSON values; reads are JSON.GET, writes a script around JSON.*.
+import { readFileSync } from "node:fs"
+import { Effect } from "effect"
+import * as Redis from "effect/persistence/Redis"
+import * as JsonPath from "./JsonPath.ts"
+
+export type BackendName = "native" | "lua"
+
+export interface Once {
+  readonly markerKey: string
+  readonly id: string
+  readonly ttlSeconds: number
+}
+
+export interface Backend {
+  readonly name: BackendName
+  /** RedisJSON keeps integers exactly only within int64; bigger bigints are refused up front. */
+  readonly int64: boolean
+  /** The stored JSON text at `path` ([] = whole document), or null when there is none. */
+  readonly getRaw: (key: string, path: JsonPath.Path) => Effect.Effect<string | null, Redis.RedisError>
+  /** Replaces the whole document with `text` (already valid JSON) in one command. */
+  readonly setRoot: (key: string, text: string) => Effect.Effect<void, Redis.RedisError>
+  /** Runs the apply script: args are the encoded operations, 4 per operation. */
+  readonly apply: (key: string, once: Once | undefined, args: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, Redis.RedisError>
+}
+
+const lua = (...files: ReadonlyArray<string>): string =>
+  files.map((file) => readFileSync(new URL(`./lua/${file}.lua`, import.meta.url), "utf8")).join("\n")
+
+const applyScript = (source: string) =>
+  Redis.script(
+    (key: string, once: Once | undefined, args: ReadonlyArray<string>) =>
+      once === undefined ? [key, "", "0", ...args] : [key, once.markerKey, once.id, String(once.ttlSeconds), ...args],
+    { lua: source, numberOfKeys: (_key, once) => (once === undefined ? 1 : 2) }
+  ).withReturnType<ReadonlyArray<string>>()
+
+const luaApply = applyScript(lua("prelude", "json", "tree", "decimal", "document", "apply"))
+const nativeApply = applyScript(lua("prelude", "json", "tree", "decimal", "native-apply"))
+const luaGet = Redis.script((key: string, path: JsonPath.Path) => [key, JSON.stringify(path)], {
+  lua: lua("prelude", "json", "tree", "decimal", "document", "get"),
+  numberOfKeys: 1
+}).withReturnType<string | null>()
+
+export const luaBackend = (redis: Redis.Redis["Service"]): Backend => ({
+  name: "lua",
+  int64: false,
+  getRaw: (key, path) => (path.length === 0 ? redis.send<string | null>("GET", key) : redis.eval(luaGet)(key, path)),
+  // KEEPTTL: an expiry set by the document's owner (sessions) survives a rewrite.
+  setRoot: (key, text) => Effect.asVoid(redis.send("SET", key, text, "KEEPTTL")),
+  apply: (key, once, args) => redis.eval(luaApply)(key, once, args)
+})
+
+export const nativeBackend = (redis: Redis.Redis["Service"]): Backend => ({
+  name: "native",
+  int64: true,
+  getRaw: (key, path) =>
+    path.length === 0
+      ? redis.send<string | null>("JSON.GET", key)
+      : Effect.map(redis.send<string | null>("JSON.GET", key, JsonPath.native(path)), (text) =>
+          // A $-path answers with an array of matches: "[]" when there is none.
+          text === null || text === "[]" ? null : text.slice(1, -1)
+        ),
+  setRoot: (key, text) => Effect.asVoid(redis.send("JSON.SET", key, "$", text)),
+  apply: (key, once, args) => redis.eval(nativeApply)(key, once, args)
+})
+
+/**
+ * Whether the server has the JSON type, recent enough for JSON.MERGE (RedisJSON 2.6+, in Redis
+ * Stack 7.2+ and Redis 8). COMMAND INFO answers [null] for an unknown command; where COMMAND
+ * is disabled (some managed services) a JSON.TYPE on an absent key tells.
+ */
+export const hasJsonType = (redis: Redis.Redis["Service"]): Effect.Effect<boolean> =>
+  redis.send<ReadonlyArray<unknown>>("COMMAND", "INFO", "JSON.MERGE").pipe(
+    Effect.map((info) => Array.isArray(info) && info[0] != null),
+    Effect.catch(() => redis.send("JSON.TYPE", "docstore:probe").pipe(Effect.as(true), Effect.orElseSucceed(() => false)))
+  )

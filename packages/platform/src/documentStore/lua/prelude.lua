@@ -1,0 +1,48 @@
+--[[ prelude.lua: shared helpers, concatenated first into every DocumentStore script.
+  KEYS, ARGV: none of its own (a library).
+  Defines: docerr(reason, message) to fail an operation with a typed reason;
+  protected(fn, on_error) which runs fn and turns such failures into the error reply
+  "DOCSTORE <Reason> <message>" that DocumentStore.ts maps to DocumentStoreError;
+  a_kind(kind) and path_text(segs, upto) for readable error messages.
+]]
+local sbyte, ssub, sfind, smatch, sformat, srep = string.byte, string.sub, string.find, string.match, string.format, string.rep
+local tconcat, tremove = table.concat, table.remove
+
+local function docerr(reason, message)
+  error({ docstore = reason, msg = message }, 0)
+end
+
+local function protected(fn, on_error)
+  local ok, res = pcall(fn)
+  if ok then return res end
+  if on_error then on_error() end
+  if type(res) == "table" then
+    if res.docstore then return redis.error_reply("DOCSTORE " .. res.docstore .. " " .. res.msg) end
+    if res.err then return redis.error_reply(res.err) end
+  end
+  -- A Lua runtime error here means the stored text is not the JSON this store writes.
+  return redis.error_reply("DOCSTORE CorruptDocument " .. tostring(res))
+end
+
+local KIND_PHRASES = { object = "an object", array = "an array", null = "null" }
+
+-- "an object", "a number", "null": for error messages.
+local function a_kind(kind)
+  return KIND_PHRASES[kind] or ("a " .. kind)
+end
+
+-- "$.a[0]" style text of the first `upto` path segments, for error messages.
+local function path_text(segs, upto)
+  local out = { "$" }
+  for i = 1, upto do
+    local s = segs[i]
+    if type(s) == "number" then
+      out[#out + 1] = "[" .. sformat("%d", s) .. "]"
+    elseif smatch(s, "^[%a_][%w_]*$") then
+      out[#out + 1] = "." .. s
+    else
+      out[#out + 1] = "[" .. cjson.encode(s) .. "]"
+    end
+  end
+  return tconcat(out)
+end

@@ -1,0 +1,19 @@
+// @bank/platform: what every capability stands on. The Redis connection (RedisClient), the
+// PostgreSQL pool (Database), key naming (Keys), the stream envelope and its contracts
+// (Envelope, StreamSpec), publishing and replay (StreamLog), consumer-group actors (Actor),
+// request/reply over streams (RequestReply), effectively-once handling (Idempotency), the JSON
+// document store with its two backends (DocumentStore), and logging/tracing (Telemetry, Trace).
+// Capabilities talk to each other only through streams built from these pieces.
+export * as Actor from "./Actor.ts"
+export * as Database from "./Database.ts"
+export * as DocumentStore from "./DocumentStore.ts"
+export * as Envelope from "./Envelope.ts"
+export * as Idempotency from "./Idempotency.ts"
+export * as Ids from "./Ids.ts"
+export * as Keys from "./Keys.ts"
+export * as RedisClient from "./RedisClient.ts"
+export * as RequestReply from "./RequestReply.ts"
+export * as StreamLog from "./StreamLog.ts"
+export * as StreamSpec from "./StreamSpec.ts"
+export * as Telemetry from "./Telemetry.ts"
+export * as Trace from "./Trace.ts"
