@@ -82,12 +82,13 @@ describe("Actor", () => {
   it("loses nothing when a consumer is killed mid-batch: another one claims and finishes its entries", async () => {
     const spec = freshStream()
     await runWith(redisServer.server.url, publishAll(spec, 200, 10))
-    const child = spawn("npx", ["tsx", "packages/platform/src/testing/crashingConsumer.ts"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "packages/platform/src/testing/crashingConsumer.ts"], {
       env: { ...process.env, REDIS_URL: redisServer.server.url, STREAM: spec.name, HANG_AT: "30" },
       stdio: "ignore"
     })
     await waitUntil("the doomed consumer to hang mid-batch", async () => (await client.lLen("hung")) > 0, 60_000)
     child.kill("SIGKILL")
+    await new Promise((resolve) => child.once("exit", resolve))
     const handledBefore = (await client.lRange("handled", 0, -1)).map(Number)
     expect(handledBefore.length).toBeLessThan(200)
     expect(await pendingCount(spec, "workers")).toBeGreaterThan(0)
