@@ -2,6 +2,7 @@ import { defineConfig } from "vitest/config"
 
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/support/summaryReporter.ts"],
     projects: [
       { extends: true, test: { name: "unit", include: ["packages/*/src/**/*.test.ts"], exclude: ["**/*.int.test.ts", "**/node_modules/**"] } },
       { extends: true, test: { name: "integration", include: ["packages/*/src/**/*.int.test.ts", "scripts/**/*.int.test.ts"], testTimeout: 60_000, hookTimeout: 120_000 } },
