@@ -20,9 +20,12 @@ const port = process.env.PORT ?? "3000"
 // ── Setup steps ───────────────────────────────────────────────────────────────────────────
 // One-shot scripts run in order once Redis and PostgreSQL answer and before the processes
 // start; a step that fails stops `npm start`. Same shape as `processes` (no `ready`).
-// PLANNED: the data generator adds its step here: apply the migrations and load demo data
-// when the database is empty.
-const setupSteps = []
+// `seed` applies the migrations and, when the database is empty, loads the demo data set
+// (SEED_CUSTOMERS customers, default 1,000, log-ins demo1 ... demoN / demo-password). The
+// hash pool of 100 keeps the first start at a few seconds; see packages/records/src/Generator.ts.
+const setupSteps = [
+  { name: "seed", file: "scripts/seed.ts", args: ["--hash-pool", "100"] }
+]
 
 // ── Processes of the system ───────────────────────────────────────────────────────────────
 // Each runs as `node --import tsx <file>` with REDIS_URL, DATABASE_URL and its own `env`.

@@ -1,0 +1,97 @@
+// Exact money arithmetic. An amount is an integer count of its currency's minor unit (bigint in
+// PostgreSQL, a safe integer or bigint here); nothing is ever a float. Conversions and interest
+// are computed in bigint and rounded once, half away from zero, like a ledger would.
+
+/** Decimals per currency, as in `ref.currencies` (ISO 4217 minor-unit exponent). */
+export type MinorUnits = ReadonlyMap<string, number>
+
+/** a / b rounded half away from zero. */
+export const divRound = (a: bigint, b: bigint): bigint => {
+  if (b === 0n) throw new RangeError("division by zero")
+  const negative = (a < 0n) !== (b < 0n)
+  const absA = a < 0n ? -a : a
+  const absB = b < 0n ? -b : b
+  const q = (absA * 2n + absB) / (absB * 2n)
+  return negative ? -q : q
+}
+
+/**
+ * Demonstration exchange rates: units of the currency per 1 EUR, in millionths (1.08 USD per
+ * EUR is 1_080_000). Fixed, so generated data stays reproducible; a real system reads a rate feed.
+ */
+export const demoRatesPerEur: ReadonlyMap<string, bigint> = new Map([
+  ["EUR", 1_000_000n],
+  ["USD", 1_080_000n],
+  ["GBP", 850_000n],
+  ["CHF", 950_000n],
+  ["SEK", 11_500_000n],
+  ["PLN", 4_300_000n],
+  ["JPY", 160_000_000n],
+  ["KWD", 330_000n],
+  ["BHD", 405_000n]
+])
+
+const exponentOf = (units: MinorUnits, currency: string): bigint => {
+  const exponent = units.get(currency)
+  if (exponent === undefined) throw new RangeError(`unknown currency ${currency}`)
+  return BigInt(exponent)
+}
+
+const rateOf = (currency: string): bigint => {
+  const rate = demoRatesPerEur.get(currency)
+  if (rate === undefined) throw new RangeError(`no demo rate for ${currency}`)
+  return rate
+}
+
+/** Converts minor units of `from` into minor units of `to` at the demo rates. */
+export const convert = (units: MinorUnits, amount: bigint, from: string, to: string): bigint => {
+  if (from === to) return amount
+  const shift = exponentOf(units, to) - exponentOf(units, from)
+  const numerator = amount * rateOf(to) * (shift > 0n ? 10n ** shift : 1n)
+  const denominator = rateOf(from) * (shift < 0n ? 10n ** -shift : 1n)
+  return divRound(numerator, denominator)
+}
+
+/** An annual percentage rate with up to four decimals ("3.8750"), as ten-thousandths of a percent. */
+export const rateFromText = (rate: string): bigint => {
+  const match = /^(-?)(\d+)(?:\.(\d{1,4}))?$/.exec(rate)
+  if (!match) throw new RangeError(`not a rate: ${rate}`)
+  const value = BigInt(match[2]!) * 10_000n + BigInt((match[3] ?? "").padEnd(4, "0"))
+  return match[1] === "-" ? -value : value
+}
+
+/** The inverse of `rateFromText`: 38750n is "3.8750", as PostgreSQL prints numeric(7,4). */
+export const rateToText = (rate: bigint): string => {
+  const negative = rate < 0n
+  const abs = negative ? -rate : rate
+  return `${negative ? "-" : ""}${abs / 10_000n}.${(abs % 10_000n).toString().padStart(4, "0")}`
+}
+
+// Rates are in ten-thousandths of a percent: 100 % a year is 1_000_000, and a month is 1/12 of that.
+const PER_YEAR = 1_000_000n
+const PER_MONTH = PER_YEAR * 12n
+
+/** One month's interest on `balance` at the annual `rate` (ten-thousandths of a percent). */
+export const monthlyInterest = (balance: bigint, rate: bigint): bigint => divRound(balance * rate, PER_MONTH)
+
+/**
+ * The monthly annuity that repays `principal` over `months` at the annual `rate`:
+ * P·i·(1+i)^n / ((1+i)^n − 1) with i = rate/12, in 36-decimal fixed point, rounded up to the
+ * minor unit so the last instalment is never larger than the others.
+ */
+export const annuity = (principal: bigint, rate: bigint, months: number): bigint => {
+  if (months <= 0) throw new RangeError("a loan needs at least one month")
+  const n = BigInt(months)
+  if (rate === 0n) return (principal + n - 1n) / n
+  const ONE = 10n ** 36n
+  const i = (rate * ONE) / PER_MONTH
+  let growth = ONE
+  let base = ONE + i
+  for (let e = months; e > 0; e >>= 1) {
+    if (e & 1) growth = (growth * base) / ONE
+    base = (base * base) / ONE
+  }
+  const numerator = principal * i * growth
+  const denominator = (growth - ONE) * ONE
+  return (numerator + denominator - 1n) / denominator
+}
