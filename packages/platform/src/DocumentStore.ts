@@ -7,7 +7,10 @@
 //   lua     any Redis 7 / Valkey / managed Redis: documents are JSON text in string keys,
 //           changed atomically by the project's Lua (documentStore/lua/*.lua), which keeps
 //           numbers as their original digits (no cjson round trip: it turns [] into {} and keeps
-//           14 significant digits) and adds decimals digit by digit.
+//           14 significant digits) and adds decimals digit by digit. Reads are one plain GET;
+//           a path is then found in the client (documentStore/JsonScan.ts).
+// The two keep documents in different key types: switching a deployment's backend means
+// rebuilding its read models (layerConfig lets it pin one).
 //
 // Paths are a small JSONPath subset ($, $.a.b, $.list[0], $["key with.dots"]; see
 // documentStore/JsonPath.ts). Writes create missing parent objects; array elements are never
@@ -21,10 +24,11 @@
 // integers exactly only within int64 and decimals within 15 digits (RedisJSON stores the rest
 // as doubles): it refuses bigger bigints and increments with reason "NotExact" rather than
 // round them; the lua backend has no such limit.
-import { Context, Effect, Layer, Option, Schema } from "effect"
+import { Config, Context, Effect, Layer, Option, Schema } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
 import * as Backend from "./documentStore/Backend.ts"
 import * as JsonPath from "./documentStore/JsonPath.ts"
+import * as JsonScan from "./documentStore/JsonScan.ts"
 import * as JsonText from "./documentStore/JsonText.ts"
 
 export type { Json } from "./documentStore/JsonText.ts"
@@ -149,9 +153,31 @@ const decodeResult = (op: Op, text: string): OpResult => {
 const invalid = (key: string) => (error: unknown): DocumentStoreError =>
   new DocumentStoreError({
     key,
-    reason: error instanceof JsonPath.PathSyntaxError ? "InvalidPath" : "InvalidValue",
+    reason: error instanceof JsonPath.PathSyntaxError
+      ? "InvalidPath"
+      : error instanceof JsonText.NotExactError
+      ? "NotExact"
+      : "InvalidValue",
     message: error instanceof Error ? error.message : String(error)
   })
+
+// Redis Cluster hashes only the part between the first { and the next }, when not empty.
+const hashTag = (key: string): string => {
+  const open = key.indexOf("{")
+  const close = open < 0 ? -1 : key.indexOf("}", open + 1)
+  return close > open + 1 ? key.slice(open + 1, close) : key
+}
+
+const checkOnce = (key: string, once: Backend.Once | undefined): void => {
+  if (once === undefined) return
+  if (hashTag(once.markerKey) !== hashTag(key)) {
+    throw new JsonText.JsonValueError(`the marker ${once.markerKey} must share the hash tag of ${key}, or one script could not touch both on a cluster`)
+  }
+  if (once.id === "") throw new JsonText.JsonValueError("the once id must not be empty")
+  if (!(Number.isSafeInteger(once.ttlSeconds) && once.ttlSeconds > 0)) {
+    throw new JsonText.JsonValueError(`the marker's ttlSeconds must be a positive integer, not ${once.ttlSeconds}`)
+  }
+}
 
 export interface Options {
   /** Default "auto": native when the server has the JSON type, lua otherwise. */
@@ -175,8 +201,12 @@ export const make = (options: Options = {}) =>
 
     const getRaw = Effect.fn("DocumentStore.getRaw")(function*(key: string, path = "$") {
       const segments = yield* parsePath(key, path)
-      const text = yield* backend.getRaw(key, segments).pipe(Effect.mapError(fromRedis(key)))
-      return Option.fromNullishOr(text)
+      const text = yield* backend.read(key, segments).pipe(Effect.mapError(fromRedis(key)))
+      if (text === null || backend.resolvesPaths || segments.length === 0) return Option.fromNullishOr(text)
+      return Option.fromNullishOr(yield* Effect.try({
+        try: () => JsonScan.valueAt(text, segments),
+        catch: (error) => new DocumentStoreError({ key, reason: "CorruptDocument", message: String(error instanceof Error ? error.message : error) })
+      }))
     })
 
     const get = Effect.fn("DocumentStore.get")(function*(key: string, path = "$") {
@@ -188,12 +218,22 @@ export const make = (options: Options = {}) =>
       }))
     })
 
-    const apply = Effect.fn("DocumentStore.apply")(function*(key: string, ops: ReadonlyArray<Op>, options: ApplyOptions = {}) {
-      const args = yield* Effect.try({ try: () => encode(ops, backend.int64), catch: invalid(key) })
-      if (args.length === 0 && options.once === undefined) return { _tag: "Applied", results: [] } satisfies ApplyResult as ApplyResult
+    const apply = Effect.fn("DocumentStore.apply")(function*(
+      key: string,
+      ops: ReadonlyArray<Op>,
+      options: ApplyOptions = {}
+    ): Effect.fn.Return<ApplyResult, DocumentStoreError> {
+      const args = yield* Effect.try({
+        try: () => {
+          checkOnce(key, options.once)
+          return encode(ops, backend.int64)
+        },
+        catch: invalid(key)
+      })
+      if (args.length === 0 && options.once === undefined) return { _tag: "Applied", results: [] }
       const reply = yield* backend.apply(key, options.once, args).pipe(Effect.mapError(fromRedis(key)))
-      if (reply[0] === "duplicate") return { _tag: "Duplicate" } satisfies ApplyResult as ApplyResult
-      return { _tag: "Applied", results: ops.map((op, i) => decodeResult(op, reply[i + 1] ?? "")) } satisfies ApplyResult as ApplyResult
+      if (reply[0] === "duplicate") return { _tag: "Duplicate" }
+      return { _tag: "Applied", results: ops.map((op, i) => decodeResult(op, reply[i + 1] ?? "")) }
     })
 
     const one = (key: string, op: Op) =>
@@ -234,3 +274,15 @@ export const layer = Layer.effect(DocumentStore, make())
 
 /** The store with a given backend (tests run the lua backend on servers that have JSON too). */
 export const layerBackend = (backend: Backend.BackendName) => Layer.effect(DocumentStore, make({ backend }))
+
+/**
+ * DOCUMENT_STORE_BACKEND = auto (default) | native | lua. A deployment moving to a server with
+ * JSON pins "lua" until its read models are rebuilt with the native backend.
+ */
+export const layerConfig = Layer.effect(
+  DocumentStore,
+  Effect.gen(function*() {
+    const backend = yield* Config.Literals(["auto", "native", "lua"], "DOCUMENT_STORE_BACKEND").pipe(Config.withDefault("auto"))
+    return yield* make({ backend })
+  })
+)

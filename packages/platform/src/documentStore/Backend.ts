@@ -1,8 +1,8 @@
 // The two ways the document store talks to Redis. Both speak one wire format (the ARGV of
 // apply.lua / native-apply.lua): DocumentStore.ts validates and encodes operations once and a
 // backend only decides which commands and which script carry them.
-//   lua:    documents are JSON text in string keys; reads of whole documents are plain GET,
-//           everything else runs in the project's Lua (lossless codec, exact decimals).
+//   lua:    documents are JSON text in string keys; reads are plain GET (paths are scanned in
+//           the client, JsonScan.ts), writes run in the project's Lua (lossless, exact decimals).
 //   native: documents are RedisJSON values; reads are JSON.GET, writes a script around JSON.*.
 import { readFileSync } from "node:fs"
 import { Effect } from "effect"
@@ -21,8 +21,12 @@ export interface Backend {
   readonly name: BackendName
   /** RedisJSON keeps integers exactly only within int64; bigger bigints are refused up front. */
   readonly int64: boolean
-  /** The stored JSON text at `path` ([] = whole document), or null when there is none. */
-  readonly getRaw: (key: string, path: JsonPath.Path) => Effect.Effect<string | null, Redis.RedisError>
+  /**
+   * The stored JSON text of the value at `path` when `resolvesPaths`, else of the whole
+   * document (the caller scans it); null when there is none.
+   */
+  readonly read: (key: string, path: JsonPath.Path) => Effect.Effect<string | null, Redis.RedisError>
+  readonly resolvesPaths: boolean
   /** Replaces the whole document with `text` (already valid JSON) in one command. */
   readonly setRoot: (key: string, text: string) => Effect.Effect<void, Redis.RedisError>
   /** Runs the apply script: args are the encoded operations, 4 per operation. */
@@ -41,15 +45,13 @@ const applyScript = (source: string) =>
 
 const luaApply = applyScript(lua("prelude", "json", "tree", "decimal", "document", "apply"))
 const nativeApply = applyScript(lua("prelude", "json", "tree", "decimal", "native-apply"))
-const luaGet = Redis.script((key: string, path: JsonPath.Path) => [key, JSON.stringify(path)], {
-  lua: lua("prelude", "json", "tree", "decimal", "document", "get"),
-  numberOfKeys: 1
-}).withReturnType<string | null>()
 
 export const luaBackend = (redis: Redis.Redis["Service"]): Backend => ({
   name: "lua",
   int64: false,
-  getRaw: (key, path) => (path.length === 0 ? redis.send<string | null>("GET", key) : redis.eval(luaGet)(key, path)),
+  // Reads are a plain GET: scanning for a path happens in the client, which scales out.
+  read: (key) => redis.send<string | null>("GET", key),
+  resolvesPaths: false,
   // KEEPTTL: an expiry set by the document's owner (sessions) survives a rewrite.
   setRoot: (key, text) => Effect.asVoid(redis.send("SET", key, text, "KEEPTTL")),
   apply: (key, once, args) => redis.eval(luaApply)(key, once, args)
@@ -58,7 +60,8 @@ export const luaBackend = (redis: Redis.Redis["Service"]): Backend => ({
 export const nativeBackend = (redis: Redis.Redis["Service"]): Backend => ({
   name: "native",
   int64: true,
-  getRaw: (key, path) =>
+  resolvesPaths: true,
+  read: (key, path) =>
     path.length === 0
       ? redis.send<string | null>("JSON.GET", key)
       : Effect.map(redis.send<string | null>("JSON.GET", key, JsonPath.native(path)), (text) =>

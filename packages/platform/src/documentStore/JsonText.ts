@@ -15,6 +15,9 @@ export type Json =
 
 export class JsonValueError extends Error {}
 
+/** A number the target cannot hold exactly (a bigint beyond int64 for RedisJSON). */
+export class NotExactError extends JsonValueError {}
+
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 
@@ -41,7 +44,7 @@ const write = (value: unknown, out: Array<string>, int64: boolean, at: string): 
       return
     case "bigint":
       if (int64 && (value < INT64_MIN || value > INT64_MAX)) {
-        throw new JsonValueError(`${at}: ${value} does not fit 64 bits, which is all RedisJSON keeps exactly; store it as a decimal string`)
+        throw new NotExactError(`${at}: ${value} does not fit 64 bits, which is all RedisJSON keeps exactly; store it as a decimal string`)
       }
       out.push(value.toString())
       return

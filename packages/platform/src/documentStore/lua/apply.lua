@@ -20,22 +20,22 @@ return protected(function()
   if marker and redis.call("GET", marker) == ARGV[1] then return { "duplicate" } end
 
   local key = KEYS[1]
-  local box = new_box(redis.call("GET", key) or nil)
+  local box = Tree.new_box(redis.call("GET", key) or nil)
   local results, changed = { "applied" }, false
 
   for i = 3, #ARGV, 4 do
     local op, segs, arg = ARGV[i], cjson.decode(ARGV[i + 1]), ARGV[i + 2]
     local r
     if op == "set" then
-      r = op_set(box, segs, arg)
+      r = Doc.op_set(box, segs, arg)
     elseif op == "merge" then
-      r = op_merge(box, segs, arg)
+      r = Doc.op_merge(box, segs, arg)
     elseif op == "incr" then
-      r = op_incr(box, segs, arg)
+      r = Doc.op_incr(box, segs, arg)
     elseif op == "append" then
-      r = op_append(box, segs, arg, ARGV[i + 3])
+      r = Doc.op_append(box, segs, arg, ARGV[i + 3])
     elseif op == "delete" then
-      r = op_delete(box, segs)
+      r = Doc.op_delete(box, segs)
       if r == "0" then r = false end
     else
       docerr("InvalidValue", "unknown operation " .. tostring(op))
@@ -45,7 +45,7 @@ return protected(function()
   end
 
   if changed then
-    local text = tree_encode(box)
+    local text = Tree.tree_encode(box)
     if text == nil then
       redis.call("DEL", key)
     else

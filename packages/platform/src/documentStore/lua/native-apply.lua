@@ -30,16 +30,15 @@ local function npath(segs, upto)
   return tconcat(out)
 end
 
-local NATIVE_KINDS = { integer = "number", number = "number", object = "object", array = "array",
-  string = "string", boolean = "boolean", null = "null" }
-
 -- Kind of the value at the first `upto` segments, or nil when there is none.
 local function kind_at(segs, upto)
   local r = redis.call("JSON.TYPE", key, npath(segs, upto))
   if type(r) == "table" then r = r[1] end
   if type(r) == "table" then r = r.ok end
   if not r then return nil end
-  return NATIVE_KINDS[r] or r
+  -- RedisJSON tells integers from other numbers; the operations here do not.
+  if r == "integer" then return "number" end
+  return r
 end
 
 -- Raw JSON text of the value at segs (it exists).
@@ -97,8 +96,8 @@ local function write(segs, value)
 end
 
 local function native_fits(text)
-  if smatch(text, "^%-?%d+$") then return dec_fits_int64(text) end
-  return dec_fits_double(text)
+  if smatch(text, "^%-?%d+$") then return Decimal.dec_fits_int64(text) end
+  return Decimal.dec_fits_double(text)
 end
 
 local function op_set(segs, value)
@@ -117,7 +116,7 @@ local function op_merge(segs, patch)
     op_delete(segs)
     return ""
   end
-  if json_kind(patch) ~= "object" then return op_set(segs, patch) end
+  if Json.json_kind(patch) ~= "object" then return op_set(segs, patch) end
   local kind = kind_at(segs, #segs)
   if kind == nil then prepare(segs) end
   if kind ~= "object" then write(segs, "{}") end
@@ -129,9 +128,9 @@ local function op_incr(segs, by)
   local kind = kind_at(segs, #segs)
   local result
   if kind == nil then
-    result = dec_add("0", by)
+    result = Decimal.dec_add("0", by)
   elseif kind == "number" then
-    result = dec_add(text_at(segs), by)
+    result = Decimal.dec_add(text_at(segs), by)
   else
     docerr("TypeMismatch", "cannot increment " .. path_text(segs, #segs) .. ": it is " .. a_kind(kind) .. ", not a number")
   end
@@ -145,9 +144,9 @@ local function op_incr(segs, by)
 end
 
 local function op_append(segs, values, keep)
-  local add = parse_text(values)
+  local add = Tree.parse_text(values)
   local texts = {}
-  for i = 1, add.n do texts[i] = child_text(add, i) end
+  for i = 1, add.n do texts[i] = Tree.child_text(add, i) end
   local max = tonumber(keep)
   local kind = kind_at(segs, #segs)
   if kind == nil then
