@@ -4,8 +4,13 @@
 //
 // `detail` is written for the client. It is never the error's own message, which may carry
 // internals (SQL, keys, hosts); 5xx causes go to the log instead.
+import type * as Identity from "@bank/identity/Errors"
+import type * as Payments from "@bank/payments/Errors"
 import type { DatabaseError } from "@bank/platform/Database"
+import type { DocumentStoreError } from "@bank/platform/DocumentStore"
 import type { RequestFailed } from "@bank/platform/RequestReply"
+import type * as Prefetch from "@bank/prefetch/Errors"
+import type * as Profile from "@bank/profile/Errors"
 import type { PublishError } from "@bank/platform/StreamLog"
 import type { RedisError } from "effect/persistence/Redis"
 import type { InvalidBody, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
@@ -76,6 +81,69 @@ export const errorTable = {
     status: (e) => (e.reason === "InvalidReply" ? 500 : 503),
     title: "Service unavailable",
     detail: unavailable
+  }),
+  DocumentStoreError: entry<DocumentStoreError>({
+    type: "unavailable",
+    status: (e) => (e.reason === "Unavailable" ? 503 : 500),
+    title: "Service unavailable",
+    detail: unavailable
+  }),
+
+  // Identity (@bank/identity/Errors). Wrong username and wrong password read the same.
+  Unauthenticated: entry<Identity.Unauthenticated>({
+    status: 401,
+    title: "Unauthenticated",
+    detail: (e) => (e.reason === "MissingToken" ? "Send a bearer access token." : "The access token is invalid, expired or revoked.")
+  }),
+  InvalidCredentials: entry({ status: 401, title: "Invalid credentials", detail: "The username or password is wrong." }),
+  LoginThrottled: entry<Identity.LoginThrottled>({
+    status: 429,
+    title: "Too many login attempts",
+    detail: (e) => `Try again in ${e.retryAfterSeconds} seconds.`,
+    extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
+  }),
+  AccountUnavailable: entry({ status: 403, title: "Account unavailable", detail: "This account cannot log in. Contact the bank." }),
+  SessionLimitReached: entry({
+    status: 409,
+    title: "Too many sessions",
+    detail: "You are logged in on too many devices. Log out on one of them first."
+  }),
+  InvalidRefreshToken: entry({ status: 401, title: "Invalid refresh token", detail: "Log in again." }),
+  SessionNotFound: entry({ status: 404, title: "Session not found", detail: "There is no such session." }),
+
+  // Payments (@bank/payments/Errors). A rejected transfer is not an error: it is its status.
+  InvalidIdempotencyKey: entry<Payments.InvalidIdempotencyKey>({
+    status: 400,
+    title: "Invalid Idempotency-Key",
+    detail: (e) =>
+      e.reason === "Missing"
+        ? "Send an Idempotency-Key header (a new unique value, e.g. a UUID, per transfer)."
+        : "The Idempotency-Key header must be 1 to 128 visible ASCII characters."
+  }),
+  IdempotencyKeyReused: entry<Payments.IdempotencyKeyReused>({
+    status: 422,
+    title: "Idempotency-Key already used",
+    detail: "This Idempotency-Key was used for a different transfer. Send a new key with a new transfer.",
+    extensions: (e) => ({ transferId: e.transferId })
+  }),
+  TransferNotFound: entry({ status: 404, title: "Transfer not found", detail: "There is no such transfer among yours." }),
+
+  // Prefetch (@bank/prefetch/Errors): another customer's account reads as not found.
+  AccountNotFound: entry({ status: 404, title: "Account not found", detail: "There is no such account among yours." }),
+  InvalidPageQuery: entry<Prefetch.InvalidPageQuery>({
+    status: 400,
+    title: "Invalid query parameter",
+    detail: (e) => `${e.parameter}: ${e.detail}`,
+    extensions: (e) => ({ parameter: e.parameter })
+  }),
+
+  // Profile (@bank/profile/Errors)
+  ProfileNotFound: entry({ status: 404, title: "Profile not found", detail: "Your profile is being prepared. Try again shortly." }),
+  UnknownProfileField: entry<Profile.UnknownProfileField>({
+    status: 400,
+    title: "Unknown profile field",
+    detail: (e) => `A profile has no field ${e.fields.join(", ")}.`,
+    extensions: (e) => ({ fields: e.fields, allowed: e.allowed })
   })
 }
 

@@ -227,3 +227,20 @@ describe("Actor", () => {
 })
 
 const collect = <A, E>(stream: Stream.Stream<A, E>) => Effect.runPromise(Stream.runCollect(stream)).then((c) => [...c])
+
+describe("Actor and Redis restarts", () => {
+  it("keeps consuming after Redis restarts (a new connection, and the group made again)", async () => {
+    const spec = freshStream()
+    const handled: Array<number> = []
+    const stop = await startActor({ group: "survivor", stream: spec, blockMs: 200, handle: (m) => Effect.sync(() => handled.push(m.payload.seq)) })
+    await runWith(redisServer.server.url, publishAll(spec, 3, 1))
+    await waitUntil("first messages", async () => handled.length === 3)
+    await client.close()
+    await redisServer.server.restart()
+    client = createClient({ url: redisServer.server.url })
+    await client.connect()
+    await runWith(redisServer.server.url, publishAll(spec, 3, 1))
+    await waitUntil("messages after the restart", async () => handled.length === 6, 30_000)
+    await stop()
+  }, 60_000)
+})

@@ -15,6 +15,7 @@ import { Cause, Effect, Fiber, Layer, Schedule, Scope } from "effect"
 import { Redis, RedisError, script } from "effect/persistence/Redis"
 import { hostname } from "node:os"
 import { randomBytes } from "node:crypto"
+import * as BlockingConnection from "./BlockingConnection.ts"
 import * as Envelope from "./Envelope.ts"
 import * as Keys from "./Keys.ts"
 import * as Lua from "./Lua.ts"
@@ -75,9 +76,10 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
     const orderingKey = options.orderingKey ?? ((m: Envelope.Delivered<A>) => m.key)
     const log = Effect.annotateLogs({ actor: group, consumer, stream: spec.name })
 
-    yield* redis.send("XGROUP", "CREATE", stream, group, options.startFrom ?? "0", "MKSTREAM").pipe(
+    const ensureGroup = redis.send("XGROUP", "CREATE", stream, group, options.startFrom ?? "0", "MKSTREAM").pipe(
       Effect.catchIf((e) => String(e.cause).includes("BUSYGROUP"), () => Effect.void)
     )
+    yield* ensureGroup
 
     /** Entries read by this consumer and not yet acknowledged. */
     const holding = new Set<string>()
@@ -182,7 +184,7 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
       }
     })
 
-    const connection = yield* redis.reserve
+    const connection = yield* BlockingConnection.make
     const readNew = connection.send<Array<[string, Array<RawEntry>]> | null>(
       "XREADGROUP", "GROUP", group, consumer, "COUNT", String(batchSize), "BLOCK", String(blockMs), "STREAMS", stream, ">"
     ).pipe(Effect.map((reply) => reply?.[0]?.[1] ?? []))
@@ -191,24 +193,39 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
     let nextClaimAt = 0
     let nextCleanupAt = Date.now() + 60_000
     const step = Effect.gen(function*() {
+      phase = "handling"
       if (Date.now() >= nextClaimAt) {
         nextClaimAt = Date.now() + claimEveryMs
-        while ((yield* Effect.uninterruptible(claim)) === batchSize) { /* drain a backlog of stale entries */ }
+        while (!stopping && (yield* claim) === batchSize) { /* drain a backlog of stale entries */ }
       }
+      if (Date.now() >= nextCleanupAt) {
+        nextCleanupAt = Date.now() + 60_000
+        yield* forgetIdleConsumers
+      }
+      if (stopping) return
+      phase = "reading"
       const entries = yield* readNew
+      phase = "handling"
       entries.forEach(([id]) => holding.add(id))
-      // A batch, once read, is finished before shutdown proceeds (bounded by the grace period).
-      yield* Effect.uninterruptible(handleBatch(entries, () => 1))
+      yield* handleBatch(entries, () => 1)
     })
 
-    const loop = step.pipe(
-      Effect.catchCause((cause) =>
-        Cause.hasInterruptsOnly(cause)
-          ? Effect.failCause(cause)
-          : Effect.logError("actor step failed; retrying", cause).pipe(log, Effect.andThen(Effect.sleep(500)))
-      ),
-      Effect.forever
-    )
+    const loop = Effect.gen(function*() {
+      while (!stopping) {
+        yield* step.pipe(
+          Effect.catchCause((cause) =>
+            Cause.hasInterruptsOnly(cause)
+              ? Effect.failCause(cause)
+              : Effect.logError("actor step failed; retrying", cause).pipe(
+                log,
+                Effect.andThen(Effect.sleep(500)),
+                // A Redis that restarted without its data lost the group too: make it again.
+                Effect.andThen(String(cause).includes("NOGROUP") ? Effect.ignore(ensureGroup) : Effect.void)
+              )
+          )
+        )
+      }
+    })
 
     const fiber = yield* Effect.forkScoped(loop)
     yield* Effect.logInfo("actor started").pipe(log)

@@ -256,6 +256,41 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
     expect(await run((s) => s.apply(k, ops, { once: { ...once, id: "tx-2" } }))).toEqual({ _tag: "Applied", results: ["10", 2] })
   })
 
+  test("applies nothing, marker included, unless every guard's string is missing or sorts before `below`", async () => {
+    // Positions as a projector writes them: fixed-width, so byte order is numeric order.
+    const position = (lsn: number, seq: number) => `${lsn.toString(16).toUpperCase().padStart(16, "0")}:${String(seq).padStart(10, "0")}`
+    const k = key("guard")
+    const apply = (at: string, amount: number, once?: { markerKey: string; id: string; ttlSeconds: number }) =>
+      run((s) => s.apply(k, [Op.incr("$.balance", amount), Op.set("$.source.position", at), Op.guard("$.source.position", at)], { once }))
+    // Missing: passes. The guard may stand anywhere in the list; it is checked before any write.
+    expect(await apply(position(0x10, 1), 100)).toEqual({ _tag: "Applied", results: ["100", null, null] })
+    expect(await apply(position(0x20, 0), 5)).toEqual({ _tag: "Applied", results: ["105", null, null] })
+    const before = await raw(k)
+    // The same change again, and an older one after a newer one: nothing changes.
+    expect(await apply(position(0x20, 0), 5)).toEqual({ _tag: "Stale" })
+    expect(await apply(position(0x1F, 9), 7)).toEqual({ _tag: "Stale" })
+    expect(await apply(position(0x10, 2), 7)).toEqual({ _tag: "Stale" })
+    expect(await raw(k)).toBe(before)
+    // A stale apply records no marker: the same id applies once its guard passes.
+    const once = { markerKey: `${k}:applied`, id: "m-1", ttlSeconds: 60 }
+    expect(await apply(position(0x1, 0), 1, once)).toEqual({ _tag: "Stale" })
+    expect(await runtime!.runPromise(Redis.use((r) => r.send<number>("EXISTS", once.markerKey)))).toBe(0)
+    expect((await apply(position(0x100000000, 0), 1, once))._tag).toBe("Applied")
+    expect(await value(k)).toEqual({ balance: 106, source: { position: position(0x100000000, 0) } })
+    // Several guards: all must pass (a compare-and-set on a revision beside a position).
+    await run((s) => s.set(k, "$.revision", "0002"))
+    const cas = (expected: string, next: string) =>
+      run((s) => s.apply(k, [Op.guard("$.revision", next), Op.guard("$.source.position", position(0x200000000, 0)), Op.set("$.revision", next)]))
+    expect(await cas("0002", "0003")).toMatchObject({ _tag: "Applied" })
+    expect(await cas("0002", "0003")).toEqual({ _tag: "Stale" })
+    expect(await raw(k, "$.revision")).toBe('"0003"')
+    // A missing document or path on the way passes; a value that is not a string is refused.
+    expect(await run((s) => s.apply(key("guardFresh"), [Op.guard("$.a.b", "1"), Op.set("$.a", { b: "0" })]))).toMatchObject({ _tag: "Applied" })
+    expect(await run((s) => s.apply(k, [Op.guard("$.balance.deeper", "1")]))).toMatchObject({ _tag: "Applied" })
+    expect((await failure((s) => s.apply(k, [Op.guard("$.balance", "1"), Op.set("$.x", 1)]))).reason).toBe("TypeMismatch")
+    expect(await run((s) => s.get(k, "$.x"))).toEqual(Option.none())
+  })
+
   test("refuses bad paths and wrong types with a typed reason, leaving the document unchanged", async () => {
     const k = key("errors")
     await run((s) => s.set(k, "$", { n: 1, s: "text", o: { x: 1 }, list: [1] }))

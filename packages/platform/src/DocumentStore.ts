@@ -58,6 +58,7 @@ export type Op =
   | { readonly op: "incr"; readonly path: string; readonly by: number | bigint | string }
   | { readonly op: "append"; readonly path: string; readonly values: ReadonlyArray<Json>; readonly keepLast?: number | undefined }
   | { readonly op: "delete"; readonly path: string }
+  | { readonly op: "guard"; readonly path: string; readonly below: string }
 
 export const Op = {
   set: (path: string, value: Json): Op => ({ op: "set", path, value }),
@@ -67,16 +68,26 @@ export const Op = {
   incr: (path: string, by: number | bigint | string): Op => ({ op: "incr", path, by }),
   /** Appends to the array at `path` (created when missing), keeping only the newest `keepLast`. */
   append: (path: string, values: ReadonlyArray<Json>, keepLast?: number): Op => ({ op: "append", path, values, keepLast }),
-  delete: (path: string): Op => ({ op: "delete", path })
+  delete: (path: string): Op => ({ op: "delete", path }),
+  /**
+   * A precondition of the whole `apply`: unless the string at `path` is missing or sorts before
+   * `below` (byte by byte), nothing is written and `apply` answers Stale. With fixed-width
+   * positions or revisions it drops a redelivered older change, or makes a read-modify-write a
+   * compare-and-set. Guards are checked before any write, wherever they stand in the list; a
+   * value at `path` that is not a string is a TypeMismatch.
+   */
+  guard: (path: string, below: string): Op => ({ op: "guard", path, below })
 }
 
-/** Per op: incr the new value (exact text), append the new length, delete whether something went, set/merge null. */
+/** Per op: incr the new value (exact text), append the new length, delete whether something went, set/merge/guard null. */
 export type OpResult = string | number | boolean | null
 
 export type ApplyResult =
   | { readonly _tag: "Applied"; readonly results: ReadonlyArray<OpResult> }
   /** The marker already held this id: nothing was applied. */
   | { readonly _tag: "Duplicate" }
+  /** A guard did not pass: nothing was applied (the marker neither). */
+  | { readonly _tag: "Stale" }
 
 export interface ApplyOptions {
   /** Apply at most once per id: the marker key (same hash tag as the document) records the id. */
@@ -97,7 +108,7 @@ export class DocumentStore extends Context.Service<DocumentStore, {
   readonly append: (key: string, path: string, values: ReadonlyArray<Json>, options?: { readonly keepLast?: number }) => Effect.Effect<number, DocumentStoreError>
   /** Deletes the value at `path` (default: the whole document); false when there was none. */
   readonly delete: (key: string, path?: string) => Effect.Effect<boolean, DocumentStoreError>
-  /** All of `ops` on one document in one server-side step, or none of them when one fails. */
+  /** All of `ops` on one document in one server-side step, or none of them when one fails or a guard does not pass. */
   readonly apply: (key: string, ops: ReadonlyArray<Op>, options?: ApplyOptions) => Effect.Effect<ApplyResult, DocumentStoreError>
 }>()("@bank/platform/DocumentStore") {}
 
@@ -134,6 +145,9 @@ const encode = (ops: ReadonlyArray<Op>, int64: boolean): Array<string> =>
       }
       case "delete":
         return ["delete", path, "", ""]
+      case "guard":
+        if (typeof op.below !== "string") throw new JsonText.JsonValueError("a guard's `below` must be a string")
+        return ["guard", path, op.below, ""]
     }
   })
 
@@ -233,6 +247,7 @@ export const make = (options: Options = {}) =>
       if (args.length === 0 && options.once === undefined) return { _tag: "Applied", results: [] }
       const reply = yield* backend.apply(key, options.once, args).pipe(Effect.mapError(fromRedis(key)))
       if (reply[0] === "duplicate") return { _tag: "Duplicate" }
+      if (reply[0] === "stale") return { _tag: "Stale" }
       return { _tag: "Applied", results: ops.map((op, i) => decodeResult(op, reply[i + 1] ?? "")) }
     })
 

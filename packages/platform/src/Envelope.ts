@@ -67,7 +67,16 @@ const Fields = Schema.Struct({
   data: Schema.String
 })
 
-const payloadCodec = <A extends AnyMessage>(spec: StreamSpec<A>) => Schema.fromJsonString(Schema.toCodecJson(spec.schema))
+// Building a spec's JSON codec is far costlier than using it: once per spec, not per message.
+const codecs = new WeakMap<StreamSpec<any>, Schema.Codec<any, string>>()
+const payloadCodec = <A extends AnyMessage>(spec: StreamSpec<A>): Schema.Codec<A, string> => {
+  let codec = codecs.get(spec)
+  if (!codec) {
+    codec = Schema.fromJsonString(Schema.toCodecJson(spec.schema))
+    codecs.set(spec, codec)
+  }
+  return codec
+}
 
 /** Builds the envelope of a new message. */
 export const make = <A extends AnyMessage>(spec: StreamSpec<A>, out: Outgoing<A>): Envelope<A> => {
@@ -87,9 +96,7 @@ export const make = <A extends AnyMessage>(spec: StreamSpec<A>, out: Outgoing<A>
   }
 }
 
-/** The XADD field list of an envelope. */
-export const encode = Effect.fn("Envelope.encode")(function*<A extends AnyMessage>(spec: StreamSpec<A>, envelope: Envelope<A>) {
-  const data = yield* Schema.encodeEffect(payloadCodec(spec))(envelope.payload)
+const fieldList = (envelope: Envelope<AnyMessage>, data: string): Array<string> => {
   const fields: Array<string> = [
     "id", envelope.id, "type", envelope.type, "v", String(envelope.version), "at", envelope.occurredAt,
     "key", envelope.key, "corr", envelope.correlationId, "tp", envelope.trace.traceparent
@@ -100,7 +107,21 @@ export const encode = Effect.fn("Envelope.encode")(function*<A extends AnyMessag
   if (envelope.deadline !== undefined) fields.push("dl", String(envelope.deadline))
   fields.push("data", data)
   return fields
+}
+
+/** The XADD field list of an envelope; fails when the payload does not fit its schema. */
+export const encode = Effect.fn("Envelope.encode")(function*<A extends AnyMessage>(spec: StreamSpec<A>, envelope: Envelope<A>) {
+  return fieldList(envelope, yield* Schema.encodeEffect(payloadCodec(spec))(envelope.payload))
 })
+
+/**
+ * The same as `encode`, synchronous, for hot paths whose payloads are built by the program
+ * itself (the CDC connector): an invalid payload there is a bug, and throws.
+ */
+export const encoder = <A extends AnyMessage>(spec: StreamSpec<A>): (envelope: Envelope<A>) => Array<string> => {
+  const data = Schema.encodeSync(payloadCodec(spec))
+  return (envelope) => fieldList(envelope, data(envelope.payload))
+}
 
 const toRecord = (fields: ReadonlyArray<string>): Record<string, string> => {
   const record: Record<string, string> = {}

@@ -96,3 +96,32 @@ describe("request/reply over streams", () => {
     expect(await client.exists(Keys.replies(instance))).toBe(0)
   })
 })
+
+describe("request/reply and Redis restarts", () => {
+  it("answers again after Redis restarted without its data", async () => {
+    const spec = pingSpec("test.rr.restart")
+    const app = await start()
+    await startResponder(app.run, spec, [])
+    const ask = (text: string) =>
+      app.run(Effect.gen(function*() {
+        const requester = yield* RequestReply.Requester
+        return yield* requester.request(spec, { key: text, payload: { _tag: "Ping", text } }, { timeoutMs: 5000 })
+      }))
+    expect((await ask("before")).text).toBe("BEFORE")
+    await client.close()
+    await redisServer.server.restart()
+    client = createClient({ url: redisServer.server.url })
+    await client.connect()
+    const deadline = Date.now() + 20_000
+    let answer: string | undefined
+    while (answer === undefined) {
+      answer = await ask("after").then((r) => r.text, async (e) => {
+        if (Date.now() > deadline) throw e
+        await new Promise((r) => setTimeout(r, 100))
+        return undefined
+      })
+    }
+    expect(answer).toBe("AFTER")
+    await app.close()
+  }, 60_000)
+})

@@ -10,6 +10,7 @@ import { Redis } from "effect/persistence/Redis"
 import { randomBytes } from "node:crypto"
 import { hostname } from "node:os"
 import * as Actor from "./Actor.ts"
+import * as BlockingConnection from "./BlockingConnection.ts"
 import * as Envelope from "./Envelope.ts"
 import * as Keys from "./Keys.ts"
 import { StreamLog, PublishError, type RawEntry } from "./StreamLog.ts"
@@ -53,7 +54,7 @@ export const makeRequester = Effect.gen(function*() {
   const inbox = Keys.replies(instanceId)
   const waiting = new Map<string, Deferred.Deferred<RawEntry, RequestFailed>>()
 
-  const connection = yield* redis.reserve
+  const connection = yield* BlockingConnection.make
   let lastId = "0-0"
   const readReplies = Effect.suspend(() =>
     connection.send<Array<[string, Array<RawEntry>]> | null>("XREAD", "COUNT", "500", "BLOCK", "5000", "STREAMS", inbox, lastId)

@@ -4,13 +4,16 @@
   ARGV[1]: the id the marker must not already hold ("" when there is no marker).
   ARGV[2]: the marker's time to live in seconds.
   ARGV[3..]: the operations, four arguments each:
-             op ("set" | "merge" | "incr" | "append" | "delete"),
+             op ("set" | "merge" | "incr" | "append" | "delete" | "guard"),
              path (JSON array of segments, [] for the root),
-             argument (set/merge: JSON value; incr: plain decimal; append: JSON array of values),
+             argument (set/merge: JSON value; incr: plain decimal; append: JSON array of values;
+                       guard: the string the value at the path must sort before),
              option (append: most elements to keep, "" for no cap).
   Returns: {"applied", result...} with one text result per operation (incr: the new number;
-           append: the new length; delete: "1" or "0"; set, merge: ""), or {"duplicate"} when
-           the marker already holds ARGV[1]. On an error nothing is written and the reply is
+           append: the new length; delete: "1" or "0"; set, merge, guard: ""), {"duplicate"}
+           when the marker already holds ARGV[1], or {"stale"} when a guard did not pass
+           (nothing written, marker included). Guards are checked before any operation, wherever
+           they stand in the list. On an error nothing is written and the reply is
            "DOCSTORE <Reason> <message>".
   The document is parsed lazily (tree.lua), changed in memory and written once, so a failing
   operation leaves it untouched; SET ... KEEPTTL keeps an expiry set by the document's owner.
@@ -24,9 +27,18 @@ return protected(function()
   local results, changed = { "applied" }, false
 
   for i = 3, #ARGV, 4 do
+    if ARGV[i] == "guard" and not Doc.guard_passes(box, cjson.decode(ARGV[i + 1]), ARGV[i + 2]) then
+      return { "stale" }
+    end
+  end
+
+  for i = 3, #ARGV, 4 do
     local op, segs, arg = ARGV[i], cjson.decode(ARGV[i + 1]), ARGV[i + 2]
     local r
-    if op == "set" then
+    if op == "guard" then
+      r = false -- checked above; writes nothing
+      results[#results + 1] = ""
+    elseif op == "set" then
       r = Doc.op_set(box, segs, arg)
     elseif op == "merge" then
       r = Doc.op_merge(box, segs, arg)
@@ -40,8 +52,10 @@ return protected(function()
     else
       docerr("InvalidValue", "unknown operation " .. tostring(op))
     end
-    if r then changed = true end
-    results[#results + 1] = r or "0"
+    if op ~= "guard" then
+      if r then changed = true end
+      results[#results + 1] = r or "0"
+    end
   end
 
   if changed then

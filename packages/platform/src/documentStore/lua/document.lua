@@ -1,8 +1,9 @@
 --[[ document.lua: the write operations on a document held as a lazy tree (tree.lua).
   KEYS, ARGV, return value: none of its own (a library; needs prelude.lua, json.lua, tree.lua, decimal.lua).
   A path is a list of segments: strings are object keys, numbers array indexes (from 0).
-  Defines the table Doc: locate(box, segs, create) -> parent node, slot; and op_set, op_merge, op_incr,
-  op_append, op_delete, each returning its result as text ("" when it has none).
+  Defines the table Doc: locate(box, segs, create) -> parent node, slot; op_set, op_merge, op_incr,
+  op_append, op_delete, each returning its result as text ("" when it has none); and
+  guard_passes(box, segs, below) -> whether the string at segs is missing or sorts before `below`.
 ]]
 local Doc = {}
 do
@@ -136,6 +137,19 @@ do
     return tostring(arr.n)
   end
 
+  -- The guard of `apply`: passes when nothing is at segs or the string there sorts before
+  -- `below` (byte by byte, as fixed-width positions and revisions are compared).
+  local function guard_passes(box, segs, below)
+    local parent, slot = locate(box, segs, false)
+    if parent == nil then return true end
+    local kind = child_kind(parent, slot)
+    if kind == nil then return true end
+    if kind ~= "string" then
+      docerr("TypeMismatch", "cannot guard on " .. path_text(segs, #segs) .. ": it is " .. a_kind(kind) .. ", not a string")
+    end
+    return Json.decode_string(child_text(parent, slot)) < below
+  end
+
   Doc.locate, Doc.op_set, Doc.op_merge, Doc.op_incr = locate, op_set, op_merge, op_incr
-  Doc.op_append, Doc.op_delete = op_append, op_delete
+  Doc.op_append, Doc.op_delete, Doc.guard_passes = op_append, op_delete, guard_passes
 end

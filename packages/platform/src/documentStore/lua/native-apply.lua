@@ -6,7 +6,8 @@
   ARGV[2]: the marker's time to live in seconds.
   ARGV[3..]: the operations, four arguments each, exactly as for apply.lua:
              op, path (JSON array of segments), argument, option.
-  Returns: {"applied", result...} or {"duplicate"}, as apply.lua; errors "DOCSTORE <Reason> <message>".
+  Returns: {"applied", result...}, {"duplicate"} or {"stale"}, as apply.lua (guards are checked
+  before anything is written); errors "DOCSTORE <Reason> <message>".
   Why a script around JSON.*: JSON.SET does not create missing parents, JSON.NUMINCRBY works in
   doubles once a value leaves int64, and several operations plus the marker must be one atomic
   step. Each operation checks before it writes; when one of several operations fails, the
@@ -169,6 +170,16 @@ local function op_append(segs, values, keep)
   return tostring(len)
 end
 
+-- The guard of `apply`, as in document.lua: the string at segs is missing or sorts before `below`.
+local function guard_passes(segs, below)
+  local kind = kind_at(segs, #segs)
+  if kind == nil then return true end
+  if kind ~= "string" then
+    docerr("TypeMismatch", "cannot guard on " .. path_text(segs, #segs) .. ": it is " .. a_kind(kind) .. ", not a string")
+  end
+  return Json.decode_string(text_at(segs)) < below
+end
+
 local snapshot, snapshot_ttl
 local function restore()
   if snapshot == nil then return end
@@ -183,6 +194,9 @@ end
 return protected(function()
   local marker = KEYS[2]
   if marker and redis.call("GET", marker) == ARGV[1] then return { "duplicate" } end
+  for i = 3, #ARGV, 4 do
+    if ARGV[i] == "guard" and not guard_passes(cjson.decode(ARGV[i + 1]), ARGV[i + 2]) then return { "stale" } end
+  end
   if #ARGV > 6 then
     snapshot = redis.call("JSON.GET", key)
     snapshot_ttl = redis.call("PTTL", key)
@@ -191,7 +205,9 @@ return protected(function()
   for i = 3, #ARGV, 4 do
     local op, segs, arg = ARGV[i], cjson.decode(ARGV[i + 1]), ARGV[i + 2]
     local r
-    if op == "set" then
+    if op == "guard" then
+      r = "" -- checked above
+    elseif op == "set" then
       r = op_set(segs, arg)
     elseif op == "merge" then
       r = op_merge(segs, arg)

@@ -1,0 +1,87 @@
+// The edge's token check: on every `/v1` route except login and refresh, the Bearer token must
+// resolve (TokenCheck.ts, at most one Redis round trip) or the answer is 401 problem+json with
+// `WWW-Authenticate: Bearer`. The principal is then on the Hono context as "principal" for the
+// routes behind it (`principalOf(c)`).
+//
+// After the route answered, the request is recorded as session activity: a
+// SessionActivityRecorded event on `session.events` ("GET /v1/sessions", its status), which the
+// session projector turns into recentActions and a slid idle expiry. Publishing does not hold
+// up the response, and the same action in one session within IDENTITY_ACTIVITY_COALESCE is
+// recorded once, so a chatty client does not flood the stream.
+//
+// Register it before any other capability's /v1 routes: Hono runs middleware only for routes
+// registered after it (the edge's main lists identityRoutes first).
+import * as Identity from "@bank/contracts/Identity"
+import type { Run } from "@bank/edge/Run"
+import { StreamLog } from "@bank/platform/StreamLog"
+import { Effect } from "effect"
+import type { Context, Hono, Next } from "hono"
+import { routePath } from "hono/route"
+import { IdentityConfig } from "./IdentityConfig.ts"
+import { TokenCheck } from "./TokenCheck.ts"
+
+/** Routes that must work without an access token. */
+export const publicPaths: ReadonlySet<string> = new Set(["/v1/auth/login", "/v1/auth/refresh"])
+
+type WithPrincipal = { Variables: { principal?: Identity.Principal } }
+
+/** The authenticated caller; only for routes behind the middleware. */
+export const principalOf = (c: Context<any>): Identity.Principal => {
+  const principal = (c as Context<WithPrincipal>).get("principal")
+  if (principal === undefined) throw new Error("principalOf: the route is not behind the token check")
+  return principal
+}
+
+const passed = new Response(null, { status: 204 })
+
+/** Remembers recently recorded (session, action) pairs; bounded, oldest forgotten first. */
+export const makeCoalescer = (windowMs: number, maxEntries = 50_000) => {
+  const seen = new Map<string, number>()
+  return (key: string, now: number): boolean => {
+    if (windowMs <= 0) return true
+    const last = seen.get(key)
+    if (last !== undefined && now - last < windowMs) return false
+    seen.delete(key)
+    seen.set(key, now)
+    if (seen.size > maxEntries) seen.delete(seen.keys().next().value!)
+    return true
+  }
+}
+
+export const authMiddleware = <R>(app: Hono<any>, run: Run<R | TokenCheck | IdentityConfig | StreamLog>) => {
+  let shouldRecord: ((key: string, now: number) => boolean) | undefined
+
+  app.use("/v1/*", async (c: Context, next: Next) => {
+    if (publicPaths.has(c.req.path)) return next()
+    let principal: Identity.Principal | undefined
+    const rejected = await run(c, Effect.gen(function*() {
+      const check = yield* TokenCheck
+      principal = yield* check.resolve(c.req.header("Authorization"))
+      if (shouldRecord === undefined) shouldRecord = makeCoalescer((yield* IdentityConfig).activityCoalesceMs)
+      return passed
+    }))
+    if (principal === undefined) {
+      const response = new Response(rejected.body, rejected)
+      response.headers.set("WWW-Authenticate", c.req.header("Authorization") ? 'Bearer error="invalid_token"' : "Bearer")
+      return response
+    }
+    ;(c as Context<WithPrincipal>).set("principal", principal)
+    await next()
+
+    const action = `${c.req.method} ${routePath(c, -1)}`
+    const now = Date.now()
+    if (!shouldRecord!(`${principal.sessionId} ${action}`, now)) return
+    const { customerId, sessionId } = principal
+    const status = c.res.status
+    void run(c, Effect.gen(function*() {
+      const log = yield* StreamLog
+      yield* Effect.forkDetach(
+        log.publish(Identity.sessionEvents, {
+          key: customerId,
+          payload: { _tag: "SessionActivityRecorded", customerId, sessionId, action, status, at: new Date(now).toISOString() }
+        }).pipe(Effect.catchCause((cause) => Effect.logWarning("session activity not recorded", cause)))
+      )
+      return passed
+    }))
+  })
+}

@@ -1,0 +1,66 @@
+// The login data the identity actor needs, projected into Redis from the customer master by
+// CredentialsProjection.ts, so a login never reads PostgreSQL:
+//   {c:<id>}:credentials          hash: username, passwordHash (self-describing scrypt string),
+//                                 status, lockedUntil, roles (comma-separated), pos
+//   identity:username:<username>  the customer id a username belongs to
+// The username entry is only a pointer: a login trusts it only when the customer's own record
+// still has that username, so a stale pointer (a renamed login) cannot log anyone in.
+import * as Keys from "@bank/platform/Keys"
+import { Effect, Option } from "effect"
+import { Redis } from "effect/persistence/Redis"
+
+export interface LoginRecord {
+  readonly customerId: string
+  readonly username: string
+  readonly passwordHash: string
+  readonly status: string
+  /** When the customer master's own lock ends (epoch ms), if it set one. */
+  readonly lockedUntil: number | undefined
+  readonly roles: ReadonlyArray<string>
+}
+
+export const recordKey = (customerId: string): string => Keys.customer(customerId).key("credentials")
+
+const USERNAME = /^[a-z0-9][a-z0-9._-]{2,63}$/
+
+/** Whether `username` (normalised) could name a login at all; anything else is unknown at once. */
+export const isUsernameShaped = (username: string): boolean => USERNAME.test(username)
+
+export const parseRoles = (text: string | undefined): ReadonlyArray<string> =>
+  (text ?? "").split(",").map((r) => r.trim()).filter((r) => r.length > 0)
+
+/** PostgreSQL's text form of a text[] (`{customer,premium}`) as a plain list. */
+export const parsePgArray = (text: string): ReadonlyArray<string> => {
+  const inner = text.trim().replace(/^\{/, "").replace(/\}$/, "")
+  if (inner.length === 0) return []
+  return inner.split(",").map((item) => item.trim().replace(/^"(.*)"$/, "$1"))
+}
+
+/** PostgreSQL's timestamptz text (`2025-06-15 10:00:00.123456+00`) as epoch ms; NaN if unreadable. */
+export const pgTimestampToMs = (text: string): number =>
+  Date.parse(text.trim().replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00"))
+
+/** Whether the customer master allows the account to log in at `now`. */
+export const isActive = (record: LoginRecord, now: number): boolean =>
+  record.status === "active" || (record.status === "locked" && record.lockedUntil !== undefined && record.lockedUntil <= now)
+
+/** The login data of `username` (already normalised), if it names a customer. */
+export const lookup = Effect.fn("Credentials.lookup")(function*(username: string) {
+  if (!isUsernameShaped(username)) return Option.none<LoginRecord>()
+  const redis = yield* Redis
+  const customerId = yield* redis.send<string | null>("GET", Keys.loginName(username))
+  if (customerId === null) return Option.none<LoginRecord>()
+  const fields = yield* redis.send<ReadonlyArray<string>>("HGETALL", recordKey(customerId))
+  const record: Record<string, string> = {}
+  for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!
+  if (record.username !== username || !record.passwordHash) return Option.none<LoginRecord>()
+  const lockedUntil = record.lockedUntil ? Number(record.lockedUntil) : Number.NaN
+  return Option.some<LoginRecord>({
+    customerId,
+    username,
+    passwordHash: record.passwordHash,
+    status: record.status ?? "active",
+    lockedUntil: Number.isNaN(lockedUntil) ? undefined : lockedUntil,
+    roles: parseRoles(record.roles)
+  })
+})

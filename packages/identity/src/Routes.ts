@@ -1,0 +1,220 @@
+// The identity HTTP API (JSON; errors problem+json through the edge's ErrorTable):
+//   POST   /v1/auth/login            {username, password, deviceId?} → 200 token pair
+//   POST   /v1/auth/refresh          {refreshToken} → 200 new pair (the old one is spent)
+//   POST   /v1/auth/logout           → 204; the access token is refused from then on
+//   GET    /v1/sessions              → the customer's active sessions
+//   DELETE /v1/sessions              → 204, every session ended ("log out everywhere")
+//   DELETE /v1/sessions/{id}         → 204, or 404 when it is not one of the customer's
+//   GET    /v1/session               → the current session document
+//   PATCH  /v1/session/preferences   {theme?, language?} → 200 the preferences
+// Tokens are generated here and sent to the identity actor only as hashes; the password is
+// sealed for it. Reads (sessions, the session document) come straight from Redis; every change
+// is a request to the identity actor or an event for the session projector.
+import * as Identity from "@bank/contracts/Identity"
+import type { Routes } from "@bank/edge/App"
+import { decodeBody } from "@bank/edge/RequestBody"
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as RequestReply from "@bank/platform/RequestReply"
+import { StreamLog } from "@bank/platform/StreamLog"
+import { Effect, Option, Schema } from "effect"
+import type { Redis } from "effect/persistence/Redis"
+import type { Context } from "hono"
+import { authMiddleware, principalOf } from "./AuthMiddleware.ts"
+import * as ClientAddress from "./ClientAddress.ts"
+import { AccountUnavailable, InvalidCredentials, InvalidRefreshToken, LoginThrottled, SessionLimitReached, SessionNotFound } from "./Errors.ts"
+import { IdentityConfig } from "./IdentityConfig.ts"
+import * as Secrets from "./Secrets.ts"
+import * as SessionStore from "./SessionStore.ts"
+import type { TokenCheck } from "./TokenCheck.ts"
+
+export type Services = IdentityConfig | RequestReply.Requester | StreamLog | DocumentStore.DocumentStore | TokenCheck | Redis
+
+const LoginBody = Schema.Struct({
+  username: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256)),
+  password: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024)),
+  deviceId: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(128)))
+})
+const RefreshBody = Schema.Struct({ refreshToken: Schema.String.check(Schema.isMaxLength(512)) })
+
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+const clientOf = (c: Context, hops: number, deviceId?: string) => {
+  const userAgent = c.req.header("User-Agent")?.slice(0, 512)
+  return {
+    clientAddress: ClientAddress.of(c, hops).slice(0, 64),
+    ...(userAgent ? { userAgent } : {}),
+    ...(deviceId !== undefined ? { deviceId } : {})
+  }
+}
+
+/** Asks the identity actor; its answer or the edge's RequestTimeout / RequestFailed. */
+const ask = (key: string, payload: Identity.IdentityRequest) =>
+  Effect.gen(function*() {
+    const config = yield* IdentityConfig
+    const requester = yield* RequestReply.Requester
+    return yield* requester.request(Identity.requests, { key, payload }, { timeoutMs: config.requestTimeoutMs })
+  })
+
+const unexpected = (reply: Identity.IdentityReply) => Effect.die(new Error(`unexpected identity reply ${reply._tag}`))
+
+const tokenPair = () => {
+  const accessToken = Secrets.newToken()
+  const refreshToken = Secrets.newToken()
+  return { accessToken, refreshToken, accessTokenHash: Secrets.hashToken(accessToken), refreshTokenHash: Secrets.hashToken(refreshToken) }
+}
+
+const issued = (c: Context, pair: ReturnType<typeof tokenPair>, reply: typeof Identity.LoggedIn.Type | typeof Identity.TokensRefreshed.Type) => {
+  // Tokens must not end up in shared caches or browser history.
+  c.header("Cache-Control", "no-store")
+  return c.json({
+    tokenType: "Bearer",
+    accessToken: pair.accessToken,
+    refreshToken: pair.refreshToken,
+    expiresIn: reply.expiresIn,
+    refreshExpiresIn: reply.refreshExpiresIn,
+    sessionId: reply.sessionId,
+    customerId: reply.customerId,
+    roles: reply.roles
+  })
+}
+
+export const identityRoutes: Routes<Services> = (app, run) => {
+  authMiddleware(app, run)
+
+  app.post("/v1/auth/login", (c) =>
+    run(c, Effect.gen(function*() {
+      const body = yield* decodeBody(c, LoginBody)
+      const config = yield* IdentityConfig
+      const pair = tokenPair()
+      const reply = yield* ask("login", {
+        _tag: "Login",
+        username: body.username,
+        sealedPassword: Secrets.seal(config.keys, body.password, Secrets.loginContext(body.username, pair.accessTokenHash)),
+        accessTokenHash: pair.accessTokenHash,
+        refreshTokenHash: pair.refreshTokenHash,
+        ...clientOf(c, config.trustedProxyHops, body.deviceId)
+      })
+      if (reply._tag === "LoggedIn") return issued(c, pair, reply)
+      if (reply._tag !== "LoginRefused") return yield* unexpected(reply)
+      switch (reply.reason) {
+        case "InvalidCredentials":
+          return yield* new InvalidCredentials()
+        case "RateLimited":
+        case "LockedOut": {
+          const retryAfterSeconds = reply.retryAfterSeconds ?? 60
+          c.header("Retry-After", String(retryAfterSeconds))
+          return yield* new LoginThrottled({ retryAfterSeconds })
+        }
+        case "AccountUnavailable":
+          return yield* new AccountUnavailable()
+        case "SessionLimitReached":
+          return yield* new SessionLimitReached()
+      }
+    })))
+
+  app.post("/v1/auth/refresh", (c) =>
+    run(c, Effect.gen(function*() {
+      const body = yield* decodeBody(c, RefreshBody)
+      if (!Secrets.isTokenShaped(body.refreshToken)) return yield* new InvalidRefreshToken()
+      const config = yield* IdentityConfig
+      const pair = tokenPair()
+      const reply = yield* ask("refresh", {
+        _tag: "Refresh",
+        refreshTokenHash: Secrets.hashToken(body.refreshToken),
+        newAccessTokenHash: pair.accessTokenHash,
+        newRefreshTokenHash: pair.refreshTokenHash,
+        ...clientOf(c, config.trustedProxyHops)
+      })
+      if (reply._tag === "TokensRefreshed") return issued(c, pair, reply)
+      if (reply._tag === "RefreshRefused") return yield* new InvalidRefreshToken()
+      return yield* unexpected(reply)
+    })))
+
+  app.post("/v1/auth/logout", (c) =>
+    run(c, Effect.gen(function*() {
+      const { customerId, sessionId } = principalOf(c)
+      const config = yield* IdentityConfig
+      yield* ask(customerId, { _tag: "Logout", customerId, sessionId, clientAddress: ClientAddress.of(c, config.trustedProxyHops) })
+      return c.body(null, 204)
+    })))
+
+  app.get("/v1/sessions", (c) =>
+    run(c, Effect.gen(function*() {
+      const { customerId, sessionId: current } = principalOf(c)
+      const store = yield* DocumentStore.DocumentStore
+      const live = yield* SessionStore.list(customerId, Date.now())
+      const sessions = yield* Effect.forEach(live, (session) =>
+        store.get(SessionStore.keys(customerId).document(session.sessionId)).pipe(
+          Effect.map(Option.map((document) => {
+            const d = document as Partial<SessionStore.SessionDocument>
+            return {
+              sessionId: session.sessionId,
+              current: session.sessionId === current,
+              device: d.device ?? null,
+              createdAt: d.createdAt ?? null,
+              lastSeenAt: d.lastSeenAt ?? null,
+              expiresAt: new Date(session.deadline).toISOString(),
+              absoluteExpiresAt: d.absoluteExpiresAt ?? null
+            }
+          }))
+        ), { concurrency: "unbounded" })
+      c.header("Cache-Control", "no-store")
+      return c.json({ sessions: sessions.flatMap((s) => (Option.isSome(s) ? [s.value] : [])) })
+    })))
+
+  app.delete("/v1/sessions", (c) =>
+    run(c, Effect.gen(function*() {
+      const { customerId, sessionId } = principalOf(c)
+      const config = yield* IdentityConfig
+      yield* ask(customerId, {
+        _tag: "RevokeAllSessions",
+        customerId,
+        bySessionId: sessionId,
+        clientAddress: ClientAddress.of(c, config.trustedProxyHops)
+      })
+      return c.body(null, 204)
+    })))
+
+  app.delete("/v1/sessions/:id", (c) =>
+    run(c, Effect.gen(function*() {
+      const { customerId, sessionId: current } = principalOf(c)
+      const target = c.req.param("id")
+      if (!SESSION_ID.test(target)) return yield* new SessionNotFound({ sessionId: target.slice(0, 64) })
+      const config = yield* IdentityConfig
+      const reply = yield* ask(customerId, {
+        _tag: "RevokeSession",
+        customerId,
+        sessionId: target,
+        bySessionId: current,
+        clientAddress: ClientAddress.of(c, config.trustedProxyHops)
+      })
+      if (reply._tag !== "SessionsRevoked") return yield* unexpected(reply)
+      if (reply.count === 0) return yield* new SessionNotFound({ sessionId: target })
+      return c.body(null, 204)
+    })))
+
+  app.get("/v1/session", (c) =>
+    run(c, Effect.gen(function*() {
+      const { customerId, sessionId } = principalOf(c)
+      const store = yield* DocumentStore.DocumentStore
+      const text = yield* store.getRaw(SessionStore.keys(customerId).document(sessionId))
+      if (Option.isNone(text)) return yield* new SessionNotFound({ sessionId })
+      return c.body(text.value, 200, { "Content-Type": "application/json", "Cache-Control": "no-store" })
+    })))
+
+  app.patch("/v1/session/preferences", (c) =>
+    run(c, Effect.gen(function*() {
+      const { customerId, sessionId } = principalOf(c)
+      const patch = yield* decodeBody(c, Identity.Preferences)
+      const store = yield* DocumentStore.DocumentStore
+      const log = yield* StreamLog
+      const current = yield* store.get(SessionStore.keys(customerId).document(sessionId), "$.preferences")
+      if (Option.isNone(current)) return yield* new SessionNotFound({ sessionId })
+      yield* log.publish(Identity.sessionEvents, {
+        key: customerId,
+        payload: { _tag: "SessionPreferencesChanged", customerId, sessionId, preferences: patch }
+      })
+      // The projector applies it in a moment; the answer is what the document will hold.
+      return c.json({ preferences: { ...(current.value as object), ...patch } })
+    })))
+}

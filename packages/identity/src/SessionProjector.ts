@@ -1,0 +1,68 @@
+// The session projector: applies `session.events` to session documents (consumer group
+// `identity.sessions`, one customer's events in order).
+// - SessionActivityRecorded: moves lastSeenAt, appends to recentActions (the newest N kept) and
+//   slides the session's idle expiry;
+// - SessionPreferencesChanged: merges the preferences (and counts as activity);
+// - SessionRecommendationsUpdated: replaces the recommendations.
+// An event for a session that has ended changes nothing: the slide step (touchSession.lua)
+// says so and deletes any leftovers. Each write is guarded by the customer's applied-message
+// marker, so the redelivery of the last applied event is a no-op; a crash in mid-batch can at
+// worst repeat an entry in recentActions, which is informational.
+import * as Identity from "@bank/contracts/Identity"
+import * as Actor from "@bank/platform/Actor"
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import type * as Envelope from "@bank/platform/Envelope"
+import * as Keys from "@bank/platform/Keys"
+import { Effect, Layer } from "effect"
+import { Redis } from "effect/persistence/Redis"
+import { IdentityConfig } from "./IdentityConfig.ts"
+import * as SessionStore from "./SessionStore.ts"
+
+export const group = "identity.sessions"
+
+/** How long the applied-message marker is kept (a day: well past any redelivery). */
+const MARKER_TTL_SECONDS = 24 * 3600
+
+/** The document operations an event stands for; undefined when it does not touch the document. Pure. */
+export const opsOf = (event: Identity.SessionEvent, recentActions: number): ReadonlyArray<DocumentStore.Op> | undefined => {
+  switch (event._tag) {
+    case "SessionActivityRecorded":
+      return [
+        DocumentStore.Op.set("$.lastSeenAt", event.at),
+        DocumentStore.Op.append("$.recentActions", [{ action: event.action, status: event.status, at: event.at }], recentActions)
+      ]
+    case "SessionPreferencesChanged":
+      return [DocumentStore.Op.merge("$.preferences", event.preferences as DocumentStore.Json)]
+    case "SessionRecommendationsUpdated":
+      return [DocumentStore.Op.set("$.recommendations", event.recommendations as unknown as DocumentStore.Json)]
+    default:
+      return undefined
+  }
+}
+
+export const handle = Effect.fn("SessionProjector.handle")(function*(message: Envelope.Delivered<Identity.SessionEvent>) {
+  const config = yield* IdentityConfig
+  const ops = opsOf(message.payload, config.recentActions)
+  if (ops === undefined || !("sessionId" in message.payload)) return
+  const { customerId, sessionId } = message.payload
+  const redis = yield* Redis
+  const store = yield* DocumentStore.DocumentStore
+  const now = Date.now()
+  const slides = message.payload._tag !== "SessionRecommendationsUpdated"
+  const deadline = slides
+    ? yield* SessionStore.touch(customerId, sessionId, now, config.sessionIdleTimeoutMs)
+    : (yield* SessionStore.isLive(customerId, sessionId, now)) ? -1 : 0
+  if (deadline === 0) return
+  const key = SessionStore.keys(customerId).document(sessionId)
+  yield* store.apply(key, ops, {
+    once: { markerKey: Keys.customer(customerId).applied(group), id: message.id, ttlSeconds: MARKER_TTL_SECONDS }
+  })
+  // Bounds a document the write above revived if the session ended in between.
+  if (deadline > 0) yield* redis.send("PEXPIREAT", key, String(deadline))
+  else if ((yield* redis.send<number>("PTTL", key)) === -1) yield* redis.send("DEL", key)
+})
+
+/** The projector as an actor in the current scope. */
+export const run = Actor.run({ group, stream: Identity.sessionEvents, handle, concurrency: 16 })
+
+export const layer = Layer.effectDiscard(run)

@@ -1,0 +1,97 @@
+// The check every authenticated request goes through: `Authorization: Bearer <token>` to the
+// customer, session and roles, in one Redis round trip (HGETALL of the token's record, whose
+// TTL is the token's). A token that is not even token-shaped costs no round trip at all.
+//
+// With IDENTITY_TOKEN_CACHE=true the lookups go through a separate RESP3 connection with
+// node-redis client-side caching: Redis tracks which records this process has cached and
+// pushes an invalidation the moment one is deleted or expires, so a revoked token is refused at
+// once while a hot token costs no round trip. The cache is dropped whenever that connection
+// breaks (no invalidation could reach us then). See scripts/bench-identity.ts for what it buys.
+import type { Principal } from "@bank/contracts/Identity"
+import * as Keys from "@bank/platform/Keys"
+import { NodeRedis } from "@effect/platform-node/NodeRedis"
+import { Context, Effect, Layer, Option } from "effect"
+import { Redis, RedisError } from "effect/persistence/Redis"
+import { createClient } from "redis"
+import { Unauthenticated } from "./Errors.ts"
+import { IdentityConfig } from "./IdentityConfig.ts"
+import * as Secrets from "./Secrets.ts"
+import * as TokenStore from "./TokenStore.ts"
+
+export class TokenCheck extends Context.Service<TokenCheck, {
+  /** The principal behind an Authorization header, or Unauthenticated. */
+  readonly resolve: (authorization: string | undefined) => Effect.Effect<Principal, Unauthenticated | RedisError>
+  /** Whether lookups are served from the client-side cache. */
+  readonly cached: boolean
+}>()("@bank/identity/TokenCheck") {}
+
+/** The token of a Bearer header (scheme case-insensitive, RFC 6750), if there is one. */
+export const bearerToken = (authorization: string | undefined): string | undefined => {
+  const match = /^Bearer[ ]+([^ ]+)[ ]*$/i.exec(authorization ?? "")
+  return match?.[1]
+}
+
+const missing = new Unauthenticated({ reason: "MissingToken" })
+const invalid = new Unauthenticated({ reason: "InvalidToken" })
+
+const make = (lookup: (key: string) => Effect.Effect<unknown, RedisError>, cached: boolean) =>
+  TokenCheck.of({
+    cached,
+    resolve: (authorization) => {
+      const token = bearerToken(authorization)
+      if (token === undefined) return Effect.fail(missing)
+      if (!Secrets.isTokenShaped(token)) return Effect.fail(invalid)
+      return lookup(Keys.accessToken(Secrets.hashToken(token))).pipe(
+        Effect.flatMap((fields) => {
+          const principal = TokenStore.principalOf(fields as ReadonlyArray<string> | Record<string, string> | null)
+          return Option.isSome(principal) ? Effect.succeed(principal.value) : Effect.fail(invalid)
+        })
+      )
+    }
+  })
+
+/** Plain lookups on the shared connection. */
+export const layerDirect = Layer.effect(
+  TokenCheck,
+  Effect.gen(function*() {
+    const redis = yield* Redis
+    return make((key) => redis.send("HGETALL", key), false)
+  })
+)
+
+/** Lookups through a RESP3 connection with server-assisted client-side caching. */
+export const layerCached = (options: { readonly maxEntries?: number; readonly ttlMs?: number } = {}) =>
+  Layer.effect(
+    TokenCheck,
+    Effect.gen(function*() {
+      const { client } = yield* NodeRedis
+      const cachedClient = yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: async () => {
+            // A new client from the shared one's options, not `duplicate`: node-redis 5.9 keeps the
+            // RESP2 reply transforms on a RESP3 duplicate (HGETALL then answers {}).
+            const duplicate = createClient({
+              ...client.options,
+              RESP: 3,
+              // An upper bound on staleness should an invalidation ever be missed.
+              clientSideCache: { ttl: options.ttlMs ?? 60_000, maxEntries: options.maxEntries ?? 100_000, evictPolicy: "LRU" }
+            })
+            duplicate.on("error", () => {}) // reconnects by itself; failed commands surface below
+            await duplicate.connect()
+            return duplicate
+          },
+          catch: (cause) => new RedisError({ cause })
+        }),
+        (c) => Effect.promise(() => c.close()).pipe(Effect.ignore)
+      )
+      return make((key) => Effect.tryPromise({ try: () => cachedClient.hGetAll(key), catch: (cause) => new RedisError({ cause }) }), true)
+    })
+  )
+
+/** Direct or cached, as IDENTITY_TOKEN_CACHE says. */
+export const layer: Layer.Layer<TokenCheck, RedisError, IdentityConfig | Redis | NodeRedis> = Layer.unwrap(
+  Effect.gen(function*() {
+    const config = yield* IdentityConfig
+    return config.tokenCache ? layerCached() : (layerDirect as Layer.Layer<TokenCheck, RedisError, Redis | NodeRedis>)
+  })
+)

@@ -1,0 +1,82 @@
+// Token records in Redis, each under the SHA-256 of its token (Redis never holds a token):
+//   identity:access:<hash>   hash c (customer), s (session), r (roles, comma-separated),
+//                            x (expiry, epoch ms); expires with the token, so the token check
+//                            is one HGETALL. `x` lets a client-side cache refuse it on time
+//                            even before Redis's expiry cycle deletes the key.
+//   identity:refresh:<hash>  hash c, s, state ("active" until spent, then "rotated"); a rotated
+//                            record is kept until it would have expired, so a replay of it is
+//                            recognised as reuse and ends the session (the token family)
+// A session has one live pair at a time; SessionStore.ts remembers which.
+import * as Keys from "@bank/platform/Keys"
+import { Effect, Option } from "effect"
+import { Redis } from "effect/persistence/Redis"
+import type { Principal } from "@bank/contracts/Identity"
+import * as Scripts from "./Scripts.ts"
+
+export const putAccess = Effect.fn("TokenStore.putAccess")(function*(hash: string, principal: Principal, ttlMs: number) {
+  const redis = yield* Redis
+  const ttl = Math.max(1, Math.floor(ttlMs))
+  yield* redis.eval(Scripts.putToken)(Keys.accessToken(hash), ttl, [
+    "c", principal.customerId, "s", principal.sessionId, "r", principal.roles.join(","), "x", String(Date.now() + ttl)
+  ])
+})
+
+export const putRefresh = Effect.fn("TokenStore.putRefresh")(function*(hash: string, owner: { readonly customerId: string; readonly sessionId: string }, ttlMs: number) {
+  const redis = yield* Redis
+  yield* redis.eval(Scripts.putToken)(Keys.refreshToken(hash), Math.max(1, Math.floor(ttlMs)), [
+    "c", owner.customerId, "s", owner.sessionId, "state", "active"
+  ])
+})
+
+/**
+ * The principal of an access token record's fields (HGETALL reply, RESP2 list or RESP3 map),
+ * if it is a whole record that has not expired at `now`.
+ */
+export const principalOf = (
+  fields: ReadonlyArray<string> | Record<string, string> | null | undefined,
+  now = Date.now()
+): Option.Option<Principal> => {
+  if (!fields) return Option.none()
+  let c: string | undefined, s: string | undefined, r: string | undefined, x: string | undefined
+  if (Array.isArray(fields)) {
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (fields[i] === "c") c = fields[i + 1]
+      else if (fields[i] === "s") s = fields[i + 1]
+      else if (fields[i] === "r") r = fields[i + 1]
+      else if (fields[i] === "x") x = fields[i + 1]
+    }
+  } else {
+    const record = fields as Record<string, string>
+    c = record.c
+    s = record.s
+    r = record.r
+    x = record.x
+  }
+  if (!c || !s || (x !== undefined && Number(x) <= now)) return Option.none()
+  return Option.some({ customerId: c, sessionId: s, roles: r ? r.split(",") : [] })
+}
+
+export type RefreshUse =
+  | { readonly _tag: "Unknown" }
+  | { readonly _tag: "Reused"; readonly customerId: string; readonly sessionId: string }
+  | { readonly _tag: "Active"; readonly customerId: string; readonly sessionId: string }
+
+/** Spends a refresh token: only the first use of an active one is `Active`. */
+export const useRefresh = Effect.fn("TokenStore.useRefresh")(function*(hash: string) {
+  const redis = yield* Redis
+  const [status, customerId, sessionId] = yield* redis.eval(Scripts.useRefreshToken)(Keys.refreshToken(hash))
+  if (status === "active") return { _tag: "Active", customerId: customerId!, sessionId: sessionId! } satisfies RefreshUse as RefreshUse
+  if (status === "reused") return { _tag: "Reused", customerId: customerId!, sessionId: sessionId! } satisfies RefreshUse as RefreshUse
+  return { _tag: "Unknown" } satisfies RefreshUse as RefreshUse
+})
+
+/** Deletes the records of the given access and refresh token hashes (revocation: effective at once). */
+export const revoke = Effect.fn("TokenStore.revoke")(function*(tokens: { readonly access: ReadonlyArray<string>; readonly refresh: ReadonlyArray<string> }) {
+  const redis = yield* Redis
+  // One command per key: on Redis Cluster each record is in its own slot.
+  yield* Effect.forEach(
+    [...tokens.access.map(Keys.accessToken), ...tokens.refresh.map(Keys.refreshToken)],
+    (key) => redis.send("DEL", key),
+    { concurrency: "unbounded", discard: true }
+  )
+})

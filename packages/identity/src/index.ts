@@ -1,0 +1,49 @@
+// @bank/identity owns who the caller is: logging in, tokens, sessions and the protection
+// around them. It holds the credentials projection (login data projected from the customer
+// master's CDC stream into Redis, so a login never touches PostgreSQL), the identity actor
+// (request/reply on `identity.requests`: password checks with scrypt on libuv's thread pool,
+// token issuance with refresh-token rotation and reuse detection, logout and revocation), the
+// token and session stores in Redis (only token hashes are stored; sessions are JSON documents
+// with sliding idle expiry, an absolute lifetime and a per-customer cap), brute-force protection
+// (rate limits per username and client address, lockout, no user enumeration), the audit trail
+// (`identity.audit`), the session projector (`session.events` into session documents), and the
+// HTTP routes with the token check the edge puts in front of every /v1 route.
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as RequestReply from "@bank/platform/RequestReply"
+import * as StreamLog from "@bank/platform/StreamLog"
+import { Layer } from "effect"
+import * as CredentialsProjection from "./CredentialsProjection.ts"
+import * as IdentityActor from "./IdentityActor.ts"
+import * as IdentityConfig from "./IdentityConfig.ts"
+import * as SessionProjector from "./SessionProjector.ts"
+import * as TokenCheck from "./TokenCheck.ts"
+
+export { authMiddleware, principalOf, publicPaths } from "./AuthMiddleware.ts"
+export * from "./Errors.ts"
+export { identityRoutes, type Services as RouteServices } from "./Routes.ts"
+export { CredentialsProjection, IdentityActor, IdentityConfig, SessionProjector, TokenCheck }
+export * as LoginThrottle from "./LoginThrottle.ts"
+export * as Secrets from "./Secrets.ts"
+export * as SessionStore from "./SessionStore.ts"
+export * as TokenStore from "./TokenStore.ts"
+
+/**
+ * What the edge needs to serve the identity routes, given the Redis services and an
+ * IdentityConfig: the requester for the identity actor, the stream log, the document store and
+ * the token check.
+ */
+export const edgeLayer = Layer.mergeAll(
+  RequestReply.layerRequester,
+  DocumentStore.layer,
+  TokenCheck.layer
+).pipe(Layer.provideMerge(StreamLog.layer))
+
+/**
+ * The identity process: the identity actor, the credentials projection and the session
+ * projector, given the Redis services and an IdentityConfig.
+ */
+export const actorsLayer = Layer.mergeAll(
+  IdentityActor.layer,
+  CredentialsProjection.layer,
+  SessionProjector.layer
+).pipe(Layer.provide(Layer.mergeAll(StreamLog.layer, DocumentStore.layer)))

@@ -1,0 +1,23 @@
+--[[ touchSession.lua: slides a session's idle expiry forward, or clears what is left of a
+  session that has ended. All keys are the customer's (hash tag {c:<id>}).
+  KEYS[1]: session index, KEYS[2]: session state (see openSession.lua)
+  KEYS[3]: the session's document
+  ARGV[1]: session id, ARGV[2]: now (epoch ms), ARGV[3]: idle timeout (ms)
+  Returns: the session's new expiry deadline (epoch ms), or 0 when the session has ended (its
+           index entry, state and document are then deleted: a late event cannot revive it).
+]]
+local index, state, doc = KEYS[1], KEYS[2], KEYS[3]
+local id, now = ARGV[1], tonumber(ARGV[2])
+local score = redis.call("ZSCORE", index, id)
+local current = redis.call("HGET", state, id)
+if not score or not current or tonumber(score) <= now then
+  redis.call("ZREM", index, id)
+  redis.call("HDEL", state, id)
+  redis.call("DEL", doc)
+  return 0
+end
+local absolute = tonumber(string.match(current, "^(%d+)"))
+local deadline = math.max(tonumber(score), math.min(now + tonumber(ARGV[3]), absolute))
+redis.call("ZADD", index, deadline, id)
+redis.call("PEXPIREAT", doc, deadline)
+return deadline

@@ -1,0 +1,197 @@
+// CDC benchmark (not a test): `npx tsx scripts/bench-cdc.ts [--changes 50000] [--rate 1000]`.
+// Starts its own PostgreSQL (wal_level=logical) and Redis (AOF, fsync every second), runs the
+// connector as its own process (scripts/cdc.ts) and prints a Markdown table:
+//   raw       the inserts with no replication slot: what the database does without CDC
+//   burst     the same inserts with the connector streaming: writer speed, end-to-end CDC
+//             throughput, and commit-to-entry latency (which then includes queueing)
+//   paced     a steady `--rate` changes/s: commit-to-entry latency under normal load
+//   backlog   the connector started on `--changes` waiting changes: how fast it catches up
+//   large tx  one transaction of `--large` inserts: throughput, and the connector's peak memory
+//             before and after (it streams the transaction, it does not hold it)
+// Latency is the Redis entry id's time (set by XADD) minus the transaction's commit time from
+// the WAL, both from this machine's clock: the delay a consumer of the stream sees.
+import { readFileSync } from "node:fs"
+import { parseArgs } from "node:util"
+import pg from "pg"
+import * as Cdc from "@bank/contracts/Cdc"
+import * as CdcConnector from "@bank/records/cdc/CdcConnector"
+import {
+  type ConnectorProcess, readEntries, redisClient, spawnConnector, waitUntil
+} from "@bank/records/cdc/testing/CdcTesting"
+import { startPostgres, startRedis } from "./lib/localServices.ts"
+
+const { values: args } = parseArgs({
+  options: {
+    changes: { type: "string", default: "50000" },
+    rate: { type: "string", default: "1000" },
+    large: { type: "string", default: "200000" }
+  }
+})
+const large = Number(args.large)
+const changes = Number(args.changes)
+const rate = Number(args.rate)
+const rowsPerTransaction = 5
+const writers = 4
+const say = (line: string) => console.error(line)
+
+const postgres = await startPostgres()
+const redisServer = await startRedis({ appendonly: true })
+const db = new pg.Client({ connectionString: postgres.url })
+await db.connect()
+const redis = await redisClient(redisServer.url)
+const connectors: Array<ConnectorProcess> = []
+
+const ddl = `CREATE SCHEMA IF NOT EXISTS deposits;
+  CREATE TABLE deposits.transactions (
+    transaction_id bigint PRIMARY KEY, customer_id bigint NOT NULL, amount bigint NOT NULL,
+    currency char(3) NOT NULL, booked_at timestamptz NOT NULL DEFAULT now(), description text NOT NULL)`
+
+/** Inserts `count` rows from `first`, 5 a transaction, from 4 connections; returns seconds. */
+const insert = async (first: number, count: number, perSecond?: number) => {
+  const started = performance.now()
+  const transactions = Math.ceil(count / rowsPerTransaction)
+  await Promise.all(Array.from({ length: writers }, async (_, lane) => {
+    const w = new pg.Client({ connectionString: postgres.url })
+    await w.connect()
+    for (let t = lane; t < transactions; t += writers) {
+      if (perSecond) {
+        const due = started + (t * rowsPerTransaction * 1000) / perSecond
+        const wait = due - performance.now()
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      }
+      const id = first + t * rowsPerTransaction
+      await w.query(
+        `INSERT INTO deposits.transactions (transaction_id, customer_id, amount, currency, description)
+         SELECT i, i % 1000, -(i % 100000), 'EUR', 'Card payment at merchant ' || i FROM generate_series($1::bigint, $2::bigint) i`,
+        [id, id + rowsPerTransaction - 1]
+      )
+    }
+    await w.end()
+  }))
+  return (performance.now() - started) / 1000
+}
+
+const startConnector = async () => {
+  const connector = spawnConnector({
+    DATABASE_URL: postgres.url, REDIS_URL: redisServer.url, CDC_SCHEMAS: "deposits", CDC_LAG_INTERVAL_MS: "60000"
+  })
+  connectors.push(connector)
+  await waitUntil("the connector's snapshot", async () => (await redis.exists(CdcConnector.keys("bank_cdc").snapshot)) === 1, 60_000)
+    .catch((e) => { throw new Error(`${e.message}\n${connector.output()}`) })
+  return connector
+}
+
+/** Inserts of the stream whose transaction_id is in [from, from + count). */
+const streamed = async (from: number, count: number) =>
+  (await readEntries(redis, "deposits")).filter((e) => {
+    if (e.payload._tag !== "RowChanged" || e.payload.op !== "insert") return false
+    const id = Number(e.payload.key["transaction_id"])
+    return id >= from && id < from + count
+  })
+
+const streamLength = () => redis.xLen("stream:{s:cdc.deposits}")
+
+/**
+ * Waits for `count` inserts written after the stream had `lengthBefore` entries: 5 changes and
+ * one TransactionCommitted a transaction. Polls XLEN only, to leave the CPU to the connector.
+ */
+const waitStreamed = (lengthBefore: number, count: number) =>
+  waitUntil(`${count} changes in Redis`, async () => (await streamLength()) >= lengthBefore + count + count / rowsPerTransaction, 600_000)
+
+const entryMs = (id: string) => Number(id.split("-")[0])
+
+const latencies = (entries: Awaited<ReturnType<typeof streamed>>) => {
+  const ms = entries.map((e) => entryMs(e.entryId) - Date.parse((e.payload as Cdc.RowChanged).commitTime)).sort((a, b) => a - b)
+  const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]!
+  return { p50: at(0.5), p99: at(0.99), max: ms.at(-1)! }
+}
+
+/** End-to-end: changes / (last entry written - first transaction committed). */
+const throughput = (entries: Awaited<ReturnType<typeof streamed>>) => {
+  const firstCommit = Math.min(...entries.map((e) => Date.parse((e.payload as Cdc.RowChanged).commitTime)))
+  const lastEntry = Math.max(...entries.map((e) => Number(e.entryId.split("-")[0])))
+  return entries.length / ((lastEntry - firstCommit) / 1000)
+}
+
+/** Peak resident memory of a process so far, in MB (Linux). */
+const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US")
+const rows: Array<string> = []
+
+try {
+  await db.query(ddl)
+  // A warm-up, so neither the database's caches nor this process's JIT favour the later runs.
+  await insert(50_000_000, Math.min(changes, 10_000))
+  await db.query("TRUNCATE deposits.transactions")
+  say(`raw: ${changes} inserts, no CDC`)
+  const rawSeconds = await insert(1, changes)
+  await db.query("TRUNCATE deposits.transactions")
+
+  say("burst: the same inserts with the connector streaming")
+  let connector = await startConnector()
+  const burstFrom = 10_000_000
+  let before = await streamLength()
+  const burstSeconds = await insert(burstFrom, changes)
+  await waitStreamed(before, changes)
+  const burst = await streamed(burstFrom, changes)
+  const burstLatency = latencies(burst)
+
+  say(`paced: ${rate} changes/s for ${Math.max(5, Math.round(changes / rate / 5))} s`)
+  const pacedFrom = 20_000_000
+  const pacedCount = Math.max(5, Math.round(changes / rate / 5)) * rate
+  before = await streamLength()
+  await insert(pacedFrom, pacedCount, rate)
+  await waitStreamed(before, pacedCount)
+  const pacedLatency = latencies(await streamed(pacedFrom, pacedCount))
+
+  say(`backlog: ${changes} changes written while the connector is down`)
+  connector.child.kill("SIGTERM")
+  await connector.exited
+  const backlogFrom = 30_000_000
+  before = await streamLength()
+  await insert(backlogFrom, changes)
+  const restartedAt = Date.now()
+  connector = await startConnector()
+  await waitStreamed(before, changes)
+  const backlog = await streamed(backlogFrom, changes)
+  const entryTimes = backlog.map((e) => Number(e.entryId.split("-")[0]))
+  const startSeconds = (Math.min(...entryTimes) - restartedAt) / 1000
+  const drainSeconds = (Math.max(...entryTimes) - Math.min(...entryTimes)) / 1000
+
+  say(`large transaction: ${large} inserts in one transaction`)
+  const rssBefore = peakRssMb(connector.child.pid!)
+  const lengthBefore = await streamLength()
+  await db.query(
+    `INSERT INTO deposits.transactions (transaction_id, customer_id, amount, currency, description)
+     SELECT i, i % 1000, i % 100000, 'EUR', 'Standing order ' || i FROM generate_series(40000000::bigint, $1::bigint) i`,
+    [40_000_000 + large - 1]
+  )
+  await waitUntil("the large transaction in Redis", async () => (await streamLength()) >= lengthBefore + large + 1, 600_000)
+  const [last] = (await redis.sendCommand(["XREVRANGE", "stream:{s:cdc.deposits}", "+", "-", "COUNT", "1"])) as Array<[string, Array<string>]>
+  const lastData = JSON.parse(last![1][last![1].indexOf("data") + 1]!) as Cdc.TransactionCommitted
+  const largeSeconds = (entryMs(last![0]) - Date.parse(lastData.commitTime)) / 1000
+  const rssAfter = peakRssMb(connector.child.pid!)
+
+  rows.push(
+    "| run | changes | writer changes/s | CDC changes/s | commit→entry p50 | p99 | max |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+    `| raw inserts, no CDC | ${fmt(changes)} | ${fmt(changes / rawSeconds)} | – | – | – | – |`,
+    `| burst with CDC | ${fmt(changes)} | ${fmt(changes / burstSeconds)} | ${fmt(throughput(burst))} | ${burstLatency.p50} ms | ${burstLatency.p99} ms | ${burstLatency.max} ms |`,
+    `| paced ${fmt(rate)}/s with CDC | ${fmt(pacedCount)} | ${fmt(rate)} (target) | – | ${pacedLatency.p50} ms | ${pacedLatency.p99} ms | ${pacedLatency.max} ms |`,
+    `| backlog catch-up | ${fmt(changes)} | – | ${fmt(changes / drainSeconds)} | – | – | – |`,
+    `| one transaction of ${fmt(large)} rows | ${fmt(large)} | – | ${fmt(large / largeSeconds)} | – | – | ${Math.round(largeSeconds * 1000)} ms (last row) |`
+  )
+  console.log(`\nCDC benchmark: ${rowsPerTransaction} inserts a transaction, ${writers} writer connections, Redis AOF everysec, ` +
+    `batches of ${CdcConnector.defaults.batchSize}\n`)
+  console.log(rows.join("\n"))
+  console.log(`Connector peak memory (VmHWM): ${rssBefore.toFixed(0)} MB before the large transaction, ${rssAfter.toFixed(0)} MB after.`)
+  console.log(`Backlog: first entry ${startSeconds.toFixed(1)} s after the connector process was started (process start, slot check).`)
+} finally {
+  for (const c of connectors) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL")
+  await Promise.all(connectors.map((c) => c.exited))
+  await redis.close()
+  await db.end()
+  await postgres.stop()
+  await redisServer.stop()
+}
