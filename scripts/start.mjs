@@ -8,6 +8,7 @@
 // Plain JavaScript rather than TypeScript because it runs before `npm ci` installed tsx.
 // Variables in a `.env` file at the root are read too; the environment wins over the file.
 import { spawn, spawnSync } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import { accessSync, constants, existsSync, readdirSync } from "node:fs"
 import { delimiter, join } from "node:path"
 import { createInterface } from "node:readline"
@@ -16,6 +17,9 @@ import { fileURLToPath } from "node:url"
 const root = fileURLToPath(new URL("..", import.meta.url))
 if (existsSync(join(root, ".env"))) process.loadEnvFile(join(root, ".env"))
 const port = process.env.PORT ?? "3000"
+// The edge seals passwords for the identity actor with this key; without one configured, each
+// run makes its own random key and gives it to both (never the published development key).
+process.env.IDENTITY_TRANSPORT_KEY ??= randomBytes(32).toString("base64")
 
 // ── Setup steps ───────────────────────────────────────────────────────────────────────────
 // One-shot scripts run in order once Redis and PostgreSQL answer and before the processes
@@ -33,8 +37,15 @@ const setupSteps = [
 // actor with one line, e.g. { name: "<actor>", file: "packages/<capability>/src/<actor>Main.ts" }.
 // `ready` is polled until it answers 2xx, to tell people when the system can be used.
 const processes = [
-  { name: "edge", file: "packages/edge/src/main.ts", env: { PORT: port }, ready: `http://127.0.0.1:${port}/healthz` }
-  // Actors (consumer groups) go here.
+  { name: "edge", file: "packages/edge/src/main.ts", env: { PORT: port }, ready: `http://127.0.0.1:${port}/healthz` },
+  // Actors (consumer groups) go here. The CDC connector streams the systems of record into
+  // Redis (it needs the migrated schemas, so it starts after `seed`).
+  { name: "cdc", file: "scripts/cdc.ts" },
+  { name: "identity", file: "scripts/identity.ts" },
+  { name: "payments", file: "scripts/payments.ts" },
+  { name: "prefetch", file: "scripts/prefetch.ts" },
+  { name: "dashboard", file: "packages/dashboard/src/main.ts" },
+  { name: "profile", file: "packages/profile/src/main.ts" },
 ]
 
 // ── Output ────────────────────────────────────────────────────────────────────────────────

@@ -22,6 +22,9 @@ import * as StreamSpec from "@bank/platform/StreamSpec"
 /** The systems of record whose tables are captured, one stream each. */
 export const systems = ["customer", "crm", "deposits", "cards", "lending", "investments"] as const
 
+/** What the connector captures by default: the systems plus the reference data (`cdc.ref`). */
+export const capturedSchemas = [...systems, "ref"] as const
+
 /** A row as column name → PostgreSQL text output, `null` for NULL. */
 export const Row = Schema.Record(Schema.String, Schema.NullOr(Schema.String))
 export type Row = typeof Row.Type

@@ -3,12 +3,23 @@
 // nothing to dereference); `instance` is the request path; `requestId` is the value echoed
 // in `X-Request-Id`, so a customer's report can be matched with our logs.
 import type { Context } from "hono"
+import type { Principal } from "@bank/contracts/Identity"
 import type { RequestIdVariables } from "hono/request-id"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 
-/** The Hono environment every route of the edge runs in. */
+/**
+ * The Hono environment every route of the edge runs in. `principal` is who the caller is,
+ * set by identity's token check for every route behind it (read it with `principalOf`).
+ */
 export interface EdgeEnv {
-  readonly Variables: RequestIdVariables
+  readonly Variables: RequestIdVariables & { principal?: Principal }
+}
+
+/** The authenticated caller; a route not behind the token check asking for it is a bug. */
+export const principalOf = (c: Context<any>): Principal => {
+  const principal = (c as Context<EdgeEnv>).get("principal")
+  if (principal === undefined) throw new Error("principalOf: the route is not behind the token check")
+  return principal
 }
 
 export const problemContentType = "application/problem+json"

@@ -7,6 +7,6 @@ export { defaultBodyLimitBytes, makeApp, type AppOptions, type Routes } from "./
 export { EdgeServer, layer, layerConfig, ListenError, type ServeOptions } from "./EdgeServer.ts"
 export { errorTable, problemOf, type MappedError, type MappedTag } from "./ErrorTable.ts"
 export { FieldError, InvalidBody, MalformedBody, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
-export { problemResponse, type EdgeEnv, type Problem } from "./ProblemDetails.ts"
+export { principalOf, problemResponse, type EdgeEnv, type Problem } from "./ProblemDetails.ts"
 export { decodeBody } from "./RequestBody.ts"
 export { type Run } from "./Run.ts"

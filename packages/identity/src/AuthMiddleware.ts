@@ -23,14 +23,8 @@ import { TokenCheck } from "./TokenCheck.ts"
 /** Routes that must work without an access token. */
 export const publicPaths: ReadonlySet<string> = new Set(["/v1/auth/login", "/v1/auth/refresh"])
 
-type WithPrincipal = { Variables: { principal?: Identity.Principal } }
-
-/** The authenticated caller; only for routes behind the middleware. */
-export const principalOf = (c: Context<any>): Identity.Principal => {
-  const principal = (c as Context<WithPrincipal>).get("principal")
-  if (principal === undefined) throw new Error("principalOf: the route is not behind the token check")
-  return principal
-}
+import type { EdgeEnv } from "@bank/edge/ProblemDetails"
+export { principalOf } from "@bank/edge/ProblemDetails"
 
 const passed = new Response(null, { status: 204 })
 
@@ -65,7 +59,7 @@ export const authMiddleware = <R>(app: Hono<any>, run: Run<R | TokenCheck | Iden
       response.headers.set("WWW-Authenticate", c.req.header("Authorization") ? 'Bearer error="invalid_token"' : "Bearer")
       return response
     }
-    ;(c as Context<WithPrincipal>).set("principal", principal)
+    ;(c as Context<EdgeEnv>).set("principal", principal)
     await next()
 
     const action = `${c.req.method} ${routePath(c, -1)}`

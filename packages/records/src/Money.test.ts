@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { annuity, convert, divRound, monthlyInterest, rateFromText, rateToText } from "./Money.ts"
+import { annuity, convert, divRound, minorFromText, minorToText, monthlyInterest, rateFromText, rateToText } from "./Money.ts"
 
 const units = new Map([["EUR", 2], ["JPY", 0], ["KWD", 3], ["USD", 2]])
 
@@ -33,5 +33,33 @@ describe("Money", () => {
     // EUR 100,000 over 12 months at 5 %: 8,560.748... a month, rounded up to 8,560.75.
     expect(annuity(10_000_000n, rateFromText("5"), 12)).toBe(856_075n)
     expect(annuity(1_200n, 0n, 12)).toBe(100n)
+  })
+
+  it("reads decimal amounts into minor units exactly, with the currency's decimals", () => {
+    expect(minorFromText("12.50", 2)).toBe(1250n)
+    expect(minorFromText("12.5", 2)).toBe(1250n)
+    expect(minorFromText("0.01", 2)).toBe(1n)
+    expect(minorFromText("-0.05", 2)).toBe(-5n)
+    expect(minorFromText("1500", 0)).toBe(1500n)
+    expect(minorFromText("1.234", 3)).toBe(1234n)
+    // 0.1 + 0.2 is not 0.3 in floating point; here nothing is a float.
+    expect(minorFromText("0.3", 2)).toBe(minorFromText("0.1", 2) + minorFromText("0.2", 2))
+    expect(minorFromText("92233720368547758.07", 2)).toBe(2n ** 63n - 1n)
+    expect(() => minorFromText("92233720368547758.08", 2)).toThrow(/too large/)
+    expect(() => minorFromText("12.505", 2)).toThrow(/more than 2 decimals/)
+    expect(() => minorFromText("1500.5", 0)).toThrow(/whole number/)
+    for (const bad of ["", "12,50", "1e3", "+1", "012", ".5", "5.", " 5", "0x10", "Infinity", "NaN", "--1"]) {
+      expect(() => minorFromText(bad, 2), bad).toThrow(/decimal number/)
+    }
+  })
+
+  it("prints minor units with the currency's decimals", () => {
+    expect(minorToText(1250n, 2)).toBe("12.50")
+    expect(minorToText(5n, 2)).toBe("0.05")
+    expect(minorToText(-5n, 2)).toBe("-0.05")
+    expect(minorToText(0n, 3)).toBe("0.000")
+    expect(minorToText(1500n, 0)).toBe("1500")
+    expect(minorToText(2n ** 63n - 1n, 2)).toBe("92233720368547758.07")
+    for (const text of ["12.50", "-0.01", "1.234"]) expect(minorToText(minorFromText(text, text.split(".")[1]!.length), text.split(".")[1]!.length)).toBe(text)
   })
 })

@@ -95,3 +95,32 @@ export const annuity = (principal: bigint, rate: bigint, months: number): bigint
   const denominator = (growth - ONE) * ONE
   return (numerator + denominator - 1n) / denominator
 }
+
+/** The largest amount a PostgreSQL bigint column holds. */
+const MAX_MINOR = 2n ** 63n - 1n
+
+/**
+ * Reads a decimal amount as clients send it ("12.50", "-0.5", "1500") into minor units of a
+ * currency with `exponent` decimals, exactly: no float on the way. At most `exponent` decimals
+ * ("12.5" is 1250 in EUR, "12.505" is refused), no exponent notation, no leading zeros, no "+".
+ * Throws a RangeError saying what is wrong.
+ */
+export const minorFromText = (text: string, exponent: number): bigint => {
+  const match = /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?$/.exec(text)
+  if (!match) throw new RangeError("must be a decimal number such as 12.50")
+  const decimals = match[3] ?? ""
+  if (decimals.length > exponent) {
+    throw new RangeError(exponent === 0 ? "must be a whole number in this currency" : `has more than ${exponent} decimals`)
+  }
+  const magnitude = BigInt(match[2]! + decimals.padEnd(exponent, "0"))
+  if (magnitude > MAX_MINOR) throw new RangeError("is too large")
+  return match[1] === "-" ? -magnitude : magnitude
+}
+
+/** Minor units as a decimal string with the currency's decimals: 1250n in EUR is "12.50". */
+export const minorToText = (minor: bigint, exponent: number): string => {
+  const negative = minor < 0n
+  const digits = (negative ? -minor : minor).toString().padStart(exponent + 1, "0")
+  const whole = digits.slice(0, digits.length - exponent)
+  return `${negative ? "-" : ""}${whole}${exponent > 0 ? `.${digits.slice(digits.length - exponent)}` : ""}`
+}

@@ -6,6 +6,7 @@
 // to them as the back ends would (`Simulator`, scripts/simulate.ts), the ledger check every
 // product obeys (`Ledgers`), and the change data capture that carries their changes into
 // Redis Streams (cdc/). Redis only ever holds projections of what lives here.
+export * as DepositPosting from "./DepositPosting.ts"
 export * as Generator from "./Generator.ts"
 export * as Ledgers from "./Ledgers.ts"
 export * as Migrations from "./Migrations.ts"

@@ -56,7 +56,7 @@ export interface CdcOptions {
 export const defaults = {
   slot: "bank_cdc",
   publication: "bank_cdc",
-  schemas: Cdc.systems,
+  schemas: Cdc.capturedSchemas,
   metricsPort: 9464,
   batchSize: 500,
   snapshotPageSize: 1000,

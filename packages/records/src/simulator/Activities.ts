@@ -3,8 +3,9 @@
 // with its running balance and move the balances, all in one database transaction. The row
 // lock serialises concurrent activity on an account, so entry numbers and running balances
 // stay exact under any concurrency.
-import { Database, type Queryable } from "@bank/platform/Database"
+import { Database } from "@bank/platform/Database"
 import { Effect } from "effect"
+import { postDepositEntry } from "../DepositPosting.ts"
 import { convert, divRound, type MinorUnits, monthlyInterest, rateFromText } from "../Money.ts"
 import type { Random } from "../Prng.ts"
 import { cardSpending, everydaySpending } from "../generator/Catalogue.ts"
@@ -24,13 +25,6 @@ const money = (env: Env, eurCents: number, currency: string) =>
 const ENTRY = `booking_date, value_date, booked_at) VALUES`
 const NOW = `(now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date, now())`
 
-const depositEntry = (tx: Queryable, a: { account_id: string; customer_id: string; currency: string }, entryNo: bigint, amount: number, balance: bigint, what: { description: string; counterparty: string | null; category: string }) =>
-  tx.query(
-    `INSERT INTO deposits.transactions (account_id, customer_id, entry_no, amount, currency, description, counterparty, category, running_balance, ${ENTRY}
-     ($1, $2, $3, $4, $5, $6, $7, $8, $9, ${NOW}`,
-    [a.account_id, a.customer_id, String(entryNo), amount, a.currency, what.description, what.counterparty, what.category, String(balance)]
-  )
-
 export const deposits = (env: Env, accountId: number) =>
   Database.use((db) => db.transaction(Effect.fnUntraced(function*(tx) {
     type Account = { account_id: string; customer_id: string; currency: string; balance: string; available_balance: string; last_entry_no: string }
@@ -43,14 +37,9 @@ export const deposits = (env: Env, accountId: number) =>
     const merchant = rng.pick(rng.weighted(everydaySpending))
     const amount = spend ? -money(env, rng.around(merchant.medianCents), a.currency) : money(env, rng.around(10_000), a.currency)
     if (BigInt(a.available_balance) + BigInt(amount) < 0n) return "declined" as Outcome
-    const balance = BigInt(a.balance) + BigInt(amount)
-    const entryNo = BigInt(a.last_entry_no) + 1n
-    yield* depositEntry(tx, a, entryNo, amount, balance, spend
-      ? { description: merchant.name, counterparty: merchant.name, category: merchant.category }
-      : { description: "Transfer", counterparty: rng.pick(["J. Doe", "Family account", "Flatmate share"]), category: "transfer_in" })
-    yield* tx.query(
-      `UPDATE deposits.accounts SET balance = $2, available_balance = available_balance + $3, last_entry_no = $4 WHERE account_id = $1`,
-      [accountId, String(balance), amount, String(entryNo)])
+    yield* postDepositEntry(tx, a, spend
+      ? { amount: BigInt(amount), description: merchant.name, counterparty: merchant.name, category: merchant.category }
+      : { amount: BigInt(amount), description: "Transfer", counterparty: rng.pick(["J. Doe", "Family account", "Flatmate share"]), category: "transfer_in" })
     return "booked" as Outcome
   })))
 

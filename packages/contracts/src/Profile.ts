@@ -1,0 +1,63 @@
+// Profile: what the edge asks of the profile capability. `PATCH /v1/profile` becomes an
+// `UpdateProfile` command on `profile.commands`; the profile writer applies it to the systems of
+// record (customer master, CRM) in one database transaction, and the change comes back to the
+// profile document through CDC like any other. The field rules are the systems of record's
+// own (their CHECK constraints), so a command that passes them is one PostgreSQL accepts.
+import { Schema } from "effect"
+import * as StreamSpec from "@bank/platform/StreamSpec"
+
+const Id = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(128))
+const Text = (min: number, max: number) => Schema.String.check(Schema.isMinLength(min), Schema.isMaxLength(max))
+
+export const Email = Schema.String.check(Schema.isMaxLength(254), Schema.isPattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/))
+/** E.164: a plus, a country code and at most 15 digits in all. */
+export const Phone = Schema.String.check(Schema.isPattern(/^\+[1-9][0-9]{6,14}$/))
+
+export const AddressChanges = Schema.Struct({
+  line1: Schema.optionalKey(Text(1, 200)),
+  line2: Schema.optionalKey(Schema.NullOr(Text(1, 200))),
+  postalCode: Schema.optionalKey(Text(1, 20)),
+  city: Schema.optionalKey(Text(1, 100)),
+  /** ISO 3166-1 alpha-2. */
+  country: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[A-Z]{2}$/)))
+})
+
+export const PreferenceChanges = Schema.Struct({
+  /** BCP 47 language, optionally with a region: `en`, `de-AT`. */
+  language: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-z]{2}(-[A-Z]{2})?$/))),
+  theme: Schema.optionalKey(Schema.Literals(["light", "dark", "system"])),
+  /** Marketing consent per channel (opt-in). */
+  marketing: Schema.optionalKey(Schema.Struct({
+    email: Schema.optionalKey(Schema.Boolean),
+    sms: Schema.optionalKey(Schema.Boolean),
+    push: Schema.optionalKey(Schema.Boolean)
+  }))
+})
+
+/** What a customer may change about themselves: contact data and preferences. */
+export const ProfileChanges = Schema.Struct({
+  email: Schema.optionalKey(Email),
+  /** null removes the phone number. */
+  phone: Schema.optionalKey(Schema.NullOr(Phone)),
+  address: Schema.optionalKey(AddressChanges),
+  preferences: Schema.optionalKey(PreferenceChanges)
+})
+export type ProfileChanges = typeof ProfileChanges.Type
+
+export const UpdateProfile = Schema.TaggedStruct("UpdateProfile", {
+  customerId: Id,
+  /** The edge's id for this change; the writer applies each one once. */
+  requestId: Id,
+  changes: ProfileChanges,
+  requestedAt: Schema.String
+})
+export type UpdateProfile = typeof UpdateProfile.Type
+
+export const ProfileCommand = Schema.Union([UpdateProfile])
+export type ProfileCommand = typeof ProfileCommand.Type
+
+export const commands = StreamSpec.define({
+  name: "profile.commands",
+  schema: ProfileCommand,
+  retention: { maxLen: 100_000 }
+})

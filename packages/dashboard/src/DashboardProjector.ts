@@ -1,0 +1,176 @@
+// The dashboard projector: consumer group `dashboard` on the CDC streams of the product systems
+// (deposits, cards, lending, investments), one CdcConsumer per stream, writing each customer's
+// dashboard document (Keys.customer(id).document("dashboard")) and announcing every write on
+// `dashboard.changes`.
+//
+// A batch's units are grouped by customer; each customer's are applied in one read-modify-write:
+// read the document, apply the units in memory (Dashboard.applyUnits: positions drop
+// redeliveries), write it back in one DocumentStore.apply guarded twice — the revision read
+// (a compare-and-set: the four streams' consumers write the same documents) and the stream's
+// position (nothing older than what the document reflects is ever written). A lost race reads
+// again. So one database transaction becomes visible at once, and a redelivery or a replay
+// changes nothing.
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as Keys from "@bank/platform/Keys"
+import { StreamLog } from "@bank/platform/StreamLog"
+import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
+import * as CdcConsumer from "./CdcConsumer.ts"
+import * as Dashboard from "./Dashboard.ts"
+import { changes } from "./DashboardChanges.ts"
+import type { CustomerUnit } from "./TransactionAssembler.ts"
+
+export const group = "dashboard"
+
+export const documentKey = (customerId: string): string => Keys.customer(customerId).document("dashboard")
+
+/** Someone else kept winning the compare-and-set (it should take two writers a few rounds at most). */
+export class ProjectionConflict extends Schema.TaggedError<ProjectionConflict>()("ProjectionConflict", {
+  customerId: Schema.String,
+  attempts: Schema.Number
+}) {}
+
+export interface ProjectorOptions {
+  /** Transactions kept in the document (default 20). */
+  readonly latest?: number
+  /** Entries per read (default 500). */
+  readonly batchSize?: number
+  readonly leaseMs?: number
+  /** Customers written at once within a batch (default 32). */
+  readonly concurrency?: number
+  readonly systems?: ReadonlyArray<Dashboard.System>
+  /** Consumer name (the same on every stream); default `<group>-<host>-<pid>-<random>`. */
+  readonly consumer?: string
+  /** Documents kept in memory between writes (default 5,000; 0: read every time). */
+  readonly cacheSize?: number
+}
+
+/**
+ * The documents this process wrote last, so a busy customer's next write skips the read. Safe
+ * because every write is a compare-and-set on the revision: if anyone else wrote meanwhile, the
+ * write is Stale, the entry is dropped and the document read again.
+ */
+export const makeCache = (size: number) => {
+  const entries = new Map<string, Dashboard.DashboardDocument>()
+  return {
+    get: (customerId: string) => {
+      const doc = entries.get(customerId)
+      if (doc !== undefined) {
+        entries.delete(customerId)
+        entries.set(customerId, doc)
+      }
+      return doc
+    },
+    set: (customerId: string, doc: Dashboard.DashboardDocument) => {
+      if (size <= 0) return
+      entries.delete(customerId)
+      entries.set(customerId, doc)
+      if (entries.size > size) entries.delete(entries.keys().next().value!)
+    },
+    delete: (customerId: string) => void entries.delete(customerId)
+  }
+}
+export type Cache = ReturnType<typeof makeCache>
+
+const MAX_ATTEMPTS = 20
+
+/** Applies one customer's units of `system` to their document. */
+export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(function*(
+  system: Dashboard.System,
+  customerId: string,
+  units: ReadonlyArray<Dashboard.Unit>,
+  latest: number = Dashboard.defaultLatest,
+  cache?: Cache
+) {
+  const store = yield* DocumentStore.DocumentStore
+  const key = documentKey(customerId)
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    let current = attempt === 1 ? cache?.get(customerId) : undefined
+    if (current === undefined) {
+      const raw = yield* store.getRaw(key)
+      current = Option.isSome(raw) ? (JSON.parse(raw.value) as Dashboard.DashboardDocument) : undefined
+    }
+    const result = Dashboard.applyUnits(current, customerId, system, units, { latest })
+    if (result.applied === 0) return result.document
+    const outcome = yield* store.apply(key, [
+      DocumentStore.Op.guard("$.revision", result.document.revision),
+      DocumentStore.Op.guard(`$.sources.${system}.position`, result.firstPosition!),
+      DocumentStore.Op.set("$", result.document as unknown as DocumentStore.Json)
+    ])
+    if (outcome._tag !== "Applied") {
+      cache?.delete(customerId)
+      continue
+    }
+    cache?.set(customerId, result.document)
+    const log = yield* StreamLog
+    const { revision, asOf } = result.document
+    yield* log.publish(changes, {
+      key: customerId,
+      payload: { _tag: "DashboardChanged", customerId, revision, system, position: result.document.sources[system]!.position, asOf }
+    })
+    return result.document
+  }
+  return yield* new ProjectionConflict({ customerId, attempts: MAX_ATTEMPTS })
+})
+
+// Redis being away is worth retrying the whole batch (CdcConsumer does); anything else is this
+// customer's problem alone: logged (reconciliation will show it) so the stream moves on.
+const retryable = (cause: Cause.Cause<unknown>): boolean => {
+  const error = Cause.findErrorOption(cause)
+  if (Option.isNone(error)) return false
+  const e = error.value as { _tag?: string; reason?: string }
+  return (e._tag === "DocumentStoreError" || e._tag === "PublishError") && e.reason === "Unavailable"
+}
+
+/** Applies a batch of one stream's units, customers in parallel, each customer's in order. */
+export const applyBatch = (system: Dashboard.System, units: ReadonlyArray<CustomerUnit>, options: ProjectorOptions = {}, cache?: Cache) => {
+  const byCustomer = new Map<string, Array<Dashboard.Unit>>()
+  for (const { customerId, unit } of units) {
+    const list = byCustomer.get(customerId) ?? []
+    list.push(unit)
+    byCustomer.set(customerId, list)
+  }
+  return Effect.forEach(
+    byCustomer,
+    ([customerId, list]) =>
+      applyCustomer(system, customerId, list, options.latest, cache).pipe(
+        Effect.asVoid,
+        Effect.catchCause((cause) =>
+          retryable(cause) || Cause.hasInterruptsOnly(cause)
+            ? Effect.failCause(cause)
+            : Effect.logError("dashboard not updated for a customer", cause).pipe(
+              Effect.annotateLogs({ customerId, system, position: list.at(-1)?.position })
+            )
+        )
+      ),
+    { concurrency: options.concurrency ?? 32, discard: true }
+  )
+}
+
+/** Runs one consumer per product stream in the current scope. */
+export const run = (options: ProjectorOptions = {}) => {
+  // One cache for the four streams' consumers: they write the same documents.
+  const cache = makeCache(options.cacheSize ?? 5000)
+  return Effect.forEach(options.systems ?? Dashboard.systems, (system) =>
+    CdcConsumer.run({
+      system,
+      group,
+      apply: (units) => applyBatch(system, units, options, cache),
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+      ...(options.consumer !== undefined ? { consumer: options.consumer } : {})
+    }), { discard: true })
+}
+
+export const layer = (options: ProjectorOptions = {}) => Layer.effectDiscard(run(options))
+
+/** DASHBOARD_LATEST_TRANSACTIONS (20), DASHBOARD_BATCH_SIZE (500), DASHBOARD_LEASE_MS (15000). */
+export const layerConfig = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const options = yield* Config.all({
+      latest: Config.Int("DASHBOARD_LATEST_TRANSACTIONS").pipe(Config.withDefault(Dashboard.defaultLatest)),
+      batchSize: Config.Int("DASHBOARD_BATCH_SIZE").pipe(Config.withDefault(500)),
+      leaseMs: Config.Int("DASHBOARD_LEASE_MS").pipe(Config.withDefault(15_000))
+    })
+    yield* run(options)
+  })
+)

@@ -1,0 +1,27 @@
+// @bank/dashboard owns the account dashboard: one JSON document per customer with every account
+// across deposits, cards, loans and mortgages, and investments, totals per currency and the
+// latest transactions, kept current from the product systems' CDC streams. It holds the
+// projection rules (Dashboard.ts, Products.ts), the transactional CDC consumer that applies a
+// whole database transaction at once (TransactionAssembler.ts, CdcConsumer.ts), the projector
+// process (DashboardProjector.ts, main.ts), the `dashboard.changes` stream, the HTTP routes with
+// the live Server-Sent Events feed (DashboardRoutes.ts, DashboardFeed.ts), the same document
+// assembled from PostgreSQL (PgDashboard.ts) and the reconciliation that compares the two
+// (Reconcile.ts).
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import { Layer } from "effect"
+import * as DashboardFeed from "./DashboardFeed.ts"
+
+export * as CdcConsumer from "./CdcConsumer.ts"
+export * as Dashboard from "./Dashboard.ts"
+export * as DashboardChanges from "./DashboardChanges.ts"
+export * as DashboardProjector from "./DashboardProjector.ts"
+export { dashboardRoutes, type Services as RouteServices } from "./DashboardRoutes.ts"
+export * as PgDashboard from "./PgDashboard.ts"
+export * as Positions from "./Positions.ts"
+export * as Products from "./Products.ts"
+export * as Reconcile from "./Reconcile.ts"
+export * as TransactionAssembler from "./TransactionAssembler.ts"
+export { DashboardFeed }
+
+/** What the edge needs for the dashboard routes, given the Redis services. */
+export const edgeLayer = DashboardFeed.layer().pipe(Layer.provideMerge(DocumentStore.layer))

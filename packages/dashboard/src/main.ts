@@ -1,0 +1,21 @@
+// The dashboard projector process: `node --import tsx packages/dashboard/src/main.ts` (npm start
+// runs it). Consumer group `dashboard` on cdc.deposits, cdc.cards, cdc.lending and
+// cdc.investments; start a second process for fail-over (it stands by until the lease of the
+// first lapses). Reads REDIS_URL, DOCUMENT_STORE_BACKEND and the DASHBOARD_* variables (see
+// .env.example). SIGTERM or SIGINT stops it gracefully: the batch in hand is applied and
+// acknowledged, and the leases are given back.
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as RedisClient from "@bank/platform/RedisClient"
+import * as StreamLog from "@bank/platform/StreamLog"
+import * as Telemetry from "@bank/platform/Telemetry"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Layer } from "effect"
+import * as DashboardProjector from "./DashboardProjector.ts"
+
+DashboardProjector.layerConfig.pipe(
+  Layer.provide(Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer)),
+  Layer.provide(RedisClient.layerConfig),
+  Layer.provide(Telemetry.layerConfig),
+  Layer.launch,
+  NodeRuntime.runMain
+)

@@ -1,0 +1,96 @@
+// What `POST /v1/transfers` accepts, and the identities derived from it:
+// - the body's Schema, built from the currency table: the amount is a decimal string with at
+//   most the currency's decimals ("12.50" EUR, "1500" JPY), converted exactly to minor units;
+// - the Idempotency-Key header: 1-128 visible ASCII characters, required;
+// - the transfer id: a UUID (version 8, RFC 9562) from SHA-256 of (customer id, idempotency key),
+//   so every resend of a request names the same transfer without any lookup;
+// - the request hash: SHA-256 of the request's content in a canonical form (amount in minor
+//   units, so "12.5" and "12.50" are the same request), to tell a resend from a different
+//   request under a key already used.
+import { createHash } from "node:crypto"
+import { minorFromText } from "@bank/records/Money"
+import { Effect, Schema } from "effect"
+import { InvalidIdempotencyKey } from "./Errors.ts"
+
+/** Decimals of each currency code (ref.currencies). */
+export type Exponents = ReadonlyMap<string, number>
+
+const MAX_ID = 2n ** 63n - 1n
+const AccountId = Schema.String.check(Schema.isPattern(/^[1-9][0-9]{0,18}$/, { message: "must be an account id (digits)" }))
+
+// Letters, digits, punctuation and spaces; no control characters (they end up in statements).
+const Reference = Schema.String.check(
+  Schema.isMaxLength(140),
+  Schema.isPattern(/^[^\p{Cc}\p{Cf}]*$/u, { message: "must not contain control characters" })
+)
+
+/** The body's Schema for the currencies the bank knows. */
+export const body = (exponents: Exponents) =>
+  Schema.Struct({
+    fromAccountId: AccountId,
+    toAccountId: AccountId,
+    amount: Schema.String,
+    currency: Schema.String.check(Schema.isPattern(/^[A-Z]{3}$/, { message: "must be an ISO 4217 code such as EUR" })),
+    reference: Reference
+  }).check(Schema.makeFilter((b) => {
+    const issues: Array<Schema.FilterIssue> = []
+    const exponent = exponents.get(b.currency)
+    if (exponent === undefined) issues.push({ path: ["currency"], issue: `${b.currency} is not a currency we hold accounts in` })
+    else {
+      try {
+        if (minorFromText(b.amount, exponent) <= 0n) issues.push({ path: ["amount"], issue: "must be greater than zero" })
+      } catch (error) {
+        issues.push({ path: ["amount"], issue: `${(error as Error).message} (${b.currency} has ${exponent} decimals)` })
+      }
+    }
+    for (const field of ["fromAccountId", "toAccountId"] as const) {
+      if (BigInt(b[field]) > MAX_ID) issues.push({ path: [field], issue: "is not an account id" })
+    }
+    if (b.fromAccountId === b.toAccountId) issues.push({ path: ["toAccountId"], issue: "must differ from fromAccountId" })
+    return issues
+  }))
+export type Body = ReturnType<typeof body>["Type"]
+
+/** A validated request: the body with the amount in minor units. */
+export interface TransferRequest {
+  readonly fromAccountId: string
+  readonly toAccountId: string
+  readonly amount: bigint
+  readonly currency: string
+  readonly reference: string
+}
+
+export const toRequest = (b: Body, exponents: Exponents): TransferRequest => ({
+  fromAccountId: b.fromAccountId,
+  toAccountId: b.toAccountId,
+  amount: minorFromText(b.amount, exponents.get(b.currency)!),
+  currency: b.currency,
+  reference: b.reference
+})
+
+const KEY = /^[\x21-\x7E]{1,128}$/
+
+/** The Idempotency-Key header, validated. */
+export const idempotencyKey = (header: string | undefined): Effect.Effect<string, InvalidIdempotencyKey> =>
+  header === undefined || header === ""
+    ? Effect.fail(new InvalidIdempotencyKey({ reason: "Missing" }))
+    : KEY.test(header)
+    ? Effect.succeed(header)
+    : Effect.fail(new InvalidIdempotencyKey({ reason: "Malformed" }))
+
+/** The transfer's id: a version-8 UUID from SHA-256 of the customer and the idempotency key. */
+export const transferId = (customerId: string, key: string): string => {
+  const bytes = createHash("sha256").update(`bank.transfer\u0000${customerId}\u0000${key}`).digest().subarray(0, 16)
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80
+  const h = bytes.toString("hex")
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+export const isTransferId = (id: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)
+
+/** SHA-256 (hex) of the request's content in a canonical form. */
+export const requestHash = (r: TransferRequest): string =>
+  createHash("sha256")
+    .update(JSON.stringify([r.fromAccountId, r.toAccountId, r.amount.toString(), r.currency, r.reference]))
+    .digest("hex")

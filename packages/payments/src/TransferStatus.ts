@@ -1,0 +1,78 @@
+// A transfer's status as `GET /v1/transfers/{id}` shows it, and where it lives:
+// - `{c:<customer>}:transfer-request:<id>`: the edge's record of an accepted request (request
+//   hash, when, and the pending view), set once with SET NX, kept for the idempotency window;
+// - `{c:<customer>}:doc:transfer:<id>`: the status document the payments actor writes after
+//   PostgreSQL decided (booked or rejected), kept as long;
+// - payments.transfers in PostgreSQL: the truth, read when both expired.
+// Both keys are in the customer's hash tag and read with the caller's own customer id, so one
+// customer can never see another's transfer.
+import * as Keys from "@bank/platform/Keys"
+import { minorToText } from "@bank/records/Money"
+import type { RejectionReason } from "@bank/contracts/Payments"
+import type { StoredTransfer } from "./TransferBooking.ts"
+import type { Exponents, TransferRequest } from "./TransferRequest.ts"
+
+/** How long a request and its status are remembered in Redis: the idempotency window. */
+export const RETENTION_SECONDS = 7 * 24 * 3600
+
+export const keys = (customerId: string, transferId: string) => ({
+  request: Keys.customer(customerId).key(`transfer-request:${transferId}`),
+  status: Keys.customer(customerId).document(`transfer:${transferId}`)
+})
+
+export interface TransferView {
+  readonly transferId: string
+  readonly status: "pending" | "booked" | "rejected"
+  readonly reason?: RejectionReason
+  /** For people: why it was rejected. */
+  readonly detail?: string
+  readonly fromAccountId: string
+  readonly toAccountId: string
+  /** Decimal string with the currency's decimals, e.g. "12.50". */
+  readonly amount: string
+  readonly currency: string
+  readonly reference: string
+  readonly requestedAt: string
+  readonly decidedAt?: string
+}
+
+const details: Record<RejectionReason, string> = {
+  FromAccountNotFound: "The account to pay from does not exist or is not yours.",
+  ToAccountNotFound: "The account to pay to does not exist.",
+  AccountNotOpen: "One of the accounts is blocked or closed.",
+  CurrencyMismatch: "The transfer's currency differs from the currency of one of the accounts.",
+  InsufficientFunds: "The available balance of the account to pay from does not cover the amount."
+}
+
+export const pendingView = (transferId: string, request: TransferRequest, exponents: Exponents, requestedAt: string): TransferView => ({
+  transferId,
+  status: "pending",
+  fromAccountId: request.fromAccountId,
+  toAccountId: request.toAccountId,
+  amount: minorToText(request.amount, exponents.get(request.currency) ?? 2),
+  currency: request.currency,
+  reference: request.reference,
+  requestedAt
+})
+
+export const decidedView = (t: StoredTransfer, exponents: Exponents): TransferView => ({
+  transferId: t.transferId,
+  status: t.status,
+  ...(t.reason ? { reason: t.reason, detail: details[t.reason] } : {}),
+  fromAccountId: t.fromAccountId,
+  toAccountId: t.toAccountId,
+  amount: minorToText(BigInt(t.amount), exponents.get(t.currency) ?? 2),
+  currency: t.currency,
+  reference: t.reference,
+  requestedAt: t.requestedAt,
+  decidedAt: t.decidedAt
+})
+
+/** The edge's record of an accepted request (the value of the `request` key). */
+export interface RequestRecord {
+  /** The request hash. */
+  readonly h: string
+  /** When it was accepted (epoch ms). */
+  readonly at: number
+  readonly view: TransferView
+}

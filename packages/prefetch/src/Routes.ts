@@ -1,0 +1,66 @@
+// The prefetch HTTP API (behind the edge's token check, like every /v1 route; errors
+// problem+json). `X-Data-Source: redis | postgres` says which one answered.
+//   GET /v1/accounts/{id}/transactions?cursor=&limit=   one page of the account's entries, newest
+//       first: {accountId, currency, transactions, nextCursor}. `id` is `<system>:<id>`
+//       (deposits, cards, lending, investments) or a deposit account's bare id; `limit` 1-100
+//       (default 20); `cursor` is the previous page's nextCursor. Another customer's account is 404.
+//   GET /v1/reference/products         the product catalogue
+//   GET /v1/reference/exchange-rates   exchange rates, exact decimal strings
+// Reference data is not personal, but it is only served to logged-in customers: every /v1 route
+// is, which keeps one rule at the edge and keeps anonymous scrapers off the API.
+import { principalOf } from "@bank/edge/ProblemDetails"
+import type { Routes } from "@bank/edge/App"
+import type { Database } from "@bank/platform/Database"
+import { Effect, Option } from "effect"
+import type { Redis } from "effect/persistence/Redis"
+import * as AccountRef from "./AccountRef.ts"
+import * as Cursor from "./Cursor.ts"
+import { AccountNotFound, InvalidPageQuery } from "./Errors.ts"
+import * as ReferenceData from "./ReferenceData.ts"
+import * as TransactionPages from "./TransactionPages.ts"
+
+export type Services = Redis | Database
+
+export const DEFAULT_LIMIT = 20
+export const MAX_LIMIT = 100
+
+const respond = (body: string, source: "redis" | "postgres", cacheControl: string) =>
+  new Response(body, { status: 200, headers: { "Content-Type": "application/json", "Cache-Control": cacheControl, "X-Data-Source": source } })
+
+/** The `limit` parameter: 1-100, default 20. */
+export const parseLimit = (text: string | undefined): number | undefined => {
+  if (text === undefined) return DEFAULT_LIMIT
+  if (!/^[0-9]{1,3}$/.test(text)) return undefined
+  const limit = Number(text)
+  return limit >= 1 && limit <= MAX_LIMIT ? limit : undefined
+}
+
+export const prefetchRoutes: Routes<Services> = (app, run) => {
+  app.get("/v1/accounts/:id/transactions", (c) =>
+    run(c, Effect.gen(function*() {
+      const { customerId } = principalOf(c)
+      const ref = AccountRef.parse(c.req.param("id"))
+      if (!ref) return yield* new AccountNotFound({ accountId: c.req.param("id").slice(0, 64) })
+      const limit = parseLimit(c.req.query("limit"))
+      if (limit === undefined) return yield* new InvalidPageQuery({ parameter: "limit", detail: `must be a whole number from 1 to ${MAX_LIMIT}` })
+      const cursorText = c.req.query("cursor")
+      let before: number | undefined
+      if (cursorText !== undefined) {
+        const position = Cursor.decode(cursorText, AccountRef.format(ref))
+        if (Option.isNone(position)) return yield* new InvalidPageQuery({ parameter: "cursor", detail: "is not a cursor of this account's pages" })
+        before = position.value.before
+      }
+      const { page, source } = yield* TransactionPages.read(customerId, ref, before, limit)
+      return respond(JSON.stringify(page), source, "private, no-store")
+    })))
+
+  const reference = (path: string, name: ReferenceData.DataSet) =>
+    app.get(path, (c) =>
+      run(c, Effect.gen(function*() {
+        principalOf(c)
+        const { body, source } = yield* ReferenceData.read(name)
+        return respond(body, source, "private, max-age=60")
+      })))
+  reference("/v1/reference/products", "products")
+  reference("/v1/reference/exchange-rates", "exchangeRates")
+}

@@ -1,0 +1,21 @@
+// @bank/prefetch owns read-mostly data the app reads next, kept in Redis so reads rarely reach
+// PostgreSQL: at each login, the prefetch actor loads the customer's recent transactions (every
+// account, every product ledger, the last 90 days) into Redis with a TTL; CDC keeps those
+// windows current entry by entry; `GET /v1/accounts/{id}/transactions` pages from them and falls
+// back to PostgreSQL beyond the window or when nothing is prefetched. It also caches the
+// reference data (product catalogue, exchange rates), invalidated by CDC, behind
+// `GET /v1/reference/*`. Writes never come here: they go to the systems of record.
+import { Layer } from "effect"
+import * as PrefetchActor from "./PrefetchActor.ts"
+import * as PrefetchConfig from "./PrefetchConfig.ts"
+
+export * from "./Errors.ts"
+export { prefetchRoutes, type Services as RouteServices } from "./Routes.ts"
+export { PrefetchActor, PrefetchConfig }
+export * as Prefetcher from "./Prefetcher.ts"
+export * as ReferenceData from "./ReferenceData.ts"
+export * as TransactionCache from "./TransactionCache.ts"
+export * as TransactionPages from "./TransactionPages.ts"
+
+/** The prefetch process: the actors configured from the environment, given Redis and Database. */
+export const actorLayer = PrefetchActor.layer.pipe(Layer.provide(PrefetchConfig.layerConfig))

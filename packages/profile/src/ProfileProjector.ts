@@ -1,0 +1,64 @@
+// The profile projector: consumer group `profile` on the CDC streams of the customer master,
+// the CRM and the four product systems, one actor per stream, each row change written to the
+// customer's profile document (Keys.customer(id).document("profile")) in one guarded
+// DocumentStore.apply: nothing happens unless the change is newer than what the document holds
+// for that row (Profile.ts). Rows are independent facts here, so unlike the dashboard no
+// transaction has to be held back, and the platform's actors (several consumers per group,
+// stale entries claimed by others) serve as they are.
+import * as Cdc from "@bank/contracts/Cdc"
+import * as Actor from "@bank/platform/Actor"
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import type * as Envelope from "@bank/platform/Envelope"
+import * as Keys from "@bank/platform/Keys"
+import { Effect, Layer } from "effect"
+import { encodePosition, pathText, rowPaths } from "./Profile.ts"
+
+export const group = "profile"
+export const systems = ["customer", "crm", "deposits", "cards", "lending", "investments"] as const
+
+export const documentKey = (customerId: string): string => Keys.customer(customerId).document("profile")
+
+/** The guarded write of one row change; undefined for rows the profile does not hold. */
+export const opsOf = (row: Cdc.RowChanged): { readonly customerId: string; readonly ops: ReadonlyArray<DocumentStore.Op> } | undefined => {
+  if (row.op === "truncate") return undefined
+  const values = row.op === "delete" ? { ...row.key, ...row.old } : row.new
+  const customerId = values?.customer_id ?? row.key.customer_id
+  if (values === undefined || customerId == null) return undefined
+  const paths = rowPaths(row.schema, row.table, values)
+  if (paths === undefined) return undefined
+  const position = encodePosition(row)
+  const source = pathText(["sources", paths.source])
+  const { Op } = DocumentStore
+  return {
+    customerId,
+    ops: [
+      Op.guard(source, position),
+      ...(row.op === "delete"
+        ? paths.owns.map((path) => Op.delete(pathText(path)))
+        : paths.sets.map(([path, value]) => Op.set(pathText(path), value))),
+      Op.set(source, position),
+      Op.set("$.customerId", customerId),
+      Op.set("$.asOf", row.commitTime)
+    ]
+  }
+}
+
+export const apply = Effect.fn("ProfileProjector.apply")(function*(row: Cdc.RowChanged) {
+  const write = opsOf(row)
+  if (write === undefined) {
+    if (row.op === "truncate") yield* Effect.logWarning("table truncated: profiles keep its rows until a rebuild", { table: `${row.schema}.${row.table}` })
+    return
+  }
+  const store = yield* DocumentStore.DocumentStore
+  yield* store.apply(documentKey(write.customerId), write.ops)
+})
+
+const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) =>
+  message.payload._tag === "RowChanged" ? apply(message.payload) : Effect.void
+
+/** One actor per stream in the current scope. */
+export const run = (options: { readonly concurrency?: number } = {}) =>
+  Effect.forEach(systems, (system) =>
+    Actor.run({ group, stream: Cdc.stream(system), handle, concurrency: options.concurrency ?? 16 }), { discard: true })
+
+export const layer = Layer.effectDiscard(run())

@@ -1,0 +1,71 @@
+// The profile HTTP API (behind the edge's token check; the customer is always the caller):
+//   GET   /v1/profile                        → 200 the caller's profile document, as stored
+//   GET   /v1/profile?fields=email,address   → 200 only those fields, each read at its path
+//                                              (400 naming any field a profile does not have)
+//   PATCH /v1/profile {email?, phone?, address?, preferences?}
+//                                            → 202 {requestId}: an UpdateProfile command on
+//                                              `profile.commands`; the profile shows the change
+//                                              once it is in the systems of record and back
+//                                              through CDC, and `lastUpdate` tells the outcome
+import type { Principal } from "@bank/contracts/Identity"
+import * as ProfileContract from "@bank/contracts/Profile"
+import type { Routes } from "@bank/edge/App"
+import { InvalidBody } from "@bank/edge/HttpErrors"
+import { principalOf } from "@bank/edge/ProblemDetails"
+import { decodeBody } from "@bank/edge/RequestBody"
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import { uuidv7 } from "@bank/platform/Ids"
+import { StreamLog } from "@bank/platform/StreamLog"
+import { Effect, Option } from "effect"
+import type { Context } from "hono"
+import { ProfileNotFound, UnknownProfileField } from "./Errors.ts"
+import { fields as allowedFields } from "./Profile.ts"
+import { documentKey } from "./ProfileProjector.ts"
+
+export type Services = DocumentStore.DocumentStore | StreamLog
+
+const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
+
+const allowed: ReadonlySet<string> = new Set(allowedFields)
+const json = { "Content-Type": "application/json", "Cache-Control": "private, no-store" }
+
+export const profileRoutes: Routes<Services> = (app, run) => {
+  app.get("/v1/profile", (c) =>
+    run(c, Effect.gen(function*() {
+      const { customerId } = yield* callerOf(c)
+      const store = yield* DocumentStore.DocumentStore
+      const key = documentKey(customerId)
+      const asked = c.req.query("fields")
+      if (asked === undefined) {
+        const raw = yield* store.getRaw(key)
+        if (Option.isNone(raw)) return yield* new ProfileNotFound()
+        return c.body(raw.value, 200, json)
+      }
+      const names = [...new Set(asked.split(",").map((f) => f.trim()).filter((f) => f !== ""))]
+      const unknown = names.filter((f) => !allowed.has(f))
+      if (unknown.length > 0 || names.length === 0) {
+        return yield* new UnknownProfileField({ fields: names.length === 0 ? [asked] : unknown, allowed: [...allowedFields] })
+      }
+      // Each field read at its path; the texts are put together as they are stored.
+      const values = yield* Effect.forEach(names, (name) => store.getRaw(key, `$.${name}`), { concurrency: "unbounded" })
+      if (values.every(Option.isNone) && Option.isNone(yield* store.getRaw(key, "$.customerId"))) return yield* new ProfileNotFound()
+      const body = `{${names.map((name, i) => `${JSON.stringify(name)}:${Option.getOrElse(values[i]!, () => "null")}`).join(",")}}`
+      return c.body(body, 200, json)
+    })))
+
+  app.patch("/v1/profile", (c) =>
+    run(c, Effect.gen(function*() {
+      const { customerId } = yield* callerOf(c)
+      const changes = yield* decodeBody(c, ProfileContract.ProfileChanges)
+      if (Object.keys(changes).length === 0) {
+        return yield* new InvalidBody({ errors: [{ path: "", message: "Send at least one of email, phone, address, preferences" }] })
+      }
+      const requestId = uuidv7()
+      const log = yield* StreamLog
+      yield* log.publish(ProfileContract.commands, {
+        key: customerId,
+        payload: { _tag: "UpdateProfile", customerId, requestId, changes, requestedAt: new Date().toISOString() }
+      })
+      return c.json({ requestId, status: "accepted" }, 202)
+    })))
+}

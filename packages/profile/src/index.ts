@@ -1,0 +1,20 @@
+// @bank/profile owns the customer profile: one JSON document per customer compiled from the
+// customer master, the CRM and a summary of the product holdings (Profile.ts), kept by the
+// profile projector from their CDC streams (ProfileProjector.ts), read at paths by the routes
+// (ProfileRoutes.ts), changed only through `profile.commands`, which the profile writer applies
+// to PostgreSQL so the change comes back through CDC (ProfileWriter.ts), and checked against
+// the systems of record by reconciliation (PgProfile.ts, Reconcile.ts).
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as StreamLog from "@bank/platform/StreamLog"
+import { Layer } from "effect"
+
+export * from "./Errors.ts"
+export * as PgProfile from "./PgProfile.ts"
+export * as Profile from "./Profile.ts"
+export * as ProfileProjector from "./ProfileProjector.ts"
+export { profileRoutes, type Services as RouteServices } from "./ProfileRoutes.ts"
+export * as ProfileWriter from "./ProfileWriter.ts"
+export * as Reconcile from "./Reconcile.ts"
+
+/** What the edge needs for the profile routes, given the Redis services. */
+export const edgeLayer = Layer.mergeAll(DocumentStore.layer, StreamLog.layer)

@@ -1,0 +1,76 @@
+// `npx tsx scripts/reconcile.ts [flags]`: compares every dashboard and profile document in Redis
+// with the systems of record in PostgreSQL and reports each mismatch. Exit code 0 when all
+// agree, 1 when there is a mismatch, 2 when it could not check.
+//
+//   --only dashboard|profile   check one kind of document (default both)
+//   --recheck-ms N             wait before looking again at differing customers, since a live
+//                              system is always a little behind (default 2000; 0: look once)
+//   --json                     one JSON line per mismatch on stdout (default: readable lines)
+//
+// Reads DATABASE_URL and REDIS_URL. Progress and the summary go to stderr. The comparison itself
+// lives in the packages (@bank/dashboard/Reconcile, @bank/profile/Reconcile).
+import { parseArgs } from "node:util"
+import * as DashboardReconcile from "@bank/dashboard/Reconcile"
+import * as ProfileReconcile from "@bank/profile/Reconcile"
+import * as Database from "@bank/platform/Database"
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as RedisClient from "@bank/platform/RedisClient"
+import { Effect, Exit, Layer, References } from "effect"
+
+const { values } = parseArgs({ options: { only: { type: "string" }, "recheck-ms": { type: "string" }, json: { type: "boolean" } } })
+const only = values.only
+if (only !== undefined && only !== "dashboard" && only !== "profile") {
+  console.error(`reconcile: --only takes dashboard or profile, not ${only}`)
+  process.exit(2)
+}
+const recheckAfterMs = Number(values["recheck-ms"] ?? 2000)
+if (!(recheckAfterMs >= 0)) {
+  console.error("reconcile: --recheck-ms needs a number of milliseconds")
+  process.exit(2)
+}
+
+interface Mismatch {
+  readonly customerId: string
+  readonly document: string
+  readonly what: string
+  readonly expected?: unknown
+  readonly actual?: unknown
+}
+
+const show = (m: Mismatch) =>
+  values.json
+    ? JSON.stringify(m)
+    : `customer ${m.customerId} ${m.document}: ${m.what}` +
+      ("expected" in m ? ` (expected ${JSON.stringify(m.expected)}, found ${JSON.stringify(m.actual ?? null)})` : "")
+
+const progress = (what: string) => (checked: number) => process.stderr.write(`\rreconcile: ${what}: ${checked.toLocaleString("en-US")} customers checked`)
+
+const program = Effect.gen(function*() {
+  const started = performance.now()
+  const reports: Array<{ what: string; checked: number; mismatches: ReadonlyArray<Mismatch> }> = []
+  if (only !== "profile") {
+    const r = yield* DashboardReconcile.reconcile({ recheckAfterMs, onProgress: progress("dashboards") })
+    process.stderr.write("\n")
+    reports.push({ what: "dashboards", ...r })
+  }
+  if (only !== "dashboard") {
+    const r = yield* ProfileReconcile.reconcile({ recheckAfterMs, onProgress: progress("profiles") })
+    process.stderr.write("\n")
+    reports.push({ what: "profiles", ...r })
+  }
+  for (const report of reports) for (const m of report.mismatches) console.log(show(m))
+  const seconds = ((performance.now() - started) / 1000).toFixed(1)
+  const summary = reports.map((r) => `${r.what}: ${r.checked} checked, ${r.mismatches.length} mismatches`).join("; ")
+  console.error(`reconcile: ${summary} (${seconds} s)`)
+  return reports.reduce((n, r) => n + r.mismatches.length, 0)
+})
+
+const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
+const redis = RedisClient.layer(process.env.REDIS_URL ?? "redis://127.0.0.1:6379")
+const exit = await Effect.runPromiseExit(program.pipe(
+  Effect.provide(Layer.mergeAll(Database.layer(url), DocumentStore.layer.pipe(Layer.provideMerge(redis)))),
+  Effect.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
+))
+if (Exit.isSuccess(exit)) process.exit(exit.value === 0 ? 0 : 1)
+console.error("reconcile: could not check", exit.cause)
+process.exit(2)

@@ -1,0 +1,132 @@
+// The system in one test process, for end-to-end suites: a private PostgreSQL (migrated, then
+// filled by the suite's `seed`) and Redis, the CDC connector, identity (actor, credentials
+// projection, session projector), the payments and prefetch actors, and the edge with every
+// capability's routes on a free port. Customers log in through identity's real login route.
+import * as Cdc from "@bank/contracts/Cdc"
+import type { Routes } from "@bank/edge/App"
+import * as EdgeServer from "@bank/edge/EdgeServer"
+import * as Identity from "@bank/identity"
+import * as Payments from "@bank/payments"
+import * as Database from "@bank/platform/Database"
+import * as Keys from "@bank/platform/Keys"
+import * as RedisClient from "@bank/platform/RedisClient"
+import * as Prefetch from "@bank/prefetch"
+import * as CdcConnector from "@bank/records/cdc/CdcConnector"
+import * as Migrations from "@bank/records/Migrations"
+import { Effect, Layer, ManagedRuntime, References } from "effect"
+import pg from "pg"
+import { createClient } from "redis"
+import { afterAll, beforeAll, expect, vi } from "vitest"
+import { usePostgres, useRedis } from "./servers.ts"
+
+export interface StackOptions {
+  /** Fills the migrated database before anything else starts. */
+  readonly seed: (db: pg.Client, url: string) => Promise<void>
+  /** A username whose credentials must have reached Redis before the suite starts. */
+  readonly waitForUser: string
+  readonly prefetch?: Partial<Prefetch.PrefetchConfig.Settings>
+}
+
+export interface Answer {
+  readonly status: number
+  readonly headers: Headers
+  readonly body: any
+}
+
+export interface Stack {
+  readonly base: string
+  /** A direct connection to the systems of record. */
+  readonly db: pg.Client
+  readonly redis: ReturnType<typeof createClient>
+  readonly runtime: ManagedRuntime.ManagedRuntime<any, any>
+  readonly call: (method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }) => Promise<Answer>
+  /** Logs in through `POST /v1/auth/login`; the access token and the customer id. */
+  readonly login: (username: string, password: string) => Promise<{ token: string; customerId: string }>
+}
+
+type RouteServices = Identity.RouteServices | Payments.RouteServices | Prefetch.RouteServices
+const routes: ReadonlyArray<Routes<RouteServices>> = [Identity.identityRoutes, Payments.paymentsRoutes, Prefetch.prefetchRoutes]
+
+export const useStack = (options: StackOptions): Stack => {
+  const postgres = usePostgres()
+  const redisServer = useRedis()
+  let base = ""
+  let db: pg.Client
+  let redis: ReturnType<typeof createClient>
+  let runtime: ManagedRuntime.ManagedRuntime<any, any>
+
+  beforeAll(async () => {
+    const pgUrl = postgres.server.url
+    await Effect.runPromise(Migrations.migrate().pipe(Effect.provide(Database.layer(pgUrl))))
+    db = new pg.Client({ connectionString: pgUrl })
+    await db.connect()
+    await options.seed(db, pgUrl)
+    redis = createClient({ url: redisServer.server.url })
+    redis.on("error", () => {})
+    await redis.connect()
+    const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
+    const identity = Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4 }))
+    runtime = ManagedRuntime.make(
+      Layer.mergeAll(
+        EdgeServer.layer({
+          port: 0,
+          hostname: "127.0.0.1",
+          routes
+        }).pipe(Layer.provide(Identity.edgeLayer)),
+        Identity.actorsLayer,
+        Payments.actorLayer,
+        Prefetch.PrefetchActor.layer.pipe(Layer.provide(Prefetch.PrefetchConfig.layer(options.prefetch))),
+        CdcConnector.layer({
+          databaseUrl: pgUrl, schemas: [...Cdc.systems, "ref"], metricsPort: 0, slot: "bank_e2e", publication: "bank_e2e", lagIntervalMs: 5000
+        })
+      ).pipe(
+        Layer.provide(identity),
+        Layer.provideMerge(services),
+        Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
+      )
+    )
+    const port = await runtime.runPromise(EdgeServer.EdgeServer.useSync((s) => s.port))
+    base = `http://127.0.0.1:${port}`
+    await vi.waitFor(async () => expect(await redis.exists(Keys.loginName(options.waitForUser))).toBe(1), { timeout: 60_000, interval: 100 })
+  }, 180_000)
+
+  afterAll(async () => {
+    await runtime?.dispose()
+    await redis?.close()
+    await db?.end()
+  })
+
+  const call: Stack["call"] = async (method, path, o = {}) => {
+    const headers: Record<string, string> = { ...o.headers }
+    if (o.token) headers.Authorization = `Bearer ${o.token}`
+    if (o.body !== undefined) headers["Content-Type"] = "application/json"
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      ...(o.body !== undefined ? { body: typeof o.body === "string" ? o.body : JSON.stringify(o.body) } : {})
+    })
+    const text = await response.text()
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined }
+  }
+
+  return {
+    get base() {
+      return base
+    },
+    get db() {
+      return db
+    },
+    get redis() {
+      return redis
+    },
+    get runtime() {
+      return runtime
+    },
+    call,
+    login: async (username, password) => {
+      const answer = await call("POST", "/v1/auth/login", { body: { username, password } })
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200)
+      return { token: answer.body.accessToken as string, customerId: answer.body.customerId as string }
+    }
+  }
+}
