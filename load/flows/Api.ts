@@ -1,0 +1,262 @@
+// The bank's HTTP API as a load test calls it, written once for both runtimes: the k6 scripts
+// give it a client over k6/http, the Node runner one over node:http. Every request carries a
+// `name` tag (the metric thresholds select on) and the statuses that count as success; anything
+// else counts in http_req_failed, as k6 does.
+//
+// Each simulated phone sends `X-Forwarded-For` with a synthetic address of its own, from
+// 198.18.0.0/15 (the block RFC 2544 reserves for benchmarks: nothing is ever sent there, it is
+// only a header), so per-address login limits see many phones rather than one load generator.
+// The edge honours it only with IDENTITY_TRUSTED_PROXY_HOPS=1, as behind a load balancer.
+
+export type Method = "GET" | "POST" | "PATCH" | "DELETE"
+
+export interface Request {
+  readonly method: Method
+  readonly path: string
+  /** The `name` tag: one per kind of request, e.g. "login", "dashboard". */
+  readonly name: string
+  readonly body?: unknown
+  readonly token?: string
+  readonly headers?: Readonly<Record<string, string>>
+  /** Statuses that count as success (default 200). */
+  readonly expect?: ReadonlyArray<number>
+}
+
+export interface Reply {
+  readonly status: number
+  /** The body as JSON, or undefined when it is not JSON. */
+  json(): unknown
+}
+
+export interface Client {
+  request(request: Request): Promise<Reply>
+  /** Records a check (k6's `checks` metric). */
+  check(name: string, ok: boolean): void
+  sleep(seconds: number): Promise<void>
+}
+
+export interface Account {
+  readonly id: string
+  readonly currency: string | undefined
+  readonly kind: string | undefined
+}
+
+export interface Session {
+  readonly user: number
+  readonly accessToken: string
+  readonly refreshToken: string
+  readonly customerId: string
+  readonly sessionId: string
+  readonly loggedInAt: number
+  accounts?: ReadonlyArray<Account>
+}
+
+/** What one virtual user keeps between iterations. */
+export interface VuState {
+  session?: Session | undefined
+}
+
+export interface Context {
+  readonly client: Client
+  /** 1-based, unique in the test. */
+  readonly vu: number
+  /** 0-based, unique in the scenario. */
+  readonly iteration: number
+  readonly state: VuState
+  readonly users: { readonly prefix: string; readonly count: number; readonly password: string }
+  readonly options: Readonly<Record<string, unknown>>
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
+const text = (value: unknown): string | undefined => (typeof value === "string" || typeof value === "number" ? String(value) : undefined)
+
+/** The synthetic client address of demo user `user` (see the top of this file). */
+export const addressOf = (user: number): string => `198.${18 + ((user >> 16) & 1)}.${(user >> 8) & 255}.${user & 255}`
+
+/** A demo user number from 1 to `count`, for any non-negative integer. */
+export const userFor = (n: number, count: number): number => (Math.abs(Math.floor(n)) % Math.max(1, count)) + 1
+
+export const pick = <A>(items: ReadonlyArray<A>): A | undefined => items[Math.floor(Math.random() * items.length)]
+
+/** A random v4-shaped id (k6 has no crypto.randomUUID everywhere). */
+export const randomId = (): string =>
+  "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".replace(/[xy]/g, (ch) => {
+    const r = Math.floor(Math.random() * 16)
+    return (ch === "x" ? r : (r & 3) | 8).toString(16)
+  })
+
+export const login = async (ctx: Context, user: number): Promise<Session | undefined> => {
+  const reply = await ctx.client.request({
+    method: "POST",
+    path: "/v1/auth/login",
+    name: "login",
+    body: { username: `${ctx.users.prefix}${user}`, password: ctx.users.password, deviceId: `load-${user}` },
+    headers: { "X-Forwarded-For": addressOf(user) }
+  })
+  const body = reply.json()
+  const ok = reply.status === 200 && isRecord(body) && typeof body.accessToken === "string"
+  ctx.client.check("login answers a token pair", ok)
+  if (!ok || !isRecord(body)) return undefined
+  return {
+    user,
+    accessToken: String(body.accessToken),
+    refreshToken: String(body.refreshToken),
+    customerId: String(body.customerId),
+    sessionId: String(body.sessionId),
+    loggedInAt: Date.now()
+  }
+}
+
+/** The VU's session, logging in as `user` first when it has none. */
+export const ensureSession = async (ctx: Context, user: number): Promise<Session | undefined> => {
+  if (ctx.state.session) return ctx.state.session
+  ctx.state.session = await login(ctx, user)
+  return ctx.state.session
+}
+
+/** A request with the session's bearer token; a 401 drops the session (the next iteration logs in again). */
+export const authed = async (ctx: Context, session: Session, request: Omit<Request, "token">): Promise<Reply> => {
+  const reply = await ctx.client.request({ ...request, token: session.accessToken, headers: { "X-Forwarded-For": addressOf(session.user), ...request.headers } })
+  if (reply.status === 401 && ctx.state.session === session) ctx.state.session = undefined
+  return reply
+}
+
+/**
+ * The accounts of a dashboard document: tolerant of the exact shape (an `accounts` array, or one
+ * array per product line), since only ids and currencies matter here.
+ */
+export const accountsOf = (document: unknown): ReadonlyArray<Account> => {
+  const found: Array<Account> = []
+  const visit = (value: unknown, kind: string | undefined, depth: number) => {
+    if (depth > 3) return
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        const id = isRecord(item) ? text(item.accountId ?? item.id) : undefined
+        if (isRecord(item) && id !== undefined) {
+          found.push({ id, currency: text(item.currency), kind: text(item.system ?? item.product ?? item.kind) ?? kind })
+        }
+      }
+    } else if (isRecord(value)) {
+      for (const [key, child] of Object.entries(value)) if (key !== "transactions" && key !== "latestTransactions") visit(child, key, depth + 1)
+    }
+  }
+  visit(isRecord(document) ? document.accounts ?? document : document, undefined, 0)
+  return found
+}
+
+export const dashboard = async (ctx: Context, session: Session): Promise<unknown> => {
+  const reply = await authed(ctx, session, { method: "GET", path: "/v1/dashboard", name: "dashboard" })
+  const body = reply.json()
+  ctx.client.check("dashboard is a document", reply.status === 200 && isRecord(body))
+  if (reply.status === 200) session.accounts = accountsOf(body)
+  return body
+}
+
+/** A request with a token nobody issued: the token check must refuse it. */
+export const forgedToken = async (ctx: Context): Promise<void> => {
+  const reply = await ctx.client.request({
+    method: "GET",
+    path: "/v1/dashboard",
+    name: "forged-token",
+    token: randomId().replace(/-/g, "") + randomId().replace(/-/g, ""),
+    expect: [401]
+  })
+  ctx.client.check("a forged token gets 401", reply.status === 401)
+}
+
+export const sessionDocument = async (ctx: Context, session: Session): Promise<void> => {
+  const reply = await authed(ctx, session, { method: "GET", path: "/v1/session", name: "session" })
+  ctx.client.check("session document is there", reply.status === 200)
+}
+
+export const preferences = async (ctx: Context, session: Session): Promise<void> => {
+  const reply = await authed(ctx, session, {
+    method: "PATCH",
+    path: "/v1/session/preferences",
+    name: "preferences",
+    body: { theme: pick(["light", "dark"]) ?? "light" }
+  })
+  ctx.client.check("preferences accepted", reply.status === 200)
+}
+
+export const profile = async (ctx: Context, session: Session, fields?: string): Promise<void> => {
+  const path = fields ? `/v1/profile?fields=${fields}` : "/v1/profile"
+  const reply = await authed(ctx, session, { method: "GET", path, name: "profile" })
+  ctx.client.check("profile is a document", reply.status === 200 && isRecord(reply.json()))
+}
+
+export const profileUpdate = async (ctx: Context, session: Session): Promise<void> => {
+  const reply = await authed(ctx, session, {
+    method: "PATCH",
+    path: "/v1/profile",
+    name: "profile-update",
+    body: { preferences: { language: pick(["en", "fr", "nl", "de"]) ?? "en" } },
+    expect: [200, 202]
+  })
+  ctx.client.check("profile change accepted", reply.status === 200 || reply.status === 202)
+}
+
+export const transactions = async (ctx: Context, session: Session, accountId: string): Promise<void> => {
+  const path = `/v1/accounts/${encodeURIComponent(accountId)}/transactions`
+  const first = await authed(ctx, session, { method: "GET", path, name: "transactions" })
+  ctx.client.check("transactions page", first.status === 200)
+  const body = first.json()
+  const cursor = isRecord(body) ? text(body.nextCursor ?? body.cursor) : undefined
+  if (first.status !== 200 || cursor === undefined) return
+  const next = await authed(ctx, session, { method: "GET", path: `${path}?cursor=${encodeURIComponent(cursor)}`, name: "transactions" })
+  ctx.client.check("next transactions page", next.status === 200)
+}
+
+/** A deposit account's bare id, as the transfer API names it ("deposits:42" in the dashboard → "42"). */
+const depositId = (account: Account): string | undefined => {
+  const match = /^(?:deposits:)?([1-9][0-9]*)$/.exec(account.id)
+  return match && (account.kind === undefined || account.kind === "deposits" || account.id.startsWith("deposits:")) ? match[1] : undefined
+}
+
+/** A small transfer between two of the customer's deposit accounts in one currency, when it has two. */
+export const transfer = async (ctx: Context, session: Session): Promise<boolean> => {
+  const accounts = (session.accounts ?? []).filter((a) => a.currency !== undefined && depositId(a) !== undefined)
+  const from = pick(accounts)
+  const to = from && pick(accounts.filter((a) => a.id !== from.id && a.currency === from.currency))
+  if (!from || !to) return false
+  const reply = await authed(ctx, session, {
+    method: "POST",
+    path: "/v1/transfers",
+    name: "transfer",
+    headers: { "Idempotency-Key": randomId() },
+    // "1" is valid in every currency, whatever its decimals.
+    body: { fromAccountId: depositId(from), toAccountId: depositId(to), amount: "1", currency: from.currency, reference: "load test" },
+    expect: [202]
+  })
+  const body = reply.json()
+  const id = isRecord(body) ? text(body.transferId ?? body.id) : undefined
+  ctx.client.check("transfer accepted", reply.status === 202 && id !== undefined)
+  if (id === undefined) return true
+  const status = await authed(ctx, session, { method: "GET", path: `/v1/transfers/${encodeURIComponent(id)}`, name: "transfer-status" })
+  ctx.client.check("transfer status readable", status.status === 200)
+  return true
+}
+
+export const refresh = async (ctx: Context, session: Session): Promise<void> => {
+  const reply = await ctx.client.request({
+    method: "POST",
+    path: "/v1/auth/refresh",
+    name: "refresh",
+    body: { refreshToken: session.refreshToken },
+    headers: { "X-Forwarded-For": addressOf(session.user) }
+  })
+  const body = reply.json()
+  const ok = reply.status === 200 && isRecord(body) && typeof body.accessToken === "string"
+  ctx.client.check("refresh answers a new pair", ok)
+  if (!ok || !isRecord(body)) {
+    ctx.state.session = undefined
+    return
+  }
+  ctx.state.session = { ...session, accessToken: String(body.accessToken), refreshToken: String(body.refreshToken) }
+}
+
+export const logout = async (ctx: Context, session: Session): Promise<void> => {
+  const reply = await authed(ctx, session, { method: "POST", path: "/v1/auth/logout", name: "logout", expect: [204] })
+  ctx.client.check("logout answers 204", reply.status === 204)
+  ctx.state.session = undefined
+}

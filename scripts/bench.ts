@@ -1,0 +1,169 @@
+// `npm run bench`: the performance report in one command. Starts the whole system with
+// generated data exactly as `npm start` does (scripts/bench/Stack.ts), waits until every
+// consumer group has digested it, runs every measurement in one run, stops everything and writes
+// docs/bench/REPORT.md, docs/bench/chart.svg and docs/bench/results.json.
+//
+//   --customers N    demo customers to seed (default 1000)
+//   --seconds S      length of each throughput run (default 10), after --warmup W (default 2)
+//   --connections C  keep-alive connections of a throughput run (default 32)
+//   --population P   customers to extrapolate memory to (default 10,000,000)
+//   --out DIR        where the report goes (default docs/bench)
+//
+// A measurement whose capability is not built yet is reported as "not measured: <why>", never
+// estimated. The process output of the system goes to a log file named at the start.
+import { mkdirSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import pg from "pg"
+import * as Chart from "./bench/Chart.ts"
+import type { BenchContext } from "./bench/Context.ts"
+import { notMeasured, type Figure, type Group } from "./bench/Figures.ts"
+import { idleNoise, machineState } from "./bench/Machine.ts"
+import { dashboard } from "./bench/measure/Dashboard.ts"
+import { ceiling, tokenCheck } from "./bench/measure/Edge.ts"
+import { freshness } from "./bench/measure/Freshness.ts"
+import { loginThroughput, tokenPool } from "./bench/measure/Login.ts"
+import { memory } from "./bench/measure/MemoryFigures.ts"
+import { projectors } from "./bench/measure/Projectors.ts"
+import * as Report from "./bench/Report.ts"
+import { startStack } from "./bench/Stack.ts"
+import { connect, sample, waitCaughtUp, type RedisConnection, type Sample } from "./bench/Streams.ts"
+
+const { values } = parseArgs({
+  options: {
+    customers: { type: "string" }, seconds: { type: "string" }, warmup: { type: "string" }, connections: { type: "string" },
+    population: { type: "string" }, out: { type: "string" }
+  }
+})
+const positive = (flag: string, text: string | undefined, fallback: number) => {
+  const n = text === undefined ? fallback : Number(text.replaceAll("_", ""))
+  if (!(n >= 0)) {
+    console.error(`bench: --${flag} needs a number, got ${text}`)
+    process.exit(2)
+  }
+  return n
+}
+const customers = positive("customers", values.customers, 1000)
+const seconds = positive("seconds", values.seconds, 10)
+const warmupSeconds = positive("warmup", values.warmup, 2)
+const connections = positive("connections", values.connections, 32)
+const population = positive("population", values.population, 10_000_000)
+const outDir = values.out ?? fileURLToPath(new URL("../docs/bench", import.meta.url))
+const poolUsers = Math.min(200, Math.max(1, Math.floor(customers / 5)))
+
+const began = performance.now()
+const startedAt = new Date()
+const say = (text: string) => console.error(`bench ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${text}`)
+const logFile = join(tmpdir(), `bank-bench-${startedAt.toISOString().replace(/[:.]/g, "-")}.log`)
+
+const machine = machineState()
+say(`machine: ${machine.cores} × ${machine.cpuModel}, load ${machine.loadAverage.map((x) => x.toFixed(2)).join(" ")}; measuring the noise for 2 s`)
+const noise = await idleNoise()
+
+// Watch the consumer groups from the moment Redis is up: the seeded data's CDC snapshot is the
+// backlog whose draining measures the projectors.
+const samples: Array<Sample> = []
+let sampling = true
+let sampler: Promise<void> = Promise.resolve()
+say(`starting the system (npm start with ${customers} customers); its output goes to ${logFile}`)
+const stack = await startStack({
+  customers,
+  logFile,
+  onServers: ({ redisUrl }) => {
+    sampler = (async () => {
+      const watcher = await connect(redisUrl)
+      while (sampling) {
+        samples.push(await sample(watcher).catch(() => ({ at: performance.now(), groups: [] })))
+        await new Promise((r) => setTimeout(r, 250))
+      }
+      await watcher.close()
+    })()
+  }
+}).catch((error: unknown) => {
+  console.error(`bench: the system did not start: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+})
+say(`system ready after ${stack.startSeconds.toFixed(1)} s; waiting until every consumer group has caught up`)
+const redis: RedisConnection = await connect(stack.redis.url)
+const tail = await waitCaughtUp(redis, { timeoutMs: 600_000 })
+sampling = false
+await sampler
+
+const ctx: BenchContext = {
+  stack,
+  redis,
+  seconds,
+  warmupSeconds,
+  connections,
+  say,
+  log: (name) => (line) => stack.log(`${name} | ${line}`),
+  figures: [],
+  tokens: [],
+  method: [],
+  known: { redisPort: stack.redis.port, postgresDir: stack.postgres.dir }
+}
+
+/** Runs one measurement; if it throws, its figures say so rather than the whole run dying. */
+const attempt = async (group: Group, label: string, unit: string, measure: () => Promise<unknown>) => {
+  try {
+    await measure()
+  } catch (error) {
+    say(`${label} failed: ${error instanceof Error ? error.message : String(error)}`)
+    ctx.figures.push(notMeasured(group, label, unit, `the measurement failed: ${error instanceof Error ? error.message : String(error)}`))
+  }
+}
+
+let hono: Awaited<ReturnType<typeof ceiling>>["hono"] | undefined
+await attempt("Edge ceiling", "edge ceiling", "req/s", async () => (hono = (await ceiling(ctx)).hono))
+let loginFailure: string | undefined = "the token pool was not built"
+await attempt("Login", "token pool", "logins", async () => (loginFailure = await tokenPool(ctx, poolUsers)))
+if (hono) {
+  const h = hono
+  await attempt("Token check", "token check", "req/s", () => tokenCheck(ctx, h, loginFailure))
+  await attempt("Dashboard", "GET /v1/dashboard", "req/s", () => dashboard(ctx, h, loginFailure))
+}
+await attempt("Login", "login throughput", "logins/s", () => loginThroughput(ctx, customers, poolUsers, loginFailure))
+await attempt("Projectors and CDC", "projector throughput", "entries/s", () => projectors(ctx, [...samples, ...tail]))
+await attempt("Projectors and CDC", "commit-to-dashboard freshness", "ms", () => freshness(ctx, loginFailure))
+await attempt("Memory", "memory", "bytes", () => memory(ctx, population))
+
+say("measuring the noise again for 2 s")
+const noiseAfter = await idleNoise()
+const redisVersion = /redis_version:(\S+)/.exec(String(await redis.sendCommand(["INFO", "server"])))?.[1] ?? "unknown"
+const db = new pg.Client({ connectionString: stack.postgres.url })
+await db.connect()
+const postgresVersion = (await db.query<{ server_version: string }>("SHOW server_version")).rows[0]?.server_version ?? "unknown"
+await db.end()
+await redis.close()
+say("stopping the system")
+await stack.stop()
+
+const order: ReadonlyArray<Group> = ["Edge ceiling", "Token check", "Dashboard", "Login", "Projectors and CDC", "Memory"]
+const figures: Array<Figure> = [...ctx.figures].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group))
+const minutes = (performance.now() - began) / 60_000
+const subtitle = `${machine.cores} cores (${machine.cpuModel}), ${startedAt.toISOString().slice(0, 10)}, ${customers} customers`
+mkdirSync(outDir, { recursive: true })
+writeFileSync(join(outDir, "chart.svg"), Chart.render(figures, subtitle))
+writeFileSync(join(outDir, "REPORT.md"), Report.render({
+  startedAt,
+  minutes,
+  machine,
+  machineAfter: machineState(),
+  noise,
+  noiseAfter,
+  servers: { redis: redisVersion, postgres: postgresVersion },
+  stack: { processes: [...stack.seen].filter((n) => n !== "start" && n !== "services"), skipped: stack.skipped, customers, startSeconds: stack.startSeconds },
+  settings: [
+    `throughput runs: ${seconds} s after ${warmupSeconds} s warm-up, ${connections} connections (logins: 16)`,
+    "Redis: private, append-only file with fsync every second; PostgreSQL: private, wal_level=logical",
+    "IDENTITY_TRUSTED_PROXY_HOPS=1 (the load generator plays many phones behind one load balancer); other settings at their defaults"
+  ],
+  figures,
+  method: ctx.method,
+  chartFile: "chart.svg"
+}))
+writeFileSync(join(outDir, "results.json"), `${JSON.stringify({ startedAt, minutes, machine, noise, figures }, null, 2)}\n`)
+say(`done in ${minutes.toFixed(1)} min: ${join(outDir, "REPORT.md")}`)
+process.exit(0)

@@ -1,0 +1,144 @@
+// HTTP measurements for the benchmark: throughput with autocannon (a load generator far cheaper
+// per request than node:http's client, which matters when it shares two cores with the server),
+// latency with microsecond resolution (autocannon's own histogram counts whole milliseconds, so
+// every response time is also recorded in load/engine's Histogram), and the child processes that
+// serve the reference routes.
+import autocannon from "autocannon"
+import { spawn, type ChildProcess } from "node:child_process"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import { Histogram } from "../../load/engine/Histogram.ts"
+
+const root = fileURLToPath(new URL("../..", import.meta.url))
+
+export interface Latency {
+  readonly p50: number
+  readonly p90: number
+  readonly p99: number
+  readonly max: number
+  readonly mean: number
+}
+
+export interface LoadResult {
+  /** Answers with an expected status per second. */
+  readonly perSecond: number
+  readonly ok: number
+  readonly unexpected: number
+  readonly errors: number
+  readonly seconds: number
+  /** Of the expected answers, milliseconds. */
+  readonly latency: Latency
+  readonly statuses: Readonly<Record<string, number>>
+}
+
+export interface LoadOptions {
+  readonly url: string
+  readonly method?: "GET" | "POST"
+  readonly headers?: Readonly<Record<string, string>>
+  readonly body?: string
+  /** Changes each request before it is sent (a different token or username each time). */
+  readonly vary?: (request: { headers: Record<string, string>; body?: string }) => { headers: Record<string, string>; body?: string }
+  readonly connections: number
+  readonly seconds: number
+  /** Requests per second for all connections together; unlimited when absent. */
+  readonly rate?: number
+  readonly expect?: ReadonlyArray<number>
+}
+
+export const latencyOf = (h: Histogram): Latency => ({
+  p50: h.percentile(50) / 1000,
+  p90: h.percentile(90) / 1000,
+  p99: h.percentile(99) / 1000,
+  max: h.max / 1000,
+  mean: h.mean / 1000
+})
+
+/** One autocannon run. */
+export const load = (o: LoadOptions): Promise<LoadResult> =>
+  new Promise((resolve, reject) => {
+    const url = new URL(o.url)
+    const expect = o.expect ?? [200]
+    const histogram = new Histogram()
+    const statuses: Record<string, number> = {}
+    let ok = 0
+    let unexpected = 0
+    const started = performance.now()
+    const baseHeaders = { ...(o.body !== undefined ? { "content-type": "application/json" } : {}), ...o.headers }
+    const request: autocannon.Request = {
+      method: o.method ?? "GET",
+      path: `${url.pathname}${url.search}`,
+      headers: baseHeaders,
+      ...(o.body !== undefined ? { body: o.body } : {}),
+      ...(o.vary
+        ? {
+          setupRequest: (req: autocannon.Request) => {
+            const varied = o.vary!({ headers: { ...baseHeaders }, ...(o.body !== undefined ? { body: o.body } : {}) })
+            return { ...req, headers: varied.headers, ...(varied.body !== undefined ? { body: varied.body } : {}) }
+          }
+        }
+        : {})
+    }
+    const instance = autocannon({
+      url: url.origin,
+      connections: o.connections,
+      duration: o.seconds,
+      requests: [request],
+      timeout: 30,
+      ...(o.rate ? { overallRate: o.rate } : {})
+    }, (error, result) => {
+      if (error) return reject(error)
+      const seconds = (performance.now() - started) / 1000
+      resolve({
+        perSecond: ok / seconds,
+        ok,
+        unexpected,
+        errors: result.errors + result.timeouts,
+        seconds,
+        latency: latencyOf(histogram),
+        statuses
+      })
+    })
+    instance.on("response", (_client, status, _bytes, responseTime) => {
+      statuses[status] = (statuses[status] ?? 0) + 1
+      if (expect.includes(status)) {
+        ok += 1
+        histogram.record(responseTime * 1000)
+      } else unexpected += 1
+    })
+  })
+
+/** Requests one after another on one connection: the latency of a route when nothing queues. */
+export const sequential = async (o: Omit<LoadOptions, "connections" | "rate">): Promise<LoadResult> => load({ ...o, connections: 1 })
+
+export interface Server {
+  readonly url: string
+  stop(): Promise<void>
+}
+
+/** Starts `node --import tsx <file>` and waits for its `listening <port>` line. */
+export const startServer = (file: string, env: Readonly<Record<string, string>> = {}, log?: (line: string) => void): Promise<Server> =>
+  new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", file], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    const exited = new Promise<void>((r) => child.once("exit", () => r()))
+    const stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")
+      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())])
+      if (!done) child.kill("SIGKILL")
+    }
+    process.once("exit", () => child.kill("SIGKILL"))
+    createInterface({ input: child.stderr! }).on("line", (line) => log?.(line))
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const port = /^listening (\d+)$/.exec(line)?.[1]
+      if (port) resolve({ url: `http://127.0.0.1:${port}`, stop })
+      else log?.(line)
+    })
+    void exited.then(() => reject(new Error(`${file} exited before it listened`)))
+    setTimeout(() => {
+      void stop()
+      reject(new Error(`${file} did not listen within 60 s`))
+    }, 60_000).unref()
+  })

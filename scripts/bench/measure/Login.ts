@@ -1,0 +1,126 @@
+// Logins: a pool of logged-in demo users (their tokens feed every measurement behind the token
+// check), login throughput through the real edge and identity actor, and the bare KDF on the
+// same cores as its ceiling.
+import { spawn } from "node:child_process"
+import { availableParallelism } from "node:os"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import * as Keys from "@bank/platform/Keys"
+import { addressOf } from "../../../load/flows/Api.ts"
+import { latencyText, saturate, type BenchContext } from "../Context.ts"
+import { notMeasured } from "../Figures.ts"
+import { cpuMeter } from "../Machine.ts"
+import { processMeter } from "../Processes.ts"
+
+const root = fileURLToPath(new URL("../../..", import.meta.url))
+const PASSWORD = "demo-password"
+
+const loginOnce = async (baseUrl: string, user: number): Promise<{ status: number; token?: string }> => {
+  const response = await fetch(`${baseUrl}/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-forwarded-for": addressOf(user) },
+    body: JSON.stringify({ username: `demo${user}`, password: PASSWORD, deviceId: `bench-${user}` }),
+    signal: AbortSignal.timeout(30_000)
+  }).catch(() => undefined)
+  if (!response) return { status: 0 }
+  const body = (await response.json().catch(() => ({}))) as { accessToken?: string }
+  return body.accessToken ? { status: response.status, token: body.accessToken } : { status: response.status }
+}
+
+/** Why logins cannot work, from what Redis shows: nobody consumes the identity request stream. */
+const diagnose = async (ctx: BenchContext): Promise<string> => {
+  const stream = Keys.stream("identity.requests")
+  const groups = Number(await ctx.redis.sendCommand(["EXISTS", stream])) === 1 ? ((await ctx.redis.sendCommand(["XINFO", "GROUPS", stream])) as Array<unknown>) : []
+  return groups.length === 0 ? " (no identity actor consumes identity.requests: scripts/identity.ts is not among npm start's processes)" : ""
+}
+
+/** Logs in demo1 ... demoN, a few at a time; fills ctx.tokens. Says why when none worked. */
+export const tokenPool = async (ctx: BenchContext, users: number): Promise<string | undefined> => {
+  ctx.say(`logging in ${users} demo users for the token pool`)
+  // One first: when logins cannot work at all, each would wait for the edge's request timeout.
+  const first = await loginOnce(ctx.stack.baseUrl, 1)
+  if (!first.token) return `POST /v1/auth/login answered ${first.status === 0 ? "nothing" : first.status}${await diagnose(ctx)}`
+  ctx.tokens.push(first.token)
+  const statuses = new Map<number, number>([[first.status, 1]])
+  let next = 2
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next <= users) {
+      const result = await loginOnce(ctx.stack.baseUrl, next++)
+      statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1)
+      if (result.token) ctx.tokens.push(result.token)
+    }
+  }))
+  if (ctx.tokens.length > 0) return undefined
+  return `POST /v1/auth/login answered ${[...statuses].map(([s, n]) => `${s === 0 ? "no answer" : s} ×${n}`).join(", ")}`
+}
+
+/** scripts/bench/kdf.ts in its own process with the identity process's thread-pool size. */
+const bareKdf = (seconds: number, threads: number) =>
+  new Promise<{ perSecond: number; threads: number; params: { N: number; r: number; p: number } }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/bench/kdf.ts", String(seconds)], {
+      cwd: root,
+      env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) },
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let result: string | undefined
+    createInterface({ input: child.stdout! }).on("line", (line) => (result = line))
+    child.once("exit", (code) => (code === 0 && result ? resolve(JSON.parse(result)) : reject(new Error(`kdf.ts exited with ${code}`))))
+  })
+
+export const loginThroughput = async (ctx: BenchContext, customers: number, poolUsers: number, loginFailure: string | undefined) => {
+  const group = "Login"
+  // The identity process sizes its pool the same way (scripts/identity.ts).
+  const threads = Number(ctx.stack.env.IDENTITY_KDF_THREADS ?? Math.max(4, availableParallelism()))
+  ctx.say(`bare KDF: scrypt verifications on ${threads} threads`)
+  const meter = cpuMeter()
+  const perProcess = processMeter(ctx.known)
+  // Read the processes just before the KDF process ends: an ended process's time is gone.
+  const kdfProcesses = new Promise<ReturnType<typeof perProcess>>((r) => setTimeout(() => r(perProcess()), Math.max(1, ctx.seconds - 0.5) * 1000))
+  const kdf = await bareKdf(ctx.seconds, threads)
+  const kdfCpu = meter()
+  ctx.figures.push({
+    group,
+    label: "bare KDF (scrypt verify, no HTTP)",
+    value: kdf.perSecond,
+    unit: "verifications/s",
+    detail: `scrypt N=${kdf.params.N}, r=${kdf.params.r}, p=${kdf.params.p}; ${kdf.threads} at once`,
+    cpu: kdfCpu,
+    processes: await kdfProcesses,
+    chart: "login"
+  })
+  if (loginFailure) {
+    ctx.figures.push(notMeasured(group, "login throughput (POST /v1/auth/login)", "logins/s", loginFailure))
+    return
+  }
+  // Users beyond the token pool, each once if the run allows, each from its own address, as in
+  // a login storm; a second round stays far below the per-username limit.
+  let n = 0
+  const span = Math.max(1, customers - poolUsers)
+  ctx.say("login throughput through the edge and the identity actor")
+  const run = await saturate(ctx, {
+    url: `${ctx.stack.baseUrl}/v1/auth/login`,
+    method: "POST",
+    body: "{}",
+    connections: 16,
+    vary: (request) => {
+      const user = poolUsers + 1 + (n++ % span)
+      request.headers["x-forwarded-for"] = addressOf(user)
+      return { headers: request.headers, body: JSON.stringify({ username: `demo${user}`, password: PASSWORD, deviceId: `bench-${user}` }) }
+    }
+  })
+  ctx.figures.push({
+    group,
+    label: "login throughput (POST /v1/auth/login)",
+    value: run.result.perSecond,
+    unit: "logins/s",
+    detail: `${latencyText(run.result)}; 16 connections, distinct users`,
+    baseline: { label: "bare KDF", value: kdf.perSecond },
+    target: { text: "at least 80% of the bare KDF", met: run.result.perSecond >= 0.8 * kdf.perSecond },
+    cpu: run.cpu, processes: run.processes,
+    chart: "login"
+  })
+  ctx.method.push(
+    `Login: the bare KDF is \`scripts/bench/kdf.ts\`, scrypt verifications with the production parameters in a process of its own with UV_THREADPOOL_SIZE=${threads} (the identity process's default), ${threads} at a time for ${ctx.seconds} s. ` +
+      `Login throughput: autocannon POSTs /v1/auth/login on 16 connections for ${ctx.seconds} s after warm-up, each request a different demo user with its own X-Forwarded-For (the stack trusts one proxy hop), through the edge, the identity request stream and the identity actor; only 200 answers count.`
+  )
+}
