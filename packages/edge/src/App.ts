@@ -45,10 +45,13 @@ export const makeApp = <R>(options: AppOptions<R>): Hono<EdgeEnv> => {
   const app = new Hono<EdgeEnv>()
 
   app.use(requestId({ limitLength: requestIdMaxLength }))
-  app.use(bodyLimit({
+  const limitBody = bodyLimit({
     maxSize: limitBytes,
     onError: (c) => problemResponse(c, problemOf(new PayloadTooLarge({ limitBytes })))
-  }))
+  })
+  // GET and HEAD bodies are never read; checking them would make the Node adapter build a
+  // full Request for every read, the costliest part of a dashboard read.
+  app.use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)))
 
   healthRoutes({ readinessTimeout: options.readinessTimeout ?? "1 second" })(app, run)
   for (const routes of options.routes ?? []) routes(app, run)

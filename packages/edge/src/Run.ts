@@ -7,6 +7,7 @@
 // request id, and a client that hangs up interrupts the program.
 import { Cause, Effect, Option, type Context } from "effect"
 import type { Context as HonoContext } from "hono"
+import type { ServerResponse } from "node:http"
 import { routePath } from "hono/route"
 import { isMappedError, problemOf, type MappedError } from "./ErrorTable.ts"
 import { internalErrorResponse, problemResponse, type EdgeEnv } from "./ProblemDetails.ts"
@@ -30,6 +31,21 @@ const respondToFailure = (c: HonoContext<EdgeEnv>, cause: Cause.Cause<unknown>):
   return Effect.as(Effect.logError("Request failed unexpectedly", cause), internalErrorResponse(c))
 }
 
+/**
+ * Aborts when the client hangs up before the response is sent. Served by @hono/node-server it
+ * listens to the Node response, because `c.req.raw.signal` makes the adapter build a whole
+ * Request for every call; elsewhere (tests' `app.request`) it is the request's own signal.
+ */
+const hangUpSignal = (c: HonoContext<EdgeEnv>): AbortSignal => {
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing
+  if (outgoing === undefined) return c.req.raw.signal
+  const controller = new AbortController()
+  outgoing.once("close", () => {
+    if (!outgoing.writableFinished) controller.abort()
+  })
+  return controller.signal
+}
+
 export const makeRun = <R>(context: Context.Context<R>): Run<R> => {
   const runPromise = Effect.runPromiseWith(context)
   return (c, effect) =>
@@ -37,9 +53,9 @@ export const makeRun = <R>(context: Context.Context<R>): Run<R> => {
       effect.pipe(
         Effect.catchCause((cause) => respondToFailure(c, cause)),
         Effect.annotateLogs({ requestId: c.get("requestId"), method: c.req.method, path: c.req.path }),
-        Effect.withSpan(`${c.req.method} ${routePath(c)}`)
+        Effect.withSpan(`${c.req.method} ${routePath(c)}`, undefined, { captureStackTrace: false })
       ),
-      { signal: c.req.raw.signal }
+      { signal: hangUpSignal(c) }
     // Only interruption gets here: the client hung up, so nobody reads this response.
     ).catch(() => internalErrorResponse(c))
 }
