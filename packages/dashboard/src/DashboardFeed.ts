@@ -11,12 +11,13 @@
 // and nothing if not. A client without one gets the current document first.
 import * as DocumentStore from "@bank/platform/DocumentStore"
 import * as Keys from "@bank/platform/Keys"
+import { ReadModel } from "@bank/platform/ReadModel"
 import type { RawEntry } from "@bank/platform/StreamLog"
 import { Context, Effect, Layer, Option } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
 import * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
-import { documentKey } from "./DashboardProjector.ts"
+import { readModel } from "./DashboardProjector.ts"
 
 export interface FeedEvent {
   readonly id: string
@@ -99,6 +100,7 @@ export const make = (options: FeedOptions = {}) =>
   Effect.gen(function*() {
     const redis = yield* Redis
     const store = yield* DocumentStore.DocumentStore
+    const readModels = yield* ReadModel
     const stream = Keys.stream(changes.name)
     const scanLimit = options.resumeScanLimit ?? 10_000
     const subscribers = new Map<string, Set<Sub>>()
@@ -109,7 +111,10 @@ export const make = (options: FeedOptions = {}) =>
     }
 
     const documentText = (customerId: string) =>
-      Effect.map(store.getRaw(documentKey(customerId)), Option.getOrElse(() => JSON.stringify(Dashboard.empty(customerId))))
+      readModels.documentKey(readModel, customerId).pipe(
+        Effect.flatMap((key) => store.getRaw(key)),
+        Effect.map(Option.getOrElse(() => JSON.stringify(Dashboard.empty(customerId))))
+      )
 
     const newestId = Effect.map(
       redis.send<Array<RawEntry>>("XREVRANGE", stream, "+", "-", "COUNT", "1"),
@@ -192,5 +197,5 @@ export const make = (options: FeedOptions = {}) =>
     })
   })
 
-export const layer = (options: FeedOptions = {}): Layer.Layer<DashboardFeed, RedisError, Redis | DocumentStore.DocumentStore> =>
+export const layer = (options: FeedOptions = {}): Layer.Layer<DashboardFeed, RedisError, Redis | DocumentStore.DocumentStore | ReadModel> =>
   Layer.effect(DashboardFeed, make(options))

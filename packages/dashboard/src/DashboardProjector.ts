@@ -10,8 +10,13 @@
 // position (nothing older than what the document reflects is ever written). A lost race reads
 // again. So one database transaction becomes visible at once, and a redelivery or a replay
 // changes nothing.
+//
+// The documents have generations (platform ReadModel.ts): generation N > 1 is written under
+// `...:doc:dashboard:g<N>` by consumer group `dashboard.g<N>`. A projector process follows the
+// pointer (`layerConfig`), so scripts/rebuild.ts can build a new generation beside the one read
+// and switch readers and projectors over to it without downtime.
 import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as Keys from "@bank/platform/Keys"
+import * as ReadModel from "@bank/platform/ReadModel"
 import { StreamLog } from "@bank/platform/StreamLog"
 import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
 import * as CdcConsumer from "./CdcConsumer.ts"
@@ -19,9 +24,16 @@ import * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
 import type { CustomerUnit } from "./TransactionAssembler.ts"
 
+/** The read model's name: its generation pointer and document kind. */
+export const readModel = "dashboard"
+
 export const group = "dashboard"
 
-export const documentKey = (customerId: string): string => Keys.customer(customerId).document("dashboard")
+/** A customer's dashboard in `generation` (1, the default, keeps the key from before generations). */
+export const documentKey = (customerId: string, generation = 1): string => ReadModel.documentKey(readModel, generation, customerId)
+
+/** The consumer group of `generation` on every product stream. */
+export const groupOf = (generation: number): string => ReadModel.groupOf(group, generation)
 
 /** Someone else kept winning the compare-and-set (it should take two writers a few rounds at most). */
 export class ProjectionConflict extends Schema.TaggedError<ProjectionConflict>()("ProjectionConflict", {
@@ -42,6 +54,12 @@ export interface ProjectorOptions {
   readonly consumer?: string
   /** Documents kept in memory between writes (default 5,000; 0: read every time). */
   readonly cacheSize?: number
+  /** The generation written (default 1). */
+  readonly generation?: number
+  /** Whether a write is announced on `dashboard.changes` (default yes): a rebuild's is not until readers use it. */
+  readonly announce?: () => boolean
+  /** Units at or before this position (Positions.encode) are dropped: a rebuild's snapshot holds them. */
+  readonly skipThrough?: string
 }
 
 /**
@@ -79,10 +97,11 @@ export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(funct
   customerId: string,
   units: ReadonlyArray<Dashboard.Unit>,
   latest: number = Dashboard.defaultLatest,
-  cache?: Cache
+  cache?: Cache,
+  target: Pick<ProjectorOptions, "generation" | "announce"> = {}
 ) {
   const store = yield* DocumentStore.DocumentStore
-  const key = documentKey(customerId)
+  const key = documentKey(customerId, target.generation)
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     let current = attempt === 1 ? cache?.get(customerId) : undefined
     if (current === undefined) {
@@ -101,6 +120,7 @@ export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(funct
       continue
     }
     cache?.set(customerId, result.document)
+    if (target.announce && !target.announce()) return result.document
     const log = yield* StreamLog
     const { revision, asOf } = result.document
     yield* log.publish(changes, {
@@ -125,6 +145,7 @@ const retryable = (cause: Cause.Cause<unknown>): boolean => {
 export const applyBatch = (system: Dashboard.System, units: ReadonlyArray<CustomerUnit>, options: ProjectorOptions = {}, cache?: Cache) => {
   const byCustomer = new Map<string, Array<Dashboard.Unit>>()
   for (const { customerId, unit } of units) {
+    if (options.skipThrough !== undefined && unit.position <= options.skipThrough) continue
     const list = byCustomer.get(customerId) ?? []
     list.push(unit)
     byCustomer.set(customerId, list)
@@ -132,7 +153,7 @@ export const applyBatch = (system: Dashboard.System, units: ReadonlyArray<Custom
   return Effect.forEach(
     byCustomer,
     ([customerId, list]) =>
-      applyCustomer(system, customerId, list, options.latest, cache).pipe(
+      applyCustomer(system, customerId, list, options.latest, cache, options).pipe(
         Effect.asVoid,
         Effect.catchCause((cause) =>
           retryable(cause) || Cause.hasInterruptsOnly(cause)
@@ -153,7 +174,7 @@ export const run = (options: ProjectorOptions = {}) => {
   return Effect.forEach(options.systems ?? Dashboard.systems, (system) =>
     CdcConsumer.run({
       system,
-      group,
+      group: groupOf(options.generation ?? 1),
       apply: (units) => applyBatch(system, units, options, cache),
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
@@ -163,7 +184,10 @@ export const run = (options: ProjectorOptions = {}) => {
 
 export const layer = (options: ProjectorOptions = {}) => Layer.effectDiscard(run(options))
 
-/** DASHBOARD_LATEST_TRANSACTIONS (20), DASHBOARD_BATCH_SIZE (500), DASHBOARD_LEASE_MS (15000). */
+/**
+ * The projector of the generation readers use, following the pointer (needs ReadModel).
+ * DASHBOARD_LATEST_TRANSACTIONS (20), DASHBOARD_BATCH_SIZE (500), DASHBOARD_LEASE_MS (15000).
+ */
 export const layerConfig = Layer.effectDiscard(
   Effect.gen(function*() {
     const options = yield* Config.all({
@@ -171,6 +195,6 @@ export const layerConfig = Layer.effectDiscard(
       batchSize: Config.Int("DASHBOARD_BATCH_SIZE").pipe(Config.withDefault(500)),
       leaseMs: Config.Int("DASHBOARD_LEASE_MS").pipe(Config.withDefault(15_000))
     })
-    yield* run(options)
+    yield* ReadModel.follow(readModel, (generation) => run({ ...options, generation }))
   })
 )

@@ -5,19 +5,21 @@
 //                               document, `id:` the `dashboard.changes` entry id; reconnecting
 //                               with Last-Event-ID resumes (DashboardFeed.ts); a comment line
 //                               every 15 s (heartbeatMs) keeps idle proxies from hanging up
-// No route takes a customer id: another customer's dashboard cannot even be named.
+// No route takes a customer id: another customer's dashboard cannot even be named. The document
+// is read from the generation readers use now (ReadModel), resolved once per request.
 import type { Principal } from "@bank/contracts/Identity"
 import type { Routes } from "@bank/edge/App"
 import { principalOf } from "@bank/edge/ProblemDetails"
 import * as DocumentStore from "@bank/platform/DocumentStore"
+import { ReadModel } from "@bank/platform/ReadModel"
 import { Effect, Option } from "effect"
 import type { Context } from "hono"
 import { streamSSE } from "hono/streaming"
 import * as Dashboard from "./Dashboard.ts"
 import { DashboardFeed } from "./DashboardFeed.ts"
-import { documentKey } from "./DashboardProjector.ts"
+import { readModel } from "./DashboardProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | DashboardFeed
+export type Services = DocumentStore.DocumentStore | DashboardFeed | ReadModel
 
 /** The caller, as the edge's token check put it on the request (a route not behind it is a bug: 500). */
 export const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
@@ -34,7 +36,8 @@ export const dashboardRoutes = (options: RouteOptions = {}): Routes<Services> =>
     run(c, Effect.gen(function*() {
       const { customerId } = yield* callerOf(c)
       const store = yield* DocumentStore.DocumentStore
-      const raw = yield* store.getRaw(documentKey(customerId))
+      const key = yield* ReadModel.use((r) => r.documentKey(readModel, customerId))
+      const raw = yield* store.getRaw(key)
       const body = Option.getOrElse(raw, () => JSON.stringify(Dashboard.empty(customerId)))
       return c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": "private, no-store" })
     })))

@@ -3,13 +3,15 @@
 // field (bookkeeping such as revision, sources and asOf is the projector's own and not
 // compared). Documents of customers the master no longer has are reported too. A live system
 // is always a little behind its database, so customers that differ are checked again after
-// `recheckAfterMs`; only differences that persist are reported.
+// `recheckAfterMs`; only differences that persist are reported. The documents checked are those
+// of the generation readers use (ReadModel.ts), or of `generation` when given.
 import { Database, type DatabaseError } from "@bank/platform/Database"
 import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as ReadModel from "@bank/platform/ReadModel"
 import { Effect, Option } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
 import type * as Dashboard from "./Dashboard.ts"
-import { documentKey } from "./DashboardProjector.ts"
+import { documentKey, readModel } from "./DashboardProjector.ts"
 import * as PgDashboard from "./PgDashboard.ts"
 import type { Item } from "./Products.ts"
 
@@ -77,6 +79,8 @@ export interface ReconcileOptions {
   readonly latest?: number
   /** Called after each page with the customers checked so far. */
   readonly onProgress?: (checked: number) => void
+  /** The generation checked (default: the one readers use). */
+  readonly generation?: number
 }
 
 export interface Report {
@@ -86,11 +90,11 @@ export interface Report {
 
 type Services = Database | DocumentStore.DocumentStore | Redis
 
-const checkCustomers = (customerIds: ReadonlyArray<string>, latest: number | undefined) =>
+const checkCustomers = (customerIds: ReadonlyArray<string>, latest: number | undefined, generation: number) =>
   Effect.gen(function*() {
     const store = yield* DocumentStore.DocumentStore
     const expected = yield* PgDashboard.assembleMany(customerIds, latest === undefined ? {} : { latest })
-    const found = yield* Effect.forEach(customerIds, (id) => store.getRaw(documentKey(id)), { concurrency: 32 })
+    const found = yield* Effect.forEach(customerIds, (id) => store.getRaw(documentKey(id, generation)), { concurrency: 32 })
     return customerIds.flatMap((id, i) => {
       const raw = found[i]!
       return compare(expected.get(id)!, Option.isSome(raw) ? (JSON.parse(raw.value) as Dashboard.DashboardDocument) : undefined)
@@ -98,13 +102,13 @@ const checkCustomers = (customerIds: ReadonlyArray<string>, latest: number | und
   })
 
 // Dashboards whose customer is gone from the master (SCAN per node would be needed on a cluster).
-const orphans = Effect.gen(function*() {
+const orphans = (generation: number) => Effect.gen(function*() {
   const redis = yield* Redis
   const db = yield* Database
   const ids: Array<string> = []
   let cursor = "0"
   do {
-    const [next, keys] = yield* redis.send<[string, Array<string>]>("SCAN", cursor, "MATCH", "{c:*}:doc:dashboard", "COUNT", "1000")
+    const [next, keys] = yield* redis.send<[string, Array<string>]>("SCAN", cursor, "MATCH", ReadModel.documentPattern(readModel, generation), "COUNT", "1000")
     for (const key of keys) ids.push(key.slice(3, key.indexOf("}")))
     cursor = next
   } while (cursor !== "0")
@@ -119,6 +123,7 @@ export const reconcile = (options: ReconcileOptions = {}): Effect.Effect<Report,
   Effect.gen(function*() {
     const db = yield* Database
     const pageSize = options.pageSize ?? 200
+    const generation = options.generation ?? (yield* ReadModel.generation(readModel))
     let after = "0"
     let checked = 0
     const differing = new Set<string>()
@@ -129,7 +134,7 @@ export const reconcile = (options: ReconcileOptions = {}): Effect.Effect<Report,
       )
       if (page.length === 0) break
       const ids = page.map((r) => r.id)
-      for (const m of yield* checkCustomers(ids, options.latest)) differing.add(m.customerId)
+      for (const m of yield* checkCustomers(ids, options.latest, generation)) differing.add(m.customerId)
       checked += ids.length
       after = ids.at(-1)!
       options.onProgress?.(checked)
@@ -137,7 +142,7 @@ export const reconcile = (options: ReconcileOptions = {}): Effect.Effect<Report,
     let mismatches: Array<Mismatch> = []
     if (differing.size > 0) {
       if ((options.recheckAfterMs ?? 2000) > 0) yield* Effect.sleep(options.recheckAfterMs ?? 2000)
-      mismatches = yield* checkCustomers([...differing], options.latest)
+      mismatches = yield* checkCustomers([...differing], options.latest, generation)
     }
-    return { checked, mismatches: [...mismatches, ...(yield* orphans)] }
+    return { checked, mismatches: [...mismatches, ...(yield* orphans(generation))] }
   }).pipe(Effect.withSpan("Reconcile.dashboards"))

@@ -8,6 +8,7 @@
 // assembled from PostgreSQL (PgDashboard.ts) and the reconciliation that compares the two
 // (Reconcile.ts).
 import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as ReadModel from "@bank/platform/ReadModel"
 import { Layer } from "effect"
 import * as DashboardFeed from "./DashboardFeed.ts"
 
@@ -23,5 +24,5 @@ export * as Reconcile from "./Reconcile.ts"
 export * as TransactionAssembler from "./TransactionAssembler.ts"
 export { DashboardFeed }
 
-/** What the edge needs for the dashboard routes, given the Redis services. */
-export const edgeLayer = DashboardFeed.layer().pipe(Layer.provideMerge(DocumentStore.layer))
+/** What the edge needs for the dashboard routes, given the Redis services (Redis and NodeRedis). */
+export const edgeLayer = DashboardFeed.layer().pipe(Layer.provideMerge(Layer.mergeAll(DocumentStore.layer, ReadModel.layer())))

@@ -25,8 +25,17 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
   }
 
   override get message(): string {
-    const text = this.cause instanceof Error ? this.cause.message : String(this.cause)
+    // The cause may be a plain object (a decoded defect) with no toString of its own.
+    const text = this.cause instanceof Error ? this.cause.message : fieldOf(this.cause, "message") ?? safeText(this.cause)
     return `${this.reason}${this.code ? ` (${this.code})` : ""}: ${text}`
+  }
+}
+
+const safeText = (value: unknown): string => {
+  try {
+    return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value)
+  } catch {
+    return "unprintable cause"
   }
 }
 

@@ -1,6 +1,6 @@
 // W3C trace context (https://www.w3.org/TR/trace-context/) carried in every envelope, so a
 // login can be followed from the edge through the identity actor and back.
-import { randomBytes } from "node:crypto"
+import { randomHex } from "./Ids.ts"
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
@@ -9,7 +9,8 @@ export interface TraceContext {
   readonly tracestate?: string | undefined
 }
 
-const hex = (bytes: number) => randomBytes(bytes).toString("hex")
+// From the ids' pool: one trace and span id per published message.
+const hex = randomHex
 
 export const isValidTraceparent = (value: string): boolean => {
   const m = TRACEPARENT.exec(value)

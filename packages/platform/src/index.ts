@@ -2,7 +2,8 @@
 // PostgreSQL pool (Database), key naming (Keys), the stream envelope and its contracts
 // (Envelope, StreamSpec), publishing and replay (StreamLog), consumer-group actors (Actor),
 // request/reply over streams (RequestReply), effectively-once handling (Idempotency), the JSON
-// document store with its two backends (DocumentStore), and logging/tracing (Telemetry, Trace).
+// document store with its two backends (DocumentStore), read-model generations for rebuilds
+// without downtime (ReadModel), password hashing (PasswordHash), and logging/tracing (Telemetry, Trace).
 // Capabilities talk to each other only through streams built from these pieces.
 export * as Actor from "./Actor.ts"
 export * as Database from "./Database.ts"
@@ -12,6 +13,7 @@ export * as Idempotency from "./Idempotency.ts"
 export * as Ids from "./Ids.ts"
 export * as Keys from "./Keys.ts"
 export * as PasswordHash from "./PasswordHash.ts"
+export * as ReadModel from "./ReadModel.ts"
 export * as RedisClient from "./RedisClient.ts"
 export * as RequestReply from "./RequestReply.ts"
 export * as StreamLog from "./StreamLog.ts"

@@ -28,9 +28,40 @@ export interface StringifyOptions {
 
 /** Compact JSON text of `value`; throws JsonValueError for what JSON cannot hold exactly. */
 export const stringify = (value: Json, options: StringifyOptions = {}): string => {
+  // Most documents hold no bigint: then the engine's own writer, several times faster than ours.
+  if (isPlain(value)) return JSON.stringify(value)
   const out: Array<string> = []
   write(value, out, options.int64 === true, "$")
   return out.join("")
+}
+
+// Whether JSON.stringify writes `value` exactly as `write` would: only strings, finite numbers,
+// booleans, null, dense arrays and objects without toJSON (undefined members are skipped by both).
+const isPlain = (value: unknown): boolean => {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true
+    case "number":
+      return Number.isFinite(value)
+    case "object": {
+      if (value === null) return true
+      if (typeof (value as { toJSON?: unknown }).toJSON === "function") return false
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          if (value[i] === undefined || !isPlain(value[i])) return false
+        }
+        return true
+      }
+      for (const key of Object.keys(value)) {
+        const member = (value as Record<string, unknown>)[key]
+        if (member !== undefined && !isPlain(member)) return false
+      }
+      return true
+    }
+    default:
+      return false
+  }
 }
 
 const write = (value: unknown, out: Array<string>, int64: boolean, at: string): void => {

@@ -84,9 +84,13 @@ export interface CreatedSlot {
   readonly snapshotName: string
 }
 
-/** CREATE_REPLICATION_SLOT ... EXPORT_SNAPSHOT, on a replication connection. */
-export const createSlot = (replication: PgClient, slot: string) =>
-  replication.query(`CREATE_REPLICATION_SLOT ${pg.escapeIdentifier(slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`).pipe(
+/**
+ * CREATE_REPLICATION_SLOT ... EXPORT_SNAPSHOT, on a replication connection. A `temporary` slot
+ * (a read model's rebuild takes one only for its consistent snapshot) is dropped by the server
+ * when the connection closes.
+ */
+export const createSlot = (replication: PgClient, slot: string, options: { readonly temporary?: boolean } = {}) =>
+  replication.query(`CREATE_REPLICATION_SLOT ${pg.escapeIdentifier(slot)}${options.temporary ? " TEMPORARY" : ""} LOGICAL pgoutput EXPORT_SNAPSHOT`).pipe(
     Effect.map(([row]): CreatedSlot => ({
       consistentPoint: Lsn.parse(row!["consistent_point"]!),
       snapshotName: row!["snapshot_name"]!

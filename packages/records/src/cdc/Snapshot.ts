@@ -20,6 +20,8 @@ export interface SnapshotOptions {
   readonly publication: string
   /** Every system stream gets SnapshotStarted/SnapshotCompleted, even one with no table yet. */
   readonly systems: ReadonlyArray<string>
+  /** Copy only the published tables of these schemas (a rebuild needs its sources alone); default all. */
+  readonly schemas?: ReadonlyArray<string>
   readonly pageSize: number
   readonly write: (entries: ReadonlyArray<Outgoing>) => Effect.Effect<void, CdcError.CdcError>
   readonly onRows?: (rows: number) => void
@@ -44,7 +46,8 @@ export const run = Effect.fn("Snapshot.run")(function*(options: SnapshotOptions)
 
   yield* db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
   yield* db.query(`SET TRANSACTION SNAPSHOT ${pg.escapeLiteral(options.snapshotName)}`)
-  const tables = yield* Catalog.publishedTables(db, options.publication)
+  const published = yield* Catalog.publishedTables(db, options.publication)
+  const tables = options.schemas ? published.filter((t) => options.schemas!.includes(t.schema)) : published
   const rowsPerSystem = new Map<string, number>(options.systems.map((s) => [s, 0]))
   const tablesPerSystem = new Map<string, Array<string>>(options.systems.map((s) => [s, []]))
 

@@ -1,0 +1,76 @@
+// `npx tsx scripts/replay.ts <stream> --from <id> [--to <id>] --into <read-model> [flags]`:
+// replays a range of a CDC stream into a read model's projection, for repairs (e.g. a document
+// that was lost or damaged). Safe next to the running projector and idempotent: what a document
+// already reflects is skipped, so replaying the same range twice changes nothing
+// (scripts/lib/replayStream.ts).
+//
+//   <stream>            e.g. cdc.deposits
+//   --from <id>         first entry id, inclusive ("-" for the oldest the stream keeps)
+//   --to <id>           last entry id, inclusive (default: the newest)
+//   --into <name>       the read model: dashboard
+//   --generation N      write that generation (default: the one readers use)
+//   --json              the summary as one JSON line on stdout
+//
+// Reads REDIS_URL and DOCUMENT_STORE_BACKEND. Progress and the summary go to stderr. Exit code 0
+// when the range was replayed, 1 when it failed, 2 on bad arguments.
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as RedisClient from "@bank/platform/RedisClient"
+import * as StreamLog from "@bank/platform/StreamLog"
+import { Cause, Effect, Exit, Layer, References } from "effect"
+import { parseArgs } from "node:util"
+import { readModels } from "./lib/readModels.ts"
+import { replay } from "./lib/replayStream.ts"
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { from: { type: "string" }, to: { type: "string" }, into: { type: "string" }, generation: { type: "string" }, json: { type: "boolean" } }
+})
+const fail = (text: string): never => {
+  console.error(`replay: ${text}`)
+  process.exit(2)
+}
+const ID = /^(-|\+|\d+(-\d+)?)$/
+const stream = positionals[0] ?? fail("name the stream, e.g. cdc.deposits")
+const from = values.from ?? fail("--from <id> is required (\"-\" for the oldest entry)")
+if (!ID.test(from) || (values.to !== undefined && !ID.test(values.to))) fail("entry ids look like 1718000000000-0, or - / +")
+const name = values.into ?? fail(`--into <read-model> is required: ${[...readModels.keys()].join(", ")}`)
+const model = readModels.get(name) ?? fail(`unknown read model ${name}; known: ${[...readModels.keys()].join(", ")}`)
+const generation = values.generation === undefined ? undefined : Number(values.generation)
+if (generation !== undefined && !(Number.isInteger(generation) && generation >= 1)) fail("--generation needs a whole number from 1")
+
+const group = (n: number) => Math.round(n).toLocaleString("en-US")
+const say = (text: string) => process.stderr.write(`replay ${stream} into ${name}: ${text}\n`)
+const started = Date.now()
+let lastSaid = 0
+
+const program = replay(model, {
+  stream,
+  from,
+  ...(values.to !== undefined ? { to: values.to } : {}),
+  ...(generation !== undefined ? { generation } : {}),
+  onProgress: (entries, lastId) => {
+    if (Date.now() - lastSaid < 1000) return
+    lastSaid = Date.now()
+    say(`${group(entries)} entries (${group(entries / ((Date.now() - started) / 1000 || 1))}/s), at ${lastId}`)
+  }
+}).pipe(
+  Effect.provide(Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer).pipe(
+    Layer.provideMerge(RedisClient.layer(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"))
+  )),
+  Effect.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
+)
+
+const exit = await Effect.runPromiseExit(program)
+if (Exit.isSuccess(exit)) {
+  const s = exit.value
+  for (const warning of s.warnings.slice(0, 20)) say(`warning: ${warning}`)
+  if (s.warnings.length > 20) say(`... and ${s.warnings.length - 20} more warnings`)
+  say(`${group(s.entries)} entries up to ${s.lastId ?? "(none)"} in ${(s.ms / 1000).toFixed(1)} s into generation ${s.generation}: ` +
+    `${group(s.units)} units, ${group(s.changed)} documents changed` +
+    (s.undecodable > 0 ? `, ${group(s.undecodable)} undecodable entries skipped` : "") +
+    (s.unfinishedRows > 0 ? `, ${group(s.unfinishedRows)} rows of transactions committed after the range left out` : ""))
+  if (values.json) console.log(JSON.stringify(s))
+  process.exit(0)
+}
+say(`failed: ${Cause.pretty(exit.cause)}`)
+process.exit(1)

@@ -1,0 +1,207 @@
+// Rebuilding and replaying the dashboard read model on the real pipeline: generated systems of
+// record in PostgreSQL, the CDC connector, the dashboard projector following the generation
+// pointer, the activity simulator writing throughout, and readers resolving documents the way
+// GET /v1/dashboard does. Then the documents are compared with what PostgreSQL says.
+import * as Dashboard from "@bank/dashboard/Dashboard"
+import * as DashboardProjector from "@bank/dashboard/DashboardProjector"
+import * as Reconcile from "@bank/dashboard/Reconcile"
+import * as PgDashboard from "@bank/dashboard/PgDashboard"
+import * as Cdc from "@bank/contracts/Cdc"
+import * as Database from "@bank/platform/Database"
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as Keys from "@bank/platform/Keys"
+import * as PasswordHash from "@bank/platform/PasswordHash"
+import * as ReadModel from "@bank/platform/ReadModel"
+import * as RedisClient from "@bank/platform/RedisClient"
+import * as StreamLog from "@bank/platform/StreamLog"
+import * as CdcConnector from "@bank/records/cdc/CdcConnector"
+import * as Generator from "@bank/records/Generator"
+import * as Simulator from "@bank/records/Simulator"
+import { Deferred, Effect, Fiber, Layer, ManagedRuntime, Option, References } from "effect"
+import { Redis } from "effect/persistence/Redis"
+import { spawn } from "node:child_process"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
+import { dashboard } from "../scripts/lib/readModels.ts"
+import { rebuild, type RebuildProgress } from "../scripts/lib/rebuildReadModel.ts"
+import { replay } from "../scripts/lib/replayStream.ts"
+import { usePostgres, useRedis } from "./support/servers.ts"
+
+const postgres = usePostgres()
+const redisServer = useRedis()
+const cdc = { slot: "rebuild_e2e", publication: "rebuild_e2e" }
+
+let runtime: ManagedRuntime.ManagedRuntime<any, any>
+const run = <A>(effect: Effect.Effect<A, any, any>): Promise<A> =>
+  runtime.runPromise(effect.pipe(Effect.provideService(References.MinimumLogLevel, "Error")))
+let customers: Array<string> = []
+
+beforeAll(async () => {
+  const pgUrl = postgres.server.url
+  await Effect.runPromise(Generator.seed(pgUrl, {
+    customers: 6, months: 1, scrypt: { ...PasswordHash.defaultParams, N: 1024 }, hashPool: 2, progress: false
+  }).pipe(Effect.provide(Database.layer(pgUrl))))
+  // The projector as a projector process runs it: following the read model's pointer.
+  const projector = Layer.effectDiscard(ReadModel.follow(DashboardProjector.readModel, (generation) =>
+    DashboardProjector.run({ generation, leaseMs: 1000 })))
+  runtime = ManagedRuntime.make(
+    projector.pipe(
+      Layer.provideMerge(Layer.mergeAll(
+        CdcConnector.layer({ databaseUrl: pgUrl, metricsPort: 0, ...cdc }),
+        DocumentStore.layer,
+        StreamLog.layer,
+        ReadModel.layer()
+      )),
+      Layer.provideMerge(Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))),
+      Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
+    )
+  )
+  const expected = await run(Database.Database.use((db) =>
+    db.query<{ id: string }>("SELECT customer_id::text AS id FROM customer.customers ORDER BY customer_id")).pipe(
+      Effect.flatMap((rows) => PgDashboard.assembleMany(rows.map((r) => r.id)))
+    ))
+  customers = [...expected.values()].filter((d) => d.accounts.length > 0).map((d) => d.customerId)
+  await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 60_000, interval: 250 })
+}, 180_000)
+afterAll(async () => {
+  await runtime?.dispose()
+})
+
+const mismatches = () => run(Reconcile.reconcile({ recheckAfterMs: 0 })).then((r) => r.mismatches)
+
+/** What GET /v1/dashboard reads: the document of the generation readers use, resolved once. */
+const read = (customerId: string) =>
+  run(Effect.gen(function*() {
+    const readModel = yield* ReadModel.ReadModel
+    const generation = yield* readModel.current(DashboardProjector.readModel)
+    const store = yield* DocumentStore.DocumentStore
+    const raw = yield* store.getRaw(DashboardProjector.documentKey(customerId, generation))
+    return { generation, raw: Option.getOrUndefined(raw) }
+  }))
+
+const allDocuments = () =>
+  Promise.all(customers.map(async (id) => [id, (await read(id)).raw] as const)).then((entries) => new Map(entries))
+
+const cliEnv = { ...process.env, REDIS_URL: "", DATABASE_URL: "", CDC_SLOT: cdc.slot, CDC_PUBLICATION: cdc.publication }
+/** Runs a script as an operator would; asynchronously, since the connector and projector run in this process. */
+const cli = (script: string, ...args: Array<string>) =>
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+      cwd: new URL("..", import.meta.url),
+      env: { ...cliEnv, REDIS_URL: redisServer.server.url, DATABASE_URL: postgres.server.url },
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 120_000
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => void (stdout += chunk))
+    child.stderr.on("data", (chunk) => void (stderr += chunk))
+    child.once("close", (status) => resolve({ status, stdout, stderr }))
+  })
+
+const redis = <A>(...command: [string, ...Array<string>]) => run(Redis.use((r) => r.send<A>(...command)))
+
+describe("rebuilding the dashboard read model", () => {
+  it("builds a new generation under live traffic, switches readers without a gap, and ends equal to the systems of record", async () => {
+    const stopWriter = await run(Deferred.make<void>())
+    let booked = 0
+    const writer = await run(Effect.forkDetach(Simulator.run({
+      rate: 20, workers: 2, stop: stopWriter, seed: "rebuild", reportEveryMs: 100, onReport: (s) => void (booked = s.booked)
+    })))
+    await vi.waitFor(() => expect(booked).toBeGreaterThan(5), { timeout: 10_000 })
+    const bookedBefore = booked
+    // Readers throughout: each read must find a whole document of one generation.
+    const problems: Array<string> = []
+    const firstSeen = new Map<number, number>()
+    let reads = 0
+    let reading = true
+    const reader = (async () => {
+      while (reading) {
+        for (const id of customers) {
+          const { generation, raw } = await read(id)
+          reads++
+          if (!firstSeen.has(generation)) firstSeen.set(generation, Date.now())
+          const doc = raw === undefined ? undefined : (JSON.parse(raw) as Dashboard.DashboardDocument)
+          if (doc?.customerId !== id || !Array.isArray(doc.accounts) || doc.accounts.length === 0 || !Array.isArray(doc.latestTransactions)) {
+            problems.push(`generation ${generation}, customer ${id}: ${raw === undefined ? "missing" : raw.slice(0, 200)}`)
+          }
+        }
+        await new Promise((r) => setTimeout(r, 5))
+      }
+    })()
+
+    const events: Array<RebuildProgress> = []
+    const summary = await run(rebuild(dashboard, {
+      databaseUrl: postgres.server.url, ...cdc, graceMs: 1500, catchUpTimeoutMs: 60_000, pageSize: 50, onProgress: (e) => void events.push(e)
+    }))
+    // A change after the rebuild is over must reach the new generation too (the projector took it over).
+    const [account] = await run(Database.Database.use((db) =>
+      db.query<{ id: string; customer: string }>(
+        "UPDATE deposits.accounts SET balance = balance + 1, available_balance = available_balance + 1 " +
+          "WHERE account_id = (SELECT min(account_id) FROM deposits.accounts) RETURNING account_id::text AS id, customer_id::text AS customer"
+      )))
+    await run(Deferred.succeed(stopWriter, undefined))
+    const activity = await run(Fiber.join(writer))
+    reading = false
+    await reader
+
+    expect(summary).toMatchObject({ readModel: "dashboard", from: 1, to: 2, deletedGroups: 4 })
+    expect(summary.snapshotRows).toBeGreaterThan(customers.length)
+    expect(summary.deletedDocuments).toBe(customers.length)
+    expect(activity.booked).toBeGreaterThan(bookedBefore + 5)
+    expect(events.map((e) => e.step)).toEqual(expect.arrayContaining(["start", "snapshot", "snapshot-done", "switched", "cleanup"]))
+    expect(problems).toEqual([])
+    expect(reads).toBeGreaterThan(customers.length * 20)
+    // Readers moved to generation 2 within a second of the switch, and never back.
+    expect(firstSeen.get(2)! - summary.switchedAt).toBeLessThan(1000)
+    expect(await run(ReadModel.generation("dashboard"))).toBe(2)
+    // Equal to the dashboards assembled from scratch out of PostgreSQL, the last change included.
+    await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 30_000, interval: 250 })
+    const changed = JSON.parse((await read(account!.customer)).raw!) as Dashboard.DashboardDocument
+    const expected = await run(PgDashboard.assemble(account!.customer))
+    expect(changed.accounts.find((a) => a.id === `deposits:${account!.id}`)?.balance)
+      .toBe(expected.accounts.find((a) => a.id === `deposits:${account!.id}`)?.balance)
+    // Generation 1 is gone: documents and consumer groups.
+    expect(await redis<number>("EXISTS", ...customers.map((id) => DashboardProjector.documentKey(id, 1)) as [string, ...Array<string>])).toBe(0)
+    for (const system of Dashboard.systems) {
+      const groups = await redis<Array<Array<unknown>>>("XINFO", "GROUPS", Keys.stream(Cdc.stream(system).name))
+      expect(groups.map((g) => g[1])).toEqual(["dashboard.g2"])
+    }
+  })
+
+  it("repairs a lost document by replaying the streams, and a second replay changes nothing", async () => {
+    const lost = customers[0]!
+    const generation = await run(ReadModel.generation("dashboard"))
+    await redis("DEL", DashboardProjector.documentKey(lost, generation))
+    const replayAll = () => run(Effect.forEach(dashboard.systems, (system) => replay(dashboard, { stream: Cdc.stream(system).name, from: "-" })))
+
+    const repaired = await replayAll()
+    expect(repaired.reduce((n, s) => n + s.changed, 0)).toBeGreaterThan(0)
+    const doc = JSON.parse((await read(lost)).raw!) as Dashboard.DashboardDocument
+    expect(Reconcile.compare(await run(PgDashboard.assemble(lost)), doc)).toEqual([])
+
+    const before = await allDocuments()
+    const again = await replayAll()
+    expect(again.map((s) => s.changed)).toEqual([0, 0, 0, 0])
+    expect(again.every((s) => s.entries > 0 && s.undecodable === 0 && s.unfinishedRows === 0)).toBe(true)
+    // The command-line script, as an operator runs it.
+    const replayed = await cli("scripts/replay.ts", "cdc.deposits", "--from", "-", "--into", "dashboard", "--json")
+    expect(replayed.status, replayed.stderr).toBe(0)
+    expect(JSON.parse(replayed.stdout)).toMatchObject({ readModel: "dashboard", stream: "cdc.deposits", generation: 2, changed: 0 })
+    expect(replayed.stderr).toMatch(/entries up to .* into generation 2/)
+    expect(await allDocuments()).toEqual(before)
+  })
+
+  it("rebuilds again from the command line, and the projector follows to the next generation", async () => {
+    const rebuilt = await cli("scripts/rebuild.ts", "dashboard", "--grace-ms", "500", "--json")
+    expect(rebuilt.status, rebuilt.stderr).toBe(0)
+    expect(JSON.parse(rebuilt.stdout)).toMatchObject({ readModel: "dashboard", from: 2, to: 3, deletedDocuments: customers.length })
+    expect(rebuilt.stderr).toMatch(/snapshot at LSN [0-9A-F]+\/[0-9A-F]+: \d+ rows/)
+    expect(rebuilt.stderr).toMatch(/readers switched to generation 3/)
+    expect((await read(customers[0]!)).generation).toBe(3)
+    // A change now reaches generation 3 through the projector that followed the pointer.
+    const [account] = await run(Database.Database.use((db) =>
+      db.query<{ customer: string }>("UPDATE cards.cards SET balance = balance + 7, available_credit = available_credit - 7 WHERE card_id = (SELECT min(card_id) FROM cards.cards) RETURNING customer_id::text AS customer")))
+    await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 30_000, interval: 250 })
+    expect(await redis<number>("EXISTS", DashboardProjector.documentKey(account!.customer, 2))).toBe(0)
+  })
+})
