@@ -355,9 +355,7 @@ describe("audit trail", () => {
   })
 })
 
-// Last: after the restart only the read paths are asserted. The platform's actors and requester
-// keep the blocking connection they reserved at start, which does not reconnect, so
-// request/reply stays down after a Redis restart until the processes restart (reported).
+// Last, since it restarts the shared Redis.
 describe("persistence", () => {
   it("survives a Redis crash and restart (AOF, appendfsync everysec)", async () => {
     const tokens = await loggedIn("alice", "crash-phone")
@@ -370,5 +368,13 @@ describe("persistence", () => {
     expect(document).toMatchObject({ sessionId: tokens.sessionId, preferences: { theme: "light" }, device: { deviceId: "crash-phone" } })
     const listed = await call("GET", "/v1/sessions", { token: tokens.accessToken })
     expect((listed.body.sessions as Array<{ sessionId: string }>).map((s) => s.sessionId)).toContain(tokens.sessionId)
+    // The actors and the edge's request/reply reconnect: the token family survived, so it rotates.
+    let refreshed: Awaited<ReturnType<typeof call>> | undefined
+    await vi.waitFor(async () => {
+      refreshed = await call("POST", "/v1/auth/refresh", { body: { refreshToken: tokens.refreshToken } })
+      expect([503, 504]).not.toContain(refreshed.status)
+    }, { timeout: 30_000, interval: 500 })
+    expect(refreshed?.status).toBe(200)
+    expect(refreshed?.body.sessionId).toBe(tokens.sessionId)
   })
 })
