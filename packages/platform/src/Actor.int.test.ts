@@ -79,6 +79,39 @@ describe("Actor", () => {
     expect(await pendingCount(spec, "orderly")).toBe(0)
   })
 
+  it("keeps per-key order when batches overlap (pipeline)", async () => {
+    const spec = freshStream()
+    await runWith(redisServer.server.url, publishAll(spec, 300, 7))
+    const seen = new Map<string, Array<number>>()
+    let running = 0
+    let overlapped = false
+    const stop = await startActor({
+      group: "pipelined",
+      stream: spec,
+      concurrency: 4,
+      batchSize: 10,
+      pipeline: 3,
+      handle: (m) =>
+        Effect.sync(() => {
+          running++
+          if (running > 4) overlapped = true
+        }).pipe(
+          Effect.andThen(Effect.sleep(Math.random() * 3)),
+          Effect.andThen(Effect.sync(() => {
+            running--
+            seen.set(m.key, [...(seen.get(m.key) ?? []), m.payload.seq])
+          }))
+        )
+    })
+    await waitUntil("all handled", async () => [...seen.values()].flat().length >= 300)
+    await waitUntil("nothing pending", async () => (await pendingCount(spec, "pipelined")) === 0)
+    await stop()
+    for (const [key, seqs] of seen) expect(seqs, `order of ${key}`).toEqual([...seqs].sort((a, b) => a - b))
+    expect([...seen.values()].flat().length).toBe(300)
+    // More messages ran at once than one batch's concurrency allows: batches did overlap.
+    expect(overlapped).toBe(true)
+  })
+
   it("loses nothing when a consumer is killed mid-batch: another one claims and finishes its entries", async () => {
     const spec = freshStream()
     await runWith(redisServer.server.url, publishAll(spec, 200, 10))

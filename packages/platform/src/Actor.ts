@@ -11,7 +11,7 @@
 // - shutdown stops reading, lets the running batch finish within a grace period, and releases
 //   whatever it still holds so another consumer takes it at once.
 // Handlers that must not repeat a side effect use Idempotency.ts or a guarded document write.
-import { Cause, Effect, Fiber, Layer, Schedule, Scope } from "effect"
+import { Cause, Deferred, Effect, Fiber, FiberSet, Layer, Schedule, Scope, Semaphore } from "effect"
 import { Redis, RedisError, script } from "effect/persistence/Redis"
 import { hostname } from "node:os"
 import { randomBytes } from "node:crypto"
@@ -29,6 +29,12 @@ export interface ActorOptions<A extends AnyMessage, E, R> {
   readonly handle: (message: Envelope.Delivered<A>) => Effect.Effect<void, E, R>
   /** Keys handled in parallel within a batch (default 8). */
   readonly concurrency?: number
+  /**
+   * Batches handled at once (default 1). Above 1 the next batch is read while earlier ones are
+   * still being handled, so a few slow messages do not hold back the rest; a key's messages
+   * still wait for that key's messages in earlier batches, so per-key order holds.
+   */
+  readonly pipeline?: number
   /** Entries per read (default 100). */
   readonly batchSize?: number
   /** How long one read blocks waiting for entries (default 2000 ms). */
@@ -73,6 +79,7 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
     const maxDeliveries = Math.max(1, options.maxDeliveries ?? 5)
     const retryDelayMs = options.retryDelayMs ?? 50
     const concurrency = options.concurrency ?? 8
+    const pipeline = Math.max(1, options.pipeline ?? 1)
     const orderingKey = options.orderingKey ?? ((m: Envelope.Delivered<A>) => m.key)
     const log = Effect.annotateLogs({ actor: group, consumer, stream: spec.name })
 
@@ -122,8 +129,15 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
           Effect.tap(() => Effect.sync(() => ids.forEach((id) => holding.delete(id))))
         )
 
-    /** Handles a batch: undecodable entries are dead-lettered, the rest grouped by key. */
-    const handleBatch = (entries: ReadonlyArray<RawEntry>, deliveriesOf: (entryId: string) => number) =>
+    /** The last batch still handling each key: a later batch's messages of that key wait for it. */
+    /** The last batch still handling each key: a later batch's messages of that key wait for it. */
+    const keyTails = new Map<string, Deferred.Deferred<void>>()
+
+    /**
+     * Decodes a batch (undecodable entries are dead-lettered), groups it by key and, when batches
+     * overlap, queues each key behind its earlier batch right away; returns the handling itself.
+     */
+    const prepareBatch = (entries: ReadonlyArray<RawEntry>, deliveriesOf: (entryId: string) => number) =>
       Effect.gen(function*() {
         const byKey = new Map<string, Array<[Envelope.Delivered<A>, ReadonlyArray<string>]>>()
         for (const [entryId, fields] of entries) {
@@ -137,17 +151,36 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
           queue.push([decoded.success, fields])
           byKey.set(key, queue)
         }
+        const groups = [...byKey].map(([key, queue]) => {
+          if (pipeline === 1) return { key, queue, earlier: undefined, mine: undefined }
+          const mine = Deferred.makeUnsafe<void>()
+          const earlier = keyTails.get(key)
+          keyTails.set(key, mine)
+          return { key, queue, earlier, mine }
+        })
         const handled: Array<string> = []
-        yield* Effect.forEach(byKey.values(), (queue) =>
-          Effect.forEach(queue, ([message, fields]) =>
-            // Once shutdown began, messages not yet started stay unacknowledged and are released.
-            stopping
-              ? Effect.void
-              : handleOne(message, fields).pipe(Effect.tap((ok) => Effect.sync(() => ok && handled.push(message.entryId)))),
-            { discard: true }
-          ), { concurrency, discard: true })
-        yield* acknowledge(handled)
+        const handleGroup = ({ key, queue, earlier, mine }: (typeof groups)[number]) =>
+          Effect.gen(function*() {
+            if (earlier) yield* Deferred.await(earlier)
+            for (const [message, fields] of queue) {
+              // Once shutdown began, messages not yet started stay unacknowledged and are released.
+              if (stopping) return
+              if (yield* handleOne(message, fields)) handled.push(message.entryId)
+            }
+          }).pipe(
+            Effect.ensuring(Effect.suspend(() => {
+              if (!mine) return Effect.void
+              if (keyTails.get(key) === mine) keyTails.delete(key)
+              return Deferred.succeed(mine, undefined)
+            }))
+          )
+        return Effect.forEach(groups, handleGroup, { concurrency, discard: true }).pipe(
+          Effect.andThen(Effect.suspend(() => acknowledge(handled)))
+        )
       })
+
+    const handleBatch = (entries: ReadonlyArray<RawEntry>, deliveriesOf: (entryId: string) => number) =>
+      Effect.flatten(prepareBatch(entries, deliveriesOf))
 
     /** Takes over entries that stayed pending too long (their consumer died or hung). */
     const claim = Effect.gen(function*() {
@@ -189,6 +222,9 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
       "XREADGROUP", "GROUP", group, consumer, "COUNT", String(batchSize), "BLOCK", String(blockMs), "STREAMS", stream, ">"
     ).pipe(Effect.map((reply) => reply?.[0]?.[1] ?? []))
 
+    const slots = yield* Semaphore.make(pipeline)
+    const inFlight = yield* FiberSet.make<void, never>()
+
     const claimEveryMs = Math.max(10, Math.min(claimIdleMs, 5_000) / 2)
     let nextClaimAt = 0
     let nextCleanupAt = Date.now() + 60_000
@@ -207,7 +243,13 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
       const entries = yield* readNew
       phase = "handling"
       entries.forEach(([id]) => holding.add(id))
-      yield* handleBatch(entries, () => 1)
+      if (pipeline === 1) return yield* handleBatch(entries, () => 1)
+      const handling = yield* prepareBatch(entries, () => 1)
+      yield* slots.take(1)
+      yield* FiberSet.run(inFlight, handling.pipe(
+        Effect.catchCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("actor batch failed", cause).pipe(log)),
+        Effect.ensuring(slots.release(1))
+      ))
     })
 
     const loop = Effect.gen(function*() {
@@ -237,8 +279,13 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
         // (within the grace period) and leaves the rest for `release`.
         stopping = true
         if (phase === "reading") yield* Fiber.interrupt(fiber)
-        const finished = yield* Effect.interruptible(Fiber.await(fiber)).pipe(Effect.timeoutOption(options.shutdownGraceMs ?? 10_000))
-        if (finished._tag === "None") yield* Fiber.interrupt(fiber)
+        const finished = yield* Effect.interruptible(Fiber.await(fiber).pipe(Effect.andThen(FiberSet.awaitEmpty(inFlight)))).pipe(
+          Effect.timeoutOption(options.shutdownGraceMs ?? 10_000)
+        )
+        if (finished._tag === "None") {
+          yield* Fiber.interrupt(fiber)
+          yield* FiberSet.clear(inFlight)
+        }
         yield* release
         yield* Effect.logInfo("actor stopped").pipe(log)
       }).pipe(Effect.catchCause((cause) => Effect.logWarning("actor shutdown incomplete", cause).pipe(log)))

@@ -139,8 +139,10 @@ export const respond = <Req extends AnyMessage, Res extends AnyMessage, E, R>(op
     return yield* Actor.run({
       ...actorOptions,
       stream: spec.requests,
-      // Requests are independent: no per-customer ordering needed, so spread them out.
+      // Requests are independent: no per-customer ordering needed, so spread them out, and keep
+      // reading while earlier batches are still being answered.
       orderingKey: actorOptions.orderingKey ?? ((m) => m.id),
+      pipeline: actorOptions.pipeline ?? 4,
       handle: (request) =>
         Effect.gen(function*() {
           if (request.deadline !== undefined && request.deadline < Date.now()) {
