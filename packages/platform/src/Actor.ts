@@ -258,6 +258,9 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
           Effect.catchCause((cause) =>
             Cause.hasInterruptsOnly(cause)
               ? Effect.failCause(cause)
+              // A read cut short by shutdown fails on its closed connection: nothing to report.
+              : stopping
+              ? Effect.void
               : Effect.logError("actor step failed; retrying", cause).pipe(
                 log,
                 Effect.andThen(Effect.sleep(500)),
