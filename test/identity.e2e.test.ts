@@ -13,6 +13,8 @@ import * as Migrations from "@bank/records/Migrations"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import { spawn } from "node:child_process"
 import { randomBytes, randomUUID } from "node:crypto"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import pg from "pg"
 import { createClient } from "redis"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
@@ -361,6 +363,14 @@ describe("persistence", () => {
     const tokens = await loggedIn("alice", "crash-phone")
     await call("PATCH", "/v1/session/preferences", { token: tokens.accessToken, body: { theme: "light" } })
     await vi.waitFor(async () => expect((await session(tokens.accessToken)).body.preferences.theme).toBe("light"), { timeout: 10_000 })
+    // With appendfsync everysec Redis may hold a write back for up to ~2 s while a background
+    // fsync runs, so a process crash before it reaches the AOF loses it (README: Persistence).
+    // Wait until the append-only file has it, as a second of traffic would.
+    const aofHas = (text: string) => {
+      const dir = join(redisServer.server.dir, "appendonlydir")
+      return existsSync(dir) && readdirSync(dir).some((f) => readFileSync(join(dir, f), "latin1").includes(text))
+    }
+    await vi.waitFor(() => expect(aofHas('"theme":"light"')).toBe(true), { timeout: 10_000, interval: 100 })
     await redisServer.server.kill() // SIGKILL: no shutdown save
     await redisServer.server.restart()
     await vi.waitFor(async () => expect((await session(tokens.accessToken)).status).toBe(200), { timeout: 30_000, interval: 200 })

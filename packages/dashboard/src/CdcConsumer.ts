@@ -10,7 +10,7 @@
 // Order matters (a redelivered older transaction must not be applied after a newer one of the
 // same customer, and every row of a transaction must reach the same consumer), so one consumer
 // of the group is active per stream: it holds a lease (`global:lease:<group>:<stream>`,
-// renewed with every read) and the others stand by, taking over when it lapses. The new holder
+// renewed as it reads) and the others stand by, taking over when it lapses. The new holder
 // first claims every entry left pending (XAUTOCLAIM from 0) and applies them, then reads new
 // ones. Scaling out is partitioning streams, not adding consumers to one.
 //
@@ -104,7 +104,18 @@ export const run = <E, R>(options: ConsumerOptions<E, R>) =>
           }
           yield* acknowledge(assembled.ack)
         }))
-      const renew = Effect.map(redis.eval(leaseScript)(lease, me, leaseMs), (held) => held === 1)
+      // The lease is renewed before a read once a third of it has passed, not before every read:
+      // a lease renewed less than leaseMs/3 ago cannot have lapsed, so nobody else can hold it,
+      // and a busy stream saves a round trip per batch.
+      let renewedAt = Number.NEGATIVE_INFINITY
+      const renew = Effect.suspend(() => {
+        const now = performance.now()
+        if (now - renewedAt < leaseMs / 3) return Effect.succeed(true)
+        return Effect.map(redis.eval(leaseScript)(lease, me, leaseMs), (held) => {
+          if (held === 1) renewedAt = now
+          return held === 1
+        })
+      })
 
       // What the previous holder left pending comes first, in stream order.
       let cursor = "0-0"

@@ -14,7 +14,7 @@
 import * as Identity from "@bank/contracts/Identity"
 import type { Run } from "@bank/edge/Run"
 import { StreamLog } from "@bank/platform/StreamLog"
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import type { Context, Hono, Next } from "hono"
 import { routePath } from "hono/route"
 import { IdentityConfig } from "./IdentityConfig.ts"
@@ -44,16 +44,28 @@ export const makeCoalescer = (windowMs: number, maxEntries = 50_000) => {
 
 export const authMiddleware = <R>(app: Hono<any>, run: Run<R | TokenCheck | IdentityConfig | StreamLog>) => {
   let shouldRecord: ((key: string, now: number) => boolean) | undefined
+  // The service, once the first request has fetched it through `run`. A token that resolves is
+  // then checked without `run`'s request span, log annotations and abort wiring (they cost more
+  // than a cached lookup); a failure still goes through `run`, which maps it to the problem.
+  let check: TokenCheck["Service"] | undefined
 
   app.use("/v1/*", async (c: Context, next: Next) => {
     if (publicPaths.has(c.req.path)) return next()
     let principal: Identity.Principal | undefined
-    const rejected = await run(c, Effect.gen(function*() {
-      const check = yield* TokenCheck
-      principal = yield* check.resolve(c.req.header("Authorization"))
-      if (shouldRecord === undefined) shouldRecord = makeCoalescer((yield* IdentityConfig).activityCoalesceMs)
-      return passed
-    }))
+    let rejected = passed
+    if (check !== undefined) {
+      const exit = await Effect.runPromiseExit(check.resolve(c.req.header("Authorization")))
+      if (Exit.isSuccess(exit)) principal = exit.value
+      else rejected = await run(c, Effect.failCause(exit.cause))
+    } else {
+      rejected = await run(c, Effect.gen(function*() {
+        const service = yield* TokenCheck
+        principal = yield* service.resolve(c.req.header("Authorization"))
+        if (shouldRecord === undefined) shouldRecord = makeCoalescer((yield* IdentityConfig).activityCoalesceMs)
+        check = service
+        return passed
+      }))
+    }
     if (principal === undefined) {
       const response = new Response(rejected.body, rejected)
       response.headers.set("WWW-Authenticate", c.req.header("Authorization") ? 'Bearer error="invalid_token"' : "Bearer")

@@ -124,10 +124,22 @@ const fromRedis = (key: string) => (error: RedisError): DocumentStoreError => {
   return new DocumentStoreError({ key, reason: "Unavailable", message: text, cause: error })
 }
 
+// Projectors write the same few paths millions of times: each is parsed and encoded once.
+const encodedPaths = new Map<string, string>()
+const encodePath = (text: string): string => {
+  let encoded = encodedPaths.get(text)
+  if (encoded === undefined) {
+    encoded = JSON.stringify(JsonPath.parse(text))
+    if (encodedPaths.size >= 1024) encodedPaths.clear()
+    encodedPaths.set(text, encoded)
+  }
+  return encoded
+}
+
 // Validates and encodes ops into the scripts' ARGV (4 per op); throws on bad input.
 const encode = (ops: ReadonlyArray<Op>, int64: boolean): Array<string> =>
   ops.flatMap((op): Array<string> => {
-    const path = JSON.stringify(JsonPath.parse(op.path))
+    const path = encodePath(op.path)
     const json = (value: Json) => JsonText.stringify(value, { int64 })
     switch (op.op) {
       case "set":
