@@ -21,16 +21,11 @@ import * as Envelope from "@bank/platform/Envelope"
 import * as Keys from "@bank/platform/Keys"
 import type { RawEntry } from "@bank/platform/StreamLog"
 import { Cause, Effect, Schedule } from "effect"
-import { Redis, script } from "effect/persistence/Redis"
+import { Redis } from "effect/persistence/Redis"
 import { randomBytes } from "node:crypto"
-import { readFileSync } from "node:fs"
 import { hostname } from "node:os"
+import { leaseScript } from "@bank/platform/Lease"
 import * as TransactionAssembler from "./TransactionAssembler.ts"
-
-const leaseScript = script(
-  (key: string, holder: string, ttlMs: number) => [key, holder, ttlMs],
-  { lua: readFileSync(new URL("./lua/lease.lua", import.meta.url), "utf8"), numberOfKeys: 1 }
-).withReturnType<number>()
 
 export interface ConsumerOptions<E, R> {
   /** The system whose `cdc.<system>` stream is read. */

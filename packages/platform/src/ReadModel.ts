@@ -22,6 +22,7 @@ import { NodeRedis } from "@effect/platform-node/NodeRedis"
 import { Context, Effect, Exit, Fiber, Layer, Schema, Scope } from "effect"
 import { Redis, type RedisError, script } from "effect/persistence/Redis"
 import * as Keys from "./Keys.ts"
+import { leaseScript } from "./Lease.ts"
 import * as Lua from "./Lua.ts"
 
 /** The pub/sub channel of switch notices, `<name> <generation>`. */
@@ -59,11 +60,6 @@ export class ReadModelError extends Schema.TaggedError<ReadModelError>()("ReadMo
 const switchScript = script(
   (pointer: string, from: number, to: number, notice: string) => [pointer, from, to, channel, notice],
   { lua: Lua.source("switchGeneration"), numberOfKeys: 1 }
-).withReturnType<number>()
-
-const leaseScript = script(
-  (key: string, holder: string, ttlMs: number) => [key, holder, ttlMs],
-  { lua: Lua.source("lease"), numberOfKeys: 1 }
 ).withReturnType<number>()
 
 /** The generation readers use, read from Redis now (no cache). */

@@ -1,5 +1,5 @@
 -- Takes, keeps or gives back a lease: a key that names its holder and lapses unless renewed
--- (one rebuild of a read model at a time, ReadModel.ts).
+-- (the active consumer of a stream, one rebuild of a read model at a time; Lease.ts).
 -- KEYS[1]  the lease key
 -- ARGV[1]  the holder asking
 -- ARGV[2]  how long the lease lasts from now, in ms; "0" gives it back
