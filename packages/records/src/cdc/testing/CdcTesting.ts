@@ -1,8 +1,6 @@
 // Helpers of the CDC integration tests and the benchmark: a database per test, the connector
 // in-process or as a child process, the streams read back, and a consumer's view of them
 // (the tables rebuilt from the entries, dropping redeliveries with `Cdc.isNewer`).
-import { spawn, type ChildProcess } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import * as Cdc from "@bank/contracts/Cdc"
 import * as Envelope from "@bank/platform/Envelope"
 import * as Keys from "@bank/platform/Keys"
@@ -12,8 +10,7 @@ import pg from "pg"
 import { createClient } from "redis"
 import * as CdcConnector from "../CdcConnector.ts"
 import { SESSION_OPTIONS } from "../PgConnection.ts"
-
-export const repoRoot = fileURLToPath(new URL("../../../../../", import.meta.url))
+import { type ChildHandle, startProcess } from "../../../../../scripts/lib/childProcess.ts"
 
 export const waitUntil = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000) => {
   const deadline = Date.now() + timeoutMs
@@ -71,30 +68,11 @@ export const startConnector = async (
   }
 }
 
-export interface ConnectorProcess {
-  readonly child: ChildProcess
-  /** What it printed, for failure messages. */
-  readonly output: () => string
-  readonly exited: Promise<void>
-}
+export type ConnectorProcess = ChildHandle
 
-/** Runs scripts/cdc.ts as its own process (node, not npx, so signals reach it). */
-export const spawnConnector = (env: Record<string, string>): ConnectorProcess => {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/cdc.ts"], {
-    cwd: repoRoot,
-    env: { ...process.env, CDC_METRICS_PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  const lines: Array<string> = []
-  const keep = (chunk: Buffer) => {
-    lines.push(chunk.toString())
-    if (lines.length > 200) lines.shift()
-  }
-  child.stdout!.on("data", keep)
-  child.stderr!.on("data", keep)
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
-  return { child, output: () => lines.join(""), exited }
-}
+/** Runs scripts/cdc.ts as its own process. */
+export const spawnConnector = (env: Record<string, string>): ConnectorProcess =>
+  startProcess("scripts/cdc.ts", { CDC_METRICS_PORT: "0", ...env })
 
 type RedisConnection = ReturnType<typeof createClient>
 
