@@ -16,7 +16,7 @@ import { randomBytes, randomUUID } from "node:crypto"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import pg from "pg"
-import { createClient } from "redis"
+import { connectRedis, type TestRedisClient } from "./support/testRedis.ts"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { usePostgres, useRedis } from "./support/servers.ts"
 
@@ -46,7 +46,7 @@ const ids = Object.fromEntries(users.map((u, i) => [u, String(i + 1)])) as Recor
 
 let base = ""
 let runtime: ManagedRuntime.ManagedRuntime<any, any>
-let redis: ReturnType<typeof createClient>
+let redis: TestRedisClient
 let db: pg.Client
 
 const seed = async () => {
@@ -69,9 +69,7 @@ beforeAll(async () => {
   db = new pg.Client({ connectionString: pgUrl })
   await db.connect()
   await seed()
-  redis = createClient({ url: redisServer.server.url })
-  redis.on("error", () => {})
-  await redis.connect()
+  redis = await connectRedis(redisServer.server.url)
   const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
   runtime = ManagedRuntime.make(
     Layer.mergeAll(

@@ -15,7 +15,7 @@ import * as CdcConnector from "@bank/records/cdc/CdcConnector"
 import * as Migrations from "@bank/records/Migrations"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import pg from "pg"
-import { createClient } from "redis"
+import { connectRedis, type TestRedisClient } from "./testRedis.ts"
 import { afterAll, beforeAll, expect, vi } from "vitest"
 import { usePostgres, useRedis } from "./servers.ts"
 
@@ -37,7 +37,7 @@ export interface Stack {
   readonly base: string
   /** A direct connection to the systems of record. */
   readonly db: pg.Client
-  readonly redis: ReturnType<typeof createClient>
+  readonly redis: TestRedisClient
   readonly runtime: ManagedRuntime.ManagedRuntime<any, any>
   readonly call: (method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }) => Promise<Answer>
   /** Logs in through `POST /v1/auth/login`; the access token and the customer id. */
@@ -52,7 +52,7 @@ export const useStack = (options: StackOptions): Stack => {
   const redisServer = useRedis()
   let base = ""
   let db: pg.Client
-  let redis: ReturnType<typeof createClient>
+  let redis: TestRedisClient
   let runtime: ManagedRuntime.ManagedRuntime<any, any>
 
   beforeAll(async () => {
@@ -61,9 +61,7 @@ export const useStack = (options: StackOptions): Stack => {
     db = new pg.Client({ connectionString: pgUrl })
     await db.connect()
     await options.seed(db, pgUrl)
-    redis = createClient({ url: redisServer.server.url })
-    redis.on("error", () => {})
-    await redis.connect()
+    redis = await connectRedis(redisServer.server.url)
     const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
     const identity = Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4 }))
     runtime = ManagedRuntime.make(

@@ -9,6 +9,7 @@
 // unknown routes and for anything a handler throws.
 import type { Database } from "@bank/platform/Database"
 import type { Redis } from "effect/persistence/Redis"
+import type { RedisTopology } from "@bank/platform/RedisTopology"
 import { Effect, type Context, type Duration } from "effect"
 import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
@@ -25,7 +26,7 @@ export type Routes<R> = (app: Hono<EdgeEnv>, run: Run<R>) => void
 
 export interface AppOptions<R> {
   /** The services the routes' Effects run with; readiness needs Redis and Database. */
-  readonly context: Context.Context<R | Redis | Database>
+  readonly context: Context.Context<R | Redis | RedisTopology | Database>
   readonly routes?: ReadonlyArray<Routes<R>>
   /** Largest request body accepted, in bytes (default 64 KiB); larger ones get 413. */
   readonly bodyLimitBytes?: number

@@ -5,6 +5,7 @@
 import type { Database } from "@bank/platform/Database"
 import { getRequestListener } from "@hono/node-server"
 import type { Redis } from "effect/persistence/Redis"
+import type { RedisTopology } from "@bank/platform/RedisTopology"
 import { Config, Context, Duration, Effect, Layer, Schema } from "effect"
 import { createServer, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -65,11 +66,11 @@ const gracefulServer = (listener: ReturnType<typeof getRequestListener>) => {
   return { server, close }
 }
 
-export const layer = <R>(options: ServeOptions<R>): Layer.Layer<EdgeServer, ListenError, R | Redis | Database> =>
+export const layer = <R>(options: ServeOptions<R>): Layer.Layer<EdgeServer, ListenError, R | Redis | RedisTopology | Database> =>
   Layer.effect(
     EdgeServer,
     Effect.gen(function*() {
-      const context = yield* Effect.context<R | Redis | Database>()
+      const context = yield* Effect.context<R | Redis | RedisTopology | Database>()
       const app = makeApp({ ...options, context })
       const { server, close } = gracefulServer(getRequestListener(app.fetch))
       yield* Effect.acquireRelease(

@@ -1,9 +1,12 @@
 // Liveness and readiness. `/healthz` says the process serves HTTP and nothing more, so an
 // orchestrator restarts us only when we are truly stuck, not when Redis blips. `/readyz` says
 // whether we can do useful work: Redis and PostgreSQL each answer within a short timeout. Load
-// balancers stop sending traffic while it answers 503.
+// balancers stop sending traffic while it answers 503. On a Redis Cluster the Redis check is the
+// cluster's own state (`cluster_state`) and how many slots have a master that answers: a shard
+// failing over costs its customers a few seconds of 503 and is reported here, but does not take
+// every edge out of service.
 import { Database } from "@bank/platform/Database"
-import { Redis } from "effect/persistence/Redis"
+import { RedisTopology, type Health } from "@bank/platform/RedisTopology"
 import { Duration, Effect, Exit } from "effect"
 import type { Hono } from "hono"
 import { problemResponse, type EdgeEnv } from "./ProblemDetails.ts"
@@ -19,27 +22,38 @@ const check = (probe: Effect.Effect<unknown, unknown>, timeout: Duration.Input):
   )
 
 export const healthRoutes = (options: { readonly readinessTimeout: Duration.Input }) =>
-(app: Hono<EdgeEnv>, run: Run<Redis | Database>): void => {
+(app: Hono<EdgeEnv>, run: Run<RedisTopology | Database>): void => {
   app.get("/healthz", (c) => c.json({ status: "ok" }))
 
   app.get("/readyz", (c) =>
     run(
       c,
       Effect.gen(function*() {
-        const redis = yield* Redis
+        const topology = yield* RedisTopology
         const database = yield* Database
+        let redisState: Health | undefined
         const checks = yield* Effect.all({
-          redis: check(redis.send("PING"), options.readinessTimeout),
+          redis: check(topology.health.pipe(
+            Effect.tap((health) => Effect.sync(() => void (redisState = health))),
+            Effect.filterOrFail((health) => health.ok, () => "not ok")
+          ), options.readinessTimeout),
           postgres: check(database.ping, options.readinessTimeout)
         }, { concurrency: "unbounded" })
+        const redis = redisState && {
+          topology: redisState.topology,
+          cluster_state: redisState.state,
+          slots_covered: redisState.slotsCovered,
+          masters: redisState.masters,
+          ...(redisState.detail ? { detail: redisState.detail } : {})
+        }
         const failed = Object.entries(checks).filter(([, result]) => result === "failed").map(([name]) => name)
-        if (failed.length === 0) return c.json({ status: "ok", checks })
+        if (failed.length === 0) return c.json({ status: "ok", checks, redis })
         return problemResponse(c, {
           type: "not-ready",
           title: "Not ready",
           status: 503,
           detail: `Not answering: ${failed.join(", ")}.`,
-          extensions: { checks }
+          extensions: { checks, redis }
         })
       })
     ))

@@ -18,7 +18,7 @@ import * as EdgeServer from "./EdgeServer.ts"
 // Each capability's routes, e.g. `profileRoutes` from @bank/profile. Their Effects may use the
 // services provided below. Identity comes first: its token check guards every /v1 route
 // registered after it.
-type Services = Redis | RedisClient.NodeRedis.NodeRedis | Database.Database | Identity.RouteServices | Dashboard.RouteServices | Profile.RouteServices
+type Services = Redis | RedisClient.RedisTopology | Database.Database | Identity.RouteServices | Dashboard.RouteServices | Profile.RouteServices
 const routes: ReadonlyArray<Routes<Services>> = [Identity.identityRoutes, paymentsRoutes, prefetchRoutes, Dashboard.dashboardRoutes(), Profile.profileRoutes]
 
 EdgeServer.layerConfig({ routes }).pipe(

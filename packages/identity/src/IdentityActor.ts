@@ -18,6 +18,7 @@ import * as Audit from "./Audit.ts"
 import * as Credentials from "./Credentials.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"
 import * as Login from "./Login.ts"
+import * as Durability from "@bank/platform/Durability"
 import * as SessionStore from "./SessionStore.ts"
 import * as TokenStore from "./TokenStore.ts"
 
@@ -94,17 +95,20 @@ const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refres
     return refused("SessionEnded")
   }
   const principal = { customerId, sessionId, roles: Credentials.parseRoles(account.roles) }
-  yield* TokenStore.putAccess(r.newAccessTokenHash, principal, accessTtlMs)
-  yield* TokenStore.putRefresh(r.newRefreshTokenHash, principal, refreshTtlMs)
-  const rotation = yield* SessionStore.rotate({
-    customerId,
-    sessionId,
-    now,
-    idleMs: config.sessionIdleTimeoutMs,
-    refreshHash: r.refreshTokenHash,
-    newAccessHash: r.newAccessTokenHash,
-    newRefreshHash: r.newRefreshTokenHash
-  })
+  // The new pair and the session's move to it must survive a Redis failover (Durability.ts).
+  const rotation = yield* Durability.durableOrLogged("a token refresh", Effect.gen(function*() {
+    yield* TokenStore.putAccess(r.newAccessTokenHash, principal, accessTtlMs)
+    yield* TokenStore.putRefresh(r.newRefreshTokenHash, principal, refreshTtlMs)
+    return yield* SessionStore.rotate({
+      customerId,
+      sessionId,
+      now,
+      idleMs: config.sessionIdleTimeoutMs,
+      refreshHash: r.refreshTokenHash,
+      newAccessHash: r.newAccessTokenHash,
+      newRefreshHash: r.newRefreshTokenHash
+    })
+  }))
   if (rotation._tag !== "Rotated") {
     yield* TokenStore.revoke({ access: [r.newAccessTokenHash], refresh: [r.newRefreshTokenHash] })
     if (rotation._tag === "Stale") return yield* replayed

@@ -9,6 +9,7 @@
 // The session id is the request's id: if the actor retries a login that failed half-way (say,
 // Redis blinked), it completes the same session instead of opening a second one.
 import * as Identity from "@bank/contracts/Identity"
+import * as Durability from "@bank/platform/Durability"
 import type * as Envelope from "@bank/platform/Envelope"
 import { StreamLog } from "@bank/platform/StreamLog"
 import * as PasswordHash from "@bank/platform/PasswordHash"
@@ -112,22 +113,26 @@ export const handle = (dummyHash: string) =>
     }
 
     const at = new Date(now).toISOString()
-    yield* SessionStore.writeDocument({
-      sessionId,
-      customerId: record.customerId,
-      device: { deviceId: login.deviceId ?? null, userAgent: login.userAgent ?? null, clientAddress: login.clientAddress },
-      createdAt: at,
-      lastSeenAt: at,
-      absoluteExpiresAt: new Date(absolute).toISOString(),
-      recentActions: [],
-      preferences: { theme: "system", language: "en" },
-      recommendations: []
-    }, deadline)
     const accessTtlMs = Math.min(config.accessTokenTtlMs, deadline - now)
     const refreshTtlMs = Math.min(config.refreshTokenTtlMs, absolute - now)
     const principal = { customerId: record.customerId, sessionId, roles: record.roles }
-    yield* TokenStore.putAccess(login.accessTokenHash, principal, accessTtlMs)
-    yield* TokenStore.putRefresh(login.refreshTokenHash, principal, refreshTtlMs)
+    // The session (opened above in the customer's slot, so on the same master as its document)
+    // and the tokens must survive a Redis failover before the customer is told "logged in".
+    yield* Durability.durableOrLogged("a new session and its tokens", Effect.gen(function*() {
+      yield* SessionStore.writeDocument({
+        sessionId,
+        customerId: record.customerId,
+        device: { deviceId: login.deviceId ?? null, userAgent: login.userAgent ?? null, clientAddress: login.clientAddress },
+        createdAt: at,
+        lastSeenAt: at,
+        absoluteExpiresAt: new Date(absolute).toISOString(),
+        recentActions: [],
+        preferences: { theme: "system", language: "en" },
+        recommendations: []
+      }, deadline)
+      yield* TokenStore.putAccess(login.accessTokenHash, principal, accessTtlMs)
+      yield* TokenStore.putRefresh(login.refreshTokenHash, principal, refreshTtlMs)
+    }))
     yield* LoginThrottle.recordSuccess(usernameFingerprint)
 
     yield* audit({ _tag: "LoginSucceeded", ...subject, sessionId, ...client })

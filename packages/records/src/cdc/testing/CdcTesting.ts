@@ -7,7 +7,7 @@ import * as Keys from "@bank/platform/Keys"
 import * as RedisClient from "@bank/platform/RedisClient"
 import { Context, Effect, Exit, Layer, References, Scope } from "effect"
 import pg from "pg"
-import { createClient } from "redis"
+import { connectRedis, type TestRedisClient } from "@bank/platform/testing/TestRedis"
 import * as CdcConnector from "../CdcConnector.ts"
 import { SESSION_OPTIONS } from "../PgConnection.ts"
 import { type ChildHandle, startProcess } from "../../../../../scripts/lib/childProcess.ts"
@@ -74,14 +74,11 @@ export type ConnectorProcess = ChildHandle
 export const spawnConnector = (env: Record<string, string>): ConnectorProcess =>
   startProcess("scripts/cdc.ts", { CDC_METRICS_PORT: "0", ...env })
 
-type RedisConnection = ReturnType<typeof createClient>
+type RedisConnection = TestRedisClient
 
 /** A node-redis client that survives a Redis restarted by a test (it reconnects). */
 export const redisClient = async (url: string): Promise<RedisConnection> => {
-  const client = createClient({ url })
-  client.on("error", () => {})
-  await client.connect()
-  return client
+  return connectRedis(url)
 }
 
 export interface Entry {

@@ -1,0 +1,44 @@
+// A plain node-redis connection for tests' own reads and writes, on one server or on a Redis
+// Cluster (`redis-cluster://` URL): the system under test takes either URL through RedisClient.
+import { createClient, createCluster } from "redis"
+import { routingKey } from "../Slots.ts"
+
+export type TestRedisClient = ReturnType<typeof createClient>
+
+/**
+ * A connected client for `url` (`redis://` or `redis-cluster://`). On a cluster it is a
+ * node-redis cluster client dressed as a plain one: typed commands route by key, `sendCommand`
+ * routes by the command's key, and `keys` walks every master.
+ */
+export const connectRedis = async (url: string): Promise<TestRedisClient> => {
+  if (!url.startsWith("redis-cluster://")) {
+    const client = createClient({ url })
+    client.on("error", () => {})
+    await client.connect()
+    return client
+  }
+  const rootNodes = url.slice("redis-cluster://".length).split(",").map((a) => {
+    const [host, port] = a.split(":")
+    return { socket: { host: host!, port: Number(port) } }
+  })
+  const cluster = createCluster({ rootNodes })
+  cluster.on("error", () => {})
+  await cluster.connect()
+  const sendCommand = (args: Array<string>) => cluster.sendCommand(routingKey(args[0]!, args.slice(1)), false, args)
+  const keys = async (pattern: string) => {
+    const found: Array<string> = []
+    for (const master of cluster.masters) {
+      const client = await cluster.nodeClient(master)
+      found.push(...(await client.keys(pattern)))
+    }
+    return found
+  }
+  return new Proxy(cluster, {
+    get(target, property, receiver) {
+      if (property === "sendCommand") return sendCommand
+      if (property === "keys" || property === "KEYS") return keys
+      const value = Reflect.get(target, property, receiver)
+      return typeof value === "function" ? value.bind(target) : value
+    }
+  }) as unknown as TestRedisClient
+}
