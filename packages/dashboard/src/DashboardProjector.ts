@@ -15,6 +15,8 @@
 // `...:doc:dashboard:g<N>` by consumer group `dashboard.g<N>`. A projector process follows the
 // pointer (`layerConfig`), so scripts/rebuild.ts can build a new generation beside the one read
 // and switch readers and projectors over to it without downtime.
+import * as Cdc from "@bank/contracts/Cdc"
+import type * as Readiness from "@bank/platform/Readiness"
 import * as DocumentStore from "@bank/platform/DocumentStore"
 import * as ReadModel from "@bank/platform/ReadModel"
 import { StreamLog } from "@bank/platform/StreamLog"
@@ -23,6 +25,7 @@ import * as CdcConsumer from "./CdcConsumer.ts"
 import * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
 import type { CustomerUnit } from "./TransactionAssembler.ts"
+
 
 /** The read model's name: its generation pointer and document kind. */
 export const readModel = "dashboard"
@@ -198,3 +201,12 @@ export const layerConfig = Layer.effectDiscard(
     yield* ReadModel.follow(readModel, (generation) => run({ ...options, generation }))
   })
 )
+
+/** For readiness: the generation readers use, loaded once its group applied every product stream. */
+export const readModelSource: Readiness.ReadModelSource = {
+  name: readModel,
+  groups: ReadModel.generation(readModel).pipe(
+    Effect.map((generation) => Dashboard.systems.map((system) => ({ stream: Cdc.stream(system).name, group: groupOf(generation) })))
+  ),
+  fedByCdc: true
+}
