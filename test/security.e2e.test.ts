@@ -126,7 +126,7 @@ describe("live event streams end with their session", () => {
       const response = await fetch(`${stack.base}/v1/dashboard/events`, { headers: { Authorization: `Bearer ${me.accessToken}`, "Last-Event-ID": id } })
       expect(response.status, id).toBe(400)
       expect(response.headers.get("content-type")).toBe("application/problem+json")
-      expect(((await response.json()) as { type: string }).type).toBe("urn:bank:problem:invalid-last-event-id")
+      expect(((await response.json()) as { type: string }).type).toBe("/docs/problems/invalid-last-event-id")
     }
     // The largest id Redis has: accepted (nothing can have happened after it).
     const largest = await openEvents(stack.base, me.accessToken, "18446744073709551615-18446744073709551615")
