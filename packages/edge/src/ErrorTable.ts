@@ -57,6 +57,12 @@ export const errorTable = {
     detail: (e) => `No route for ${e.method} ${e.path}.`
   }),
 
+  Forbidden: entry({
+    status: 403,
+    title: "Forbidden",
+    detail: "You may not use this route."
+  }),
+
   // Infrastructure (platform): unavailable is worth a retry (503), a bug is not (500).
   RedisError: entry<RedisError>({ type: "unavailable", status: 503, title: "Service unavailable", detail: unavailable }),
   DatabaseError: entry<DatabaseError>({
