@@ -4,6 +4,7 @@
 //
 // `detail` is written for the client. It is never the error's own message, which may carry
 // internals (SQL, keys, hosts); 5xx causes go to the log instead.
+import type * as Dashboard from "@bank/dashboard/Errors"
 import type * as Identity from "@bank/identity/Errors"
 import type * as Payments from "@bank/payments/Errors"
 import type { DatabaseError } from "@bank/platform/Database"
@@ -54,6 +55,12 @@ export const errorTable = {
     status: 404,
     title: "Not found",
     detail: (e) => `No route for ${e.method} ${e.path}.`
+  }),
+
+  Forbidden: entry({
+    status: 403,
+    title: "Forbidden",
+    detail: "You may not use this route."
   }),
 
   // Infrastructure (platform): unavailable is worth a retry (503), a bug is not (500).
@@ -116,6 +123,13 @@ export const errorTable = {
   }),
   InvalidRefreshToken: entry({ status: 401, title: "Invalid refresh token", detail: "Log in again." }),
   SessionNotFound: entry({ status: 404, title: "Session not found", detail: "There is no such session." }),
+
+  // Dashboard (@bank/dashboard/Errors)
+  InvalidLastEventId: entry<Dashboard.InvalidLastEventId>({
+    status: 400,
+    title: "Invalid Last-Event-ID",
+    detail: "Last-Event-ID must be an event id this stream sent (two numbers joined by a dash); reconnect without it."
+  }),
 
   // Payments (@bank/payments/Errors). A rejected transfer is not an error: it is its status.
   InvalidIdempotencyKey: entry<Payments.InvalidIdempotencyKey>({
