@@ -47,7 +47,7 @@ let runtime: ManagedRuntime.ManagedRuntime<any, any>
 let db: pg.Client
 let projector: ReturnType<typeof startProcess>
 const startProjector = () =>
-  startProcess("packages/dashboard/src/main.ts", { REDIS_URL: redisServer.server.url, DASHBOARD_LEASE_MS: "1500", LOG_LEVEL: "Error" })
+  startProcess("packages/dashboard/src/main.ts", { REDIS_URL: redisServer.server.url, DASHBOARD_OWNERSHIP_MS: "1500", LOG_LEVEL: "Error" })
 
 beforeAll(async () => {
   const pgUrl = postgres.server.url
@@ -164,7 +164,12 @@ describe("dashboard", () => {
         const pushed = await dashboardEvent(events, (doc) => doc.latestTransactions.some((t: any) => t.id === id))
         expect(pushed.id).toMatch(/^\d+-\d+$/)
         const { body } = await getDashboard(token)
-        expect(body.latestTransactions[0]).toMatchObject({ id, amount: "100", description: "E2E entry" })
+        // 100 minor units in the account's currency, shown with its decimals.
+        const { currency } = body.latestTransactions[0].amount
+        expect(body.latestTransactions[0]).toMatchObject({
+          id, amount: { amount: ({ JPY: "100", KWD: "0.100", BHD: "0.100" } as Record<string, string>)[currency] ?? "1.00", currency },
+          description: "E2E entry"
+        })
         expect(Reconcile.compare(await runtime.runPromise(PgDashboard.assemble(owner)), body)).toEqual([])
         // The other customer's stream stays quiet: a heartbeat comes, no dashboard event.
         const quiet = await otherEvents.next((e) => e.comment !== undefined || e.event === "dashboard", 10_000)

@@ -5,12 +5,14 @@
 import * as Cdc from "@bank/contracts/Cdc"
 import type { Routes } from "@bank/edge/App"
 import * as EdgeServer from "@bank/edge/EdgeServer"
+import * as Dashboard from "@bank/dashboard"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
 import * as Database from "@bank/platform/Database"
 import * as Keys from "@bank/platform/Keys"
 import * as RedisClient from "@bank/platform/RedisClient"
 import * as Prefetch from "@bank/prefetch"
+import * as Profile from "@bank/profile"
 import * as CdcConnector from "@bank/records/cdc/CdcConnector"
 import * as Migrations from "@bank/records/Migrations"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
@@ -25,6 +27,10 @@ export interface StackOptions {
   /** A username whose credentials must have reached Redis before the suite starts. */
   readonly waitForUser: string
   readonly prefetch?: Partial<Prefetch.PrefetchConfig.Settings>
+  /** Identity settings beyond the stack's (cheap hashing, few processes). */
+  readonly identity?: Partial<Identity.IdentityConfig.Settings>
+  /** Also serve the dashboard (feed only, no projector) and profile routes, with the profile writer. */
+  readonly allRoutes?: boolean
 }
 
 export interface Answer {
@@ -44,8 +50,9 @@ export interface Stack {
   readonly login: (username: string, password: string) => Promise<{ token: string; customerId: string }>
 }
 
-type RouteServices = Identity.RouteServices | Payments.RouteServices | Prefetch.RouteServices
-const routes: ReadonlyArray<Routes<RouteServices>> = [Identity.identityRoutes, Payments.paymentsRoutes, Prefetch.prefetchRoutes]
+type RouteServices = Identity.RouteServices | Payments.RouteServices | Prefetch.RouteServices | Dashboard.RouteServices | Profile.RouteServices
+const coreRoutes: ReadonlyArray<Routes<RouteServices>> = [Identity.identityRoutes, Payments.paymentsRoutes, Prefetch.prefetchRoutes]
+const allRoutes: ReadonlyArray<Routes<RouteServices>> = [...coreRoutes, Dashboard.dashboardRoutes({ heartbeatMs: 1000 }), Profile.profileRoutes]
 
 export const useStack = (options: StackOptions): Stack => {
   const postgres = usePostgres()
@@ -63,15 +70,16 @@ export const useStack = (options: StackOptions): Stack => {
     await options.seed(db, pgUrl)
     redis = await connectRedis(redisServer.server.url)
     const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
-    const identity = Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4 }))
+    const identity = Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4, ...options.identity }))
     runtime = ManagedRuntime.make(
       Layer.mergeAll(
         EdgeServer.layer({
           port: 0,
           hostname: "127.0.0.1",
-          routes
-        }).pipe(Layer.provide(Identity.edgeLayer)),
+          routes: options.allRoutes ? allRoutes : coreRoutes
+        }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer)), Layer.provideMerge(Dashboard.edgeLayer)),
         Identity.actorsLayer,
+        options.allRoutes ? Profile.ProfileWriter.layer.pipe(Layer.provide(Profile.edgeLayer)) : Layer.empty,
         Payments.actorLayer,
         Prefetch.PrefetchActor.layer.pipe(Layer.provide(Prefetch.PrefetchConfig.layer(options.prefetch))),
         CdcConnector.layer({

@@ -16,6 +16,7 @@ import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { parsePgArray, pgTimestampToMs, recordKey } from "./Credentials.ts"
 import * as Scripts from "./Scripts.ts"
+import type * as Readiness from "@bank/platform/Readiness"
 
 export const group = "identity.credentials"
 export const stream = Cdc.stream("customer")
@@ -91,3 +92,10 @@ const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {
 export const run = Actor.run({ group, stream, handle, concurrency: 16 })
 
 export const layer = Layer.effectDiscard(run)
+
+/** For readiness: the credentials are loaded once this group has applied the customer master's snapshot. */
+export const readModel: Readiness.ReadModelSource = {
+  name: "credentials",
+  groups: Effect.succeed([{ stream: stream.name, group }]),
+  fedByCdc: true
+}
