@@ -10,14 +10,18 @@
 //
 // Flags:
 //   --redis-aof        start Redis with the append-only file (fsync every second), as in production
+//   --redis-cluster    start a private 6-node Redis Cluster (3 masters, 3 replicas, AOF) instead of
+//                      one server (scripts/lib/localCluster.ts); REDIS_CLUSTER_NODES, when set,
+//                      names an existing cluster instead
 //   --exit-with-stdin  stop when stdin closes: `npm start` uses it so the servers go away with it
+import { startRedisCluster } from "./lib/localCluster.ts"
 import { startPostgres, startRedis } from "./lib/localServices.ts"
 import { probePostgres, probeRedis, redactUrl } from "./lib/serviceProbes.ts"
 
 const flags = new Set(process.argv.slice(2))
 for (const flag of flags) {
-  if (flag !== "--redis-aof" && flag !== "--exit-with-stdin") {
-    console.error(`services: unknown flag ${flag} (known: --redis-aof, --exit-with-stdin)`)
+  if (flag !== "--redis-aof" && flag !== "--redis-cluster" && flag !== "--exit-with-stdin") {
+    console.error(`services: unknown flag ${flag} (known: --redis-aof, --redis-cluster, --exit-with-stdin)`)
     process.exit(2)
   }
 }
@@ -26,14 +30,19 @@ const say = (line: string) => console.error(line)
 const exported: Array<string> = []
 
 const redis = async () => {
-  const given = process.env.REDIS_URL
-  const url = given ?? (await startRedis({ appendonly: flags.has("--redis-aof") })).url
+  const seeds = process.env.REDIS_CLUSTER_NODES?.trim()
+  const given = seeds ? `redis-cluster://${seeds}` : process.env.REDIS_URL
+  const cluster = flags.has("--redis-cluster")
+  const url = given ?? (cluster ? (await startRedisCluster()).url : (await startRedis({ appendonly: flags.has("--redis-aof") })).url)
   if (!given) exported.push(`export REDIS_URL=${url}`)
   const facts = await probeRedis(url).catch((cause: unknown) => {
     throw new Error(`Redis at ${redactUrl(url)} does not answer: ${String(cause)}`)
   })
-  const origin = given ? "REDIS_URL (already set)" : `private, ${flags.has("--redis-aof") ? "AOF everysec" : "no persistence"}`
-  say(`Redis ${facts.version} at ${redactUrl(url)}: ${origin}; RedisJSON: ${facts.json ? "yes" : "no"}`)
+  const origin = given
+    ? `${seeds ? "REDIS_CLUSTER_NODES" : "REDIS_URL"} (already set)`
+    : cluster ? "private 6-node cluster (3 masters, 3 replicas), AOF everysec" : `private, ${flags.has("--redis-aof") ? "AOF everysec" : "no persistence"}`
+  const shape = facts.cluster ? `; cluster_state ${facts.cluster.state}, ${facts.cluster.masters} masters, ${facts.cluster.slotsOk} slots ok` : ""
+  say(`Redis ${facts.version} at ${redactUrl(url)}: ${origin}; RedisJSON: ${facts.json ? "yes" : "no"}${shape}`)
 }
 
 const postgres = async () => {

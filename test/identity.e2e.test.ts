@@ -16,7 +16,7 @@ import { randomBytes, randomUUID } from "node:crypto"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import pg from "pg"
-import { connectRedis, type TestRedisClient } from "./support/testRedis.ts"
+import { connectRedis, testTopology, type TestRedisClient } from "./support/testRedis.ts"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { usePostgres, useRedis } from "./support/servers.ts"
 
@@ -79,7 +79,7 @@ beforeAll(async () => {
     ).pipe(
       Layer.provide(Identity.IdentityConfig.layer(settings)),
       Layer.provideMerge(services),
-      Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
+      Layer.provide(Layer.succeed(References.MinimumLogLevel, (process.env.TEST_LOG_LEVEL ?? "Error") as "Error"))
     )
   )
   const port = await runtime.runPromise(EdgeServer.EdgeServer.useSync((s) => s.port))
@@ -364,9 +364,13 @@ describe("persistence", () => {
     // With appendfsync everysec Redis may hold a write back for up to ~2 s while a background
     // fsync runs, so a process crash before it reaches the AOF loses it (README: Persistence).
     // Wait until the append-only file has it, as a second of traffic would.
+    // On a cluster every node keeps its own AOF (<dir>/<port>/appendonlydir): the write must be in
+    // its master's and its replica's, so whichever comes back as master has it.
     const aofHas = (text: string) => {
-      const dir = join(redisServer.server.dir, "appendonlydir")
-      return existsSync(dir) && readdirSync(dir).some((f) => readFileSync(join(dir, f), "latin1").includes(text))
+      const root = redisServer.server.dir
+      const dirs = [join(root, "appendonlydir"), ...readdirSync(root).map((node) => join(root, node, "appendonlydir"))]
+      const holding = dirs.filter((dir) => existsSync(dir) && readdirSync(dir).some((f) => readFileSync(join(dir, f), "latin1").includes(text)))
+      return holding.length >= (testTopology() === "cluster" ? 2 : 1)
     }
     await vi.waitFor(() => expect(aofHas('"theme":"light"')).toBe(true), { timeout: 10_000, interval: 100 })
     await redisServer.server.kill() // SIGKILL: no shutdown save
