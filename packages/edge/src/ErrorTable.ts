@@ -109,6 +109,12 @@ export const errorTable = {
     detail: (e) => `Try again in ${e.retryAfterSeconds} seconds.`,
     extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
   }),
+  LoginNotReady: entry<Identity.LoginNotReady>({
+    status: 503,
+    title: "Login not available yet",
+    detail: (e) => `The service is starting. Try again in ${e.retryAfterSeconds} seconds.`,
+    extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
+  }),
   AccountUnavailable: entry({ status: 403, title: "Account unavailable", detail: "This account cannot log in. Contact the bank." }),
   SessionLimitReached: entry({
     status: 409,

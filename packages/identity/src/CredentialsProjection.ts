@@ -26,6 +26,7 @@ import { parsePgArray, pgTimestampToMs, recordKey } from "./Credentials.ts"
 import * as Revocation from "./Revocation.ts"
 import * as Scripts from "./Scripts.ts"
 import * as SessionStore from "./SessionStore.ts"
+import type * as Readiness from "@bank/platform/Readiness"
 
 export const group = "identity.credentials"
 export const stream = Cdc.stream("customer")
@@ -135,3 +136,10 @@ const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {
 export const run = Actor.run({ group, stream, handle, concurrency: 16 })
 
 export const layer = Layer.effectDiscard(run).pipe(Layer.provide(StreamLog.layer))
+
+/** For readiness: the credentials are loaded once this group has applied the customer master's snapshot. */
+export const readModel: Readiness.ReadModelSource = {
+  name: "credentials",
+  groups: Effect.succeed([{ stream: stream.name, group }]),
+  fedByCdc: true
+}
