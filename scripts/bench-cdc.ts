@@ -1,6 +1,6 @@
 // CDC benchmark (not a test): `npx tsx scripts/bench-cdc.ts [--changes 50000] [--rate 1000]`.
 // Starts its own PostgreSQL (wal_level=logical) and Redis (AOF, fsync every second), runs the
-// connector as its own process (scripts/cdc.ts) and prints a Markdown table:
+// connector as its own process (packages/cdc/src/main.ts) and prints a Markdown table:
 //   raw       the inserts with no replication slot: what the database does without CDC
 //   burst     the same inserts with the connector streaming: writer speed, end-to-end CDC
 //             throughput, and commit-to-entry latency (which then includes queueing)
@@ -13,12 +13,12 @@
 import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
 import pg from "pg"
-import * as Cdc from "@bank/contracts/Cdc"
-import * as CdcConnector from "@bank/records/cdc/CdcConnector"
+import { Cdc } from "@bank/contracts"
+import { CdcConnector } from "@bank/cdc"
 import {
   type ConnectorProcess, readEntries, redisClient, spawnConnector, waitUntil
-} from "@bank/records/cdc/testing/CdcTesting"
-import { startPostgres, startRedis } from "./lib/localServices.ts"
+} from "@bank/cdc/testing"
+import { startPostgres, startRedis } from "@bank/test-kit"
 
 const { values: args } = parseArgs({
   options: {

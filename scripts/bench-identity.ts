@@ -26,11 +26,9 @@ const checkCount = option("checks", 2000)
 
 const { Effect, Layer, ManagedRuntime, References } = await import("effect")
 const Identity = await import("@bank/identity")
-const EdgeServer = await import("@bank/edge/EdgeServer")
-const Database = await import("@bank/platform/Database")
-const PasswordHash = await import("@bank/platform/PasswordHash")
-const RedisClient = await import("@bank/platform/RedisClient")
-const { startRedis } = await import("./lib/localServices.ts")
+const { EdgeServer } = await import("@bank/http")
+const { Database, PasswordHash, RedisClient } = await import("@bank/platform")
+const { startRedis } = await import("@bank/test-kit")
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!
 const ms = (n: number) => `${n.toFixed(3)} ms`
@@ -80,7 +78,7 @@ const benchRoutes = (app: any) => {
 const start = async (tokenCache: boolean) => {
   const runtime = ManagedRuntime.make(
     Layer.mergeAll(
-      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", routes: [Identity.identityRoutes, benchRoutes] }).pipe(Layer.provide(Identity.edgeLayer)),
+      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", problems: Identity.problems, routes: [(app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) }, Identity.identityRoutes, benchRoutes] }).pipe(Layer.provide(Identity.edgeLayer)),
       tokenCache ? Layer.empty : Identity.actorsLayer
     ).pipe(
       Layer.provide(Identity.IdentityConfig.layer({ ...settings, tokenCache })),

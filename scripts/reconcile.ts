@@ -10,11 +10,9 @@
 // Reads DATABASE_URL and REDIS_URL. Progress and the summary go to stderr. The comparison itself
 // lives in the packages (@bank/dashboard/Reconcile, @bank/profile/Reconcile).
 import { parseArgs } from "node:util"
-import * as DashboardReconcile from "@bank/dashboard/Reconcile"
-import * as ProfileReconcile from "@bank/profile/Reconcile"
-import * as Database from "@bank/platform/Database"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as RedisClient from "@bank/platform/RedisClient"
+import { Reconcile as DashboardReconcile } from "@bank/dashboard"
+import { Reconcile as ProfileReconcile } from "@bank/profile"
+import { Database, DocumentStore, RedisClient } from "@bank/platform"
 import { Effect, Exit, Layer, References } from "effect"
 
 const { values } = parseArgs({ options: { only: { type: "string" }, "recheck-ms": { type: "string" }, json: { type: "boolean" } } })

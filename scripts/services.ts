@@ -1,7 +1,7 @@
 // `npm run services`: a Redis and a PostgreSQL for development, without touching whatever the
 // machine already runs. For each one, REDIS_URL / DATABASE_URL wins when set (we only check
 // that it answers); otherwise a private throw-away server is started on a free port
-// (scripts/lib/localServices.ts) and removed again on Ctrl-C.
+// (test/kit/src/localServices.ts) and removed again on Ctrl-C.
 //
 // stdout carries only shell lines, so it can be pasted or read by a program:
 //   export REDIS_URL=redis://127.0.0.1:40123      (one per server started here)
@@ -11,7 +11,7 @@
 // Flags:
 //   --redis-aof        start Redis with the append-only file (fsync every second), as in production
 //   --exit-with-stdin  stop when stdin closes: `npm start` uses it so the servers go away with it
-import { startPostgres, startRedis } from "./lib/localServices.ts"
+import { startPostgres, startRedis } from "@bank/test-kit"
 import { probePostgres, probeRedis, redactUrl } from "./lib/serviceProbes.ts"
 
 const flags = new Set(process.argv.slice(2))

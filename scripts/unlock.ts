@@ -6,9 +6,8 @@
 // throttle keys are keyed fingerprints of the username. Exit code 0 when the username was
 // locked, 1 when it was not (nothing to do), 2 on a usage error.
 import * as Identity from "@bank/identity"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as StreamLog from "@bank/platform/StreamLog"
-import * as Audit from "@bank/identity/Audit"
+import { RedisClient, StreamLog } from "@bank/platform"
+import { Audit } from "@bank/identity"
 import { Effect, Layer, Logger } from "effect"
 
 const args = process.argv.slice(2)

@@ -17,7 +17,7 @@
 // - The envelope key is the row's `customer_id` when the table has one (per-customer order),
 //   else `<schema>.<table>:<primary key values>`.
 import { Schema } from "effect"
-import * as StreamSpec from "@bank/platform/StreamSpec"
+import { StreamSpec } from "@bank/platform"
 
 /** The systems of record whose tables are captured, one stream each. */
 export const systems = ["customer", "crm", "deposits", "cards", "lending", "investments"] as const

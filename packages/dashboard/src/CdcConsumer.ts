@@ -16,15 +16,13 @@
 //
 // `apply` must be idempotent per unit (the dashboard's positions make it so): a crash between
 // applying and acknowledging delivers the same units again.
-import * as Cdc from "@bank/contracts/Cdc"
-import * as Envelope from "@bank/platform/Envelope"
-import * as Keys from "@bank/platform/Keys"
-import type { RawEntry } from "@bank/platform/StreamLog"
+import { Cdc } from "@bank/contracts"
+import { Envelope, Keys, leaseScript } from "@bank/platform"
+import type { RawEntry } from "@bank/platform"
 import { Cause, Effect, Schedule } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { randomBytes } from "node:crypto"
 import { hostname } from "node:os"
-import { leaseScript } from "@bank/platform/Lease"
 import * as TransactionAssembler from "./TransactionAssembler.ts"
 
 export interface ConsumerOptions<E, R> {

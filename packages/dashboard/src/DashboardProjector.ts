@@ -15,9 +15,7 @@
 // `...:doc:dashboard:g<N>` by consumer group `dashboard.g<N>`. A projector process follows the
 // pointer (`layerConfig`), so scripts/rebuild.ts can build a new generation beside the one read
 // and switch readers and projectors over to it without downtime.
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as ReadModel from "@bank/platform/ReadModel"
-import { StreamLog } from "@bank/platform/StreamLog"
+import { DocumentStore, ReadModel, StreamLog } from "@bank/platform"
 import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
 import * as CdcConsumer from "./CdcConsumer.ts"
 import * as Dashboard from "./Dashboard.ts"
@@ -121,7 +119,7 @@ export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(funct
     }
     cache?.set(customerId, result.document)
     if (target.announce && !target.announce()) return result.document
-    const log = yield* StreamLog
+    const log = yield* StreamLog.StreamLog
     const { revision, asOf } = result.document
     yield* log.publish(changes, {
       key: customerId,

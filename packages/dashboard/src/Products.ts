@@ -3,7 +3,7 @@
 // transaction of the document. Money stays the exact integer text of minor units; times become
 // ISO-8601 UTC with microseconds. One table of fields per system, read by both the projector
 // and the PostgreSQL assembler, so the two can only agree.
-import type * as Cdc from "@bank/contracts/Cdc"
+import type { Cdc } from "@bank/contracts"
 import { isoTime } from "./Positions.ts"
 
 export const systems = ["deposits", "cards", "lending", "investments"] as const

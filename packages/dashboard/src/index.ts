@@ -7,8 +7,7 @@
 // the live Server-Sent Events feed (DashboardRoutes.ts, DashboardFeed.ts), the same document
 // assembled from PostgreSQL (PgDashboard.ts) and the reconciliation that compares the two
 // (Reconcile.ts).
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as ReadModel from "@bank/platform/ReadModel"
+import { DocumentStore, ReadModel } from "@bank/platform"
 import { Layer } from "effect"
 import * as DashboardFeed from "./DashboardFeed.ts"
 
@@ -26,3 +25,4 @@ export { DashboardFeed }
 
 /** What the edge needs for the dashboard routes, given the Redis services (Redis and NodeRedis). */
 export const edgeLayer = DashboardFeed.layer().pipe(Layer.provideMerge(Layer.mergeAll(DocumentStore.layer, ReadModel.layer())))
+export { callerOf } from "./DashboardRoutes.ts"

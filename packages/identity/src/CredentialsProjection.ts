@@ -8,10 +8,10 @@
 //   two steps is repaired by the redelivery.
 // Snapshot entries are plain upserts; rows deleted while no snapshot was running are handled
 // by their delete events. Truncates carry no keys and are logged.
-import * as Cdc from "@bank/contracts/Cdc"
-import * as Actor from "@bank/platform/Actor"
-import type * as Envelope from "@bank/platform/Envelope"
-import * as Keys from "@bank/platform/Keys"
+import { Cdc } from "@bank/contracts"
+import { Actor, Keys } from "@bank/platform"
+import * as IdentityKeys from "./IdentityKeys.ts"
+import type { Envelope } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { parsePgArray, pgTimestampToMs, recordKey } from "./Credentials.ts"
@@ -70,8 +70,8 @@ export const apply = Effect.fn("CredentialsProjection.apply")(function*(row: Cdc
     ...(change.mode === "set" ? change.fields : change.mode === "forget" ? [String(TOMBSTONE_MS)] : [])
   ]
   const [, before, after] = yield* redis.eval(Scripts.credentials)(recordKey(customerId), args)
-  if (before !== "" && before !== after) yield* redis.eval(Scripts.deleteIfEquals)(Keys.loginName(before), customerId)
-  if (after !== "") yield* redis.send("SET", Keys.loginName(after), customerId)
+  if (before !== "" && before !== after) yield* redis.eval(Scripts.deleteIfEquals)(IdentityKeys.loginName(before), customerId)
+  if (after !== "") yield* redis.send("SET", IdentityKeys.loginName(after), customerId)
 })
 
 const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {

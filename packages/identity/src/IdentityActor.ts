@@ -8,10 +8,9 @@
 //   the rotation. Roles and the account's status are re-read from the projection, so a change
 //   in the customer master takes effect at the next refresh at the latest.
 // - Logout, RevokeSession and RevokeAllSessions end sessions (tokens first; SessionStore.ts).
-import * as Identity from "@bank/contracts/Identity"
-import type * as Envelope from "@bank/platform/Envelope"
-import * as RequestReply from "@bank/platform/RequestReply"
-import { StreamLog } from "@bank/platform/StreamLog"
+import { Identity } from "@bank/contracts"
+import type { Envelope } from "@bank/platform"
+import { RequestReply, StreamLog } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Audit from "./Audit.ts"
@@ -41,7 +40,7 @@ const endSession = Effect.fn("Identity.endSession")(function*(
 ) {
   const ended = yield* SessionStore.end(customerId, sessionId)
   if (!ended) return false
-  const log = yield* StreamLog
+  const log = yield* StreamLog.StreamLog
   yield* Audit.record({ _tag: "SessionRevoked", customerId, sessionId, reason, ...extra }, request)
   yield* log.publish(Identity.sessionEvents, {
     key: customerId,
@@ -137,7 +136,7 @@ const revokeSession = Effect.fn("Identity.revokeSession")(function*(request: Req
 const revokeAll = Effect.fn("Identity.revokeAll")(function*(request: Request<"RevokeAllSessions">) {
   const { customerId, bySessionId, clientAddress } = request.payload
   const ended = yield* SessionStore.endAll(customerId)
-  const log = yield* StreamLog
+  const log = yield* StreamLog.StreamLog
   for (const sessionId of ended) {
     yield* Audit.record({ _tag: "SessionRevoked", customerId, sessionId, reason: "LoggedOutEverywhere", bySessionId, clientAddress }, request)
     yield* log.publish(Identity.sessionEvents, {

@@ -8,10 +8,9 @@
 //      cap) and binds the token hashes the edge generated to it.
 // The session id is the request's id: if the actor retries a login that failed half-way (say,
 // Redis blinked), it completes the same session instead of opening a second one.
-import * as Identity from "@bank/contracts/Identity"
-import type * as Envelope from "@bank/platform/Envelope"
-import { StreamLog } from "@bank/platform/StreamLog"
-import * as PasswordHash from "@bank/platform/PasswordHash"
+import { Identity } from "@bank/contracts"
+import type { Envelope } from "@bank/platform"
+import { PasswordHash, StreamLog } from "@bank/platform"
 import { Effect, Option } from "effect"
 import * as Audit from "./Audit.ts"
 import * as Credentials from "./Credentials.ts"
@@ -35,7 +34,7 @@ export const makeDummyHash = (cost: number) =>
 export const handle = (dummyHash: string) =>
   Effect.fn("Identity.login")(function*(request: Envelope.Delivered<typeof Identity.Login.Type>) {
     const config = yield* IdentityConfig
-    const log = yield* StreamLog
+    const log = yield* StreamLog.StreamLog
     const login = request.payload
     const username = Secrets.normaliseUsername(login.username)
     const usernameFingerprint = Secrets.fingerprint(config.keys, "username", username)

@@ -1,7 +1,7 @@
 // Which account a transactions URL names: `<system>:<id>` for the four product ledgers
 // (`deposits:10`, `cards:7`, `lending:3`, `investments:5`), and a bare id for a deposit account
 // (`10`, as the transfer API names them). The ledgers' tables come from records' Ledgers.
-import { ledgers } from "@bank/records/Ledgers"
+import { ledgers } from "@bank/records"
 
 export type Ledger = (typeof ledgers)[number]
 
