@@ -2,8 +2,8 @@
 # One image for every process of the system: the whole workspace, run from its TypeScript
 # sources with tsx (there is no build step). docker-compose.yml picks each service's entry
 # point with `command`; the default is the edge.
-# Node 22: @effect/platform-node 4 declares node >= 22.19.
-FROM node:22-bookworm-slim
+# Node 24 LTS, the version the project pins (package.json, .nvmrc).
+FROM node:24-bookworm-slim
 
 WORKDIR /app
 # The workspace's package.json files must be present for `npm ci` to link @bank/* packages,

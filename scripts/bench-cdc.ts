@@ -15,9 +15,7 @@ import { parseArgs } from "node:util"
 import pg from "pg"
 import { Cdc } from "@bank/contracts"
 import { CdcConnector } from "@bank/cdc"
-import {
-  type ConnectorProcess, readEntries, redisClient, spawnConnector, waitUntil
-} from "@bank/cdc/testing"
+import { type ConnectorProcess, readEntries, redisClient, spawnConnector, waitUntil } from "@bank/cdc/testing"
 import { startPostgres, startRedis } from "@bank/test-kit"
 
 const { values: args } = parseArgs({

@@ -47,12 +47,12 @@ if (values.serve) {
         return c.json({ ...assembled, asOf: new Date().toISOString() })
       })))
   }
-  const routes: ReadonlyArray<Routes<Identity.RouteServices | Dashboard.RouteServices | Database.Database, Identity.ProblemTag>> = [
+  const routes: ReadonlyArray<Routes<Identity.RouteServices | Dashboard.RouteServices | Database.Database, Identity.ProblemTag | Dashboard.ProblemTag>> = [
     (app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) },
     Identity.identityRoutes, Dashboard.dashboardRoutes(), fromPostgres
   ]
   await Effect.runPromise(Layer.launch(
-    EdgeServer.layer({ port: Number(process.env.PORT), hostname: "127.0.0.1", problems: Identity.problems, routes }).pipe(
+    EdgeServer.layer({ port: Number(process.env.PORT), hostname: "127.0.0.1", problems: { ...Identity.problems, ...Dashboard.problems }, routes }).pipe(
       Layer.provide(Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer)),
       Layer.provide(Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ activityCoalesceMs: 3_600_000 }))),
       Layer.provide(Layer.mergeAll(RedisClient.layer(process.env.REDIS_URL!), Database.layer(process.env.DATABASE_URL!, { maxConnections: 20 }))),

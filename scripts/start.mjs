@@ -1,18 +1,20 @@
 // `npm start`: the whole system on this machine, from a fresh checkout with only Node.js.
-//   1. `npm ci` when node_modules is missing;
+//   1. the pinned Node.js and `npm ci` when node_modules is missing (scripts/lib/bootstrap.mjs),
+//      then this script again on the pinned Node.js when the machine's own started it;
 //   2. REDIS_URL / DATABASE_URL when set, otherwise private throw-away Redis and PostgreSQL
 //      (scripts/services.ts), installing redis-server / postgresql with apt-get when we are root;
 //   3. the setup steps, in order (see `setupSteps`);
 //   4. every process of the system (processes.json), each output line prefixed with its name;
 //   5. on Ctrl-C / SIGTERM, or when a process dies: stop the processes, then the servers.
-// Plain JavaScript rather than TypeScript because it runs before `npm ci` installed tsx.
+// Plain JavaScript rather than TypeScript because it runs before `npm ci` installed anything.
 // Variables in a `.env` file at the root are read too; the environment wins over the file.
 import { spawn, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs"
-import { delimiter, join } from "node:path"
+import { existsSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
+import { installDependencies, installServers, reexecOnPinnedNode } from "./lib/bootstrap.mjs"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 if (existsSync(join(root, ".env"))) process.loadEnvFile(join(root, ".env"))
@@ -34,14 +36,14 @@ const setupSteps = [
 // ── Processes of the system ───────────────────────────────────────────────────────────────
 // processes.json lists them; each runs as `node --import tsx <entry>` with REDIS_URL,
 // DATABASE_URL (and PORT for the one serving HTTP), `count` times. An entry whose file does not
-// exist yet is skipped with a notice. The HTTP process's /healthz is polled until it answers
+// exist yet is skipped with a notice. The HTTP process's /readyz is polled until it answers
 // 2xx, to tell people when the system can be used.
 const manifest = JSON.parse(readFileSync(join(root, "processes.json"), "utf8"))
 const processes = manifest.processes.flatMap((p) =>
   Array.from({ length: p.count ?? 1 }, (_, i) => ({
     name: p.count > 1 ? `${p.name}-${i + 1}` : p.name,
     file: p.entry,
-    ...(p.http ? { env: { PORT: port }, ready: `http://127.0.0.1:${port}/healthz` } : {})
+    ...(p.http ? { env: { PORT: port }, ready: `http://127.0.0.1:${port}/readyz` } : {})
   }))
 )
 
@@ -112,50 +114,12 @@ const stop = async (code, why) => {
   process.exit(code)
 }
 // npm forwards the terminal's SIGINT to us as well, so a second signal is expected: ignored.
-process.on("SIGINT", () => void stop(0, "SIGINT"))
-process.on("SIGTERM", () => void stop(0, "SIGTERM"))
+// While the same script runs again on the pinned Node.js (`delegated`), that one stops things.
+let delegated = false
+process.on("SIGINT", () => delegated || void stop(0, "SIGINT"))
+process.on("SIGTERM", () => delegated || void stop(0, "SIGTERM"))
 
 // ── Steps ─────────────────────────────────────────────────────────────────────────────────
-const isExecutable = (path) => {
-  try {
-    accessSync(path, constants.X_OK)
-    return true
-  } catch {
-    return false
-  }
-}
-const onPath = (command) => (process.env.PATH ?? "").split(delimiter).some((dir) => dir && isExecutable(join(dir, command)))
-// Debian keeps initdb out of PATH, in /usr/lib/postgresql/<major>/bin.
-const hasPostgres = () => {
-  if (onPath("initdb") && onPath("pg_ctl")) return true
-  const debian = "/usr/lib/postgresql"
-  return existsSync(debian) && readdirSync(debian).some((major) => isExecutable(join(debian, major, "bin", "initdb")))
-}
-
-const installDependencies = () => {
-  if (existsSync(join(root, "node_modules", ".package-lock.json"))) return
-  log("node_modules is missing: npm ci")
-  const result = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" })
-  if (result.status !== 0) throw new Error("npm ci failed")
-}
-
-const installServers = () => {
-  const missing = []
-  if (!process.env.REDIS_URL && !onPath("redis-server")) missing.push("redis-server")
-  if (!process.env.DATABASE_URL && !hasPostgres()) missing.push("postgresql")
-  if (missing.length === 0) return
-  const apt = ["apt-get update", `apt-get install -y --no-install-recommends ${missing.join(" ")}`]
-  if (process.getuid?.() !== 0 || !onPath("apt-get")) {
-    throw new Error(
-      `${missing.join(" and ")} not installed. On Debian/Ubuntu run:\n  ${apt.map((c) => `sudo ${c}`).join(" && ")}\n` +
-        "or set REDIS_URL / DATABASE_URL to servers you already run."
-    )
-  }
-  log(`installing ${missing.join(", ")}: ${apt.join(" && ")}`)
-  const result = spawnSync("sh", ["-c", apt.join(" && ")], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } })
-  if (result.status !== 0) throw new Error("apt-get failed")
-}
-
 /** Starts scripts/services.ts; resolves with the URLs once both servers answer. */
 const startServers = () =>
   new Promise((resolve, reject) => {
@@ -197,8 +161,10 @@ const waitUntilReady = async (entry, url) => {
 }
 
 const main = async () => {
-  installDependencies()
-  installServers()
+  installDependencies(log)
+  delegated = reexecOnPinnedNode(fileURLToPath(import.meta.url))
+  if (delegated) return
+  installServers(log, { needRedis: !process.env.REDIS_URL, needPostgres: !process.env.DATABASE_URL })
   const urls = await startServers()
   // Children write to a pipe, not a terminal, so they would log JSON lines; keep them
   // readable when a person watches.

@@ -3,6 +3,7 @@
 // edge over real HTTP with the dashboard routes and their Server-Sent Events.
 import * as Dashboard from "@bank/dashboard"
 import { PgDashboard, Reconcile } from "@bank/dashboard"
+import { type EventStream, openEvents, startProcess } from "@bank/dashboard/testing"
 import type { Routes } from "@bank/http"
 import { EdgeServer } from "@bank/http"
 import * as Identity from "@bank/identity"
@@ -15,7 +16,6 @@ import { Redis } from "effect/persistence/Redis"
 import { randomBytes } from "node:crypto"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { type EventStream, openEvents, startProcess } from "@bank/dashboard/testing"
 import { usePostgres, useRedis } from "@bank/test-kit"
 
 const postgres = usePostgres()
@@ -30,7 +30,7 @@ const settings = Identity.IdentityConfig.make({
   addressRateLimit: 1000
 })
 const scrypt = { ...PasswordHash.defaultParams, N: 1024 }
-const routes: ReadonlyArray<Routes<Identity.RouteServices | Dashboard.RouteServices, Identity.ProblemTag>> = [
+const routes: ReadonlyArray<Routes<Identity.RouteServices | Dashboard.RouteServices, Identity.ProblemTag | Dashboard.ProblemTag>> = [
   (app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) },
   Identity.identityRoutes,
   Dashboard.dashboardRoutes({ heartbeatMs: 300 })
@@ -41,7 +41,7 @@ let runtime: ManagedRuntime.ManagedRuntime<any, any>
 let db: pg.Client
 let projector: ReturnType<typeof startProcess>
 const startProjector = () =>
-  startProcess("packages/dashboard/src/main.ts", { REDIS_URL: redisServer.server.url, DASHBOARD_LEASE_MS: "1500", LOG_LEVEL: "Error" })
+  startProcess("packages/dashboard/src/main.ts", { REDIS_URL: redisServer.server.url, DASHBOARD_OWNERSHIP_MS: "1500", LOG_LEVEL: "Error" })
 
 beforeAll(async () => {
   const pgUrl = postgres.server.url
@@ -53,7 +53,7 @@ beforeAll(async () => {
   const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
   runtime = ManagedRuntime.make(
     Layer.mergeAll(
-      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", problems: Identity.problems, routes }).pipe(
+      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", problems: { ...Identity.problems, ...Dashboard.problems }, routes }).pipe(
         Layer.provide(Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer))
       ),
       Identity.actorsLayer,
@@ -158,7 +158,12 @@ describe("dashboard", () => {
         const pushed = await dashboardEvent(events, (doc) => doc.latestTransactions.some((t: any) => t.id === id))
         expect(pushed.id).toMatch(/^\d+-\d+$/)
         const { body } = await getDashboard(token)
-        expect(body.latestTransactions[0]).toMatchObject({ id, amount: "100", description: "E2E entry" })
+        // 100 minor units in the account's currency, shown with its decimals.
+        const { currency } = body.latestTransactions[0].amount
+        expect(body.latestTransactions[0]).toMatchObject({
+          id, amount: { amount: ({ JPY: "100", KWD: "0.100", BHD: "0.100" } as Record<string, string>)[currency] ?? "1.00", currency },
+          description: "E2E entry"
+        })
         expect(Reconcile.compare(await runtime.runPromise(PgDashboard.assemble(owner)), body)).toEqual([])
         // The other customer's stream stays quiet: a heartbeat comes, no dashboard event.
         const quiet = await otherEvents.next((e) => e.comment !== undefined || e.event === "dashboard", 10_000)

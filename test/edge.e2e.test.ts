@@ -97,7 +97,7 @@ describe("edge over HTTP", () => {
     const response = await get("/v1/nowhere", { "X-Request-Id": "trace-404" })
     expect(response.status).toBe(404)
     expect(await problem(response)).toMatchObject({
-      type: "urn:bank:problem:not-found",
+      type: "/docs/problems/not-found",
       instance: "/v1/nowhere",
       requestId: "trace-404"
     })
@@ -112,14 +112,14 @@ describe("edge over HTTP", () => {
   it("answers 400 on malformed JSON", async () => {
     const response = await post("/test/transfers", "{\"amount\": 12,")
     expect(response.status).toBe(400)
-    expect(await problem(response)).toMatchObject({ type: "urn:bank:problem:malformed-body" })
+    expect(await problem(response)).toMatchObject({ type: "/docs/problems/malformed-body" })
   })
 
   it("answers 400 naming every field that fails the schema", async () => {
     const response = await post("/test/transfers", JSON.stringify({ amount: -3, to: { iban: "short" } }))
     expect(response.status).toBe(400)
     const body = await problem(response)
-    expect(body.type).toBe("urn:bank:problem:invalid-body")
+    expect(body.type).toBe("/docs/problems/invalid-body")
     const errors = body.errors as Array<{ path: string; message: string }>
     expect(errors.map((e) => e.path).sort()).toEqual(["/amount", "/to/iban"])
     expect(errors.every((e) => e.message.length > 0)).toBe(true)
@@ -131,14 +131,14 @@ describe("edge over HTTP", () => {
   it("answers 415 to a body that is not JSON", async () => {
     const response = await post("/test/transfers", "amount=12", "application/x-www-form-urlencoded")
     expect(response.status).toBe(415)
-    expect(await problem(response)).toMatchObject({ type: "urn:bank:problem:unsupported-media-type" })
+    expect(await problem(response)).toMatchObject({ type: "/docs/problems/unsupported-media-type" })
   })
 
   it("answers 413 to a body over the limit, declared or streamed", async () => {
     const oversized = JSON.stringify({ amount: 1, to: { iban: "x".repeat(bodyLimitBytes) } })
     const declared = await post("/test/transfers", oversized)
     expect(declared.status).toBe(413)
-    expect(await problem(declared)).toMatchObject({ type: "urn:bank:problem:payload-too-large" })
+    expect(await problem(declared)).toMatchObject({ type: "/docs/problems/payload-too-large" })
 
     // No Content-Length: the limit must hold while reading the chunks.
     const chunks = new ReadableStream({
@@ -164,7 +164,7 @@ describe("edge over HTTP", () => {
       expect(response.status).toBe(500)
       const text = await response.clone().text()
       expect(text).not.toMatch(/secret|Error|\bat\s/)
-      expect(await problem(response)).toMatchObject({ type: "urn:bank:problem:internal-error", requestId })
+      expect(await problem(response)).toMatchObject({ type: "/docs/problems/internal-error", requestId })
       const logged = logs.find((l) => l.annotations.requestId === requestId && l.level === "ERROR")
       expect(logged?.cause).toContain("secret-")
     }
@@ -185,7 +185,7 @@ describe("edge over HTTP", () => {
     const withoutRedis = await get("/readyz")
     expect(withoutRedis.status).toBe(503)
     expect(await problem(withoutRedis)).toMatchObject({
-      type: "urn:bank:problem:not-ready",
+      type: "/docs/problems/not-ready",
       detail: "Not answering: redis.",
       checks: { redis: "failed", postgres: "ok" }
     })
@@ -245,7 +245,8 @@ describe("edge over HTTP", () => {
     child.stderr.on("data", (chunk) => (output += chunk))
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
     try {
-      await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), {
+      // Serving (/healthz), not ready: no CDC connector fills its read models here.
+      await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200), {
         timeout: 30_000,
         interval: 100
       })

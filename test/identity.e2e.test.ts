@@ -127,7 +127,7 @@ const session = (token: string) => call("GET", "/v1/session", { token })
 const expectProblem = (answer: Answer, status: number, type?: string) => {
   expect(answer.status).toBe(status)
   expect(answer.headers.get("content-type")).toBe("application/problem+json")
-  if (type) expect(answer.body.type).toBe(`urn:bank:problem:${type}`)
+  if (type) expect(answer.body.type).toBe(`/docs/problems/${type}`)
 }
 const audit = async (): Promise<Array<Record<string, any>>> => {
   const entries = await redis.xRange(Keys.stream("identity.audit"), "-", "+")

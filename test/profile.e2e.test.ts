@@ -94,7 +94,7 @@ describe("profile", () => {
     expect((await call("2", "GET", "/v1/profile?customerId=1")).body.customerId).toBe("2")
     const bad = await call("1", "GET", "/v1/profile?fields=email,passwordHash")
     expect(bad.status).toBe(400)
-    expect(bad.body).toMatchObject({ type: "urn:bank:problem:unknown-profile-field", fields: ["passwordHash"] })
+    expect(bad.body).toMatchObject({ type: "/docs/problems/unknown-profile-field", fields: ["passwordHash"] })
     expect((await fetch(`${base}/v1/profile`)).status).toBe(401)
   })
 

@@ -81,7 +81,7 @@ describe("transfers", () => {
   it("books a transfer once for one idempotency key, however often and however concurrently it is sent", async () => {
     const { token } = await stack.login("alice", PASSWORD)
     const key = randomUUID()
-    const body = { fromAccountId: "101", toAccountId: "201", amount: "12.50", currency: "EUR", reference: "Dinner" }
+    const body = { fromAccountId: "deposits:101", toAccountId: "deposits:201", amount: { amount: "12.50", currency: "EUR" }, reference: "Dinner" }
     const concurrent = await Promise.all(Array.from({ length: 12 }, () => transfer(token, body, key)))
     const ids = new Set(concurrent.map((a) => a.body.transferId))
     expect(concurrent.map((a) => a.status)).toEqual(Array(12).fill(202))
@@ -91,10 +91,13 @@ describe("transfers", () => {
     expect(concurrent[0]!.headers.get("location")).toBe(`/v1/transfers/${transferId}`)
 
     const status = await decided(token, transferId!)
-    expect(status).toMatchObject({ transferId, status: "booked", amount: "12.50", currency: "EUR", fromAccountId: "101", toAccountId: "201", reference: "Dinner" })
+    expect(status).toMatchObject({
+      transferId, status: "booked", amount: { amount: "12.50", currency: "EUR" }, fromAccountId: "deposits:101", toAccountId: "deposits:201",
+      reference: "Dinner", debitEntryNo: 2
+    })
     // Sent again after it was booked: the same transfer, its status, nothing new.
     for (let i = 0; i < 3; i++) {
-      const again = await transfer(token, { ...body, amount: "12.5" }, key)
+      const again = await transfer(token, { ...body, amount: { amount: "12.5", currency: "EUR" } }, key)
       expect(again.status).toBe(202)
       expect(again.body).toMatchObject({ transferId, status: "booked" })
     }
@@ -110,7 +113,7 @@ describe("transfers", () => {
   it("books nothing more when the command is delivered again, and heals a lost status document", async () => {
     const { token } = await stack.login("alice", PASSWORD)
     const key = randomUUID()
-    const sent = await transfer(token, { fromAccountId: "102", toAccountId: "101", amount: "1.00", currency: "EUR", reference: "" }, key)
+    const sent = await transfer(token, { fromAccountId: "deposits:102", toAccountId: "deposits:101", amount: { amount: "1.00", currency: "EUR" }, reference: "" }, key)
     const transferId = sent.body.transferId as string
     await decided(token, transferId)
     const before = { from: await balanceOf(102), to: await balanceOf(101), entries: (await entriesOf(101)).length }
@@ -131,7 +134,7 @@ describe("transfers", () => {
 
     expect(await transfersFor(key)).toHaveLength(1)
     expect({ from: await balanceOf(102), to: await balanceOf(101), entries: (await entriesOf(101)).length }).toEqual(before)
-    expect((await stack.call("GET", `/v1/transfers/${transferId}`, { token })).body).toMatchObject({ status: "booked", amount: "1.00" })
+    expect((await stack.call("GET", `/v1/transfers/${transferId}`, { token })).body).toMatchObject({ status: "booked", amount: { amount: "1.00", currency: "EUR" } })
 
     // Two consumers handling the same command at the same moment: the database decides once.
     const command = (await Effect.runPromise(Envelope.decode(Payments.commands, original.id, Object.entries(original.message).flat(), 1))).payload
@@ -147,20 +150,26 @@ describe("transfers", () => {
   it("refuses the same key with a different body, a missing key and an inexact amount", async () => {
     const { token } = await stack.login("alice", PASSWORD)
     const key = randomUUID()
-    const body = { fromAccountId: "101", toAccountId: "102", amount: "2.00", currency: "EUR", reference: "first" }
+    const body = { fromAccountId: "deposits:101", toAccountId: "deposits:102", amount: { amount: "2.00", currency: "EUR" }, reference: "first" }
     expect((await transfer(token, body, key)).status).toBe(202)
-    const reused = await transfer(token, { ...body, amount: "3.00" }, key)
+    const reused = await transfer(token, { ...body, amount: { amount: "3.00", currency: "EUR" } }, key)
     expect(reused.status).toBe(422)
     expect(reused.headers.get("content-type")).toBe("application/problem+json")
-    expect(reused.body).toMatchObject({ type: "urn:bank:problem:idempotency-key-reused", transferId: TransferRequest.transferId("1", key) })
+    expect(reused.body).toMatchObject({ type: "/docs/problems/idempotency-key-reused", transferId: TransferRequest.transferId("1", key) })
 
     const missing = await transfer(token, body, null)
     expect(missing.status).toBe(400)
-    expect(missing.body.type).toBe("urn:bank:problem:invalid-idempotency-key")
+    expect(missing.body.type).toBe("/docs/problems/invalid-idempotency-key")
 
-    const inexact = await transfer(token, { ...body, amount: "2.005", currency: "EUR" })
+    const inexact = await transfer(token, { ...body, amount: { amount: "2.005", currency: "EUR" } })
     expect(inexact.status).toBe(400)
-    expect(inexact.body.errors).toEqual([{ path: "/amount", message: "has more than 2 decimals (EUR has 2 decimals)" }])
+    expect(inexact.body.errors).toEqual([{ path: "/amount/amount", message: "has more than 2 decimals (EUR has 2 decimals)" }])
+    // One account id everywhere: a bare number, or a card, is not an account to transfer between.
+    for (const accounts of [{ fromAccountId: "101" }, { toAccountId: "cards:1" }]) {
+      const refused = await transfer(token, { ...body, ...accounts })
+      expect(refused.status).toBe(400)
+      expect(refused.body.errors.map((e: { path: string }) => e.path)).toEqual(Object.keys(accounts).map((k) => `/${k}`))
+    }
     expect((await stack.call("POST", "/v1/transfers", { body, headers: { "Idempotency-Key": randomUUID() } })).status).toBe(401)
     await decided(token, TransferRequest.transferId("1", key))
     expect(await transfersFor(key)).toHaveLength(1)
@@ -175,13 +184,13 @@ describe("transfers", () => {
     }
     const before = await balances()
     const cases = [
-      [{ fromAccountId: "102", toAccountId: "101", amount: "5000.00", currency: "EUR" }, "InsufficientFunds"],
-      [{ fromAccountId: "101", toAccountId: "103", amount: "1.00", currency: "EUR" }, "CurrencyMismatch"],
-      [{ fromAccountId: "103", toAccountId: "101", amount: "1.00", currency: "USD" }, "CurrencyMismatch"],
-      [{ fromAccountId: "201", toAccountId: "101", amount: "1.00", currency: "EUR" }, "FromAccountNotFound"],
-      [{ fromAccountId: "999", toAccountId: "101", amount: "1.00", currency: "EUR" }, "FromAccountNotFound"],
-      [{ fromAccountId: "101", toAccountId: "999", amount: "1.00", currency: "EUR" }, "ToAccountNotFound"],
-      [{ fromAccountId: "101", toAccountId: "104", amount: "1.00", currency: "EUR" }, "AccountNotOpen"]
+      [{ fromAccountId: "deposits:102", toAccountId: "deposits:101", amount: { amount: "5000.00", currency: "EUR" } }, "InsufficientFunds"],
+      [{ fromAccountId: "deposits:101", toAccountId: "deposits:103", amount: { amount: "1.00", currency: "EUR" } }, "CurrencyMismatch"],
+      [{ fromAccountId: "deposits:103", toAccountId: "deposits:101", amount: { amount: "1.00", currency: "USD" } }, "CurrencyMismatch"],
+      [{ fromAccountId: "deposits:201", toAccountId: "deposits:101", amount: { amount: "1.00", currency: "EUR" } }, "FromAccountNotFound"],
+      [{ fromAccountId: "deposits:999", toAccountId: "deposits:101", amount: { amount: "1.00", currency: "EUR" } }, "FromAccountNotFound"],
+      [{ fromAccountId: "deposits:101", toAccountId: "deposits:999", amount: { amount: "1.00", currency: "EUR" } }, "ToAccountNotFound"],
+      [{ fromAccountId: "deposits:101", toAccountId: "deposits:104", amount: { amount: "1.00", currency: "EUR" } }, "AccountNotOpen"]
     ] as const
     for (const [body, reason] of cases) {
       const sent = await transfer(token, { ...body, reference: reason })
@@ -199,8 +208,8 @@ describe("transfers", () => {
     const before = [await balanceOf(101), await balanceOf(102)]
     const sent = await Promise.all(Array.from({ length: 16 }, (_, i) =>
       transfer(token, i % 2 === 0
-        ? { fromAccountId: "101", toAccountId: "102", amount: "0.10", currency: "EUR", reference: `there ${i}` }
-        : { fromAccountId: "102", toAccountId: "101", amount: "0.01", currency: "EUR", reference: `back ${i}` })))
+        ? { fromAccountId: "deposits:101", toAccountId: "deposits:102", amount: { amount: "0.10", currency: "EUR" }, reference: `there ${i}` }
+        : { fromAccountId: "deposits:102", toAccountId: "deposits:101", amount: { amount: "0.01", currency: "EUR" }, reference: `back ${i}` })))
     for (const answer of sent) expect((await decided(token, answer.body.transferId)).status).toBe("booked")
     expect(Number((await balanceOf(101)).balance)).toBe(Number(before[0]!.balance) - 8 * 10 + 8 * 1)
     expect(Number((await balanceOf(102)).balance)).toBe(Number(before[1]!.balance) + 8 * 10 - 8 * 1)
@@ -210,18 +219,18 @@ describe("transfers", () => {
   it("shows a customer only their own transfers", async () => {
     const alice = await stack.login("alice", PASSWORD)
     const bob = await stack.login("bob", PASSWORD)
-    const sent = await transfer(alice.token, { fromAccountId: "101", toAccountId: "201", amount: "0.05", currency: "EUR", reference: "mine" })
+    const sent = await transfer(alice.token, { fromAccountId: "deposits:101", toAccountId: "deposits:201", amount: { amount: "0.05", currency: "EUR" }, reference: "mine" })
     await decided(alice.token, sent.body.transferId)
     const theirs = await stack.call("GET", `/v1/transfers/${sent.body.transferId}`, { token: bob.token })
     expect(theirs.status).toBe(404)
-    expect(theirs.body.type).toBe("urn:bank:problem:transfer-not-found")
+    expect(theirs.body.type).toBe("/docs/problems/transfer-not-found")
     expect((await stack.call("GET", `/v1/transfers/${randomUUID()}`, { token: alice.token })).status).toBe(404)
     expect((await stack.call("GET", "/v1/transfers/not-an-id", { token: alice.token })).status).toBe(404)
   })
 
   it("reads a transfer from PostgreSQL once Redis no longer holds its status", async () => {
     const { token } = await stack.login("bob", PASSWORD)
-    const sent = await transfer(token, { fromAccountId: "201", toAccountId: "101", amount: "0.50", currency: "EUR", reference: "old" })
+    const sent = await transfer(token, { fromAccountId: "deposits:201", toAccountId: "deposits:101", amount: { amount: "0.50", currency: "EUR" }, reference: "old" })
     const transferId = sent.body.transferId as string
     const status = await decided(token, transferId)
     const keys = [Keys.customer("2").document(`transfer:${transferId}`), Keys.customer("2").key(`transfer-request:${transferId}`)]
@@ -234,7 +243,7 @@ describe("transfers", () => {
 
   it("publishes the booked entries on the deposits CDC stream, the dashboards' only source", async () => {
     const { token } = await stack.login("alice", PASSWORD)
-    const sent = await transfer(token, { fromAccountId: "101", toAccountId: "201", amount: "7.77", currency: "EUR", reference: "via CDC" })
+    const sent = await transfer(token, { fromAccountId: "deposits:101", toAccountId: "deposits:201", amount: { amount: "7.77", currency: "EUR" }, reference: "via CDC" })
     await decided(token, sent.body.transferId)
     await vi.waitFor(async () => {
       const entries = await stack.redis.xRange(Keys.stream("cdc.deposits"), "-", "+")

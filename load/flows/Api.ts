@@ -207,15 +207,12 @@ export const transactions = async (ctx: Context, session: Session, accountId: st
   ctx.client.check("next transactions page", next.status === 200)
 }
 
-/** A deposit account's bare id, as the transfer API names it ("deposits:42" in the dashboard → "42"). */
-const depositId = (account: Account): string | undefined => {
-  const match = /^(?:deposits:)?([1-9][0-9]*)$/.exec(account.id)
-  return match && (account.kind === undefined || account.kind === "deposits" || account.id.startsWith("deposits:")) ? match[1] : undefined
-}
+/** Transfers move money between current and savings accounts (`deposits:…` account ids). */
+const isDeposit = (account: Account): boolean => account.id.startsWith("deposits:")
 
 /** A small transfer between two of the customer's deposit accounts in one currency, when it has two. */
 export const transfer = async (ctx: Context, session: Session): Promise<boolean> => {
-  const accounts = (session.accounts ?? []).filter((a) => a.currency !== undefined && depositId(a) !== undefined)
+  const accounts = (session.accounts ?? []).filter((a) => a.currency !== undefined && isDeposit(a))
   const from = pick(accounts)
   const to = from && pick(accounts.filter((a) => a.id !== from.id && a.currency === from.currency))
   if (!from || !to) return false
@@ -225,7 +222,7 @@ export const transfer = async (ctx: Context, session: Session): Promise<boolean>
     name: "transfer",
     headers: { "Idempotency-Key": randomId() },
     // "1" is valid in every currency, whatever its decimals.
-    body: { fromAccountId: depositId(from), toAccountId: depositId(to), amount: "1", currency: from.currency, reference: "load test" },
+    body: { fromAccountId: from.id, toAccountId: to.id, amount: { amount: "1", currency: from.currency }, reference: "load test" },
     expect: [202]
   })
   const body = reply.json()

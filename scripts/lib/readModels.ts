@@ -6,8 +6,8 @@
 // Only the dashboard is here. The profile is not rebuildable from CDC alone: ProfileWriter
 // writes parts of the document that no system of record holds.
 import type { Cdc } from "@bank/contracts"
-import { CdcConsumer, Dashboard, DashboardProjector, Positions, TransactionAssembler } from "@bank/dashboard"
-import { DocumentStore } from "@bank/platform"
+import { Dashboard, DashboardProjector, Positions, TransactionAssembler } from "@bank/dashboard"
+import { DocumentStore, Keys, Membership } from "@bank/platform"
 import type { StreamLog } from "@bank/platform"
 import { Effect, Option, type Scope } from "effect"
 import type { Redis } from "effect/persistence/Redis"
@@ -63,7 +63,10 @@ export const dashboard: Rebuildable = {
   name: DashboardProjector.readModel,
   systems: Dashboard.systems,
   group: DashboardProjector.groupOf,
-  keys: (generation) => Dashboard.systems.map((system) => CdcConsumer.leaseKey(DashboardProjector.groupOf(generation), system)),
+  keys: (generation) => [
+    ...DashboardProjector.partitions().map(({ spec }) => Keys.streamLease(spec.name, DashboardProjector.groupOf(generation))),
+    Membership.membersKey(DashboardProjector.groupOf(generation))
+  ],
   applySnapshot: (generation, system, rows) => {
     const { units } = TransactionAssembler.make().feed(rows.map((payload, i) => ({ entryId: String(i), payload })))
     return DashboardProjector.applyBatch(systemOf(system), units, { generation, announce: () => false })

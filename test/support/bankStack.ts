@@ -3,12 +3,14 @@
 // projection, session projector), the payments and prefetch actors, and the edge with every
 // capability's routes on a free port. Customers log in through identity's real login route.
 import { Cdc } from "@bank/contracts"
+import * as Dashboard from "@bank/dashboard"
 import type { Routes } from "@bank/http"
 import { EdgeServer } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
 import { Database, Keys, RedisClient } from "@bank/platform"
 import * as Prefetch from "@bank/prefetch"
+import * as Profile from "@bank/profile"
 import { CdcConnector } from "@bank/cdc"
 import { Migrations } from "@bank/records"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
@@ -32,6 +34,10 @@ export interface StackOptions {
   /** A username whose credentials must have reached Redis before the suite starts. */
   readonly waitForUser: string
   readonly prefetch?: Partial<Prefetch.PrefetchConfig.Settings>
+  /** Identity settings beyond the stack's (cheap hashing, few processes). */
+  readonly identity?: Partial<Identity.IdentityConfig.Settings>
+  /** Also serve the dashboard (feed only, no projector) and profile routes, with the profile writer. */
+  readonly allRoutes?: boolean
 }
 
 export interface Answer {
@@ -51,14 +57,15 @@ export interface Stack {
   readonly login: (username: string, password: string) => Promise<{ token: string; customerId: string }>
 }
 
-type RouteServices = Identity.RouteServices | Payments.RouteServices | Prefetch.RouteServices
-const problems = { ...Identity.problems, ...Payments.problems, ...Prefetch.problems }
-const routes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = [
+type RouteServices = Identity.RouteServices | Payments.RouteServices | Prefetch.RouteServices | Dashboard.RouteServices | Profile.RouteServices
+const problems = { ...Identity.problems, ...Payments.problems, ...Prefetch.problems, ...Dashboard.problems, ...Profile.problems }
+const coreRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = [
   (app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) },
   Identity.identityRoutes,
   Payments.paymentsRoutes,
   Prefetch.prefetchRoutes
 ]
+const allRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = [...coreRoutes, Dashboard.dashboardRoutes({ heartbeatMs: 1000 }), Profile.profileRoutes]
 
 export const useStack = (options: StackOptions): Stack => {
   const postgres = usePostgres()
@@ -78,16 +85,17 @@ export const useStack = (options: StackOptions): Stack => {
     redis.on("error", () => {})
     await redis.connect()
     const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
-    const identity = Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4 }))
+    const identity = Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4, ...options.identity }))
     runtime = ManagedRuntime.make(
       Layer.mergeAll(
         EdgeServer.layer({
           port: 0,
           hostname: "127.0.0.1",
           problems,
-          routes
-        }).pipe(Layer.provide(Identity.edgeLayer)),
+          routes: options.allRoutes ? allRoutes : coreRoutes
+        }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer)), Layer.provideMerge(Dashboard.edgeLayer)),
         Identity.actorsLayer,
+        options.allRoutes ? Profile.ProfileWriter.layer.pipe(Layer.provide(Profile.edgeLayer)) : Layer.empty,
         Payments.actorLayer,
         Prefetch.PrefetchActor.layer.pipe(Layer.provide(Prefetch.PrefetchConfig.layer(options.prefetch))),
         CdcConnector.layer({

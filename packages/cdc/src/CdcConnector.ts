@@ -54,7 +54,7 @@ export interface CdcOptions {
 }
 
 export const defaults = {
-  slot: "bank_cdc",
+  slot: Cdc.defaultSlot,
   publication: "bank_cdc",
   schemas: Cdc.capturedSchemas,
   metricsPort: 9464,
@@ -76,7 +76,7 @@ export class CdcConnector extends Context.Service<CdcConnector, {
 /** Keys of a slot's connector state. */
 export const keys = (slot: string) => ({
   /** JSON {lsn, rows, tables, completedAt}: the snapshot completed. */
-  snapshot: Keys.global(`cdc:${slot}:snapshot`),
+  snapshot: Cdc.snapshotMarker(slot),
   /** JSON summary of the latest slot-lag sample. */
   lag: Keys.global(`cdc:${slot}:lag`)
 })
@@ -163,6 +163,9 @@ export const layer = (options: Partial<CdcOptions> & Pick<CdcOptions, "databaseU
 
 const Identifier = Schema.String.check(Schema.isPattern(/^[a-z_][a-z0-9_]{0,62}$/))
 const SchemaList = Schema.String.check(Schema.isPattern(/^[a-z_][a-z0-9_]{0,62}(,[a-z_][a-z0-9_]{0,62})*$/))
+
+/** The snapshot marker of the slot in CDC_SLOT (in contracts: readers wait for it). */
+export const snapshotMarkerConfig = Cdc.snapshotMarkerConfig
 
 /** The connector configured from the environment (see .env.example). */
 export const layerConfig = Layer.effect(

@@ -1,4 +1,4 @@
-// The connector as the process it runs as (scripts/cdc.ts): killed with SIGKILL in the middle
+// The connector as the process it runs as (packages/cdc/src/main.ts): killed with SIGKILL in the middle
 // of a burst it loses nothing, and while it is stopped the slot's lag is visible and grows.
 import { Cdc } from "@bank/contracts"
 import { Effect } from "effect"

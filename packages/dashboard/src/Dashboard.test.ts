@@ -21,19 +21,26 @@ const deposit = (op: "insert" | "update", row: Cdc.Row) => ({ schema: "deposits"
 const entry = (row: Cdc.Row) => ({ schema: "deposits", table: "transactions", op: "insert" as const, row })
 
 describe("dashboard projection", () => {
-  it("shows every account with exact minor units and totals per currency", () => {
+  it("shows every account with exact money in the API's form and totals per currency", () => {
     const big = "123456789012345678901234567890"
     const given = project("deposits", [
       ...transaction(0x10, 1, [deposit("insert", depositAccount("7", "1", big)), deposit("insert", depositAccount("7", "2", "-500", "USD"))])
     ])
     const then = project("cards", transaction(0x11, 2, [{ schema: "cards", table: "cards", op: "insert", row: card("7", "9", "2500") }]), given.document)
+    const bigText = "1234567890123456789012345678.90"
     expect(then.document.accounts.map((a) => [a.id, a.type, a.balance])).toEqual([
-      ["deposits:1", "current", big], ["deposits:2", "current", "-500"], ["cards:9", "credit_card", "2500"]
+      ["deposits:1", "current", { amount: bigText, currency: "EUR" }],
+      ["deposits:2", "current", { amount: "-5.00", currency: "USD" }],
+      ["cards:9", "credit_card", { amount: "25.00", currency: "EUR" }]
     ])
-    expect(then.document.accounts[2]).toMatchObject({ creditLimit: "500000", availableCredit: "497500", panLast4: "4242" })
+    expect(then.document.accounts[2]).toMatchObject({
+      creditLimit: { amount: "5000.00", currency: "EUR" }, availableCredit: { amount: "4975.00", currency: "EUR" }, panLast4: "4242"
+    })
+    const eur = (amount: string) => ({ amount, currency: "EUR" })
+    const usd = (amount: string) => ({ amount, currency: "USD" })
     expect(then.document.totals).toEqual([
-      { currency: "EUR", assets: big, liabilities: "2500", net: String(BigInt(big) - 2500n) },
-      { currency: "USD", assets: "-500", liabilities: "0", net: "-500" }
+      { currency: "EUR", assets: eur(bigText), liabilities: eur("25.00"), net: eur("1234567890123456789012345653.90") },
+      { currency: "USD", assets: usd("-5.00"), liabilities: usd("0.00"), net: usd("-5.00") }
     ])
     expect(then.document.revision).toBe("000000000002")
     expect(then.document.asOf).toBe("2025-06-15T10:00:17.000000Z")
@@ -56,7 +63,8 @@ describe("dashboard projection", () => {
     expect(done.ack).toEqual(["1-0", "1-1", "1-2"])
     const applied = Dashboard.applyUnits(undefined, "7", "deposits", done.units.map((u) => u.unit))
     expect(applied.document.latestTransactions).toEqual([expect.objectContaining({
-      id: "deposits:100", accountId: "deposits:1", amount: "-250", runningBalance: "9750", bookedAt: "2025-06-15T09:00:00.500000Z"
+      id: "deposits:100", accountId: "deposits:1", amount: { amount: "-2.50", currency: "EUR" },
+      runningBalance: { amount: "97.50", currency: "EUR" }, bookedAt: "2025-06-15T09:00:00.500000Z"
     })])
   })
 
@@ -80,7 +88,7 @@ describe("dashboard projection", () => {
       expect(replay.applied).toBe(0)
       expect(replay.document).toEqual(first.document)
     }
-    expect(first.document.accounts[0]!.balance).toBe("40")
+    expect(first.document.accounts[0]!.balance).toEqual({ amount: "0.40", currency: "EUR" })
   })
 
   it("keeps the newest N transactions across accounts, newest first, whatever order they arrive in", () => {
@@ -94,7 +102,7 @@ describe("dashboard projection", () => {
     const streamed = project("deposits", transaction(0x50, 1, [deposit("insert", depositAccount("7", "1", "10")), deposit("insert", depositAccount("7", "2", "20"))]))
     const withCard = project("cards", transaction(0x51, 2, [{ schema: "cards", table: "cards", op: "insert", row: card("7", "9", "0") }]), streamed.document)
     const resnapshot = project("deposits", snapshot(0x60, [{ schema: "deposits", table: "accounts", row: depositAccount("7", "2", "25") }]), withCard.document)
-    expect(resnapshot.document.accounts.map((a) => `${a.id}=${a.balance}`)).toEqual(["deposits:2=25", "cards:9=0"])
+    expect(resnapshot.document.accounts.map((a) => `${a.id}=${(a.balance as { amount: string }).amount}`)).toEqual(["deposits:2=0.25", "cards:9=0.00"])
     // Replaying the same snapshot does not reset what it built.
     expect(project("deposits", snapshot(0x60, [{ schema: "deposits", table: "accounts", row: depositAccount("7", "2", "25") }]), resnapshot.document).applied).toBe(0)
   })

@@ -3,7 +3,7 @@
 //
 //   { customerId, revision, asOf,
 //     sources: { deposits: { position, commitTime }, ... },   what the document reflects, per stream
-//     totals: [{ currency, assets, liabilities, net }],       exact minor units, per currency
+//     totals: [{ currency, assets, liabilities, net }],       exact money ({amount, currency}), per currency
 //     accounts: [...],                                        every product line, ordered
 //     latestTransactions: [...] }                             the newest N across all accounts
 //
@@ -14,6 +14,7 @@
 // recomputed from the accounts, never incremented, so they cannot drift. Transactions are
 // ordered newest first by booking time, then product line, then id (PgDashboard orders alike).
 import type { Cdc } from "@bank/contracts"
+import { currencyExponents, minorToText, type MoneyView } from "@bank/records"
 import { revision } from "./Positions.ts"
 import { accountOf, type Item, isSystem, type Json, products, type System, systems, transactionOf } from "./Products.ts"
 
@@ -24,9 +25,9 @@ export interface Source {
 
 export interface Total {
   readonly currency: string
-  readonly assets: string
-  readonly liabilities: string
-  readonly net: string
+  readonly assets: MoneyView
+  readonly liabilities: MoneyView
+  readonly net: MoneyView
 }
 
 export interface DashboardDocument {
@@ -85,7 +86,15 @@ export const compareTransactions = (a: Item, b: Item): number => {
   return bySystem !== 0 ? bySystem : -compareIds(a.id, b.id)
 }
 
-const money = (value: Json | undefined): bigint => (typeof value === "string" && value !== "" ? BigInt(value) : 0n)
+/** Minor units of a money field of the document ({ amount, currency }); 0 when absent. */
+const money = (value: Json | undefined): bigint => {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return 0n
+  const { amount, currency } = value as { amount?: Json; currency?: Json }
+  // Products.ts wrote it with exactly the currency's decimals, so dropping the point is exact.
+  return typeof amount === "string" && typeof currency === "string" && currencyExponents.has(currency) && /^-?[0-9]+(\.[0-9]+)?$/.test(amount)
+    ? BigInt(amount.replace(".", ""))
+    : 0n
+}
 
 /** Per currency: deposits, investment cash and market value are assets; card debt and loans are liabilities. */
 export const totalsOf = (accounts: ReadonlyArray<Item>): ReadonlyArray<Total> => {
@@ -110,12 +119,11 @@ export const totalsOf = (accounts: ReadonlyArray<Item>): ReadonlyArray<Total> =>
     }
     sums.set(currency, sum)
   }
-  return [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([currency, s]) => ({
-    currency,
-    assets: String(s.assets),
-    liabilities: String(s.liabilities),
-    net: String(s.assets - s.liabilities)
-  }))
+  return [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([currency, s]) => {
+    const exponent = currencyExponents.get(currency) ?? 0
+    const view = (minor: bigint): MoneyView => ({ amount: minorToText(minor, exponent), currency })
+    return { currency, assets: view(s.assets), liabilities: view(s.liabilities), net: view(s.assets - s.liabilities) }
+  })
 }
 
 /** The customer a row belongs to (the new row's, else the old row's, else the key's). */

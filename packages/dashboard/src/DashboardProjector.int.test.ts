@@ -6,7 +6,6 @@ import { Effect, Exit, Layer, ManagedRuntime, Option, References, Scope, Stream 
 import { Redis } from "effect/persistence/Redis"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { useRedis } from "@bank/test-kit"
-import * as CdcConsumer from "./CdcConsumer.ts"
 import type * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
 import * as DashboardProjector from "./DashboardProjector.ts"
@@ -37,7 +36,7 @@ const publish = (system: string, messages: ReadonlyArray<Cdc.CdcMessage>, key: s
 /** Starts the projector (its consumers) until `stop`. */
 const startProjector = async (options: DashboardProjector.ProjectorOptions & { consumer?: string } = {}) => {
   const scope = await Effect.runPromise(Scope.make())
-  await run(DashboardProjector.run({ leaseMs: 1000, ...options }).pipe(Scope.provide(scope)))
+  await run(DashboardProjector.run({ ownershipMs: 1000, ...options }).pipe(Scope.provide(scope)))
   return () => Effect.runPromise(Scope.close(scope, Exit.void))
 }
 
@@ -65,15 +64,16 @@ describe("dashboard projector", () => {
       await publish("deposits", [entryRow!, accountRow!], "101")
       await vi.waitFor(async () => expect(await pending("deposits")).toBe(2))
       const before = await document("101")
-      expect(before?.accounts[0]?.balance).toBe("10000")
+      expect(before?.accounts[0]?.balance).toEqual({ amount: "100.00", currency: "EUR" })
       expect(before?.latestTransactions).toEqual([])
       // ...when it arrives, then balance and transaction appear in one revision.
       await publish("deposits", [commit!], "101")
       await vi.waitFor(async () => expect((await document("101"))?.revision).toBe("000000000002"))
       const after = (await document("101"))!
-      expect(after.accounts[0]?.balance).toBe("7500")
+      expect(after.accounts[0]?.balance).toEqual({ amount: "75.00", currency: "EUR" })
       expect(after.latestTransactions.map((t) => t.id)).toEqual(["deposits:55"])
-      expect(after.totals).toEqual([{ currency: "EUR", assets: "7500", liabilities: "0", net: "7500" }])
+      const eur = (amount: string) => ({ amount, currency: "EUR" })
+      expect(after.totals).toEqual([{ currency: "EUR", assets: eur("75.00"), liabilities: eur("0.00"), net: eur("75.00") }])
       expect(await pending("deposits")).toBe(0)
       // Each write was announced, in order, for the live feed.
       const announced = await run(StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(changes))))
@@ -107,7 +107,7 @@ describe("dashboard projector", () => {
   it("applies after a takeover what the stopped consumer left pending, then goes on", async () => {
     const first = await startProjector({ systems: ["cards"], consumer: "first" })
     const second = await startProjector({ systems: ["cards"], consumer: "second" })
-    const holder = await send<string>("GET", CdcConsumer.leaseKey(DashboardProjector.group, "cards"))
+    const holder = await send<string>("GET", Keys.streamLease(Cdc.stream("cards").name, DashboardProjector.group))
     const [rows, commit] = [transaction(0x200, 3, [{ schema: "cards", table: "cards", op: "insert", row: card("102", "9", "100") }]).slice(0, 1),
       transaction(0x200, 3, [{ schema: "cards", table: "cards", op: "insert", row: card("102", "9", "100") }]).slice(1)]
     await publish("cards", rows, "102")
@@ -115,8 +115,8 @@ describe("dashboard projector", () => {
     // The active one stops with the transaction's row unacknowledged; the standby takes over.
     await (holder === "first" ? first : second)()
     await publish("cards", commit, "102")
-    await vi.waitFor(async () => expect((await document("102"))?.accounts.map((a) => a.balance)).toEqual(["100"]))
-    expect(await send<string>("GET", CdcConsumer.leaseKey(DashboardProjector.group, "cards"))).toBe(holder === "first" ? "second" : "first")
+    await vi.waitFor(async () => expect((await document("102"))?.accounts.map((a) => a.balance)).toEqual([{ amount: "1.00", currency: "EUR" }]))
+    expect(await send<string>("GET", Keys.streamLease(Cdc.stream("cards").name, DashboardProjector.group))).toBe(holder === "first" ? "second" : "first")
     await (holder === "first" ? second : first)()
   })
 
@@ -146,7 +146,7 @@ describe("dashboard projector", () => {
       for (const customerId of customers) {
         await vi.waitFor(async () => {
           const doc = await document(customerId)
-          expect(doc?.accounts.map((a) => [a.system, a.balance])).toEqual([["deposits", "40"], ["cards", "40"]])
+          expect(doc?.accounts.map((a) => [a.system, a.balance])).toEqual([["deposits", { amount: "0.40", currency: "EUR" }], ["cards", { amount: "0.40", currency: "EUR" }]])
         }, { timeout: 20_000 })
       }
       // Every write built on the one before it (the compare-and-set held): the announced

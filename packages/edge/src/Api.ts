@@ -13,7 +13,13 @@ import { Layer } from "effect"
 import type { Redis } from "effect/persistence/Redis"
 
 /** Every capability's error tags as problems. */
-export const problems = { ...Identity.problems, ...Payments.problems, ...Prefetch.problems, ...Profile.problems }
+export const problems = {
+  ...Identity.problems,
+  ...Payments.problems,
+  ...Prefetch.problems,
+  ...Dashboard.problems,
+  ...Profile.problems
+}
 
 /** The services the routes' Effects use. */
 export type Services =
@@ -35,6 +41,14 @@ export const api: Routes<Services, keyof typeof problems> = (app, run) => {
   Dashboard.dashboardRoutes()(app, run)
   Profile.profileRoutes(app, run)
 }
+
+/** Every read model the routes serve from: /readyz answers 503 until each has loaded. */
+export const readModels = [
+  Identity.CredentialsProjection.readModel,
+  Identity.SessionProjector.readModel,
+  Dashboard.DashboardProjector.readModelSource,
+  Profile.ProfileProjector.readModelSource
+]
 
 /** What the routes need beyond Redis and PostgreSQL, given an IdentityConfig. */
 export const servicesLayer = Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer, Profile.edgeLayer)

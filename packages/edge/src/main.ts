@@ -1,16 +1,18 @@
 // The edge process: `node --import tsx packages/edge/src/main.ts` (processes.json). Reads PORT,
-// BODY_LIMIT_BYTES, REDIS_URL, DATABASE_URL and the IDENTITY_* variables (see .env.example).
-// SIGTERM or SIGINT: the server stops accepting and finishes in-flight requests, then the Redis
-// and PostgreSQL pools close.
-import * as Identity from "@bank/identity"
+// BODY_LIMIT_BYTES, REDIS_URL, DATABASE_URL, CDC_SLOT and the IDENTITY_* variables (see
+// .env.example). SIGTERM or SIGINT: the server stops accepting and finishes in-flight requests,
+// then the Redis and PostgreSQL pools close.
+import { Cdc } from "@bank/contracts"
 import { EdgeServer } from "@bank/http"
-import { Process } from "@bank/platform"
+import * as Identity from "@bank/identity"
+import { Process, Readiness } from "@bank/platform"
 import { Layer } from "effect"
-import { api, problems, servicesLayer } from "./Api.ts"
+import { api, problems, readModels, servicesLayer } from "./Api.ts"
 
 Process.launch(
   { name: "edge", needs: ["redis", "postgres"] },
   EdgeServer.layerConfig({ problems, routes: [api] }).pipe(
+    Layer.provide(Readiness.layerConfig(readModels, Cdc.snapshotMarkerConfig)),
     Layer.provide(servicesLayer.pipe(Layer.provideMerge(Identity.IdentityConfig.layerConfig)))
   )
 )

@@ -52,6 +52,13 @@ export const kitProblems = {
     detail: (e) => `No route for ${e.method} ${e.path}.`
   }),
 
+  // Roles.ts: the caller lacks the role a route needs.
+  Forbidden: entry({
+    status: 403,
+    title: "Forbidden",
+    detail: "You may not use this route."
+  }),
+
   // Infrastructure (platform): unavailable is worth a retry (503), a bug is not (500).
   RedisError: entry<RedisError>({ type: "unavailable", status: 503, title: "Service unavailable", detail: unavailable }),
   DatabaseError: entry<DatabaseError>({

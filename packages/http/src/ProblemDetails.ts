@@ -1,6 +1,7 @@
 // RFC 9457 problem details: the one shape of every error response the edge sends, as
-// `application/problem+json`. `type` is a stable identifier clients may branch on (a URN:
-// nothing to dereference); `instance` is the request path; `requestId` is the value echoed
+// `application/problem+json`. `type` is a stable identifier clients may branch on, and a URL
+// relative to the API that documents the problem (`/docs/problems/invalid-body`, served by the
+// edge's docs routes); `instance` is the request path; `requestId` is the value echoed
 // in `X-Request-Id`, so a customer's report can be matched with our logs.
 import type { Context } from "hono"
 import type { Principal } from "@bank/contracts"
@@ -25,7 +26,7 @@ export const principalOf = (c: Context<any>): Principal => {
 export const problemContentType = "application/problem+json"
 
 export interface Problem {
-  /** A slug: `invalid-body` becomes the type `urn:bank:problem:invalid-body`. */
+  /** A slug: `invalid-body` becomes the type `/docs/problems/invalid-body`. */
   readonly type: string
   readonly title: string
   readonly status: number
@@ -35,7 +36,7 @@ export interface Problem {
   readonly extensions?: Readonly<Record<string, unknown>>
 }
 
-export const problemTypeUri = (slug: string): string => `urn:bank:problem:${slug}`
+export const problemTypeUri = (slug: string): string => `/docs/problems/${slug}`
 
 export const problemResponse = (c: Context<EdgeEnv>, problem: Problem): Response =>
   c.body(

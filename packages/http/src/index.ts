@@ -12,3 +12,5 @@ export { FieldError, InvalidBody, MalformedBody, PayloadTooLarge, RouteNotFound,
 export { principalOf, problemResponse, type EdgeEnv, type Problem } from "./ProblemDetails.ts"
 export { decodeBody, fieldErrors } from "./RequestBody.ts"
 export { type Run } from "./Run.ts"
+export { LiveSessions, type LiveStream } from "./LiveSession.ts"
+export { AccountId, Money } from "./ApiSchemas.ts"

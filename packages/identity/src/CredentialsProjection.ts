@@ -11,7 +11,7 @@
 import { Cdc } from "@bank/contracts"
 import { Actor, Keys } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
-import type { Envelope } from "@bank/platform"
+import type { Envelope, Readiness } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { parsePgArray, pgTimestampToMs, recordKey } from "./Credentials.ts"
@@ -91,3 +91,10 @@ const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {
 export const run = Actor.run({ group, stream, handle, concurrency: 16 })
 
 export const layer = Layer.effectDiscard(run)
+
+/** For readiness: the credentials are loaded once this group has applied the customer master's snapshot. */
+export const readModel: Readiness.ReadModelSource = {
+  name: "credentials",
+  groups: Effect.succeed([{ stream: stream.name, group }]),
+  fedByCdc: true
+}

@@ -1,4 +1,4 @@
-// The identity failures a client sees; the edge's ErrorTable maps each tag to its status.
+// The identity failures a client sees; Problems.ts maps each tag to its status.
 // They carry nothing that tells an unknown username from a wrong password.
 import { Schema } from "effect"
 
@@ -20,6 +20,11 @@ export class AccountUnavailable extends Schema.TaggedError<AccountUnavailable>()
 
 /** The customer has the most concurrent sessions allowed and the policy refuses more (409). */
 export class SessionLimitReached extends Schema.TaggedError<SessionLimitReached>()("SessionLimitReached", {}) {}
+
+/** The login cannot be decided yet: the credentials are still loading after a start (503 with Retry-After). */
+export class LoginNotReady extends Schema.TaggedError<LoginNotReady>()("LoginNotReady", {
+  retryAfterSeconds: Schema.Int
+}) {}
 
 /** A refresh token that is unknown, expired, already used, or whose session ended (401). */
 export class InvalidRefreshToken extends Schema.TaggedError<InvalidRefreshToken>()("InvalidRefreshToken", {}) {}

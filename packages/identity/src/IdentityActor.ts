@@ -38,7 +38,7 @@ const endSession = Effect.fn("Identity.endSession")(function*(
   reason: Identity.SessionEndReason,
   extra: { readonly bySessionId?: string; readonly clientAddress?: string } = {}
 ) {
-  const ended = yield* SessionStore.end(customerId, sessionId)
+  const ended = yield* SessionStore.end(customerId, sessionId, SessionStore.reasonText(reason))
   if (!ended) return false
   const log = yield* StreamLog.StreamLog
   yield* Audit.record({ _tag: "SessionRevoked", customerId, sessionId, reason, ...extra }, request)
@@ -105,11 +105,11 @@ const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refres
     newRefreshHash: r.newRefreshTokenHash
   })
   if (rotation._tag !== "Rotated") {
-    yield* TokenStore.revoke({ access: [r.newAccessTokenHash], refresh: [r.newRefreshTokenHash] })
+    yield* TokenStore.revoke({ access: [r.newAccessTokenHash], refresh: [r.newRefreshTokenHash] }, "revoked")
     if (rotation._tag === "Stale") return yield* replayed
     return refused("SessionEnded")
   }
-  yield* TokenStore.revoke({ access: [rotation.previousAccessHash], refresh: [] })
+  yield* TokenStore.revoke({ access: [rotation.previousAccessHash], refresh: [] }, "token-refreshed")
   yield* Audit.record({ _tag: "TokenRefreshed", customerId, sessionId, ...client }, request)
   return {
     _tag: "TokensRefreshed",
@@ -135,7 +135,7 @@ const revokeSession = Effect.fn("Identity.revokeSession")(function*(request: Req
 
 const revokeAll = Effect.fn("Identity.revokeAll")(function*(request: Request<"RevokeAllSessions">) {
   const { customerId, bySessionId, clientAddress } = request.payload
-  const ended = yield* SessionStore.endAll(customerId)
+  const ended = yield* SessionStore.endAll(customerId, "logged-out-everywhere")
   const log = yield* StreamLog.StreamLog
   for (const sessionId of ended) {
     yield* Audit.record({ _tag: "SessionRevoked", customerId, sessionId, reason: "LoggedOutEverywhere", bySessionId, clientAddress }, request)

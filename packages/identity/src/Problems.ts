@@ -17,6 +17,12 @@ export const problems = {
     detail: (e) => `Try again in ${e.retryAfterSeconds} seconds.`,
     extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
   }),
+  LoginNotReady: entry<Errors.LoginNotReady>({
+    status: 503,
+    title: "Login not available yet",
+    detail: (e) => `The service is starting. Try again in ${e.retryAfterSeconds} seconds.`,
+    extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
+  }),
   AccountUnavailable: entry({ status: 403, title: "Account unavailable", detail: "This account cannot log in. Contact the bank." }),
   SessionLimitReached: entry({
     status: 409,

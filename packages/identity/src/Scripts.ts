@@ -54,3 +54,13 @@ export const deleteIfEquals = script((key: string, expected: string) => [key, ex
   lua: source("deleteIfEquals"),
   numberOfKeys: 1
 }).withReturnType<number>()
+
+export const revokeToken = script((key: string, reason: string, tombstoneMs: number) => [key, reason, String(tombstoneMs)], {
+  lua: source("revokeToken"),
+  numberOfKeys: 1
+}).withReturnType<number>()
+
+export const openStream = script(
+  (key: string, streamId: string, now: number, cap: number, lifetimeMs: number) => [key, streamId, String(now), String(cap), String(lifetimeMs)],
+  { lua: source("openStream"), numberOfKeys: 1 }
+).withReturnType<ReadonlyArray<string>>()

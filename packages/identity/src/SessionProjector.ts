@@ -10,7 +10,7 @@
 // worst repeat an entry in recentActions, which is informational.
 import { Identity } from "@bank/contracts"
 import { Actor, DocumentStore, Keys } from "@bank/platform"
-import type { Envelope } from "@bank/platform"
+import type { Envelope, Readiness } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { IdentityConfig } from "./IdentityConfig.ts"
@@ -64,3 +64,10 @@ export const handle = Effect.fn("SessionProjector.handle")(function*(message: En
 export const run = Actor.run({ group, stream: Identity.sessionEvents, handle, concurrency: 16 })
 
 export const layer = Layer.effectDiscard(run)
+
+/** For readiness: sessions are written at login; this group keeps their activity current. */
+export const readModel: Readiness.ReadModelSource = {
+  name: "sessions",
+  groups: Effect.succeed([{ stream: Identity.sessionEvents.name, group }]),
+  fedByCdc: false
+}

@@ -14,13 +14,14 @@ import * as CredentialsProjection from "./CredentialsProjection.ts"
 import * as IdentityActor from "./IdentityActor.ts"
 import * as IdentityConfig from "./IdentityConfig.ts"
 import * as SessionProjector from "./SessionProjector.ts"
+import * as StreamGuard from "./StreamGuard.ts"
 import * as TokenCheck from "./TokenCheck.ts"
 
 export { principalOf, publicPaths, tokenCheck } from "./AuthMiddleware.ts"
 export * from "./Errors.ts"
 export { problems, type ProblemTag } from "./Problems.ts"
 export { identityRoutes, type Services as RouteServices } from "./Routes.ts"
-export { CredentialsProjection, IdentityActor, IdentityConfig, SessionProjector, TokenCheck }
+export { CredentialsProjection, IdentityActor, IdentityConfig, SessionProjector, StreamGuard, TokenCheck }
 export * as Credentials from "./Credentials.ts"
 export * as IdentityKeys from "./IdentityKeys.ts"
 export * as LoginThrottle from "./LoginThrottle.ts"
@@ -30,13 +31,14 @@ export * as TokenStore from "./TokenStore.ts"
 
 /**
  * What the edge needs to serve the identity routes, given the Redis services and an
- * IdentityConfig: the requester for the identity actor, the stream log, the document store and
- * the token check.
+ * IdentityConfig: the requester for the identity actor, the stream log, the document store, the
+ * token check and the live-stream guard (LiveSessions).
  */
 export const edgeLayer = Layer.mergeAll(
   RequestReply.layerRequester,
   DocumentStore.layer,
-  TokenCheck.layer
+  TokenCheck.layer,
+  StreamGuard.layer
 ).pipe(Layer.provideMerge(StreamLog.layer))
 
 /**

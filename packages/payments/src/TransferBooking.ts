@@ -29,6 +29,8 @@ export interface StoredTransfer {
   readonly reason: Payments.RejectionReason | null
   readonly requestedAt: string
   readonly decidedAt: string
+  /** The booked debit's entry number in the from-account's ledger; null when rejected. */
+  readonly debitEntryNo?: string | null
 }
 
 export interface Outcome {
@@ -39,7 +41,7 @@ export interface Outcome {
 
 const COLUMNS = `transfer_id::text AS "transferId", customer_id::text AS "customerId", request_hash AS "requestHash",
   from_account_id::text AS "fromAccountId", to_account_id::text AS "toAccountId", amount::text AS amount, currency,
-  reference, status, reason,
+  reference, status, reason, debit_entry_no::text AS "debitEntryNo",
   to_char(requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "requestedAt",
   to_char(decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "decidedAt"`
 

@@ -1,6 +1,8 @@
 // What `POST /v1/transfers` accepts, and the identities derived from it:
-// - the body's Schema, built from the currency table: the amount is a decimal string with at
-//   most the currency's decimals ("12.50" EUR, "1500" JPY), converted exactly to minor units;
+// - the body's Schema (Body, as the OpenAPI document shows it) plus the rules that need the
+//   currency table: the amount is money, `{ amount, currency }`, with at most the currency's
+//   decimals ("12.50" EUR, "1500" JPY), converted exactly to minor units; both accounts are
+//   deposit accounts named by the API's account id (`deposits:10`);
 // - the Idempotency-Key header: 1-128 visible ASCII characters, required;
 // - the transfer id: a UUID (version 8, RFC 9562) from SHA-256 of (customer id, idempotency key),
 //   so every resend of a request names the same transfer without any lookup;
@@ -9,6 +11,7 @@
 //   request under a key already used.
 import { createHash } from "node:crypto"
 import { minorFromText } from "@bank/records"
+import { AccountId, Money } from "@bank/http"
 import { Effect, Schema } from "effect"
 import { InvalidIdempotencyKey } from "./Errors.ts"
 
@@ -16,7 +19,6 @@ import { InvalidIdempotencyKey } from "./Errors.ts"
 export type Exponents = ReadonlyMap<string, number>
 
 const MAX_ID = 2n ** 63n - 1n
-const AccountId = Schema.String.check(Schema.isPattern(/^[1-9][0-9]{0,18}$/, { message: "must be an account id (digits)" }))
 
 // Letters, digits, punctuation and spaces; no control characters (they end up in statements).
 const Reference = Schema.String.check(
@@ -24,34 +26,43 @@ const Reference = Schema.String.check(
   Schema.isPattern(/^[^\p{Cc}\p{Cf}]*$/u, { message: "must not contain control characters" })
 )
 
-/** The body's Schema for the currencies the bank knows. */
+/** The body's shape, as the OpenAPI document describes it. */
+export const Body = Schema.Struct({
+  fromAccountId: AccountId.annotate({ description: "One of your current or savings accounts (deposits:…)." }),
+  toAccountId: AccountId.annotate({ description: "The current or savings account to pay into (deposits:…)." }),
+  amount: Money.annotate({ description: "Greater than zero, with at most the currency's decimals; the accounts' currency." }),
+  reference: Reference.annotate({ description: "Shown on both statements; up to 140 characters." })
+}).annotate({ identifier: "TransferRequest" })
+export type Body = typeof Body.Type
+
+/** The deposit account's own id (digits) of an account id, or undefined for another product line. */
+export const depositId = (accountId: string): string | undefined =>
+  accountId.startsWith("deposits:") ? accountId.slice("deposits:".length) : undefined
+
+/** The body's Schema for the currencies the bank knows: Body plus the rules that need the table. */
 export const body = (exponents: Exponents) =>
-  Schema.Struct({
-    fromAccountId: AccountId,
-    toAccountId: AccountId,
-    amount: Schema.String,
-    currency: Schema.String.check(Schema.isPattern(/^[A-Z]{3}$/, { message: "must be an ISO 4217 code such as EUR" })),
-    reference: Reference
-  }).check(Schema.makeFilter((b) => {
+  Body.check(Schema.makeFilter((b) => {
     const issues: Array<Schema.FilterIssue> = []
-    const exponent = exponents.get(b.currency)
-    if (exponent === undefined) issues.push({ path: ["currency"], issue: `${b.currency} is not a currency we hold accounts in` })
+    const { amount, currency } = b.amount
+    const exponent = exponents.get(currency)
+    if (exponent === undefined) issues.push({ path: ["amount", "currency"], issue: `${currency} is not a currency we hold accounts in` })
     else {
       try {
-        if (minorFromText(b.amount, exponent) <= 0n) issues.push({ path: ["amount"], issue: "must be greater than zero" })
+        if (minorFromText(amount, exponent) <= 0n) issues.push({ path: ["amount", "amount"], issue: "must be greater than zero" })
       } catch (error) {
-        issues.push({ path: ["amount"], issue: `${(error as Error).message} (${b.currency} has ${exponent} decimals)` })
+        issues.push({ path: ["amount", "amount"], issue: `${(error as Error).message} (${currency} has ${exponent} decimals)` })
       }
     }
     for (const field of ["fromAccountId", "toAccountId"] as const) {
-      if (BigInt(b[field]) > MAX_ID) issues.push({ path: [field], issue: "is not an account id" })
+      const id = depositId(b[field])
+      if (id === undefined) issues.push({ path: [field], issue: "must be a current or savings account (deposits:…): transfers move money between them" })
+      else if (BigInt(id) > MAX_ID) issues.push({ path: [field], issue: "is not an account id" })
     }
     if (b.fromAccountId === b.toAccountId) issues.push({ path: ["toAccountId"], issue: "must differ from fromAccountId" })
     return issues
   }))
-export type Body = ReturnType<typeof body>["Type"]
 
-/** A validated request: the body with the amount in minor units. */
+/** A validated request: deposit account ids (digits) and the amount in minor units. */
 export interface TransferRequest {
   readonly fromAccountId: string
   readonly toAccountId: string
@@ -61,10 +72,10 @@ export interface TransferRequest {
 }
 
 export const toRequest = (b: Body, exponents: Exponents): TransferRequest => ({
-  fromAccountId: b.fromAccountId,
-  toAccountId: b.toAccountId,
-  amount: minorFromText(b.amount, exponents.get(b.currency)!),
-  currency: b.currency,
+  fromAccountId: depositId(b.fromAccountId)!,
+  toAccountId: depositId(b.toAccountId)!,
+  amount: minorFromText(b.amount.amount, exponents.get(b.amount.currency)!),
+  currency: b.amount.currency,
   reference: b.reference
 })
 

@@ -26,15 +26,21 @@ export interface TransferView {
   readonly reason?: RejectionReason
   /** For people: why it was rejected. */
   readonly detail?: string
+  /** API account ids (`deposits:10`). */
   readonly fromAccountId: string
   readonly toAccountId: string
-  /** Decimal string with the currency's decimals, e.g. "12.50". */
-  readonly amount: string
-  readonly currency: string
+  readonly amount: { readonly amount: string; readonly currency: string }
   readonly reference: string
   readonly requestedAt: string
   readonly decidedAt?: string
+  /**
+   * A booked transfer's entry number in the from-account's ledger (the `entryNo` of its
+   * transactions page, and what the dashboard's `lastEntryNo` reaches once it shows it).
+   */
+  readonly debitEntryNo?: number
 }
+
+const accountId = (depositId: string) => `deposits:${depositId}`
 
 const details: Record<RejectionReason, string> = {
   FromAccountNotFound: "The account to pay from does not exist or is not yours.",
@@ -47,10 +53,9 @@ const details: Record<RejectionReason, string> = {
 export const pendingView = (transferId: string, request: TransferRequest, exponents: Exponents, requestedAt: string): TransferView => ({
   transferId,
   status: "pending",
-  fromAccountId: request.fromAccountId,
-  toAccountId: request.toAccountId,
-  amount: minorToText(request.amount, exponents.get(request.currency) ?? 2),
-  currency: request.currency,
+  fromAccountId: accountId(request.fromAccountId),
+  toAccountId: accountId(request.toAccountId),
+  amount: { amount: minorToText(request.amount, exponents.get(request.currency) ?? 2), currency: request.currency },
   reference: request.reference,
   requestedAt
 })
@@ -59,13 +64,13 @@ export const decidedView = (t: StoredTransfer, exponents: Exponents): TransferVi
   transferId: t.transferId,
   status: t.status,
   ...(t.reason ? { reason: t.reason, detail: details[t.reason] } : {}),
-  fromAccountId: t.fromAccountId,
-  toAccountId: t.toAccountId,
-  amount: minorToText(BigInt(t.amount), exponents.get(t.currency) ?? 2),
-  currency: t.currency,
+  fromAccountId: accountId(t.fromAccountId),
+  toAccountId: accountId(t.toAccountId),
+  amount: { amount: minorToText(BigInt(t.amount), exponents.get(t.currency) ?? 2), currency: t.currency },
   reference: t.reference,
   requestedAt: t.requestedAt,
-  decidedAt: t.decidedAt
+  decidedAt: t.decidedAt,
+  ...(t.debitEntryNo !== null && t.debitEntryNo !== undefined ? { debitEntryNo: Number(t.debitEntryNo) } : {})
 })
 
 /** The edge's record of an accepted request (the value of the `request` key). */

@@ -1,6 +1,6 @@
-// Which account a transactions URL names: `<system>:<id>` for the four product ledgers
-// (`deposits:10`, `cards:7`, `lending:3`, `investments:5`), and a bare id for a deposit account
-// (`10`, as the transfer API names them). The ledgers' tables come from records' Ledgers.
+// Which account a transactions URL names: the API's one account id, `<system>:<id>` for the four
+// product ledgers (`deposits:10`, `cards:7`, `lending:3`, `investments:5`), as the dashboard and
+// the transfers show it. The ledgers' tables come from records' Ledgers.
 import { ledgers } from "@bank/records"
 
 export type Ledger = (typeof ledgers)[number]
@@ -18,9 +18,9 @@ export const ledgerOf = (system: string): Ledger | undefined => bySystem.get(sys
 const MAX_ID = 2n ** 63n - 1n
 
 export const parse = (text: string): AccountRef | undefined => {
-  const match = /^(?:([a-z]+):)?([1-9][0-9]{0,18})$/.exec(text)
+  const match = /^([a-z]+):([1-9][0-9]{0,18})$/.exec(text)
   if (!match || BigInt(match[2]!) > MAX_ID) return undefined
-  const ledger = bySystem.get(match[1] ?? "deposits")
+  const ledger = bySystem.get(match[1]!)
   return ledger && { ledger, id: match[2]! }
 }
 

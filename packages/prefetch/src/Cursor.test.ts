@@ -28,10 +28,10 @@ describe("Cursor", () => {
 })
 
 describe("transactions query parameters", () => {
-  it("names accounts as <system>:<id>, a bare id being a deposit account", () => {
+  it("names accounts only by the API's one account id, <system>:<id>", () => {
     expect(AccountRef.parse("cards:7")).toMatchObject({ ledger: { system: "cards", entries: "cards.transactions" }, id: "7" })
-    expect(AccountRef.format(AccountRef.parse("10")!)).toBe("deposits:10")
-    for (const bad of ["", "0", "deposits:", "loans:3", "deposits:01", "1;DROP", "99999999999999999999"]) {
+    expect(AccountRef.format(AccountRef.parse("deposits:10")!)).toBe("deposits:10")
+    for (const bad of ["", "0", "10", "deposits:", "loans:3", "deposits:01", "1;DROP", "99999999999999999999"]) {
       expect(AccountRef.parse(bad), bad).toBeUndefined()
     }
   })

@@ -3,7 +3,7 @@
 // member per entry, the account's currency kept once beside them), and the view the API
 // returns. Both the Redis and the PostgreSQL path go through `compact` and `view`, so a page
 // reads the same whichever served it.
-import { minorToText } from "@bank/records"
+import { minorToText, type MoneyView } from "@bank/records"
 
 /** [transactionId, entryNo, amount, bookingDate, valueDate, bookedAt, description, counterparty, category, runningBalance] */
 export type Compact = readonly [string, number, string, string, string, string, string, string | null, string, string]
@@ -12,9 +12,8 @@ export interface TransactionView {
   readonly transactionId: string
   /** The entry's number in the account's ledger: 1, 2, 3... */
   readonly entryNo: number
-  /** Decimal string with the currency's decimals; negative for a debit. */
-  readonly amount: string
-  readonly currency: string
+  /** Negative for a debit. */
+  readonly amount: MoneyView
   readonly bookingDate: string
   readonly valueDate: string
   /** ISO-8601 UTC with microseconds. */
@@ -22,7 +21,8 @@ export interface TransactionView {
   readonly description: string
   readonly counterparty: string | null
   readonly category: string
-  readonly runningBalance: string
+  /** The account's balance after this entry. */
+  readonly runningBalance: MoneyView
 }
 
 /** Our query's columns, named and formatted as CDC carries them (session time zone UTC). */
@@ -56,14 +56,13 @@ export const compact = (row: Row): Compact | undefined => {
 export const view = (c: Compact, currency: string, exponent: number): TransactionView => ({
   transactionId: c[0],
   entryNo: c[1],
-  amount: minorToText(BigInt(c[2]), exponent),
-  currency,
+  amount: { amount: minorToText(BigInt(c[2]), exponent), currency },
   bookingDate: c[3],
   valueDate: c[4],
   bookedAt: c[5],
   description: c[6],
   counterparty: c[7],
   category: c[8],
-  runningBalance: minorToText(BigInt(c[9]), exponent)
+  runningBalance: { amount: minorToText(BigInt(c[9]), exponent), currency }
 })
 

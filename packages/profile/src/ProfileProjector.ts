@@ -7,7 +7,7 @@
 // stale entries claimed by others) serve as they are.
 import { Cdc } from "@bank/contracts"
 import { Actor, DocumentStore, Keys } from "@bank/platform"
-import type { Envelope } from "@bank/platform"
+import type { Envelope, Readiness } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { encodePosition, pathText, rowPaths } from "./Profile.ts"
 
@@ -60,3 +60,10 @@ export const run = (options: { readonly concurrency?: number } = {}) =>
     Actor.run({ group, stream: Cdc.stream(system), handle, concurrency: options.concurrency ?? 16 }), { discard: true })
 
 export const layer = Layer.effectDiscard(run())
+
+/** For readiness: profiles are loaded once this group has applied every system's snapshot. */
+export const readModelSource: Readiness.ReadModelSource = {
+  name: "profile",
+  groups: Effect.succeed(systems.map((system) => ({ stream: Cdc.stream(system).name, group }))),
+  fedByCdc: true
+}

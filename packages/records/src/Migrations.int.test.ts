@@ -6,6 +6,7 @@ import { Effect, ManagedRuntime } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { usePostgres } from "@bank/test-kit"
 import { defaultDirectory, load, migrate, MigrationError } from "./Migrations.ts"
+import { currencyExponents } from "./Money.ts"
 
 describe("Migrations", () => {
   const pg = usePostgres()
@@ -36,6 +37,10 @@ describe("Migrations", () => {
 
     const second = await run(migrate())
     expect(second).toEqual({ applied: [], alreadyApplied: files.length })
+
+    // The API formats money with the code's copy of the currency table: it must be this one.
+    const currencies = await run(query<{ code: string; minor_unit: number }>("SELECT code, minor_unit FROM ref.currencies ORDER BY code"))
+    expect(new Map(currencies.map((c) => [c.code, Number(c.minor_unit)]))).toEqual(new Map([...currencyExponents].sort()))
   })
 
   it("lets two processes migrate the same database at once: each migration is applied exactly once", async () => {

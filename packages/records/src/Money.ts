@@ -5,6 +5,30 @@
 /** Decimals per currency, as in `ref.currencies` (ISO 4217 minor-unit exponent). */
 export type MinorUnits = ReadonlyMap<string, number>
 
+/**
+ * The exponent of each currency the bank holds, as `ref.currencies` (001_reference.sql) lists
+ * them; Migrations.int.test.ts checks the two agree. Kept in code so pure functions (the
+ * dashboard projection) can format money without a database round trip.
+ */
+export const currencyExponents: MinorUnits = new Map([
+  ["EUR", 2], ["USD", 2], ["GBP", 2], ["CHF", 2], ["SEK", 2], ["PLN", 2], ["JPY", 0], ["KWD", 3], ["BHD", 3]
+])
+
+/**
+ * Money as every API document shows it (the Berlin Group / UK Open Banking convention): a
+ * decimal string with exactly the currency's decimals, and the ISO 4217 code. `-12.50` EUR.
+ */
+export interface MoneyView {
+  readonly amount: string
+  readonly currency: string
+}
+
+/** Minor units of `currency` as a MoneyView; undefined for a currency we do not know. */
+export const moneyView = (minor: bigint, currency: string, units: MinorUnits = currencyExponents): MoneyView | undefined => {
+  const exponent = units.get(currency)
+  return exponent === undefined ? undefined : { amount: minorToText(minor, exponent), currency }
+}
+
 /** a / b rounded half away from zero. */
 export const divRound = (a: bigint, b: bigint): bigint => {
   if (b === 0n) throw new RangeError("division by zero")

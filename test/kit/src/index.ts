@@ -5,3 +5,4 @@
 export * from "./servers.ts"
 export * from "./childProcess.ts"
 export * from "./localServices.ts"
+export * from "./servers.ts"
