@@ -13,6 +13,7 @@ import { Layer } from "effect"
 import * as CredentialsProjection from "./CredentialsProjection.ts"
 import * as IdentityActor from "./IdentityActor.ts"
 import * as IdentityConfig from "./IdentityConfig.ts"
+import * as SessionExpiry from "./SessionExpiry.ts"
 import * as SessionProjector from "./SessionProjector.ts"
 import * as StreamGuard from "./StreamGuard.ts"
 import * as TokenCheck from "./TokenCheck.ts"
@@ -21,7 +22,7 @@ export { principalOf, publicPaths, tokenCheck } from "./AuthMiddleware.ts"
 export * from "./Errors.ts"
 export { problems, type ProblemTag } from "./Problems.ts"
 export { identityRoutes, type Services as RouteServices } from "./Routes.ts"
-export { CredentialsProjection, IdentityActor, IdentityConfig, SessionProjector, StreamGuard, TokenCheck }
+export { CredentialsProjection, IdentityActor, IdentityConfig, SessionExpiry, SessionProjector, StreamGuard, TokenCheck }
 export * as Credentials from "./Credentials.ts"
 export * as IdentityKeys from "./IdentityKeys.ts"
 export * as LoginThrottle from "./LoginThrottle.ts"
@@ -48,7 +49,8 @@ export const edgeLayer = Layer.mergeAll(
 export const actorsLayer = Layer.mergeAll(
   IdentityActor.layer,
   CredentialsProjection.layer,
-  SessionProjector.layer
+  SessionProjector.layer,
+  SessionExpiry.layer()
 ).pipe(Layer.provide(Layer.mergeAll(StreamLog.layer, DocumentStore.layer)))
 export * as Errors from "./Errors.ts"
 export * as Audit from "./Audit.ts"
