@@ -3,6 +3,7 @@
 // projection, session projector), the payments and prefetch actors, and the edge with every
 // capability's routes on a free port. Customers log in through identity's real login route.
 import { Cdc } from "@bank/contracts"
+import { deadLetterRoutes } from "@bank/edge"
 import * as Dashboard from "@bank/dashboard"
 import type { Routes } from "@bank/http"
 import { EdgeServer } from "@bank/http"
@@ -65,7 +66,7 @@ const coreRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = 
   Payments.paymentsRoutes,
   Prefetch.prefetchRoutes
 ]
-const allRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = [...coreRoutes, Dashboard.dashboardRoutes({ heartbeatMs: 1000 }), Profile.profileRoutes]
+const allRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = [...coreRoutes, Dashboard.dashboardRoutes({ heartbeatMs: 1000 }), Profile.profileRoutes, deadLetterRoutes]
 
 export const useStack = (options: StackOptions): Stack => {
   const postgres = usePostgres()

@@ -161,7 +161,17 @@ export const SessionRevoked = Schema.TaggedStruct("SessionRevoked", {
   byCustomerId: Schema.optionalKey(Id)
 })
 
+/** Staff redrove or purged dead letters through the admin API (who, what, which). */
+export const DeadLettersHandled = Schema.TaggedStruct("DeadLettersHandled", {
+  customerId: Id,
+  action: Schema.Literals(["redrive", "purge"]),
+  stream: Text(128),
+  count: Schema.Int,
+  ids: Schema.Array(Text(64))
+})
+
 export const AuditEvent = Schema.Union([
+  DeadLettersHandled,
   LoginSucceeded,
   LoginFailed,
   AccountLockedOut,

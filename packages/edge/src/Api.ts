@@ -10,6 +10,7 @@ import type { Database, RedisClient } from "@bank/platform"
 import * as Prefetch from "@bank/prefetch"
 import * as Profile from "@bank/profile"
 import { Layer } from "effect"
+import { deadLetterRoutes } from "./DeadLetterRoutes.ts"
 import type { Redis } from "effect/persistence/Redis"
 
 /** Every capability's error tags as problems. */
@@ -40,6 +41,7 @@ export const api: Routes<Services, keyof typeof problems> = (app, run) => {
   Prefetch.prefetchRoutes(app, run)
   Dashboard.dashboardRoutes()(app, run)
   Profile.profileRoutes(app, run)
+  deadLetterRoutes(app, run)
 }
 
 /** Every read model the routes serve from: /readyz answers 503 until each has loaded. */

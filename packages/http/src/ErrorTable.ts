@@ -8,7 +8,7 @@
 // internals (SQL, keys, hosts); 5xx causes go to the log instead.
 import type { DatabaseError, DocumentStoreError, PublishError, RequestFailed } from "@bank/platform"
 import type { RedisError } from "effect/persistence/Redis"
-import type { InvalidBody, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
+import type { InvalidBody, InvalidQuery, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
 import type { Problem } from "./ProblemDetails.ts"
 
 export interface Entry<E> {
@@ -38,6 +38,12 @@ export const kitProblems = {
     status: 400,
     title: "Invalid request body",
     detail: (e) => `The request body has ${e.errors.length} invalid field${e.errors.length === 1 ? "" : "s"}; see errors.`,
+    extensions: (e) => ({ errors: e.errors })
+  }),
+  InvalidQuery: entry<InvalidQuery>({
+    status: 400,
+    title: "Invalid query",
+    detail: (e) => `The request has ${e.errors.length} invalid parameter${e.errors.length === 1 ? "" : "s"}; see errors.`,
     extensions: (e) => ({ errors: e.errors })
   }),
   PayloadTooLarge: entry<PayloadTooLarge>({
