@@ -33,6 +33,7 @@ import { Redis } from "effect/persistence/Redis"
 import { Cdc } from "@bank/contracts"
 import { Keys } from "@bank/platform"
 import * as Catalog from "./Catalog.ts"
+import * as ColumnFilter from "./ColumnFilter.ts"
 import * as Metrics from "./Metrics.ts"
 import * as PgConnection from "./PgConnection.ts"
 import * as Session from "./Session.ts"
@@ -45,12 +46,16 @@ export interface CdcOptions {
   readonly schemas: ReadonlyArray<string>
   /** Port of GET /metrics; 0 for none. */
   readonly metricsPort: number
+  /** Interface it listens on (default 127.0.0.1). */
+  readonly metricsHost: string
   readonly batchSize: number
   readonly snapshotPageSize: number
   readonly lagIntervalMs: number
   readonly streamMaxLen: number
   readonly standbyPollMs: number
   readonly waitReplicas: number
+  /** Which columns reach which stream, per table (ColumnFilter.ts). */
+  readonly columnFilters: ColumnFilter.Rules
 }
 
 export const defaults = {
@@ -58,12 +63,14 @@ export const defaults = {
   publication: "bank_cdc",
   schemas: Cdc.capturedSchemas,
   metricsPort: 9464,
+  metricsHost: "127.0.0.1",
   batchSize: 500,
   snapshotPageSize: 1000,
   lagIntervalMs: 10_000,
   streamMaxLen: 10_000_000,
   standbyPollMs: 2000,
-  waitReplicas: 0
+  waitReplicas: 0,
+  columnFilters: ColumnFilter.defaults
 } satisfies Omit<CdcOptions, "databaseUrl">
 
 export class CdcConnector extends Context.Service<CdcConnector, {
@@ -111,7 +118,13 @@ const monitor = (options: CdcOptions, url: string, metrics: Metrics.MetricsState
 export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions) {
   const url = Redacted.isRedacted(options.databaseUrl) ? Redacted.value(options.databaseUrl) : options.databaseUrl
   const metrics = Metrics.initial()
-  const writer = yield* StreamWriter.make({ systems: options.schemas, maxLen: options.streamMaxLen })
+  const streams = yield* StreamWriter.make({
+    systems: [...options.schemas, ...ColumnFilter.privateSystems(options.columnFilters)],
+    maxLen: options.streamMaxLen
+  })
+  // Secrets never reach a general stream: every entry passes the column filter on its way out.
+  const filter = ColumnFilter.make(options.columnFilters)
+  const writer: StreamWriter.StreamWriter = { ...streams, write: (entries) => streams.write(filter(entries)) }
   const sessionOptions: Session.SessionOptions = {
     databaseUrl: url,
     slot: options.slot,
@@ -148,7 +161,7 @@ export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions
   yield* Effect.forkScoped(monitor(options, url, metrics))
   const prometheus = Effect.sync(() => Metrics.render(options.slot, metrics))
   if (options.metricsPort > 0) {
-    yield* Metrics.serve(options.metricsPort, () => Metrics.render(options.slot, metrics))
+    yield* Metrics.serve(options.metricsPort, () => Metrics.render(options.slot, metrics), options.metricsHost)
     yield* Effect.logInfo("CDC metrics on /metrics", { port: options.metricsPort })
   }
   return CdcConnector.of({
@@ -180,12 +193,16 @@ export const layerConfig = Layer.effect(
         Config.withDefault<ReadonlyArray<string>>(defaults.schemas)
       ),
       metricsPort: Config.Int("CDC_METRICS_PORT").pipe(Config.withDefault(defaults.metricsPort)),
+      metricsHost: Config.String("CDC_METRICS_HOST").pipe(Config.withDefault(defaults.metricsHost)),
       batchSize: Config.Int("CDC_BATCH_SIZE").pipe(Config.withDefault(defaults.batchSize)),
       snapshotPageSize: Config.Int("CDC_SNAPSHOT_PAGE_SIZE").pipe(Config.withDefault(defaults.snapshotPageSize)),
       lagIntervalMs: Config.Int("CDC_LAG_INTERVAL_MS").pipe(Config.withDefault(defaults.lagIntervalMs)),
       streamMaxLen: Config.Int("CDC_STREAM_MAXLEN").pipe(Config.withDefault(defaults.streamMaxLen)),
       standbyPollMs: Config.Int("CDC_STANDBY_POLL_MS").pipe(Config.withDefault(defaults.standbyPollMs)),
-      waitReplicas: Config.Int("CDC_REDIS_WAIT_REPLICAS").pipe(Config.withDefault(defaults.waitReplicas))
+      waitReplicas: Config.Int("CDC_REDIS_WAIT_REPLICAS").pipe(Config.withDefault(defaults.waitReplicas)),
+      columnFilters: Config.schema(Schema.fromJsonString(ColumnFilter.Rules), "CDC_COLUMN_FILTERS").pipe(
+        Config.withDefault(defaults.columnFilters)
+      )
     })
     return yield* make(options)
   })

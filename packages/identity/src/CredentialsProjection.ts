@@ -1,4 +1,4 @@
-// Projects the customer master (`cdc.customer`) into the login data of Credentials.ts.
+// Projects the customer master (`cdc.identity`, its login data as the connector copies it there) into the login data of Credentials.ts.
 // - `customer.credentials` rows give username, password hash, status and lock end;
 //   `customer.customers` rows give the roles. A deleted credentials row ends the login; a
 //   deleted customer leaves only a tombstone (so an older redelivered insert cannot revive it).
@@ -27,7 +27,11 @@ import * as Scripts from "./Scripts.ts"
 import * as SessionStore from "./SessionStore.ts"
 
 export const group = "identity.credentials"
-export const stream = Cdc.stream("customer")
+/**
+ * Identity's own CDC stream: the customer master's credentials whole (password hashes never go
+ * to the general `cdc.customer`) and the customers' roles; see the connector's ColumnFilter.ts.
+ */
+export const stream = Cdc.stream("identity")
 
 /** How long a deleted customer's tombstone keeps stale redeliveries out (a week). */
 const TOMBSTONE_MS = 7 * 24 * 3600 * 1000
@@ -130,7 +134,7 @@ const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {
   }
 }
 
-/** The projection as an actor (consumer group `identity.credentials` on `cdc.customer`). */
+/** The projection as an actor (consumer group `identity.credentials` on `cdc.identity`). */
 export const run = Actor.run({ group, stream, handle, concurrency: 16 })
 
 export const layer = Layer.effectDiscard(run).pipe(Layer.provide(StreamLog.layer))
