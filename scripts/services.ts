@@ -1,7 +1,7 @@
 // `npm run services`: a Redis and a PostgreSQL for development, without touching whatever the
 // machine already runs. For each one, REDIS_URL / DATABASE_URL wins when set (we only check
 // that it answers); otherwise a private throw-away server is started on a free port
-// (scripts/lib/localServices.ts) and removed again on Ctrl-C.
+// (@bank/test-kit, test/kit/src/localServices.ts) and removed again on Ctrl-C.
 //
 // stdout carries only shell lines, so it can be pasted or read by a program:
 //   export REDIS_URL=redis://127.0.0.1:40123      (one per server started here)
@@ -11,12 +11,11 @@
 // Flags:
 //   --redis-aof        start Redis with the append-only file (fsync every second), as in production
 //   --redis-cluster    start a private 6-node Redis Cluster (3 masters, 3 replicas, AOF) instead of
-//                      one server (scripts/lib/localCluster.ts); REDIS_CLUSTER_NODES, when set,
+//                      one server (test/kit/src/localCluster.ts); REDIS_CLUSTER_NODES, when set,
 //                      names an existing cluster instead
 //   --exit-with-stdin  stop when stdin closes: `npm start` uses it so the servers go away with it
-import * as CommandLine from "@bank/platform/CommandLine"
-import { startRedisCluster } from "./lib/localCluster.ts"
-import { startPostgres, startRedis } from "./lib/localServices.ts"
+import { CommandLine } from "@bank/platform"
+import { startPostgres, startRedis, startRedisCluster } from "@bank/test-kit"
 import { probePostgres, probeRedis, redactUrl } from "./lib/serviceProbes.ts"
 
 const { values } = CommandLine.parse({

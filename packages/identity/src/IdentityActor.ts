@@ -8,12 +8,11 @@
 //   the rotation. Roles and the account's status are re-read from the projection, so a change
 //   in the customer master takes effect at the next refresh at the latest.
 // - Logout, RevokeSession and RevokeAllSessions end sessions (tokens first; SessionStore.ts).
-import * as Identity from "@bank/contracts/Identity"
-import type * as Envelope from "@bank/platform/Envelope"
-import * as RequestReply from "@bank/platform/RequestReply"
+import { Identity } from "@bank/contracts"
+import type { Envelope } from "@bank/platform"
+import { Durability, RequestReply } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
-import * as Durability from "@bank/platform/Durability"
 import * as Audit from "./Audit.ts"
 import * as Credentials from "./Credentials.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"

@@ -7,9 +7,9 @@
 // pushes an invalidation the moment one is deleted or expires, so a revoked token is refused at
 // once while a hot token costs no round trip. The cache is dropped whenever that connection
 // breaks (no invalidation could reach us then). See scripts/bench-identity.ts for what it buys.
-import type { Principal } from "@bank/contracts/Identity"
-import * as Keys from "@bank/platform/Keys"
-import { RedisTopology } from "@bank/platform/RedisTopology"
+import type { Principal } from "@bank/contracts"
+import { Keys, RedisTopology } from "@bank/platform"
+import * as IdentityKeys from "./IdentityKeys.ts"
 import { Context, Effect, Layer, Option } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
 import { Unauthenticated } from "./Errors.ts"
@@ -40,7 +40,7 @@ const make = (lookup: (key: string) => Effect.Effect<unknown, RedisError>, cache
       const token = bearerToken(authorization)
       if (token === undefined) return Effect.fail(missing)
       if (!Secrets.isTokenShaped(token)) return Effect.fail(invalid)
-      return lookup(Keys.accessToken(Secrets.hashToken(token))).pipe(
+      return lookup(IdentityKeys.accessToken(Secrets.hashToken(token))).pipe(
         Effect.flatMap((fields) => {
           const principal = TokenStore.principalOf(fields as ReadonlyArray<string> | Record<string, string> | null)
           return Option.isSome(principal) ? Effect.succeed(principal.value) : Effect.fail(invalid)
@@ -63,7 +63,7 @@ export const layerCached = (options: { readonly maxEntries?: number; readonly tt
   Layer.effect(
     TokenCheck,
     Effect.gen(function*() {
-      const topology = yield* RedisTopology
+      const topology = yield* RedisTopology.RedisTopology
       // An upper bound on staleness should an invalidation ever be missed.
       const hGetAll = yield* topology.cachedHashes({ ttlMs: options.ttlMs ?? 60_000, maxEntries: options.maxEntries ?? 100_000 })
       return make(hGetAll, true)
@@ -71,9 +71,9 @@ export const layerCached = (options: { readonly maxEntries?: number; readonly tt
   )
 
 /** Direct or cached, as IDENTITY_TOKEN_CACHE says. */
-export const layer: Layer.Layer<TokenCheck, RedisError, IdentityConfig | Redis | RedisTopology> = Layer.unwrap(
+export const layer: Layer.Layer<TokenCheck, RedisError, IdentityConfig | Redis | RedisTopology.RedisTopology> = Layer.unwrap(
   Effect.gen(function*() {
     const config = yield* IdentityConfig
-    return config.tokenCache ? layerCached() : (layerDirect as Layer.Layer<TokenCheck, RedisError, Redis | RedisTopology>)
+    return config.tokenCache ? layerCached() : (layerDirect as Layer.Layer<TokenCheck, RedisError, Redis | RedisTopology.RedisTopology>)
   })
 )

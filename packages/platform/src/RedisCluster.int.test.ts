@@ -6,7 +6,7 @@
 import { Effect, Exit, Layer, Scope } from "effect"
 import { Redis, script } from "effect/persistence/Redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { startRedisCluster, type LocalRedisCluster } from "../../../scripts/lib/localCluster.ts"
+import { startRedisCluster, type LocalRedisCluster } from "@bank/test-kit"
 import * as Actor from "./Actor.ts"
 import * as Keys from "./Keys.ts"
 import { leaseScript } from "./Lease.ts"
