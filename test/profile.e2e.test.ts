@@ -3,6 +3,7 @@
 // PostgreSQL through `profile.commands` and comes back to the document through CDC.
 import type { Routes } from "@bank/edge/App"
 import * as EdgeServer from "@bank/edge/EdgeServer"
+import * as StepUp from "@bank/edge/StepUp"
 import * as Identity from "@bank/identity"
 import * as Profile from "@bank/profile"
 import * as Database from "@bank/platform/Database"
@@ -49,6 +50,7 @@ beforeAll(async () => {
     ).pipe(
       Layer.provideMerge(Profile.edgeLayer),
       Layer.provide(Identity.IdentityConfig.layer(settings)),
+      Layer.provide(StepUp.layer()),
       Layer.provideMerge(Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))),
       Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
     )

@@ -6,6 +6,7 @@ import * as Cdc from "@bank/contracts/Cdc"
 import type { Routes } from "@bank/edge/App"
 import { deadLetterRoutes } from "@bank/edge/DeadLetterRoutes"
 import * as EdgeServer from "@bank/edge/EdgeServer"
+import * as StepUp from "@bank/edge/StepUp"
 import * as Dashboard from "@bank/dashboard"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
@@ -32,6 +33,7 @@ export interface StackOptions {
   readonly identity?: Partial<Identity.IdentityConfig.Settings>
   /** Also serve the dashboard (feed only, no projector) and profile routes, with the profile writer. */
   readonly allRoutes?: boolean
+  readonly stepUp?: Partial<StepUp.Settings>
 }
 
 export interface Answer {
@@ -90,6 +92,7 @@ export const useStack = (options: StackOptions): Stack => {
         })
       ).pipe(
         Layer.provide(identity),
+        Layer.provide(StepUp.layer(options.stepUp)),
         Layer.provideMerge(services),
         Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
       )

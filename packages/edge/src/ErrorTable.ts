@@ -16,6 +16,7 @@ import type { PublishError } from "@bank/platform/StreamLog"
 import type { RedisError } from "effect/persistence/Redis"
 import type { InvalidBody, InvalidQuery, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
 import type { Problem } from "./ProblemDetails.ts"
+import type { StepUpRequired } from "./StepUp.ts"
 
 interface Entry<E> {
   /** Problem type slug; defaults to the tag in kebab case. */
@@ -63,6 +64,14 @@ export const errorTable = {
     detail: (e) => `No route for ${e.method} ${e.path}.`
   }),
 
+  StepUpRequired: entry<StepUpRequired>({
+    status: 403,
+    title: "Step-up authentication required",
+    detail: (e) =>
+      `This ${e.action === "transfer" ? "transfer" : "change"} needs you to confirm it is you: POST /v1/auth/step-up with your password (valid ${e.maxAgeSeconds} seconds), then send it again.`,
+    extensions: (e) => ({ stepUp: { href: "/v1/auth/step-up", method: "POST", factors: ["password"] }, action: e.action })
+  }),
+  StepUpFailed: entry({ status: 403, title: "Step-up failed", detail: "The password is wrong." }),
   Forbidden: entry({
     status: 403,
     title: "Forbidden",

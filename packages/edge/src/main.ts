@@ -17,6 +17,7 @@ import type { Redis } from "effect/persistence/Redis"
 import type { Routes } from "./App.ts"
 import { deadLetterRoutes } from "./DeadLetterRoutes.ts"
 import * as EdgeServer from "./EdgeServer.ts"
+import * as StepUp from "./StepUp.ts"
 
 // Each capability's routes, e.g. `profileRoutes` from @bank/profile. Their Effects may use the
 // services provided below. Identity comes first: its token check guards every /v1 route
@@ -35,7 +36,7 @@ const readModels = [
 EdgeServer.layerConfig({ routes }).pipe(
   Layer.provide(Readiness.layerConfig(readModels, CdcConnector.snapshotMarkerConfig)),
   Layer.provide(Identity.edgeLayer.pipe(Layer.provideMerge(Identity.IdentityConfig.layerConfig))),
-  Layer.provide(Layer.mergeAll(Dashboard.edgeLayer, Profile.edgeLayer)),
+  Layer.provide(Layer.mergeAll(Dashboard.edgeLayer, Profile.edgeLayer, StepUp.layerConfig)),
   Layer.provide(Layer.mergeAll(RedisClient.layerConfig, Database.layerConfig)),
   Layer.launch,
   NodeRuntime.runMain

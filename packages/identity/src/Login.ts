@@ -136,7 +136,8 @@ export const handle = (dummyHash: string) =>
     }, deadline)
     const accessTtlMs = Math.min(config.accessTokenTtlMs, deadline - now)
     const refreshTtlMs = Math.min(config.refreshTokenTtlMs, absolute - now)
-    const principal = { customerId: record.customerId, sessionId, roles: record.roles }
+    const principal = { customerId: record.customerId, sessionId, roles: record.roles, authenticatedAt: now }
+    yield* SessionStore.setAuthenticatedAt(record.customerId, sessionId, now, absolute)
     yield* TokenStore.putAccess(login.accessTokenHash, principal, accessTtlMs)
     yield* TokenStore.putRefresh(login.refreshTokenHash, principal, refreshTtlMs)
     yield* LoginThrottle.recordSuccess(usernameFingerprint)

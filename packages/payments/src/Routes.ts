@@ -12,6 +12,7 @@ import { principalOf } from "@bank/edge/ProblemDetails"
 import * as Payments from "@bank/contracts/Payments"
 import type { Routes } from "@bank/edge/App"
 import { decodeBody } from "@bank/edge/RequestBody"
+import * as StepUp from "@bank/edge/StepUp"
 import { Database } from "@bank/platform/Database"
 import * as DocumentStore from "@bank/platform/DocumentStore"
 import { StreamLog } from "@bank/platform/StreamLog"
@@ -23,7 +24,7 @@ import * as TransferBooking from "./TransferBooking.ts"
 import * as TransferRequest from "./TransferRequest.ts"
 import * as TransferStatus from "./TransferStatus.ts"
 
-export type Services = Redis | StreamLog | DocumentStore.DocumentStore | Database
+export type Services = Redis | StreamLog | DocumentStore.DocumentStore | Database | StepUp.StepUpPolicy
 
 /** A resend finding its transfer still undecided after this long sends the command again. */
 const RESEND_AFTER_MS = 5_000
@@ -43,10 +44,21 @@ const json = (text: string, status: 200 | 202, headers: Record<string, string> =
 export const paymentsRoutes: Routes<Services> = (app, run) => {
   app.post("/v1/transfers", (c) =>
     run(c, Effect.gen(function*() {
-      const { customerId } = principalOf(c)
+      const principal = principalOf(c)
+      const { customerId } = principal
       const idempotencyKey = yield* TransferRequest.idempotencyKey(c.req.header("Idempotency-Key"))
       const exponents = yield* Currencies.exponents
       const request = TransferRequest.toRequest(yield* decodeBody(c, TransferRequest.body(exponents)), exponents)
+      // Above the low-value limit, money leaving for an account that is not the customer's own
+      // needs a recent authentication (PSD2 RTS art. 15 exempts own accounts, art. 16 low values).
+      const policy = yield* StepUp.StepUpPolicy
+      if (request.amount > StepUp.thresholdMinor(policy.transferThreshold, exponents.get(request.currency) ?? 2)) {
+        const db = yield* Database
+        const owner = yield* db.query<{ owner: string }>("SELECT customer_id::text AS owner FROM deposits.accounts WHERE account_id = $1", [
+          request.toAccountId
+        ])
+        if (owner[0]?.owner !== customerId) yield* StepUp.requireRecent(principal, "transfer")
+      }
       const transferId = TransferRequest.transferId(customerId, idempotencyKey)
       const requestHash = TransferRequest.requestHash(request)
       const keys = TransferStatus.keys(customerId, transferId)

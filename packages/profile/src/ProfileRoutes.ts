@@ -13,6 +13,7 @@ import type { Routes } from "@bank/edge/App"
 import { InvalidBody } from "@bank/edge/HttpErrors"
 import { principalOf } from "@bank/edge/ProblemDetails"
 import { decodeBody } from "@bank/edge/RequestBody"
+import * as StepUp from "@bank/edge/StepUp"
 import * as DocumentStore from "@bank/platform/DocumentStore"
 import { uuidv7 } from "@bank/platform/Ids"
 import { StreamLog } from "@bank/platform/StreamLog"
@@ -22,7 +23,7 @@ import { ProfileNotFound, UnknownProfileField } from "./Errors.ts"
 import { fields as allowedFields } from "./Profile.ts"
 import { documentKey } from "./ProfileProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | StreamLog
+export type Services = DocumentStore.DocumentStore | StreamLog | StepUp.StepUpPolicy
 
 const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
 
@@ -55,11 +56,14 @@ export const profileRoutes: Routes<Services> = (app, run) => {
 
   app.patch("/v1/profile", (c) =>
     run(c, Effect.gen(function*() {
-      const { customerId } = yield* callerOf(c)
+      const principal = yield* callerOf(c)
+      const { customerId } = principal
       const changes = yield* decodeBody(c, ProfileContract.ProfileChanges)
       if (Object.keys(changes).length === 0) {
         return yield* new InvalidBody({ errors: [{ path: "", message: "Send at least one of email, phone, address, preferences" }] })
       }
+      // How the bank reaches the customer (and resets access) changes only after a recent authentication.
+      if (changes.email !== undefined || changes.phone !== undefined) yield* StepUp.requireRecent(principal, "contact-change")
       const requestId = uuidv7()
       const log = yield* StreamLog
       yield* log.publish(ProfileContract.commands, {
