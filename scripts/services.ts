@@ -11,8 +11,8 @@
 // Flags:
 //   --redis-aof        start Redis with the append-only file (fsync every second), as in production
 //   --exit-with-stdin  stop when stdin closes: `npm start` uses it so the servers go away with it
-import * as CommandLine from "@bank/platform/CommandLine"
-import { startPostgres, startRedis } from "./lib/localServices.ts"
+import { CommandLine } from "@bank/platform"
+import { startPostgres, startRedis } from "@bank/test-kit"
 import { probePostgres, probeRedis, redactUrl } from "./lib/serviceProbes.ts"
 
 const { values } = CommandLine.parse({

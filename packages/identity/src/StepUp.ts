@@ -4,14 +4,13 @@
 // (same throttles and lockout, so step-up cannot be used to guess passwords faster), and on
 // success records the time on the session and on its current access token, which is what the
 // edge's step-up check reads (the Principal's `authenticatedAt`). Every attempt is audited.
-import * as Identity from "@bank/contracts/Identity"
-import type * as Envelope from "@bank/platform/Envelope"
-import * as Keys from "@bank/platform/Keys"
-import * as PasswordHash from "@bank/platform/PasswordHash"
+import { Identity } from "@bank/contracts"
+import { type Envelope, PasswordHash } from "@bank/platform"
 import { Effect } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Audit from "./Audit.ts"
 import * as Credentials from "./Credentials.ts"
+import * as IdentityKeys from "./IdentityKeys.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"
 import * as LoginThrottle from "./LoginThrottle.ts"
 import * as Revocation from "./Revocation.ts"
@@ -72,7 +71,7 @@ export const handle = (dummyHash: string) =>
     }
     yield* LoginThrottle.recordSuccess(usernameFingerprint)
     yield* SessionStore.setAuthenticatedAt(customerId, sessionId, now, state.absoluteMs)
-    yield* redis.eval(Scripts.setTokenField)(Keys.accessToken(accessTokenHash), "a", String(now))
+    yield* redis.eval(Scripts.setTokenField)(IdentityKeys.accessToken(accessTokenHash), "a", String(now))
     yield* audit({ _tag: "StepUpSucceeded", customerId, sessionId, clientAddress })
     return { _tag: "SteppedUp", authenticatedAt: now } satisfies Reply as Reply
   })
