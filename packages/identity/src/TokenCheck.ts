@@ -8,7 +8,6 @@
 // once while a hot token costs no round trip. The cache is dropped whenever that connection
 // breaks (no invalidation could reach us then). See scripts/bench-identity.ts for what it buys.
 import type { Principal } from "@bank/contracts"
-import { Keys } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
 import { NodeRedis } from "@effect/platform-node/NodeRedis"
 import { Context, Effect, Layer, Option } from "effect"
