@@ -25,7 +25,7 @@ export const problems = {
 /** The services the routes' Effects use. */
 export type Services =
   | Redis
-  | RedisClient.NodeRedis.NodeRedis
+  | RedisClient.RedisTopology
   | Database.Database
   | Identity.RouteServices
   | Payments.RouteServices

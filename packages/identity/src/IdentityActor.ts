@@ -10,7 +10,7 @@
 // - Logout, RevokeSession and RevokeAllSessions end sessions (tokens first; SessionStore.ts).
 import { Identity } from "@bank/contracts"
 import type { Envelope } from "@bank/platform"
-import { RequestReply } from "@bank/platform"
+import { Durability, RequestReply } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Audit from "./Audit.ts"
@@ -83,17 +83,20 @@ const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refres
     return refused("SessionEnded")
   }
   const principal = { customerId, sessionId, roles: Credentials.parseRoles(account.roles) }
-  yield* TokenStore.putAccess(r.newAccessTokenHash, principal, accessTtlMs)
-  yield* TokenStore.putRefresh(r.newRefreshTokenHash, principal, refreshTtlMs)
-  const rotation = yield* SessionStore.rotate({
-    customerId,
-    sessionId,
-    now,
-    idleMs: config.sessionIdleTimeoutMs,
-    refreshHash: r.refreshTokenHash,
-    newAccessHash: r.newAccessTokenHash,
-    newRefreshHash: r.newRefreshTokenHash
-  })
+  // The new pair and the session's move to it must survive a Redis failover (Durability.ts).
+  const rotation = yield* Durability.durableOrLogged("a token refresh", Effect.gen(function*() {
+    yield* TokenStore.putAccess(r.newAccessTokenHash, principal, accessTtlMs)
+    yield* TokenStore.putRefresh(r.newRefreshTokenHash, principal, refreshTtlMs)
+    return yield* SessionStore.rotate({
+      customerId,
+      sessionId,
+      now,
+      idleMs: config.sessionIdleTimeoutMs,
+      refreshHash: r.refreshTokenHash,
+      newAccessHash: r.newAccessTokenHash,
+      newRefreshHash: r.newRefreshTokenHash
+    })
+  }))
   if (rotation._tag !== "Rotated") {
     yield* TokenStore.revoke({ access: [r.newAccessTokenHash], refresh: [r.newRefreshTokenHash] }, "revoked")
     if (rotation._tag === "Stale") return yield* replayed
