@@ -6,7 +6,7 @@ import { Cdc } from "@bank/contracts"
 import { deadLetterRoutes } from "@bank/edge"
 import * as Dashboard from "@bank/dashboard"
 import type { Routes } from "@bank/http"
-import { EdgeServer } from "@bank/http"
+import { EdgeServer, StepUp } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
 import { Database, RedisClient } from "@bank/platform"
@@ -38,6 +38,7 @@ export interface StackOptions {
   readonly identity?: Partial<Identity.IdentityConfig.Settings>
   /** Also serve the dashboard (feed only, no projector) and profile routes, with the profile writer. */
   readonly allRoutes?: boolean
+  readonly stepUp?: Partial<StepUp.Settings>
 }
 
 export interface Answer {
@@ -101,6 +102,7 @@ export const useStack = (options: StackOptions): Stack => {
         })
       ).pipe(
         Layer.provide(identity),
+        Layer.provide(StepUp.layer(options.stepUp)),
         Layer.provideMerge(services),
         Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
       )
