@@ -3,6 +3,7 @@
 // status document in a private Redis, and the booked entries leaving through CDC.
 import * as Payments from "@bank/contracts/Payments"
 import * as Envelope from "@bank/platform/Envelope"
+import * as Cdc from "@bank/contracts/Cdc"
 import * as Keys from "@bank/platform/Keys"
 import * as PasswordHash from "@bank/platform/PasswordHash"
 import { TransferBooking, TransferRequest } from "@bank/payments"
@@ -248,7 +249,7 @@ describe("transfers", () => {
     const sent = await transfer(token, { fromAccountId: "deposits:101", toAccountId: "deposits:201", amount: { amount: "7.77", currency: "EUR" }, reference: "via CDC" })
     await decided(token, sent.body.transferId)
     await vi.waitFor(async () => {
-      const entries = await stack.redis.xRange(Keys.stream("cdc.deposits"), "-", "+")
+      const entries = (await Promise.all(Cdc.streams("deposits", Cdc.defaultPartitions).map((spec) => stack.redis.xRange(Keys.stream(spec.name), "-", "+")))).flat()
       const booked = entries
         .map((e) => JSON.parse(e.message.data!) as { _tag: string; table?: string; new?: Record<string, string> })
         .filter((p) => p._tag === "RowChanged" && p.table === "transactions" && p.new?.description === "via CDC")

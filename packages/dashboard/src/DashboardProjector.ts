@@ -23,7 +23,7 @@ import * as DocumentStore from "@bank/platform/DocumentStore"
 import * as OwnedPartitions from "@bank/platform/OwnedPartitions"
 import * as ReadModel from "@bank/platform/ReadModel"
 import { StreamLog } from "@bank/platform/StreamLog"
-import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
+import { Cause, Config, Effect, Layer, Option, Schedule, Schema } from "effect"
 import * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
 import * as TransactionAssembler from "./TransactionAssembler.ts"
@@ -56,6 +56,8 @@ export interface ProjectorOptions {
   /** Customers written at once within a batch (default 32). */
   readonly concurrency?: number
   readonly systems?: ReadonlyArray<Dashboard.System>
+  /** Partitions of each CDC stream (default CDC_PARTITIONS, 4). */
+  readonly partitions?: number
   /** Consumer name (the same on every stream); default `<group>-<host>-<pid>-<random>`. */
   readonly consumer?: string
   /** Documents kept in memory between writes (default 5,000; 0: read every time). */
@@ -174,8 +176,8 @@ export const applyBatch = (system: Dashboard.System, units: ReadonlyArray<Custom
 }
 
 /** The partitions (streams) the projector consumes, and the system of each. */
-export const partitions = (systems: ReadonlyArray<Dashboard.System> = Dashboard.systems) =>
-  systems.flatMap((system) => [Cdc.stream(system)].map((spec) => ({ spec, system })))
+export const partitions = (count: number, systems: ReadonlyArray<Dashboard.System> = Dashboard.systems) =>
+  systems.flatMap((system) => Cdc.streams(system, count).map((spec) => ({ spec, system })))
 
 /** Applies the units each partition completes, whole transactions only; acknowledges what they used. */
 const partitionHandler = (system: Dashboard.System, options: ProjectorOptions, cache: Cache): OwnedPartitions.PartitionHandler<Cdc.CdcMessage, unknown, DocumentStore.DocumentStore | StreamLog> => {
@@ -185,27 +187,31 @@ const partitionHandler = (system: Dashboard.System, options: ProjectorOptions, c
       Effect.gen(function*() {
         const assembled = assembler.feed(entries.map((e) => ({ entryId: e.entryId, payload: e.payload })))
         for (const warning of assembled.warnings) yield* Effect.logWarning(warning).pipe(Effect.annotateLogs({ system }))
-        if (assembled.units.length > 0) yield* applyBatch(system, assembled.units, options, cache)
+        // Redis being away: the same units again, a few times, before the partition starts over.
+        if (assembled.units.length > 0) {
+          yield* applyBatch(system, assembled.units, options, cache).pipe(Effect.retry({ schedule: Schedule.exponential("100 millis"), times: 6 }))
+        }
         return assembled.ack
       })
   }
 }
 
 /** Runs the projector in the current scope: this process's share of the partitions. */
-export const run = (options: ProjectorOptions = {}) => {
-  // One cache for every partition: they write the same documents.
-  const cache = makeCache(options.cacheSize ?? 5000)
-  const owned = partitions(options.systems)
-  const systemOf = new Map(owned.map(({ spec, system }) => [spec.name, system]))
-  return OwnedPartitions.run({
+export const run = (options: ProjectorOptions = {}) =>
+  Effect.gen(function*() {
+    // One cache for every partition: they write the same documents.
+    const cache = makeCache(options.cacheSize ?? 5000)
+    const owned = partitions(options.partitions ?? (yield* Cdc.partitionsConfig), options.systems)
+    const systemOf = new Map(owned.map(({ spec, system }) => [spec.name, system]))
+    return yield* OwnedPartitions.run({
     group: groupOf(options.generation ?? 1),
     streams: owned.map(({ spec }) => spec),
     open: (spec) => partitionHandler(systemOf.get(spec.name)!, options, cache),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.ownershipMs !== undefined ? { ownershipMs: options.ownershipMs } : {}),
     ...(options.consumer !== undefined ? { consumer: options.consumer } : {})
+    })
   })
-}
 
 export const layer = (options: ProjectorOptions = {}) => Layer.effectDiscard(run(options))
 

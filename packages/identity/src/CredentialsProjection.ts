@@ -1,4 +1,4 @@
-// Projects the customer master (`cdc.customer`) into the login data of Credentials.ts.
+// Projects the customer master (the partitions of `cdc.customer`) into the login data of Credentials.ts.
 // - `customer.credentials` rows give username, password hash, status and lock end;
 //   `customer.customers` rows give the roles. A deleted credentials row ends the login; a
 //   deleted customer leaves only a tombstone (so an older redelivered insert cannot revive it).
@@ -18,7 +18,6 @@ import { parsePgArray, pgTimestampToMs, recordKey } from "./Credentials.ts"
 import * as Scripts from "./Scripts.ts"
 
 export const group = "identity.credentials"
-export const stream = Cdc.stream("customer")
 
 /** How long a deleted customer's tombstone keeps stale redeliveries out (a week). */
 const TOMBSTONE_MS = 7 * 24 * 3600 * 1000
@@ -87,7 +86,10 @@ const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {
   }
 }
 
-/** The projection as an actor (consumer group `identity.credentials` on `cdc.customer`). */
-export const run = Actor.run({ group, stream, handle, concurrency: 16 })
+/** The projection as actors (consumer group `identity.credentials` on each partition of `cdc.customer`). */
+export const run = Effect.gen(function*() {
+  const partitions = yield* Cdc.partitionsConfig
+  yield* Effect.forEach(Cdc.streams("customer", partitions), (stream) => Actor.run({ group, stream, handle, concurrency: 16 }), { discard: true })
+})
 
 export const layer = Layer.effectDiscard(run)

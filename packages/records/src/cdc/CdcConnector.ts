@@ -43,6 +43,8 @@ export interface CdcOptions {
   readonly slot: string
   readonly publication: string
   readonly schemas: ReadonlyArray<string>
+  /** Partitions of each system stream (Cdc.ts); reference data stays one stream. */
+  readonly partitions: number
   /** Port of GET /metrics; 0 for none. */
   readonly metricsPort: number
   readonly batchSize: number
@@ -57,6 +59,7 @@ export const defaults = {
   slot: "bank_cdc",
   publication: "bank_cdc",
   schemas: Cdc.capturedSchemas,
+  partitions: Cdc.defaultPartitions,
   metricsPort: 9464,
   batchSize: 500,
   snapshotPageSize: 1000,
@@ -111,12 +114,13 @@ const monitor = (options: CdcOptions, url: string, metrics: Metrics.MetricsState
 export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions) {
   const url = Redacted.isRedacted(options.databaseUrl) ? Redacted.value(options.databaseUrl) : options.databaseUrl
   const metrics = Metrics.initial()
-  const writer = yield* StreamWriter.make({ systems: options.schemas, maxLen: options.streamMaxLen })
+  const writer = yield* StreamWriter.make({ systems: options.schemas, partitions: options.partitions, maxLen: options.streamMaxLen })
   const sessionOptions: Session.SessionOptions = {
     databaseUrl: url,
     slot: options.slot,
     publication: options.publication,
     schemas: options.schemas,
+    partitions: options.partitions,
     batchSize: options.batchSize,
     snapshotPageSize: options.snapshotPageSize,
     standbyPollMs: options.standbyPollMs,
@@ -176,6 +180,7 @@ export const layerConfig = Layer.effect(
         Config.map((s) => s.split(",")),
         Config.withDefault<ReadonlyArray<string>>(defaults.schemas)
       ),
+      partitions: Cdc.partitionsConfig,
       metricsPort: Config.Int("CDC_METRICS_PORT").pipe(Config.withDefault(defaults.metricsPort)),
       batchSize: Config.Int("CDC_BATCH_SIZE").pipe(Config.withDefault(defaults.batchSize)),
       snapshotPageSize: Config.Int("CDC_SNAPSHOT_PAGE_SIZE").pipe(Config.withDefault(defaults.snapshotPageSize)),
