@@ -79,7 +79,9 @@ export const LoginRefusalReason = Schema.Literals([
   "RateLimited",
   "LockedOut",
   "AccountUnavailable",
-  "SessionLimitReached"
+  "SessionLimitReached",
+  // The credentials have not been loaded yet (start-up): the login cannot be decided; retry.
+  "NotReady"
 ])
 export type LoginRefusalReason = typeof LoginRefusalReason.Type
 export const LoginRefused = Schema.TaggedStruct("LoginRefused", {

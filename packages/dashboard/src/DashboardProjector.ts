@@ -19,6 +19,7 @@
 // pointer (`layerConfig`), so scripts/rebuild.ts can build a new generation beside the one read
 // and switch readers and projectors over to it without downtime.
 import * as Cdc from "@bank/contracts/Cdc"
+import type * as Readiness from "@bank/platform/Readiness"
 import * as DocumentStore from "@bank/platform/DocumentStore"
 import * as OwnedPartitions from "@bank/platform/OwnedPartitions"
 import * as ReadModel from "@bank/platform/ReadModel"
@@ -229,3 +230,12 @@ export const layerConfig = Layer.effectDiscard(
     yield* ReadModel.follow(readModel, (generation) => Effect.asVoid(run({ ...options, generation })))
   })
 )
+
+/** For readiness: the generation readers use, loaded once its group applied every product stream. */
+export const readModelSource: Readiness.ReadModelSource = {
+  name: readModel,
+  groups: ReadModel.generation(readModel).pipe(
+    Effect.map((generation) => partitions().map(({ spec }) => ({ stream: spec.name, group: groupOf(generation) })))
+  ),
+  fedByCdc: true
+}

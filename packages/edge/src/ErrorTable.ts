@@ -57,6 +57,12 @@ export const errorTable = {
     detail: (e) => `No route for ${e.method} ${e.path}.`
   }),
 
+  Forbidden: entry({
+    status: 403,
+    title: "Forbidden",
+    detail: "You may not use this route."
+  }),
+
   // Infrastructure (platform): unavailable is worth a retry (503), a bug is not (500).
   RedisError: entry<RedisError>({ type: "unavailable", status: 503, title: "Service unavailable", detail: unavailable }),
   DatabaseError: entry<DatabaseError>({
@@ -101,6 +107,12 @@ export const errorTable = {
     status: 429,
     title: "Too many login attempts",
     detail: (e) => `Try again in ${e.retryAfterSeconds} seconds.`,
+    extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
+  }),
+  LoginNotReady: entry<Identity.LoginNotReady>({
+    status: 503,
+    title: "Login not available yet",
+    detail: (e) => `The service is starting. Try again in ${e.retryAfterSeconds} seconds.`,
     extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
   }),
   AccountUnavailable: entry({ status: 403, title: "Account unavailable", detail: "This account cannot log in. Contact the bank." }),

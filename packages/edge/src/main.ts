@@ -6,6 +6,8 @@ import * as Dashboard from "@bank/dashboard"
 import * as Identity from "@bank/identity"
 import { paymentsRoutes } from "@bank/payments"
 import * as Database from "@bank/platform/Database"
+import * as Readiness from "@bank/platform/Readiness"
+import * as CdcConnector from "@bank/records/cdc/CdcConnector"
 import * as RedisClient from "@bank/platform/RedisClient"
 import { prefetchRoutes } from "@bank/prefetch"
 import * as Profile from "@bank/profile"
@@ -21,7 +23,16 @@ import * as EdgeServer from "./EdgeServer.ts"
 type Services = Redis | RedisClient.NodeRedis.NodeRedis | Database.Database | Identity.RouteServices | Dashboard.RouteServices | Profile.RouteServices
 const routes: ReadonlyArray<Routes<Services>> = [Identity.identityRoutes, paymentsRoutes, prefetchRoutes, Dashboard.dashboardRoutes(), Profile.profileRoutes]
 
+// Every read model the routes serve from: /readyz answers 503 until each has loaded.
+const readModels = [
+  Identity.CredentialsProjection.readModel,
+  Identity.SessionProjector.readModel,
+  Dashboard.DashboardProjector.readModelSource,
+  Profile.ProfileProjector.readModelSource
+]
+
 EdgeServer.layerConfig({ routes }).pipe(
+  Layer.provide(Readiness.layerConfig(readModels, CdcConnector.snapshotMarkerConfig)),
   Layer.provide(Identity.edgeLayer.pipe(Layer.provideMerge(Identity.IdentityConfig.layerConfig))),
   Layer.provide(Layer.mergeAll(Dashboard.edgeLayer, Profile.edgeLayer)),
   Layer.provide(Layer.mergeAll(RedisClient.layerConfig, Database.layerConfig)),

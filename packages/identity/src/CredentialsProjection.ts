@@ -16,6 +16,7 @@ import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { parsePgArray, pgTimestampToMs, recordKey } from "./Credentials.ts"
 import * as Scripts from "./Scripts.ts"
+import type * as Readiness from "@bank/platform/Readiness"
 
 export const group = "identity.credentials"
 
@@ -93,3 +94,10 @@ export const run = Effect.gen(function*() {
 })
 
 export const layer = Layer.effectDiscard(run)
+
+/** For readiness: the credentials are loaded once this group has applied the customer master's snapshot. */
+export const readModel: Readiness.ReadModelSource = {
+  name: "credentials",
+  groups: Effect.succeed([{ stream: stream.name, group }]),
+  fedByCdc: true
+}

@@ -12,9 +12,11 @@ import * as Identity from "@bank/contracts/Identity"
 import type * as Envelope from "@bank/platform/Envelope"
 import { StreamLog } from "@bank/platform/StreamLog"
 import * as PasswordHash from "@bank/platform/PasswordHash"
+import { Readiness } from "@bank/platform/Readiness"
 import { Effect, Option } from "effect"
 import * as Audit from "./Audit.ts"
 import * as Credentials from "./Credentials.ts"
+import * as CredentialsProjection from "./CredentialsProjection.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"
 import * as LoginThrottle from "./LoginThrottle.ts"
 import * as Secrets from "./Secrets.ts"
@@ -27,6 +29,9 @@ const refused = (reason: Identity.LoginRefusalReason, retryAfterMs?: number): Re
   retryAfterMs === undefined
     ? { _tag: "LoginRefused", reason }
     : { _tag: "LoginRefused", reason, retryAfterSeconds: LoginThrottle.retryAfterSeconds(retryAfterMs) }
+
+/** How long a client should wait before retrying a login that could not be decided yet. */
+const notReadyRetryMs = 2000
 
 /** A hash of a random password at the configured cost: what unknown usernames are checked against. */
 export const makeDummyHash = (cost: number) =>
@@ -58,6 +63,14 @@ export const handle = (dummyHash: string) =>
     }
     const found = yield* Credentials.lookup(username)
     const matches = yield* PasswordHash.verify(password ?? "", Option.isSome(found) ? found.value.passwordHash : dummyHash)
+
+    // An unknown username is only unknown once the credentials have loaded; before that the
+    // login cannot be decided, and telling the customer the password is wrong would be a lie.
+    if (Option.isNone(found)) {
+      const readiness = yield* Effect.serviceOption(Readiness)
+      const credentials = Option.isSome(readiness) ? yield* readiness.value.of(CredentialsProjection.readModel.name) : undefined
+      if (credentials !== undefined && credentials.status === "loading") return refused("NotReady", notReadyRetryMs)
+    }
 
     if (Option.isNone(found) || !matches) {
       const { failures, locked } = yield* LoginThrottle.recordFailure(usernameFingerprint, {

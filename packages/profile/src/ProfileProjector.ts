@@ -13,6 +13,7 @@ import type * as Envelope from "@bank/platform/Envelope"
 import * as Keys from "@bank/platform/Keys"
 import { Effect, Layer } from "effect"
 import { encodePosition, pathText, rowPaths } from "./Profile.ts"
+import type * as Readiness from "@bank/platform/Readiness"
 
 export const group = "profile"
 export const systems = ["customer", "crm", "deposits", "cards", "lending", "investments"] as const
@@ -66,3 +67,10 @@ export const run = (options: { readonly concurrency?: number; readonly partition
   })
 
 export const layer = Layer.effectDiscard(run())
+
+/** For readiness: profiles are loaded once this group has applied every system's snapshot. */
+export const readModelSource: Readiness.ReadModelSource = {
+  name: "profile",
+  groups: Effect.succeed(systems.map((system) => ({ stream: Cdc.stream(system).name, group }))),
+  fedByCdc: true
+}
