@@ -24,7 +24,7 @@
 //   from this stream and forget your last position, then apply the new snapshot.
 // - The envelope key is the row's `customer_id` when the table has one (per-customer order),
 //   else `<schema>.<table>:<primary key values>`.
-import { Config, Schema } from "effect"
+import { Config, Effect, Schema } from "effect"
 import * as StreamSpec from "@bank/platform/StreamSpec"
 
 /** The systems of record whose tables are captured, one stream each. */
@@ -111,6 +111,11 @@ export const partitionsConfig = Config.schema(
   Schema.Int.check(Schema.isGreaterThanOrEqualTo(1), Schema.isLessThanOrEqualTo(1024)),
   "CDC_PARTITIONS"
 ).pipe(Config.withDefault(defaultPartitions))
+
+/** The partition count as an Effect that cannot fail (a bad CDC_PARTITIONS stops the process at start-up anyway). */
+export const partitionCount = Effect.orDie(Effect.gen(function*() {
+  return yield* partitionsConfig
+}))
 
 /** Systems whose streams are not partitioned (small, read whole by everyone). */
 export const unpartitioned: ReadonlySet<string> = new Set(["ref"])

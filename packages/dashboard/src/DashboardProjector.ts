@@ -234,8 +234,9 @@ export const layerConfig = Layer.effectDiscard(
 /** For readiness: the generation readers use, loaded once its group applied every product stream. */
 export const readModelSource: Readiness.ReadModelSource = {
   name: readModel,
-  groups: ReadModel.generation(readModel).pipe(
-    Effect.map((generation) => partitions().map(({ spec }) => ({ stream: spec.name, group: groupOf(generation) })))
-  ),
+  groups: Effect.gen(function*() {
+    const generation = yield* ReadModel.generation(readModel)
+    return partitions(yield* Cdc.partitionCount).map(({ spec }) => ({ stream: spec.name, group: groupOf(generation) }))
+  }),
   fedByCdc: true
 }

@@ -98,6 +98,6 @@ export const layer = Layer.effectDiscard(run)
 /** For readiness: the credentials are loaded once this group has applied the customer master's snapshot. */
 export const readModel: Readiness.ReadModelSource = {
   name: "credentials",
-  groups: Effect.succeed([{ stream: stream.name, group }]),
+  groups: Effect.map(Cdc.partitionCount, (partitions) => Cdc.streams("customer", partitions).map((stream) => ({ stream: stream.name, group }))),
   fedByCdc: true
 }

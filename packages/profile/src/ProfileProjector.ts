@@ -71,6 +71,7 @@ export const layer = Layer.effectDiscard(run())
 /** For readiness: profiles are loaded once this group has applied every system's snapshot. */
 export const readModelSource: Readiness.ReadModelSource = {
   name: "profile",
-  groups: Effect.succeed(systems.map((system) => ({ stream: Cdc.stream(system).name, group }))),
+  groups: Effect.map(Cdc.partitionCount, (partitions) =>
+    systems.flatMap((system) => Cdc.streams(system, partitions)).map((stream) => ({ stream: stream.name, group }))),
   fedByCdc: true
 }
