@@ -38,6 +38,9 @@ const setupSteps = [
 // An entry whose file does not exist yet is skipped with a notice, so a capability adds its
 // actor with one line, e.g. { name: "<actor>", file: "packages/<capability>/src/<actor>Main.ts" }.
 // `ready` is polled until it answers 2xx, to tell people when the system can be used.
+// DASHBOARD_PROCESSES (default 2) dashboard projectors share the CDC partitions between them
+// (partition-owned consumers, platform OwnedPartitions.ts); another one started by hand joins in.
+const dashboardProcesses = Math.max(1, Math.floor(Number(process.env.DASHBOARD_PROCESSES ?? 2)) || 2)
 const processes = [
   { name: "edge", file: "packages/edge/src/main.ts", env: { PORT: port }, ready: `http://127.0.0.1:${port}/readyz` },
   // Actors (consumer groups) go here. The CDC connector streams the systems of record into
@@ -46,7 +49,10 @@ const processes = [
   { name: "identity", file: "scripts/identity.ts" },
   { name: "payments", file: "scripts/payments.ts" },
   { name: "prefetch", file: "scripts/prefetch.ts" },
-  { name: "dashboard", file: "packages/dashboard/src/main.ts" },
+  ...Array.from({ length: dashboardProcesses }, (_, i) => ({
+    name: dashboardProcesses === 1 ? "dashboard" : `dashboard-${i + 1}`,
+    file: "packages/dashboard/src/main.ts"
+  })),
   { name: "profile", file: "packages/profile/src/main.ts" },
 ]
 

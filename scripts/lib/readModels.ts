@@ -13,6 +13,7 @@ import * as TransactionAssembler from "@bank/dashboard/TransactionAssembler"
 import * as DocumentStore from "@bank/platform/DocumentStore"
 import * as Keys from "@bank/platform/Keys"
 import * as Membership from "@bank/platform/Membership"
+import * as Retention from "@bank/platform/Retention"
 import type { StreamLog } from "@bank/platform/StreamLog"
 import { Effect, Option, type Scope } from "effect"
 import type { Redis } from "effect/persistence/Redis"
@@ -70,7 +71,8 @@ export const dashboard: Rebuildable = {
   group: DashboardProjector.groupOf,
   keys: (generation, partitions) => [
     ...DashboardProjector.partitions(partitions).map(({ spec }) => Keys.streamLease(spec.name, DashboardProjector.groupOf(generation))),
-    Membership.membersKey(DashboardProjector.groupOf(generation))
+    Membership.membersKey(DashboardProjector.groupOf(generation)),
+    ...DashboardProjector.partitions(partitions).map(({ spec }) => Retention.lostKey(spec.name, DashboardProjector.groupOf(generation)))
   ],
   applySnapshot: (generation, system, rows) => {
     const { units } = TransactionAssembler.make().feed(rows.map((payload, i) => ({ entryId: String(i), payload })))

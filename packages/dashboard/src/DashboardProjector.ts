@@ -93,7 +93,8 @@ export const makeCache = (size: number) => {
       entries.set(customerId, doc)
       if (entries.size > size) entries.delete(entries.keys().next().value!)
     },
-    delete: (customerId: string) => void entries.delete(customerId)
+    delete: (customerId: string) => void entries.delete(customerId),
+    clear: () => entries.clear()
   }
 }
 export type Cache = ReturnType<typeof makeCache>
@@ -186,6 +187,10 @@ const partitionHandler = (system: Dashboard.System, options: ProjectorOptions, c
   return {
     handle: (entries) =>
       Effect.gen(function*() {
+        // A new snapshot means Redis may have lost its documents: a cached document could then
+        // pass the revision compare-and-set (a missing revision passes) and bring old content
+        // back, so every process forgets its cache before it applies anything of the snapshot.
+        if (entries.some((e) => e.payload._tag === "SnapshotStarted")) cache.clear()
         const assembled = assembler.feed(entries.map((e) => ({ entryId: e.entryId, payload: e.payload })))
         for (const warning of assembled.warnings) yield* Effect.logWarning(warning).pipe(Effect.annotateLogs({ system }))
         // Redis being away: the same units again, a few times, before the partition starts over.

@@ -32,6 +32,7 @@ import { Cause, Config, Context, Effect, Layer, Redacted, Schema } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Cdc from "@bank/contracts/Cdc"
 import * as Keys from "@bank/platform/Keys"
+import * as Retention from "@bank/platform/Retention"
 import * as Catalog from "./Catalog.ts"
 import * as Metrics from "./Metrics.ts"
 import * as PgConnection from "./PgConnection.ts"
@@ -50,7 +51,10 @@ export interface CdcOptions {
   readonly batchSize: number
   readonly snapshotPageSize: number
   readonly lagIntervalMs: number
+  /** Retention cap per stream partition: reaching it is loud (platform Retention.ts). */
   readonly streamMaxLen: number
+  /** Entries younger than this stay even once every group is done with them (a replay window). */
+  readonly retentionKeepMs: number
   readonly standbyPollMs: number
   readonly waitReplicas: number
 }
@@ -64,7 +68,8 @@ export const defaults = {
   batchSize: 500,
   snapshotPageSize: 1000,
   lagIntervalMs: 10_000,
-  streamMaxLen: 10_000_000,
+  streamMaxLen: 1_000_000,
+  retentionKeepMs: 900_000,
   standbyPollMs: 2000,
   waitReplicas: 0
 } satisfies Omit<CdcOptions, "databaseUrl">
@@ -149,6 +154,9 @@ export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions
   })
 
   yield* Effect.forkScoped(supervise)
+  // Trimming, by what the consumer groups still need (never XADD MAXLEN, which is blind to them).
+  const streams = options.schemas.flatMap((system) => Cdc.streams(system, options.partitions).map((spec) => spec.name))
+  yield* Retention.run({ streams: Effect.succeed(streams), maxLen: options.streamMaxLen, keepMs: options.retentionKeepMs })
   yield* Effect.forkScoped(monitor(options, url, metrics))
   const prometheus = Effect.sync(() => Metrics.render(options.slot, metrics))
   if (options.metricsPort > 0) {
@@ -192,6 +200,7 @@ export const layerConfig = Layer.effect(
       snapshotPageSize: Config.Int("CDC_SNAPSHOT_PAGE_SIZE").pipe(Config.withDefault(defaults.snapshotPageSize)),
       lagIntervalMs: Config.Int("CDC_LAG_INTERVAL_MS").pipe(Config.withDefault(defaults.lagIntervalMs)),
       streamMaxLen: Config.Int("CDC_STREAM_MAXLEN").pipe(Config.withDefault(defaults.streamMaxLen)),
+      retentionKeepMs: Config.Int("CDC_RETENTION_KEEP_MS").pipe(Config.withDefault(defaults.retentionKeepMs)),
       standbyPollMs: Config.Int("CDC_STANDBY_POLL_MS").pipe(Config.withDefault(defaults.standbyPollMs)),
       waitReplicas: Config.Int("CDC_REDIS_WAIT_REPLICAS").pipe(Config.withDefault(defaults.waitReplicas))
     })

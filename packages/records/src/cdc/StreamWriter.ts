@@ -22,7 +22,7 @@ export interface WriterOptions {
   readonly systems: ReadonlyArray<string>
   /** P of the system streams (Cdc.partitionsConfig). */
   readonly partitions: number
-  /** Approximate entries each stream keeps (XADD MAXLEN ~). */
+  /** The retention cap of each stream (Cdc spec; trimming itself is platform Retention.ts, never XADD's). */
   readonly maxLen: number
 }
 
@@ -40,7 +40,6 @@ export const make = Effect.fn("StreamWriter.make")(function*(options: WriterOpti
     }
     return stream
   }
-  const trim = ["MAXLEN", "~", String(options.maxLen)]
 
   /** Appends `entries` (in order); resolves once Redis acknowledged all of them. */
   const write = (entries: ReadonlyArray<Outgoing>) =>
@@ -51,7 +50,7 @@ export const make = Effect.fn("StreamWriter.make")(function*(options: WriterOpti
         const stream = streamOf(entry.system, entry.partition)
         const fields = stream.encode(Envelope.make(stream.spec, { key: entry.key, payload: entry.payload }))
         const commands = byStream.get(stream.key) ?? []
-        commands.push(["XADD", stream.key, ...trim, "*", ...fields])
+        commands.push(["XADD", stream.key, "*", ...fields])
         byStream.set(stream.key, commands)
       }
       yield* nodeRedis.use((client) =>
