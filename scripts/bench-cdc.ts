@@ -11,7 +11,7 @@
 // Latency is the Redis entry id's time (set by XADD) minus the transaction's commit time from
 // the WAL, both from this machine's clock: the delay a consumer of the stream sees.
 import { readFileSync } from "node:fs"
-import { parseArgs } from "node:util"
+import * as CommandLine from "@bank/platform/CommandLine"
 import pg from "pg"
 import * as Cdc from "@bank/contracts/Cdc"
 import * as CdcConnector from "@bank/records/cdc/CdcConnector"
@@ -20,16 +20,18 @@ import {
 } from "@bank/records/cdc/testing/CdcTesting"
 import { startPostgres, startRedis } from "./lib/localServices.ts"
 
-const { values: args } = parseArgs({
+const { values: args } = CommandLine.parse({
+  name: "npx tsx scripts/bench-cdc.ts",
+  summary: "CDC benchmark on private servers: raw inserts, burst, paced, backlog and large-transaction runs.",
   options: {
-    changes: { type: "string", default: "50000" },
-    rate: { type: "string", default: "1000" },
-    large: { type: "string", default: "200000" }
+    changes: { type: "string", value: "N", description: "changes in the burst and backlog runs (default 50000)" },
+    rate: { type: "string", value: "R", description: "changes per second in the paced run (default 1000)" },
+    large: { type: "string", value: "N", description: "inserts in the large transaction (default 200000)" }
   }
 })
-const large = Number(args.large)
-const changes = Number(args.changes)
-const rate = Number(args.rate)
+const large = CommandLine.positiveInt("bench-cdc", "large", args.large) ?? 200_000
+const changes = CommandLine.positiveInt("bench-cdc", "changes", args.changes) ?? 50_000
+const rate = CommandLine.positiveInt("bench-cdc", "rate", args.rate) ?? 1000
 const rowsPerTransaction = 5
 const writers = 4
 const say = (line: string) => console.error(line)

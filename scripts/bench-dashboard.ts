@@ -13,7 +13,7 @@
 //   --rate R (1000)  --simulate S seconds (15)
 // `--serve` is the edge child's own mode (identity token check, the dashboard routes and the
 // PostgreSQL route /v1/bench/dashboard-from-postgres), not for people.
-import { parseArgs } from "node:util"
+import * as CommandLine from "@bank/platform/CommandLine"
 import * as Dashboard from "@bank/dashboard"
 import { callerOf } from "@bank/dashboard/DashboardRoutes"
 import * as PgDashboard from "@bank/dashboard/PgDashboard"
@@ -31,10 +31,17 @@ import { Agent, request } from "node:http"
 import { createClient } from "redis"
 import { freePort, startPostgres, startRedis } from "./lib/localServices.ts"
 
-const { values } = parseArgs({
+const { values } = CommandLine.parse({
+  name: "npx tsx scripts/bench-dashboard.ts",
+  summary: "Dashboard benchmark on private servers: reads from Redis against the same dashboard assembled from PostgreSQL.",
   options: {
-    serve: { type: "boolean" }, customers: { type: "string" }, months: { type: "string" }, seconds: { type: "string" },
-    concurrency: { type: "string" }, rate: { type: "string" }, simulate: { type: "string" }
+    serve: { type: "boolean", description: "the edge child's own mode (not for people)" },
+    customers: { type: "string", value: "N", description: "customers to seed" },
+    months: { type: "string", value: "M", description: "months of history" },
+    seconds: { type: "string", value: "S", description: "seconds per run" },
+    concurrency: { type: "string", value: "N", description: "requests in flight" },
+    rate: { type: "string", value: "R", description: "requests per second of the paced run" },
+    simulate: { type: "string", value: "R", description: "simulator activities per second meanwhile" }
   }
 })
 const root = new URL("..", import.meta.url).pathname

@@ -16,18 +16,23 @@ import { availableParallelism } from "node:os"
 const threads = Number(process.env.IDENTITY_KDF_THREADS ?? Math.max(4, availableParallelism()))
 process.env.UV_THREADPOOL_SIZE = String(threads)
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: number) => {
-  const at = args.indexOf(`--${name}`)
-  return at >= 0 ? Number(args[at + 1]) : fallback
-}
-const loginCount = option("logins", 200)
-const checkCount = option("checks", 2000)
+const CommandLine = await import("@bank/platform/CommandLine")
+const { values } = CommandLine.parse({
+  name: "npx tsx scripts/bench-identity.ts",
+  summary: "Identity benchmark on a private Redis: bare scrypt, login throughput, timing of refusals, the token check's cost.",
+  options: {
+    logins: { type: "string", value: "N", description: "logins to time (default 200)" },
+    checks: { type: "string", value: "N", description: "token checks to time (default 2000)" }
+  }
+})
+const loginCount = CommandLine.positiveInt("bench-identity", "logins", values.logins) ?? 200
+const checkCount = CommandLine.positiveInt("bench-identity", "checks", values.checks) ?? 2000
 
 const { Effect, Layer, ManagedRuntime, References } = await import("effect")
 const Identity = await import("@bank/identity")
 const EdgeServer = await import("@bank/edge/EdgeServer")
 const Database = await import("@bank/platform/Database")
+const StreamLog = await import("@bank/platform/StreamLog")
 const PasswordHash = await import("@bank/platform/PasswordHash")
 const RedisClient = await import("@bank/platform/RedisClient")
 const { startRedis } = await import("./lib/localServices.ts")
@@ -97,7 +102,7 @@ await direct.runtime.runPromise(Effect.forEach(Array.from({ length: users }, (_,
     _tag: "RowChanged", schema: "customer", table: "credentials", op: "insert", key: { customer_id: String(id) },
     new: { customer_id: String(id), username: `bench${id}`, password_hash: hash, status: "active" },
     commitLsn: "0/1", seq: id, commitTime: "", xid: 1
-  })))
+  })).pipe(Effect.provide(StreamLog.layer)))
 
 const login = (base: string, username: string, password = PASSWORD) =>
   fetch(`${base}/v1/auth/login`, {

@@ -1,6 +1,6 @@
 // The identity process: `npx tsx scripts/identity.ts`. Runs the identity actor (logins,
 // refresh, logout, revocation on `identity.requests`), the credentials projection
-// (`cdc.customer` into login data) and the session projector (`session.events` into session
+// (`cdc.identity` into login data) and the session projector (`session.events` into session
 // documents). Start more of them to scale: each is a consumer in the same groups.
 // Reads REDIS_URL and the IDENTITY_* variables (see .env.example); SIGTERM or SIGINT stops it
 // gracefully.

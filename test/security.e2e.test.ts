@@ -4,12 +4,17 @@
 // (bankStack) with every route; each test uses its own customers so they do not interfere.
 import { DashboardFeed } from "@bank/dashboard"
 import * as Identity from "@bank/identity"
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as Cdc from "@bank/contracts/Cdc"
 import * as Keys from "@bank/platform/Keys"
+import * as StreamLog from "@bank/platform/StreamLog"
+import * as ColumnFilter from "@bank/records/cdc/ColumnFilter"
+import * as Scrub from "@bank/records/cdc/Scrub"
 import * as PasswordHash from "@bank/platform/PasswordHash"
 import { type EventStream, openEvents } from "@bank/dashboard/testing/E2e"
 import { Effect } from "effect"
 import pg from "pg"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it, vi } from "vitest"
 import { useStack } from "./support/bankStack.ts"
 
 const PASSWORD = "correct horse battery"
@@ -43,9 +48,21 @@ const stack = useStack({
   identity: { maxSessions: 10, maxStreamsPerSession: 3, usernameRateLimit: 1000, addressRateLimit: 1000 }
 })
 
-const loggedIn = async (username: string) => {
-  const answer = await stack.call("POST", "/v1/auth/login", { body: { username, password: PASSWORD } })
+// Everything the process prints, and every token handed out: none may show up anywhere.
+const printed: Array<string> = []
+for (const out of [process.stdout, process.stderr]) {
+  const write = out.write.bind(out) as (...args: Array<unknown>) => boolean
+  out.write = ((chunk: unknown, ...rest: Array<unknown>) => {
+    printed.push(String(chunk))
+    return write(chunk, ...rest)
+  }) as typeof out.write
+}
+const issued: Array<string> = []
+
+const loggedIn = async (username: string, password = PASSWORD) => {
+  const answer = await stack.call("POST", "/v1/auth/login", { body: { username, password } })
   expect(answer.status, JSON.stringify(answer.body)).toBe(200)
+  issued.push(answer.body.accessToken, answer.body.refreshToken)
   return answer.body as { accessToken: string; refreshToken: string; sessionId: string; customerId: string }
 }
 
@@ -136,3 +153,122 @@ describe("live event streams end with their session", () => {
   })
 })
 
+
+const auditOf = async (customerId: string) =>
+  (await stack.redis.xRange(Keys.stream("identity.audit"), "-", "+"))
+    .map((e) => JSON.parse(e.message.data!) as Record<string, any>)
+    .filter((e) => e.customerId === customerId)
+const sessionEventsOf = async (customerId: string) =>
+  (await stack.redis.xRange(Keys.stream("session.events"), "-", "+"))
+    .map((e) => JSON.parse(e.message.data!) as Record<string, any>)
+    .filter((e) => e.customerId === customerId)
+const revokedFor = async (customerId: string, reason: string) =>
+  (await auditOf(customerId)).filter((e) => e._tag === "SessionRevoked" && e.reason === reason).map((e) => e.sessionId).sort()
+
+describe("the customer master drives access", () => {
+  const endsEverySession = async (customer: number, change: string, reason: string, streamReason: string, username = name(customer)) => {
+    const phone = await loggedIn(username)
+    const laptop = await loggedIn(username)
+    const events = await opened(phone.accessToken)
+    await stack.db.query(change, [customer])
+    expect((await endOf(events)).reason).toBe(streamReason)
+    expect((await stack.call("GET", "/v1/session", { token: laptop.accessToken })).status).toBe(401)
+    await vi.waitFor(async () => expect(await revokedFor(String(customer), reason)).toEqual([phone.sessionId, laptop.sessionId].sort()), { timeout: 10_000 })
+  }
+
+  it("ends every session when the bank disables the customer, audited with the reason", () =>
+    endsEverySession(7, "UPDATE customer.credentials SET status = 'disabled' WHERE customer_id = $1", "AccountDisabled", "account-disabled"))
+
+  it("ends every session when the bank locks the customer", () =>
+    endsEverySession(
+      8, "UPDATE customer.credentials SET status = 'locked', locked_until = now() + interval '1 hour' WHERE customer_id = $1",
+      "AccountLocked", "account-locked"
+    ))
+
+  it("ends every session when the password changes; only the new one logs in", async () => {
+    const hash = await Effect.runPromise(PasswordHash.hash("a new password", { params: { ...PasswordHash.defaultParams, N: 1024 } }))
+    await endsEverySession(9, `UPDATE customer.credentials SET password_hash = '${hash}' WHERE customer_id = $1`, "CredentialChanged", "credential-changed")
+    expect((await stack.call("POST", "/v1/auth/login", { body: { username: name(9), password: PASSWORD } })).status).toBe(401)
+    expect((await stack.call("POST", "/v1/auth/login", { body: { username: name(9), password: "a new password" } })).status).toBe(200)
+  })
+
+  it("ends every session when the customer is deleted", async () => {
+    const hash = await Effect.runPromise(PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } }))
+    await stack.db.query(
+      `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
+       VALUES (60, 'Gone', 'Test', 'gone@example.com', '1 Main St', '1000', 'Brussels', 'BE', '1980-01-01', 'retail')`
+    )
+    await stack.db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES (60, 'gone60', $1)", [hash])
+    await vi.waitFor(async () => expect(await stack.redis.exists(Keys.loginName("gone60"))).toBe(1), { timeout: 10_000 })
+    await endsEverySession(60, "DELETE FROM customer.customers WHERE customer_id = $1", "AccountDeleted", "account-deleted", "gone60")
+  })
+
+  it("applies a role change to live sessions", async () => {
+    const me = await loggedIn(name(10))
+    await stack.db.query("UPDATE customer.customers SET roles = '{customer,premium}' WHERE customer_id = 10")
+    const key = Keys.accessToken(Identity.Secrets.hashToken(me.accessToken))
+    await vi.waitFor(async () => expect(await stack.redis.hGet(key, "r")).toBe("customer,premium"), { timeout: 10_000 })
+    expect((await stack.call("GET", "/v1/session", { token: me.accessToken })).status).toBe(200)
+  })
+
+  it("says when a session expired: a SessionEnded Expired event, audited, and its stream told", async () => {
+    const me = await loggedIn(name(11))
+    const events = await opened(me.accessToken)
+    // Opening the stream was activity: once the session projector slid the deadline for it...
+    const document = () =>
+      stack.runtime.runPromise(DocumentStore.DocumentStore.use((s) => s.getRaw(`{c:11}:doc:session:${me.sessionId}`, "$.recentActions")))
+    await vi.waitFor(async () => expect(JSON.stringify(await document())).toContain("/v1/dashboard/events"), { timeout: 10_000 })
+    // ...let the session's idle deadline pass, as time would.
+    const soon = String(Date.now() + 200)
+    await stack.redis.zAdd(`{c:11}:sessions`, { score: Number(soon), value: me.sessionId })
+    await stack.redis.zAdd(Identity.SessionExpiry.key, { score: Number(soon), value: `11 ${me.sessionId}` })
+    expect((await endOf(events)).reason).toBe("session-expired")
+    await vi.waitFor(async () => {
+      expect((await sessionEventsOf("11")).filter((e) => e._tag === "SessionEnded" && e.reason === "Expired").map((e) => e.sessionId)).toEqual([me.sessionId])
+      expect(await revokedFor("11", "Expired")).toEqual([me.sessionId])
+    }, { timeout: 10_000 })
+  })
+})
+
+// Last: after every test above wrote what it wrote.
+describe("no secret on any stream or log line", () => {
+  it("removes what an older connector left on cdc.customer with the documented one-off", async () => {
+    const legacy: Cdc.RowChanged = {
+      _tag: "RowChanged", schema: "customer", table: "credentials", op: "update", key: { customer_id: "12" },
+      new: { customer_id: "12", username: name(12), password_hash: "scrypt$N=1024,r=8,p=1$bGVnYWN5$bGVnYWN5", status: "active" },
+      commitLsn: "0/1", seq: 0, commitTime: "2024-01-01 00:00:00+00", xid: 1
+    }
+    await stack.runtime.runPromise(StreamLog.StreamLog.use((log) => log.publish(Cdc.stream("customer"), { key: "12", payload: legacy })).pipe(
+      Effect.provide(StreamLog.layer)
+    ))
+    const scrub = (apply: boolean) =>
+      stack.runtime.runPromise(Scrub.scrub({ rules: ColumnFilter.defaults, systems: Cdc.capturedSchemas, apply, ignoreGroups: ["identity.credentials"] }))
+    expect((await scrub(false)).find((r) => r.stream === Keys.stream("cdc.customer"))?.found).toBe(1)
+    await vi.waitFor(async () => {
+      await scrub(true)
+      expect((await scrub(false)).reduce((n, r) => n + r.found, 0)).toBe(0)
+    }, { timeout: 10_000 })
+  })
+
+  it("holds no password hash, token or password outside identity's own stream", async () => {
+    const hashes = (await stack.db.query<{ password_hash: string }>("SELECT password_hash FROM customer.credentials")).rows.map((r) => r.password_hash)
+    const secrets = [...hashes, ...issued, PASSWORD, "a new password"]
+    const own = new Set([Keys.stream("cdc.identity"), Keys.deadLetter("cdc.identity")])
+    const streams: Array<string> = []
+    for await (const keys of stack.redis.scanIterator({ TYPE: "stream", COUNT: 1000 })) streams.push(...keys)
+    expect(streams).toContain(Keys.stream("cdc.customer"))
+    const leaks: Array<string> = []
+    for (const key of streams.filter((k) => !own.has(k))) {
+      for (const entry of await stack.redis.xRange(key, "-", "+")) {
+        const text = JSON.stringify(entry.message)
+        if (text.includes("scrypt$") || secrets.some((secret) => text.includes(secret))) leaks.push(`${key} ${entry.id}`)
+      }
+    }
+    expect(leaks).toEqual([])
+    // The private stream does hold them: that is where identity reads them from.
+    expect(JSON.stringify(await stack.redis.xRange(Keys.stream("cdc.identity"), "-", "+"))).toContain("scrypt$")
+    const log = printed.join("")
+    expect(secrets.filter((secret) => log.includes(secret))).toEqual([])
+    expect(log).not.toContain("scrypt$")
+  })
+})

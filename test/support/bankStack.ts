@@ -4,6 +4,7 @@
 // capability's routes on a free port. Customers log in through identity's real login route.
 import * as Cdc from "@bank/contracts/Cdc"
 import type { Routes } from "@bank/edge/App"
+import { deadLetterRoutes } from "@bank/edge/DeadLetterRoutes"
 import * as EdgeServer from "@bank/edge/EdgeServer"
 import * as Dashboard from "@bank/dashboard"
 import * as Identity from "@bank/identity"
@@ -52,7 +53,7 @@ export interface Stack {
 
 type RouteServices = Identity.RouteServices | Payments.RouteServices | Prefetch.RouteServices | Dashboard.RouteServices | Profile.RouteServices
 const coreRoutes: ReadonlyArray<Routes<RouteServices>> = [Identity.identityRoutes, Payments.paymentsRoutes, Prefetch.prefetchRoutes]
-const allRoutes: ReadonlyArray<Routes<RouteServices>> = [...coreRoutes, Dashboard.dashboardRoutes({ heartbeatMs: 1000 }), Profile.profileRoutes]
+const allRoutes: ReadonlyArray<Routes<RouteServices>> = [...coreRoutes, Dashboard.dashboardRoutes({ heartbeatMs: 1000 }), Profile.profileRoutes, deadLetterRoutes]
 
 export const useStack = (options: StackOptions): Stack => {
   const postgres = usePostgres()

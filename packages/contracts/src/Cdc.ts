@@ -117,8 +117,11 @@ export const partitionCount = Effect.orDie(Effect.gen(function*() {
   return yield* partitionsConfig
 }))
 
-/** Systems whose streams are not partitioned (small, read whole by everyone). */
-export const unpartitioned: ReadonlySet<string> = new Set(["ref"])
+/**
+ * Systems whose streams are not partitioned: the reference data (small, read whole by everyone)
+ * and identity's private copy of the login data (read by shared-mode consumers only).
+ */
+export const unpartitioned: ReadonlySet<string> = new Set(["ref", "identity"])
 
 const spec = (name: string, retention?: StreamSpec.Retention): StreamSpec.StreamSpec<CdcMessage> =>
   StreamSpec.define({

@@ -134,17 +134,44 @@ export const AccountLockedOut = Schema.TaggedStruct("AccountLockedOut", {
 export const LockoutCleared = Schema.TaggedStruct("LockoutCleared", { ...Subject, by: Text(128) })
 export const TokenRefreshed = Schema.TaggedStruct("TokenRefreshed", { customerId: Id, sessionId: Id, ...Client })
 export const RefreshTokenReused = Schema.TaggedStruct("RefreshTokenReused", { customerId: Id, sessionId: Id, ...Client })
-export const SessionEndReason = Schema.Literals(["Logout", "Revoked", "LoggedOutEverywhere", "Evicted", "RefreshTokenReused"])
+export const SessionEndReason = Schema.Literals([
+  "Logout",
+  "Revoked",
+  "LoggedOutEverywhere",
+  "Evicted",
+  "RefreshTokenReused",
+  /** Idle timeout or absolute lifetime reached. */
+  "Expired",
+  /** The customer master disabled, locked or deleted the customer, or changed their credentials. */
+  "AccountDisabled",
+  "AccountLocked",
+  "AccountDeleted",
+  "CredentialChanged",
+  /** Ended by the bank's staff through the admin API. */
+  "AdminRevoked"
+])
 export type SessionEndReason = typeof SessionEndReason.Type
 export const SessionRevoked = Schema.TaggedStruct("SessionRevoked", {
   customerId: Id,
   sessionId: Id,
   reason: SessionEndReason,
   bySessionId: Schema.optionalKey(Id),
-  clientAddress: Schema.optionalKey(Text(64))
+  clientAddress: Schema.optionalKey(Text(64)),
+  /** The admin who ended it (AdminRevoked). */
+  byCustomerId: Schema.optionalKey(Id)
+})
+
+/** Staff redrove or purged dead letters through the admin API (who, what, which). */
+export const DeadLettersHandled = Schema.TaggedStruct("DeadLettersHandled", {
+  customerId: Id,
+  action: Schema.Literals(["redrive", "purge"]),
+  stream: Text(128),
+  count: Schema.Int,
+  ids: Schema.Array(Text(64))
 })
 
 export const AuditEvent = Schema.Union([
+  DeadLettersHandled,
   LoginSucceeded,
   LoginFailed,
   AccountLockedOut,

@@ -14,7 +14,7 @@ import type * as Prefetch from "@bank/prefetch/Errors"
 import type * as Profile from "@bank/profile/Errors"
 import type { PublishError } from "@bank/platform/StreamLog"
 import type { RedisError } from "effect/persistence/Redis"
-import type { InvalidBody, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
+import type { InvalidBody, InvalidQuery, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
 import type { Problem } from "./ProblemDetails.ts"
 
 interface Entry<E> {
@@ -43,6 +43,12 @@ export const errorTable = {
     status: 400,
     title: "Invalid request body",
     detail: (e) => `The request body has ${e.errors.length} invalid field${e.errors.length === 1 ? "" : "s"}; see errors.`,
+    extensions: (e) => ({ errors: e.errors })
+  }),
+  InvalidQuery: entry<InvalidQuery>({
+    status: 400,
+    title: "Invalid query",
+    detail: (e) => `The request has ${e.errors.length} invalid parameter${e.errors.length === 1 ? "" : "s"}; see errors.`,
     extensions: (e) => ({ errors: e.errors })
   }),
   PayloadTooLarge: entry<PayloadTooLarge>({

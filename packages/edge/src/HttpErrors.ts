@@ -23,6 +23,11 @@ export class InvalidBody extends Schema.TaggedError<InvalidBody>()("InvalidBody"
   errors: Schema.Array(FieldError)
 }) {}
 
+/** Query parameters or path segments that do not match the route's schema. */
+export class InvalidQuery extends Schema.TaggedError<InvalidQuery>()("InvalidQuery", {
+  errors: Schema.Array(FieldError)
+}) {}
+
 export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", {
   limitBytes: Schema.Number
 }) {}

@@ -15,13 +15,14 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Layer } from "effect"
 import type { Redis } from "effect/persistence/Redis"
 import type { Routes } from "./App.ts"
+import { deadLetterRoutes } from "./DeadLetterRoutes.ts"
 import * as EdgeServer from "./EdgeServer.ts"
 
 // Each capability's routes, e.g. `profileRoutes` from @bank/profile. Their Effects may use the
 // services provided below. Identity comes first: its token check guards every /v1 route
 // registered after it.
 type Services = Redis | RedisClient.NodeRedis.NodeRedis | Database.Database | Identity.RouteServices | Dashboard.RouteServices | Profile.RouteServices
-const routes: ReadonlyArray<Routes<Services>> = [Identity.identityRoutes, paymentsRoutes, prefetchRoutes, Dashboard.dashboardRoutes(), Profile.profileRoutes]
+const routes: ReadonlyArray<Routes<Services>> = [Identity.identityRoutes, paymentsRoutes, prefetchRoutes, Dashboard.dashboardRoutes(), Profile.profileRoutes, deadLetterRoutes]
 
 // Every read model the routes serve from: /readyz answers 503 until each has loaded.
 const readModels = [

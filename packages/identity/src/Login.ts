@@ -20,6 +20,8 @@ import * as CredentialsProjection from "./CredentialsProjection.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"
 import * as LoginThrottle from "./LoginThrottle.ts"
 import * as Secrets from "./Secrets.ts"
+import * as Revocation from "./Revocation.ts"
+import * as SessionExpiry from "./SessionExpiry.ts"
 import * as SessionStore from "./SessionStore.ts"
 import * as TokenStore from "./TokenStore.ts"
 
@@ -111,13 +113,9 @@ export const handle = (dummyHash: string) =>
       cap: config.maxSessions,
       policy: config.sessionCapPolicy
     })
-    for (const evicted of opened.removed.filter((r) => r.why === "evicted")) {
-      yield* audit({ _tag: "SessionRevoked", customerId: record.customerId, sessionId: evicted.sessionId, reason: "Evicted", bySessionId: sessionId })
-      yield* log.publish(Identity.sessionEvents, {
-        key: record.customerId,
-        payload: { _tag: "SessionEnded", customerId: record.customerId, sessionId: evicted.sessionId, reason: "Evicted" },
-        causedBy: request
-      })
+    for (const removed of opened.removed) {
+      const reason = removed.why === "evicted" ? "Evicted" : "Expired"
+      yield* Revocation.announce(record.customerId, removed.sessionId, reason, reason === "Evicted" ? { bySessionId: sessionId } : {}, request)
     }
     if (!opened.opened) {
       yield* audit({ _tag: "LoginFailed", ...subject, reason: "SessionLimitReached", ...client })
@@ -142,6 +140,7 @@ export const handle = (dummyHash: string) =>
     yield* TokenStore.putAccess(login.accessTokenHash, principal, accessTtlMs)
     yield* TokenStore.putRefresh(login.refreshTokenHash, principal, refreshTtlMs)
     yield* LoginThrottle.recordSuccess(usernameFingerprint)
+    yield* SessionExpiry.track(record.customerId, sessionId, deadline)
 
     yield* audit({ _tag: "LoginSucceeded", ...subject, sessionId, ...client })
     yield* log.publish(Identity.sessionEvents, {

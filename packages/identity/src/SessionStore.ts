@@ -69,7 +69,8 @@ const removedOf = (reply: ReadonlyArray<string>, from: number): Array<Removed> =
 }
 
 /** A session end reason as live streams tell it: `LoggedOutEverywhere` → "logged-out-everywhere". */
-export const reasonText = (reason: string): string => reason.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()
+export const reasonText = (reason: string): string =>
+  reason === "Expired" ? "session-expired" : reason.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()
 
 const tokensOf = (states: ReadonlyArray<SessionState | undefined>) => ({
   access: states.flatMap((s) => (s ? [s.accessHash] : [])),

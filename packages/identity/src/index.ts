@@ -15,6 +15,7 @@ import { Layer } from "effect"
 import * as CredentialsProjection from "./CredentialsProjection.ts"
 import * as IdentityActor from "./IdentityActor.ts"
 import * as IdentityConfig from "./IdentityConfig.ts"
+import * as SessionExpiry from "./SessionExpiry.ts"
 import * as SessionProjector from "./SessionProjector.ts"
 import * as StreamGuard from "./StreamGuard.ts"
 import * as TokenCheck from "./TokenCheck.ts"
@@ -22,7 +23,7 @@ import * as TokenCheck from "./TokenCheck.ts"
 export { authMiddleware, principalOf, publicPaths } from "./AuthMiddleware.ts"
 export * from "./Errors.ts"
 export { identityRoutes, type Services as RouteServices } from "./Routes.ts"
-export { CredentialsProjection, IdentityActor, IdentityConfig, SessionProjector, StreamGuard, TokenCheck }
+export { CredentialsProjection, IdentityActor, IdentityConfig, SessionExpiry, SessionProjector, StreamGuard, TokenCheck }
 export * as LoginThrottle from "./LoginThrottle.ts"
 export * as Secrets from "./Secrets.ts"
 export * as SessionStore from "./SessionStore.ts"
@@ -47,5 +48,6 @@ export const edgeLayer = Layer.mergeAll(
 export const actorsLayer = Layer.mergeAll(
   IdentityActor.layer,
   CredentialsProjection.layer,
-  SessionProjector.layer
+  SessionProjector.layer,
+  SessionExpiry.layer()
 ).pipe(Layer.provide(Layer.mergeAll(StreamLog.layer, DocumentStore.layer)))

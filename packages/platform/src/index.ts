@@ -8,11 +8,13 @@
 // without downtime (ReadModel), password hashing (PasswordHash), and logging/tracing (Telemetry, Trace).
 // Capabilities talk to each other only through streams built from these pieces.
 export * as Actor from "./Actor.ts"
+export * as CommandLine from "./CommandLine.ts"
 export * as ConsumerGroup from "./ConsumerGroup.ts"
 export * as Database from "./Database.ts"
 export * as DocumentStore from "./DocumentStore.ts"
 export * as Envelope from "./Envelope.ts"
 export * as Idempotency from "./Idempotency.ts"
+export * as GroupProgress from "./GroupProgress.ts"
 export * as Ids from "./Ids.ts"
 export * as Keys from "./Keys.ts"
 export * as Lease from "./Lease.ts"

@@ -34,6 +34,7 @@ import * as Cdc from "@bank/contracts/Cdc"
 import * as Keys from "@bank/platform/Keys"
 import * as Retention from "@bank/platform/Retention"
 import * as Catalog from "./Catalog.ts"
+import * as ColumnFilter from "./ColumnFilter.ts"
 import * as Metrics from "./Metrics.ts"
 import * as PgConnection from "./PgConnection.ts"
 import * as Session from "./Session.ts"
@@ -48,6 +49,8 @@ export interface CdcOptions {
   readonly partitions: number
   /** Port of GET /metrics; 0 for none. */
   readonly metricsPort: number
+  /** Interface it listens on (default 127.0.0.1). */
+  readonly metricsHost: string
   readonly batchSize: number
   readonly snapshotPageSize: number
   readonly lagIntervalMs: number
@@ -57,6 +60,8 @@ export interface CdcOptions {
   readonly retentionKeepMs: number
   readonly standbyPollMs: number
   readonly waitReplicas: number
+  /** Which columns reach which stream, per table (ColumnFilter.ts). */
+  readonly columnFilters: ColumnFilter.Rules
 }
 
 export const defaults = {
@@ -65,13 +70,15 @@ export const defaults = {
   schemas: Cdc.capturedSchemas,
   partitions: Cdc.defaultPartitions,
   metricsPort: 9464,
+  metricsHost: "127.0.0.1",
   batchSize: 500,
   snapshotPageSize: 1000,
   lagIntervalMs: 10_000,
   streamMaxLen: 1_000_000,
   retentionKeepMs: 900_000,
   standbyPollMs: 2000,
-  waitReplicas: 0
+  waitReplicas: 0,
+  columnFilters: ColumnFilter.defaults
 } satisfies Omit<CdcOptions, "databaseUrl">
 
 export class CdcConnector extends Context.Service<CdcConnector, {
@@ -119,7 +126,14 @@ const monitor = (options: CdcOptions, url: string, metrics: Metrics.MetricsState
 export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions) {
   const url = Redacted.isRedacted(options.databaseUrl) ? Redacted.value(options.databaseUrl) : options.databaseUrl
   const metrics = Metrics.initial()
-  const writer = yield* StreamWriter.make({ systems: options.schemas, partitions: options.partitions, maxLen: options.streamMaxLen })
+  const streams = yield* StreamWriter.make({
+    systems: [...options.schemas, ...ColumnFilter.privateSystems(options.columnFilters)],
+    partitions: options.partitions,
+    maxLen: options.streamMaxLen
+  })
+  // Secrets never reach a general stream: every entry passes the column filter on its way out.
+  const filter = ColumnFilter.make(options.columnFilters)
+  const writer: StreamWriter.StreamWriter = { ...streams, write: (entries) => streams.write(filter(entries)) }
   const sessionOptions: Session.SessionOptions = {
     databaseUrl: url,
     slot: options.slot,
@@ -155,12 +169,13 @@ export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions
 
   yield* Effect.forkScoped(supervise)
   // Trimming, by what the consumer groups still need (never XADD MAXLEN, which is blind to them).
-  const streams = options.schemas.flatMap((system) => Cdc.streams(system, options.partitions).map((spec) => spec.name))
-  yield* Retention.run({ streams: Effect.succeed(streams), maxLen: options.streamMaxLen, keepMs: options.retentionKeepMs })
+  const retained = [...options.schemas, ...ColumnFilter.privateSystems(options.columnFilters)]
+    .flatMap((system) => Cdc.streams(system, options.partitions).map((spec) => spec.name))
+  yield* Retention.run({ streams: Effect.succeed(retained), maxLen: options.streamMaxLen, keepMs: options.retentionKeepMs })
   yield* Effect.forkScoped(monitor(options, url, metrics))
   const prometheus = Effect.sync(() => Metrics.render(options.slot, metrics))
   if (options.metricsPort > 0) {
-    yield* Metrics.serve(options.metricsPort, () => Metrics.render(options.slot, metrics))
+    yield* Metrics.serve(options.metricsPort, () => Metrics.render(options.slot, metrics), options.metricsHost)
     yield* Effect.logInfo("CDC metrics on /metrics", { port: options.metricsPort })
   }
   return CdcConnector.of({
@@ -196,13 +211,17 @@ export const layerConfig = Layer.effect(
       ),
       partitions: Cdc.partitionsConfig,
       metricsPort: Config.Int("CDC_METRICS_PORT").pipe(Config.withDefault(defaults.metricsPort)),
+      metricsHost: Config.String("CDC_METRICS_HOST").pipe(Config.withDefault(defaults.metricsHost)),
       batchSize: Config.Int("CDC_BATCH_SIZE").pipe(Config.withDefault(defaults.batchSize)),
       snapshotPageSize: Config.Int("CDC_SNAPSHOT_PAGE_SIZE").pipe(Config.withDefault(defaults.snapshotPageSize)),
       lagIntervalMs: Config.Int("CDC_LAG_INTERVAL_MS").pipe(Config.withDefault(defaults.lagIntervalMs)),
       streamMaxLen: Config.Int("CDC_STREAM_MAXLEN").pipe(Config.withDefault(defaults.streamMaxLen)),
       retentionKeepMs: Config.Int("CDC_RETENTION_KEEP_MS").pipe(Config.withDefault(defaults.retentionKeepMs)),
       standbyPollMs: Config.Int("CDC_STANDBY_POLL_MS").pipe(Config.withDefault(defaults.standbyPollMs)),
-      waitReplicas: Config.Int("CDC_REDIS_WAIT_REPLICAS").pipe(Config.withDefault(defaults.waitReplicas))
+      waitReplicas: Config.Int("CDC_REDIS_WAIT_REPLICAS").pipe(Config.withDefault(defaults.waitReplicas)),
+      columnFilters: Config.schema(Schema.fromJsonString(ColumnFilter.Rules), "CDC_COLUMN_FILTERS").pipe(
+        Config.withDefault(defaults.columnFilters)
+      )
     })
     return yield* make(options)
   })

@@ -86,8 +86,11 @@ export const summary = (state: MetricsState) => ({
   at: new Date(state.slotSampledAt ?? Date.now()).toISOString()
 })
 
-/** Serves GET /metrics on `port` until the scope closes. */
-export const serve = (port: number, body: () => string) =>
+/**
+ * Serves GET /metrics on `port` until the scope closes, on `host` only (default 127.0.0.1: an
+ * internal port is not for the world; set CDC_METRICS_HOST=0.0.0.0 for a scraper elsewhere).
+ */
+export const serve = (port: number, body: () => string, host = "127.0.0.1") =>
   Effect.acquireRelease(
     Effect.callback<Server>((resume) => {
       const server = createServer((req, res) => {
@@ -98,7 +101,7 @@ export const serve = (port: number, body: () => string) =>
         }
       })
       server.once("error", (cause) => resume(Effect.die(cause)))
-      server.listen(port, () => resume(Effect.succeed(server)))
+      server.listen(port, host, () => resume(Effect.succeed(server)))
     }),
     (server) =>
       Effect.callback<void>((resume) => {

@@ -1,0 +1,91 @@
+// The dead-letter tools of scripts/dlq.ts over HTTP, for the bank's staff (role `admin`; mounted
+// behind the token check). Redrive and purge are recorded on the audit trail with who did it.
+//   GET  /v1/admin/dead-letters                     every stream with dead letters, and how many
+//   GET  /v1/admin/dead-letters/{stream}            ?group=&from=&to=&count= the dead letters
+//   POST /v1/admin/dead-letters/{stream}/redrive    {ids} or {from, to} (+ group): outcomes
+//   POST /v1/admin/dead-letters/{stream}/purge      {ids} or {from, to} (+ group), or {all: true}
+// A purge must name what it deletes: an empty body deletes nothing (400).
+import * as Audit from "@bank/identity/Audit"
+import * as DeadLetters from "@bank/platform/DeadLetters"
+import type { StreamLog } from "@bank/platform/StreamLog"
+import { Effect, Schema } from "effect"
+import type { Redis } from "effect/persistence/Redis"
+import type { Routes } from "./App.ts"
+import { InvalidQuery } from "./HttpErrors.ts"
+import { decodeBody, fieldErrors } from "./RequestBody.ts"
+import { principalWithRole } from "./Roles.ts"
+
+const StreamName = Schema.String.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]{0,99}$/))
+const EntryId = Schema.String.check(Schema.isPattern(/^(\d+)(-\d+)?$/))
+const Range = {
+  group: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100))),
+  from: Schema.optionalKey(EntryId),
+  to: Schema.optionalKey(EntryId)
+}
+const ListQuery = Schema.Struct({
+  stream: StreamName,
+  ...Range,
+  count: Schema.optionalKey(Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1000 })))
+})
+const Action = Schema.Struct({
+  ...Range,
+  ids: Schema.optionalKey(Schema.Array(EntryId).check(Schema.isMinLength(1), Schema.isMaxLength(1000))),
+  all: Schema.optionalKey(Schema.Literal(true))
+})
+
+const decodeQuery = <S extends Schema.Decoder<unknown>>(schema: S, input: unknown) =>
+  Schema.decodeUnknownEffect(schema)(input, { errors: "all" }).pipe(
+    Effect.mapError((error) => new InvalidQuery({ errors: fieldErrors(error.issue) }))
+  )
+
+const selectionOf = (stream: string, body: typeof Action.Type, count: number): DeadLetters.Selection => ({
+  stream,
+  count,
+  ...(body.group !== undefined ? { group: body.group } : {}),
+  ...(body.from !== undefined ? { from: body.from } : {}),
+  ...(body.to !== undefined ? { to: body.to } : {}),
+  ...(body.ids !== undefined ? { ids: body.ids } : {})
+})
+
+const namesSomething = (body: typeof Action.Type) =>
+  body.ids !== undefined || body.from !== undefined || body.to !== undefined || body.group !== undefined || body.all === true
+
+export const deadLetterRoutes: Routes<Redis | StreamLog> = (app, run) => {
+  app.get("/v1/admin/dead-letters", (c) =>
+    run(c, Effect.gen(function*() {
+      yield* principalWithRole(c, "admin")
+      return c.json({ streams: yield* DeadLetters.streams() })
+    })))
+
+  app.get("/v1/admin/dead-letters/:stream", (c) =>
+    run(c, Effect.gen(function*() {
+      yield* principalWithRole(c, "admin")
+      const query = yield* decodeQuery(ListQuery, { ...c.req.query(), stream: c.req.param("stream") })
+      const { count = 100, ...selection } = query
+      return c.json({ deadLetters: yield* DeadLetters.list({ ...selection, count }) })
+    })))
+
+  const action = (name: "redrive" | "purge") =>
+    app.post(`/v1/admin/dead-letters/:stream/${name}`, (c) =>
+      run(c, Effect.gen(function*() {
+        const admin = yield* principalWithRole(c, "admin")
+        const { stream } = yield* decodeQuery(Schema.Struct({ stream: StreamName }), { stream: c.req.param("stream") })
+        const body = yield* decodeBody(c, Action)
+        if (!namesSomething(body)) {
+          return yield* new InvalidQuery({ errors: [{ path: "", message: "name the dead letters: ids, from/to, group, or all: true" }] })
+        }
+        const selection = selectionOf(stream, body, 1000)
+        const audit = (ids: ReadonlyArray<string>) =>
+          Audit.record({ _tag: "DeadLettersHandled", customerId: admin.customerId, action: name, stream, count: ids.length, ids: ids.slice(0, 100) })
+        if (name === "purge") {
+          const purged = yield* DeadLetters.purge(selection)
+          yield* audit(purged)
+          return c.json({ purged })
+        }
+        const outcomes = yield* DeadLetters.redrive(selection, { timeoutMs: 10_000 })
+        yield* audit(outcomes.map((o) => o.id))
+        return c.json({ outcomes })
+      })))
+  action("redrive")
+  action("purge")
+}
