@@ -144,6 +144,6 @@ export const layer = Layer.effectDiscard(run).pipe(Layer.provide(StreamLog.layer
 /** For readiness: the credentials are loaded once this group has applied the customer master's snapshot. */
 export const readModel: Readiness.ReadModelSource = {
   name: "credentials",
-  groups: Effect.map(Cdc.partitionCount, (partitions) => Cdc.streams("customer", partitions).map((stream) => ({ stream: stream.name, group }))),
+  groups: Effect.succeed([{ stream: stream.name, group }]),
   fedByCdc: true
 }
