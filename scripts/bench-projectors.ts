@@ -10,17 +10,15 @@
 //
 //   --customers N (1000)  --months M (3)  --partitions P (4)  --rates 100,400,1000  --seconds S (20)
 import { parseArgs } from "node:util"
-import * as Cdc from "@bank/contracts/Cdc"
-import * as Keys from "@bank/platform/Keys"
-import * as Database from "@bank/platform/Database"
-import * as Generator from "@bank/records/Generator"
+import { Cdc } from "@bank/contracts"
+import { Generator } from "@bank/core-banking"
+import { Database, Keys } from "@bank/platform"
 import { Effect } from "effect"
 import { readFileSync } from "node:fs"
 import { Histogram } from "../load/engine/Histogram.ts"
 import { epochMs, simulate, tail } from "./bench/measure/Freshness.ts"
 import { connect, sample } from "./bench/Streams.ts"
-import { type ChildHandle, startProcess } from "./lib/childProcess.ts"
-import { startPostgres, startRedis } from "./lib/localServices.ts"
+import { type ChildHandle, startPostgres, startProcess, startRedis } from "@bank/test-kit"
 
 const { values } = parseArgs({
   options: { customers: { type: "string" }, months: { type: "string" }, partitions: { type: "string" }, rates: { type: "string" }, seconds: { type: "string" } }
@@ -59,7 +57,7 @@ const seeded = await Effect.runPromise(Generator.seed(pgServer.url, { customers,
   Effect.provide(Database.layer(pgServer.url))
 ))
 say(`seeded ${seeded.rows} rows; CDC snapshot onto ${partitions} partitions per system`)
-start("scripts/cdc.ts")
+start("packages/cdc/src/main.ts")
 while ((await redis.exists(Keys.global("cdc:bank_cdc:snapshot"))) === 0) await sleep(200)
 const streams = ["deposits", "cards", "lending", "investments"].flatMap((s) => Cdc.streams(s, partitions).map((spec) => Keys.stream(spec.name)))
 let backlog = 0

@@ -6,10 +6,9 @@
 // Reads REDIS_URL and CDC_COLUMN_FILTERS like the connector. Entries a consumer group has not
 // read yet are held back (run it again later). Exit 0 when nothing is left to delete, 1 when
 // entries remain (dry run or held back). Details: packages/records/src/cdc/Scrub.ts.
-import * as Cdc from "@bank/contracts/Cdc"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as ColumnFilter from "@bank/records/cdc/ColumnFilter"
-import * as Scrub from "@bank/records/cdc/Scrub"
+import { Cdc } from "@bank/contracts"
+import { RedisClient } from "@bank/platform"
+import { ColumnFilter, Scrub } from "@bank/cdc"
 import { Effect, Logger } from "effect"
 
 const apply = process.argv.includes("--apply")

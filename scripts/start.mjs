@@ -1,16 +1,18 @@
 // `npm start`: the whole system on this machine, from a fresh checkout with only Node.js.
 //   1. the pinned Node.js and `npm ci` when node_modules is missing (scripts/lib/bootstrap.mjs),
 //      then this script again on the pinned Node.js when the machine's own started it;
-//   2. REDIS_URL / DATABASE_URL when set, otherwise private throw-away Redis and PostgreSQL
-//      (scripts/services.ts), installing redis-server / postgresql with apt-get when we are root;
+//   2. REDIS_URL (or REDIS_CLUSTER_NODES) / DATABASE_URL when set, otherwise private throw-away
+//      Redis and PostgreSQL (scripts/services.ts), installing redis-server / postgresql with
+//      apt-get when we are root; `npm start -- --redis-cluster` makes the private Redis a 6-node
+//      Redis Cluster (3 masters, 3 replicas) instead of one server;
 //   3. the setup steps, in order (see `setupSteps`);
-//   4. every process of the system (see `processes`), each output line prefixed with its name;
+//   4. every process of the system (processes.json), each output line prefixed with its name;
 //   5. on Ctrl-C / SIGTERM, or when a process dies: stop the processes, then the servers.
 // Plain JavaScript rather than TypeScript because it runs before `npm ci` installed anything.
 // Variables in a `.env` file at the root are read too; the environment wins over the file.
 import { spawn, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { existsSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
@@ -28,33 +30,29 @@ process.env.IDENTITY_TRANSPORT_KEY ??= randomBytes(32).toString("base64")
 // start; a step that fails stops `npm start`. Same shape as `processes` (no `ready`).
 // `seed` applies the migrations and, when the database is empty, loads the demo data set
 // (SEED_CUSTOMERS customers, default 1,000, log-ins demo1 ... demoN / demo-password). The
-// hash pool of 100 keeps the first start at a few seconds; see packages/records/src/Generator.ts.
+// hash pool of 100 keeps the first start at a few seconds; see packages/core-banking/src/Generator.ts.
 const setupSteps = [
   { name: "seed", file: "scripts/seed.ts", args: ["--hash-pool", "100"] }
 ]
 
 // ── Processes of the system ───────────────────────────────────────────────────────────────
-// Each runs as `node --import tsx <file>` with REDIS_URL, DATABASE_URL and its own `env`.
-// An entry whose file does not exist yet is skipped with a notice, so a capability adds its
-// actor with one line, e.g. { name: "<actor>", file: "packages/<capability>/src/<actor>Main.ts" }.
-// `ready` is polled until it answers 2xx, to tell people when the system can be used.
-// DASHBOARD_PROCESSES (default 2) dashboard projectors share the CDC partitions between them
-// (partition-owned consumers, platform OwnedPartitions.ts); another one started by hand joins in.
-const dashboardProcesses = Math.max(1, Math.floor(Number(process.env.DASHBOARD_PROCESSES ?? 2)) || 2)
-const processes = [
-  { name: "edge", file: "packages/edge/src/main.ts", env: { PORT: port }, ready: `http://127.0.0.1:${port}/readyz` },
-  // Actors (consumer groups) go here. The CDC connector streams the systems of record into
-  // Redis (it needs the migrated schemas, so it starts after `seed`).
-  { name: "cdc", file: "scripts/cdc.ts" },
-  { name: "identity", file: "scripts/identity.ts" },
-  { name: "payments", file: "scripts/payments.ts" },
-  { name: "prefetch", file: "scripts/prefetch.ts" },
-  ...Array.from({ length: dashboardProcesses }, (_, i) => ({
-    name: dashboardProcesses === 1 ? "dashboard" : `dashboard-${i + 1}`,
-    file: "packages/dashboard/src/main.ts"
-  })),
-  { name: "profile", file: "packages/profile/src/main.ts" },
-]
+// processes.json lists them; each runs as `node --import tsx <entry>` with REDIS_URL,
+// DATABASE_URL (and PORT for the one serving HTTP), `count` times. An entry whose file does not
+// exist yet is skipped with a notice. The HTTP process's /readyz is polled until it answers
+// 2xx, to tell people when the system can be used. `<NAME>_PROCESSES` overrides a count, e.g.
+// DASHBOARD_PROCESSES=3 (the dashboard projectors share the CDC partitions between them).
+const manifest = JSON.parse(readFileSync(join(root, "processes.json"), "utf8"))
+const countOf = (p) => {
+  const wanted = Math.floor(Number(process.env[`${p.name.toUpperCase()}_PROCESSES`] ?? p.count ?? 1))
+  return wanted >= 1 ? wanted : p.count ?? 1
+}
+const processes = manifest.processes.flatMap((p) =>
+  Array.from({ length: countOf(p) }, (_, i) => ({
+    name: countOf(p) > 1 ? `${p.name}-${i + 1}` : p.name,
+    file: p.entry,
+    ...(p.http ? { env: { PORT: port }, ready: `http://127.0.0.1:${port}/readyz` } : {})
+  }))
+)
 
 // ── Output ────────────────────────────────────────────────────────────────────────────────
 const names = ["start", "services", ...setupSteps.map((s) => s.name), ...processes.map((p) => p.name)]
@@ -133,7 +131,8 @@ process.on("SIGTERM", () => delegated || void stop(0, "SIGTERM"))
 const startServers = () =>
   new Promise((resolve, reject) => {
     const urls = { REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL }
-    const services = launch("services", ["--import", "tsx", "scripts/services.ts", "--exit-with-stdin"], {
+    const flags = process.argv.includes("--redis-cluster") ? ["--redis-cluster"] : []
+    const services = launch("services", ["--import", "tsx", "scripts/services.ts", "--exit-with-stdin", ...flags], {
       stdin: "pipe",
       onStdoutLine: (line) => {
         const exported = /^export (REDIS_URL|DATABASE_URL)=(.+)$/.exec(line)
@@ -173,7 +172,7 @@ const main = async () => {
   installDependencies(log)
   delegated = reexecOnPinnedNode(fileURLToPath(import.meta.url))
   if (delegated) return
-  installServers(log, { needRedis: !process.env.REDIS_URL, needPostgres: !process.env.DATABASE_URL })
+  installServers(log, { needRedis: !process.env.REDIS_URL && !process.env.REDIS_CLUSTER_NODES, needPostgres: !process.env.DATABASE_URL })
   const urls = await startServers()
   // Children write to a pipe, not a terminal, so they would log JSON lines; keep them
   // readable when a person watches.

@@ -5,22 +5,17 @@
 // positions never move backwards. Afterwards every dashboard equals the systems of record. Then
 // Redis loses all its data (FLUSHALL): the connector takes a new snapshot, and the projectors make
 // their consumer groups again and rebuild every dashboard.
-import * as Cdc from "@bank/contracts/Cdc"
+import { CdcConnector } from "@bank/cdc"
+import { Cdc } from "@bank/contracts"
+import { Generator, Simulator } from "@bank/core-banking"
 import * as Dashboard from "@bank/dashboard"
-import * as Reconcile from "@bank/dashboard/Reconcile"
-import { type ChildHandle, startProcess } from "@bank/dashboard/testing/E2e"
-import * as Database from "@bank/platform/Database"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as Keys from "@bank/platform/Keys"
-import * as PasswordHash from "@bank/platform/PasswordHash"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as CdcConnector from "@bank/records/cdc/CdcConnector"
-import * as Generator from "@bank/records/Generator"
-import * as Simulator from "@bank/records/Simulator"
+import { Reconcile } from "@bank/dashboard"
+import { type ChildHandle, startProcess } from "@bank/dashboard/testing"
+import { Database, DocumentStore, Keys, PasswordHash, RedisClient } from "@bank/platform"
 import { Deferred, Effect, Layer, ManagedRuntime, References } from "effect"
 import { createClient } from "redis"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { usePostgres, useRedis } from "./support/servers.ts"
+import { usePostgres, useRedis } from "@bank/test-kit"
 
 const postgres = usePostgres()
 const redisServer = useRedis()

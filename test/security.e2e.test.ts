@@ -4,14 +4,10 @@
 // (bankStack) with every route; each test uses its own customers so they do not interfere.
 import { DashboardFeed } from "@bank/dashboard"
 import * as Identity from "@bank/identity"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as Cdc from "@bank/contracts/Cdc"
-import * as Keys from "@bank/platform/Keys"
-import * as StreamLog from "@bank/platform/StreamLog"
-import * as ColumnFilter from "@bank/records/cdc/ColumnFilter"
-import * as Scrub from "@bank/records/cdc/Scrub"
-import * as PasswordHash from "@bank/platform/PasswordHash"
-import { type EventStream, openEvents } from "@bank/dashboard/testing/E2e"
+import { DocumentStore, Keys, PasswordHash, StreamLog } from "@bank/platform"
+import { Cdc } from "@bank/contracts"
+import { ColumnFilter, Scrub } from "@bank/cdc"
+import { type EventStream, openEvents } from "@bank/dashboard/testing"
 import { Effect } from "effect"
 import pg from "pg"
 import { describe, expect, it, vi } from "vitest"
@@ -104,7 +100,7 @@ describe("live event streams end with their session", () => {
     const me = await loggedIn(name(3))
     const events = await opened(me.accessToken)
     // The token's record says when it expires; make that now (as time passing would).
-    const key = Keys.accessToken(Identity.Secrets.hashToken(me.accessToken))
+    const key = Identity.IdentityKeys.accessToken(Identity.Secrets.hashToken(me.accessToken))
     await stack.redis.hSet(key, "x", String(Date.now() + 300))
     await stack.redis.pExpire(key, 300)
     expect((await endOf(events)).reason).toBe("token-expired")
@@ -199,14 +195,14 @@ describe("the customer master drives access", () => {
        VALUES (60, 'Gone', 'Test', 'gone@example.com', '1 Main St', '1000', 'Brussels', 'BE', '1980-01-01', 'retail')`
     )
     await stack.db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES (60, 'gone60', $1)", [hash])
-    await vi.waitFor(async () => expect(await stack.redis.exists(Keys.loginName("gone60"))).toBe(1), { timeout: 10_000 })
+    await vi.waitFor(async () => expect(await stack.redis.exists(Identity.IdentityKeys.loginName("gone60"))).toBe(1), { timeout: 10_000 })
     await endsEverySession(60, "DELETE FROM customer.customers WHERE customer_id = $1", "AccountDeleted", "account-deleted", "gone60")
   })
 
   it("applies a role change to live sessions", async () => {
     const me = await loggedIn(name(10))
     await stack.db.query("UPDATE customer.customers SET roles = '{customer,premium}' WHERE customer_id = 10")
-    const key = Keys.accessToken(Identity.Secrets.hashToken(me.accessToken))
+    const key = Identity.IdentityKeys.accessToken(Identity.Secrets.hashToken(me.accessToken))
     await vi.waitFor(async () => expect(await stack.redis.hGet(key, "r")).toBe("customer,premium"), { timeout: 10_000 })
     expect((await stack.call("GET", "/v1/session", { token: me.accessToken })).status).toBe(200)
   })

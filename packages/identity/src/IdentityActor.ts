@@ -8,9 +8,9 @@
 //   the rotation. Roles and the account's status are re-read from the projection, so a change
 //   in the customer master takes effect at the next refresh at the latest.
 // - Logout, RevokeSession and RevokeAllSessions end sessions (tokens first; SessionStore.ts).
-import * as Identity from "@bank/contracts/Identity"
-import type * as Envelope from "@bank/platform/Envelope"
-import * as RequestReply from "@bank/platform/RequestReply"
+import { Identity } from "@bank/contracts"
+import type { Envelope } from "@bank/platform"
+import { Durability, RequestReply } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Audit from "./Audit.ts"
@@ -83,17 +83,20 @@ const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refres
     return refused("SessionEnded")
   }
   const principal = { customerId, sessionId, roles: Credentials.parseRoles(account.roles) }
-  yield* TokenStore.putAccess(r.newAccessTokenHash, principal, accessTtlMs)
-  yield* TokenStore.putRefresh(r.newRefreshTokenHash, principal, refreshTtlMs)
-  const rotation = yield* SessionStore.rotate({
-    customerId,
-    sessionId,
-    now,
-    idleMs: config.sessionIdleTimeoutMs,
-    refreshHash: r.refreshTokenHash,
-    newAccessHash: r.newAccessTokenHash,
-    newRefreshHash: r.newRefreshTokenHash
-  })
+  // The new pair and the session's move to it must survive a Redis failover (Durability.ts).
+  const rotation = yield* Durability.durableOrLogged("a token refresh", Effect.gen(function*() {
+    yield* TokenStore.putAccess(r.newAccessTokenHash, principal, accessTtlMs)
+    yield* TokenStore.putRefresh(r.newRefreshTokenHash, principal, refreshTtlMs)
+    return yield* SessionStore.rotate({
+      customerId,
+      sessionId,
+      now,
+      idleMs: config.sessionIdleTimeoutMs,
+      refreshHash: r.refreshTokenHash,
+      newAccessHash: r.newAccessTokenHash,
+      newRefreshHash: r.newRefreshTokenHash
+    })
+  }))
   if (rotation._tag !== "Rotated") {
     yield* TokenStore.revoke({ access: [r.newAccessTokenHash], refresh: [r.newRefreshTokenHash] }, "revoked")
     if (rotation._tag === "Stale") return yield* replayed

@@ -8,11 +8,9 @@
 //      cap) and binds the token hashes the edge generated to it.
 // The session id is the request's id: if the actor retries a login that failed half-way (say,
 // Redis blinked), it completes the same session instead of opening a second one.
-import * as Identity from "@bank/contracts/Identity"
-import type * as Envelope from "@bank/platform/Envelope"
-import { StreamLog } from "@bank/platform/StreamLog"
-import * as PasswordHash from "@bank/platform/PasswordHash"
-import { Readiness } from "@bank/platform/Readiness"
+import { Identity } from "@bank/contracts"
+import type { Envelope } from "@bank/platform"
+import { Durability, PasswordHash, Readiness, StreamLog } from "@bank/platform"
 import { Effect, Option } from "effect"
 import * as Audit from "./Audit.ts"
 import * as Credentials from "./Credentials.ts"
@@ -42,7 +40,7 @@ export const makeDummyHash = (cost: number) =>
 export const handle = (dummyHash: string) =>
   Effect.fn("Identity.login")(function*(request: Envelope.Delivered<typeof Identity.Login.Type>) {
     const config = yield* IdentityConfig
-    const log = yield* StreamLog
+    const log = yield* StreamLog.StreamLog
     const login = request.payload
     const username = Secrets.normaliseUsername(login.username)
     const usernameFingerprint = Secrets.fingerprint(config.keys, "username", username)
@@ -69,7 +67,7 @@ export const handle = (dummyHash: string) =>
     // An unknown username is only unknown once the credentials have loaded; before that the
     // login cannot be decided, and telling the customer the password is wrong would be a lie.
     if (Option.isNone(found)) {
-      const readiness = yield* Effect.serviceOption(Readiness)
+      const readiness = yield* Effect.serviceOption(Readiness.Readiness)
       const credentials = Option.isSome(readiness) ? yield* readiness.value.of(CredentialsProjection.readModel.name) : undefined
       if (credentials !== undefined && credentials.status === "loading") return refused("NotReady", notReadyRetryMs)
     }
@@ -123,22 +121,26 @@ export const handle = (dummyHash: string) =>
     }
 
     const at = new Date(now).toISOString()
-    yield* SessionStore.writeDocument({
-      sessionId,
-      customerId: record.customerId,
-      device: { deviceId: login.deviceId ?? null, userAgent: login.userAgent ?? null, clientAddress: login.clientAddress },
-      createdAt: at,
-      lastSeenAt: at,
-      absoluteExpiresAt: new Date(absolute).toISOString(),
-      recentActions: [],
-      preferences: { theme: "system", language: "en" },
-      recommendations: []
-    }, deadline)
     const accessTtlMs = Math.min(config.accessTokenTtlMs, deadline - now)
     const refreshTtlMs = Math.min(config.refreshTokenTtlMs, absolute - now)
     const principal = { customerId: record.customerId, sessionId, roles: record.roles }
-    yield* TokenStore.putAccess(login.accessTokenHash, principal, accessTtlMs)
-    yield* TokenStore.putRefresh(login.refreshTokenHash, principal, refreshTtlMs)
+    // The session (opened above in the customer's slot, so on the same master as its document)
+    // and the tokens must survive a Redis failover before the customer is told "logged in".
+    yield* Durability.durableOrLogged("a new session and its tokens", Effect.gen(function*() {
+      yield* SessionStore.writeDocument({
+        sessionId,
+        customerId: record.customerId,
+        device: { deviceId: login.deviceId ?? null, userAgent: login.userAgent ?? null, clientAddress: login.clientAddress },
+        createdAt: at,
+        lastSeenAt: at,
+        absoluteExpiresAt: new Date(absolute).toISOString(),
+        recentActions: [],
+        preferences: { theme: "system", language: "en" },
+        recommendations: []
+      }, deadline)
+      yield* TokenStore.putAccess(login.accessTokenHash, principal, accessTtlMs)
+      yield* TokenStore.putRefresh(login.refreshTokenHash, principal, refreshTtlMs)
+    }))
     yield* LoginThrottle.recordSuccess(usernameFingerprint)
     yield* SessionExpiry.track(record.customerId, sessionId, deadline)
 

@@ -3,13 +3,13 @@
 import { Effect, Exit, Layer, ManagedRuntime, References, Scope } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { useRedis } from "../../../test/support/servers.ts"
+import { useRedis } from "@bank/test-kit"
 import * as Keys from "./Keys.ts"
 import * as ReadModel from "./ReadModel.ts"
 import * as RedisClient from "./RedisClient.ts"
 
 const redisServer = useRedis()
-type Services = ReadModel.ReadModel | Redis
+type Services = ReadModel.ReadModel | Redis | RedisClient.RedisTopology
 /** Two runtimes stand for two processes, each with its own cache and subscriber. */
 const processes: Array<ManagedRuntime.ManagedRuntime<Services, unknown>> = []
 const start = (maxAgeMs: number) => {

@@ -3,7 +3,7 @@
 import { Effect, Layer } from "effect"
 import { createClient } from "redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { useRedis } from "../../../test/support/servers.ts"
+import { useRedis } from "@bank/test-kit"
 import * as Keys from "./Keys.ts"
 import * as Readiness from "./Readiness.ts"
 import * as Retention from "./Retention.ts"

@@ -1,4 +1,6 @@
-// @bank/platform: what every capability stands on. The Redis connection (RedisClient), the
+// @bank/platform: what every capability stands on. The Redis connection on one server or a
+// Redis Cluster (RedisClient; what differs between the two in RedisTopology, hash slots in Slots,
+// writes that wait for a replica in Durability), the
 // PostgreSQL pool (Database), key naming (Keys), the stream envelope and its contracts
 // (Envelope, StreamSpec), publishing and replay (StreamLog), the consumer engine built from the
 // consumer-group primitives (ConsumerGroup) in its shared mode (Actor, KeyedBatches) and its
@@ -23,8 +25,25 @@ export * as OwnedPartitions from "./OwnedPartitions.ts"
 export * as PasswordHash from "./PasswordHash.ts"
 export * as ReadModel from "./ReadModel.ts"
 export * as RedisClient from "./RedisClient.ts"
+export * as RedisTopology from "./RedisTopology.ts"
+export * as Durability from "./Durability.ts"
+export * as Slots from "./Slots.ts"
 export * as RequestReply from "./RequestReply.ts"
 export * as StreamLog from "./StreamLog.ts"
 export * as StreamSpec from "./StreamSpec.ts"
 export * as Telemetry from "./Telemetry.ts"
+export * as Process from "./Process.ts"
 export * as Trace from "./Trace.ts"
+export * as JsonPath from "./documentStore/JsonPath.ts"
+export * as JsonText from "./documentStore/JsonText.ts"
+export { type PublishError, type RawEntry } from "./StreamLog.ts"
+export { leaseScript } from "./Lease.ts"
+export { DatabaseError, toDatabaseError, type Queryable } from "./Database.ts"
+export { type DocumentStoreError } from "./DocumentStore.ts"
+export { type RequestFailed } from "./RequestReply.ts"
+export { uuidv7 } from "./Ids.ts"
+export { type Delivered } from "./Envelope.ts"
+export { type ScryptParams } from "./PasswordHash.ts"
+export * as Readiness from "./Readiness.ts"
+export * as Retention from "./Retention.ts"
+export * as DeadLetters from "./DeadLetters.ts"
