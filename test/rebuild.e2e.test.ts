@@ -151,7 +151,7 @@ describe("rebuilding the dashboard read model", () => {
     expect(changed.accounts.find((a) => a.id === `deposits:${account!.id}`)?.balance)
       .toEqual(expected.accounts.find((a) => a.id === `deposits:${account!.id}`)?.balance)
     // Generation 1 is gone: documents and consumer groups.
-    expect(await redis<number>("EXISTS", ...customers.map((id) => DashboardProjector.documentKey(id, 1)) as [string, ...Array<string>])).toBe(0)
+    for (const id of customers) expect(await redis<number>("EXISTS", DashboardProjector.documentKey(id, 1))).toBe(0)
     for (const spec of Dashboard.systems.flatMap((system) => Cdc.streams(system, Cdc.defaultPartitions))) {
       const groups = await redis<Array<Array<unknown>>>("XINFO", "GROUPS", Keys.stream(spec.name))
       expect(groups.map((g) => g[1])).toEqual(["dashboard.g2"])
