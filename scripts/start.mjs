@@ -10,7 +10,7 @@
 //   5. on Ctrl-C / SIGTERM, or when a process dies: stop the processes, then the servers.
 // Plain JavaScript rather than TypeScript because it runs before `npm ci` installed anything.
 // Variables in a `.env` file at the root are read too; the environment wins over the file.
-import { spawn, spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -140,7 +140,7 @@ const startServers = () =>
         if (line === "# ready") resolve(urls)
       }
     })
-    services.exited.then((how) => {
+    void services.exited.then((how) => {
       const error = new Error(`services stopped (${how})`)
       reject(error) // before "# ready": could not start; after: a server went away
       void stop(1, error.message)
@@ -184,7 +184,7 @@ const main = async () => {
   if (stopping) return
   const started = processes.filter(exists).map((p) => {
     const entry = launch(p.name, ["--import", "tsx", p.file, ...(p.args ?? [])], { env: { ...env, ...p.env } })
-    entry.exited.then((how) => void stop(1, `${p.name} exited (${how})`))
+    void entry.exited.then((how) => void stop(1, `${p.name} exited (${how})`))
     return { ...p, entry }
   })
   if (started.length === 0) throw new Error("none of the processes exists yet: nothing to run")

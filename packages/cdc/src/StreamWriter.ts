@@ -10,7 +10,7 @@
 import { Cdc } from "@bank/contracts"
 import { Envelope, Keys, RedisTopology } from "@bank/platform"
 import type { RawEntry, StreamSpec } from "@bank/platform"
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as CdcError from "./CdcError.ts"
 import type { Outgoing } from "./Translator.ts"

@@ -26,7 +26,7 @@ import { makeRun, type Run } from "./Run.ts"
  */
 export type Routes<R, Tag extends string = never> = (app: Hono<EdgeEnv>, run: Run<R, Tag>) => void
 
-export interface AppOptions<R, P extends ProblemTable = {}> {
+export interface AppOptions<R, P extends ProblemTable = Record<never, never>> {
   /** The services the routes' Effects run with; readiness needs Redis and Database. */
   readonly context: Context.Context<R | Redis | RedisTopology.RedisTopology | Database.Database>
   /** Every capability's error table, merged: a route failing with a tag missing here does not compile. */
@@ -44,7 +44,7 @@ export const defaultBodyLimitBytes = 64 * 1024
 // `=`), so it cannot inject anything into headers or logs; otherwise we make one.
 const requestIdMaxLength = 128
 
-export const makeApp = <R, P extends ProblemTable = {}>(options: AppOptions<R, P>): Hono<EdgeEnv> => {
+export const makeApp = <R, P extends ProblemTable = Record<never, never>>(options: AppOptions<R, P>): Hono<EdgeEnv> => {
   const problems: ProblemTable = options.problems ?? {}
   const run = makeRun(options.context, problems)
   const limitBytes = options.bodyLimitBytes ?? defaultBodyLimitBytes
