@@ -3,7 +3,6 @@
 // `useRedis` start a private 6-node Redis Cluster instead of one server; the system under test
 // takes the `redis-cluster://` URL as it takes a `redis://` one.
 import { createClient, createCluster } from "redis"
-import { Slots } from "@bank/platform"
 
 import { startRedisCluster } from "./localCluster.ts"
 import { startRedis, type LocalRedis, type RedisOptions } from "./localServices.ts"
@@ -35,7 +34,12 @@ export const connectRedis = async (url: string): Promise<TestRedisClient> => {
   const cluster = createCluster({ rootNodes })
   cluster.on("error", () => {})
   await cluster.connect()
-  const sendCommand = (args: Array<string>) => cluster.sendCommand(Slots.routingKey(args[0]!, args.slice(1)), false, args)
+  // The tests' own commands all name their key first (XRANGE, XLEN, GET, ...), XREAD after STREAMS.
+  const keyOf = (args: Array<string>) => {
+    const streams = args.findIndex((a) => a.toUpperCase() === "STREAMS")
+    return streams >= 0 ? args[streams + 1] : args[1]
+  }
+  const sendCommand = (args: Array<string>) => cluster.sendCommand(keyOf(args), false, args)
   const keys = async (pattern: string) => {
     const found: Array<string> = []
     for (const master of cluster.masters) {
