@@ -39,6 +39,8 @@ export interface StackOptions {
   /** Also serve the dashboard (feed only, no projector) and profile routes, with the profile writer. */
   readonly allRoutes?: boolean
   readonly stepUp?: Partial<StepUp.Settings>
+  /** Diagnostic headers such as X-Data-Source (default on, as the prefetch suite reads them). */
+  readonly debugHeaders?: boolean
 }
 
 export interface Answer {
@@ -90,6 +92,7 @@ export const useStack = (options: StackOptions): Stack => {
         EdgeServer.layer({
           port: 0,
           hostname: "127.0.0.1",
+          debugHeaders: options.debugHeaders ?? true,
           problems,
           routes: options.allRoutes ? allRoutes : coreRoutes
         }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer)), Layer.provideMerge(Dashboard.edgeLayer)),
