@@ -10,21 +10,21 @@
 //                               `event: end` with `{"reason": ...}` and the stream closes. HEAD
 //                               answers the headers and opens nothing.
 // No route takes a customer id: another customer's dashboard cannot even be named. The document
-// is read from the generation readers use now (ReadModel), resolved once per request.
+// is read from the generation readers use now (ReadModel), resolved once per request, through
+// the client-side cache of DashboardDocuments.ts (invalidated by Redis and by the live feed).
 import type { Principal } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
 import { LiveSessions, principalOf } from "@bank/http"
 import { DocumentStore, ReadModel } from "@bank/platform"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import type { Context } from "hono"
 import { streamSSE } from "hono/streaming"
-import * as Dashboard from "./Dashboard.ts"
+import { DashboardDocuments } from "./DashboardDocuments.ts"
 import { DashboardFeed, isEntryId } from "./DashboardFeed.ts"
 import { InvalidLastEventId } from "./Errors.ts"
-import { readModel } from "./DashboardProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | DashboardFeed | ReadModel.ReadModel | LiveSessions
+export type Services = DocumentStore.DocumentStore | DashboardFeed | DashboardDocuments | ReadModel.ReadModel | LiveSessions
 
 /** The caller, as the edge's token check put it on the request (a route not behind it is a bug: 500). */
 export const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
@@ -39,11 +39,8 @@ export const dashboardRoutes = (options: RouteOptions = {}): Routes<Services, Pr
 
   app.get("/v1/dashboard", (c) =>
     run(c, Effect.gen(function*() {
-      const { customerId } = yield* callerOf(c)
-      const store = yield* DocumentStore.DocumentStore
-      const key = yield* ReadModel.ReadModel.use((r) => r.documentKey(readModel, customerId))
-      const raw = yield* store.getRaw(key)
-      const body = Option.getOrElse(raw, () => JSON.stringify(Dashboard.empty(customerId)))
+      const { customerId } = principalOf(c)
+      const body = yield* DashboardDocuments.use((documents) => documents.text(customerId))
       return c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": "private, no-store" })
     })))
 
