@@ -6,7 +6,11 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "unit", include: ["packages/*/src/**/*.test.ts"], exclude: ["**/*.int.test.ts", "**/node_modules/**"] } },
       { extends: true, test: { name: "integration", include: ["packages/*/src/**/*.int.test.ts", "scripts/**/*.int.test.ts"], testTimeout: 60_000, hookTimeout: 120_000 } },
-      { extends: true, test: { name: "e2e", include: ["test/**/*.e2e.test.ts"], testTimeout: 120_000, hookTimeout: 180_000 } }
+      {
+        extends: true,
+        // Every answer of every e2e suite is validated against the OpenAPI document.
+        test: { name: "e2e", include: ["test/**/*.e2e.test.ts"], setupFiles: ["test/support/validateResponses.ts"], testTimeout: 120_000, hookTimeout: 180_000 }
+      }
     ]
   }
 })

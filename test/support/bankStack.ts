@@ -1,9 +1,12 @@
 // The system in one test process, for end-to-end suites: a private PostgreSQL (migrated, then
 // filled by the suite's `seed`) and Redis, the CDC connector, identity (actor, credentials
-// projection, session projector), the payments and prefetch actors, and the edge with every
-// capability's routes on a free port. Customers log in through identity's real login route.
+// projection, session projector), the payments and prefetch actors, with `everything` also the
+// dashboard and profile projectors and the profile writer, and the edge with every route of the
+// API (the edge's Api.routes: documents and web app included) on a free port. Customers log in
+// through identity's real login route.
 import * as Cdc from "@bank/contracts/Cdc"
-import type { Routes } from "@bank/edge/App"
+import * as Dashboard from "@bank/dashboard"
+import * as EdgeApi from "@bank/edge/Api"
 import * as EdgeServer from "@bank/edge/EdgeServer"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
@@ -11,6 +14,10 @@ import * as Database from "@bank/platform/Database"
 import * as Keys from "@bank/platform/Keys"
 import * as RedisClient from "@bank/platform/RedisClient"
 import * as Prefetch from "@bank/prefetch"
+import * as Profile from "@bank/profile"
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as ReadModel from "@bank/platform/ReadModel"
+import * as StreamLog from "@bank/platform/StreamLog"
 import * as CdcConnector from "@bank/records/cdc/CdcConnector"
 import * as Migrations from "@bank/records/Migrations"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
@@ -25,6 +32,10 @@ export interface StackOptions {
   /** A username whose credentials must have reached Redis before the suite starts. */
   readonly waitForUser: string
   readonly prefetch?: Partial<Prefetch.PrefetchConfig.Settings>
+  /** Also the dashboard projector, the profile projector and the profile writer. */
+  readonly everything?: boolean
+  /** CORS origins of the edge. */
+  readonly corsOrigins?: ReadonlyArray<string>
 }
 
 export interface Answer {
@@ -44,8 +55,7 @@ export interface Stack {
   readonly login: (username: string, password: string) => Promise<{ token: string; customerId: string }>
 }
 
-type RouteServices = Identity.RouteServices | Payments.RouteServices | Prefetch.RouteServices
-const routes: ReadonlyArray<Routes<RouteServices>> = [Identity.identityRoutes, Payments.paymentsRoutes, Prefetch.prefetchRoutes]
+const routes = EdgeApi.routes({ dashboard: { heartbeatMs: 1000 } })
 
 export const useStack = (options: StackOptions): Stack => {
   const postgres = usePostgres()
@@ -71,8 +81,14 @@ export const useStack = (options: StackOptions): Stack => {
         EdgeServer.layer({
           port: 0,
           hostname: "127.0.0.1",
-          routes
-        }).pipe(Layer.provide(Identity.edgeLayer)),
+          routes,
+          ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {})
+        }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer, Profile.edgeLayer))),
+        options.everything
+          ? Layer.mergeAll(Dashboard.DashboardProjector.layer({ leaseMs: 2000 }), Profile.ProfileProjector.layer, Profile.ProfileWriter.layer).pipe(
+            Layer.provide(Layer.mergeAll(DocumentStore.layer, StreamLog.layer, ReadModel.layer()))
+          )
+          : Layer.empty,
         Identity.actorsLayer,
         Payments.actorLayer,
         Prefetch.PrefetchActor.layer.pipe(Layer.provide(Prefetch.PrefetchConfig.layer(options.prefetch))),

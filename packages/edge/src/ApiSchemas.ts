@@ -34,7 +34,7 @@ export const Money = Schema.Struct({
 export const DateTime = Schema.String.annotate({
   identifier: "DateTime",
   format: "date-time",
-  description: "RFC 3339 date-time in UTC (`Z`), with 3 to 6 fractional digits."
+  description: "RFC 3339 date-time in UTC (`Z`); fractional seconds optional, up to 6 digits."
 })
 
 export const DateOnly = Schema.String.annotate({ identifier: "Date", format: "date", description: "A calendar date, YYYY-MM-DD." })

@@ -12,6 +12,7 @@ import type { Redis } from "effect/persistence/Redis"
 import { Effect, type Context, type Duration } from "effect"
 import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
+import { cors } from "hono/cors"
 import { HTTPException } from "hono/http-exception"
 import { requestId } from "hono/request-id"
 import { problemOf } from "./ErrorTable.ts"
@@ -31,7 +32,16 @@ export interface AppOptions<R> {
   readonly bodyLimitBytes?: number
   /** How long each readiness check waits for its dependency (default 1 second). */
   readonly readinessTimeout?: Duration.Input
+  /**
+   * Origins of browser apps served elsewhere that may call the API (CORS); "*" for any. None:
+   * no CORS headers, as for the app the edge serves itself.
+   */
+  readonly corsOrigins?: ReadonlyArray<string>
 }
+
+/** What a browser app may send and read across origins. */
+const corsRequestHeaders = ["Authorization", "Content-Type", "Idempotency-Key", "Consistency-Token", "Last-Event-ID", "X-Request-Id"]
+const corsResponseHeaders = ["Consistency-Token", "Location", "Retry-After", "X-Request-Id", "X-Data-Source", "WWW-Authenticate"]
 
 export const defaultBodyLimitBytes = 64 * 1024
 
@@ -45,6 +55,17 @@ export const makeApp = <R>(options: AppOptions<R>): Hono<EdgeEnv> => {
   const app = new Hono<EdgeEnv>()
 
   app.use(requestId({ limitLength: requestIdMaxLength }))
+  // Before everything else, the token check included: a preflight (OPTIONS) carries no token.
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    const origins = [...options.corsOrigins]
+    app.use(cors({
+      origin: origins.includes("*") ? "*" : origins,
+      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      allowHeaders: corsRequestHeaders,
+      exposeHeaders: corsResponseHeaders,
+      maxAge: 600
+    }))
+  }
   const limitBody = bodyLimit({
     maxSize: limitBytes,
     onError: (c) => problemResponse(c, problemOf(new PayloadTooLarge({ limitBytes })))

@@ -86,7 +86,7 @@ export const layer = <R>(options: ServeOptions<R>): Layer.Layer<EdgeServer, List
     })
   )
 
-/** Reads `PORT` (default 3000) and `BODY_LIMIT_BYTES` (default 65536). */
+/** Reads `PORT` (default 3000), `BODY_LIMIT_BYTES` (default 65536) and `CORS_ORIGINS` (comma-separated; none by default). */
 export const layerConfig = <R>(options: { readonly routes?: ReadonlyArray<Routes<R>> }) =>
   Layer.unwrap(
     Effect.gen(function*() {
@@ -94,6 +94,10 @@ export const layerConfig = <R>(options: { readonly routes?: ReadonlyArray<Routes
         port: Config.Port("PORT").pipe(Config.withDefault(3000)),
         bodyLimitBytes: Config.schema(Schema.Int.check(Schema.isGreaterThan(0)), "BODY_LIMIT_BYTES").pipe(
           Config.withDefault(defaultBodyLimitBytes)
+        ),
+        corsOrigins: Config.String("CORS_ORIGINS").pipe(
+          Config.withDefault(""),
+          Config.map((text) => text.split(",").map((o) => o.trim()).filter((o) => o !== ""))
         )
       })
       return layer({ ...options, ...config })

@@ -13,7 +13,7 @@ import type * as Prefetch from "@bank/prefetch/Errors"
 import type * as Profile from "@bank/profile/Errors"
 import type { PublishError } from "@bank/platform/StreamLog"
 import type { RedisError } from "effect/persistence/Redis"
-import type { InvalidBody, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
+import type { InvalidBody, NotYetConsistent, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
 import type { Problem } from "./ProblemDetails.ts"
 
 interface Entry<E> {
@@ -48,6 +48,17 @@ export const errorTable = {
     status: 413,
     title: "Payload too large",
     detail: (e) => `The request body is larger than ${e.limitBytes} bytes.`
+  }),
+  InvalidConsistencyToken: entry({
+    status: 400,
+    title: "Invalid Consistency-Token",
+    detail: "The Consistency-Token header is not one this API issued. Send the value a write answered, unchanged."
+  }),
+  NotYetConsistent: entry<NotYetConsistent>({
+    status: 503,
+    title: "Not yet consistent",
+    detail: (e) => `Your change is not in this document yet. Try again in ${e.retryAfterSeconds} second(s) with the same Consistency-Token.`,
+    extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
   }),
   RouteNotFound: entry<RouteNotFound>({
     type: "not-found",

@@ -4,22 +4,17 @@
 // Redis and PostgreSQL pools close.
 import * as Dashboard from "@bank/dashboard"
 import * as Identity from "@bank/identity"
-import { paymentsRoutes } from "@bank/payments"
 import * as Database from "@bank/platform/Database"
 import * as RedisClient from "@bank/platform/RedisClient"
-import { prefetchRoutes } from "@bank/prefetch"
 import * as Profile from "@bank/profile"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Layer } from "effect"
-import type { Redis } from "effect/persistence/Redis"
-import type { Routes } from "./App.ts"
+import * as Api from "./Api.ts"
 import * as EdgeServer from "./EdgeServer.ts"
 
-// Each capability's routes, e.g. `profileRoutes` from @bank/profile. Their Effects may use the
-// services provided below. Identity comes first: its token check guards every /v1 route
-// registered after it.
-type Services = Redis | RedisClient.NodeRedis.NodeRedis | Database.Database | Identity.RouteServices | Dashboard.RouteServices | Profile.RouteServices
-const routes: ReadonlyArray<Routes<Services>> = [Identity.identityRoutes, paymentsRoutes, prefetchRoutes, Dashboard.dashboardRoutes(), Profile.profileRoutes]
+// Every capability's routes and the API's documents (Api.ts); their Effects use the services
+// provided below.
+const routes = Api.routes()
 
 EdgeServer.layerConfig({ routes }).pipe(
   Layer.provide(Identity.edgeLayer.pipe(Layer.provideMerge(Identity.IdentityConfig.layerConfig))),

@@ -20,6 +20,7 @@ import * as TokenCheck from "./TokenCheck.ts"
 
 export { authMiddleware, principalOf, publicPaths } from "./AuthMiddleware.ts"
 export * from "./Errors.ts"
+export { identityOperations, SessionDocument, TokenPair } from "./Api.ts"
 export { identityRoutes, type Services as RouteServices } from "./Routes.ts"
 export { CredentialsProjection, IdentityActor, IdentityConfig, SessionProjector, TokenCheck }
 export * as LoginThrottle from "./LoginThrottle.ts"
