@@ -28,6 +28,7 @@ const { Effect, Layer, ManagedRuntime, References } = await import("effect")
 const Identity = await import("@bank/identity")
 const EdgeServer = await import("@bank/edge/EdgeServer")
 const Database = await import("@bank/platform/Database")
+const StreamLog = await import("@bank/platform/StreamLog")
 const PasswordHash = await import("@bank/platform/PasswordHash")
 const RedisClient = await import("@bank/platform/RedisClient")
 const { startRedis } = await import("./lib/localServices.ts")
@@ -97,7 +98,7 @@ await direct.runtime.runPromise(Effect.forEach(Array.from({ length: users }, (_,
     _tag: "RowChanged", schema: "customer", table: "credentials", op: "insert", key: { customer_id: String(id) },
     new: { customer_id: String(id), username: `bench${id}`, password_hash: hash, status: "active" },
     commitLsn: "0/1", seq: id, commitTime: "", xid: 1
-  })))
+  })).pipe(Effect.provide(StreamLog.layer)))
 
 const login = (base: string, username: string, password = PASSWORD) =>
   fetch(`${base}/v1/auth/login`, {

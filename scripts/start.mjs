@@ -39,7 +39,7 @@ const setupSteps = [
 // actor with one line, e.g. { name: "<actor>", file: "packages/<capability>/src/<actor>Main.ts" }.
 // `ready` is polled until it answers 2xx, to tell people when the system can be used.
 const processes = [
-  { name: "edge", file: "packages/edge/src/main.ts", env: { PORT: port }, ready: `http://127.0.0.1:${port}/healthz` },
+  { name: "edge", file: "packages/edge/src/main.ts", env: { PORT: port }, ready: `http://127.0.0.1:${port}/readyz` },
   // Actors (consumer groups) go here. The CDC connector streams the systems of record into
   // Redis (it needs the migrated schemas, so it starts after `seed`).
   { name: "cdc", file: "scripts/cdc.ts" },

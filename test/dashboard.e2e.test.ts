@@ -47,7 +47,7 @@ let runtime: ManagedRuntime.ManagedRuntime<any, any>
 let db: pg.Client
 let projector: ReturnType<typeof startProcess>
 const startProjector = () =>
-  startProcess("packages/dashboard/src/main.ts", { REDIS_URL: redisServer.server.url, DASHBOARD_LEASE_MS: "1500", LOG_LEVEL: "Error" })
+  startProcess("packages/dashboard/src/main.ts", { REDIS_URL: redisServer.server.url, DASHBOARD_OWNERSHIP_MS: "1500", LOG_LEVEL: "Error" })
 
 beforeAll(async () => {
   const pgUrl = postgres.server.url

@@ -248,7 +248,8 @@ describe("edge over HTTP", () => {
     child.stderr.on("data", (chunk) => (output += chunk))
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
     try {
-      await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), {
+      // Serving (/healthz), not ready: no CDC connector fills its read models here.
+      await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200), {
         timeout: 30_000,
         interval: 100
       })

@@ -42,7 +42,7 @@ beforeAll(async () => {
   }).pipe(Effect.provide(Database.layer(pgUrl))))
   // The projector as a projector process runs it: following the read model's pointer.
   const projector = Layer.effectDiscard(ReadModel.follow(DashboardProjector.readModel, (generation) =>
-    DashboardProjector.run({ generation, leaseMs: 1000 })))
+    DashboardProjector.run({ generation, ownershipMs: 1000 })))
   runtime = ManagedRuntime.make(
     projector.pipe(
       Layer.provideMerge(Layer.mergeAll(

@@ -8,10 +8,11 @@
 import type * as Cdc from "@bank/contracts/Cdc"
 import * as Dashboard from "@bank/dashboard/Dashboard"
 import * as DashboardProjector from "@bank/dashboard/DashboardProjector"
-import * as CdcConsumer from "@bank/dashboard/CdcConsumer"
 import * as Positions from "@bank/dashboard/Positions"
 import * as TransactionAssembler from "@bank/dashboard/TransactionAssembler"
 import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as Keys from "@bank/platform/Keys"
+import * as Membership from "@bank/platform/Membership"
 import type { StreamLog } from "@bank/platform/StreamLog"
 import { Effect, Option, type Scope } from "effect"
 import type { Redis } from "effect/persistence/Redis"
@@ -67,7 +68,10 @@ export const dashboard: Rebuildable = {
   name: DashboardProjector.readModel,
   systems: Dashboard.systems,
   group: DashboardProjector.groupOf,
-  keys: (generation) => Dashboard.systems.map((system) => CdcConsumer.leaseKey(DashboardProjector.groupOf(generation), system)),
+  keys: (generation) => [
+    ...DashboardProjector.partitions().map(({ spec }) => Keys.streamLease(spec.name, DashboardProjector.groupOf(generation))),
+    Membership.membersKey(DashboardProjector.groupOf(generation))
+  ],
   applySnapshot: (generation, system, rows) => {
     const { units } = TransactionAssembler.make().feed(rows.map((payload, i) => ({ entryId: String(i), payload })))
     return DashboardProjector.applyBatch(systemOf(system), units, { generation, announce: () => false })

@@ -39,7 +39,7 @@ if (values.consume) {
     )
   )
   const scope = await Effect.runPromise(Scope.make())
-  await runtime.runPromise(DashboardProjector.run({ systems: ["deposits"], leaseMs: 5000 }).pipe(Scope.provide(scope)))
+  await runtime.runPromise(DashboardProjector.run({ systems: ["deposits"], ownershipMs: 5000 }).pipe(Scope.provide(scope)))
   // SIGUSR2 asks for the CPU time used so far: what a change costs, however busy the machine.
   process.on("SIGUSR2", () => {
     const { user, system } = process.cpuUsage()

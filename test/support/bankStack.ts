@@ -36,6 +36,10 @@ export interface StackOptions {
   readonly everything?: boolean
   /** CORS origins of the edge. */
   readonly corsOrigins?: ReadonlyArray<string>
+  /** Identity settings beyond the stack's (cheap hashing, few processes). */
+  readonly identity?: Partial<Identity.IdentityConfig.Settings>
+  /** Also the profile writer (every route is always served; the dashboard's feed without a projector). */
+  readonly allRoutes?: boolean
 }
 
 export interface Answer {
@@ -75,7 +79,7 @@ export const useStack = (options: StackOptions): Stack => {
     redis.on("error", () => {})
     await redis.connect()
     const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
-    const identity = Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4 }))
+    const identity = Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4, ...options.identity }))
     runtime = ManagedRuntime.make(
       Layer.mergeAll(
         EdgeServer.layer({
@@ -83,13 +87,14 @@ export const useStack = (options: StackOptions): Stack => {
           hostname: "127.0.0.1",
           routes,
           ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {})
-        }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer, Profile.edgeLayer))),
+        }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer)), Layer.provideMerge(Dashboard.edgeLayer)),
         options.everything
-          ? Layer.mergeAll(Dashboard.DashboardProjector.layer({ leaseMs: 2000 }), Profile.ProfileProjector.layer, Profile.ProfileWriter.layer).pipe(
+          ? Layer.mergeAll(Dashboard.DashboardProjector.layer({ ownershipMs: 2000 }), Profile.ProfileProjector.layer, Profile.ProfileWriter.layer).pipe(
             Layer.provide(Layer.mergeAll(DocumentStore.layer, StreamLog.layer, ReadModel.layer()))
           )
           : Layer.empty,
         Identity.actorsLayer,
+        options.allRoutes && !options.everything ? Profile.ProfileWriter.layer.pipe(Layer.provide(Profile.edgeLayer)) : Layer.empty,
         Payments.actorLayer,
         Prefetch.PrefetchActor.layer.pipe(Layer.provide(Prefetch.PrefetchConfig.layer(options.prefetch))),
         CdcConnector.layer({

@@ -79,7 +79,9 @@ export const LoginRefusalReason = Schema.Literals([
   "RateLimited",
   "LockedOut",
   "AccountUnavailable",
-  "SessionLimitReached"
+  "SessionLimitReached",
+  // The credentials have not been loaded yet (start-up): the login cannot be decided; retry.
+  "NotReady"
 ])
 export type LoginRefusalReason = typeof LoginRefusalReason.Type
 export const LoginRefused = Schema.TaggedStruct("LoginRefused", {
@@ -132,14 +134,31 @@ export const AccountLockedOut = Schema.TaggedStruct("AccountLockedOut", {
 export const LockoutCleared = Schema.TaggedStruct("LockoutCleared", { ...Subject, by: Text(128) })
 export const TokenRefreshed = Schema.TaggedStruct("TokenRefreshed", { customerId: Id, sessionId: Id, ...Client })
 export const RefreshTokenReused = Schema.TaggedStruct("RefreshTokenReused", { customerId: Id, sessionId: Id, ...Client })
-export const SessionEndReason = Schema.Literals(["Logout", "Revoked", "LoggedOutEverywhere", "Evicted", "RefreshTokenReused"])
+export const SessionEndReason = Schema.Literals([
+  "Logout",
+  "Revoked",
+  "LoggedOutEverywhere",
+  "Evicted",
+  "RefreshTokenReused",
+  /** Idle timeout or absolute lifetime reached. */
+  "Expired",
+  /** The customer master disabled, locked or deleted the customer, or changed their credentials. */
+  "AccountDisabled",
+  "AccountLocked",
+  "AccountDeleted",
+  "CredentialChanged",
+  /** Ended by the bank's staff through the admin API. */
+  "AdminRevoked"
+])
 export type SessionEndReason = typeof SessionEndReason.Type
 export const SessionRevoked = Schema.TaggedStruct("SessionRevoked", {
   customerId: Id,
   sessionId: Id,
   reason: SessionEndReason,
   bySessionId: Schema.optionalKey(Id),
-  clientAddress: Schema.optionalKey(Text(64))
+  clientAddress: Schema.optionalKey(Text(64)),
+  /** The admin who ended it (AdminRevoked). */
+  byCustomerId: Schema.optionalKey(Id)
 })
 
 export const AuditEvent = Schema.Union([

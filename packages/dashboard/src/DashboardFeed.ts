@@ -37,6 +37,13 @@ export class DashboardFeed extends Context.Service<DashboardFeed, {
 }>()("@bank/dashboard/DashboardFeed") {}
 
 const ENTRY_ID = /^(\d{1,20})-(\d{1,20})$/
+const U64_MAX = 2n ** 64n - 1n
+
+/** Whether `id` is a stream entry id Redis accepts: `<ms>-<seq>`, each an unsigned 64-bit number. */
+export const isEntryId = (id: string): boolean => {
+  const match = ENTRY_ID.exec(id)
+  return match !== null && BigInt(match[1]!) <= U64_MAX && BigInt(match[2]!) <= U64_MAX
+}
 
 /** Stream entry ids in order: -1, 0, 1. */
 export const compareIds = (a: string, b: string): number => {
@@ -154,6 +161,8 @@ export const make = (options: FeedOptions = {}) =>
     // "unknown" when the stream no longer holds `since` or the scan reached its bound.
     const changedSince = (customerId: string, since: string) =>
       Effect.gen(function*() {
+        // Nothing can follow the largest id (and Redis refuses an exclusive range from it).
+        if (since === `${U64_MAX}-${U64_MAX}`) return undefined
         const [first] = yield* redis.send<Array<RawEntry>>("XRANGE", stream, "-", "+", "COUNT", "1")
         if (first && compareIds(first[0], since) > 0) return "unknown" as const
         let from = `(${since}`
@@ -176,7 +185,7 @@ export const make = (options: FeedOptions = {}) =>
         const set = subscribers.get(customerId) ?? new Set<Sub>()
         set.add(sub)
         subscribers.set(customerId, set)
-        const resume = lastEventId !== undefined && ENTRY_ID.test(lastEventId) ? lastEventId : undefined
+        const resume = lastEventId !== undefined && isEntryId(lastEventId) ? lastEventId : undefined
         const seen = tailedTo
         const first = Effect.gen(function*() {
           const since = resume === undefined ? "unknown" : yield* changedSince(customerId, resume)

@@ -10,7 +10,6 @@ import { Effect, Exit, Layer, ManagedRuntime, Option, References, Scope, Stream 
 import { Redis } from "effect/persistence/Redis"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { useRedis } from "../../../test/support/servers.ts"
-import * as CdcConsumer from "./CdcConsumer.ts"
 import type * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
 import * as DashboardProjector from "./DashboardProjector.ts"
@@ -41,7 +40,7 @@ const publish = (system: string, messages: ReadonlyArray<Cdc.CdcMessage>, key: s
 /** Starts the projector (its consumers) until `stop`. */
 const startProjector = async (options: DashboardProjector.ProjectorOptions & { consumer?: string } = {}) => {
   const scope = await Effect.runPromise(Scope.make())
-  await run(DashboardProjector.run({ leaseMs: 1000, ...options }).pipe(Scope.provide(scope)))
+  await run(DashboardProjector.run({ ownershipMs: 1000, ...options }).pipe(Scope.provide(scope)))
   return () => Effect.runPromise(Scope.close(scope, Exit.void))
 }
 
@@ -112,7 +111,7 @@ describe("dashboard projector", () => {
   it("applies after a takeover what the stopped consumer left pending, then goes on", async () => {
     const first = await startProjector({ systems: ["cards"], consumer: "first" })
     const second = await startProjector({ systems: ["cards"], consumer: "second" })
-    const holder = await send<string>("GET", CdcConsumer.leaseKey(DashboardProjector.group, "cards"))
+    const holder = await send<string>("GET", Keys.streamLease(Cdc.stream("cards").name, DashboardProjector.group))
     const [rows, commit] = [transaction(0x200, 3, [{ schema: "cards", table: "cards", op: "insert", row: card("102", "9", "100") }]).slice(0, 1),
       transaction(0x200, 3, [{ schema: "cards", table: "cards", op: "insert", row: card("102", "9", "100") }]).slice(1)]
     await publish("cards", rows, "102")
@@ -121,7 +120,7 @@ describe("dashboard projector", () => {
     await (holder === "first" ? first : second)()
     await publish("cards", commit, "102")
     await vi.waitFor(async () => expect((await document("102"))?.accounts.map((a) => a.balance)).toEqual([{ amount: "1.00", currency: "EUR" }]))
-    expect(await send<string>("GET", CdcConsumer.leaseKey(DashboardProjector.group, "cards"))).toBe(holder === "first" ? "second" : "first")
+    expect(await send<string>("GET", Keys.streamLease(Cdc.stream("cards").name, DashboardProjector.group))).toBe(holder === "first" ? "second" : "first")
     await (holder === "first" ? second : first)()
   })
 

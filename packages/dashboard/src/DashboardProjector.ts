@@ -1,6 +1,9 @@
 // The dashboard projector: consumer group `dashboard` on the CDC streams of the product systems
-// (deposits, cards, lending, investments), one CdcConsumer per stream, writing each customer's
-// dashboard document (Keys.customer(id).document("dashboard")) and announcing every write on
+// (deposits, cards, lending, investments), in the consumer engine's partition-owned mode
+// (platform OwnedPartitions.ts): each partition is consumed by one live projector process at a
+// time, whole database transactions assembled per partition (TransactionAssembler.ts), so more
+// processes share the partitions and a dead one's are taken over. It writes each customer's
+// dashboard document (Keys.customer(id).document("dashboard")) and announces every write on
 // `dashboard.changes`.
 //
 // A batch's units are grouped by customer; each customer's are applied in one read-modify-write:
@@ -15,13 +18,16 @@
 // `...:doc:dashboard:g<N>` by consumer group `dashboard.g<N>`. A projector process follows the
 // pointer (`layerConfig`), so scripts/rebuild.ts can build a new generation beside the one read
 // and switch readers and projectors over to it without downtime.
+import * as Cdc from "@bank/contracts/Cdc"
+import type * as Readiness from "@bank/platform/Readiness"
 import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as OwnedPartitions from "@bank/platform/OwnedPartitions"
 import * as ReadModel from "@bank/platform/ReadModel"
 import { StreamLog } from "@bank/platform/StreamLog"
 import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
-import * as CdcConsumer from "./CdcConsumer.ts"
 import * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
+import * as TransactionAssembler from "./TransactionAssembler.ts"
 import type { CustomerUnit } from "./TransactionAssembler.ts"
 
 /** The read model's name: its generation pointer and document kind. */
@@ -46,7 +52,8 @@ export interface ProjectorOptions {
   readonly latest?: number
   /** Entries per read (default 500). */
   readonly batchSize?: number
-  readonly leaseMs?: number
+  /** How long a partition stays owned by a process that stopped renewing it (default 15 s). */
+  readonly ownershipMs?: number
   /** Customers written at once within a batch (default 32). */
   readonly concurrency?: number
   readonly systems?: ReadonlyArray<Dashboard.System>
@@ -132,7 +139,7 @@ export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(funct
   return yield* new ProjectionConflict({ customerId, attempts: MAX_ATTEMPTS })
 })
 
-// Redis being away is worth retrying the whole batch (CdcConsumer does); anything else is this
+// Redis being away is worth retrying the whole batch (the engine does); anything else is this
 // customer's problem alone: logged (reconciliation will show it) so the stream moves on.
 const retryable = (cause: Cause.Cause<unknown>): boolean => {
   const error = Cause.findErrorOption(cause)
@@ -167,34 +174,62 @@ export const applyBatch = (system: Dashboard.System, units: ReadonlyArray<Custom
   )
 }
 
-/** Runs one consumer per product stream in the current scope. */
+/** The partitions (streams) the projector consumes, and the system of each. */
+export const partitions = (systems: ReadonlyArray<Dashboard.System> = Dashboard.systems) =>
+  systems.flatMap((system) => [Cdc.stream(system)].map((spec) => ({ spec, system })))
+
+/** Applies the units each partition completes, whole transactions only; acknowledges what they used. */
+const partitionHandler = (system: Dashboard.System, options: ProjectorOptions, cache: Cache): OwnedPartitions.PartitionHandler<Cdc.CdcMessage, unknown, DocumentStore.DocumentStore | StreamLog> => {
+  const assembler = TransactionAssembler.make()
+  return {
+    handle: (entries) =>
+      Effect.gen(function*() {
+        const assembled = assembler.feed(entries.map((e) => ({ entryId: e.entryId, payload: e.payload })))
+        for (const warning of assembled.warnings) yield* Effect.logWarning(warning).pipe(Effect.annotateLogs({ system }))
+        if (assembled.units.length > 0) yield* applyBatch(system, assembled.units, options, cache)
+        return assembled.ack
+      })
+  }
+}
+
+/** Runs the projector in the current scope: this process's share of the partitions. */
 export const run = (options: ProjectorOptions = {}) => {
-  // One cache for the four streams' consumers: they write the same documents.
+  // One cache for every partition: they write the same documents.
   const cache = makeCache(options.cacheSize ?? 5000)
-  return Effect.forEach(options.systems ?? Dashboard.systems, (system) =>
-    CdcConsumer.run({
-      system,
-      group: groupOf(options.generation ?? 1),
-      apply: (units) => applyBatch(system, units, options, cache),
-      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-      ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
-      ...(options.consumer !== undefined ? { consumer: options.consumer } : {})
-    }), { discard: true })
+  const owned = partitions(options.systems)
+  const systemOf = new Map(owned.map(({ spec, system }) => [spec.name, system]))
+  return OwnedPartitions.run({
+    group: groupOf(options.generation ?? 1),
+    streams: owned.map(({ spec }) => spec),
+    open: (spec) => partitionHandler(systemOf.get(spec.name)!, options, cache),
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    ...(options.ownershipMs !== undefined ? { ownershipMs: options.ownershipMs } : {}),
+    ...(options.consumer !== undefined ? { consumer: options.consumer } : {})
+  })
 }
 
 export const layer = (options: ProjectorOptions = {}) => Layer.effectDiscard(run(options))
 
 /**
  * The projector of the generation readers use, following the pointer (needs ReadModel).
- * DASHBOARD_LATEST_TRANSACTIONS (20), DASHBOARD_BATCH_SIZE (500), DASHBOARD_LEASE_MS (15000).
+ * DASHBOARD_LATEST_TRANSACTIONS (20), DASHBOARD_BATCH_SIZE (500), DASHBOARD_OWNERSHIP_MS (15000).
  */
 export const layerConfig = Layer.effectDiscard(
   Effect.gen(function*() {
     const options = yield* Config.all({
       latest: Config.Int("DASHBOARD_LATEST_TRANSACTIONS").pipe(Config.withDefault(Dashboard.defaultLatest)),
       batchSize: Config.Int("DASHBOARD_BATCH_SIZE").pipe(Config.withDefault(500)),
-      leaseMs: Config.Int("DASHBOARD_LEASE_MS").pipe(Config.withDefault(15_000))
+      ownershipMs: Config.Int("DASHBOARD_OWNERSHIP_MS").pipe(Config.withDefault(15_000))
     })
-    yield* ReadModel.follow(readModel, (generation) => run({ ...options, generation }))
+    yield* ReadModel.follow(readModel, (generation) => Effect.asVoid(run({ ...options, generation })))
   })
 )
+
+/** For readiness: the generation readers use, loaded once its group applied every product stream. */
+export const readModelSource: Readiness.ReadModelSource = {
+  name: readModel,
+  groups: ReadModel.generation(readModel).pipe(
+    Effect.map((generation) => partitions().map(({ spec }) => ({ stream: spec.name, group: groupOf(generation) })))
+  ),
+  fedByCdc: true
+}

@@ -5,12 +5,17 @@
 //                               (bounded wait, else 503 with Retry-After)
 //   GET /v1/dashboard/events  → Server-Sent Events: `event: dashboard`, `data:` the whole
 //                               document, `id:` the `dashboard.changes` entry id; reconnecting
-//                               with Last-Event-ID resumes (DashboardFeed.ts); a comment line
-//                               every 15 s (heartbeatMs) keeps idle proxies from hanging up
+//                               with Last-Event-ID resumes (DashboardFeed.ts; an id Redis would
+//                               refuse is a 400); a comment line every 15 s (heartbeatMs) keeps
+//                               idle proxies from hanging up. The stream is bound to the caller's
+//                               session and token (LiveSessions): when either ends, a last
+//                               `event: end` with `{"reason": ...}` and the stream closes. HEAD
+//                               answers the headers and opens nothing.
 // No route takes a customer id: another customer's dashboard cannot even be named. The document
 // is read from the generation readers use now (ReadModel), resolved once per request.
 import type { Principal } from "@bank/contracts/Identity"
 import type { Routes } from "@bank/edge/App"
+import { LiveSessions } from "@bank/edge/LiveSession"
 import { principalOf } from "@bank/edge/ProblemDetails"
 import * as DocumentStore from "@bank/platform/DocumentStore"
 import { ReadModel } from "@bank/platform/ReadModel"
@@ -20,10 +25,11 @@ import { Effect, Option, Schema } from "effect"
 import type { Context } from "hono"
 import { streamSSE } from "hono/streaming"
 import * as Dashboard from "./Dashboard.ts"
-import { DashboardFeed } from "./DashboardFeed.ts"
+import { DashboardFeed, isEntryId } from "./DashboardFeed.ts"
+import { InvalidLastEventId } from "./Errors.ts"
 import { readModel } from "./DashboardProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | DashboardFeed | ReadModel
+export type Services = DocumentStore.DocumentStore | DashboardFeed | ReadModel | LiveSessions
 
 /** The caller, as the edge's token check put it on the request (a route not behind it is a bug: 500). */
 export const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
@@ -76,14 +82,29 @@ export const dashboardRoutes = (options: RouteOptions = {}): Routes<Services> =>
 
   app.get("/v1/dashboard/events", (c) =>
     run(c, Effect.gen(function*() {
-      const { customerId } = yield* callerOf(c)
-      const feed = yield* DashboardFeed
-      const subscription = yield* feed.subscribe(customerId, c.req.header("Last-Event-ID"))
+      const principal = yield* callerOf(c)
+      const lastEventId = c.req.header("Last-Event-ID")
+      if (lastEventId !== undefined && !isEntryId(lastEventId)) return yield* new InvalidLastEventId()
       c.header("Cache-Control", "private, no-store")
+      // Hono answers HEAD by running this GET handler and dropping the body without cancelling
+      // it: a subscription opened here would never be closed.
+      if (c.req.method === "HEAD") return c.body(null, 200, { "Content-Type": "text/event-stream" })
+      const live = yield* LiveSessions.use((s) => s.watch(principal, c.req.header("Authorization")))
+      const feed = yield* DashboardFeed
+      const subscription = yield* feed.subscribe(principal.customerId, lastEventId).pipe(Effect.onError(() => Effect.sync(live.release)))
+      let endReason: string | undefined
+      void live.ended.then((reason) => {
+        endReason = reason
+        subscription.close()
+      })
+      const close = () => {
+        subscription.close()
+        live.release()
+      }
       // Proxies such as nginx buffer responses unless told not to.
       c.header("X-Accel-Buffering", "no")
       return streamSSE(c, async (stream) => {
-        stream.onAbort(() => subscription.close())
+        stream.onAbort(close)
         await stream.writeSSE({ event: "ready", data: "{}", retry: 2000 })
         while (!stream.aborted && !stream.closed) {
           const event = await subscription.next(heartbeatMs)
@@ -91,7 +112,8 @@ export const dashboardRoutes = (options: RouteOptions = {}): Routes<Services> =>
           if (event === "timeout") await stream.write(": keep-alive\n\n")
           else await stream.writeSSE({ id: event.id, event: "dashboard", data: event.data })
         }
-        subscription.close()
-      }, async () => subscription.close())
+        if (endReason !== undefined && !stream.aborted) await stream.writeSSE({ event: "end", data: JSON.stringify({ reason: endReason }) })
+        close()
+      }, async () => close())
     })))
 }

@@ -2,7 +2,8 @@
 // across deposits, cards, loans and mortgages, and investments, totals per currency and the
 // latest transactions, kept current from the product systems' CDC streams. It holds the
 // projection rules (Dashboard.ts, Products.ts), the transactional CDC consumer that applies a
-// whole database transaction at once (TransactionAssembler.ts, CdcConsumer.ts), the projector
+// whole database transaction at once (TransactionAssembler.ts, on the platform's partition-owned
+// consumer engine), the projector
 // process (DashboardProjector.ts, main.ts), the `dashboard.changes` stream, the HTTP routes with
 // the live Server-Sent Events feed (DashboardRoutes.ts, DashboardFeed.ts), the same document
 // assembled from PostgreSQL (PgDashboard.ts) and the reconciliation that compares the two
@@ -12,11 +13,11 @@ import * as ReadModel from "@bank/platform/ReadModel"
 import { Layer } from "effect"
 import * as DashboardFeed from "./DashboardFeed.ts"
 
-export * as CdcConsumer from "./CdcConsumer.ts"
 export * as Dashboard from "./Dashboard.ts"
 export * as DashboardChanges from "./DashboardChanges.ts"
 export * as DashboardProjector from "./DashboardProjector.ts"
 export { Account, DashboardDocument, dashboardOperations, Total, Transaction } from "./Api.ts"
+export * from "./Errors.ts"
 export { dashboardRoutes, type Services as RouteServices } from "./DashboardRoutes.ts"
 export * as PgDashboard from "./PgDashboard.ts"
 export * as Positions from "./Positions.ts"

@@ -4,6 +4,7 @@
 //
 // `detail` is written for the client. It is never the error's own message, which may carry
 // internals (SQL, keys, hosts); 5xx causes go to the log instead.
+import type * as Dashboard from "@bank/dashboard/Errors"
 import type * as Identity from "@bank/identity/Errors"
 import type * as Payments from "@bank/payments/Errors"
 import type { DatabaseError } from "@bank/platform/Database"
@@ -67,6 +68,12 @@ export const errorTable = {
     detail: (e) => `No route for ${e.method} ${e.path}.`
   }),
 
+  Forbidden: entry({
+    status: 403,
+    title: "Forbidden",
+    detail: "You may not use this route."
+  }),
+
   // Infrastructure (platform): unavailable is worth a retry (503), a bug is not (500).
   RedisError: entry<RedisError>({ type: "unavailable", status: 503, title: "Service unavailable", detail: unavailable }),
   DatabaseError: entry<DatabaseError>({
@@ -113,6 +120,12 @@ export const errorTable = {
     detail: (e) => `Try again in ${e.retryAfterSeconds} seconds.`,
     extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
   }),
+  LoginNotReady: entry<Identity.LoginNotReady>({
+    status: 503,
+    title: "Login not available yet",
+    detail: (e) => `The service is starting. Try again in ${e.retryAfterSeconds} seconds.`,
+    extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
+  }),
   AccountUnavailable: entry({ status: 403, title: "Account unavailable", detail: "This account cannot log in. Contact the bank." }),
   SessionLimitReached: entry({
     status: 409,
@@ -121,6 +134,13 @@ export const errorTable = {
   }),
   InvalidRefreshToken: entry({ status: 401, title: "Invalid refresh token", detail: "Log in again." }),
   SessionNotFound: entry({ status: 404, title: "Session not found", detail: "There is no such session." }),
+
+  // Dashboard (@bank/dashboard/Errors)
+  InvalidLastEventId: entry<Dashboard.InvalidLastEventId>({
+    status: 400,
+    title: "Invalid Last-Event-ID",
+    detail: "Last-Event-ID must be an event id this stream sent (two numbers joined by a dash); reconnect without it."
+  }),
 
   // Payments (@bank/payments/Errors). A rejected transfer is not an error: it is its status.
   InvalidIdempotencyKey: entry<Payments.InvalidIdempotencyKey>({

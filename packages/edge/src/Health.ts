@@ -1,10 +1,13 @@
 // Liveness and readiness. `/healthz` says the process serves HTTP and nothing more, so an
 // orchestrator restarts us only when we are truly stuck, not when Redis blips. `/readyz` says
-// whether we can do useful work: Redis and PostgreSQL each answer within a short timeout. Load
-// balancers stop sending traffic while it answers 503.
+// whether we can do useful work: Redis and PostgreSQL each answer within a short timeout, and,
+// when a Readiness service is provided, every read model we serve from has loaded and is not
+// lagging or marked stale (platform/Readiness.ts). Load balancers stop sending traffic while it
+// answers 503; Retry-After says when to ask again.
 import { Database } from "@bank/platform/Database"
+import { Readiness } from "@bank/platform/Readiness"
 import { Redis } from "effect/persistence/Redis"
-import { Duration, Effect, Exit } from "effect"
+import { Duration, Effect, Exit, Option } from "effect"
 import type { Hono } from "hono"
 import { problemResponse, type EdgeEnv } from "./ProblemDetails.ts"
 import type { Run } from "./Run.ts"
@@ -17,6 +20,9 @@ const check = (probe: Effect.Effect<unknown, unknown>, timeout: Duration.Input):
     Effect.exit,
     Effect.map((exit): Check => (Exit.isSuccess(exit) ? "ok" : "failed"))
   )
+
+/** Seconds a client should wait before asking /readyz again (or retrying a login) while not ready. */
+export const retryAfterSeconds = 2
 
 export const healthRoutes = (options: { readonly readinessTimeout: Duration.Input }) =>
 (app: Hono<EdgeEnv>, run: Run<Redis | Database>): void => {
@@ -33,13 +39,24 @@ export const healthRoutes = (options: { readonly readinessTimeout: Duration.Inpu
           postgres: check(database.ping, options.readinessTimeout)
         }, { concurrency: "unbounded" })
         const failed = Object.entries(checks).filter(([, result]) => result === "failed").map(([name]) => name)
-        if (failed.length === 0) return c.json({ status: "ok", checks })
+        const readiness = yield* Effect.serviceOption(Readiness)
+        const report = failed.includes("redis") || Option.isNone(readiness)
+          ? undefined
+          : yield* readiness.value.check.pipe(Effect.timeout(options.readinessTimeout), Effect.option, Effect.map(Option.getOrUndefined))
+        const notReady = report ? Object.entries(report.readModels).filter(([, s]) => s.status !== "ready") : []
+        if (Option.isSome(readiness) && report === undefined && !failed.includes("redis")) failed.push("read models")
+        if (failed.length === 0 && notReady.length === 0) return c.json({ status: "ok", checks, ...(report ? { readModels: report.readModels } : {}) })
+        c.header("Retry-After", String(retryAfterSeconds))
+        const reasons = [
+          ...(failed.length > 0 ? [`not answering: ${failed.join(", ")}`] : []),
+          ...notReady.map(([name, s]) => `${name} ${s.status}${s.behind > 0 ? ` (${s.behind} entries behind)` : ""}`)
+        ]
         return problemResponse(c, {
           type: "not-ready",
           title: "Not ready",
           status: 503,
-          detail: `Not answering: ${failed.join(", ")}.`,
-          extensions: { checks }
+          detail: `${reasons.join("; ")}.`.replace(/^./, (first) => first.toUpperCase()),
+          extensions: { checks, ...(report ? { readModels: report.readModels } : {}) }
         })
       })
     ))

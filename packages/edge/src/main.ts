@@ -5,6 +5,8 @@
 import * as Dashboard from "@bank/dashboard"
 import * as Identity from "@bank/identity"
 import * as Database from "@bank/platform/Database"
+import * as Readiness from "@bank/platform/Readiness"
+import * as CdcConnector from "@bank/records/cdc/CdcConnector"
 import * as RedisClient from "@bank/platform/RedisClient"
 import * as Profile from "@bank/profile"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -16,7 +18,16 @@ import * as EdgeServer from "./EdgeServer.ts"
 // provided below.
 const routes = Api.routes()
 
+// Every read model the routes serve from: /readyz answers 503 until each has loaded.
+const readModels = [
+  Identity.CredentialsProjection.readModel,
+  Identity.SessionProjector.readModel,
+  Dashboard.DashboardProjector.readModelSource,
+  Profile.ProfileProjector.readModelSource
+]
+
 EdgeServer.layerConfig({ routes }).pipe(
+  Layer.provide(Readiness.layerConfig(readModels, CdcConnector.snapshotMarkerConfig)),
   Layer.provide(Identity.edgeLayer.pipe(Layer.provideMerge(Identity.IdentityConfig.layerConfig))),
   Layer.provide(Layer.mergeAll(Dashboard.edgeLayer, Profile.edgeLayer)),
   Layer.provide(Layer.mergeAll(RedisClient.layerConfig, Database.layerConfig)),

@@ -8,14 +8,25 @@
 //   two steps is repaired by the redelivery.
 // Snapshot entries are plain upserts; rows deleted while no snapshot was running are handled
 // by their delete events. Truncates carry no keys and are logged.
+//
+// The customer master drives access to live sessions too (OWASP ASVS 7.4.2): when an applied
+// change disables, locks (until a future time or for good) or deletes the customer, removes the
+// login, or changes the password hash, every session of the customer ends at once, audited with
+// the reason (Revocation.ts); a change of roles is written into the live access tokens, so it
+// applies from the next request on.
 import * as Cdc from "@bank/contracts/Cdc"
 import * as Actor from "@bank/platform/Actor"
 import type * as Envelope from "@bank/platform/Envelope"
 import * as Keys from "@bank/platform/Keys"
+import * as StreamLog from "@bank/platform/StreamLog"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
+import type * as Identity from "@bank/contracts/Identity"
 import { parsePgArray, pgTimestampToMs, recordKey } from "./Credentials.ts"
+import * as Revocation from "./Revocation.ts"
 import * as Scripts from "./Scripts.ts"
+import * as SessionStore from "./SessionStore.ts"
+import type * as Readiness from "@bank/platform/Readiness"
 
 export const group = "identity.credentials"
 export const stream = Cdc.stream("customer")
@@ -59,7 +70,36 @@ export const positionArgs = (position: Cdc.Position): readonly [string, string, 
   return [String(lsn >> 32n), String(lsn & 0xffffffffn), String(position.seq)]
 }
 
-export const apply = Effect.fn("CredentialsProjection.apply")(function*(row: Cdc.RowChanged) {
+/** Why an applied change ends the customer's sessions, if it does. Pure. */
+export const endReasonOf = (
+  change: Change,
+  passwordChanged: boolean,
+  now: number
+): Identity.SessionEndReason | undefined => {
+  if (change.mode === "forget" || change.mode === "clear-login") return "AccountDeleted"
+  if (passwordChanged) return "CredentialChanged"
+  const fields = new Map<string, string>()
+  for (let i = 0; i + 1 < change.fields.length; i += 2) fields.set(change.fields[i]!, change.fields[i + 1]!)
+  const status = fields.get("status")
+  if (status === "disabled") return "AccountDisabled"
+  if (status === "locked") {
+    const until = fields.get("lockedUntil")
+    if (until === undefined || until === "" || Number(until) > now) return "AccountLocked"
+  }
+  return undefined
+}
+
+/** Writes the customer's roles into the access tokens of their live sessions. */
+const applyRoles = Effect.fn("CredentialsProjection.applyRoles")(function*(customerId: string, roles: string) {
+  const redis = yield* Redis
+  const states = yield* redis.send<ReadonlyArray<string>>("HVALS", SessionStore.keys(customerId).state)
+  yield* Effect.forEach(states, (text) => {
+    const state = SessionStore.parseState(text)
+    return state === undefined ? Effect.void : Effect.asVoid(redis.eval(Scripts.setTokenRoles)(Keys.accessToken(state.accessHash), roles))
+  }, { discard: true })
+})
+
+export const apply = Effect.fn("CredentialsProjection.apply")(function*(row: Cdc.RowChanged, causedBy?: Envelope.Delivered<Cdc.CdcMessage>) {
   const change = changeOf(row)
   const customerId = customerIdOf(row)
   if (change === undefined || customerId === undefined) return
@@ -69,9 +109,14 @@ export const apply = Effect.fn("CredentialsProjection.apply")(function*(row: Cdc
     change.mode,
     ...(change.mode === "set" ? change.fields : change.mode === "forget" ? [String(TOMBSTONE_MS)] : [])
   ]
-  const [, before, after] = yield* redis.eval(Scripts.credentials)(recordKey(customerId), args)
+  const [applied, before, after, passwordChanged, rolesBefore, rolesAfter] = yield* redis.eval(Scripts.credentials)(recordKey(customerId), args)
   if (before !== "" && before !== after) yield* redis.eval(Scripts.deleteIfEquals)(Keys.loginName(before), customerId)
   if (after !== "") yield* redis.send("SET", Keys.loginName(after), customerId)
+  // Snapshot rows restate what is known; only live changes end sessions.
+  if (applied !== 1 || row.op === "snapshot") return
+  const reason = endReasonOf(change, passwordChanged === 1, Date.now())
+  if (reason !== undefined) yield* Revocation.endAll(customerId, reason, {}, causedBy)
+  else if (rolesAfter !== rolesBefore && rolesAfter !== "") yield* applyRoles(customerId, rolesAfter)
 })
 
 const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {
@@ -81,7 +126,7 @@ const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {
       if (payload.op === "truncate" && payload.schema === "customer") {
         return Effect.logWarning("customer master table truncated: login data is kept until a rebuild", { table: payload.table })
       }
-      return apply(payload)
+      return apply(payload, message)
     default:
       return Effect.void
   }
@@ -90,4 +135,11 @@ const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {
 /** The projection as an actor (consumer group `identity.credentials` on `cdc.customer`). */
 export const run = Actor.run({ group, stream, handle, concurrency: 16 })
 
-export const layer = Layer.effectDiscard(run)
+export const layer = Layer.effectDiscard(run).pipe(Layer.provide(StreamLog.layer))
+
+/** For readiness: the credentials are loaded once this group has applied the customer master's snapshot. */
+export const readModel: Readiness.ReadModelSource = {
+  name: "credentials",
+  groups: Effect.succeed([{ stream: stream.name, group }]),
+  fedByCdc: true
+}

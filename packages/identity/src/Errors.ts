@@ -21,6 +21,11 @@ export class AccountUnavailable extends Schema.TaggedError<AccountUnavailable>()
 /** The customer has the most concurrent sessions allowed and the policy refuses more (409). */
 export class SessionLimitReached extends Schema.TaggedError<SessionLimitReached>()("SessionLimitReached", {}) {}
 
+/** The login cannot be decided yet: the credentials are still loading after a start (503 with Retry-After). */
+export class LoginNotReady extends Schema.TaggedError<LoginNotReady>()("LoginNotReady", {
+  retryAfterSeconds: Schema.Int
+}) {}
+
 /** A refresh token that is unknown, expired, already used, or whose session ended (401). */
 export class InvalidRefreshToken extends Schema.TaggedError<InvalidRefreshToken>()("InvalidRefreshToken", {}) {}
 

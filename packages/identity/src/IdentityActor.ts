@@ -11,13 +11,13 @@
 import * as Identity from "@bank/contracts/Identity"
 import type * as Envelope from "@bank/platform/Envelope"
 import * as RequestReply from "@bank/platform/RequestReply"
-import { StreamLog } from "@bank/platform/StreamLog"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Audit from "./Audit.ts"
 import * as Credentials from "./Credentials.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"
 import * as Login from "./Login.ts"
+import * as Revocation from "./Revocation.ts"
 import * as SessionStore from "./SessionStore.ts"
 import * as TokenStore from "./TokenStore.ts"
 
@@ -32,24 +32,13 @@ const clientOf = (r: { readonly clientAddress: string; readonly userAgent?: stri
 })
 
 /** Ends one session and says so on the audit trail and the session events. */
-const endSession = Effect.fn("Identity.endSession")(function*(
+const endSession = (
   request: Envelope.Delivered<Identity.IdentityRequest>,
   customerId: string,
   sessionId: string,
   reason: Identity.SessionEndReason,
   extra: { readonly bySessionId?: string; readonly clientAddress?: string } = {}
-) {
-  const ended = yield* SessionStore.end(customerId, sessionId)
-  if (!ended) return false
-  const log = yield* StreamLog
-  yield* Audit.record({ _tag: "SessionRevoked", customerId, sessionId, reason, ...extra }, request)
-  yield* log.publish(Identity.sessionEvents, {
-    key: customerId,
-    payload: { _tag: "SessionEnded", customerId, sessionId, reason },
-    causedBy: request
-  })
-  return true
-})
+) => Revocation.endOne(customerId, sessionId, reason, extra, request)
 
 const refused = (reason: "Unknown" | "Reused" | "SessionEnded") => ({ _tag: "RefreshRefused", reason }) as const
 
@@ -106,11 +95,11 @@ const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refres
     newRefreshHash: r.newRefreshTokenHash
   })
   if (rotation._tag !== "Rotated") {
-    yield* TokenStore.revoke({ access: [r.newAccessTokenHash], refresh: [r.newRefreshTokenHash] })
+    yield* TokenStore.revoke({ access: [r.newAccessTokenHash], refresh: [r.newRefreshTokenHash] }, "revoked")
     if (rotation._tag === "Stale") return yield* replayed
     return refused("SessionEnded")
   }
-  yield* TokenStore.revoke({ access: [rotation.previousAccessHash], refresh: [] })
+  yield* TokenStore.revoke({ access: [rotation.previousAccessHash], refresh: [] }, "token-refreshed")
   yield* Audit.record({ _tag: "TokenRefreshed", customerId, sessionId, ...client }, request)
   return {
     _tag: "TokensRefreshed",
@@ -136,16 +125,7 @@ const revokeSession = Effect.fn("Identity.revokeSession")(function*(request: Req
 
 const revokeAll = Effect.fn("Identity.revokeAll")(function*(request: Request<"RevokeAllSessions">) {
   const { customerId, bySessionId, clientAddress } = request.payload
-  const ended = yield* SessionStore.endAll(customerId)
-  const log = yield* StreamLog
-  for (const sessionId of ended) {
-    yield* Audit.record({ _tag: "SessionRevoked", customerId, sessionId, reason: "LoggedOutEverywhere", bySessionId, clientAddress }, request)
-    yield* log.publish(Identity.sessionEvents, {
-      key: customerId,
-      payload: { _tag: "SessionEnded", customerId, sessionId, reason: "LoggedOutEverywhere" },
-      causedBy: request
-    })
-  }
+  const ended = yield* Revocation.endAll(customerId, "LoggedOutEverywhere", { bySessionId, clientAddress }, request)
   return { _tag: "SessionsRevoked", count: ended.length } as const
 })
 

@@ -38,6 +38,10 @@ export interface Settings {
   readonly concurrency: number
   /** Proxies in front of the edge whose X-Forwarded-For we trust (0: use the socket address). */
   readonly trustedProxyHops: number
+  /** Live streams (Server-Sent Events) one session may hold open; a new one closes the oldest. */
+  readonly maxStreamsPerSession: number
+  /** How often the edge checks that each live stream's token and session still stand. */
+  readonly streamCheckIntervalMs: number
   /** RESP3 client-side caching of token records, invalidated by the server. */
   readonly tokenCache: boolean
   /** Seals passwords on the request stream and keys the username fingerprints. */
@@ -67,6 +71,8 @@ export const defaults: Omit<Settings, "keys"> = {
   requestTimeoutMs: 15_000,
   concurrency: 16,
   trustedProxyHops: 0,
+  maxStreamsPerSession: 3,
+  streamCheckIntervalMs: 250,
   tokenCache: false
 }
 
@@ -108,6 +114,8 @@ export const layerConfig = Layer.effect(
       requestTimeoutMs: ms("IDENTITY_REQUEST_TIMEOUT", d.requestTimeoutMs),
       concurrency: int("IDENTITY_CONCURRENCY", d.concurrency),
       trustedProxyHops: int("IDENTITY_TRUSTED_PROXY_HOPS", d.trustedProxyHops),
+      maxStreamsPerSession: int("IDENTITY_MAX_STREAMS_PER_SESSION", d.maxStreamsPerSession),
+      streamCheckIntervalMs: ms("IDENTITY_STREAM_CHECK_INTERVAL", d.streamCheckIntervalMs),
       tokenCache: Config.Boolean("IDENTITY_TOKEN_CACHE").pipe(Config.withDefault(d.tokenCache)),
       transportKey: Config.option(Config.Redacted("IDENTITY_TRANSPORT_KEY"))
     })

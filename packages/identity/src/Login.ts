@@ -12,12 +12,16 @@ import * as Identity from "@bank/contracts/Identity"
 import type * as Envelope from "@bank/platform/Envelope"
 import { StreamLog } from "@bank/platform/StreamLog"
 import * as PasswordHash from "@bank/platform/PasswordHash"
+import { Readiness } from "@bank/platform/Readiness"
 import { Effect, Option } from "effect"
 import * as Audit from "./Audit.ts"
 import * as Credentials from "./Credentials.ts"
+import * as CredentialsProjection from "./CredentialsProjection.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"
 import * as LoginThrottle from "./LoginThrottle.ts"
 import * as Secrets from "./Secrets.ts"
+import * as Revocation from "./Revocation.ts"
+import * as SessionExpiry from "./SessionExpiry.ts"
 import * as SessionStore from "./SessionStore.ts"
 import * as TokenStore from "./TokenStore.ts"
 
@@ -27,6 +31,9 @@ const refused = (reason: Identity.LoginRefusalReason, retryAfterMs?: number): Re
   retryAfterMs === undefined
     ? { _tag: "LoginRefused", reason }
     : { _tag: "LoginRefused", reason, retryAfterSeconds: LoginThrottle.retryAfterSeconds(retryAfterMs) }
+
+/** How long a client should wait before retrying a login that could not be decided yet. */
+const notReadyRetryMs = 2000
 
 /** A hash of a random password at the configured cost: what unknown usernames are checked against. */
 export const makeDummyHash = (cost: number) =>
@@ -58,6 +65,14 @@ export const handle = (dummyHash: string) =>
     }
     const found = yield* Credentials.lookup(username)
     const matches = yield* PasswordHash.verify(password ?? "", Option.isSome(found) ? found.value.passwordHash : dummyHash)
+
+    // An unknown username is only unknown once the credentials have loaded; before that the
+    // login cannot be decided, and telling the customer the password is wrong would be a lie.
+    if (Option.isNone(found)) {
+      const readiness = yield* Effect.serviceOption(Readiness)
+      const credentials = Option.isSome(readiness) ? yield* readiness.value.of(CredentialsProjection.readModel.name) : undefined
+      if (credentials !== undefined && credentials.status === "loading") return refused("NotReady", notReadyRetryMs)
+    }
 
     if (Option.isNone(found) || !matches) {
       const { failures, locked } = yield* LoginThrottle.recordFailure(usernameFingerprint, {
@@ -98,13 +113,9 @@ export const handle = (dummyHash: string) =>
       cap: config.maxSessions,
       policy: config.sessionCapPolicy
     })
-    for (const evicted of opened.removed.filter((r) => r.why === "evicted")) {
-      yield* audit({ _tag: "SessionRevoked", customerId: record.customerId, sessionId: evicted.sessionId, reason: "Evicted", bySessionId: sessionId })
-      yield* log.publish(Identity.sessionEvents, {
-        key: record.customerId,
-        payload: { _tag: "SessionEnded", customerId: record.customerId, sessionId: evicted.sessionId, reason: "Evicted" },
-        causedBy: request
-      })
+    for (const removed of opened.removed) {
+      const reason = removed.why === "evicted" ? "Evicted" : "Expired"
+      yield* Revocation.announce(record.customerId, removed.sessionId, reason, reason === "Evicted" ? { bySessionId: sessionId } : {}, request)
     }
     if (!opened.opened) {
       yield* audit({ _tag: "LoginFailed", ...subject, reason: "SessionLimitReached", ...client })
@@ -129,6 +140,7 @@ export const handle = (dummyHash: string) =>
     yield* TokenStore.putAccess(login.accessTokenHash, principal, accessTtlMs)
     yield* TokenStore.putRefresh(login.refreshTokenHash, principal, refreshTtlMs)
     yield* LoginThrottle.recordSuccess(usernameFingerprint)
+    yield* SessionExpiry.track(record.customerId, sessionId, deadline)
 
     yield* audit({ _tag: "LoginSucceeded", ...subject, sessionId, ...client })
     yield* log.publish(Identity.sessionEvents, {

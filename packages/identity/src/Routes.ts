@@ -23,7 +23,7 @@ import type { Redis } from "effect/persistence/Redis"
 import type { Context } from "hono"
 import { authMiddleware, principalOf } from "./AuthMiddleware.ts"
 import * as ClientAddress from "./ClientAddress.ts"
-import { AccountUnavailable, InvalidCredentials, InvalidRefreshToken, LoginThrottled, SessionLimitReached, SessionNotFound } from "./Errors.ts"
+import { AccountUnavailable, InvalidCredentials, InvalidRefreshToken, LoginNotReady, LoginThrottled, SessionLimitReached, SessionNotFound } from "./Errors.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"
 import * as Secrets from "./Secrets.ts"
 import * as SessionStore from "./SessionStore.ts"
@@ -124,6 +124,11 @@ export const identityRoutes: Routes<Services> = (app, run) => {
           return yield* new AccountUnavailable()
         case "SessionLimitReached":
           return yield* new SessionLimitReached()
+        case "NotReady": {
+          const retryAfterSeconds = reply.retryAfterSeconds ?? 2
+          c.header("Retry-After", String(retryAfterSeconds))
+          return yield* new LoginNotReady({ retryAfterSeconds })
+        }
       }
     })))
 

@@ -48,9 +48,24 @@ export const throttleFailure = script(
 export const credentials = script(
   (key: string, args: ReadonlyArray<string>) => [key, ...args],
   { lua: source("credentials"), numberOfKeys: 1 }
-).withReturnType<readonly [number, string, string]>()
+).withReturnType<readonly [number, string, string, number, string, string]>()
 
 export const deleteIfEquals = script((key: string, expected: string) => [key, expected], {
   lua: source("deleteIfEquals"),
+  numberOfKeys: 1
+}).withReturnType<number>()
+
+export const revokeToken = script((key: string, reason: string, tombstoneMs: number) => [key, reason, String(tombstoneMs)], {
+  lua: source("revokeToken"),
+  numberOfKeys: 1
+}).withReturnType<number>()
+
+export const openStream = script(
+  (key: string, streamId: string, now: number, cap: number, lifetimeMs: number) => [key, streamId, String(now), String(cap), String(lifetimeMs)],
+  { lua: source("openStream"), numberOfKeys: 1 }
+).withReturnType<ReadonlyArray<string>>()
+
+export const setTokenRoles = script((key: string, roles: string) => [key, roles], {
+  lua: source("setTokenRoles"),
   numberOfKeys: 1
 }).withReturnType<number>()

@@ -17,6 +17,7 @@ import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { IdentityConfig } from "./IdentityConfig.ts"
 import * as SessionStore from "./SessionStore.ts"
+import type * as Readiness from "@bank/platform/Readiness"
 
 export const group = "identity.sessions"
 
@@ -66,3 +67,10 @@ export const handle = Effect.fn("SessionProjector.handle")(function*(message: En
 export const run = Actor.run({ group, stream: Identity.sessionEvents, handle, concurrency: 16 })
 
 export const layer = Layer.effectDiscard(run)
+
+/** For readiness: sessions are written at login; this group keeps their activity current. */
+export const readModel: Readiness.ReadModelSource = {
+  name: "sessions",
+  groups: Effect.succeed([{ stream: Identity.sessionEvents.name, group }]),
+  fedByCdc: false
+}

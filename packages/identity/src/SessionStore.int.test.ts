@@ -77,8 +77,11 @@ describe("SessionStore", () => {
     const customerId = String(++customerNo)
     const { sessionId, tokens } = await openSession(customerId, Date.now())
     expect(await client.exists(Keys.accessToken(tokens.access))).toBe(1)
-    await run(SessionStore.end(customerId, sessionId))
-    expect(await client.exists([Keys.accessToken(tokens.access), Keys.refreshToken(tokens.refresh)])).toBe(0)
+    await run(SessionStore.end(customerId, sessionId, "logout"))
+    expect(await client.exists(Keys.refreshToken(tokens.refresh))).toBe(0)
+    // Only a tombstone saying why is left of the access token: it no longer names anyone.
+    expect(await client.hGetAll(Keys.accessToken(tokens.access))).toEqual({ e: "logout" })
+    expect(await client.pTTL(Keys.accessToken(tokens.access))).toBeLessThanOrEqual(TokenStore.TOMBSTONE_MS)
   })
 
   it("refuses a session beyond the cap under the refuse policy, changing nothing", async () => {
@@ -99,7 +102,7 @@ describe("SessionStore", () => {
     const fresh = await openSession(customerId, now, { cap: 1, policy: "refuse" })
     expect(fresh.opened).toBe(true)
     expect(fresh.removed).toEqual([{ sessionId: old.sessionId, state: expect.anything(), why: "expired" }])
-    expect(await client.exists(Keys.accessToken(old.tokens.access))).toBe(0)
+    expect(await client.hGetAll(Keys.accessToken(old.tokens.access))).toEqual({ e: "session-expired" })
   })
 })
 

@@ -68,6 +68,10 @@ const removedOf = (reply: ReadonlyArray<string>, from: number): Array<Removed> =
   return removed
 }
 
+/** A session end reason as live streams tell it: `LoggedOutEverywhere` → "logged-out-everywhere". */
+export const reasonText = (reason: string): string =>
+  reason === "Expired" ? "session-expired" : reason.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()
+
 const tokensOf = (states: ReadonlyArray<SessionState | undefined>) => ({
   access: states.flatMap((s) => (s ? [s.accessHash] : [])),
   refresh: states.flatMap((s) => (s ? [s.refreshHash] : []))
@@ -77,7 +81,10 @@ const tokensOf = (states: ReadonlyArray<SessionState | undefined>) => ({
 export const dispose = Effect.fn("SessionStore.dispose")(function*(customerId: string, removed: ReadonlyArray<Removed>) {
   if (removed.length === 0) return
   const redis = yield* Redis
-  yield* TokenStore.revoke(tokensOf(removed.map((r) => r.state)))
+  for (const why of ["expired", "evicted"] as const) {
+    const these = removed.filter((r) => r.why === why)
+    if (these.length > 0) yield* TokenStore.revoke(tokensOf(these.map((r) => r.state)), why === "expired" ? "session-expired" : "evicted")
+  }
   yield* Effect.forEach(removed, (r) => redis.send("DEL", keys(customerId).document(r.sessionId)), { discard: true })
 })
 
@@ -145,29 +152,32 @@ export const rotate = Effect.fn("SessionStore.rotate")(function*(options: {
   return (reply[0] === "stale" ? { _tag: "Stale" } : { _tag: "Gone" }) satisfies Rotation as Rotation
 })
 
-/** Ends one session: tokens first, then index entry, state and document. False if there was none. */
-export const end = Effect.fn("SessionStore.end")(function*(customerId: string, sessionId: string) {
+/**
+ * Ends one session: tokens first, then index entry, state and document. False if there was
+ * none. `reason` (kebab case) is what a live stream bound to its token is told.
+ */
+export const end = Effect.fn("SessionStore.end")(function*(customerId: string, sessionId: string, reason = "revoked") {
   const redis = yield* Redis
   const k = keys(customerId)
   const before = parseState(yield* redis.send<string | null>("HGET", k.state, sessionId))
-  if (before) yield* TokenStore.revoke(tokensOf([before]))
+  if (before) yield* TokenStore.revoke(tokensOf([before]), reason)
   const closed = yield* redis.eval(Scripts.closeSession)(sessionKeys(customerId, sessionId), sessionId)
   // A refresh that rotated the pair in between: its new tokens go too.
   const after = parseState(closed)
   if (after && (after.accessHash !== before?.accessHash || after.refreshHash !== before?.refreshHash)) {
-    yield* TokenStore.revoke(tokensOf([after]))
+    yield* TokenStore.revoke(tokensOf([after]), reason)
   }
   return closed !== null || before !== undefined
 })
 
 /** Ends every session of the customer; returns the ids it ended. */
-export const endAll = Effect.fn("SessionStore.endAll")(function*(customerId: string) {
+export const endAll = Effect.fn("SessionStore.endAll")(function*(customerId: string, reason = "revoked") {
   const redis = yield* Redis
   const k = keys(customerId)
   const indexed = yield* redis.send<ReadonlyArray<string>>("ZRANGE", k.index, "0", "-1")
   const stated = yield* redis.send<ReadonlyArray<string>>("HKEYS", k.state)
   const ids = [...new Set([...indexed, ...stated])]
-  const ended = yield* Effect.forEach(ids, (id) => end(customerId, id).pipe(Effect.map((existed) => (existed ? [id] : []))), {
+  const ended = yield* Effect.forEach(ids, (id) => end(customerId, id, reason).pipe(Effect.map((existed) => (existed ? [id] : []))), {
     concurrency: 8
   })
   return ended.flat()

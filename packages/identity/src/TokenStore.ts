@@ -70,13 +70,39 @@ export const useRefresh = Effect.fn("TokenStore.useRefresh")(function*(hash: str
   return { _tag: "Unknown" } satisfies RefreshUse as RefreshUse
 })
 
-/** Deletes the records of the given access and refresh token hashes (revocation: effective at once). */
-export const revoke = Effect.fn("TokenStore.revoke")(function*(tokens: { readonly access: ReadonlyArray<string>; readonly refresh: ReadonlyArray<string> }) {
+/** How long an ended access token's tombstone (its end reason) is kept. */
+export const TOMBSTONE_MS = 60_000
+
+/**
+ * Ends the given access and refresh tokens (revocation: effective at once). An access token
+ * leaves a tombstone with `reason` (kebab case: "logout", "revoked", ...) for a minute, which
+ * a live stream bound to it reads to tell its client why it ends.
+ */
+export const revoke = Effect.fn("TokenStore.revoke")(function*(
+  tokens: { readonly access: ReadonlyArray<string>; readonly refresh: ReadonlyArray<string> },
+  reason = "revoked"
+) {
   const redis = yield* Redis
   // One command per key: on Redis Cluster each record is in its own slot.
-  yield* Effect.forEach(
-    [...tokens.access.map(Keys.accessToken), ...tokens.refresh.map(Keys.refreshToken)],
-    (key) => redis.send("DEL", key),
-    { concurrency: "unbounded", discard: true }
-  )
+  yield* Effect.forEach(tokens.access, (hash) => redis.eval(Scripts.revokeToken)(Keys.accessToken(hash), reason, TOMBSTONE_MS), {
+    concurrency: "unbounded",
+    discard: true
+  })
+  yield* Effect.forEach(tokens.refresh, (hash) => redis.send("DEL", Keys.refreshToken(hash)), { concurrency: "unbounded", discard: true })
 })
+
+export type TokenState =
+  | { readonly _tag: "Live"; readonly expiresAt: number }
+  | { readonly _tag: "Ended"; readonly reason: string }
+  | { readonly _tag: "Gone" }
+
+/** What became of an access token: live (until when), ended (why), or gone (expired long ago). */
+export const stateOf = (fields: ReadonlyArray<string | null>, now: number): TokenState => {
+  const [c, x, e] = fields
+  if (c) {
+    const expiresAt = x ? Number(x) : Number.POSITIVE_INFINITY
+    return expiresAt > now ? { _tag: "Live", expiresAt } : { _tag: "Ended", reason: "token-expired" }
+  }
+  if (e) return { _tag: "Ended", reason: e }
+  return { _tag: "Gone" }
+}

@@ -15,14 +15,16 @@ import { Layer } from "effect"
 import * as CredentialsProjection from "./CredentialsProjection.ts"
 import * as IdentityActor from "./IdentityActor.ts"
 import * as IdentityConfig from "./IdentityConfig.ts"
+import * as SessionExpiry from "./SessionExpiry.ts"
 import * as SessionProjector from "./SessionProjector.ts"
+import * as StreamGuard from "./StreamGuard.ts"
 import * as TokenCheck from "./TokenCheck.ts"
 
 export { authMiddleware, principalOf, publicPaths } from "./AuthMiddleware.ts"
 export * from "./Errors.ts"
 export { identityOperations, SessionDocument, TokenPair } from "./Api.ts"
 export { identityRoutes, type Services as RouteServices } from "./Routes.ts"
-export { CredentialsProjection, IdentityActor, IdentityConfig, SessionProjector, TokenCheck }
+export { CredentialsProjection, IdentityActor, IdentityConfig, SessionExpiry, SessionProjector, StreamGuard, TokenCheck }
 export * as LoginThrottle from "./LoginThrottle.ts"
 export * as Secrets from "./Secrets.ts"
 export * as SessionStore from "./SessionStore.ts"
@@ -30,13 +32,14 @@ export * as TokenStore from "./TokenStore.ts"
 
 /**
  * What the edge needs to serve the identity routes, given the Redis services and an
- * IdentityConfig: the requester for the identity actor, the stream log, the document store and
- * the token check.
+ * IdentityConfig: the requester for the identity actor, the stream log, the document store, the
+ * token check and the live-stream guard (LiveSessions).
  */
 export const edgeLayer = Layer.mergeAll(
   RequestReply.layerRequester,
   DocumentStore.layer,
-  TokenCheck.layer
+  TokenCheck.layer,
+  StreamGuard.layer
 ).pipe(Layer.provideMerge(StreamLog.layer))
 
 /**
@@ -46,5 +49,6 @@ export const edgeLayer = Layer.mergeAll(
 export const actorsLayer = Layer.mergeAll(
   IdentityActor.layer,
   CredentialsProjection.layer,
-  SessionProjector.layer
+  SessionProjector.layer,
+  SessionExpiry.layer()
 ).pipe(Layer.provide(Layer.mergeAll(StreamLog.layer, DocumentStore.layer)))

@@ -1,4 +1,7 @@
-// An actor is a consumer group on one stream plus a handler Effect. Delivery is at-least-once:
+// The consumer engine's shared mode: a consumer group on one stream plus a handler Effect, any
+// consumer of the group taking any entry (commands, request/reply, independent row facts). The
+// partition-owned mode is OwnedPartitions.ts; both are built from ConsumerGroup.ts's primitives
+// and KeyedBatches.ts handles a batch here. Delivery is at-least-once:
 // - batches come from XREADGROUP ... BLOCK; an entry is acknowledged (XACK) only after its
 //   handler succeeded (or after it was moved to the dead-letter stream);
 // - a failing handler is retried in place with backoff, so later messages of the same key wait
@@ -11,14 +14,13 @@
 // - shutdown stops reading, lets the running batch finish within a grace period, and releases
 //   whatever it still holds so another consumer takes it at once.
 // Handlers that must not repeat a side effect use Idempotency.ts or a guarded document write.
-import { Cause, Deferred, Effect, Fiber, FiberSet, Layer, Schedule, Scope, Semaphore } from "effect"
-import { Redis, RedisError, script } from "effect/persistence/Redis"
-import { hostname } from "node:os"
-import { randomBytes } from "node:crypto"
+import { Cause, Effect, Fiber, FiberSet, Layer, Scope, Semaphore } from "effect"
+import { Redis, RedisError } from "effect/persistence/Redis"
 import * as BlockingConnection from "./BlockingConnection.ts"
-import * as Envelope from "./Envelope.ts"
+import * as ConsumerGroup from "./ConsumerGroup.ts"
+import type * as Envelope from "./Envelope.ts"
+import * as KeyedBatches from "./KeyedBatches.ts"
 import * as Keys from "./Keys.ts"
-import * as Lua from "./Lua.ts"
 import type { RawEntry } from "./StreamLog.ts"
 import type { AnyMessage, StreamSpec } from "./StreamSpec.ts"
 
@@ -55,175 +57,88 @@ export interface ActorOptions<A extends AnyMessage, E, R> {
   readonly consumer?: string
 }
 
-const deadLetterScript = script(
-  (stream: string, dead: string, group: string, entryId: string, maxLen: number, fields: ReadonlyArray<string>) =>
-    [stream, dead, group, entryId, maxLen, ...fields],
-  { lua: Lua.source("deadLetter"), numberOfKeys: 2 }
-).withReturnType<string>()
-
-const DEAD_LETTER_MAX_LEN = 100_000
-const RELEASED_IDLE_MS = 365 * 24 * 3600 * 1000
+const IDLE_CONSUMER_MS = 3_600_000
 
 /** Starts the actor in the current scope; closing the scope shuts it down gracefully. */
 export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) =>
   Effect.gen(function*() {
-    const redis = yield* Redis
     const spec = options.stream
-    const group = options.group
-    const stream = Keys.stream(spec.name)
-    const dead = Keys.deadLetter(spec.name)
-    const consumer = options.consumer ?? `${group}-${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`
+    const ref: ConsumerGroup.GroupRef = { stream: spec.name, group: options.group }
+    const consumer = options.consumer ?? ConsumerGroup.consumerName(options.group)
     const batchSize = options.batchSize ?? 100
-    const blockMs = options.blockMs ?? 2000
     const claimIdleMs = options.claimIdleMs ?? 30_000
     const maxDeliveries = Math.max(1, options.maxDeliveries ?? 5)
-    const retryDelayMs = options.retryDelayMs ?? 50
-    const concurrency = options.concurrency ?? 8
     const pipeline = Math.max(1, options.pipeline ?? 1)
-    const orderingKey = options.orderingKey ?? ((m: Envelope.Delivered<A>) => m.key)
-    const log = Effect.annotateLogs({ actor: group, consumer, stream: spec.name })
+    const startFrom = options.startFrom ?? "0"
+    const log = Effect.annotateLogs({ actor: options.group, consumer, stream: spec.name })
 
-    const ensureGroup = redis.send("XGROUP", "CREATE", stream, group, options.startFrom ?? "0", "MKSTREAM").pipe(
-      Effect.catchIf((e) => String(e.cause).includes("BUSYGROUP"), () => Effect.void)
-    )
-    yield* ensureGroup
+    yield* ConsumerGroup.ensure(ref, startFrom)
 
     /** Entries read by this consumer and not yet acknowledged. */
     const holding = new Set<string>()
     let stopping = false
     let phase: "reading" | "handling" = "reading"
 
-    const deadLetter = (entryId: string, fields: ReadonlyArray<string>, error: string, deliveries: number) =>
-      redis.eval(deadLetterScript)(stream, dead, group, entryId, DEAD_LETTER_MAX_LEN, [
-        ...fields,
-        "dead.entry", entryId, "dead.group", group, "dead.consumer", consumer,
-        "dead.error", error.slice(0, 4000), "dead.deliveries", String(deliveries), "dead.at", new Date().toISOString()
-      ]).pipe(
-        Effect.tap(() => Effect.sync(() => holding.delete(entryId))),
-        Effect.tap(() => Effect.logWarning("message dead-lettered", { entryId, deliveries, error: error.slice(0, 500) }).pipe(log))
-      )
-
-    const handleOne = (message: Envelope.Delivered<A>, fields: ReadonlyArray<string>) => {
-      const attemptsLeft = Math.max(1, maxDeliveries - message.deliveries + 1)
-      let attempts = 0
-      return Effect.suspend(() => {
-        attempts++
-        return options.handle({ ...message, deliveries: message.deliveries + attempts - 1 })
-      }).pipe(
-        // Defects count as failed deliveries too: a handler bug must not lose the message.
-        Effect.sandbox,
-        Effect.retry({ schedule: Schedule.exponential(retryDelayMs), times: attemptsLeft - 1 }),
-        Effect.as(true),
-        Effect.catch((cause) =>
-          Cause.hasInterruptsOnly(cause)
-            ? Effect.failCause(cause as Cause.Cause<never>)
-            : deadLetter(message.entryId, fields, Cause.pretty(cause), message.deliveries + attempts - 1).pipe(Effect.as(false))
-        )
-      )
-    }
+    const batches = KeyedBatches.make({
+      ref,
+      spec,
+      consumer,
+      handle: options.handle,
+      orderingKey: options.orderingKey ?? ((m: Envelope.Delivered<A>) => m.key),
+      concurrency: options.concurrency ?? 8,
+      pipeline,
+      maxDeliveries,
+      retryDelayMs: options.retryDelayMs ?? 50,
+      stopping: () => stopping,
+      done: (id) => void holding.delete(id)
+    })
 
     const acknowledge = (ids: ReadonlyArray<string>) =>
-      ids.length === 0
-        ? Effect.void
-        : redis.send("XACK", stream, group, ...ids).pipe(
-          Effect.tap(() => Effect.sync(() => ids.forEach((id) => holding.delete(id))))
-        )
-
-    /** The last batch still handling each key: a later batch's messages of that key wait for it. */
-    /** The last batch still handling each key: a later batch's messages of that key wait for it. */
-    const keyTails = new Map<string, Deferred.Deferred<void>>()
-
-    /**
-     * Decodes a batch (undecodable entries are dead-lettered), groups it by key and, when batches
-     * overlap, queues each key behind its earlier batch right away; returns the handling itself.
-     */
-    const prepareBatch = (entries: ReadonlyArray<RawEntry>, deliveriesOf: (entryId: string) => number) =>
-      Effect.gen(function*() {
-        const byKey = new Map<string, Array<[Envelope.Delivered<A>, ReadonlyArray<string>]>>()
-        for (const [entryId, fields] of entries) {
-          const decoded = yield* Effect.result(Envelope.decode(spec, entryId, fields ?? [], deliveriesOf(entryId)))
-          if (decoded._tag === "Failure") {
-            yield* deadLetter(entryId, fields ?? [], `${decoded.failure.reason}: ${decoded.failure.message}`, deliveriesOf(entryId))
-            continue
-          }
-          const key = orderingKey(decoded.success)
-          const queue = byKey.get(key) ?? []
-          queue.push([decoded.success, fields])
-          byKey.set(key, queue)
-        }
-        const groups = [...byKey].map(([key, queue]) => {
-          if (pipeline === 1) return { key, queue, earlier: undefined, mine: undefined }
-          const mine = Deferred.makeUnsafe<void>()
-          const earlier = keyTails.get(key)
-          keyTails.set(key, mine)
-          return { key, queue, earlier, mine }
-        })
-        const handled: Array<string> = []
-        const handleGroup = ({ key, queue, earlier, mine }: (typeof groups)[number]) =>
-          Effect.gen(function*() {
-            if (earlier) yield* Deferred.await(earlier)
-            for (const [message, fields] of queue) {
-              // Once shutdown began, messages not yet started stay unacknowledged and are released.
-              if (stopping) return
-              if (yield* handleOne(message, fields)) handled.push(message.entryId)
-            }
-          }).pipe(
-            Effect.ensuring(Effect.suspend(() => {
-              if (!mine) return Effect.void
-              if (keyTails.get(key) === mine) keyTails.delete(key)
-              return Deferred.succeed(mine, undefined)
-            }))
-          )
-        return Effect.forEach(groups, handleGroup, { concurrency, discard: true }).pipe(
-          Effect.andThen(Effect.suspend(() => acknowledge(handled)))
-        )
-      })
+      ConsumerGroup.acknowledge(ref, ids).pipe(Effect.tap(() => Effect.sync(() => ids.forEach((id) => holding.delete(id)))))
 
     const handleBatch = (entries: ReadonlyArray<RawEntry>, deliveriesOf: (entryId: string) => number) =>
-      Effect.flatten(prepareBatch(entries, deliveriesOf))
+      Effect.flatten(batches.prepare(entries, deliveriesOf)).pipe(Effect.flatMap(acknowledge))
 
     /** Takes over entries that stayed pending too long (their consumer died or hung). */
     const claim = Effect.gen(function*() {
-      const pending = yield* redis.send<Array<[string, string, number, number]>>(
-        "XPENDING", stream, group, "IDLE", String(claimIdleMs), "-", "+", String(batchSize)
-      )
+      const pending = yield* ConsumerGroup.pendingIdle(ref, claimIdleMs, batchSize)
       if (pending.length === 0) return 0
-      const counts = new Map(pending.map(([id, , , count]) => [id, Number(count)]))
-      const exhausted = pending.filter(([, , , count]) => Number(count) >= maxDeliveries).map(([id]) => id)
-      for (const id of exhausted) {
-        const entry = yield* redis.send<Array<RawEntry>>("XRANGE", stream, id, id)
-        const fields = entry[0]?.[1] ?? []
-        yield* deadLetter(id, fields, `delivered ${counts.get(id)} times without being acknowledged: the consumer handling it died or hung`, counts.get(id) ?? maxDeliveries)
+      const counts = new Map(pending.map((p) => [p.id, p.deliveries]))
+      // A message delivered maxDeliveries times without an acknowledgement kills its consumers.
+      const exhausted = pending.filter((p) => p.deliveries >= maxDeliveries)
+      for (const p of exhausted) {
+        const fields = (yield* ConsumerGroup.entry(ref, p.id)) ?? []
+        yield* batches.deadLetter(p.id, fields, `delivered ${p.deliveries} times without being acknowledged: the consumer handling it died or hung`, p.deliveries)
       }
-      const retry = pending.filter(([, , , count]) => Number(count) < maxDeliveries).map(([id]) => id)
-      if (retry.length === 0) return exhausted.length
-      const claimed = yield* redis.send<Array<RawEntry | null>>("XCLAIM", stream, group, consumer, String(claimIdleMs), ...retry)
-      // Entries trimmed from the stream while pending come back empty: nothing left to handle.
-      const live = claimed.filter((e): e is RawEntry => e !== null && e[1] !== null)
+      const retry = pending.filter((p) => p.deliveries < maxDeliveries).map((p) => p.id)
+      const live = yield* ConsumerGroup.claimIdle(ref, consumer, claimIdleMs, retry)
+      if (live.length === 0) return exhausted.length
       live.forEach(([id]) => holding.add(id))
       yield* Effect.logInfo("claimed pending entries", { count: live.length }).pipe(log)
       yield* handleBatch(live, (id) => (counts.get(id) ?? 0) + 1)
       return exhausted.length + live.length
     })
 
-    /** Forgets consumers that left nothing pending and were idle for an hour (old processes). */
-    const forgetIdleConsumers = Effect.gen(function*() {
-      const consumers = yield* redis.send<Array<Array<string | number>>>("XINFO", "CONSUMERS", stream, group)
-      for (const info of consumers) {
-        const field = (name: string) => info[info.indexOf(name) + 1]
-        if (field("name") !== consumer && Number(field("pending")) === 0 && Number(field("idle")) > 3_600_000) {
-          yield* redis.send("XGROUP", "DELCONSUMER", stream, group, String(field("name")))
-        }
-      }
-    })
-
     const connection = yield* BlockingConnection.make
     const readNew = connection.send<Array<[string, Array<RawEntry>]> | null>(
-      "XREADGROUP", "GROUP", group, consumer, "COUNT", String(batchSize), "BLOCK", String(blockMs), "STREAMS", stream, ">"
+      "XREADGROUP", "GROUP", options.group, consumer, "COUNT", String(batchSize), "BLOCK", String(options.blockMs ?? 2000), "STREAMS", Keys.stream(spec.name), ">"
     ).pipe(Effect.map((reply) => reply?.[0]?.[1] ?? []))
 
     const slots = yield* Semaphore.make(pipeline)
     const inFlight = yield* FiberSet.make<void, never>()
+
+    /** Handles a batch just read: in line, or beside the earlier ones (pipeline). */
+    const dispatch = (entries: ReadonlyArray<RawEntry>) =>
+      Effect.gen(function*() {
+        if (pipeline === 1) return yield* handleBatch(entries, () => 1)
+        const handling = yield* batches.prepare(entries, () => 1)
+        yield* slots.take(1)
+        yield* FiberSet.run(inFlight, handling.pipe(
+          Effect.flatMap(acknowledge),
+          Effect.catchCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("actor batch failed", cause).pipe(log)),
+          Effect.ensuring(slots.release(1))
+        ))
+      })
 
     const claimEveryMs = Math.max(10, Math.min(claimIdleMs, 5_000) / 2)
     let nextClaimAt = 0
@@ -236,20 +151,14 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
       }
       if (Date.now() >= nextCleanupAt) {
         nextCleanupAt = Date.now() + 60_000
-        yield* forgetIdleConsumers
+        yield* ConsumerGroup.forgetIdleConsumers(ref, consumer, IDLE_CONSUMER_MS)
       }
       if (stopping) return
       phase = "reading"
       const entries = yield* readNew
       phase = "handling"
       entries.forEach(([id]) => holding.add(id))
-      if (pipeline === 1) return yield* handleBatch(entries, () => 1)
-      const handling = yield* prepareBatch(entries, () => 1)
-      yield* slots.take(1)
-      yield* FiberSet.run(inFlight, handling.pipe(
-        Effect.catchCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("actor batch failed", cause).pipe(log)),
-        Effect.ensuring(slots.release(1))
-      ))
+      yield* dispatch(entries)
     })
 
     const loop = Effect.gen(function*() {
@@ -265,7 +174,7 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
                 log,
                 Effect.andThen(Effect.sleep(500)),
                 // A Redis that restarted without its data lost the group too: make it again.
-                Effect.andThen(String(cause).includes("NOGROUP") ? Effect.ignore(ensureGroup) : Effect.void)
+                Effect.andThen(String(cause).includes("NOGROUP") ? Effect.ignore(ConsumerGroup.ensure(ref, startFrom)) : Effect.void)
               )
           )
         )
@@ -275,11 +184,11 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
     const fiber = yield* Effect.forkScoped(loop)
     yield* Effect.logInfo("actor started").pipe(log)
 
-    // Runs before the fiber's own interruption (finalizers run in reverse order).
+    // Runs before the fiber's own interruption (finalizers run in reverse order): a blocked read
+    // is cut short; a running batch finishes the messages it started (within the grace period)
+    // and leaves the rest, which `release` makes claimable by others at once.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
-        // A blocked read is cut short; a running batch finishes the messages it started
-        // (within the grace period) and leaves the rest for `release`.
         stopping = true
         if (phase === "reading") yield* Fiber.interrupt(fiber)
         const finished = yield* Effect.interruptible(Fiber.await(fiber).pipe(Effect.andThen(FiberSet.awaitEmpty(inFlight)))).pipe(
@@ -289,24 +198,11 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
           yield* Fiber.interrupt(fiber)
           yield* FiberSet.clear(inFlight)
         }
-        yield* release
+        const released = yield* ConsumerGroup.release(ref, consumer, holding)
+        if (released > 0) yield* Effect.logInfo("released pending entries", { count: released }).pipe(log)
         yield* Effect.logInfo("actor stopped").pipe(log)
       }).pipe(Effect.catchCause((cause) => Effect.logWarning("actor shutdown incomplete", cause).pipe(log)))
     )
-
-    /** Makes everything this consumer still holds claimable by others at once. */
-    const release = Effect.gen(function*() {
-      const mine = yield* redis.send<Array<[string, string, number, number]>>(
-        "XPENDING", stream, group, "-", "+", "10000", consumer
-      )
-      const ids = new Set([...holding, ...mine.map(([id]) => id)])
-      if (ids.size > 0) {
-        yield* redis.send("XCLAIM", stream, group, consumer, "0", ...ids, "IDLE", String(RELEASED_IDLE_MS), "JUSTID")
-        yield* Effect.logInfo("released pending entries", { count: ids.size }).pipe(log)
-      } else {
-        yield* redis.send("XGROUP", "DELCONSUMER", stream, group, consumer)
-      }
-    })
   })
 
 /** The actor as a layer: started when the layer is built, stopped when its scope closes. */

@@ -1,11 +1,14 @@
 // @bank/platform: what every capability stands on. The Redis connection (RedisClient), the
 // PostgreSQL pool (Database), key naming (Keys), the stream envelope and its contracts
-// (Envelope, StreamSpec), publishing and replay (StreamLog), consumer-group actors (Actor),
+// (Envelope, StreamSpec), publishing and replay (StreamLog), the consumer engine built from the
+// consumer-group primitives (ConsumerGroup) in its shared mode (Actor, KeyedBatches) and its
+// partition-owned mode (OwnedPartitions, Membership),
 // request/reply over streams (RequestReply), effectively-once handling (Idempotency), the JSON
 // document store with its two backends (DocumentStore), read-model generations for rebuilds
 // without downtime (ReadModel), password hashing (PasswordHash), and logging/tracing (Telemetry, Trace).
 // Capabilities talk to each other only through streams built from these pieces.
 export * as Actor from "./Actor.ts"
+export * as ConsumerGroup from "./ConsumerGroup.ts"
 export * as Database from "./Database.ts"
 export * as DocumentStore from "./DocumentStore.ts"
 export * as Envelope from "./Envelope.ts"
@@ -13,6 +16,8 @@ export * as Idempotency from "./Idempotency.ts"
 export * as Ids from "./Ids.ts"
 export * as Keys from "./Keys.ts"
 export * as Lease from "./Lease.ts"
+export * as Membership from "./Membership.ts"
+export * as OwnedPartitions from "./OwnedPartitions.ts"
 export * as PasswordHash from "./PasswordHash.ts"
 export * as ReadModel from "./ReadModel.ts"
 export * as RedisClient from "./RedisClient.ts"

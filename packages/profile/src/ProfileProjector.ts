@@ -12,6 +12,7 @@ import type * as Envelope from "@bank/platform/Envelope"
 import * as Keys from "@bank/platform/Keys"
 import { Effect, Layer } from "effect"
 import { encodePosition, pathText, rowPaths } from "./Profile.ts"
+import type * as Readiness from "@bank/platform/Readiness"
 
 export const group = "profile"
 export const systems = ["customer", "crm", "deposits", "cards", "lending", "investments"] as const
@@ -62,3 +63,10 @@ export const run = (options: { readonly concurrency?: number } = {}) =>
     Actor.run({ group, stream: Cdc.stream(system), handle, concurrency: options.concurrency ?? 16 }), { discard: true })
 
 export const layer = Layer.effectDiscard(run())
+
+/** For readiness: profiles are loaded once this group has applied every system's snapshot. */
+export const readModelSource: Readiness.ReadModelSource = {
+  name: "profile",
+  groups: Effect.succeed(systems.map((system) => ({ stream: Cdc.stream(system).name, group }))),
+  fedByCdc: true
+}

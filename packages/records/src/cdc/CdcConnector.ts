@@ -164,6 +164,12 @@ export const layer = (options: Partial<CdcOptions> & Pick<CdcOptions, "databaseU
 const Identifier = Schema.String.check(Schema.isPattern(/^[a-z_][a-z0-9_]{0,62}$/))
 const SchemaList = Schema.String.check(Schema.isPattern(/^[a-z_][a-z0-9_]{0,62}(,[a-z_][a-z0-9_]{0,62})*$/))
 
+/** The snapshot marker of the slot in CDC_SLOT: what readiness waits for (platform/Readiness.ts). */
+export const snapshotMarkerConfig: Config.Config<string> = Config.schema(Identifier, "CDC_SLOT").pipe(
+  Config.withDefault(defaults.slot),
+  Config.map((slot) => keys(slot).snapshot)
+)
+
 /** The connector configured from the environment (see .env.example). */
 export const layerConfig = Layer.effect(
   CdcConnector,

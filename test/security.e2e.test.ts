@@ -1,0 +1,215 @@
+// Security end to end, tried from outside as an attacker or a bank operator would: live event
+// streams end with their session and token; the customer master (PostgreSQL, through CDC) ends
+// sessions; step-up before money leaves for someone else; no secret on any stream. One stack
+// (bankStack) with every route; each test uses its own customers so they do not interfere.
+import { DashboardFeed } from "@bank/dashboard"
+import * as Identity from "@bank/identity"
+import * as DocumentStore from "@bank/platform/DocumentStore"
+import * as Keys from "@bank/platform/Keys"
+import * as PasswordHash from "@bank/platform/PasswordHash"
+import { type EventStream, openEvents } from "@bank/dashboard/testing/E2e"
+import { Effect } from "effect"
+import pg from "pg"
+import { describe, expect, it, vi } from "vitest"
+import { useStack } from "./support/bankStack.ts"
+
+const PASSWORD = "correct horse battery"
+const CUSTOMERS = 12
+const name = (i: number) => `user${i}`
+
+// Customer i has EUR account i*100+1 (1,000.00) and i*100+2 (50.00).
+const seed = async (db: pg.Client) => {
+  const hash = await Effect.runPromise(PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } }))
+  for (let i = 1; i <= CUSTOMERS; i++) {
+    await db.query(
+      `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
+       VALUES ($1, $2, 'Test', $3, '1 Main St', '1000', 'Brussels', 'BE', '1980-01-01', 'retail')`,
+      [i, name(i), `${name(i)}@example.com`]
+    )
+    await db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES ($1, $2, $3)", [i, name(i), hash])
+    for (const [n, balance] of [[1, 100_000], [2, 5_000]] as const) {
+      await db.query(
+        `INSERT INTO deposits.accounts (account_id, customer_id, iban, product, name, currency, balance, available_balance, last_entry_no, status, opened_on)
+         VALUES ($1, $2, $3, 'current', 'Account', 'EUR', $4, $4, 0, 'open', '2024-01-02')`,
+        [i * 100 + n, i, `BE00${String(i * 100 + n).padStart(12, "0")}`, balance]
+      )
+    }
+  }
+}
+
+const stack = useStack({
+  seed,
+  waitForUser: name(CUSTOMERS),
+  allRoutes: true,
+  identity: { maxSessions: 10, maxStreamsPerSession: 3, usernameRateLimit: 1000, addressRateLimit: 1000 }
+})
+
+const loggedIn = async (username: string) => {
+  const answer = await stack.call("POST", "/v1/auth/login", { body: { username, password: PASSWORD } })
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200)
+  return answer.body as { accessToken: string; refreshToken: string; sessionId: string; customerId: string }
+}
+
+/** The final `end` event of a stream, and that the stream then closes. */
+const endOf = async (events: EventStream) => {
+  const frame = await events.next((f) => f.event === "end", 10_000)
+  await expect(events.next(() => true, 10_000)).rejects.toThrow("the event stream ended")
+  return JSON.parse(frame.data!) as { reason: string }
+}
+
+const opened = async (token: string, lastEventId?: string) => {
+  const events = await openEvents(stack.base, token, lastEventId)
+  expect(events.status).toBe(200)
+  await events.next((f) => f.event === "dashboard", 10_000)
+  return events
+}
+
+describe("live event streams end with their session", () => {
+  it("ends an open stream on logout, with the reason", async () => {
+    const me = await loggedIn(name(1))
+    const events = await opened(me.accessToken)
+    expect((await stack.call("POST", "/v1/auth/logout", { token: me.accessToken })).status).toBe(204)
+    expect((await endOf(events)).reason).toBe("logout")
+  })
+
+  it("ends it when another session revokes this one, and on log out everywhere", async () => {
+    const phone = await loggedIn(name(2))
+    const laptop = await loggedIn(name(2))
+    const tablet = await loggedIn(name(2))
+    const onPhone = await opened(phone.accessToken)
+    const onTablet = await opened(tablet.accessToken)
+    expect((await stack.call("DELETE", `/v1/sessions/${phone.sessionId}`, { token: laptop.accessToken })).status).toBe(204)
+    expect((await endOf(onPhone)).reason).toBe("revoked")
+    expect((await stack.call("DELETE", "/v1/sessions", { token: laptop.accessToken })).status).toBe(204)
+    expect((await endOf(onTablet)).reason).toBe("logged-out-everywhere")
+  })
+
+  it("ends it when its access token expires, and when a refresh replaces the token", async () => {
+    const me = await loggedIn(name(3))
+    const events = await opened(me.accessToken)
+    // The token's record says when it expires; make that now (as time passing would).
+    const key = Keys.accessToken(Identity.Secrets.hashToken(me.accessToken))
+    await stack.redis.hSet(key, "x", String(Date.now() + 300))
+    await stack.redis.pExpire(key, 300)
+    expect((await endOf(events)).reason).toBe("token-expired")
+
+    const again = await loggedIn(name(3))
+    const second = await opened(again.accessToken)
+    const refreshed = await stack.call("POST", "/v1/auth/refresh", { body: { refreshToken: again.refreshToken } })
+    expect(refreshed.status).toBe(200)
+    expect((await endOf(second)).reason).toBe("token-refreshed")
+  })
+
+  it("answers HEAD without opening a subscription", async () => {
+    const me = await loggedIn(name(4))
+    const size = () => stack.runtime.runPromise(DashboardFeed.DashboardFeed.use((feed) => feed.size))
+    const before = await size()
+    for (let i = 0; i < 20; i++) {
+      const response = await fetch(`${stack.base}/v1/dashboard/events`, { method: "HEAD", headers: { Authorization: `Bearer ${me.accessToken}` } })
+      expect(response.status).toBe(200)
+      expect(response.headers.get("content-type")).toContain("text/event-stream")
+    }
+    expect(await size()).toBe(before)
+  })
+
+  it("keeps at most the configured streams per session: a new one closes the oldest", async () => {
+    const me = await loggedIn(name(5))
+    const first = await opened(me.accessToken)
+    const others = [await opened(me.accessToken), await opened(me.accessToken)]
+    const fourth = await opened(me.accessToken)
+    expect((await endOf(first)).reason).toBe("superseded")
+    for (const e of [...others, fourth]) e.close()
+  })
+
+  it("refuses a Last-Event-ID that Redis would refuse, with 400", async () => {
+    const me = await loggedIn(name(6))
+    for (const id of ["99999999999999999999-0", "18446744073709551616-0", "1-18446744073709551616", "abc", "1-2-3"]) {
+      const response = await fetch(`${stack.base}/v1/dashboard/events`, { headers: { Authorization: `Bearer ${me.accessToken}`, "Last-Event-ID": id } })
+      expect(response.status, id).toBe(400)
+      expect(response.headers.get("content-type")).toBe("application/problem+json")
+      expect(((await response.json()) as { type: string }).type).toBe("/docs/problems/invalid-last-event-id")
+    }
+    // The largest id Redis has: accepted (nothing can have happened after it).
+    const largest = await openEvents(stack.base, me.accessToken, "18446744073709551615-18446744073709551615")
+    expect(largest.status).toBe(200)
+    await largest.next((f) => f.event === "ready", 10_000)
+    largest.close()
+  })
+})
+
+
+const auditOf = async (customerId: string) =>
+  (await stack.redis.xRange(Keys.stream("identity.audit"), "-", "+"))
+    .map((e) => JSON.parse(e.message.data!) as Record<string, any>)
+    .filter((e) => e.customerId === customerId)
+const sessionEventsOf = async (customerId: string) =>
+  (await stack.redis.xRange(Keys.stream("session.events"), "-", "+"))
+    .map((e) => JSON.parse(e.message.data!) as Record<string, any>)
+    .filter((e) => e.customerId === customerId)
+const revokedFor = async (customerId: string, reason: string) =>
+  (await auditOf(customerId)).filter((e) => e._tag === "SessionRevoked" && e.reason === reason).map((e) => e.sessionId).sort()
+
+describe("the customer master drives access", () => {
+  const endsEverySession = async (customer: number, change: string, reason: string, streamReason: string, username = name(customer)) => {
+    const phone = await loggedIn(username)
+    const laptop = await loggedIn(username)
+    const events = await opened(phone.accessToken)
+    await stack.db.query(change, [customer])
+    expect((await endOf(events)).reason).toBe(streamReason)
+    expect((await stack.call("GET", "/v1/session", { token: laptop.accessToken })).status).toBe(401)
+    await vi.waitFor(async () => expect(await revokedFor(String(customer), reason)).toEqual([phone.sessionId, laptop.sessionId].sort()), { timeout: 10_000 })
+  }
+
+  it("ends every session when the bank disables the customer, audited with the reason", () =>
+    endsEverySession(7, "UPDATE customer.credentials SET status = 'disabled' WHERE customer_id = $1", "AccountDisabled", "account-disabled"))
+
+  it("ends every session when the bank locks the customer", () =>
+    endsEverySession(
+      8, "UPDATE customer.credentials SET status = 'locked', locked_until = now() + interval '1 hour' WHERE customer_id = $1",
+      "AccountLocked", "account-locked"
+    ))
+
+  it("ends every session when the password changes; only the new one logs in", async () => {
+    const hash = await Effect.runPromise(PasswordHash.hash("a new password", { params: { ...PasswordHash.defaultParams, N: 1024 } }))
+    await endsEverySession(9, `UPDATE customer.credentials SET password_hash = '${hash}' WHERE customer_id = $1`, "CredentialChanged", "credential-changed")
+    expect((await stack.call("POST", "/v1/auth/login", { body: { username: name(9), password: PASSWORD } })).status).toBe(401)
+    expect((await stack.call("POST", "/v1/auth/login", { body: { username: name(9), password: "a new password" } })).status).toBe(200)
+  })
+
+  it("ends every session when the customer is deleted", async () => {
+    const hash = await Effect.runPromise(PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } }))
+    await stack.db.query(
+      `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
+       VALUES (60, 'Gone', 'Test', 'gone@example.com', '1 Main St', '1000', 'Brussels', 'BE', '1980-01-01', 'retail')`
+    )
+    await stack.db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES (60, 'gone60', $1)", [hash])
+    await vi.waitFor(async () => expect(await stack.redis.exists(Keys.loginName("gone60"))).toBe(1), { timeout: 10_000 })
+    await endsEverySession(60, "DELETE FROM customer.customers WHERE customer_id = $1", "AccountDeleted", "account-deleted", "gone60")
+  })
+
+  it("applies a role change to live sessions", async () => {
+    const me = await loggedIn(name(10))
+    await stack.db.query("UPDATE customer.customers SET roles = '{customer,premium}' WHERE customer_id = 10")
+    const key = Keys.accessToken(Identity.Secrets.hashToken(me.accessToken))
+    await vi.waitFor(async () => expect(await stack.redis.hGet(key, "r")).toBe("customer,premium"), { timeout: 10_000 })
+    expect((await stack.call("GET", "/v1/session", { token: me.accessToken })).status).toBe(200)
+  })
+
+  it("says when a session expired: a SessionEnded Expired event, audited, and its stream told", async () => {
+    const me = await loggedIn(name(11))
+    const events = await opened(me.accessToken)
+    // Opening the stream was activity: once the session projector slid the deadline for it...
+    const document = () =>
+      stack.runtime.runPromise(DocumentStore.DocumentStore.use((s) => s.getRaw(`{c:11}:doc:session:${me.sessionId}`, "$.recentActions")))
+    await vi.waitFor(async () => expect(JSON.stringify(await document())).toContain("/v1/dashboard/events"), { timeout: 10_000 })
+    // ...let the session's idle deadline pass, as time would.
+    const soon = String(Date.now() + 200)
+    await stack.redis.zAdd(`{c:11}:sessions`, { score: Number(soon), value: me.sessionId })
+    await stack.redis.zAdd(Identity.SessionExpiry.key, { score: Number(soon), value: `11 ${me.sessionId}` })
+    expect((await endOf(events)).reason).toBe("session-expired")
+    await vi.waitFor(async () => {
+      expect((await sessionEventsOf("11")).filter((e) => e._tag === "SessionEnded" && e.reason === "Expired").map((e) => e.sessionId)).toEqual([me.sessionId])
+      expect(await revokedFor("11", "Expired")).toEqual([me.sessionId])
+    }, { timeout: 10_000 })
+  })
+})
