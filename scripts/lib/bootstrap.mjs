@@ -80,11 +80,15 @@ const hasPostgres = () => {
   return existsSync(debian) && readdirSync(debian).some((major) => isExecutable(join(debian, major, "bin", "initdb")))
 }
 
-/** redis-server and PostgreSQL through apt-get when missing (only as root; says so first). */
-export const installServers = (log, { needRedis = true, needPostgres = true } = {}) => {
+/**
+ * redis-server and PostgreSQL through apt-get when missing (only as root; says so first); with
+ * `needChromium`, Debian's chromium too (the browser test drives it with playwright-core).
+ */
+export const installServers = (log, { needRedis = true, needPostgres = true, needChromium = false } = {}) => {
   const missing = []
   if (needRedis && !onPath("redis-server")) missing.push("redis-server")
   if (needPostgres && !hasPostgres()) missing.push("postgresql")
+  if (needChromium && !isExecutable("/usr/bin/chromium")) missing.push("chromium")
   if (missing.length === 0) return
   const apt = ["apt-get update", `apt-get install -y --no-install-recommends ${missing.join(" ")}`]
   if (process.getuid?.() !== 0 || !onPath("apt-get")) {

@@ -4,7 +4,7 @@
 // app); the load runner and k6 use `pathOf` with their own HTTP clients.
 import { type OperationId, type Operations, operations } from "./generated.ts"
 
-type Part<T, Name extends string> = keyof T extends never ? { readonly [K in Name]?: T } : { readonly [K in Name]: T }
+type Part<T, Name extends string> = {} extends T ? { readonly [K in Name]?: T } : { readonly [K in Name]: T }
 
 /** What a call takes: the operation's path parameters, query, headers and body, each typed. */
 export type Input<K extends OperationId> =

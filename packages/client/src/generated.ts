@@ -325,6 +325,12 @@ export const operations = {
   listExchangeRates: { method: "GET", path: "/v1/reference/exchange-rates", authenticated: true },
   getProfile: { method: "GET", path: "/v1/profile", authenticated: true },
   updateProfile: { method: "PATCH", path: "/v1/profile", authenticated: true },
+  webApp: { method: "GET", path: "/", authenticated: false },
+  webAppScript: { method: "GET", path: "/app.js", authenticated: false },
+  webAppServiceWorker: { method: "GET", path: "/sw.js", authenticated: false },
+  webAppStyles: { method: "GET", path: "/app.css", authenticated: false },
+  webAppManifest: { method: "GET", path: "/manifest.webmanifest", authenticated: false },
+  webAppIcon: { method: "GET", path: "/icon.svg", authenticated: false },
 } as const
 
 /** Per operation: path parameters, query, headers, body, and the body of each documented answer. */
@@ -662,6 +668,81 @@ export interface Operations {
       readonly 401: Problem
       readonly 413: Problem
       readonly 415: Problem
+      readonly 500: Problem
+      readonly 503: Problem
+    }
+  }
+  /** The mobile web app (an installable PWA) */
+  readonly webApp: {
+    readonly path: {  }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: undefined
+    readonly answers: {
+      readonly 200: string
+      readonly 500: Problem
+      readonly 503: Problem
+    }
+  }
+  /** The app's script */
+  readonly webAppScript: {
+    readonly path: {  }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: undefined
+    readonly answers: {
+      readonly 200: string
+      readonly 500: Problem
+      readonly 503: Problem
+    }
+  }
+  /** The app's service worker (offline app shell) */
+  readonly webAppServiceWorker: {
+    readonly path: {  }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: undefined
+    readonly answers: {
+      readonly 200: string
+      readonly 500: Problem
+      readonly 503: Problem
+    }
+  }
+  /** The app's styles */
+  readonly webAppStyles: {
+    readonly path: {  }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: undefined
+    readonly answers: {
+      readonly 200: string
+      readonly 500: Problem
+      readonly 503: Problem
+    }
+  }
+  /** The web app manifest */
+  readonly webAppManifest: {
+    readonly path: {  }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: undefined
+    readonly answers: {
+      readonly 200: {
+        readonly name: string
+        readonly start_url: string
+      }
+      readonly 500: Problem
+      readonly 503: Problem
+    }
+  }
+  /** The app's icon */
+  readonly webAppIcon: {
+    readonly path: {  }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: undefined
+    readonly answers: {
+      readonly 200: string
       readonly 500: Problem
       readonly 503: Problem
     }

@@ -9,6 +9,7 @@ import type * as Database from "@bank/platform/Database"
 import type * as RedisClient from "@bank/platform/RedisClient"
 import * as Prefetch from "@bank/prefetch"
 import * as Profile from "@bank/profile"
+import * as Web from "@bank/web"
 import type { Redis } from "effect/persistence/Redis"
 import type { Routes } from "./App.ts"
 import { docsRoutes, kitOperations } from "./DocsRoutes.ts"
@@ -31,7 +32,8 @@ export const operations: ReadonlyArray<Operation> = [
   ...Dashboard.dashboardOperations,
   ...Payments.paymentsOperations,
   ...Prefetch.prefetchOperations,
-  ...Profile.profileOperations
+  ...Profile.profileOperations,
+  ...Web.webOperations
 ]
 
 export const document = OpenApiDocument.build({
@@ -50,6 +52,7 @@ export interface RouteOptions {
 /** Every route of the API, the documents included, in mounting order. */
 export const routes = (options: RouteOptions = {}): ReadonlyArray<Routes<Services>> => [
   docsRoutes(document),
+  Web.webRoutes(),
   Identity.identityRoutes,
   Payments.paymentsRoutes,
   Prefetch.prefetchRoutes,
