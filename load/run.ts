@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { parseArgs } from "node:util"
+import { CommandLine } from "@bank/platform"
 import { flows } from "./flows/Flows.ts"
 import { numberFrom, parseParams, resolve, totalSeconds } from "./flows/Params.ts"
 import { run } from "./engine/Executors.ts"
@@ -25,12 +25,20 @@ import { render, toJson } from "./engine/Summary.ts"
 import { evaluate, validate } from "./engine/Thresholds.ts"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
+const { values, positionals } = CommandLine.parse({
+  name: "npm run load --",
+  summary: "Run a load scenario (load/scenarios.json) against the edge from Node, with k6's summary and thresholds.",
+  usage: "<scenario> [flags]",
   options: {
-    "base-url": { type: "string" }, scale: { type: "string" }, "duration-scale": { type: "string" }, users: { type: "string" },
-    "no-simulator": { type: "boolean" }, json: { type: "string" }, list: { type: "boolean" }
-  }
+    "base-url": { type: "string", value: "URL", description: "the edge (default BASE_URL or http://127.0.0.1:3000)" },
+    scale: { type: "string", value: "N", description: "multiplies every rate and VU count" },
+    "duration-scale": { type: "string", value: "F", description: "multiplies every duration" },
+    users: { type: "string", value: "N", description: "demo users demo1 ... demoN" },
+    "no-simulator": { type: "boolean", description: "do not start scripts/simulate.ts for mixed-day" },
+    json: { type: "string", value: "FILE", description: "also write the summary as JSON" },
+    list: { type: "boolean", description: "the scenarios and what they do" }
+  },
+  positionals: { max: 1 }
 })
 
 const params = parseParams(readFileSync(new URL("./scenarios.json", import.meta.url), "utf8"))

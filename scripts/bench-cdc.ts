@@ -1,6 +1,6 @@
 // CDC benchmark (not a test): `npx tsx scripts/bench-cdc.ts [--changes 50000] [--rate 1000]`.
 // Starts its own PostgreSQL (wal_level=logical) and Redis (AOF, fsync every second), runs the
-// connector as its own process (scripts/cdc.ts) and prints a Markdown table:
+// connector as its own process (packages/cdc/src/main.ts) and prints a Markdown table:
 //   raw       the inserts with no replication slot: what the database does without CDC
 //   burst     the same inserts with the connector streaming: writer speed, end-to-end CDC
 //             throughput, and commit-to-entry latency (which then includes queueing)
@@ -11,25 +11,25 @@
 // Latency is the Redis entry id's time (set by XADD) minus the transaction's commit time from
 // the WAL, both from this machine's clock: the delay a consumer of the stream sees.
 import { readFileSync } from "node:fs"
-import { parseArgs } from "node:util"
+import { CommandLine } from "@bank/platform"
 import pg from "pg"
-import * as Cdc from "@bank/contracts/Cdc"
-import * as CdcConnector from "@bank/records/cdc/CdcConnector"
-import {
-  type ConnectorProcess, readEntries, redisClient, spawnConnector, waitUntil
-} from "@bank/records/cdc/testing/CdcTesting"
-import { startPostgres, startRedis } from "./lib/localServices.ts"
+import { Cdc } from "@bank/contracts"
+import { CdcConnector } from "@bank/cdc"
+import { type ConnectorProcess, readEntries, redisClient, spawnConnector, waitUntil } from "@bank/cdc/testing"
+import { startPostgres, startRedis } from "@bank/test-kit"
 
-const { values: args } = parseArgs({
+const { values: args } = CommandLine.parse({
+  name: "npx tsx scripts/bench-cdc.ts",
+  summary: "CDC benchmark on private servers: raw inserts, burst, paced, backlog and large-transaction runs.",
   options: {
-    changes: { type: "string", default: "50000" },
-    rate: { type: "string", default: "1000" },
-    large: { type: "string", default: "200000" }
+    changes: { type: "string", value: "N", description: "changes in the burst and backlog runs (default 50000)" },
+    rate: { type: "string", value: "R", description: "changes per second in the paced run (default 1000)" },
+    large: { type: "string", value: "N", description: "inserts in the large transaction (default 200000)" }
   }
 })
-const large = Number(args.large)
-const changes = Number(args.changes)
-const rate = Number(args.rate)
+const large = CommandLine.positiveInt("bench-cdc", "large", args.large) ?? 200_000
+const changes = CommandLine.positiveInt("bench-cdc", "changes", args.changes) ?? 50_000
+const rate = CommandLine.positiveInt("bench-cdc", "rate", args.rate) ?? 1000
 const rowsPerTransaction = 5
 const writers = 4
 const say = (line: string) => console.error(line)

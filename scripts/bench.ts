@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { parseArgs } from "node:util"
+import { CommandLine } from "@bank/platform"
 import pg from "pg"
 import * as Chart from "./bench/Chart.ts"
 import type { BenchContext } from "./bench/Context.ts"
@@ -31,10 +31,16 @@ import * as Report from "./bench/Report.ts"
 import { startStack } from "./bench/Stack.ts"
 import { connect, sample, waitCaughtUp, type RedisConnection, type Sample } from "./bench/Streams.ts"
 
-const { values } = parseArgs({
+const { values } = CommandLine.parse({
+  name: "npm run bench --",
+  summary: "Start the whole system on private servers, measure every figure against its baseline, write docs/bench/.",
   options: {
-    customers: { type: "string" }, seconds: { type: "string" }, warmup: { type: "string" }, connections: { type: "string" },
-    population: { type: "string" }, out: { type: "string" }
+    customers: { type: "string", value: "N", description: "customers to seed (default 1000)" },
+    seconds: { type: "string", value: "S", description: "seconds per throughput run (default 10)" },
+    warmup: { type: "string", value: "S", description: "warm-up seconds before each run (default 2)" },
+    connections: { type: "string", value: "N", description: "HTTP connections of the load generator" },
+    population: { type: "string", value: "N", description: "logged-in customers the reads spread over" },
+    out: { type: "string", value: "DIR", description: "where the report goes (default docs/bench)" }
   }
 })
 const positive = (flag: string, text: string | undefined, fallback: number) => {

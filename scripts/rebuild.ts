@@ -13,22 +13,25 @@
 // running CDC connector's, default bank_cdc). Progress and the summary go to stderr. Exit code 0
 // when readers use the new generation, 1 when the rebuild failed (readers stay on the old one),
 // 2 on bad arguments. Ctrl-C before the switch stops and deletes what was built.
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as StreamLog from "@bank/platform/StreamLog"
+import { CommandLine, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
 import { Cause, Effect, Exit, Fiber, Layer, References } from "effect"
-import { parseArgs } from "node:util"
 import { readModels } from "./lib/readModels.ts"
 import { rebuild, type RebuildProgress } from "./lib/rebuildReadModel.ts"
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { "grace-ms": { type: "string" }, "timeout-ms": { type: "string" }, "page-size": { type: "string" }, json: { type: "boolean" } }
+const { values, positionals } = CommandLine.parse({
+  name: "npx tsx scripts/rebuild.ts",
+  summary: "Rebuild a read model beside the live one from a fresh snapshot plus the stream tail, then switch readers.",
+  usage: "<read-model> [flags]",
+  options: {
+    "grace-ms": { type: "string", value: "N", description: "how long readers may still read the old generation (default 30000)" },
+    "timeout-ms": { type: "string", value: "N", description: "how long the connector and the tail may take to catch up (default 600000)" },
+    "page-size": { type: "string", value: "N", description: "snapshot rows read and written at a time (default 1000)" },
+    json: { type: "boolean", description: "the summary as one JSON line on stdout" }
+  },
+  positionals: { min: 1, max: 1 },
+  details: `Read models: ${[...readModels.keys()].join(", ")}. Exit code 0 when readers use the new generation, 1 when it failed, 2 on bad arguments.`
 })
-const fail = (text: string): never => {
-  console.error(`rebuild: ${text}`)
-  process.exit(2)
-}
+const fail = (text: string): never => CommandLine.usageError("rebuild", text)
 const name = positionals[0] ?? fail(`name the read model: ${[...readModels.keys()].join(", ")}`)
 const model = readModels.get(name) ?? fail(`unknown read model ${name}; known: ${[...readModels.keys()].join(", ")}`)
 const count = (flag: string, fallback: number) => {

@@ -9,25 +9,26 @@
 //
 // Reads DATABASE_URL and REDIS_URL. Progress and the summary go to stderr. The comparison itself
 // lives in the packages (@bank/dashboard/Reconcile, @bank/profile/Reconcile).
-import { parseArgs } from "node:util"
-import * as DashboardReconcile from "@bank/dashboard/Reconcile"
-import * as ProfileReconcile from "@bank/profile/Reconcile"
-import * as Database from "@bank/platform/Database"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as RedisClient from "@bank/platform/RedisClient"
+import { CommandLine, Database, DocumentStore, RedisClient } from "@bank/platform"
+import { Reconcile as DashboardReconcile } from "@bank/dashboard"
+import { Reconcile as ProfileReconcile } from "@bank/profile"
 import { Effect, Exit, Layer, References } from "effect"
 
-const { values } = parseArgs({ options: { only: { type: "string" }, "recheck-ms": { type: "string" }, json: { type: "boolean" } } })
+const { values } = CommandLine.parse({
+  name: "npx tsx scripts/reconcile.ts",
+  summary: "Compare every dashboard and profile document in Redis with the systems of record in PostgreSQL.",
+  usage: "[--only dashboard|profile] [--recheck-ms N] [--json]",
+  options: {
+    only: { type: "string", value: "dashboard|profile", description: "check one kind of document (default both)" },
+    "recheck-ms": { type: "string", value: "N", description: "wait before looking again at differing customers (default 2000; 0: look once)" },
+    json: { type: "boolean", description: "one JSON line per mismatch on stdout" }
+  },
+  details: "Reads DATABASE_URL and REDIS_URL. Exit code 0 when all agree, 1 on a mismatch, 2 when it could not check."
+})
 const only = values.only
-if (only !== undefined && only !== "dashboard" && only !== "profile") {
-  console.error(`reconcile: --only takes dashboard or profile, not ${only}`)
-  process.exit(2)
-}
+if (only !== undefined && only !== "dashboard" && only !== "profile") CommandLine.usageError("reconcile", `--only takes dashboard or profile, not ${only}`)
 const recheckAfterMs = Number(values["recheck-ms"] ?? 2000)
-if (!(recheckAfterMs >= 0)) {
-  console.error("reconcile: --recheck-ms needs a number of milliseconds")
-  process.exit(2)
-}
+if (!(recheckAfterMs >= 0)) CommandLine.usageError("reconcile", "--recheck-ms needs a number of milliseconds")
 
 interface Mismatch {
   readonly customerId: string

@@ -13,22 +13,26 @@
 //
 // Reads REDIS_URL and DOCUMENT_STORE_BACKEND. Progress and the summary go to stderr. Exit code 0
 // when the range was replayed, 1 when it failed, 2 on bad arguments.
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as StreamLog from "@bank/platform/StreamLog"
+import { CommandLine, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
 import { Cause, Effect, Exit, Layer, References } from "effect"
-import { parseArgs } from "node:util"
 import { readModels } from "./lib/readModels.ts"
 import { replay } from "./lib/replayStream.ts"
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { from: { type: "string" }, to: { type: "string" }, into: { type: "string" }, generation: { type: "string" }, json: { type: "boolean" } }
+const { values, positionals } = CommandLine.parse({
+  name: "npx tsx scripts/replay.ts",
+  summary: "Replay a range of a CDC stream into a read model's projection (idempotent; for repairs).",
+  usage: "<stream> --from <id> [--to <id>] --into <read-model> [flags]",
+  options: {
+    from: { type: "string", value: "id", description: "first entry id, inclusive (\"-\" for the oldest the stream keeps)" },
+    to: { type: "string", value: "id", description: "last entry id, inclusive (default: the newest)" },
+    into: { type: "string", value: "name", description: `the read model: ${[...readModels.keys()].join(", ")}` },
+    generation: { type: "string", value: "N", description: "write that generation (default: the one readers use)" },
+    json: { type: "boolean", description: "the summary as one JSON line on stdout" }
+  },
+  positionals: { min: 1, max: 1 },
+  details: "Reads REDIS_URL and DOCUMENT_STORE_BACKEND. Exit code 0 when replayed, 1 when it failed, 2 on bad arguments."
 })
-const fail = (text: string): never => {
-  console.error(`replay: ${text}`)
-  process.exit(2)
-}
+const fail = (text: string): never => CommandLine.usageError("replay", text)
 const ID = /^(-|\+|\d+(-\d+)?)$/
 const stream = positionals[0] ?? fail("name the stream, e.g. cdc.deposits")
 const from = values.from ?? fail("--from <id> is required (\"-\" for the oldest entry)")

@@ -13,27 +13,25 @@
 //
 // SEED_CUSTOMERS and SEED_MONTHS set the defaults of --customers and --months (for `npm start`).
 // Progress goes to stderr; a JSON summary to stdout.
-import { parseArgs } from "node:util"
-import * as Database from "@bank/platform/Database"
-import { seed } from "@bank/records/Generator"
+import { CommandLine, Database } from "@bank/platform"
+import { Generator } from "@bank/core-banking"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 
-const { values } = parseArgs({
+const { values } = CommandLine.parse({
+  name: "npx tsx scripts/seed.ts",
+  summary: "Migrate DATABASE_URL and load the deterministic demo data set (log-ins demo1 ... demoN, password demo-password).",
   options: {
-    customers: { type: "string" }, months: { type: "string" }, seed: { type: "string" }, "as-of": { type: "string" },
-    "hash-pool": { type: "string" }, "batch-size": { type: "string" }, force: { type: "boolean" }
+    customers: { type: "string", value: "N", description: "how many customers (default 1000, or SEED_CUSTOMERS)" },
+    months: { type: "string", value: "M", description: "months of history (default 3, or SEED_MONTHS)" },
+    seed: { type: "string", value: "S", description: "same seed and --as-of, same data (default 42)" },
+    "as-of": { type: "string", value: "YYYY-MM-DD", description: "the history ends the day before (default: today, UTC)" },
+    "hash-pool": { type: "string", value: "K", description: "distinct password hashes to compute (default 1000)" },
+    "batch-size": { type: "string", value: "B", description: "customers per COPY transaction (default 500)" },
+    force: { type: "boolean", description: "wipe and seed again when the database holds data" }
   }
 })
-const int = (flag: string, value: string | undefined) => {
-  if (value === undefined) return undefined
-  const n = Number(value.replaceAll("_", ""))
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`seed: --${flag} needs a positive integer, got ${value}`)
-    process.exit(2)
-  }
-  return n
-}
+const int = (flag: string, value: string | undefined) => CommandLine.positiveInt("seed", flag, value)
 const customers = int("customers", values.customers ?? process.env.SEED_CUSTOMERS)
 const months = int("months", values.months ?? process.env.SEED_MONTHS)
 const hashPool = int("hash-pool", values["hash-pool"])
@@ -49,7 +47,7 @@ const options = {
 }
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 
-const program = seed(url, options).pipe(
+const program = Generator.seed(url, options).pipe(
   Effect.tap((summary) =>
     summary.skipped
       ? Console.error(`seed: ${summary.skipped}`)

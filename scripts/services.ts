@@ -11,16 +11,20 @@
 // Flags:
 //   --redis-aof        start Redis with the append-only file (fsync every second), as in production
 //   --exit-with-stdin  stop when stdin closes: `npm start` uses it so the servers go away with it
-import { startPostgres, startRedis } from "./lib/localServices.ts"
+import { CommandLine } from "@bank/platform"
+import { startPostgres, startRedis } from "@bank/test-kit"
 import { probePostgres, probeRedis, redactUrl } from "./lib/serviceProbes.ts"
 
-const flags = new Set(process.argv.slice(2))
-for (const flag of flags) {
-  if (flag !== "--redis-aof" && flag !== "--exit-with-stdin") {
-    console.error(`services: unknown flag ${flag} (known: --redis-aof, --exit-with-stdin)`)
-    process.exit(2)
-  }
-}
+const { values } = CommandLine.parse({
+  name: "npm run services --",
+  summary: "A private Redis and PostgreSQL on free ports for development (or check REDIS_URL / DATABASE_URL when set).",
+  options: {
+    "redis-aof": { type: "boolean", description: "Redis with the append-only file (fsync every second), as in production" },
+    "exit-with-stdin": { type: "boolean", description: "stop when stdin closes (npm start uses it)" }
+  },
+  details: "stdout carries `export REDIS_URL=...` / `export DATABASE_URL=...` lines and `# ready`; Ctrl-C removes the servers."
+})
+const flags = new Set(Object.entries(values).filter(([, on]) => on).map(([flag]) => `--${flag}`))
 
 const say = (line: string) => console.error(line)
 const exported: Array<string> = []

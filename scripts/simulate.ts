@@ -9,18 +9,21 @@
 // Ctrl-C stops gracefully: work in progress commits, then the summary prints (a second Ctrl-C
 // exits at once; an interrupted transaction rolls back). Progress every 5 s and the summary go
 // to stderr; the summary also as one JSON line to stdout.
-import { parseArgs } from "node:util"
-import * as Database from "@bank/platform/Database"
-import { defaultWorkers, run, type SimulatorSummary } from "@bank/records/Simulator"
+import { CommandLine, Database } from "@bank/platform"
+import { Simulator, type SimulatorSummary } from "@bank/core-banking"
 import { Deferred, Effect, Exit } from "effect"
 
-const { values } = parseArgs({
-  options: { rate: { type: "string" }, duration: { type: "string" }, workers: { type: "string" }, seed: { type: "string" } }
+const { values } = CommandLine.parse({
+  name: "npx tsx scripts/simulate.ts",
+  summary: "Keep writing realistic activity into the systems of record at DATABASE_URL, as the bank's back ends would.",
+  options: {
+    rate: { type: "string", value: "R", description: "target activities per second (default 100)" },
+    duration: { type: "string", value: "D", description: "how long: 90s, 5m, 1h, 500ms (default: until Ctrl-C)" },
+    workers: { type: "string", value: "W", description: "concurrent workers (default: from the rate)" },
+    seed: { type: "string", value: "S", description: "seeds the choice of accounts and amounts (default: random)" }
+  }
 })
-const fail = (text: string): never => {
-  console.error(`simulate: ${text}`)
-  process.exit(2)
-}
+const fail = (text: string): never => CommandLine.usageError("simulate", text)
 const rate = Number(values.rate ?? 100)
 if (!(rate > 0)) fail(`--rate needs a positive number, got ${values.rate}`)
 const parseDuration = (text: string): number => {
@@ -45,11 +48,11 @@ process.once("SIGINT", () => {
   process.once("SIGINT", () => process.exit(130))
 })
 
-const program = run({
+const program = Simulator.run({
   rate, stop, ...(durationMs !== undefined ? { durationMs } : {}), ...(workers !== undefined ? { workers } : {}),
   ...(values.seed !== undefined ? { seed: values.seed } : {}),
   onReport: (s) => console.error(`simulate: ${describe(s)}`)
-}).pipe(Effect.provide(Database.layer(url, { maxConnections: (workers ?? defaultWorkers(rate)) + 2 })))
+}).pipe(Effect.provide(Database.layer(url, { maxConnections: (workers ?? Simulator.defaultWorkers(rate)) + 2 })))
 
 const exit = await Effect.runPromiseExit(program)
 if (Exit.isSuccess(exit)) {

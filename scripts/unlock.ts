@@ -6,19 +6,20 @@
 // throttle keys are keyed fingerprints of the username. Exit code 0 when the username was
 // locked, 1 when it was not (nothing to do), 2 on a usage error.
 import * as Identity from "@bank/identity"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as StreamLog from "@bank/platform/StreamLog"
-import * as Audit from "@bank/identity/Audit"
+import { CommandLine, RedisClient, StreamLog } from "@bank/platform"
+import { Audit } from "@bank/identity"
 import { Effect, Layer, Logger } from "effect"
 
-const args = process.argv.slice(2)
-const byAt = args.indexOf("--by")
-const by = byAt >= 0 ? args[byAt + 1] : process.env.USER ?? "operator"
-const usernames = args.filter((_, i) => i !== byAt && i !== byAt + 1)
-if (usernames.length !== 1 || !by) {
-  console.error("usage: npx tsx scripts/unlock.ts <username> [--by <who>]")
-  process.exit(2)
-}
+const { values, positionals: usernames } = CommandLine.parse({
+  name: "npx tsx scripts/unlock.ts",
+  summary: "Lift a login lockout before it expires, and record who did it on identity.audit.",
+  usage: "<username> [--by <who>]",
+  options: { by: { type: "string", value: "who", description: "who lifts it, for the audit trail (default $USER)" } },
+  positionals: { min: 1, max: 1 },
+  details: "Needs the REDIS_URL and IDENTITY_TRANSPORT_KEY of the identity processes.\nExit code 0 when the username was locked, 1 when it was not, 2 on a usage error."
+})
+const by = values.by ?? process.env.USER ?? "operator"
+if (by.trim() === "") CommandLine.usageError("unlock", "--by needs a name")
 
 const program = Effect.gen(function*() {
   const config = yield* Identity.IdentityConfig.IdentityConfig

@@ -3,7 +3,7 @@
 // read from the dashboard at once, with no polling; a profile change and session preferences
 // likewise. A token that can never be satisfied gets 503 with Retry-After, never an older
 // document. Also: a CORS preflight gets through before the token check.
-import * as ConsistencyToken from "@bank/edge/ConsistencyToken"
+import { ConsistencyToken } from "@bank/http"
 import { randomUUID } from "node:crypto"
 import { beforeAll, describe, expect, it, vi } from "vitest"
 import { useStack } from "./support/bankStack.ts"

@@ -2,29 +2,34 @@
 // filled by the suite's `seed`) and Redis, the CDC connector, identity (actor, credentials
 // projection, session projector), the payments and prefetch actors, with `everything` also the
 // dashboard and profile projectors and the profile writer, and the edge with every route of the
-// API (the edge's Api.routes: documents and web app included) on a free port. Customers log in
+// API (the edge's makeApi: documents and the web app included) on a free port. Customers log in
 // through identity's real login route.
-import * as Cdc from "@bank/contracts/Cdc"
+import { Cdc } from "@bank/contracts"
 import * as Dashboard from "@bank/dashboard"
-import * as EdgeApi from "@bank/edge/Api"
-import * as EdgeServer from "@bank/edge/EdgeServer"
+import { makeApi, problems } from "@bank/edge"
+import { EdgeServer } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
-import * as Database from "@bank/platform/Database"
-import * as Keys from "@bank/platform/Keys"
-import * as RedisClient from "@bank/platform/RedisClient"
+import { Database, DocumentStore, ReadModel, RedisClient, StreamLog } from "@bank/platform"
 import * as Prefetch from "@bank/prefetch"
 import * as Profile from "@bank/profile"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as ReadModel from "@bank/platform/ReadModel"
-import * as StreamLog from "@bank/platform/StreamLog"
-import * as CdcConnector from "@bank/records/cdc/CdcConnector"
-import * as Migrations from "@bank/records/Migrations"
+import { CdcConnector } from "@bank/cdc"
+import { Migrations } from "@bank/records"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import pg from "pg"
 import { createClient } from "redis"
 import { afterAll, beforeAll, expect, vi } from "vitest"
-import { usePostgres, useRedis } from "./servers.ts"
+import { usePostgres, useRedis } from "@bank/test-kit"
+import manifest from "../../processes.json" with { type: "json" }
+
+// The processes of processes.json this stack runs, as layers in the test's own process, and
+// those it leaves out (their suites start them themselves, or `everything` runs them in this
+// process). A process added to the manifest
+// must be placed in one list or the other.
+const inProcess = ["edge", "cdc", "identity", "payments", "prefetch"]
+const leftOut = ["dashboard", "profile"]
+const unplaced = manifest.processes.map((p) => p.name).filter((name) => !inProcess.includes(name) && !leftOut.includes(name))
+if (unplaced.length > 0) throw new Error(`bankStack: place ${unplaced.join(", ")} (processes.json) in inProcess or leftOut`)
 
 export interface StackOptions {
   /** Fills the migrated database before anything else starts. */
@@ -32,14 +37,14 @@ export interface StackOptions {
   /** A username whose credentials must have reached Redis before the suite starts. */
   readonly waitForUser: string
   readonly prefetch?: Partial<Prefetch.PrefetchConfig.Settings>
-  /** Also the dashboard projector, the profile projector and the profile writer. */
-  readonly everything?: boolean
-  /** CORS origins of the edge. */
-  readonly corsOrigins?: ReadonlyArray<string>
   /** Identity settings beyond the stack's (cheap hashing, few processes). */
   readonly identity?: Partial<Identity.IdentityConfig.Settings>
   /** Also the profile writer (every route is always served; the dashboard's feed without a projector). */
   readonly allRoutes?: boolean
+  /** Also the dashboard projector, the profile projector and the profile writer. */
+  readonly everything?: boolean
+  /** CORS origins of the edge. */
+  readonly corsOrigins?: ReadonlyArray<string>
 }
 
 export interface Answer {
@@ -59,7 +64,7 @@ export interface Stack {
   readonly login: (username: string, password: string) => Promise<{ token: string; customerId: string }>
 }
 
-const routes = EdgeApi.routes({ dashboard: { heartbeatMs: 1000 } })
+const api = makeApi({ dashboard: { heartbeatMs: 1000 } })
 
 export const useStack = (options: StackOptions): Stack => {
   const postgres = usePostgres()
@@ -85,7 +90,8 @@ export const useStack = (options: StackOptions): Stack => {
         EdgeServer.layer({
           port: 0,
           hostname: "127.0.0.1",
-          routes,
+          problems,
+          routes: [api],
           ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {})
         }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer)), Layer.provideMerge(Dashboard.edgeLayer)),
         options.everything
@@ -108,7 +114,7 @@ export const useStack = (options: StackOptions): Stack => {
     )
     const port = await runtime.runPromise(EdgeServer.EdgeServer.useSync((s) => s.port))
     base = `http://127.0.0.1:${port}`
-    await vi.waitFor(async () => expect(await redis.exists(Keys.loginName(options.waitForUser))).toBe(1), { timeout: 60_000, interval: 100 })
+    await vi.waitFor(async () => expect(await redis.exists(Identity.IdentityKeys.loginName(options.waitForUser))).toBe(1), { timeout: 60_000, interval: 100 })
   }, 180_000)
 
   afterAll(async () => {

@@ -2,9 +2,8 @@
 // generator's customers (every product line, as `npm start` seeds them, password
 // DEMO_PASSWORD), plus, so a transfer between own accounts is always possible, a second
 // current account for `demo1` in the currency of its first, with an opening balance.
-import * as Database from "@bank/platform/Database"
-import * as PasswordHash from "@bank/platform/PasswordHash"
-import * as Generator from "@bank/records/Generator"
+import { Generator } from "@bank/core-banking"
+import { Database, PasswordHash } from "@bank/platform"
 import { Effect } from "effect"
 import type pg from "pg"
 

@@ -3,8 +3,8 @@
 // suite cannot forget it. An answer that does not match fails the request's `await` with the
 // reasons. Only requests to this machine's servers are checked; routes a suite mounts for
 // itself under /test/ are not the API; event streams are checked up to their media type.
-import * as Api from "@bank/edge/Api"
-import { compileDocument } from "@bank/edge/testing/ResponseValidator"
+import * as Api from "@bank/edge"
+import { compileDocument } from "@bank/http/testing"
 
 const validator = compileDocument(Api.document as Record<string, unknown>)
 const original = globalThis.fetch

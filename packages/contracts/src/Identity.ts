@@ -14,7 +14,7 @@
 //   changes, other capabilities may publish recommendations; the session projector applies them
 //   to the session document. The identity actor announces sessions starting and ending.
 import { Schema } from "effect"
-import * as StreamSpec from "@bank/platform/StreamSpec"
+import { StreamSpec } from "@bank/platform"
 
 const Id = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(128))
 /** SHA-256 of a token, base64url without padding (43 characters). */
@@ -161,7 +161,17 @@ export const SessionRevoked = Schema.TaggedStruct("SessionRevoked", {
   byCustomerId: Schema.optionalKey(Id)
 })
 
+/** Staff redrove or purged dead letters through the admin API (who, what, which). */
+export const DeadLettersHandled = Schema.TaggedStruct("DeadLettersHandled", {
+  customerId: Id,
+  action: Schema.Literals(["redrive", "purge"]),
+  stream: Text(128),
+  count: Schema.Int,
+  ids: Schema.Array(Text(64))
+})
+
 export const AuditEvent = Schema.Union([
+  DeadLettersHandled,
   LoginSucceeded,
   LoginFailed,
   AccountLockedOut,

@@ -2,8 +2,7 @@
 // route serves the stored text untouched (that is why it is fast), so this Schema is what the
 // projection writes (Dashboard.ts, Products.ts); the end-to-end suites validate every answer
 // against it.
-import { AccountId, DateOnly, DateTime, Money } from "@bank/edge/ApiSchemas"
-import { consistencyTokenRequest, type Operation, operation } from "@bank/edge/Operations"
+import { AccountId, consistencyTokenRequest, DateOnly, DateTime, Money, type Operation, operation } from "@bank/http"
 import { Schema } from "effect"
 import { systems } from "./Products.ts"
 

@@ -13,14 +13,11 @@
 //                               answers the headers and opens nothing.
 // No route takes a customer id: another customer's dashboard cannot even be named. The document
 // is read from the generation readers use now (ReadModel), resolved once per request.
-import type { Principal } from "@bank/contracts/Identity"
-import type { Routes } from "@bank/edge/App"
-import { LiveSessions } from "@bank/edge/LiveSession"
-import { principalOf } from "@bank/edge/ProblemDetails"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import { ReadModel } from "@bank/platform/ReadModel"
-import * as Payments from "@bank/contracts/Payments"
-import * as ConsistencyToken from "@bank/edge/ConsistencyToken"
+import { type Principal, Payments } from "@bank/contracts"
+import type { Routes } from "@bank/http"
+import type { ProblemTag } from "./Problems.ts"
+import { ConsistencyToken, LiveSessions, principalOf } from "@bank/http"
+import { DocumentStore, ReadModel } from "@bank/platform"
 import { Effect, Option, Schema } from "effect"
 import type { Context } from "hono"
 import { streamSSE } from "hono/streaming"
@@ -29,7 +26,7 @@ import { DashboardFeed, isEntryId } from "./DashboardFeed.ts"
 import { InvalidLastEventId } from "./Errors.ts"
 import { readModel } from "./DashboardProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | DashboardFeed | ReadModel | LiveSessions
+export type Services = DocumentStore.DocumentStore | DashboardFeed | ReadModel.ReadModel | LiveSessions
 
 /** The caller, as the edge's token check put it on the request (a route not behind it is a bug: 500). */
 export const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
@@ -62,7 +59,7 @@ const showsTransfer = (store: DocumentStore.DocumentStore["Service"], key: strin
     return typeof account?.lastEntryNo === "number" && account.lastEntryNo >= debitEntryNo ? raw : Option.none<string>()
   })
 
-export const dashboardRoutes = (options: RouteOptions = {}): Routes<Services> => (app, run) => {
+export const dashboardRoutes = (options: RouteOptions = {}): Routes<Services, ProblemTag> => (app, run) => {
   const heartbeatMs = options.heartbeatMs ?? 15_000
   const consistencyWaitMs = options.consistencyWaitMs ?? ConsistencyToken.defaultWaitMs
 
@@ -70,7 +67,7 @@ export const dashboardRoutes = (options: RouteOptions = {}): Routes<Services> =>
     run(c, Effect.gen(function*() {
       const { customerId } = yield* callerOf(c)
       const store = yield* DocumentStore.DocumentStore
-      const key = yield* ReadModel.use((r) => r.documentKey(readModel, customerId))
+      const key = yield* ReadModel.ReadModel.use((r) => r.documentKey(readModel, customerId))
       // Read-your-writes costs nothing when the header is absent: the stored text as it is.
       const claim = c.req.header(ConsistencyToken.header) === undefined ? Option.none() : yield* ConsistencyToken.fromRequest(c)
       const raw = Option.isSome(claim) && claim.value.k === Payments.transferClaimKind

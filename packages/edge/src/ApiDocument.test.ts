@@ -2,16 +2,15 @@
 // document and every documented operation is a route (walking the Hono app's routes), every
 // schema compiles under JSON Schema 2020-12, every problem type's URL is a page, and a CORS
 // preflight is answered before the token check.
+import { makeApp, OpenApiDocument, openApiPath } from "@bank/http"
+import { compileDocument } from "@bank/http/testing"
 import { Context } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Api from "./Api.ts"
-import { makeApp } from "./App.ts"
-import { compileDocument } from "./testing/ResponseValidator.ts"
-import { problemTypes } from "./OpenApiDocument.ts"
-import { openApiPath } from "./Operations.ts"
 
 const app = (corsOrigins?: ReadonlyArray<string>) =>
-  makeApp({ context: Context.empty() as never, routes: Api.routes(), ...(corsOrigins ? { corsOrigins } : {}) })
+  makeApp({ context: Context.empty() as never, problems: Api.problems, routes: [Api.api], ...(corsOrigins ? { corsOrigins } : {}) })
+const problemTypes = () => OpenApiDocument.problemTypes(Api.problems)
 
 const documented = () => {
   const paths = (Api.document as { paths: Record<string, Record<string, unknown>> }).paths

@@ -1,8 +1,7 @@
 // The identity routes as the OpenAPI document describes them: log-in, tokens, sessions and the
 // session document, with the Schemas the routes decode (LoginBody, RefreshBody, Preferences).
-import * as Identity from "@bank/contracts/Identity"
-import { DateTime } from "@bank/edge/ApiSchemas"
-import { consistencyTokenRequest, consistencyTokenResponse, type Operation, operation } from "@bank/edge/Operations"
+import { Identity } from "@bank/contracts"
+import { consistencyTokenRequest, consistencyTokenResponse, DateTime, type Operation, operation } from "@bank/http"
 import { Schema } from "effect"
 import { LoginBody, RefreshBody } from "./Routes.ts"
 

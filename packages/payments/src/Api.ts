@@ -1,6 +1,6 @@
 // The payments routes as the OpenAPI document describes them: the same Schemas the routes
 // decode the request with (TransferRequest.Body) and encode the answer from (TransferView).
-import { consistencyTokenResponse, type Operation, operation } from "@bank/edge/Operations"
+import { consistencyTokenResponse, type Operation, operation } from "@bank/http"
 import { Schema } from "effect"
 import * as TransferRequest from "./TransferRequest.ts"
 import { TransferView } from "./TransferStatus.ts"

@@ -6,10 +6,10 @@
 // - payments.transfers in PostgreSQL: the truth, read when both expired.
 // Both keys are in the customer's hash tag and read with the caller's own customer id, so one
 // customer can never see another's transfer.
-import * as Keys from "@bank/platform/Keys"
-import { minorToText } from "@bank/records/Money"
-import { RejectionReason, transferStatusKey } from "@bank/contracts/Payments"
-import { AccountId, DateTime, Money } from "@bank/edge/ApiSchemas"
+import { Keys } from "@bank/platform"
+import { minorToText } from "@bank/records"
+import { Payments } from "@bank/contracts"
+import { AccountId, DateTime, Money } from "@bank/http"
 import { Schema } from "effect"
 import type { StoredTransfer } from "./TransferBooking.ts"
 import type { Exponents, TransferRequest } from "./TransferRequest.ts"
@@ -19,14 +19,14 @@ export const RETENTION_SECONDS = 7 * 24 * 3600
 
 export const keys = (customerId: string, transferId: string) => ({
   request: Keys.customer(customerId).key(`transfer-request:${transferId}`),
-  status: transferStatusKey(customerId, transferId)
+  status: Payments.transferStatusKey(customerId, transferId)
 })
 
 /** A transfer as `POST /v1/transfers` and `GET /v1/transfers/{id}` show it (and the OpenAPI document). */
 export const TransferView = Schema.Struct({
   transferId: Schema.String.annotate({ description: "The transfer's id (a UUID derived from your Idempotency-Key)." }),
   status: Schema.Literals(["pending", "booked", "rejected"]),
-  reason: Schema.optionalKey(RejectionReason),
+  reason: Schema.optionalKey(Payments.RejectionReason),
   /** For people: why it was rejected. */
   detail: Schema.optionalKey(Schema.String.annotate({ description: "For people: why it was rejected." })),
   fromAccountId: AccountId,
@@ -43,7 +43,7 @@ export type TransferView = typeof TransferView.Type
 
 const accountId = (depositId: string) => `deposits:${depositId}`
 
-const details: Record<RejectionReason, string> = {
+const details: Record<Payments.RejectionReason, string> = {
   FromAccountNotFound: "The account to pay from does not exist or is not yours.",
   ToAccountNotFound: "The account to pay to does not exist.",
   AccountNotOpen: "One of the accounts is blocked or closed.",

@@ -12,7 +12,7 @@
 // lag; a new snapshot (Redis lost its data) makes it load again.
 import { Config, Context, Effect, Layer } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
-import * as ConsumerGroups from "./ConsumerGroups.ts"
+import * as GroupProgress from "./GroupProgress.ts"
 import * as Keys from "./Keys.ts"
 
 export interface ReadModelSource {
@@ -70,7 +70,7 @@ export const make = (options: Options) =>
           redis.send<string | null>("GET", loadedKey(model.name))
         ])
         const groups = yield* model.groups
-        const states = yield* Effect.forEach(groups, ({ stream, group }) => ConsumerGroups.state(stream, group))
+        const states = yield* Effect.forEach(groups, ({ stream, group }) => GroupProgress.state(stream, group))
         // A group that does not exist yet has not read anything.
         const created = states.every((s) => s !== undefined)
         const behind = states.reduce((sum, s) => sum + (s ? s.lag + s.pending : 0), 0)

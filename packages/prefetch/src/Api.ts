@@ -1,7 +1,6 @@
 // The prefetch routes as the OpenAPI document describes them: transaction pages and reference
 // data, with the Schemas of what Transactions.view and ReferenceData build.
-import { AccountId, DateOnly, DateTime, Money } from "@bank/edge/ApiSchemas"
-import { type Operation, operation } from "@bank/edge/Operations"
+import { AccountId, DateOnly, DateTime, Money, type Operation, operation } from "@bank/http"
 import { Schema } from "effect"
 import { MAX_LIMIT } from "./Routes.ts"
 

@@ -11,6 +11,7 @@ import * as PrefetchConfig from "./PrefetchConfig.ts"
 
 export * from "./Errors.ts"
 export { prefetchOperations, TransactionPage } from "./Api.ts"
+export { problems, type ProblemTag } from "./Problems.ts"
 export { prefetchRoutes, type Services as RouteServices } from "./Routes.ts"
 export { PrefetchActor, PrefetchConfig }
 export * as Prefetcher from "./Prefetcher.ts"
@@ -20,3 +21,4 @@ export * as TransactionPages from "./TransactionPages.ts"
 
 /** The prefetch process: the actors configured from the environment, given Redis and Database. */
 export const actorLayer = PrefetchActor.layer.pipe(Layer.provide(PrefetchConfig.layerConfig))
+export * as Errors from "./Errors.ts"

@@ -1,8 +1,7 @@
 // The profile routes as the OpenAPI document describes them, and the profile document's Schema
 // (what the projection writes: Profile.ts; the route serves the stored text).
-import * as ProfileContract from "@bank/contracts/Profile"
-import { DateOnly, DateTime } from "@bank/edge/ApiSchemas"
-import { consistencyTokenRequest, consistencyTokenResponse, type Operation, operation } from "@bank/edge/Operations"
+import { Profile as ProfileContract } from "@bank/contracts"
+import { consistencyTokenRequest, consistencyTokenResponse, DateOnly, DateTime, type Operation, operation } from "@bank/http"
 import { Schema } from "effect"
 import { fields } from "./Profile.ts"
 

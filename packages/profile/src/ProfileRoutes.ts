@@ -9,23 +9,19 @@
 //                                              through CDC, and `lastUpdate` tells the outcome;
 //                                              its Consistency-Token makes GET /v1/profile wait
 //                                              until the document shows the change (bounded)
-import type { Principal } from "@bank/contracts/Identity"
-import * as ProfileContract from "@bank/contracts/Profile"
-import type { Routes } from "@bank/edge/App"
-import { InvalidBody } from "@bank/edge/HttpErrors"
-import { principalOf } from "@bank/edge/ProblemDetails"
-import { decodeBody } from "@bank/edge/RequestBody"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import { uuidv7 } from "@bank/platform/Ids"
-import { StreamLog } from "@bank/platform/StreamLog"
-import * as ConsistencyToken from "@bank/edge/ConsistencyToken"
+import type { Principal } from "@bank/contracts"
+import { Profile as ProfileContract } from "@bank/contracts"
+import type { Routes } from "@bank/http"
+import type { ProblemTag } from "./Problems.ts"
+import { ConsistencyToken, decodeBody, InvalidBody, principalOf } from "@bank/http"
+import { DocumentStore, StreamLog, uuidv7 } from "@bank/platform"
 import { Effect, Option, Schema } from "effect"
 import type { Context } from "hono"
 import { ProfileNotFound, UnknownProfileField } from "./Errors.ts"
 import { fields as allowedFields } from "./Profile.ts"
 import { documentKey } from "./ProfileProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | StreamLog
+export type Services = DocumentStore.DocumentStore | StreamLog.StreamLog
 
 const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
 
@@ -56,7 +52,7 @@ const showsChange = (store: DocumentStore.DocumentStore["Service"], key: string,
     return rejected || shows(document, changes) ? Option.some<void>(undefined) : Option.none<void>()
   })
 
-export const makeProfileRoutes = (options: { readonly consistencyWaitMs?: number } = {}): Routes<Services> => (app, run) => {
+export const makeProfileRoutes = (options: { readonly consistencyWaitMs?: number } = {}): Routes<Services, ProblemTag> => (app, run) => {
   app.get("/v1/profile", (c) =>
     run(c, Effect.gen(function*() {
       const { customerId } = yield* callerOf(c)
@@ -94,7 +90,7 @@ export const makeProfileRoutes = (options: { readonly consistencyWaitMs?: number
         return yield* new InvalidBody({ errors: [{ path: "", message: "Send at least one of email, phone, address, preferences" }] })
       }
       const requestId = uuidv7()
-      const log = yield* StreamLog
+      const log = yield* StreamLog.StreamLog
       yield* log.publish(ProfileContract.commands, {
         key: customerId,
         payload: { _tag: "UpdateProfile", customerId, requestId, changes, requestedAt: new Date().toISOString() }
@@ -104,4 +100,4 @@ export const makeProfileRoutes = (options: { readonly consistencyWaitMs?: number
     })))
 }
 
-export const profileRoutes: Routes<Services> = makeProfileRoutes()
+export const profileRoutes: Routes<Services, ProblemTag> = makeProfileRoutes()

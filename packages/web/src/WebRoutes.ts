@@ -1,8 +1,7 @@
 // The web app, served by the edge at `/` without a token (it logs in itself): the page, its
 // script and styles, the web app manifest, the icon and the service worker. Each route is in
 // the OpenAPI document (webOperations), like every route the edge serves.
-import type { Routes } from "@bank/edge/App"
-import { type Operation, operation } from "@bank/edge/Operations"
+import { type Operation, operation, type Routes } from "@bank/http"
 import { Schema } from "effect"
 import { type Asset, build } from "./Assets.ts"
 
