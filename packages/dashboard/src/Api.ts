@@ -82,7 +82,7 @@ export const dashboardOperations: ReadonlyArray<Operation> = [
     tag: "Dashboard",
     summary: "Live dashboard (Server-Sent Events)",
     description:
-      "First `event: ready`, then `event: dashboard` with the whole document (the Dashboard schema) as `data` after every change, the current one first. Each event's `id` is its position in your feed: reconnect with `Last-Event-ID` to resume after it. A comment line every 15 s keeps idle connections open.",
+      "First `event: ready`, then `event: dashboard` with the whole document (the Dashboard schema) as `data` after every change, the current one first. Each event's `id` is its position in your feed: reconnect with `Last-Event-ID` to resume after it. When the session or its token ends, a last `event: end` with `{\"reason\": ...}` and the stream closes. A comment line every 15 s keeps idle connections open.",
     parameters: [{ name: "Last-Event-ID", in: "header", description: "The id of the last event received, to resume after it." }],
     responses: { 200: { description: "An event stream.", contentType: "text/event-stream", schema: Schema.String } }
   })
