@@ -1,8 +1,10 @@
 // `npm start`: the whole system on this machine, from a fresh checkout with only Node.js.
 //   1. the pinned Node.js and `npm ci` when node_modules is missing (scripts/lib/bootstrap.mjs),
 //      then this script again on the pinned Node.js when the machine's own started it;
-//   2. REDIS_URL / DATABASE_URL when set, otherwise private throw-away Redis and PostgreSQL
-//      (scripts/services.ts), installing redis-server / postgresql with apt-get when we are root;
+//   2. REDIS_URL (or REDIS_CLUSTER_NODES) / DATABASE_URL when set, otherwise private throw-away
+//      Redis and PostgreSQL (scripts/services.ts), installing redis-server / postgresql with
+//      apt-get when we are root; `npm start -- --redis-cluster` makes the private Redis a 6-node
+//      Redis Cluster (3 masters, 3 replicas) instead of one server;
 //   3. the setup steps, in order (see `setupSteps`);
 //   4. every process of the system (processes.json), each output line prefixed with its name;
 //   5. on Ctrl-C / SIGTERM, or when a process dies: stop the processes, then the servers.
@@ -124,7 +126,8 @@ process.on("SIGTERM", () => delegated || void stop(0, "SIGTERM"))
 const startServers = () =>
   new Promise((resolve, reject) => {
     const urls = { REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL }
-    const services = launch("services", ["--import", "tsx", "scripts/services.ts", "--exit-with-stdin"], {
+    const flags = process.argv.includes("--redis-cluster") ? ["--redis-cluster"] : []
+    const services = launch("services", ["--import", "tsx", "scripts/services.ts", "--exit-with-stdin", ...flags], {
       stdin: "pipe",
       onStdoutLine: (line) => {
         const exported = /^export (REDIS_URL|DATABASE_URL)=(.+)$/.exec(line)
@@ -164,7 +167,7 @@ const main = async () => {
   installDependencies(log)
   delegated = reexecOnPinnedNode(fileURLToPath(import.meta.url))
   if (delegated) return
-  installServers(log, { needRedis: !process.env.REDIS_URL, needPostgres: !process.env.DATABASE_URL })
+  installServers(log, { needRedis: !process.env.REDIS_URL && !process.env.REDIS_CLUSTER_NODES, needPostgres: !process.env.DATABASE_URL })
   const urls = await startServers()
   // Children write to a pipe, not a terminal, so they would log JSON lines; keep them
   // readable when a person watches.

@@ -179,7 +179,14 @@ describe("edge over HTTP", () => {
   })
 
   it("is ready when Redis and PostgreSQL answer, and says which one does not", async () => {
-    expect(await readiness()).toEqual({ status: 200, body: { status: "ok", checks: { redis: "ok", postgres: "ok" } } })
+    expect(await readiness()).toEqual({
+      status: 200,
+      body: {
+        status: "ok",
+        checks: { redis: "ok", postgres: "ok" },
+        redis: { topology: "single", cluster_state: "ok", slots_covered: 16384, masters: 1 }
+      }
+    })
 
     await redis.server.kill()
     const withoutRedis = await get("/readyz")

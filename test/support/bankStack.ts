@@ -7,7 +7,7 @@
 import { Cdc } from "@bank/contracts"
 import * as Dashboard from "@bank/dashboard"
 import { makeApi, problems } from "@bank/edge"
-import { EdgeServer } from "@bank/http"
+import { EdgeServer, StepUp } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
 import { Database, DocumentStore, ReadModel, RedisClient, StreamLog } from "@bank/platform"
@@ -17,7 +17,7 @@ import { CdcConnector } from "@bank/cdc"
 import { Migrations } from "@bank/records"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import pg from "pg"
-import { createClient } from "redis"
+import { connectRedis, type TestRedisClient } from "@bank/test-kit"
 import { afterAll, beforeAll, expect, vi } from "vitest"
 import { usePostgres, useRedis } from "@bank/test-kit"
 import manifest from "../../processes.json" with { type: "json" }
@@ -45,6 +45,7 @@ export interface StackOptions {
   readonly everything?: boolean
   /** CORS origins of the edge. */
   readonly corsOrigins?: ReadonlyArray<string>
+  readonly stepUp?: Partial<StepUp.Settings>
 }
 
 export interface Answer {
@@ -57,7 +58,7 @@ export interface Stack {
   readonly base: string
   /** A direct connection to the systems of record. */
   readonly db: pg.Client
-  readonly redis: ReturnType<typeof createClient>
+  readonly redis: TestRedisClient
   readonly runtime: ManagedRuntime.ManagedRuntime<any, any>
   readonly call: (method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }) => Promise<Answer>
   /** Logs in through `POST /v1/auth/login`; the access token and the customer id. */
@@ -71,7 +72,7 @@ export const useStack = (options: StackOptions): Stack => {
   const redisServer = useRedis()
   let base = ""
   let db: pg.Client
-  let redis: ReturnType<typeof createClient>
+  let redis: TestRedisClient
   let runtime: ManagedRuntime.ManagedRuntime<any, any>
 
   beforeAll(async () => {
@@ -80,9 +81,7 @@ export const useStack = (options: StackOptions): Stack => {
     db = new pg.Client({ connectionString: pgUrl })
     await db.connect()
     await options.seed(db, pgUrl)
-    redis = createClient({ url: redisServer.server.url })
-    redis.on("error", () => {})
-    await redis.connect()
+    redis = await connectRedis(redisServer.server.url)
     const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
     const identity = Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4, ...options.identity }))
     runtime = ManagedRuntime.make(
@@ -108,6 +107,7 @@ export const useStack = (options: StackOptions): Stack => {
         })
       ).pipe(
         Layer.provide(identity),
+        Layer.provide(StepUp.layer(options.stepUp)),
         Layer.provideMerge(services),
         Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
       )

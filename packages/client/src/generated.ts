@@ -36,6 +36,10 @@ export type RefreshRequest = {
 /** RFC 3339 date-time in UTC (`Z`); fractional seconds optional, up to 6 digits. */
 export type DateTime = string
 
+export type StepUpRequest = {
+  readonly password: string
+}
+
 export type SessionSummary = {
   readonly sessionId: string
   readonly current: boolean
@@ -310,6 +314,7 @@ export const operations = {
   problemType: { method: "GET", path: "/docs/problems/{slug}", authenticated: false },
   login: { method: "POST", path: "/v1/auth/login", authenticated: false },
   refresh: { method: "POST", path: "/v1/auth/refresh", authenticated: false },
+  stepUp: { method: "POST", path: "/v1/auth/step-up", authenticated: true },
   logout: { method: "POST", path: "/v1/auth/logout", authenticated: true },
   listSessions: { method: "GET", path: "/v1/sessions", authenticated: true },
   logOutEverywhere: { method: "DELETE", path: "/v1/sessions", authenticated: true },
@@ -456,6 +461,27 @@ export interface Operations {
       readonly 504: Problem
     }
   }
+  /** Authenticate again (the password) before a sensitive action */
+  readonly stepUp: {
+    readonly path: {  }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: StepUpRequest
+    readonly answers: {
+      readonly 200: {
+        readonly authenticatedAt: DateTime
+      }
+      readonly 400: Problem
+      readonly 401: Problem
+      readonly 403: Problem
+      readonly 413: Problem
+      readonly 415: Problem
+      readonly 429: Problem
+      readonly 500: Problem
+      readonly 503: Problem
+      readonly 504: Problem
+    }
+  }
   /** Log out this session */
   readonly logout: {
     readonly path: {  }
@@ -583,6 +609,7 @@ export interface Operations {
       readonly 202: Transfer
       readonly 400: Problem
       readonly 401: Problem
+      readonly 403: Problem
       readonly 413: Problem
       readonly 415: Problem
       readonly 422: Problem
@@ -670,6 +697,7 @@ export interface Operations {
       readonly 202: ProfileUpdateAccepted
       readonly 400: Problem
       readonly 401: Problem
+      readonly 403: Problem
       readonly 413: Problem
       readonly 415: Problem
       readonly 500: Problem

@@ -5,7 +5,7 @@
 // missing from `problems` does not compile, and ApiDocument.test.ts fails when the app has a
 // route this document lacks.
 import * as Dashboard from "@bank/dashboard"
-import { docsRoutes, kitOperations, OpenApiDocument, type Operation, type Routes } from "@bank/http"
+import { docsRoutes, kitOperations, OpenApiDocument, type Operation, type Routes, StepUp } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
 import type { Database, RedisClient } from "@bank/platform"
@@ -28,7 +28,7 @@ export const problems = {
 /** The services the routes' Effects use. */
 export type Services =
   | Redis
-  | RedisClient.NodeRedis.NodeRedis
+  | RedisClient.RedisTopology
   | Database.Database
   | Identity.RouteServices
   | Payments.RouteServices
@@ -87,4 +87,4 @@ export const readModels = [
 ]
 
 /** What the routes need beyond Redis and PostgreSQL, given an IdentityConfig. */
-export const servicesLayer = Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer, Profile.edgeLayer)
+export const servicesLayer = Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer, Profile.edgeLayer, StepUp.layerConfig)

@@ -7,7 +7,7 @@
 //
 // and the edge's main.ts mounts them with the merged tables. Around the routes: request ids, the body-size limit, problem+json for
 // unknown routes and for anything a handler throws.
-import type { Database } from "@bank/platform"
+import type { Database, RedisTopology } from "@bank/platform"
 import type { Redis } from "effect/persistence/Redis"
 import { Effect, type Context, type Duration } from "effect"
 import { Hono } from "hono"
@@ -29,7 +29,7 @@ export type Routes<R, Tag extends string = never> = (app: Hono<EdgeEnv>, run: Ru
 
 export interface AppOptions<R, P extends ProblemTable = {}> {
   /** The services the routes' Effects run with; readiness needs Redis and Database. */
-  readonly context: Context.Context<R | Redis | Database.Database>
+  readonly context: Context.Context<R | Redis | RedisTopology.RedisTopology | Database.Database>
   /** Every capability's error table, merged: a route failing with a tag missing here does not compile. */
   readonly problems?: P
   readonly routes?: ReadonlyArray<Routes<R, NoInfer<keyof P & string>>>

@@ -2,7 +2,7 @@
 // scope (SIGTERM/SIGINT in main.ts) shuts down gracefully: stop accepting connections, let
 // in-flight requests finish (each still has Redis and PostgreSQL: this layer closes before the
 // layers it uses), and cut whatever is still open after a grace period.
-import type { Database } from "@bank/platform"
+import type { Database, RedisTopology } from "@bank/platform"
 import { getRequestListener } from "@hono/node-server"
 import type { Redis } from "effect/persistence/Redis"
 import { Config, Context, Duration, Effect, Layer, Schema } from "effect"
@@ -66,11 +66,11 @@ const gracefulServer = (listener: ReturnType<typeof getRequestListener>) => {
   return { server, close }
 }
 
-export const layer = <R, P extends ProblemTable = {}>(options: ServeOptions<R, P>): Layer.Layer<EdgeServer, ListenError, R | Redis | Database.Database> =>
+export const layer = <R, P extends ProblemTable = {}>(options: ServeOptions<R, P>): Layer.Layer<EdgeServer, ListenError, R | Redis | RedisTopology.RedisTopology | Database.Database> =>
   Layer.effect(
     EdgeServer,
     Effect.gen(function*() {
-      const context = yield* Effect.context<R | Redis | Database.Database>()
+      const context = yield* Effect.context<R | Redis | RedisTopology.RedisTopology | Database.Database>()
       const app = makeApp({ ...options, context })
       const { server, close } = gracefulServer(getRequestListener(app.fetch))
       yield* Effect.acquireRelease(

@@ -3,7 +3,7 @@
 import { Identity } from "@bank/contracts"
 import { consistencyTokenRequest, consistencyTokenResponse, DateTime, type Operation, operation } from "@bank/http"
 import { Schema } from "effect"
-import { LoginBody, RefreshBody } from "./Routes.ts"
+import { LoginBody, RefreshBody, StepUpBody } from "./Routes.ts"
 
 export const TokenPair = Schema.Struct({
   tokenType: Schema.Literal("Bearer"),
@@ -67,6 +67,17 @@ export const identityOperations: ReadonlyArray<Operation> = [
     requestBody: RefreshBody.annotate({ identifier: "RefreshRequest" }),
     responses: { 200: { description: "The new pair.", schema: TokenPair } },
     problems: ["InvalidRefreshToken", "RequestTimeout", ...bodyProblems]
+  }),
+  operation({
+    method: "post",
+    path: "/v1/auth/step-up",
+    operationId: "stepUp",
+    tag: "Authentication",
+    summary: "Authenticate again (the password) before a sensitive action",
+    description: "Transfers to others above the threshold and e-mail or phone changes answer 403 step-up-required unless the session authenticated recently; this makes it so.",
+    requestBody: StepUpBody.annotate({ identifier: "StepUpRequest" }),
+    responses: { 200: { description: "The session counts as freshly authenticated.", schema: Schema.Struct({ authenticatedAt: DateTime }) } },
+    problems: ["StepUpFailed", "LoginThrottled", "RequestTimeout", ...bodyProblems]
   }),
   operation({
     method: "post",

@@ -97,7 +97,7 @@ const applyRoles = Effect.fn("CredentialsProjection.applyRoles")(function*(custo
   const states = yield* redis.send<ReadonlyArray<string>>("HVALS", SessionStore.keys(customerId).state)
   yield* Effect.forEach(states, (text) => {
     const state = SessionStore.parseState(text)
-    return state === undefined ? Effect.void : Effect.asVoid(redis.eval(Scripts.setTokenRoles)(IdentityKeys.accessToken(state.accessHash), roles))
+    return state === undefined ? Effect.void : Effect.asVoid(redis.eval(Scripts.setTokenField)(IdentityKeys.accessToken(state.accessHash), "r", roles))
   }, { discard: true })
 })
 

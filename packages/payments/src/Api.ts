@@ -31,7 +31,7 @@ export const paymentsOperations: ReadonlyArray<Operation> = [
         headers: { Location: { description: "The transfer's URL." }, ...consistencyTokenResponse }
       }
     },
-    problems: ["InvalidIdempotencyKey", "IdempotencyKeyReused", "InvalidBody", "MalformedBody", "UnsupportedMediaType", "PayloadTooLarge"]
+    problems: ["StepUpRequired", "InvalidIdempotencyKey", "IdempotencyKeyReused", "InvalidBody", "MalformedBody", "UnsupportedMediaType", "PayloadTooLarge"]
   }),
   operation({
     method: "get",

@@ -66,6 +66,6 @@ export const profileOperations: ReadonlyArray<Operation> = [
     description: "Written to the systems of record and shown once back through CDC; read it with the Consistency-Token. `lastUpdate` tells the outcome.",
     requestBody: ProfileContract.ProfileChanges.annotate({ identifier: "ProfileChanges" }),
     responses: { 202: { description: "Accepted.", schema: ProfileUpdateAccepted, headers: consistencyTokenResponse } },
-    problems: ["InvalidBody", "MalformedBody", "UnsupportedMediaType", "PayloadTooLarge"]
+    problems: ["StepUpRequired", "InvalidBody", "MalformedBody", "UnsupportedMediaType", "PayloadTooLarge"]
   })
 ]
