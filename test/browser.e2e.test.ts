@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type BrowserContext, chromium, type Page } from "playwright-core"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { useStack } from "./support/bankStack.ts"
 import { PASSWORD, seed, USER } from "./support/demoBank.ts"
 
@@ -22,6 +22,12 @@ let context: BrowserContext
 let profileDir = ""
 
 beforeAll(async () => {
+  // The system is up once the customer's dashboard has been built from the CDC snapshot.
+  const { token } = await stack.login(USER, PASSWORD)
+  await vi.waitFor(async () => {
+    const { body } = await stack.call("GET", "/v1/dashboard", { token })
+    expect(body.accounts.filter((a: { system: string }) => a.system === "deposits").length).toBeGreaterThanOrEqual(2)
+  }, { timeout: 120_000, interval: 250 })
   mkdirSync(shots, { recursive: true })
   profileDir = mkdtempSync(join(tmpdir(), "bank-chromium-"))
   context = await chromium.launchPersistentContext(profileDir, {
@@ -33,7 +39,7 @@ beforeAll(async () => {
     hasTouch: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
   })
-}, 60_000)
+}, 180_000)
 
 afterAll(async () => {
   await context?.close()
@@ -57,10 +63,16 @@ describe("the web app on a phone", () => {
     const phone = context.pages()[0] ?? await context.newPage()
 
     // Time to interactive: the app's log-in form, against a plain page of the same edge.
-    // A first load warms the browser up; the baseline is the second.
+    // A first load warms the browser up; then the median of three loads of a plain page, the
+    // app's first visit (nothing cached), and the median of three visits after it.
+    const median = async (url: string, ready: string) => {
+      const times = [await loadTime(phone, url, ready), await loadTime(phone, url, ready), await loadTime(phone, url, ready)]
+      return times.sort((a, b) => a - b)[1]!
+    }
     await loadTime(phone, `${stack.base}/docs/problems`, "h1")
-    const baseline = await loadTime(phone, `${stack.base}/docs/problems`, "h1")
+    const baseline = await median(`${stack.base}/docs/problems`, "h1")
     const interactive = await loadTime(phone, `${stack.base}/`, "#username")
+    const repeat = await median(`${stack.base}/`, "#username")
     expect(await phone.getByLabel("Username").isVisible()).toBe(true)
     await shot(phone, "1-login")
 
@@ -118,7 +130,13 @@ describe("the web app on a phone", () => {
     await expect(phone.evaluate(() => localStorage.getItem("bank.access"))).resolves.toBeNull()
 
     const sizes = Web.Assets.sizes(Web.Assets.build())
-    const report = { viewport: PHONE, bundle: sizes, timeToInteractiveMs: interactive, baselinePageMs: baseline, ratio: Number((interactive / baseline).toFixed(2)) }
+    const report = {
+      viewport: PHONE,
+      bundle: sizes,
+      timeToInteractiveMs: { firstVisit: interactive, repeatVisit: repeat },
+      baselinePlainPageMs: baseline,
+      ratio: { firstVisit: Number((interactive / baseline).toFixed(2)), repeatVisit: Number((repeat / baseline).toFixed(2)) }
+    }
     console.log("web app", JSON.stringify(report))
     writeFileSync(new URL("../docs/bench/web-app.json", import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
     expect(sizes.gzip).toBeGreaterThan(0)
