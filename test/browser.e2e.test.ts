@@ -24,10 +24,13 @@ let profileDir = ""
 beforeAll(async () => {
   // The system is up once the customer's dashboard has been built from the CDC snapshot.
   const { token } = await stack.login(USER, PASSWORD)
-  await vi.waitFor(async () => {
-    const { body } = await stack.call("GET", "/v1/dashboard", { token })
-    expect(body.accounts.filter((a: { system: string }) => a.system === "deposits").length).toBeGreaterThanOrEqual(2)
-  }, { timeout: 120_000, interval: 250 })
+  await vi.waitFor(
+    async () => {
+      const { body } = await stack.call("GET", "/v1/dashboard", { token })
+      expect(body.accounts.filter((a: { system: string }) => a.system === "deposits").length).toBeGreaterThanOrEqual(2)
+    },
+    { timeout: 120_000, interval: 250 }
+  )
   mkdirSync(shots, { recursive: true })
   profileDir = mkdtempSync(join(tmpdir(), "bank-chromium-"))
   context = await chromium.launchPersistentContext(profileDir, {
@@ -37,7 +40,15 @@ beforeAll(async () => {
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync"
+    ]
   })
 }, 180_000)
 
@@ -47,7 +58,8 @@ afterAll(async () => {
 })
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`) })
-const balanceOf = (page: Page, accountId: string) => page.locator(`[data-account="${accountId}"]`).innerText()
+const balanceOf = async (page: Page, accountId: string) =>
+  (await page.locator(`[data-account="${accountId}"]`).textContent()) ?? ""
 const digits = (text: string) => BigInt(text.replace(/[^0-9-]/g, ""))
 
 /** Milliseconds from navigation until the page is interactive and its main content is drawn. */
@@ -60,13 +72,17 @@ const loadTime = async (page: Page, url: string, ready: string) => {
 
 describe("the web app on a phone", () => {
   it("logs in, shows the dashboard, books a transfer shown live in both balances, and logs out everywhere", async () => {
-    const phone = context.pages()[0] ?? await context.newPage()
+    const phone = context.pages()[0] ?? (await context.newPage())
 
     // Time to interactive: the app's log-in form, against a plain page of the same edge.
     // A first load warms the browser up; then the median of three loads of a plain page, the
     // app's first visit (nothing cached), and the median of three visits after it.
     const median = async (url: string, ready: string) => {
-      const times = [await loadTime(phone, url, ready), await loadTime(phone, url, ready), await loadTime(phone, url, ready)]
+      const times = [
+        await loadTime(phone, url, ready),
+        await loadTime(phone, url, ready),
+        await loadTime(phone, url, ready)
+      ]
       return times.sort((a, b) => a - b)[1]!
     }
     await loadTime(phone, `${stack.base}/docs/problems`, "h1")
@@ -83,7 +99,8 @@ describe("the web app on a phone", () => {
     await phone.locator("[data-total]").first().waitFor({ timeout: 60_000 })
     await phone.locator("[data-account^='deposits:']").nth(1).waitFor({ timeout: 60_000 })
     const dashboard = await phone.evaluate(() => JSON.parse(localStorage.getItem("bank.dashboard")!))
-    for (const account of dashboard.accounts) await expect(phone.locator(`[data-account="${account.id}"]`).count()).resolves.toBe(1)
+    for (const account of dashboard.accounts)
+      await expect(phone.locator(`[data-account="${account.id}"]`).count()).resolves.toBe(1)
     const own = dashboard.accounts.filter((a: any) => a.system === "deposits" && a.status === "open")
     const [from, to] = [own[0], own[1]]
     const before = { from: digits(await balanceOf(phone, from.id)), to: digits(await balanceOf(phone, to.id)) }
@@ -105,14 +122,23 @@ describe("the web app on a phone", () => {
     await other.getByLabel("Reference").fill("Browser test")
     await other.getByRole("button", { name: "Send" }).click()
     await other.getByText("Shown ✓").waitFor({ timeout: 30_000 })
-    await expect(other.locator("#outcome").innerText()).resolves.toContain("Booked and shown")
+    await expect(other.locator("#outcome").textContent()).resolves.toContain("Booked and shown")
     await shot(other, "4-transfer-booked-shown")
 
     // The first tab was not reloaded: its balances moved by themselves, over the live feed.
-    await expect.poll(async () => digits(await balanceOf(phone, from.id)), { timeout: 30_000 }).toBe(before.from - 1234n)
+    await expect
+      .poll(async () => digits(await balanceOf(phone, from.id)), { timeout: 30_000 })
+      .toBe(before.from - 1234n)
     await expect.poll(async () => digits(await balanceOf(phone, to.id)), { timeout: 30_000 }).toBe(before.to + 1234n)
     // Still the page loaded before the log-in: no navigation since.
-    await expect(phone.evaluate(() => (globalThis as { performance: { getEntriesByType: (t: string) => Array<unknown> } }).performance.getEntriesByType("navigation").length)).resolves.toBe(1)
+    await expect(
+      phone.evaluate(
+        () =>
+          (
+            globalThis as { performance: { getEntriesByType: (t: string) => Array<unknown> } }
+          ).performance.getEntriesByType("navigation").length
+      )
+    ).resolves.toBe(1)
     await shot(phone, "5-dashboard-live")
 
     await other.goto(`${stack.base}/#/profile`)
@@ -125,7 +151,7 @@ describe("the web app on a phone", () => {
     await shot(other, "7-devices")
     await other.getByRole("button", { name: "Log out everywhere" }).click()
     await phone.getByRole("button", { name: "Log in" }).waitFor({ timeout: 30_000 })
-    await expect(phone.locator("#signed-out").innerText()).resolves.toMatch(/signed out|logged out/i)
+    await expect(phone.locator("#signed-out").textContent()).resolves.toMatch(/signed out|logged out/i)
     await shot(phone, "8-signed-out")
     await expect(phone.evaluate(() => localStorage.getItem("bank.access"))).resolves.toBeNull()
 
@@ -135,7 +161,10 @@ describe("the web app on a phone", () => {
       bundle: sizes,
       timeToInteractiveMs: { firstVisit: interactive, repeatVisit: repeat },
       baselinePlainPageMs: baseline,
-      ratio: { firstVisit: Number((interactive / baseline).toFixed(2)), repeatVisit: Number((repeat / baseline).toFixed(2)) }
+      ratio: {
+        firstVisit: Number((interactive / baseline).toFixed(2)),
+        repeatVisit: Number((repeat / baseline).toFixed(2))
+      }
     }
     console.log("web app", JSON.stringify(report))
     writeFileSync(new URL("../docs/bench/web-app.json", import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
@@ -149,7 +178,11 @@ describe("the web app on a phone", () => {
     await page.getByLabel("Password").fill(PASSWORD)
     await page.getByRole("button", { name: "Log in" }).click()
     await page.locator("[data-account]").first().waitFor({ timeout: 60_000 })
-    await page.evaluate(() => (globalThis as unknown as { navigator: { serviceWorker: { ready: Promise<unknown> } } }).navigator.serviceWorker.ready.then(() => true))
+    await page.evaluate(() =>
+      (
+        globalThis as unknown as { navigator: { serviceWorker: { ready: Promise<unknown> } } }
+      ).navigator.serviceWorker.ready.then(() => true)
+    )
     await context.setOffline(true)
     try {
       await page.reload()

@@ -20,13 +20,16 @@ const cents = (amount: string) => BigInt(amount.replace(".", ""))
 beforeAll(async () => {
   token = (await stack.login(USER, PASSWORD)).token
   // The dashboard is built from the CDC snapshot a moment after start.
-  await vi.waitFor(async () => {
-    const { body } = await stack.call("GET", "/v1/dashboard", { token })
-    own = body.accounts.filter((a: any) => a.system === "deposits" && a.status === "open")
-    const currency = own[own.length - 1]?.balance.currency
-    own = own.filter((a) => a.balance.currency === currency)
-    expect(own.length).toBeGreaterThanOrEqual(2)
-  }, { timeout: 60_000, interval: 200 })
+  await vi.waitFor(
+    async () => {
+      const { body } = await stack.call("GET", "/v1/dashboard", { token })
+      own = body.accounts.filter((a: any) => a.system === "deposits" && a.status === "open")
+      const currency = own[own.length - 1]?.balance.currency
+      own = own.filter((a) => a.balance.currency === currency)
+      expect(own.length).toBeGreaterThanOrEqual(2)
+    },
+    { timeout: 60_000, interval: 200 }
+  )
 }, 120_000)
 
 describe("read-your-writes", () => {
@@ -34,7 +37,9 @@ describe("read-your-writes", () => {
     const [from, to] = [own[0]!, own[own.length - 1]!]
     const amount = { amount: "1.25", currency: from.balance.currency }
     const sent = await stack.call("POST", "/v1/transfers", {
-      token, body: { fromAccountId: from.id, toAccountId: to.id, amount, reference: "read your writes" }, headers: { "Idempotency-Key": randomUUID() }
+      token,
+      body: { fromAccountId: from.id, toAccountId: to.id, amount, reference: "read your writes" },
+      headers: { "Idempotency-Key": randomUUID() }
     })
     expect(sent.status).toBe(202)
     const consistency = sent.headers.get("consistency-token")
@@ -48,26 +53,49 @@ describe("read-your-writes", () => {
     expect(cents(balance(to.id))).toBe(cents(to.balance.amount) + 125n)
     const status = (await stack.call("GET", `/v1/transfers/${sent.body.transferId}`, { token })).body
     expect(status).toMatchObject({ status: "booked", debitEntryNo: expect.any(Number) })
-    expect(read.body.accounts.find((a: any) => a.id === from.id).lastEntryNo).toBeGreaterThanOrEqual(status.debitEntryNo)
-    expect(read.body.latestTransactions.filter((t: any) => t.description === "read your writes").map((t: any) => t.amount))
-      .toEqual(expect.arrayContaining([{ amount: "-1.25", currency: amount.currency }, { amount: "1.25", currency: amount.currency }]))
+    expect(read.body.accounts.find((a: any) => a.id === from.id).lastEntryNo).toBeGreaterThanOrEqual(
+      status.debitEntryNo
+    )
+    expect(
+      read.body.latestTransactions.filter((t: any) => t.description === "read your writes").map((t: any) => t.amount)
+    ).toEqual(
+      expect.arrayContaining([
+        { amount: "-1.25", currency: amount.currency },
+        { amount: "1.25", currency: amount.currency }
+      ])
+    )
     // The same token on a document the transfer does not touch: answered at once.
-    expect((await stack.call("GET", "/v1/profile", { token, headers: { "Consistency-Token": consistency! } })).status).toBe(200)
+    expect(
+      (await stack.call("GET", "/v1/profile", { token, headers: { "Consistency-Token": consistency! } })).status
+    ).toBe(200)
   })
 
   it("shows a profile change and new session preferences in the next read with their tokens", async () => {
-    const language = (await stack.call("GET", "/v1/profile?fields=preferences", { token })).body.preferences?.language === "nl" ? "fr" : "nl"
+    const language =
+      (await stack.call("GET", "/v1/profile?fields=preferences", { token })).body.preferences?.language === "nl"
+        ? "fr"
+        : "nl"
     const city = `Gent ${Date.now() % 1000}`
-    const patched = await stack.call("PATCH", "/v1/profile", { token, body: { preferences: { language }, address: { city } } })
+    const patched = await stack.call("PATCH", "/v1/profile", {
+      token,
+      body: { preferences: { language }, address: { city } }
+    })
     expect(patched.status).toBe(202)
-    const profile = await stack.call("GET", "/v1/profile", { token, headers: { "Consistency-Token": patched.headers.get("consistency-token")! } })
+    const profile = await stack.call("GET", "/v1/profile", {
+      token,
+      headers: { "Consistency-Token": patched.headers.get("consistency-token")! }
+    })
     expect(profile.status).toBe(200)
     expect(profile.body).toMatchObject({ address: { city }, preferences: { language } })
 
-    const theme = (await stack.call("GET", "/v1/session", { token })).body.preferences.theme === "dark" ? "light" : "dark"
+    const theme =
+      (await stack.call("GET", "/v1/session", { token })).body.preferences.theme === "dark" ? "light" : "dark"
     const prefs = await stack.call("PATCH", "/v1/session/preferences", { token, body: { theme } })
     expect(prefs.status).toBe(200)
-    const session = await stack.call("GET", "/v1/session", { token, headers: { "Consistency-Token": prefs.headers.get("consistency-token")! } })
+    const session = await stack.call("GET", "/v1/session", {
+      token,
+      headers: { "Consistency-Token": prefs.headers.get("consistency-token")! }
+    })
     expect(session.body.preferences.theme).toBe(theme)
   })
 
@@ -79,7 +107,7 @@ describe("read-your-writes", () => {
     expect(waited.headers.get("retry-after")).toBe("1")
     expect(waited.body.type).toBe("/docs/problems/not-yet-consistent")
     expect(Date.now() - started).toBeGreaterThanOrEqual(ConsistencyToken.defaultWaitMs - 100)
-    for (const forged of ["not a token!", Buffer.from("{\"v\":2}").toString("base64url")]) {
+    for (const forged of ["not a token!", Buffer.from('{"v":2}').toString("base64url")]) {
       const refused = await stack.call("GET", "/v1/dashboard", { token, headers: { "Consistency-Token": forged } })
       expect(refused.status).toBe(400)
       expect(refused.body.type).toBe("/docs/problems/invalid-consistency-token")
@@ -91,11 +119,17 @@ describe("the API for apps served elsewhere", () => {
   it("answers a CORS preflight without a token, and exposes the consistency token", async () => {
     const preflight = await fetch(`${stack.base}/v1/transfers`, {
       method: "OPTIONS",
-      headers: { Origin: "https://app.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type,idempotency-key" }
+      headers: {
+        Origin: "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type,idempotency-key"
+      }
     })
     expect(preflight.status).toBe(204)
     expect(preflight.headers.get("access-control-allow-origin")).toBe("https://app.example")
-    const read = await fetch(`${stack.base}/v1/dashboard`, { headers: { Origin: "https://app.example", Authorization: `Bearer ${token}` } })
+    const read = await fetch(`${stack.base}/v1/dashboard`, {
+      headers: { Origin: "https://app.example", Authorization: `Bearer ${token}` }
+    })
     expect(read.headers.get("access-control-expose-headers")).toContain("Consistency-Token")
     // Every answer above was checked against /openapi.json by the e2e setup.
     expect(validated.count).toBeGreaterThan(10)

@@ -17,9 +17,8 @@ import { CdcConnector } from "@bank/cdc"
 import { Migrations } from "@bank/records"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import pg from "pg"
-import { connectRedis, type TestRedisClient } from "@bank/test-kit"
+import { connectRedis, type TestRedisClient, usePostgres, useRedis } from "@bank/test-kit"
 import { afterAll, beforeAll, expect, vi } from "vitest"
-import { usePostgres, useRedis } from "@bank/test-kit"
 import manifest from "../../processes.json" with { type: "json" }
 
 // The processes of processes.json this stack runs, as layers in the test's own process, and
@@ -46,6 +45,8 @@ export interface StackOptions {
   /** CORS origins of the edge. */
   readonly corsOrigins?: ReadonlyArray<string>
   readonly stepUp?: Partial<StepUp.Settings>
+  /** Diagnostic headers such as X-Data-Source (default on, as the prefetch suite reads them). */
+  readonly debugHeaders?: boolean
 }
 
 export interface Answer {
@@ -89,6 +90,7 @@ export const useStack = (options: StackOptions): Stack => {
         EdgeServer.layer({
           port: 0,
           hostname: "127.0.0.1",
+          debugHeaders: options.debugHeaders ?? true,
           problems,
           routes: [api],
           ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {})

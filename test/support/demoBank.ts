@@ -11,13 +11,25 @@ export const USER = "demo1"
 export const PASSWORD = Generator.DEMO_PASSWORD
 
 export const seed = async (db: pg.Client, url: string) => {
-  await Effect.runPromise(Generator.seed(url, { customers: 3, months: 1, scrypt: { ...PasswordHash.defaultParams, N: 1024 }, hashPool: 3, progress: false }).pipe(
-    Effect.provide(Database.layer(url))
-  ))
-  const { rows: [first] } = await db.query(
+  await Effect.runPromise(
+    Generator.seed(url, {
+      customers: 3,
+      months: 1,
+      scrypt: { ...PasswordHash.defaultParams, N: 1024 },
+      hashPool: 3,
+      progress: false
+    }).pipe(Effect.provide(Database.layer(url)))
+  )
+  const {
+    rows: [first]
+  } = await db.query(
     `SELECT a.customer_id, a.currency FROM deposits.accounts a JOIN customer.credentials c ON c.customer_id = a.customer_id
-      WHERE c.username = $1 ORDER BY a.account_id LIMIT 1`, [USER])
-  const { rows: [{ id }] } = await db.query("SELECT max(account_id) + 1 AS id FROM deposits.accounts")
+      WHERE c.username = $1 ORDER BY a.account_id LIMIT 1`,
+    [USER]
+  )
+  const {
+    rows: [{ id }]
+  } = await db.query("SELECT max(account_id) + 1 AS id FROM deposits.accounts")
   await db.query(
     `INSERT INTO deposits.accounts (account_id, customer_id, iban, product, name, currency, balance, available_balance, last_entry_no, status, opened_on)
      VALUES ($1, $2, $3, 'savings', 'Rainy day savings', $4, 250000, 250000, 1, 'open', '2024-01-02')`,

@@ -18,7 +18,12 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => 
   const response = await original(input, init)
   const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url)
   const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase()
-  if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname) || url.pathname.startsWith("/test/") || method === "OPTIONS" || method === "HEAD") {
+  if (
+    !["127.0.0.1", "localhost", "[::1]"].includes(url.hostname) ||
+    url.pathname.startsWith("/test/") ||
+    method === "OPTIONS" ||
+    method === "HEAD"
+  ) {
     return response
   }
   const contentType = response.headers.get("content-type")
@@ -26,6 +31,9 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => 
   const body = streaming ? undefined : await response.clone().text()
   const verdict = validator.check(method, url.pathname, response.status, contentType, body)
   validated.count++
-  if (verdict.errors.length > 0) throw new ResponseMismatch(`The answer does not match /openapi.json:\n${verdict.errors.join("\n")}\n${body?.slice(0, 2000) ?? ""}`)
+  if (verdict.errors.length > 0)
+    throw new ResponseMismatch(
+      `The answer does not match /openapi.json:\n${verdict.errors.join("\n")}\n${body?.slice(0, 2000) ?? ""}`
+    )
   return response
 }

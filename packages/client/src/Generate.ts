@@ -32,10 +32,12 @@ export const typeOf = (schema: Json | boolean | undefined, indent = ""): string 
       case "object": {
         const required = new Set<string>(schema.required ?? [])
         const inner = `${indent}  `
-        const fields = Object.entries((schema.properties ?? {}) as Record<string, Json>).map(([k, v]) =>
-          `${inner}readonly ${key(k)}${required.has(k) ? "" : "?"}: ${typeOf(v, inner)}`)
+        const fields = Object.entries((schema.properties ?? {}) as Record<string, Json>).map(
+          ([k, v]) => `${inner}readonly ${key(k)}${required.has(k) ? "" : "?"}: ${typeOf(v, inner)}`
+        )
         const rest = schema.additionalProperties
-        if (rest !== undefined && rest !== false && fields.length === 0) return `{ readonly [key: string]: ${typeOf(rest, inner)} }`
+        if (rest !== undefined && rest !== false && fields.length === 0)
+          return `{ readonly [key: string]: ${typeOf(rest, inner)} }`
         return fields.length === 0 ? "{}" : `{\n${fields.join("\n")}\n${indent}}`
       }
       default:
@@ -43,7 +45,9 @@ export const typeOf = (schema: Json | boolean | undefined, indent = ""): string 
     }
   })()
   if (Array.isArray(schema.allOf)) {
-    const parts = schema.allOf.map((s: Json) => typeOf(s, indent)).filter((t: string) => t !== "{ readonly [key: string]: unknown }" && t !== "unknown")
+    const parts = schema.allOf
+      .map((s: Json) => typeOf(s, indent))
+      .filter((t: string) => t !== "{ readonly [key: string]: unknown }" && t !== "unknown")
     return [own === "unknown" ? undefined : own, ...parts].filter(Boolean).join(" & ") || "unknown"
   }
   return own
@@ -70,12 +74,17 @@ export const generate = (document: Json): string => {
       const query = paramsOf(op, "query").map((p) => `readonly ${key(p.name)}?: string`)
       const headers = paramsOf(op, "header").map((p) => `readonly ${key(p.name)}${p.required ? "" : "?"}: string`)
       const body = op.requestBody?.content?.["application/json"]?.schema
-      const answers = Object.entries(op.responses as Record<string, Json>).filter(([s]) => s !== "default").map(([status, r]) => {
-        const [media, content] = Object.entries((r.content ?? {}) as Record<string, Json>)[0] ?? []
-        const type = media === undefined ? "undefined" : media.includes("json") ? typeOf(content?.schema, "      ") : "string"
-        return `    readonly ${status}: ${type}`
-      })
-      table.push(`  ${op.operationId}: { method: ${JSON.stringify(method.toUpperCase())}, path: ${JSON.stringify(path)}, authenticated: ${op.security?.length !== 0} },`)
+      const answers = Object.entries(op.responses as Record<string, Json>)
+        .filter(([s]) => s !== "default")
+        .map(([status, r]) => {
+          const [media, content] = Object.entries((r.content ?? {}) as Record<string, Json>)[0] ?? []
+          const type =
+            media === undefined ? "undefined" : media.includes("json") ? typeOf(content?.schema, "      ") : "string"
+          return `    readonly ${status}: ${type}`
+        })
+      table.push(
+        `  ${op.operationId}: { method: ${JSON.stringify(method.toUpperCase())}, path: ${JSON.stringify(path)}, authenticated: ${op.security?.length !== 0} },`
+      )
       types.push(
         `  /** ${String(op.summary).replace(/\*\//g, "*\\/")} */`,
         `  readonly ${op.operationId}: {`,

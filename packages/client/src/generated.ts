@@ -310,6 +310,7 @@ export const operations = {
   readiness: { method: "GET", path: "/readyz", authenticated: false },
   openApiDocument: { method: "GET", path: "/openapi.json", authenticated: false },
   docs: { method: "GET", path: "/docs", authenticated: false },
+  docsStylesheet: { method: "GET", path: "/docs/docs.css", authenticated: false },
   problemTypes: { method: "GET", path: "/docs/problems", authenticated: false },
   problemType: { method: "GET", path: "/docs/problems/{slug}", authenticated: false },
   login: { method: "POST", path: "/v1/auth/login", authenticated: false },
@@ -389,6 +390,18 @@ export interface Operations {
   }
   /** The API documentation (this page) */
   readonly docs: {
+    readonly path: {  }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: undefined
+    readonly answers: {
+      readonly 200: string
+      readonly 500: Problem
+      readonly 503: Problem
+    }
+  }
+  /** The documentation pages' stylesheet */
+  readonly docsStylesheet: {
     readonly path: {  }
     readonly query: {  }
     readonly headers: {  }

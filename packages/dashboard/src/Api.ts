@@ -11,8 +11,12 @@ const Text = Schema.NullOr(Schema.String)
 
 export const Account = Schema.Struct({
   id: AccountId,
-  system: Schema.Literals(systems).annotate({ description: "The product line: deposits, cards, lending (loans and mortgages) or investments." }),
-  type: Text.annotate({ description: "The product: current, savings, credit_card, mortgage, personal_loan, brokerage, ..." }),
+  system: Schema.Literals(systems).annotate({
+    description: "The product line: deposits, cards, lending (loans and mortgages) or investments."
+  }),
+  type: Text.annotate({
+    description: "The product: current, savings, credit_card, mortgage, personal_loan, brokerage, ..."
+  }),
   currency: Text,
   name: Schema.optionalKey(Text),
   status: Text,
@@ -28,10 +32,15 @@ export const Account = Schema.Struct({
   nextInstalmentAmount: OptionalMoney,
   cashBalance: OptionalMoney,
   marketValue: OptionalMoney,
-  lastEntryNo: Schema.optionalKey(Schema.NullOr(Schema.Int).annotate({
-    description: "Deposit accounts: the number of the newest ledger entry shown (compare a transfer's debitEntryNo)."
-  }))
-}).annotate({ identifier: "DashboardAccount", description: "One account; which money fields it has depends on its product line." })
+  lastEntryNo: Schema.optionalKey(
+    Schema.NullOr(Schema.Int).annotate({
+      description: "Deposit accounts: the number of the newest ledger entry shown (compare a transfer's debitEntryNo)."
+    })
+  )
+}).annotate({
+  identifier: "DashboardAccount",
+  description: "One account; which money fields it has depends on its product line."
+})
 
 export const Transaction = Schema.Struct({
   id: Schema.String,
@@ -49,13 +58,19 @@ export const Transaction = Schema.Struct({
   price: OptionalMoney
 }).annotate({ identifier: "DashboardTransaction" })
 
-export const Total = Schema.Struct({ currency: Schema.String, assets: Money, liabilities: Money, net: Money })
-  .annotate({ identifier: "Total", description: "Per currency: deposits and investments are assets, card balances and loans liabilities." })
+export const Total = Schema.Struct({ currency: Schema.String, assets: Money, liabilities: Money, net: Money }).annotate(
+  {
+    identifier: "Total",
+    description: "Per currency: deposits and investments are assets, card balances and loans liabilities."
+  }
+)
 
 export const DashboardDocument = Schema.Struct({
   customerId: Schema.String,
   revision: Schema.String.annotate({ description: "Grows with every change of the document." }),
-  asOf: Schema.NullOr(DateTime).annotate({ description: "Commit time of the newest change shown; null before the first." }),
+  asOf: Schema.NullOr(DateTime).annotate({
+    description: "Commit time of the newest change shown; null before the first."
+  }),
   sources: Schema.Record(Schema.String, Schema.Struct({ position: Schema.String, commitTime: DateTime })).annotate({
     description: "Per product system: the position of the newest change shown."
   }),
@@ -82,8 +97,10 @@ export const dashboardOperations: ReadonlyArray<Operation> = [
     tag: "Dashboard",
     summary: "Live dashboard (Server-Sent Events)",
     description:
-      "First `event: ready`, then `event: dashboard` with the whole document (the Dashboard schema) as `data` after every change, the current one first. Each event's `id` is its position in your feed: reconnect with `Last-Event-ID` to resume after it. When the session or its token ends, a last `event: end` with `{\"reason\": ...}` and the stream closes. A comment line every 15 s keeps idle connections open.",
-    parameters: [{ name: "Last-Event-ID", in: "header", description: "The id of the last event received, to resume after it." }],
+      'First `event: ready`, then `event: dashboard` with the whole document (the Dashboard schema) as `data` after every change, the current one first. Each event\'s `id` is its position in your feed: reconnect with `Last-Event-ID` to resume after it. When the session or its token ends, a last `event: end` with `{"reason": ...}` and the stream closes. A comment line every 15 s keeps idle connections open.',
+    parameters: [
+      { name: "Last-Event-ID", in: "header", description: "The id of the last event received, to resume after it." }
+    ],
     responses: { 200: { description: "An event stream.", contentType: "text/event-stream", schema: Schema.String } }
   })
 ]

@@ -54,7 +54,7 @@ export const document = OpenApiDocument.build({
   operations,
   problems,
   description:
-    "Every account is named by one opaque id (`deposits:10`) everywhere; money is always `{ \"amount\": \"12.50\", \"currency\": \"EUR\" }` with the currency's decimals; date-times are RFC 3339 in UTC. Errors are RFC 9457 problems whose `type` links to its documentation ([all problem types](/docs/problems)).\n\n" +
+    'Every account is named by one opaque id (`deposits:10`) everywhere; money is always `{ "amount": "12.50", "currency": "EUR" }` with the currency\'s decimals; date-times are RFC 3339 in UTC. Errors are RFC 9457 problems whose `type` links to its documentation ([all problem types](/docs/problems)).\n\n' +
     "Writes answer a `Consistency-Token` header; send it with GET /v1/dashboard, /v1/profile or /v1/session to read your own write (the answer waits until the document shows it, or is 503 with Retry-After). Versioning: `/v1` changes only by addition; breaking changes come as `/v2`, deprecations are announced with Deprecation and Sunset headers at least 6 months ahead."
 })
 
@@ -63,18 +63,20 @@ export interface ApiOptions {
 }
 
 /** Every route: the documents and the web app (no token), then the API behind the token check. */
-export const makeApi = (options: ApiOptions = {}): Routes<Services, keyof typeof problems> => (app, run) => {
-  docsRoutes(document, problems)(app, run)
-  Web.webRoutes()(app, run)
-  // Every /v1 route needs a bearer access token, except login and refresh (Identity.publicPaths).
-  app.use("/v1/*", Identity.tokenCheck(run))
-  Identity.identityRoutes(app, run)
-  Payments.paymentsRoutes(app, run)
-  Prefetch.prefetchRoutes(app, run)
-  Dashboard.dashboardRoutes(options.dashboard)(app, run)
-  Profile.profileRoutes(app, run)
-  deadLetterRoutes(app, run)
-}
+export const makeApi =
+  (options: ApiOptions = {}): Routes<Services, keyof typeof problems> =>
+  (app, run) => {
+    docsRoutes(document, problems)(app, run)
+    Web.webRoutes()(app, run)
+    // Every /v1 route needs a bearer access token, except login and refresh (Identity.publicPaths).
+    app.use("/v1/*", Identity.tokenCheck(run))
+    Identity.identityRoutes(app, run)
+    Payments.paymentsRoutes(app, run)
+    Prefetch.prefetchRoutes(app, run)
+    Dashboard.dashboardRoutes(options.dashboard)(app, run)
+    Profile.profileRoutes(app, run)
+    deadLetterRoutes(app, run)
+  }
 
 export const api = makeApi()
 
@@ -87,4 +89,9 @@ export const readModels = [
 ]
 
 /** What the routes need beyond Redis and PostgreSQL, given an IdentityConfig. */
-export const servicesLayer = Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer, Profile.edgeLayer, StepUp.layerConfig)
+export const servicesLayer = Layer.mergeAll(
+  Identity.edgeLayer,
+  Dashboard.edgeLayer,
+  Profile.edgeLayer,
+  StepUp.layerConfig
+)

@@ -9,20 +9,39 @@ import { describe, expect, it } from "vitest"
 import * as Api from "./Api.ts"
 
 const app = (corsOrigins?: ReadonlyArray<string>) =>
-  makeApp({ context: Context.empty() as never, problems: Api.problems, routes: [Api.api], ...(corsOrigins ? { corsOrigins } : {}) })
+  makeApp({
+    context: Context.empty() as never,
+    problems: Api.problems,
+    routes: [Api.api],
+    ...(corsOrigins ? { corsOrigins } : {})
+  })
 const problemTypes = () => OpenApiDocument.problemTypes(Api.problems)
 
 const documented = () => {
   const paths = (Api.document as { paths: Record<string, Record<string, unknown>> }).paths
-  return Object.entries(paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)).sort()
+  return Object.entries(paths)
+    .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`))
+    .sort()
 }
 
 describe("the OpenAPI document", () => {
   it("describes every route the app serves, and only those", () => {
     // Middleware (`use`) registers as ALL; every route proper has its method.
-    const served = [...new Set(app().routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${openApiPath(r.path)}`))].sort()
-    expect(served.filter((r) => !documented().includes(r)), "routes missing from /openapi.json").toEqual([])
-    expect(documented().filter((r) => !served.includes(r)), "documented operations without a route").toEqual([])
+    const served = [
+      ...new Set(
+        app()
+          .routes.filter((r) => r.method !== "ALL")
+          .map((r) => `${r.method} ${openApiPath(r.path)}`)
+      )
+    ].sort()
+    expect(
+      served.filter((r) => !documented().includes(r)),
+      "routes missing from /openapi.json"
+    ).toEqual([])
+    expect(
+      documented().filter((r) => !served.includes(r)),
+      "documented operations without a route"
+    ).toEqual([])
   })
 
   it("notices a route the document lacks", () => {
@@ -44,7 +63,8 @@ describe("the OpenAPI document", () => {
   it("documents the read-your-writes and idempotency headers where they apply", () => {
     const paths = (Api.document as any).paths
     const params = (path: string, method: string) => (paths[path][method].parameters ?? []).map((p: any) => p.name)
-    for (const path of ["/v1/dashboard", "/v1/profile", "/v1/session"]) expect(params(path, "get")).toContain("Consistency-Token")
+    for (const path of ["/v1/dashboard", "/v1/profile", "/v1/session"])
+      expect(params(path, "get")).toContain("Consistency-Token")
     expect(params("/v1/transfers", "post")).toContain("Idempotency-Key")
     expect(params("/v1/dashboard/events", "get")).toContain("Last-Event-ID")
     expect(Object.keys(paths["/v1/transfers"].post.responses[202].headers)).toContain("Consistency-Token")
@@ -65,17 +85,28 @@ describe("the OpenAPI document", () => {
     const docs = await served.request("/docs")
     expect(docs.headers.get("content-type")).toContain("text/html")
     const html = await docs.text()
-    for (const op of ["createTransfer", "getDashboard", "listTransactions", "logOutEverywhere"]) expect(html).toContain(`id="${op}"`)
+    for (const op of ["createTransfer", "getDashboard", "listTransactions", "logOutEverywhere"])
+      expect(html).toContain(`id="${op}"`)
     expect(html).not.toMatch(/<script|https?:\/\//)
   })
 
   it("answers a CORS preflight from an allowed origin before the token check, and none without CORS", async () => {
-    const preflight = { method: "OPTIONS", headers: { Origin: "https://app.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,idempotency-key" } }
+    const preflight = {
+      method: "OPTIONS",
+      headers: {
+        Origin: "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,idempotency-key"
+      }
+    }
     const allowed = await app(["https://app.example"]).request("/v1/transfers", preflight)
     expect(allowed.status).toBe(204)
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example")
     expect(allowed.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("idempotency-key")
-    const other = await app(["https://app.example"]).request("/v1/transfers", { ...preflight, headers: { ...preflight.headers, Origin: "https://evil.example" } })
+    const other = await app(["https://app.example"]).request("/v1/transfers", {
+      ...preflight,
+      headers: { ...preflight.headers, Origin: "https://evil.example" }
+    })
     expect(other.headers.get("access-control-allow-origin")).toBeNull()
   })
 })

@@ -28,7 +28,12 @@ export const fromRequest = (c: Context): Effect.Effect<Option.Option<Claim>, Inv
   if (text.length > MAX_LENGTH || !/^[A-Za-z0-9_-]+$/.test(text)) return Effect.fail(new InvalidConsistencyToken())
   try {
     const value: unknown = JSON.parse(Buffer.from(text, "base64url").toString("utf8"))
-    if (typeof value === "object" && value !== null && (value as { v?: unknown }).v === 1 && typeof (value as { k?: unknown }).k === "string") {
+    if (
+      typeof value === "object" &&
+      value !== null &&
+      (value as { v?: unknown }).v === 1 &&
+      typeof (value as { k?: unknown }).k === "string"
+    ) {
       return Effect.succeed(Option.some(value as Claim))
     }
   } catch {
@@ -38,8 +43,14 @@ export const fromRequest = (c: Context): Effect.Effect<Option.Option<Claim>, Inv
 }
 
 /** Decodes a claim's fields with `schema`; a token of the right kind but wrong shape is invalid. */
-export const fields = <S extends Schema.Codec<any, any>>(claim: Claim, schema: S): Effect.Effect<S["Type"], InvalidConsistencyToken> =>
-  Schema.decodeUnknownEffect(schema)(claim).pipe(Effect.mapError(() => new InvalidConsistencyToken())) as Effect.Effect<S["Type"], InvalidConsistencyToken>
+export const fields = <S extends Schema.Codec<any, any>>(
+  claim: Claim,
+  schema: S
+): Effect.Effect<S["Type"], InvalidConsistencyToken> =>
+  Schema.decodeUnknownEffect(schema)(claim).pipe(Effect.mapError(() => new InvalidConsistencyToken())) as Effect.Effect<
+    S["Type"],
+    InvalidConsistencyToken
+  >
 
 export interface WaitOptions {
   /** The longest wait before 503 (default 10 s). */
@@ -60,7 +71,7 @@ export const waitFor = <A, E, R>(
   look: Effect.Effect<Option.Option<A>, E, R>,
   options: WaitOptions = {}
 ): Effect.Effect<A, E | NotYetConsistent, R> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const deadline = Date.now() + (options.timeoutMs ?? defaultWaitMs)
     const interval = options.intervalMs ?? 25
     while (true) {

@@ -44,3 +44,9 @@ export class InvalidConsistencyToken extends Schema.TaggedError<InvalidConsisten
 export class NotYetConsistent extends Schema.TaggedError<NotYetConsistent>()("NotYetConsistent", {
   retryAfterSeconds: Schema.Number
 }) {}
+
+/** A key appears twice in one JSON object of the body (which one would count is anyone's guess). */
+export class DuplicateKey extends Schema.TaggedError<DuplicateKey>()("DuplicateKey", {
+  /** JSON Pointer of the second occurrence. */
+  path: Schema.String
+}) {}

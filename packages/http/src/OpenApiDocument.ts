@@ -27,14 +27,25 @@ const kebab = (tag: string) => tag.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowe
 
 // Entries whose status depends on the error are the infrastructure ones: 503 when a retry can
 // help, 500 when it cannot.
-const statusesOf = (status: number | ((e: never) => number)): ReadonlyArray<number> => (typeof status === "number" ? [status] : [503, 500])
+const statusesOf = (status: number | ((e: never) => number)): ReadonlyArray<number> =>
+  typeof status === "number" ? [status] : [503, 500]
 
 /** Every problem type the API can answer, one per slug, from the problem tables. */
 export const problemTypes = (problems: ProblemTable = {}): ReadonlyArray<ProblemType> => {
-  const bySlug = new Map<string, { title: string; statuses: Set<number>; tags: Array<string>; detail: string | undefined }>()
-  for (const [tag, entry] of Object.entries({ ...kitProblems, ...problems }) as Array<[string, { type?: string; status: number | ((e: never) => number); title: string; detail: unknown }]>) {
+  const bySlug = new Map<
+    string,
+    { title: string; statuses: Set<number>; tags: Array<string>; detail: string | undefined }
+  >()
+  for (const [tag, entry] of Object.entries({ ...kitProblems, ...problems }) as Array<
+    [string, { type?: string; status: number | ((e: never) => number); title: string; detail: unknown }]
+  >) {
     const slug = entry.type ?? kebab(tag)
-    const found = bySlug.get(slug) ?? { title: entry.title, statuses: new Set<number>(), tags: [], detail: typeof entry.detail === "string" ? entry.detail : undefined }
+    const found = bySlug.get(slug) ?? {
+      title: entry.title,
+      statuses: new Set<number>(),
+      tags: [],
+      detail: typeof entry.detail === "string" ? entry.detail : undefined
+    }
     for (const s of statusesOf(entry.status)) found.statuses.add(s)
     found.tags.push(tag)
     bySlug.set(slug, found)
@@ -46,9 +57,26 @@ export const problemTypes = (problems: ProblemTable = {}): ReadonlyArray<Problem
     tags: [],
     detail: "Something went wrong on our side; the detail quotes the request id to report."
   })
-  bySlug.set("request-rejected", { title: "Request rejected", statuses: new Set([400]), tags: [], detail: "A middleware refused the request." })
-  bySlug.set("not-ready", { title: "Not ready", statuses: new Set([503]), tags: [], detail: "Readiness: a dependency (Redis or PostgreSQL) does not answer; `checks` says which." })
-  return [...bySlug].map(([slug, p]) => ({ slug, uri: problemTypeUri(slug), title: p.title, statuses: [...p.statuses].sort(), tags: p.tags, detail: p.detail }))
+  bySlug.set("request-rejected", {
+    title: "Request rejected",
+    statuses: new Set([400]),
+    tags: [],
+    detail: "A middleware refused the request."
+  })
+  bySlug.set("not-ready", {
+    title: "Not ready",
+    statuses: new Set([503]),
+    tags: [],
+    detail: "Readiness: a dependency (Redis or PostgreSQL) does not answer; `checks` says which."
+  })
+  return [...bySlug].map(([slug, p]) => ({
+    slug,
+    uri: problemTypeUri(slug),
+    title: p.title,
+    statuses: [...p.statuses].sort(),
+    tags: p.tags,
+    detail: p.detail
+  }))
 }
 
 /**
@@ -64,16 +92,20 @@ const schemaCompiler = () => {
     return { $placeholder: i }
   }
   const resolve = <A>(value: A): { readonly value: A; readonly components: Record<string, Json> } => {
-    const document = Schema.toJsonSchemaDocument(Schema.Struct(Object.fromEntries(schemas.map((s, i) => [`s${i}`, s]))) as never)
+    const document = Schema.toJsonSchemaDocument(
+      Schema.Struct(Object.fromEntries(schemas.map((s, i) => [`s${i}`, s]))) as never
+    )
     const compiled = (document.schema as { properties: Record<string, Json> }).properties
     const swap = (v: unknown): unknown => {
       if (Array.isArray(v)) return v.map(swap)
       if (v !== null && typeof v === "object") {
         if ("$placeholder" in v) return swap(compiled[`s${(v as { $placeholder: number }).$placeholder}`])
-        return Object.fromEntries(Object.entries(v).map(([k, x]) => [
-          k,
-          k === "$ref" && typeof x === "string" ? x.replace("#/$defs/", "#/components/schemas/") : swap(x)
-        ]))
+        return Object.fromEntries(
+          Object.entries(v).map(([k, x]) => [
+            k,
+            k === "$ref" && typeof x === "string" ? x.replace("#/$defs/", "#/components/schemas/") : swap(x)
+          ])
+        )
       }
       return v
     }
@@ -102,7 +134,14 @@ export const build = (options: DocumentOptions): Json => {
   const response = (spec: ResponseSpec): Json => ({
     description: spec.description,
     ...(spec.headers
-      ? { headers: Object.fromEntries(Object.entries(spec.headers).map(([name, h]) => [name, { description: h.description, schema: h.schema ? compile(h.schema) : { type: "string" } }])) }
+      ? {
+          headers: Object.fromEntries(
+            Object.entries(spec.headers).map(([name, h]) => [
+              name,
+              { description: h.description, schema: h.schema ? compile(h.schema) : { type: "string" } }
+            ])
+          )
+        }
       : {}),
     ...(spec.schema ? { content: { [spec.contentType ?? "application/json"]: { schema: compile(spec.schema) } } } : {})
   })
@@ -131,12 +170,15 @@ export const build = (options: DocumentOptions): Json => {
         content: { "application/problem+json": { schema: problemRef } }
       }
     }
-    responses.default = { description: "Any other problem ([all types](/docs/problems)).", content: { "application/problem+json": { schema: problemRef } } }
+    responses.default = {
+      description: "Any other problem ([all types](/docs/problems)).",
+      content: { "application/problem+json": { schema: problemRef } }
+    }
     const parameters = (op.parameters ?? []).map((p) => ({
       name: p.name,
       in: p.in,
       description: p.description,
-      required: p.in === "path" ? true : p.required ?? false,
+      required: p.in === "path" ? true : (p.required ?? false),
       schema: p.schema ? compile(p.schema) : { type: "string" }
     }))
     paths[op.path] ??= {}
@@ -147,7 +189,9 @@ export const build = (options: DocumentOptions): Json => {
       tags: [op.tag],
       ...(authenticated ? {} : { security: [] }),
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(op.requestBody ? { requestBody: { required: true, content: { "application/json": { schema: compile(op.requestBody) } } } } : {}),
+      ...(op.requestBody
+        ? { requestBody: { required: true, content: { "application/json": { schema: compile(op.requestBody) } } } }
+        : {}),
       responses
     }
   }
@@ -162,7 +206,9 @@ export const build = (options: DocumentOptions): Json => {
     paths: resolvedPaths,
     components: {
       schemas: components,
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "The accessToken of POST /v1/auth/login." } }
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "The accessToken of POST /v1/auth/login." }
+      }
     },
     "x-problem-types": types.map((t) => ({ type: t.uri, title: t.title, statuses: t.statuses }))
   }

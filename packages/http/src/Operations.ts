@@ -70,6 +70,7 @@ export const consistencyTokenRequest: Parameter = {
 
 export const consistencyTokenResponse: Readonly<Record<string, Header>> = {
   "Consistency-Token": {
-    description: "Send it as the Consistency-Token request header of GET /v1/dashboard, /v1/profile or /v1/session to read this write."
+    description:
+      "Send it as the Consistency-Token request header of GET /v1/dashboard, /v1/profile or /v1/session to read this write."
   }
 }

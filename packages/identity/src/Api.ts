@@ -28,7 +28,9 @@ export const SessionSummary = Schema.Struct({
   absoluteExpiresAt: Schema.NullOr(DateTime)
 }).annotate({ identifier: "SessionSummary" })
 
-export const SessionPreferences = Schema.Struct({ theme: Schema.String, language: Schema.String }).annotate({ identifier: "SessionPreferences" })
+export const SessionPreferences = Schema.Struct({ theme: Schema.String, language: Schema.String }).annotate({
+  identifier: "SessionPreferences"
+})
 
 export const SessionDocument = Schema.Struct({
   sessionId: Schema.String,
@@ -55,7 +57,14 @@ export const identityOperations: ReadonlyArray<Operation> = [
     authenticated: false,
     requestBody: LoginBody.annotate({ identifier: "LoginRequest" }),
     responses: { 200: { description: "Logged in.", schema: TokenPair } },
-    problems: ["InvalidCredentials", "LoginThrottled", "AccountUnavailable", "SessionLimitReached", "RequestTimeout", ...bodyProblems]
+    problems: [
+      "InvalidCredentials",
+      "LoginThrottled",
+      "AccountUnavailable",
+      "SessionLimitReached",
+      "RequestTimeout",
+      ...bodyProblems
+    ]
   }),
   operation({
     method: "post",
@@ -74,9 +83,15 @@ export const identityOperations: ReadonlyArray<Operation> = [
     operationId: "stepUp",
     tag: "Authentication",
     summary: "Authenticate again (the password) before a sensitive action",
-    description: "Transfers to others above the threshold and e-mail or phone changes answer 403 step-up-required unless the session authenticated recently; this makes it so.",
+    description:
+      "Transfers to others above the threshold and e-mail or phone changes answer 403 step-up-required unless the session authenticated recently; this makes it so.",
     requestBody: StepUpBody.annotate({ identifier: "StepUpRequest" }),
-    responses: { 200: { description: "The session counts as freshly authenticated.", schema: Schema.Struct({ authenticatedAt: DateTime }) } },
+    responses: {
+      200: {
+        description: "The session counts as freshly authenticated.",
+        schema: Schema.Struct({ authenticatedAt: DateTime })
+      }
+    },
     problems: ["StepUpFailed", "LoginThrottled", "RequestTimeout", ...bodyProblems]
   }),
   operation({
@@ -94,7 +109,12 @@ export const identityOperations: ReadonlyArray<Operation> = [
     operationId: "listSessions",
     tag: "Sessions",
     summary: "Your active sessions",
-    responses: { 200: { description: "Every active session.", schema: Schema.Struct({ sessions: Schema.Array(SessionSummary) }).annotate({ identifier: "Sessions" }) } }
+    responses: {
+      200: {
+        description: "Every active session.",
+        schema: Schema.Struct({ sessions: Schema.Array(SessionSummary) }).annotate({ identifier: "Sessions" })
+      }
+    }
   }),
   operation({
     method: "delete",

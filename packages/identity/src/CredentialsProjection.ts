@@ -15,7 +15,7 @@
 // the reason (Revocation.ts); a change of roles is written into the live access tokens, so it
 // applies from the next request on.
 import { Cdc } from "@bank/contracts"
-import { Actor, Keys, StreamLog } from "@bank/platform"
+import { Actor, StreamLog } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
 import type { Envelope, Readiness } from "@bank/platform"
 import { Effect, Layer } from "effect"

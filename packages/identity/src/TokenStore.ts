@@ -8,7 +8,6 @@
 //                            record is kept until it would have expired, so a replay of it is
 //                            recognised as reuse and ends the session (the token family)
 // A session has one live pair at a time; SessionStore.ts remembers which.
-import { Keys } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
 import { Effect, Option } from "effect"
 import { Redis } from "effect/persistence/Redis"

@@ -16,13 +16,16 @@ export const paymentsOperations: ReadonlyArray<Operation> = [
     summary: "Transfer money between current and savings accounts",
     description:
       "Accepted at once (202) and decided by the payments actor in the system of record. Resending the same request with the same Idempotency-Key answers the same transfer; another request under a used key is 422. A rejected transfer is not an error: its status says why.",
-    parameters: [{
-      name: "Idempotency-Key",
-      in: "header",
-      required: true,
-      description: "A new unique value (e.g. a UUID) per transfer, 1-128 visible ASCII characters; the same value when resending.",
-      schema: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(128))
-    }],
+    parameters: [
+      {
+        name: "Idempotency-Key",
+        in: "header",
+        required: true,
+        description:
+          "A new unique value (e.g. a UUID) per transfer, 1-128 visible ASCII characters; the same value when resending.",
+        schema: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(128))
+      }
+    ],
     requestBody: TransferRequest.Body,
     responses: {
       202: {
@@ -31,7 +34,15 @@ export const paymentsOperations: ReadonlyArray<Operation> = [
         headers: { Location: { description: "The transfer's URL." }, ...consistencyTokenResponse }
       }
     },
-    problems: ["StepUpRequired", "InvalidIdempotencyKey", "IdempotencyKeyReused", "InvalidBody", "MalformedBody", "UnsupportedMediaType", "PayloadTooLarge"]
+    problems: [
+      "StepUpRequired",
+      "InvalidIdempotencyKey",
+      "IdempotencyKeyReused",
+      "InvalidBody",
+      "MalformedBody",
+      "UnsupportedMediaType",
+      "PayloadTooLarge"
+    ]
   }),
   operation({
     method: "get",
@@ -40,7 +51,9 @@ export const paymentsOperations: ReadonlyArray<Operation> = [
     tag: "Transfers",
     summary: "A transfer's status",
     parameters: [transferId],
-    responses: { 200: { description: "The transfer: pending, booked, or rejected with a reason.", schema: TransferView } },
+    responses: {
+      200: { description: "The transfer: pending, booked, or rejected with a reason.", schema: TransferView }
+    },
     problems: ["TransferNotFound"]
   })
 ]

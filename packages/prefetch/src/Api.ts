@@ -22,29 +22,35 @@ export const TransactionPage = Schema.Struct({
   accountId: AccountId,
   currency: Schema.String,
   transactions: Schema.Array(TransactionView),
-  nextCursor: Schema.NullOr(Schema.String).annotate({ description: "Pass as `cursor` for the next (older) page; null on the last." })
+  nextCursor: Schema.NullOr(Schema.String).annotate({
+    description: "Pass as `cursor` for the next (older) page; null on the last."
+  })
 }).annotate({ identifier: "TransactionPage" })
 
 export const Products = Schema.Struct({
-  products: Schema.Array(Schema.Struct({
-    system: Schema.String,
-    product: Schema.String,
-    name: Schema.String,
-    description: Schema.String,
-    interestRate: Schema.NullOr(Schema.String),
-    annualFee: Money,
-    available: Schema.Boolean,
-    updatedAt: DateTime
-  }))
+  products: Schema.Array(
+    Schema.Struct({
+      system: Schema.String,
+      product: Schema.String,
+      name: Schema.String,
+      description: Schema.String,
+      interestRate: Schema.NullOr(Schema.String),
+      annualFee: Money,
+      available: Schema.Boolean,
+      updatedAt: DateTime
+    })
+  )
 }).annotate({ identifier: "ProductCatalogue" })
 
 export const ExchangeRates = Schema.Struct({
-  rates: Schema.Array(Schema.Struct({
-    base: Schema.String,
-    quote: Schema.String,
-    rate: Schema.String.annotate({ description: "Units of quote per unit of base, an exact decimal string." }),
-    asOf: DateTime
-  }))
+  rates: Schema.Array(
+    Schema.Struct({
+      base: Schema.String,
+      quote: Schema.String,
+      rate: Schema.String.annotate({ description: "Units of quote per unit of base, an exact decimal string." }),
+      asOf: DateTime
+    })
+  )
 }).annotate({ identifier: "ExchangeRates" })
 
 const dataSource = { "X-Data-Source": { description: "redis or postgres: which store answered." } }
@@ -57,9 +63,20 @@ export const prefetchOperations: ReadonlyArray<Operation> = [
     tag: "Transactions",
     summary: "One page of an account's transactions, newest first",
     parameters: [
-      { name: "id", in: "path", required: true, description: "The account id, as the dashboard shows it.", schema: AccountId },
+      {
+        name: "id",
+        in: "path",
+        required: true,
+        description: "The account id, as the dashboard shows it.",
+        schema: AccountId
+      },
       { name: "cursor", in: "query", description: "The previous page's nextCursor." },
-      { name: "limit", in: "query", description: `1-${MAX_LIMIT}, default 20.`, schema: Schema.String.check(Schema.isPattern(/^[0-9]{1,3}$/u)) }
+      {
+        name: "limit",
+        in: "query",
+        description: `1-${MAX_LIMIT}, default 20.`,
+        schema: Schema.String.check(Schema.isPattern(/^[0-9]{1,3}$/u))
+      }
     ],
     responses: { 200: { description: "The page.", schema: TransactionPage, headers: dataSource } },
     problems: ["AccountNotFound", "InvalidPageQuery"]

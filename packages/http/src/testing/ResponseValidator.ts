@@ -9,7 +9,8 @@ import type { ValidateFunction } from "ajv"
 type Json = Record<string, any>
 
 // ajv-formats is CommonJS: its default export arrives wrapped under some loaders.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => void
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv2020) => void
 
 interface Route {
   readonly method: string
@@ -30,7 +31,12 @@ export const compileDocument = (document: Json) => {
   const toDefs = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(toDefs)
     if (value !== null && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === "$ref" && typeof v === "string" ? v.replace("#/components/schemas/", "#/$defs/") : toDefs(v)]))
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [
+          k,
+          k === "$ref" && typeof v === "string" ? v.replace("#/components/schemas/", "#/$defs/") : toDefs(v)
+        ])
+      )
     }
     return value
   }
@@ -48,7 +54,8 @@ export const compileDocument = (document: Json) => {
   const routes: Array<Route> = []
   for (const [template, methods] of Object.entries(document.paths as Record<string, Record<string, Json>>)) {
     const pattern = new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`)
-    for (const [method, operation] of Object.entries(methods)) routes.push({ method: method.toUpperCase(), template, pattern, operation })
+    for (const [method, operation] of Object.entries(methods))
+      routes.push({ method: method.toUpperCase(), template, pattern, operation })
   }
   // Literal paths before templated ones (`/docs/problems` before `/docs/problems/{slug}`).
   routes.sort((a, b) => Number(a.template.includes("{")) - Number(b.template.includes("{")))
@@ -70,13 +77,22 @@ export const compileDocument = (document: Json) => {
   const problemTypes = new Set(((document["x-problem-types"] ?? []) as Array<Json>).map((t) => t.type as string))
 
   /** Checks one answer; `body` is its text (undefined: not read, e.g. an event stream). */
-  const check = (method: string, path: string, status: number, contentType: string | null, body: string | undefined): Verdict => {
+  const check = (
+    method: string,
+    path: string,
+    status: number,
+    contentType: string | null,
+    body: string | undefined
+  ): Verdict => {
     const route = routes.find((r) => r.method === method && r.pattern.test(path))
     const media = contentType?.split(";")[0]?.trim().toLowerCase()
     if (!route) {
       // Unknown routes answer the not-found problem (401 first under /v1 without a valid token).
       const ok = (status === 404 || (status === 401 && path.startsWith("/v1/"))) && media === "application/problem+json"
-      return { operation: undefined, errors: ok ? [] : [`${method} ${path} is not in the document (answered ${status})`] }
+      return {
+        operation: undefined,
+        errors: ok ? [] : [`${method} ${path} is not in the document (answered ${status})`]
+      }
     }
     const name = `${method} ${route.template} → ${status}`
     const responses = route.operation.responses as Record<string, Json>
@@ -84,10 +100,16 @@ export const compileDocument = (document: Json) => {
     if (!response) return { operation: name, errors: [`${name}: status not documented`] }
     const content = (response.content ?? {}) as Record<string, Json>
     if (Object.keys(content).length === 0) {
-      return { operation: name, errors: body !== undefined && body !== "" ? [`${name}: documented without a body, but sent one`] : [] }
+      return {
+        operation: name,
+        errors: body !== undefined && body !== "" ? [`${name}: documented without a body, but sent one`] : []
+      }
     }
     if (media === undefined || content[media] === undefined) {
-      return { operation: name, errors: [`${name}: media type ${media} not documented (${Object.keys(content).join(", ")})`] }
+      return {
+        operation: name,
+        errors: [`${name}: media type ${media} not documented (${Object.keys(content).join(", ")})`]
+      }
     }
     if (body === undefined || media.startsWith("text/")) return { operation: name, errors: [] }
     let value: unknown
@@ -97,8 +119,13 @@ export const compileDocument = (document: Json) => {
       return { operation: name, errors: [`${name}: the body is not JSON`] }
     }
     const validate = validatorOf(content[media].schema)
-    const errors = validate(value) ? [] : (validate.errors ?? []).map((e) => `${name}: ${e.instancePath || "(body)"} ${e.message} ${JSON.stringify(e.params)}`)
-    if (media === "application/problem+json" && !problemTypes.has((value as Json).type)) errors.push(`${name}: problem type ${(value as Json).type} is not documented`)
+    const errors = validate(value)
+      ? []
+      : (validate.errors ?? []).map(
+          (e) => `${name}: ${e.instancePath || "(body)"} ${e.message} ${JSON.stringify(e.params)}`
+        )
+    if (media === "application/problem+json" && !problemTypes.has((value as Json).type))
+      errors.push(`${name}: problem type ${(value as Json).type} is not documented`)
     return { operation: name, errors }
   }
 

@@ -19,7 +19,10 @@ export const openEvents = (options: EventsOptions): (() => void) => {
   const run = async (): Promise<void> => {
     while (!stopped) {
       try {
-        const headers: Record<string, string> = { Authorization: `Bearer ${options.token()}`, Accept: "text/event-stream" }
+        const headers: Record<string, string> = {
+          Authorization: `Bearer ${options.token()}`,
+          Accept: "text/event-stream"
+        }
         if (lastId) headers["Last-Event-ID"] = lastId
         const response = await fetch(pathOf("dashboardEvents"), { headers, signal: controller.signal })
         if (response.status === 401) return options.onUnauthorized()

@@ -8,12 +8,20 @@ const CACHE = "bank-shell-v1"
 const SHELL = ["/", "/app.js", "/app.css", "/manifest.webmanifest", "/icon.svg"]
 
 sw.addEventListener("install", (event: ExtendableEvent) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => sw.skipWaiting()))
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(SHELL))
+      .then(() => sw.skipWaiting())
+  )
 })
 
 sw.addEventListener("activate", (event: ExtendableEvent) => {
   event.waitUntil(
-    caches.keys().then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k)))).then(() => sw.clients.claim())
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => sw.clients.claim())
   )
 })
 
