@@ -1,7 +1,9 @@
 // `npm start`: the whole system on this machine, from a fresh checkout with only Node.js.
 //   1. the pinned Node.js and `npm ci` when node_modules is missing (scripts/lib/bootstrap.mjs),
 //      then this script again on the pinned Node.js when the machine's own started it;
-//   2. REDIS_URL / DATABASE_URL when set, otherwise private throw-away Redis and PostgreSQL
+//   2. REDIS_URL / DATABASE_URL when set, otherwise private Redis and PostgreSQL whose data is
+//      kept across runs in DATA_DIR (default .data/; Redis with config/redis.conf, AOF everysec),
+//      so sessions and tokens outlive a restart; `npm start -- --fresh` starts over
 //      (scripts/services.ts), installing redis-server / postgresql with apt-get when we are root;
 //   3. the setup steps, in order (see `setupSteps`);
 //   4. every process of the system (see `processes`), each output line prefixed with its name;
@@ -10,18 +12,53 @@
 // Variables in a `.env` file at the root are read too; the environment wins over the file.
 import { spawn, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { existsSync } from "node:fs"
-import { join } from "node:path"
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
 import { installDependencies, installServers, reexecOnPinnedNode } from "./lib/bootstrap.mjs"
+
+// The same command-line behaviour as every script (platform/CommandLine.ts, which this plain
+// JavaScript cannot import): --help exits 0, a wrong flag prints one line and exits 2.
+const usage = `Start the whole system on this machine; Ctrl-C stops it.
+
+usage: npm start [-- --fresh]
+
+options:
+  --fresh     delete the kept data (DATA_DIR, default .data/) and start over
+  -h, --help  show this help and exit
+
+Environment: PORT (default 3000), DATA_DIR, REDIS_URL / DATABASE_URL (use those servers instead),
+SEED_CUSTOMERS; every other variable is in .env.example.
+`
+let flags
+try {
+  flags = parseArgs({ options: { fresh: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }).values
+} catch (error) {
+  process.stderr.write(`start: ${String(error.message).split(/\.\s/)[0].replace(/\.$/, "")} (see --help)\n`)
+  process.exit(2)
+}
+if (flags.help) {
+  process.stdout.write(usage)
+  process.exit(0)
+}
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 if (existsSync(join(root, ".env"))) process.loadEnvFile(join(root, ".env"))
 const port = process.env.PORT ?? "3000"
-// The edge seals passwords for the identity actor with this key; without one configured, each
-// run makes its own random key and gives it to both (never the published development key).
-process.env.IDENTITY_TRANSPORT_KEY ??= randomBytes(32).toString("base64")
+const dataDir = resolve(root, process.env.DATA_DIR ?? ".data")
+// The edge seals passwords for the identity actor with this key; without one configured, the
+// first run makes a random one (never the published development key) and keeps it with the data.
+const useTransportKey = () => {
+  if (process.env.IDENTITY_TRANSPORT_KEY) return
+  const file = join(dataDir, "identity-transport.key")
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true })
+    writeFileSync(file, randomBytes(32).toString("base64"), { mode: 0o600 })
+  }
+  process.env.IDENTITY_TRANSPORT_KEY = readFileSync(file, "utf8").trim()
+}
 
 // ── Setup steps ───────────────────────────────────────────────────────────────────────────
 // One-shot scripts run in order once Redis and PostgreSQL answer and before the processes
@@ -127,7 +164,7 @@ process.on("SIGTERM", () => delegated || void stop(0, "SIGTERM"))
 const startServers = () =>
   new Promise((resolve, reject) => {
     const urls = { REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL }
-    const services = launch("services", ["--import", "tsx", "scripts/services.ts", "--exit-with-stdin"], {
+    const services = launch("services", ["--import", "tsx", "scripts/services.ts", "--exit-with-stdin", "--data-dir", dataDir], {
       stdin: "pipe",
       onStdoutLine: (line) => {
         const exported = /^export (REDIS_URL|DATABASE_URL)=(.+)$/.exec(line)
@@ -168,6 +205,11 @@ const main = async () => {
   delegated = reexecOnPinnedNode(fileURLToPath(import.meta.url))
   if (delegated) return
   installServers(log, { needRedis: !process.env.REDIS_URL, needPostgres: !process.env.DATABASE_URL })
+  if (flags.fresh) {
+    log(`--fresh: deleting the kept data in ${dataDir}`)
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+  useTransportKey()
   const urls = await startServers()
   // Children write to a pipe, not a terminal, so they would log JSON lines; keep them
   // readable when a person watches.
