@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import * as CommandLine from "@bank/platform/CommandLine"
+import { CommandLine } from "@bank/platform"
 import { flows } from "./flows/Flows.ts"
 import { numberFrom, parseParams, resolve, totalSeconds } from "./flows/Params.ts"
 import { run } from "./engine/Executors.ts"

@@ -1,6 +1,6 @@
 // CDC benchmark (not a test): `npx tsx scripts/bench-cdc.ts [--changes 50000] [--rate 1000]`.
 // Starts its own PostgreSQL (wal_level=logical) and Redis (AOF, fsync every second), runs the
-// connector as its own process (scripts/cdc.ts) and prints a Markdown table:
+// connector as its own process (packages/cdc/src/main.ts) and prints a Markdown table:
 //   raw       the inserts with no replication slot: what the database does without CDC
 //   burst     the same inserts with the connector streaming: writer speed, end-to-end CDC
 //             throughput, and commit-to-entry latency (which then includes queueing)
@@ -11,14 +11,12 @@
 // Latency is the Redis entry id's time (set by XADD) minus the transaction's commit time from
 // the WAL, both from this machine's clock: the delay a consumer of the stream sees.
 import { readFileSync } from "node:fs"
-import * as CommandLine from "@bank/platform/CommandLine"
+import { CommandLine } from "@bank/platform"
 import pg from "pg"
-import * as Cdc from "@bank/contracts/Cdc"
-import * as CdcConnector from "@bank/records/cdc/CdcConnector"
-import {
-  type ConnectorProcess, readEntries, redisClient, spawnConnector, waitUntil
-} from "@bank/records/cdc/testing/CdcTesting"
-import { startPostgres, startRedis } from "./lib/localServices.ts"
+import { Cdc } from "@bank/contracts"
+import { CdcConnector } from "@bank/cdc"
+import { type ConnectorProcess, readEntries, redisClient, spawnConnector, waitUntil } from "@bank/cdc/testing"
+import { startPostgres, startRedis } from "@bank/test-kit"
 
 const { values: args } = CommandLine.parse({
   name: "npx tsx scripts/bench-cdc.ts",

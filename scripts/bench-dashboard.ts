@@ -13,23 +13,19 @@
 //   --rate R (1000)  --simulate S seconds (15)
 // `--serve` is the edge child's own mode (identity token check, the dashboard routes and the
 // PostgreSQL route /v1/bench/dashboard-from-postgres), not for people.
-import * as CommandLine from "@bank/platform/CommandLine"
+import { CommandLine, Database, Keys, RedisClient } from "@bank/platform"
 import * as Dashboard from "@bank/dashboard"
-import { callerOf } from "@bank/dashboard/DashboardRoutes"
-import * as PgDashboard from "@bank/dashboard/PgDashboard"
-import type { Routes } from "@bank/edge/App"
-import * as EdgeServer from "@bank/edge/EdgeServer"
+import { callerOf, PgDashboard } from "@bank/dashboard"
+import type { Routes } from "@bank/http"
+import { EdgeServer } from "@bank/http"
 import * as Identity from "@bank/identity"
-import * as Cdc from "@bank/contracts/Cdc"
-import * as Database from "@bank/platform/Database"
-import * as Keys from "@bank/platform/Keys"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as Generator from "@bank/records/Generator"
+import { Cdc } from "@bank/contracts"
+import { Generator } from "@bank/core-banking"
 import { Effect, Layer, References } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { Agent, request } from "node:http"
 import { createClient } from "redis"
-import { freePort, startPostgres, startRedis } from "./lib/localServices.ts"
+import { freePort, startPostgres, startRedis } from "@bank/test-kit"
 
 const { values } = CommandLine.parse({
   name: "npx tsx scripts/bench-dashboard.ts",
@@ -57,11 +53,12 @@ if (values.serve) {
         return c.json({ ...assembled, asOf: new Date().toISOString() })
       })))
   }
-  const routes: ReadonlyArray<Routes<Identity.RouteServices | Dashboard.RouteServices | Database.Database>> = [
+  const routes: ReadonlyArray<Routes<Identity.RouteServices | Dashboard.RouteServices | Database.Database, Identity.ProblemTag | Dashboard.ProblemTag>> = [
+    (app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) },
     Identity.identityRoutes, Dashboard.dashboardRoutes(), fromPostgres
   ]
   await Effect.runPromise(Layer.launch(
-    EdgeServer.layer({ port: Number(process.env.PORT), hostname: "127.0.0.1", routes }).pipe(
+    EdgeServer.layer({ port: Number(process.env.PORT), hostname: "127.0.0.1", problems: { ...Identity.problems, ...Dashboard.problems }, routes }).pipe(
       Layer.provide(Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer)),
       Layer.provide(Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ activityCoalesceMs: 3_600_000 }))),
       Layer.provide(Layer.mergeAll(RedisClient.layer(process.env.REDIS_URL!), Database.layer(process.env.DATABASE_URL!, { maxConnections: 20 }))),
@@ -123,7 +120,7 @@ const streamLengths = async () => {
 }
 
 // 1. The snapshot, then the projector draining it.
-child("scripts/cdc.ts", [], { ...env, CDC_METRICS_PORT: "0" })
+child("packages/cdc/src/main.ts", [], { ...env, CDC_METRICS_PORT: "0" })
 while ((await redis.exists(Keys.global("cdc:bank_cdc:snapshot"))) === 0) await sleep(200)
 const snapshotEntries = await streamLengths()
 log(`CDC snapshot in the streams: ${snapshotEntries.toLocaleString("en-US")} entries on the four product streams`)
@@ -145,7 +142,7 @@ child("scripts/bench-dashboard.ts", ["--serve"], { ...env, PORT: String(port) })
 const tokens: Array<string> = []
 for (let id = 1; id <= customers; id++) {
   const token = Identity.Secrets.newToken()
-  await redis.hSet(Keys.accessToken(Identity.Secrets.hashToken(token)), { c: String(id), s: `bench-session-${id}`, r: "customer" })
+  await redis.hSet(Identity.IdentityKeys.accessToken(Identity.Secrets.hashToken(token)), { c: String(id), s: `bench-session-${id}`, r: "customer" })
   tokens.push(token)
 }
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency })

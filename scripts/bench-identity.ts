@@ -16,7 +16,7 @@ import { availableParallelism } from "node:os"
 const threads = Number(process.env.IDENTITY_KDF_THREADS ?? Math.max(4, availableParallelism()))
 process.env.UV_THREADPOOL_SIZE = String(threads)
 
-const CommandLine = await import("@bank/platform/CommandLine")
+const { CommandLine } = await import("@bank/platform")
 const { values } = CommandLine.parse({
   name: "npx tsx scripts/bench-identity.ts",
   summary: "Identity benchmark on a private Redis: bare scrypt, login throughput, timing of refusals, the token check's cost.",
@@ -30,12 +30,9 @@ const checkCount = CommandLine.positiveInt("bench-identity", "checks", values.ch
 
 const { Effect, Layer, ManagedRuntime, References } = await import("effect")
 const Identity = await import("@bank/identity")
-const EdgeServer = await import("@bank/edge/EdgeServer")
-const Database = await import("@bank/platform/Database")
-const StreamLog = await import("@bank/platform/StreamLog")
-const PasswordHash = await import("@bank/platform/PasswordHash")
-const RedisClient = await import("@bank/platform/RedisClient")
-const { startRedis } = await import("./lib/localServices.ts")
+const { EdgeServer } = await import("@bank/http")
+const { Database, PasswordHash, RedisClient, StreamLog } = await import("@bank/platform")
+const { startRedis } = await import("@bank/test-kit")
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!
 const ms = (n: number) => `${n.toFixed(3)} ms`
@@ -85,7 +82,7 @@ const benchRoutes = (app: any) => {
 const start = async (tokenCache: boolean) => {
   const runtime = ManagedRuntime.make(
     Layer.mergeAll(
-      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", routes: [Identity.identityRoutes, benchRoutes] }).pipe(Layer.provide(Identity.edgeLayer)),
+      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", problems: Identity.problems, routes: [(app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) }, Identity.identityRoutes, benchRoutes] }).pipe(Layer.provide(Identity.edgeLayer)),
       tokenCache ? Layer.empty : Identity.actorsLayer
     ).pipe(
       Layer.provide(Identity.IdentityConfig.layer({ ...settings, tokenCache })),

@@ -2,9 +2,7 @@
 // (platform/DeadLetters.ts does the work; the admin API under /v1/admin/dead-letters the same).
 // Reads REDIS_URL. Exit code 0 on success, 1 when a redrive did not settle or was dead-lettered
 // again, 2 on a usage error.
-import * as CommandLine from "@bank/platform/CommandLine"
-import * as DeadLetters from "@bank/platform/DeadLetters"
-import * as RedisClient from "@bank/platform/RedisClient"
+import { CommandLine, DeadLetters, RedisClient } from "@bank/platform"
 import { Effect, Layer, Logger } from "effect"
 import { createInterface } from "node:readline/promises"
 

@@ -1,9 +1,8 @@
 // `npx tsx scripts/migrate.ts`: applies packages/records/migrations to DATABASE_URL (the
 // systems of record's schemas). Safe to run again, and from several processes at once: what
 // is applied is skipped, and concurrent runs take turns on an advisory lock.
-import * as CommandLine from "@bank/platform/CommandLine"
-import * as Database from "@bank/platform/Database"
-import { migrate } from "@bank/records/Migrations"
+import { CommandLine, Database } from "@bank/platform"
+import { migrate } from "@bank/records"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 

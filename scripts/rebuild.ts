@@ -13,11 +13,8 @@
 // running CDC connector's, default bank_cdc). Progress and the summary go to stderr. Exit code 0
 // when readers use the new generation, 1 when the rebuild failed (readers stay on the old one),
 // 2 on bad arguments. Ctrl-C before the switch stops and deletes what was built.
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as StreamLog from "@bank/platform/StreamLog"
+import { CommandLine, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
 import { Cause, Effect, Exit, Fiber, Layer, References } from "effect"
-import * as CommandLine from "@bank/platform/CommandLine"
 import { readModels } from "./lib/readModels.ts"
 import { rebuild, type RebuildProgress } from "./lib/rebuildReadModel.ts"
 

@@ -9,12 +9,9 @@
 //
 // Reads DATABASE_URL and REDIS_URL. Progress and the summary go to stderr. The comparison itself
 // lives in the packages (@bank/dashboard/Reconcile, @bank/profile/Reconcile).
-import * as CommandLine from "@bank/platform/CommandLine"
-import * as DashboardReconcile from "@bank/dashboard/Reconcile"
-import * as ProfileReconcile from "@bank/profile/Reconcile"
-import * as Database from "@bank/platform/Database"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as RedisClient from "@bank/platform/RedisClient"
+import { CommandLine, Database, DocumentStore, RedisClient } from "@bank/platform"
+import { Reconcile as DashboardReconcile } from "@bank/dashboard"
+import { Reconcile as ProfileReconcile } from "@bank/profile"
 import { Effect, Exit, Layer, References } from "effect"
 
 const { values } = CommandLine.parse({

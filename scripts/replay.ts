@@ -13,11 +13,8 @@
 //
 // Reads REDIS_URL and DOCUMENT_STORE_BACKEND. Progress and the summary go to stderr. Exit code 0
 // when the range was replayed, 1 when it failed, 2 on bad arguments.
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as StreamLog from "@bank/platform/StreamLog"
+import { CommandLine, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
 import { Cause, Effect, Exit, Layer, References } from "effect"
-import * as CommandLine from "@bank/platform/CommandLine"
 import { readModels } from "./lib/readModels.ts"
 import { replay } from "./lib/replayStream.ts"
 

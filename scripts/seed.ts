@@ -13,9 +13,8 @@
 //
 // SEED_CUSTOMERS and SEED_MONTHS set the defaults of --customers and --months (for `npm start`).
 // Progress goes to stderr; a JSON summary to stdout.
-import * as CommandLine from "@bank/platform/CommandLine"
-import * as Database from "@bank/platform/Database"
-import { seed } from "@bank/records/Generator"
+import { CommandLine, Database } from "@bank/platform"
+import { Generator } from "@bank/core-banking"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 
@@ -48,7 +47,7 @@ const options = {
 }
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 
-const program = seed(url, options).pipe(
+const program = Generator.seed(url, options).pipe(
   Effect.tap((summary) =>
     summary.skipped
       ? Console.error(`seed: ${summary.skipped}`)

@@ -9,10 +9,10 @@
 //   # ready                                        (everything answers)
 // Everything meant for people goes to stderr.
 // Flags: see --help.
-import * as CommandLine from "@bank/platform/CommandLine"
+import { CommandLine } from "@bank/platform"
+import { startPostgres, startRedis } from "@bank/test-kit"
 import { rmSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { startPostgres, startRedis } from "./lib/localServices.ts"
 import { probePostgres, probeRedis, redactUrl } from "./lib/serviceProbes.ts"
 
 const { values } = CommandLine.parse({

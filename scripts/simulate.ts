@@ -9,9 +9,8 @@
 // Ctrl-C stops gracefully: work in progress commits, then the summary prints (a second Ctrl-C
 // exits at once; an interrupted transaction rolls back). Progress every 5 s and the summary go
 // to stderr; the summary also as one JSON line to stdout.
-import * as CommandLine from "@bank/platform/CommandLine"
-import * as Database from "@bank/platform/Database"
-import { defaultWorkers, run, type SimulatorSummary } from "@bank/records/Simulator"
+import { CommandLine, Database } from "@bank/platform"
+import { Simulator, type SimulatorSummary } from "@bank/core-banking"
 import { Deferred, Effect, Exit } from "effect"
 
 const { values } = CommandLine.parse({
@@ -49,11 +48,11 @@ process.once("SIGINT", () => {
   process.once("SIGINT", () => process.exit(130))
 })
 
-const program = run({
+const program = Simulator.run({
   rate, stop, ...(durationMs !== undefined ? { durationMs } : {}), ...(workers !== undefined ? { workers } : {}),
   ...(values.seed !== undefined ? { seed: values.seed } : {}),
   onReport: (s) => console.error(`simulate: ${describe(s)}`)
-}).pipe(Effect.provide(Database.layer(url, { maxConnections: (workers ?? defaultWorkers(rate)) + 2 })))
+}).pipe(Effect.provide(Database.layer(url, { maxConnections: (workers ?? Simulator.defaultWorkers(rate)) + 2 })))
 
 const exit = await Effect.runPromiseExit(program)
 if (Exit.isSuccess(exit)) {

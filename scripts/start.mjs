@@ -6,7 +6,7 @@
 //      so sessions and tokens outlive a restart; `npm start -- --fresh` starts over
 //      (scripts/services.ts), installing redis-server / postgresql with apt-get when we are root;
 //   3. the setup steps, in order (see `setupSteps`);
-//   4. every process of the system (see `processes`), each output line prefixed with its name;
+//   4. every process of the system (processes.json), each output line prefixed with its name;
 //   5. on Ctrl-C / SIGTERM, or when a process dies: stop the processes, then the servers.
 // Plain JavaScript rather than TypeScript because it runs before `npm ci` installed anything.
 // Variables in a `.env` file at the root are read too; the environment wins over the file.
@@ -65,27 +65,24 @@ const useTransportKey = () => {
 // start; a step that fails stops `npm start`. Same shape as `processes` (no `ready`).
 // `seed` applies the migrations and, when the database is empty, loads the demo data set
 // (SEED_CUSTOMERS customers, default 1,000, log-ins demo1 ... demoN / demo-password). The
-// hash pool of 100 keeps the first start at a few seconds; see packages/records/src/Generator.ts.
+// hash pool of 100 keeps the first start at a few seconds; see packages/core-banking/src/Generator.ts.
 const setupSteps = [
   { name: "seed", file: "scripts/seed.ts", args: ["--hash-pool", "100"] }
 ]
 
 // ── Processes of the system ───────────────────────────────────────────────────────────────
-// Each runs as `node --import tsx <file>` with REDIS_URL, DATABASE_URL and its own `env`.
-// An entry whose file does not exist yet is skipped with a notice, so a capability adds its
-// actor with one line, e.g. { name: "<actor>", file: "packages/<capability>/src/<actor>Main.ts" }.
-// `ready` is polled until it answers 2xx, to tell people when the system can be used.
-const processes = [
-  { name: "edge", file: "packages/edge/src/main.ts", env: { PORT: port }, ready: `http://127.0.0.1:${port}/readyz` },
-  // Actors (consumer groups) go here. The CDC connector streams the systems of record into
-  // Redis (it needs the migrated schemas, so it starts after `seed`).
-  { name: "cdc", file: "scripts/cdc.ts" },
-  { name: "identity", file: "scripts/identity.ts" },
-  { name: "payments", file: "scripts/payments.ts" },
-  { name: "prefetch", file: "scripts/prefetch.ts" },
-  { name: "dashboard", file: "packages/dashboard/src/main.ts" },
-  { name: "profile", file: "packages/profile/src/main.ts" },
-]
+// processes.json lists them; each runs as `node --import tsx <entry>` with REDIS_URL,
+// DATABASE_URL (and PORT for the one serving HTTP), `count` times. An entry whose file does not
+// exist yet is skipped with a notice. The HTTP process's /readyz is polled until it answers
+// 2xx, to tell people when the system can be used.
+const manifest = JSON.parse(readFileSync(join(root, "processes.json"), "utf8"))
+const processes = manifest.processes.flatMap((p) =>
+  Array.from({ length: p.count ?? 1 }, (_, i) => ({
+    name: p.count > 1 ? `${p.name}-${i + 1}` : p.name,
+    file: p.entry,
+    ...(p.http ? { env: { PORT: port }, ready: `http://127.0.0.1:${port}/readyz` } : {})
+  }))
+)
 
 // ── Output ────────────────────────────────────────────────────────────────────────────────
 const names = ["start", "services", ...setupSteps.map((s) => s.name), ...processes.map((p) => p.name)]

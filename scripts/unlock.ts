@@ -6,10 +6,8 @@
 // throttle keys are keyed fingerprints of the username. Exit code 0 when the username was
 // locked, 1 when it was not (nothing to do), 2 on a usage error.
 import * as Identity from "@bank/identity"
-import * as CommandLine from "@bank/platform/CommandLine"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as StreamLog from "@bank/platform/StreamLog"
-import * as Audit from "@bank/identity/Audit"
+import { CommandLine, RedisClient, StreamLog } from "@bank/platform"
+import { Audit } from "@bank/identity"
 import { Effect, Layer, Logger } from "effect"
 
 const { values, positionals: usernames } = CommandLine.parse({

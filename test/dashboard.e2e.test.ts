@@ -2,28 +2,21 @@
 // dashboard projector as its own process (so it can be killed), identity for log-ins, and the
 // edge over real HTTP with the dashboard routes and their Server-Sent Events.
 import * as Dashboard from "@bank/dashboard"
-import * as PgDashboard from "@bank/dashboard/PgDashboard"
-import * as Reconcile from "@bank/dashboard/Reconcile"
-import type { Routes } from "@bank/edge/App"
-import * as EdgeServer from "@bank/edge/EdgeServer"
+import { PgDashboard, Reconcile } from "@bank/dashboard"
+import { type EventStream, openEvents, startProcess } from "@bank/dashboard/testing"
+import type { Routes } from "@bank/http"
+import { EdgeServer } from "@bank/http"
 import * as Identity from "@bank/identity"
-import * as Cdc from "@bank/contracts/Cdc"
-import * as Database from "@bank/platform/Database"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as Keys from "@bank/platform/Keys"
-import * as PasswordHash from "@bank/platform/PasswordHash"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as StreamLog from "@bank/platform/StreamLog"
-import * as CdcConnector from "@bank/records/cdc/CdcConnector"
-import * as Generator from "@bank/records/Generator"
-import * as Simulator from "@bank/records/Simulator"
+import { Cdc } from "@bank/contracts"
+import { Database, DocumentStore, Keys, PasswordHash, RedisClient, StreamLog } from "@bank/platform"
+import { CdcConnector } from "@bank/cdc"
+import { Generator, Simulator } from "@bank/core-banking"
 import { Deferred, Effect, Layer, ManagedRuntime, References, Stream } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { randomBytes } from "node:crypto"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { type EventStream, openEvents, startProcess } from "@bank/dashboard/testing/E2e"
-import { usePostgres, useRedis } from "./support/servers.ts"
+import { usePostgres, useRedis } from "@bank/test-kit"
 
 const postgres = usePostgres()
 const redisServer = useRedis({ appendonly: true })
@@ -37,7 +30,8 @@ const settings = Identity.IdentityConfig.make({
   addressRateLimit: 1000
 })
 const scrypt = { ...PasswordHash.defaultParams, N: 1024 }
-const routes: ReadonlyArray<Routes<Identity.RouteServices | Dashboard.RouteServices>> = [
+const routes: ReadonlyArray<Routes<Identity.RouteServices | Dashboard.RouteServices, Identity.ProblemTag | Dashboard.ProblemTag>> = [
+  (app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) },
   Identity.identityRoutes,
   Dashboard.dashboardRoutes({ heartbeatMs: 300 })
 ]
@@ -59,7 +53,7 @@ beforeAll(async () => {
   const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
   runtime = ManagedRuntime.make(
     Layer.mergeAll(
-      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", routes }).pipe(
+      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", problems: { ...Identity.problems, ...Dashboard.problems }, routes }).pipe(
         Layer.provide(Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer))
       ),
       Identity.actorsLayer,

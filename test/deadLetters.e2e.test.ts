@@ -2,8 +2,7 @@
 // they list them by stream, group and id range, and a purge deletes exactly what it names and
 // is recorded on the audit trail with the admin's id. (Redrive itself is proven against a real
 // actor in platform/DeadLetters.int.test.ts.)
-import * as Keys from "@bank/platform/Keys"
-import * as PasswordHash from "@bank/platform/PasswordHash"
+import { Keys, PasswordHash } from "@bank/platform"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { useStack } from "./support/bankStack.ts"

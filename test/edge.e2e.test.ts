@@ -1,16 +1,13 @@
 // The edge through real HTTP, with a private Redis and PostgreSQL: health and readiness (also
 // while a dependency is down), request ids, and the problem+json contract of every failure.
 // The body decoder is exercised through a route registered only here.
-import * as Database from "@bank/platform/Database"
-import * as RedisClient from "@bank/platform/RedisClient"
+import { Database, RedisClient } from "@bank/platform"
 import { Effect, Layer, Logger, ManagedRuntime, Schema } from "effect"
 import { spawn } from "node:child_process"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { freePort } from "../scripts/lib/localServices.ts"
-import type { Routes } from "../packages/edge/src/App.ts"
-import * as EdgeServer from "../packages/edge/src/EdgeServer.ts"
-import { decodeBody } from "../packages/edge/src/RequestBody.ts"
-import { usePostgres, useRedis } from "./support/servers.ts"
+import { freePort, usePostgres, useRedis } from "@bank/test-kit"
+import type { Routes } from "@bank/http"
+import { decodeBody, EdgeServer } from "@bank/http"
 
 const Transfer = Schema.Struct({
   amount: Schema.Number.check(Schema.isGreaterThan(0)),

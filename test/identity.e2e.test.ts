@@ -3,13 +3,10 @@
 // HTTP, all against a private PostgreSQL and a private Redis with the append-only file on.
 // Lifetimes are short and scrypt is cheap (N=1024) through the config, as only tests do.
 import * as Identity from "@bank/identity"
-import * as EdgeServer from "@bank/edge/EdgeServer"
-import * as Database from "@bank/platform/Database"
-import * as Keys from "@bank/platform/Keys"
-import * as PasswordHash from "@bank/platform/PasswordHash"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as CdcConnector from "@bank/records/cdc/CdcConnector"
-import * as Migrations from "@bank/records/Migrations"
+import { EdgeServer } from "@bank/http"
+import { Database, Keys, PasswordHash, RedisClient } from "@bank/platform"
+import { CdcConnector } from "@bank/cdc"
+import { Migrations } from "@bank/records"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import { spawn } from "node:child_process"
 import { randomBytes, randomUUID } from "node:crypto"
@@ -18,7 +15,7 @@ import { join } from "node:path"
 import pg from "pg"
 import { createClient } from "redis"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { usePostgres, useRedis } from "./support/servers.ts"
+import { usePostgres, useRedis } from "@bank/test-kit"
 
 const postgres = usePostgres()
 const redisServer = useRedis({ appendonly: true })
@@ -75,7 +72,12 @@ beforeAll(async () => {
   const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
   runtime = ManagedRuntime.make(
     Layer.mergeAll(
-      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", routes: [Identity.identityRoutes] }).pipe(Layer.provide(Identity.edgeLayer)),
+      EdgeServer.layer({
+        port: 0,
+        hostname: "127.0.0.1",
+        problems: Identity.problems,
+        routes: [(app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) }, Identity.identityRoutes]
+      }).pipe(Layer.provide(Identity.edgeLayer)),
       Identity.actorsLayer,
       CdcConnector.layer({ databaseUrl: pgUrl, schemas: ["customer"], metricsPort: 0, slot: "identity_e2e", publication: "identity_e2e" })
     ).pipe(
@@ -86,7 +88,7 @@ beforeAll(async () => {
   )
   const port = await runtime.runPromise(EdgeServer.EdgeServer.useSync((s) => s.port))
   base = `http://127.0.0.1:${port}`
-  await vi.waitFor(async () => expect(await redis.get(Keys.loginName("judy"))).toBe(ids.judy), { timeout: 60_000, interval: 100 })
+  await vi.waitFor(async () => expect(await redis.get(Identity.IdentityKeys.loginName("judy"))).toBe(ids.judy), { timeout: 60_000, interval: 100 })
 }, 180_000)
 afterAll(async () => {
   await runtime?.dispose()
@@ -143,7 +145,7 @@ describe("login", () => {
     // Redis holds no token, only hashes.
     const keys = await redis.keys("identity:*")
     expect(keys.some((k) => k.includes(tokens.accessToken) || k.includes(tokens.refreshToken))).toBe(false)
-    expect(await redis.exists(Keys.accessToken(Identity.Secrets.hashToken(tokens.accessToken)))).toBe(1)
+    expect(await redis.exists(Identity.IdentityKeys.accessToken(Identity.Secrets.hashToken(tokens.accessToken)))).toBe(1)
   })
 
   it("answers 400 to a malformed or incomplete body", async () => {
@@ -169,7 +171,7 @@ describe("login", () => {
   it("follows password and username changes in PostgreSQL", async () => {
     const hash = await Effect.runPromise(PasswordHash.hash("a new password", { params: { ...PasswordHash.defaultParams, N: 1024 } }))
     await db.query("UPDATE customer.credentials SET username = 'ivan.new', password_hash = $1 WHERE customer_id = $2", [hash, ids.ivan])
-    await vi.waitFor(async () => expect(await redis.get(Keys.loginName("ivan.new"))).toBe(ids.ivan), { timeout: 20_000, interval: 50 })
+    await vi.waitFor(async () => expect(await redis.get(Identity.IdentityKeys.loginName("ivan.new"))).toBe(ids.ivan), { timeout: 20_000, interval: 50 })
     expect((await login("ivan.new", "a new password")).status).toBe(200)
     expectProblem(await login("ivan", "a new password"), 401)
     expectProblem(await login("ivan.new", PASSWORD), 401)
@@ -195,7 +197,7 @@ describe("brute-force protection", () => {
     expectProblem(await login("erin"), 429)
     // Locked for a minute rather than this suite's two seconds, so starting the script cannot outlast it.
     const fingerprint = Identity.Secrets.fingerprint(settings.keys, "username", "erin")
-    expect(await redis.pExpire(Keys.loginThrottle(fingerprint, "lock"), 60_000)).toBe(1)
+    expect(await redis.pExpire(Identity.IdentityKeys.loginThrottle(fingerprint, "lock"), 60_000)).toBe(1)
     const child = spawn(process.execPath, ["--import", "tsx", "scripts/unlock.ts", "erin", "--by", "e2e-operator"], {
       env: { ...process.env, REDIS_URL: redisServer.server.url, IDENTITY_TRANSPORT_KEY: transportKey.toString("base64") },
       stdio: ["ignore", "pipe", "pipe"]
@@ -326,7 +328,7 @@ describe("sessions", () => {
 
   it("ends a session that stays idle, and its tokens with it", async () => {
     const tokens = await loggedIn("bob")
-    const accessKey = Keys.accessToken(Identity.Secrets.hashToken(tokens.accessToken))
+    const accessKey = Identity.IdentityKeys.accessToken(Identity.Secrets.hashToken(tokens.accessToken))
     // Watch Redis, not the API: a request would count as activity and keep the session alive.
     await vi.waitFor(async () => expect(await redis.exists(accessKey)).toBe(0), { timeout: 20_000, interval: 250 })
     expectProblem(await session(tokens.accessToken), 401)

@@ -3,12 +3,10 @@
 // real HTTP come from Redis inside the window and from PostgreSQL beyond it, and read the same
 // as PostgreSQL's own ledger; CDC adds new entries to the cached pages and refreshes the
 // reference data caches.
-import * as Database from "@bank/platform/Database"
+import { Database, PasswordHash } from "@bank/platform"
 import { TransactionCache } from "@bank/prefetch"
-import { postDepositEntry } from "@bank/records/DepositPosting"
-import { DEMO_PASSWORD, seed } from "@bank/records/Generator"
-import { ledgers } from "@bank/records/Ledgers"
-import * as PasswordHash from "@bank/platform/PasswordHash"
+import { ledgers, postDepositEntry } from "@bank/records"
+import { DEMO_PASSWORD, Generator } from "@bank/core-banking"
 import { Effect } from "effect"
 import { describe, expect, it, vi } from "vitest"
 import { useStack } from "./support/bankStack.ts"
@@ -18,7 +16,7 @@ const TTL_MS = 10 * 60_000
 
 const stack = useStack({
   seed: (_db, url) =>
-    Effect.runPromise(seed(url, { customers: 6, months: 3, hashPool: 1, progress: false, scrypt: { ...PasswordHash.defaultParams, N: 1024 } }).pipe(
+    Effect.runPromise(Generator.seed(url, { customers: 6, months: 3, hashPool: 1, progress: false, scrypt: { ...PasswordHash.defaultParams, N: 1024 } }).pipe(
       Effect.provide(Database.layer(url)),
       Effect.asVoid
     )),

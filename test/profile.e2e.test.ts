@@ -1,20 +1,18 @@
 // The profile end to end: generated systems of record in PostgreSQL, CDC into Redis, the profile
 // projector and writer, identity for log-ins, and the edge over real HTTP. A PATCH goes to
 // PostgreSQL through `profile.commands` and comes back to the document through CDC.
-import type { Routes } from "@bank/edge/App"
-import * as EdgeServer from "@bank/edge/EdgeServer"
+import type { Routes } from "@bank/http"
+import { EdgeServer } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Profile from "@bank/profile"
-import * as Database from "@bank/platform/Database"
-import * as PasswordHash from "@bank/platform/PasswordHash"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as CdcConnector from "@bank/records/cdc/CdcConnector"
-import * as Generator from "@bank/records/Generator"
+import { Database, PasswordHash, RedisClient } from "@bank/platform"
+import { CdcConnector } from "@bank/cdc"
+import { Generator } from "@bank/core-banking"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import { randomBytes } from "node:crypto"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { usePostgres, useRedis } from "./support/servers.ts"
+import { usePostgres, useRedis } from "@bank/test-kit"
 
 const postgres = usePostgres()
 const redisServer = useRedis()
@@ -25,7 +23,11 @@ const settings = Identity.IdentityConfig.make({
   dummyHashCost: 1024,
   trustedProxyHops: 1
 })
-const routes: ReadonlyArray<Routes<Identity.RouteServices | Profile.RouteServices>> = [Identity.identityRoutes, Profile.profileRoutes]
+const routes: ReadonlyArray<Routes<Identity.RouteServices | Profile.RouteServices, Identity.ProblemTag | Profile.ProblemTag>> = [
+  (app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) },
+  Identity.identityRoutes,
+  Profile.profileRoutes
+]
 
 let base = ""
 let runtime: ManagedRuntime.ManagedRuntime<any, any>
@@ -41,7 +43,7 @@ beforeAll(async () => {
   await db.connect()
   runtime = ManagedRuntime.make(
     Layer.mergeAll(
-      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", routes }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer))),
+      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", problems: { ...Identity.problems, ...Profile.problems }, routes }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer))),
       Identity.actorsLayer,
       Profile.ProfileProjector.layer,
       Profile.ProfileWriter.layer,

@@ -2,19 +2,16 @@
 // the customer master through CDC, /readyz answers 503 with Retry-After and a login with the
 // right password answers 503 with Retry-After, never 401 "wrong password". Once /readyz says 200
 // the very first login succeeds; a read model marked stale takes the edge out of service again.
-import * as EdgeServer from "@bank/edge/EdgeServer"
+import { EdgeServer } from "@bank/http"
 import * as Identity from "@bank/identity"
-import * as Database from "@bank/platform/Database"
-import * as PasswordHash from "@bank/platform/PasswordHash"
-import * as Readiness from "@bank/platform/Readiness"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as CdcConnector from "@bank/records/cdc/CdcConnector"
-import * as Migrations from "@bank/records/Migrations"
+import { Database, PasswordHash, Readiness, RedisClient } from "@bank/platform"
+import { CdcConnector } from "@bank/cdc"
+import { Migrations } from "@bank/records"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import pg from "pg"
 import { createClient } from "redis"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { usePostgres, useRedis } from "./support/servers.ts"
+import { usePostgres, useRedis } from "@bank/test-kit"
 
 const postgres = usePostgres()
 const redisServer = useRedis()
@@ -62,7 +59,12 @@ beforeAll(async () => {
   // The edge, the identity actor and its projections; the CDC connector is started by a test.
   system = ManagedRuntime.make(
     Layer.mergeAll(
-      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", routes: [Identity.identityRoutes] }).pipe(Layer.provide(Identity.edgeLayer)),
+      EdgeServer.layer({
+        port: 0,
+        hostname: "127.0.0.1",
+        problems: Identity.problems,
+        routes: [(app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) }, Identity.identityRoutes]
+      }).pipe(Layer.provide(Identity.edgeLayer)),
       Identity.actorsLayer
     ).pipe(
       Layer.provide(readiness),

@@ -2,21 +2,11 @@
 // record in PostgreSQL, the CDC connector, the dashboard projector following the generation
 // pointer, the activity simulator writing throughout, and readers resolving documents the way
 // GET /v1/dashboard does. Then the documents are compared with what PostgreSQL says.
-import * as Dashboard from "@bank/dashboard/Dashboard"
-import * as DashboardProjector from "@bank/dashboard/DashboardProjector"
-import * as Reconcile from "@bank/dashboard/Reconcile"
-import * as PgDashboard from "@bank/dashboard/PgDashboard"
-import * as Cdc from "@bank/contracts/Cdc"
-import * as Database from "@bank/platform/Database"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as Keys from "@bank/platform/Keys"
-import * as PasswordHash from "@bank/platform/PasswordHash"
-import * as ReadModel from "@bank/platform/ReadModel"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as StreamLog from "@bank/platform/StreamLog"
-import * as CdcConnector from "@bank/records/cdc/CdcConnector"
-import * as Generator from "@bank/records/Generator"
-import * as Simulator from "@bank/records/Simulator"
+import { Dashboard, DashboardProjector, PgDashboard, Reconcile } from "@bank/dashboard"
+import { Cdc } from "@bank/contracts"
+import { Database, DocumentStore, Keys, PasswordHash, ReadModel, RedisClient, StreamLog } from "@bank/platform"
+import { CdcConnector } from "@bank/cdc"
+import { Generator, Simulator } from "@bank/core-banking"
 import { Deferred, Effect, Fiber, Layer, ManagedRuntime, Option, References } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { spawn } from "node:child_process"
@@ -24,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { dashboard } from "../scripts/lib/readModels.ts"
 import { rebuild, type RebuildProgress } from "../scripts/lib/rebuildReadModel.ts"
 import { replay } from "../scripts/lib/replayStream.ts"
-import { usePostgres, useRedis } from "./support/servers.ts"
+import { usePostgres, useRedis } from "@bank/test-kit"
 
 const postgres = usePostgres()
 const redisServer = useRedis()

@@ -4,10 +4,10 @@
 // (bankStack) with every route; each test uses its own customers so they do not interfere.
 import { DashboardFeed } from "@bank/dashboard"
 import * as Identity from "@bank/identity"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as Keys from "@bank/platform/Keys"
-import * as PasswordHash from "@bank/platform/PasswordHash"
-import { type EventStream, openEvents } from "@bank/dashboard/testing/E2e"
+import { DocumentStore, Keys, PasswordHash, StreamLog } from "@bank/platform"
+import { Cdc } from "@bank/contracts"
+import { ColumnFilter, Scrub } from "@bank/cdc"
+import { type EventStream, openEvents } from "@bank/dashboard/testing"
 import { Effect } from "effect"
 import pg from "pg"
 import { describe, expect, it, vi } from "vitest"
@@ -44,9 +44,21 @@ const stack = useStack({
   identity: { maxSessions: 10, maxStreamsPerSession: 3, usernameRateLimit: 1000, addressRateLimit: 1000 }
 })
 
-const loggedIn = async (username: string) => {
-  const answer = await stack.call("POST", "/v1/auth/login", { body: { username, password: PASSWORD } })
+// Everything the process prints, and every token handed out: none may show up anywhere.
+const printed: Array<string> = []
+for (const out of [process.stdout, process.stderr]) {
+  const write = out.write.bind(out) as (...args: Array<unknown>) => boolean
+  out.write = ((chunk: unknown, ...rest: Array<unknown>) => {
+    printed.push(String(chunk))
+    return write(chunk, ...rest)
+  }) as typeof out.write
+}
+const issued: Array<string> = []
+
+const loggedIn = async (username: string, password = PASSWORD) => {
+  const answer = await stack.call("POST", "/v1/auth/login", { body: { username, password } })
   expect(answer.status, JSON.stringify(answer.body)).toBe(200)
+  issued.push(answer.body.accessToken, answer.body.refreshToken)
   return answer.body as { accessToken: string; refreshToken: string; sessionId: string; customerId: string }
 }
 
@@ -88,7 +100,7 @@ describe("live event streams end with their session", () => {
     const me = await loggedIn(name(3))
     const events = await opened(me.accessToken)
     // The token's record says when it expires; make that now (as time passing would).
-    const key = Keys.accessToken(Identity.Secrets.hashToken(me.accessToken))
+    const key = Identity.IdentityKeys.accessToken(Identity.Secrets.hashToken(me.accessToken))
     await stack.redis.hSet(key, "x", String(Date.now() + 300))
     await stack.redis.pExpire(key, 300)
     expect((await endOf(events)).reason).toBe("token-expired")
@@ -183,14 +195,14 @@ describe("the customer master drives access", () => {
        VALUES (60, 'Gone', 'Test', 'gone@example.com', '1 Main St', '1000', 'Brussels', 'BE', '1980-01-01', 'retail')`
     )
     await stack.db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES (60, 'gone60', $1)", [hash])
-    await vi.waitFor(async () => expect(await stack.redis.exists(Keys.loginName("gone60"))).toBe(1), { timeout: 10_000 })
+    await vi.waitFor(async () => expect(await stack.redis.exists(Identity.IdentityKeys.loginName("gone60"))).toBe(1), { timeout: 10_000 })
     await endsEverySession(60, "DELETE FROM customer.customers WHERE customer_id = $1", "AccountDeleted", "account-deleted", "gone60")
   })
 
   it("applies a role change to live sessions", async () => {
     const me = await loggedIn(name(10))
     await stack.db.query("UPDATE customer.customers SET roles = '{customer,premium}' WHERE customer_id = 10")
-    const key = Keys.accessToken(Identity.Secrets.hashToken(me.accessToken))
+    const key = Identity.IdentityKeys.accessToken(Identity.Secrets.hashToken(me.accessToken))
     await vi.waitFor(async () => expect(await stack.redis.hGet(key, "r")).toBe("customer,premium"), { timeout: 10_000 })
     expect((await stack.call("GET", "/v1/session", { token: me.accessToken })).status).toBe(200)
   })
@@ -211,5 +223,48 @@ describe("the customer master drives access", () => {
       expect((await sessionEventsOf("11")).filter((e) => e._tag === "SessionEnded" && e.reason === "Expired").map((e) => e.sessionId)).toEqual([me.sessionId])
       expect(await revokedFor("11", "Expired")).toEqual([me.sessionId])
     }, { timeout: 10_000 })
+  })
+})
+
+// Last: after every test above wrote what it wrote.
+describe("no secret on any stream or log line", () => {
+  it("removes what an older connector left on cdc.customer with the documented one-off", async () => {
+    const legacy: Cdc.RowChanged = {
+      _tag: "RowChanged", schema: "customer", table: "credentials", op: "update", key: { customer_id: "12" },
+      new: { customer_id: "12", username: name(12), password_hash: "scrypt$N=1024,r=8,p=1$bGVnYWN5$bGVnYWN5", status: "active" },
+      commitLsn: "0/1", seq: 0, commitTime: "2024-01-01 00:00:00+00", xid: 1
+    }
+    await stack.runtime.runPromise(StreamLog.StreamLog.use((log) => log.publish(Cdc.stream("customer"), { key: "12", payload: legacy })).pipe(
+      Effect.provide(StreamLog.layer)
+    ))
+    const scrub = (apply: boolean) =>
+      stack.runtime.runPromise(Scrub.scrub({ rules: ColumnFilter.defaults, systems: Cdc.capturedSchemas, apply, ignoreGroups: ["identity.credentials"] }))
+    expect((await scrub(false)).find((r) => r.stream === Keys.stream("cdc.customer"))?.found).toBe(1)
+    await vi.waitFor(async () => {
+      await scrub(true)
+      expect((await scrub(false)).reduce((n, r) => n + r.found, 0)).toBe(0)
+    }, { timeout: 10_000 })
+  })
+
+  it("holds no password hash, token or password outside identity's own stream", async () => {
+    const hashes = (await stack.db.query<{ password_hash: string }>("SELECT password_hash FROM customer.credentials")).rows.map((r) => r.password_hash)
+    const secrets = [...hashes, ...issued, PASSWORD, "a new password"]
+    const own = new Set([Keys.stream("cdc.identity"), Keys.deadLetter("cdc.identity")])
+    const streams: Array<string> = []
+    for await (const keys of stack.redis.scanIterator({ TYPE: "stream", COUNT: 1000 })) streams.push(...keys)
+    expect(streams).toContain(Keys.stream("cdc.customer"))
+    const leaks: Array<string> = []
+    for (const key of streams.filter((k) => !own.has(k))) {
+      for (const entry of await stack.redis.xRange(key, "-", "+")) {
+        const text = JSON.stringify(entry.message)
+        if (text.includes("scrypt$") || secrets.some((secret) => text.includes(secret))) leaks.push(`${key} ${entry.id}`)
+      }
+    }
+    expect(leaks).toEqual([])
+    // The private stream does hold them: that is where identity reads them from.
+    expect(JSON.stringify(await stack.redis.xRange(Keys.stream("cdc.identity"), "-", "+"))).toContain("scrypt$")
+    const log = printed.join("")
+    expect(secrets.filter((secret) => log.includes(secret))).toEqual([])
+    expect(log).not.toContain("scrypt$")
   })
 })

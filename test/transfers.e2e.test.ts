@@ -1,12 +1,10 @@
 // Transfers end to end: POST /v1/transfers over real HTTP with a token from identity's login,
 // the command on `payments.commands`, the payments actor booking in a private PostgreSQL, the
 // status document in a private Redis, and the booked entries leaving through CDC.
-import * as Payments from "@bank/contracts/Payments"
-import * as Envelope from "@bank/platform/Envelope"
-import * as Keys from "@bank/platform/Keys"
-import * as PasswordHash from "@bank/platform/PasswordHash"
+import { Payments } from "@bank/contracts"
+import { Envelope, Keys, PasswordHash } from "@bank/platform"
 import { TransferBooking, TransferRequest } from "@bank/payments"
-import { check } from "@bank/records/Ledgers"
+import { Ledgers } from "@bank/records"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import type pg from "pg"
@@ -61,7 +59,7 @@ const transfersFor = async (key: string) =>
   (await stack.db.query("SELECT transfer_id::text, status, reason FROM payments.transfers WHERE idempotency_key = $1", [key])).rows
 const entriesOf = async (accountId: number) =>
   (await stack.db.query("SELECT entry_no::text, amount::text, category, counterparty FROM deposits.transactions WHERE account_id = $1 ORDER BY entry_no", [accountId])).rows
-const ledgersConsistent = async () => expect(await stack.runtime.runPromise(check())).toEqual([])
+const ledgersConsistent = async () => expect(await stack.runtime.runPromise(Ledgers.check())).toEqual([])
 
 /** Sends a transfer with `key` (a new one by default; null: without the header). */
 const transfer = (token: string, body: Record<string, unknown>, key: string | null = randomUUID()) =>

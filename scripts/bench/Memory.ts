@@ -1,7 +1,8 @@
 // Redis memory per item, from MEMORY USAGE on the keys the running system really wrote (never a
 // synthetic key), next to the bytes of the data itself (the baseline: what the item would cost
 // with zero overhead), and extrapolated to a population of customers.
-import * as Keys from "@bank/platform/Keys"
+import { IdentityKeys } from "@bank/identity"
+import { Keys } from "@bank/platform"
 import type { RedisConnection } from "./Streams.ts"
 
 /** A key name with the placeholder ids turned into `*`, built from the project's own key functions. */
@@ -30,9 +31,9 @@ export const customerKey = (build: (customerId: string, other: string) => string
 export const kinds = async (): Promise<ReadonlyArray<KeyKind>> => {
   const customer = (id: string) => Keys.customer(id)
   const list: Array<KeyKind> = [
-    { name: "access token", pattern: patternOf(Keys.accessToken(ID)) },
-    { name: "refresh token", pattern: patternOf(Keys.refreshToken(ID)) },
-    { name: "login name", pattern: patternOf(Keys.loginName(ID)) },
+    { name: "access token", pattern: patternOf(IdentityKeys.accessToken(ID)) },
+    { name: "refresh token", pattern: patternOf(IdentityKeys.refreshToken(ID)) },
+    { name: "login name", pattern: patternOf(IdentityKeys.loginName(ID)) },
     { name: "dashboard document", pattern: customerKey((c) => customer(c).document("dashboard")) },
     { name: "profile document", pattern: customerKey((c) => customer(c).document("profile")) }
   ]
@@ -45,8 +46,7 @@ export const kinds = async (): Promise<ReadonlyArray<KeyKind>> => {
       { name: "session index", pattern: customerKey((c) => k(c).index) },
       { name: "session token state", pattern: customerKey((c) => k(c).state) }
     )
-    const Credentials = await import("@bank/identity/Credentials")
-    list.push({ name: "credentials", pattern: customerKey((c) => Credentials.recordKey(c)) })
+    list.push({ name: "credentials", pattern: customerKey((c) => Identity.Credentials.recordKey(c)) })
   } catch {
     // identity not built: its rows stay empty
   }

@@ -1,6 +1,6 @@
 // The whole system for a benchmark run, started exactly as `npm start` starts it: a private
 // Redis (append-only file, fsync every second, as the session store ships) and PostgreSQL from
-// scripts/lib/localServices.ts, then scripts/start.mjs pointed at them, so its setup steps (the
+// test/kit/src/localServices.ts, then scripts/start.mjs pointed at them, so its setup steps (the
 // seed) and its list of processes are the ones measured, with no second copy of that list here.
 // Process output goes to a log file; `stop` ends start.mjs (which stops its processes) and then
 // the servers.
@@ -8,7 +8,7 @@ import { spawn } from "node:child_process"
 import { createWriteStream } from "node:fs"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
-import { freePort, startPostgres, startRedis, type LocalPostgres, type LocalRedis } from "../lib/localServices.ts"
+import { freePort, startPostgres, startRedis, type LocalPostgres, type LocalRedis } from "@bank/test-kit"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 

@@ -2,7 +2,7 @@
 // is behind, one that read and acknowledged everything is caught up, and the apply rate counts
 // what the group read while it had a backlog.
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { useRedis } from "../../test/support/servers.ts"
+import { useRedis } from "@bank/test-kit"
 import { applyRates, caughtUp, connect, sample, waitCaughtUp, type RedisConnection, type Sample } from "./Streams.ts"
 
 const server = useRedis()

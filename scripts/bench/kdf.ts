@@ -3,7 +3,7 @@
 // process's IDENTITY_KDF_THREADS default so both run the same number of hashes at once).
 // No HTTP, no Redis, no streams: the ceiling a login can reach on these cores.
 //   node --import tsx scripts/bench/kdf.ts <seconds>   → one JSON line on stdout
-import * as PasswordHash from "@bank/platform/PasswordHash"
+import { PasswordHash } from "@bank/platform"
 import { Effect } from "effect"
 
 const seconds = Number(process.argv[2] ?? 10)

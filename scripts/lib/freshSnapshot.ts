@@ -7,11 +7,8 @@
 // transactions committed before a known WAL position (the returned `lsn`), so that a consumer of
 // the CDC streams can take over from it by position: every change whose commit LSN is at or
 // after `lsn` is new to the copy, every one before it is already in it.
-import type * as Cdc from "@bank/contracts/Cdc"
-import { CdcError } from "@bank/records/cdc/CdcError"
-import * as Lsn from "@bank/records/cdc/Lsn"
-import * as PgConnection from "@bank/records/cdc/PgConnection"
-import * as Snapshot from "@bank/records/cdc/Snapshot"
+import type { Cdc } from "@bank/contracts"
+import { CdcError, Lsn, PgConnection, Snapshot } from "@bank/cdc"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
 

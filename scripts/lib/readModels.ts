@@ -5,19 +5,14 @@
 //
 // Only the dashboard is here. The profile is not rebuildable from CDC alone: ProfileWriter
 // writes parts of the document that no system of record holds.
-import type * as Cdc from "@bank/contracts/Cdc"
-import * as Dashboard from "@bank/dashboard/Dashboard"
-import * as DashboardProjector from "@bank/dashboard/DashboardProjector"
-import * as Positions from "@bank/dashboard/Positions"
-import * as TransactionAssembler from "@bank/dashboard/TransactionAssembler"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as Keys from "@bank/platform/Keys"
-import * as Membership from "@bank/platform/Membership"
-import type { StreamLog } from "@bank/platform/StreamLog"
+import type { Cdc } from "@bank/contracts"
+import { Dashboard, DashboardProjector, Positions, TransactionAssembler } from "@bank/dashboard"
+import { DocumentStore, Keys, Membership } from "@bank/platform"
+import type { StreamLog } from "@bank/platform"
 import { Effect, Option, type Scope } from "effect"
 import type { Redis } from "effect/persistence/Redis"
 
-export type Services = Redis | DocumentStore.DocumentStore | StreamLog
+export type Services = Redis | DocumentStore.DocumentStore | StreamLog.StreamLog
 
 export interface ReplayCounts {
   /** Units (a database transaction of one customer, or a snapshot row) handed to the projection. */

@@ -16,11 +16,10 @@
 //      and delete generation N's documents and consumer groups.
 // A rebuild that failed before the switch leaves readers on N; its half-built N+1 is deleted
 // the next time. One rebuild per read model runs at a time (a lease).
-import * as Cdc from "@bank/contracts/Cdc"
-import * as Keys from "@bank/platform/Keys"
-import * as ReadModel from "@bank/platform/ReadModel"
-import type { RawEntry } from "@bank/platform/StreamLog"
-import * as PgConnection from "@bank/records/cdc/PgConnection"
+import { Cdc } from "@bank/contracts"
+import { Keys, ReadModel } from "@bank/platform"
+import type { RawEntry } from "@bank/platform"
+import { PgConnection } from "@bank/cdc"
 import { Effect, Exit, Schema, Scope } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { randomBytes } from "node:crypto"

@@ -6,9 +6,8 @@
 // Entries are read a page at a time (StreamLog.read) and handed to the read model in stream
 // order; a database transaction applies only when its commit entry is in the range, so a range
 // that cuts one in two leaves its rows out and says so.
-import * as Cdc from "@bank/contracts/Cdc"
-import * as ReadModel from "@bank/platform/ReadModel"
-import { StreamLog } from "@bank/platform/StreamLog"
+import { Cdc } from "@bank/contracts"
+import { ReadModel, StreamLog } from "@bank/platform"
 import { Effect, Schema, Stream } from "effect"
 import type { Rebuildable } from "./readModels.ts"
 
@@ -58,7 +57,7 @@ export const replay = (model: Rebuildable, options: ReplayOptions) =>
     }
     const generation = options.generation ?? (yield* ReadModel.generation(model.name))
     const replayer = model.replayer(generation, system)
-    const log = yield* StreamLog
+    const log = yield* StreamLog.StreamLog
     const totals = { entries: 0, undecodable: 0, units: 0, changed: 0, warnings: [] as Array<string>, lastId: null as string | null }
     yield* Stream.runForEachArray(
       log.read(Cdc.stream(system), { from: options.from, ...(options.to ? { to: options.to } : {}), pageSize: options.pageSize ?? 500 }),

@@ -2,15 +2,12 @@
 // dashboard write (DashboardProjector.applyCustomer: apply the units in memory, one guarded
 // DocumentStore.apply, one DashboardChanged) on a private Redis, CPU time per write in this
 // process and Redis's time per command. Not a test.
-import type * as Cdc from "@bank/contracts/Cdc"
-import * as DashboardProjector from "@bank/dashboard/DashboardProjector"
-import * as Positions from "@bank/dashboard/Positions"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as StreamLog from "@bank/platform/StreamLog"
+import type { Cdc } from "@bank/contracts"
+import { DashboardProjector, Positions } from "@bank/dashboard"
+import { DocumentStore, RedisClient, StreamLog } from "@bank/platform"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import { parseArgs } from "node:util"
-import { startRedis } from "../lib/localServices.ts"
+import { startRedis } from "@bank/test-kit"
 
 const { values } = parseArgs({ options: { writes: { type: "string" }, concurrency: { type: "string" }, customers: { type: "string" } } })
 const writes = Number(values.writes ?? 20_000)

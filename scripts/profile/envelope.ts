@@ -1,7 +1,7 @@
 // `npx tsx scripts/profile/envelope.ts [baseline-checkout]`: decoding and encoding CDC stream
 // entries (Envelope.decode / encode), this checkout's next to another's, in one process. Not a test.
-import * as Cdc from "@bank/contracts/Cdc"
-import * as Current from "@bank/platform/Envelope"
+import { Cdc } from "@bank/contracts"
+import { Envelope as Current } from "@bank/platform"
 import { Effect } from "effect"
 import { pathToFileURL } from "node:url"
 

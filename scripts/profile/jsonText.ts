@@ -2,7 +2,7 @@
 // sized document, this checkout's next to another's (e.g. a copy taken before a change), in
 // one process so both see the same machine. Not a test.
 import { pathToFileURL } from "node:url"
-import * as Current from "@bank/platform/documentStore/JsonText"
+import { JsonText as Current } from "@bank/platform"
 
 const other = process.argv[2]
 const Baseline: typeof Current | undefined = other

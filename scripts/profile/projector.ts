@@ -8,20 +8,15 @@
 //      time = now) for S seconds; freshness = the entry id of the DashboardChanged that made a
 //      transaction visible minus its commit time, p50/p99, and whether the projector kept up.
 // The projector runs in a child process (`--cpu-prof-dir D` profiles it). Prints one JSON line, so runs on two checkouts can be compared side by side.
-import * as Cdc from "@bank/contracts/Cdc"
-import * as DashboardChanges from "@bank/dashboard/DashboardChanges"
-import * as DashboardProjector from "@bank/dashboard/DashboardProjector"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as Envelope from "@bank/platform/Envelope"
-import * as Keys from "@bank/platform/Keys"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as StreamLog from "@bank/platform/StreamLog"
+import { Cdc } from "@bank/contracts"
+import { DashboardChanges, DashboardProjector } from "@bank/dashboard"
+import { DocumentStore, Envelope, Keys, RedisClient, StreamLog } from "@bank/platform"
 import { Effect, Exit, Layer, ManagedRuntime, References, Scope } from "effect"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { createClient } from "redis"
-import { startRedis } from "../lib/localServices.ts"
+import { startRedis } from "@bank/test-kit"
 
 const { values } = parseArgs({
   options: {

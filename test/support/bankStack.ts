@@ -2,25 +2,32 @@
 // filled by the suite's `seed`) and Redis, the CDC connector, identity (actor, credentials
 // projection, session projector), the payments and prefetch actors, and the edge with every
 // capability's routes on a free port. Customers log in through identity's real login route.
-import * as Cdc from "@bank/contracts/Cdc"
-import type { Routes } from "@bank/edge/App"
-import { deadLetterRoutes } from "@bank/edge/DeadLetterRoutes"
-import * as EdgeServer from "@bank/edge/EdgeServer"
+import { Cdc } from "@bank/contracts"
+import { deadLetterRoutes } from "@bank/edge"
 import * as Dashboard from "@bank/dashboard"
+import type { Routes } from "@bank/http"
+import { EdgeServer } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
-import * as Database from "@bank/platform/Database"
-import * as Keys from "@bank/platform/Keys"
-import * as RedisClient from "@bank/platform/RedisClient"
+import { Database, Keys, RedisClient } from "@bank/platform"
 import * as Prefetch from "@bank/prefetch"
 import * as Profile from "@bank/profile"
-import * as CdcConnector from "@bank/records/cdc/CdcConnector"
-import * as Migrations from "@bank/records/Migrations"
+import { CdcConnector } from "@bank/cdc"
+import { Migrations } from "@bank/records"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import pg from "pg"
 import { createClient } from "redis"
 import { afterAll, beforeAll, expect, vi } from "vitest"
-import { usePostgres, useRedis } from "./servers.ts"
+import { usePostgres, useRedis } from "@bank/test-kit"
+import manifest from "../../processes.json" with { type: "json" }
+
+// The processes of processes.json this stack runs, as layers in the test's own process, and
+// those it leaves out (their suites start them themselves). A process added to the manifest
+// must be placed in one list or the other.
+const inProcess = ["edge", "cdc", "identity", "payments", "prefetch"]
+const leftOut = ["dashboard", "profile"]
+const unplaced = manifest.processes.map((p) => p.name).filter((name) => !inProcess.includes(name) && !leftOut.includes(name))
+if (unplaced.length > 0) throw new Error(`bankStack: place ${unplaced.join(", ")} (processes.json) in inProcess or leftOut`)
 
 export interface StackOptions {
   /** Fills the migrated database before anything else starts. */
@@ -52,8 +59,14 @@ export interface Stack {
 }
 
 type RouteServices = Identity.RouteServices | Payments.RouteServices | Prefetch.RouteServices | Dashboard.RouteServices | Profile.RouteServices
-const coreRoutes: ReadonlyArray<Routes<RouteServices>> = [Identity.identityRoutes, Payments.paymentsRoutes, Prefetch.prefetchRoutes]
-const allRoutes: ReadonlyArray<Routes<RouteServices>> = [...coreRoutes, Dashboard.dashboardRoutes({ heartbeatMs: 1000 }), Profile.profileRoutes, deadLetterRoutes]
+const problems = { ...Identity.problems, ...Payments.problems, ...Prefetch.problems, ...Dashboard.problems, ...Profile.problems }
+const coreRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = [
+  (app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) },
+  Identity.identityRoutes,
+  Payments.paymentsRoutes,
+  Prefetch.prefetchRoutes
+]
+const allRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = [...coreRoutes, Dashboard.dashboardRoutes({ heartbeatMs: 1000 }), Profile.profileRoutes, deadLetterRoutes]
 
 export const useStack = (options: StackOptions): Stack => {
   const postgres = usePostgres()
@@ -79,6 +92,7 @@ export const useStack = (options: StackOptions): Stack => {
         EdgeServer.layer({
           port: 0,
           hostname: "127.0.0.1",
+          problems,
           routes: options.allRoutes ? allRoutes : coreRoutes
         }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer)), Layer.provideMerge(Dashboard.edgeLayer)),
         Identity.actorsLayer,
@@ -96,7 +110,7 @@ export const useStack = (options: StackOptions): Stack => {
     )
     const port = await runtime.runPromise(EdgeServer.EdgeServer.useSync((s) => s.port))
     base = `http://127.0.0.1:${port}`
-    await vi.waitFor(async () => expect(await redis.exists(Keys.loginName(options.waitForUser))).toBe(1), { timeout: 60_000, interval: 100 })
+    await vi.waitFor(async () => expect(await redis.exists(Identity.IdentityKeys.loginName(options.waitForUser))).toBe(1), { timeout: 60_000, interval: 100 })
   }, 180_000)
 
   afterAll(async () => {

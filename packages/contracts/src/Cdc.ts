@@ -16,8 +16,8 @@
 //   from this stream and forget your last position, then apply the new snapshot.
 // - The envelope key is the row's `customer_id` when the table has one (per-customer order),
 //   else `<schema>.<table>:<primary key values>`.
-import { Schema } from "effect"
-import * as StreamSpec from "@bank/platform/StreamSpec"
+import { Config, Schema } from "effect"
+import { Keys, StreamSpec } from "@bank/platform"
 
 /** The systems of record whose tables are captured, one stream each. */
 export const systems = ["customer", "crm", "deposits", "cards", "lending", "investments"] as const
@@ -130,3 +130,15 @@ export const comparePositions = (a: Position, b: Position): -1 | 0 | 1 => {
  */
 export const isNewer = (position: Position, lastApplied: Position | undefined): boolean =>
   lastApplied === undefined || comparePositions(position, lastApplied) > 0
+
+/** The replication slot the connector uses unless CDC_SLOT says otherwise. */
+export const defaultSlot = "bank_cdc"
+
+/** Redis key the connector sets once the slot's snapshot is complete: what readers wait for. */
+export const snapshotMarker = (slot: string): string => Keys.global(`cdc:${slot}:snapshot`)
+
+/** The snapshot marker of the slot in CDC_SLOT: what readiness waits for (platform/Readiness.ts). */
+export const snapshotMarkerConfig: Config.Config<string> = Config.schema(
+  Schema.String.check(Schema.isPattern(/^[a-z_][a-z0-9_]{0,62}$/)),
+  "CDC_SLOT"
+).pipe(Config.withDefault(defaultSlot), Config.map(snapshotMarker))

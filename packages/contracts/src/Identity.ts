@@ -14,7 +14,7 @@
 //   changes, other capabilities may publish recommendations; the session projector applies them
 //   to the session document. The identity actor announces sessions starting and ending.
 import { Schema } from "effect"
-import * as StreamSpec from "@bank/platform/StreamSpec"
+import { StreamSpec } from "@bank/platform"
 
 const Id = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(128))
 /** SHA-256 of a token, base64url without padding (43 characters). */

@@ -7,7 +7,7 @@
 //   actor decides each (customerId, idempotencyKey) exactly once, in PostgreSQL.
 // - Money is an integer count of the currency's minor unit, as a string of digits: never a float.
 import { Schema } from "effect"
-import * as StreamSpec from "@bank/platform/StreamSpec"
+import { StreamSpec } from "@bank/platform"
 
 const Digits = Schema.String.check(Schema.isPattern(/^[1-9][0-9]{0,18}$/))
 

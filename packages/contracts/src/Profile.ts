@@ -4,7 +4,7 @@
 // profile document through CDC like any other. The field rules are the systems of record's
 // own (their CHECK constraints), so a command that passes them is one PostgreSQL accepts.
 import { Schema } from "effect"
-import * as StreamSpec from "@bank/platform/StreamSpec"
+import { StreamSpec } from "@bank/platform"
 
 const Id = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(128))
 const Text = (min: number, max: number) => Schema.String.check(Schema.isMinLength(min), Schema.isMaxLength(max))

@@ -1,7 +1,7 @@
 // The dashboard's projection rules, given CDC entries as the connector writes them, when they
 // are assembled and applied, then this document. Pure: no Redis (DashboardProjector.int.test.ts
 // runs the same rules against a real one).
-import type * as Cdc from "@bank/contracts/Cdc"
+import type { Cdc } from "@bank/contracts"
 import { describe, expect, it } from "vitest"
 import * as Dashboard from "./Dashboard.ts"
 import { card, depositAccount, depositEntry, snapshot, transaction } from "./testing/CdcMessages.ts"

@@ -13,8 +13,8 @@
 // held from that stream before: the snapshot builds it again from scratch. Totals are
 // recomputed from the accounts, never incremented, so they cannot drift. Transactions are
 // ordered newest first by booking time, then product line, then id (PgDashboard orders alike).
-import type * as Cdc from "@bank/contracts/Cdc"
-import { currencyExponents, minorToText, type MoneyView } from "@bank/records/Money"
+import type { Cdc } from "@bank/contracts"
+import { currencyExponents, minorToText, type MoneyView } from "@bank/records"
 import { revision } from "./Positions.ts"
 import { accountOf, type Item, isSystem, type Json, products, type System, systems, transactionOf } from "./Products.ts"
 

@@ -3,7 +3,7 @@
 // open event streams; its entry ids are the SSE event ids a reconnecting app resumes from.
 // Producer and consumer are both this capability; another capability that wants to react to
 // dashboard changes would read it through this contract.
-import * as StreamSpec from "@bank/platform/StreamSpec"
+import { StreamSpec } from "@bank/platform"
 import { Schema } from "effect"
 
 export const DashboardChanged = Schema.TaggedStruct("DashboardChanged", {

@@ -9,10 +9,8 @@
 // once if its dashboard changed since (found by scanning the stream from that id, up to a
 // bound; beyond it, or when the id is older than what the stream keeps, it gets it anyway),
 // and nothing if not. A client without one gets the current document first.
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as Keys from "@bank/platform/Keys"
-import { ReadModel } from "@bank/platform/ReadModel"
-import type { RawEntry } from "@bank/platform/StreamLog"
+import { DocumentStore, Keys, ReadModel } from "@bank/platform"
+import type { RawEntry } from "@bank/platform"
 import { Context, Effect, Layer, Option } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
 import * as Dashboard from "./Dashboard.ts"
@@ -107,7 +105,7 @@ export const make = (options: FeedOptions = {}) =>
   Effect.gen(function*() {
     const redis = yield* Redis
     const store = yield* DocumentStore.DocumentStore
-    const readModels = yield* ReadModel
+    const readModels = yield* ReadModel.ReadModel
     const stream = Keys.stream(changes.name)
     const scanLimit = options.resumeScanLimit ?? 10_000
     const subscribers = new Map<string, Set<Sub>>()
@@ -206,5 +204,5 @@ export const make = (options: FeedOptions = {}) =>
     })
   })
 
-export const layer = (options: FeedOptions = {}): Layer.Layer<DashboardFeed, RedisError, Redis | DocumentStore.DocumentStore | ReadModel> =>
+export const layer = (options: FeedOptions = {}): Layer.Layer<DashboardFeed, RedisError, Redis | DocumentStore.DocumentStore | ReadModel.ReadModel> =>
   Layer.effect(DashboardFeed, make(options))

@@ -1,15 +1,11 @@
 // The dashboard projector against a real Redis: given CDC entries on the `cdc.<system>` streams,
 // when the projector's consumers run, then these documents and these `dashboard.changes`.
-import * as Cdc from "@bank/contracts/Cdc"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as Keys from "@bank/platform/Keys"
-import * as RedisClient from "@bank/platform/RedisClient"
-import { StreamLog } from "@bank/platform/StreamLog"
-import * as StreamLogModule from "@bank/platform/StreamLog"
+import { Cdc } from "@bank/contracts"
+import { DocumentStore, Keys, RedisClient, StreamLog, StreamLog as StreamLogModule } from "@bank/platform"
 import { Effect, Exit, Layer, ManagedRuntime, Option, References, Scope, Stream } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { useRedis } from "../../../test/support/servers.ts"
+import { useRedis } from "@bank/test-kit"
 import type * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
 import * as DashboardProjector from "./DashboardProjector.ts"
@@ -17,7 +13,7 @@ import { card, depositAccount, depositEntry, transaction, type TxRow } from "./t
 import * as TransactionAssembler from "./TransactionAssembler.ts"
 
 const redisServer = useRedis()
-type Services = DocumentStore.DocumentStore | StreamLog | Redis
+type Services = DocumentStore.DocumentStore | StreamLog.StreamLog | Redis
 let runtime: ManagedRuntime.ManagedRuntime<Services, unknown>
 
 beforeAll(async () => {
@@ -35,7 +31,7 @@ const run = <A>(effect: Effect.Effect<A, unknown, Services>) => runtime.runPromi
 const send = <A>(...command: [string, ...Array<string>]) => run(Redis.use((r) => r.send<A>(...command)))
 
 const publish = (system: string, messages: ReadonlyArray<Cdc.CdcMessage>, key: string) =>
-  run(StreamLog.use((log) => Effect.forEach(messages, (payload) => log.publish(Cdc.stream(system), { key, payload }), { discard: true })))
+  run(StreamLog.StreamLog.use((log) => Effect.forEach(messages, (payload) => log.publish(Cdc.stream(system), { key, payload }), { discard: true })))
 
 /** Starts the projector (its consumers) until `stop`. */
 const startProjector = async (options: DashboardProjector.ProjectorOptions & { consumer?: string } = {}) => {
@@ -80,7 +76,7 @@ describe("dashboard projector", () => {
       expect(after.totals).toEqual([{ currency: "EUR", assets: eur("75.00"), liabilities: eur("0.00"), net: eur("75.00") }])
       expect(await pending("deposits")).toBe(0)
       // Each write was announced, in order, for the live feed.
-      const announced = await run(StreamLog.use((log) => Stream.runCollect(log.read(changes))))
+      const announced = await run(StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(changes))))
       expect(announced.filter((e) => "payload" in e && e.payload.customerId === "101").map((e) => "payload" in e && e.payload.revision))
         .toEqual(["000000000001", "000000000002"])
     } finally {
@@ -96,7 +92,7 @@ describe("dashboard projector", () => {
       return doc
     })
     await stop()
-    const replay = run(StreamLog.use((log) => Stream.runCollect(log.read(Cdc.stream("deposits")))).pipe(
+    const replay = run(StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(Cdc.stream("deposits")))).pipe(
       Effect.flatMap((delivered) => {
         const entries = delivered.flatMap((e) => ("payload" in e ? [{ entryId: e.entryId, payload: e.payload }] : []))
         const { units } = TransactionAssembler.make().feed(entries)
@@ -144,7 +140,7 @@ describe("dashboard projector", () => {
       return out
     }
     await Promise.all((["deposits", "cards"] as const).map((system) =>
-      run(StreamLog.use((log) => Effect.forEach(streamOf(system), ([payload, key]) => log.publish(Cdc.stream(system), { key, payload }), { discard: true })))
+      run(StreamLog.StreamLog.use((log) => Effect.forEach(streamOf(system), ([payload, key]) => log.publish(Cdc.stream(system), { key, payload }), { discard: true })))
     ))
     try {
       for (const customerId of customers) {
@@ -155,7 +151,7 @@ describe("dashboard projector", () => {
       }
       // Every write built on the one before it (the compare-and-set held): the announced
       // revisions of each customer are 1, 2, 3... without a repeat.
-      const announced = await run(StreamLog.use((log) => Stream.runCollect(log.read(changes))))
+      const announced = await run(StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(changes))))
       for (const customerId of customers) {
         const revisions = announced.flatMap((e) => ("payload" in e && e.payload.customerId === customerId ? [Number(e.payload.revision)] : []))
         expect(revisions).toEqual(revisions.map((_, i) => i + 1))

@@ -18,12 +18,9 @@
 // `...:doc:dashboard:g<N>` by consumer group `dashboard.g<N>`. A projector process follows the
 // pointer (`layerConfig`), so scripts/rebuild.ts can build a new generation beside the one read
 // and switch readers and projectors over to it without downtime.
-import * as Cdc from "@bank/contracts/Cdc"
-import type * as Readiness from "@bank/platform/Readiness"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as OwnedPartitions from "@bank/platform/OwnedPartitions"
-import * as ReadModel from "@bank/platform/ReadModel"
-import { StreamLog } from "@bank/platform/StreamLog"
+import { Cdc } from "@bank/contracts"
+import type { Readiness } from "@bank/platform"
+import { DocumentStore, OwnedPartitions, ReadModel, StreamLog } from "@bank/platform"
 import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
 import * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
@@ -128,7 +125,7 @@ export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(funct
     }
     cache?.set(customerId, result.document)
     if (target.announce && !target.announce()) return result.document
-    const log = yield* StreamLog
+    const log = yield* StreamLog.StreamLog
     const { revision, asOf } = result.document
     yield* log.publish(changes, {
       key: customerId,
@@ -179,7 +176,7 @@ export const partitions = (systems: ReadonlyArray<Dashboard.System> = Dashboard.
   systems.flatMap((system) => [Cdc.stream(system)].map((spec) => ({ spec, system })))
 
 /** Applies the units each partition completes, whole transactions only; acknowledges what they used. */
-const partitionHandler = (system: Dashboard.System, options: ProjectorOptions, cache: Cache): OwnedPartitions.PartitionHandler<Cdc.CdcMessage, unknown, DocumentStore.DocumentStore | StreamLog> => {
+const partitionHandler = (system: Dashboard.System, options: ProjectorOptions, cache: Cache): OwnedPartitions.PartitionHandler<Cdc.CdcMessage, unknown, DocumentStore.DocumentStore | StreamLog.StreamLog> => {
   const assembler = TransactionAssembler.make()
   return {
     handle: (entries) =>

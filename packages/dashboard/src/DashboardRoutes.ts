@@ -11,12 +11,11 @@
 //                               answers the headers and opens nothing.
 // No route takes a customer id: another customer's dashboard cannot even be named. The document
 // is read from the generation readers use now (ReadModel), resolved once per request.
-import type { Principal } from "@bank/contracts/Identity"
-import type { Routes } from "@bank/edge/App"
-import { LiveSessions } from "@bank/edge/LiveSession"
-import { principalOf } from "@bank/edge/ProblemDetails"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import { ReadModel } from "@bank/platform/ReadModel"
+import type { Principal } from "@bank/contracts"
+import type { Routes } from "@bank/http"
+import type { ProblemTag } from "./Problems.ts"
+import { LiveSessions, principalOf } from "@bank/http"
+import { DocumentStore, ReadModel } from "@bank/platform"
 import { Effect, Option } from "effect"
 import type { Context } from "hono"
 import { streamSSE } from "hono/streaming"
@@ -25,7 +24,7 @@ import { DashboardFeed, isEntryId } from "./DashboardFeed.ts"
 import { InvalidLastEventId } from "./Errors.ts"
 import { readModel } from "./DashboardProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | DashboardFeed | ReadModel | LiveSessions
+export type Services = DocumentStore.DocumentStore | DashboardFeed | ReadModel.ReadModel | LiveSessions
 
 /** The caller, as the edge's token check put it on the request (a route not behind it is a bug: 500). */
 export const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
@@ -35,14 +34,14 @@ export interface RouteOptions {
   readonly heartbeatMs?: number
 }
 
-export const dashboardRoutes = (options: RouteOptions = {}): Routes<Services> => (app, run) => {
+export const dashboardRoutes = (options: RouteOptions = {}): Routes<Services, ProblemTag> => (app, run) => {
   const heartbeatMs = options.heartbeatMs ?? 15_000
 
   app.get("/v1/dashboard", (c) =>
     run(c, Effect.gen(function*() {
       const { customerId } = yield* callerOf(c)
       const store = yield* DocumentStore.DocumentStore
-      const key = yield* ReadModel.use((r) => r.documentKey(readModel, customerId))
+      const key = yield* ReadModel.ReadModel.use((r) => r.documentKey(readModel, customerId))
       const raw = yield* store.getRaw(key)
       const body = Option.getOrElse(raw, () => JSON.stringify(Dashboard.empty(customerId)))
       return c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": "private, no-store" })

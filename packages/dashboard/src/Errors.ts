@@ -1,4 +1,4 @@
-// The dashboard's errors; the edge maps each tag to its HTTP problem (ErrorTable.ts).
+// The dashboard's errors; Problems.ts maps each tag to its HTTP problem.
 import { Schema } from "effect"
 
 /** A Last-Event-ID that is not a stream entry id Redis accepts (two unsigned 64-bit numbers). */

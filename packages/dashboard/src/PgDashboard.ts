@@ -3,7 +3,7 @@
 // product system one query for the accounts (index on customer_id) and one for the newest N
 // ledger entries per customer (LATERAL over the (customer_id, booked_at DESC) index), all
 // columns as text like CDC carries them, turned into the same items by Products.ts.
-import { Database, type DatabaseError } from "@bank/platform/Database"
+import { Database, type DatabaseError } from "@bank/platform"
 import { Effect } from "effect"
 import * as Dashboard from "./Dashboard.ts"
 import { accountOf, columns, type Item, products, type System, systems, transactionOf } from "./Products.ts"
@@ -43,9 +43,9 @@ type Row = Record<string, string | null>
 export const assembleMany = (
   customerIds: ReadonlyArray<string>,
   options: { readonly latest?: number } = {}
-): Effect.Effect<Map<string, Assembled>, DatabaseError, Database> =>
+): Effect.Effect<Map<string, Assembled>, DatabaseError, Database.Database> =>
   Effect.gen(function*() {
-    const db = yield* Database
+    const db = yield* Database.Database
     const latest = options.latest ?? Dashboard.defaultLatest
     const ids = customerIds.map(String)
     const results = yield* Effect.forEach(systems, (system) =>

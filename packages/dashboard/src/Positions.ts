@@ -1,7 +1,7 @@
 // CDC positions and times as the dashboard document stores them. A position `(commitLsn, seq)`
 // becomes fixed-width text, `<LSN: 16 hex digits>:<seq: 10 digits>`, so that comparing two
 // positions is comparing two strings: what the document store's `guard` does in Lua.
-import * as Cdc from "@bank/contracts/Cdc"
+import { Cdc } from "@bank/contracts"
 
 /** `16/B374D848`, 3 → `00000016B374D848:0000000003`. */
 export const encode = (position: Cdc.Position): string =>

@@ -4,8 +4,8 @@
 // currency's decimals ("-12.50" EUR), stored as the API serves it so a read is the stored text;
 // times become ISO-8601 UTC with microseconds. One table of fields per system, read by both the projector
 // and the PostgreSQL assembler, so the two can only agree.
-import type * as Cdc from "@bank/contracts/Cdc"
-import { currencyExponents, minorToText } from "@bank/records/Money"
+import type { Cdc } from "@bank/contracts"
+import { currencyExponents, minorToText } from "@bank/records"
 import { isoTime } from "./Positions.ts"
 
 export const systems = ["deposits", "cards", "lending", "investments"] as const

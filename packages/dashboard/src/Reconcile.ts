@@ -5,9 +5,7 @@
 // is always a little behind its database, so customers that differ are checked again after
 // `recheckAfterMs`; only differences that persist are reported. The documents checked are those
 // of the generation readers use (ReadModel.ts), or of `generation` when given.
-import { Database, type DatabaseError } from "@bank/platform/Database"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as ReadModel from "@bank/platform/ReadModel"
+import { Database, type DatabaseError, DocumentStore, ReadModel } from "@bank/platform"
 import { Effect, Option } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
 import type * as Dashboard from "./Dashboard.ts"
@@ -88,7 +86,7 @@ export interface Report {
   readonly mismatches: ReadonlyArray<Mismatch>
 }
 
-type Services = Database | DocumentStore.DocumentStore | Redis
+type Services = Database.Database | DocumentStore.DocumentStore | Redis
 
 const checkCustomers = (customerIds: ReadonlyArray<string>, latest: number | undefined, generation: number) =>
   Effect.gen(function*() {
@@ -104,7 +102,7 @@ const checkCustomers = (customerIds: ReadonlyArray<string>, latest: number | und
 // Dashboards whose customer is gone from the master (SCAN per node would be needed on a cluster).
 const orphans = (generation: number) => Effect.gen(function*() {
   const redis = yield* Redis
-  const db = yield* Database
+  const db = yield* Database.Database
   const ids: Array<string> = []
   let cursor = "0"
   do {
@@ -121,7 +119,7 @@ const orphans = (generation: number) => Effect.gen(function*() {
 /** Compares every dashboard with the systems of record. */
 export const reconcile = (options: ReconcileOptions = {}): Effect.Effect<Report, DatabaseError | DocumentStore.DocumentStoreError | RedisError, Services> =>
   Effect.gen(function*() {
-    const db = yield* Database
+    const db = yield* Database.Database
     const pageSize = options.pageSize ?? 200
     const generation = options.generation ?? (yield* ReadModel.generation(readModel))
     let after = "0"

@@ -3,7 +3,7 @@
 // become one unit per customer; a snapshot row is a unit by itself. Pure and incremental: the
 // consumer feeds each batch as it reads it, and acknowledges exactly the entries `feed` lists,
 // so the rows of a transaction still open stay pending in Redis and come back after a crash.
-import * as Cdc from "@bank/contracts/Cdc"
+import { Cdc } from "@bank/contracts"
 import { customerOf, type Unit } from "./Dashboard.ts"
 import { encode, snapshotStart } from "./Positions.ts"
 

@@ -8,8 +8,7 @@
 // the live Server-Sent Events feed (DashboardRoutes.ts, DashboardFeed.ts), the same document
 // assembled from PostgreSQL (PgDashboard.ts) and the reconciliation that compares the two
 // (Reconcile.ts).
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as ReadModel from "@bank/platform/ReadModel"
+import { DocumentStore, ReadModel } from "@bank/platform"
 import { Layer } from "effect"
 import * as DashboardFeed from "./DashboardFeed.ts"
 
@@ -17,6 +16,7 @@ export * as Dashboard from "./Dashboard.ts"
 export * as DashboardChanges from "./DashboardChanges.ts"
 export * as DashboardProjector from "./DashboardProjector.ts"
 export * from "./Errors.ts"
+export { problems, type ProblemTag } from "./Problems.ts"
 export { dashboardRoutes, type Services as RouteServices } from "./DashboardRoutes.ts"
 export * as PgDashboard from "./PgDashboard.ts"
 export * as Positions from "./Positions.ts"
@@ -27,3 +27,4 @@ export { DashboardFeed }
 
 /** What the edge needs for the dashboard routes, given the Redis services (Redis and NodeRedis). */
 export const edgeLayer = DashboardFeed.layer().pipe(Layer.provideMerge(Layer.mergeAll(DocumentStore.layer, ReadModel.layer())))
+export { callerOf } from "./DashboardRoutes.ts"

@@ -1,24 +1,15 @@
-// The dashboard projector process: `node --import tsx packages/dashboard/src/main.ts` (npm start
-// runs it). Consumer group `dashboard` on cdc.deposits, cdc.cards, cdc.lending and
+// The dashboard projector process: `node --import tsx packages/dashboard/src/main.ts` (processes.json). Consumer group `dashboard` on cdc.deposits, cdc.cards, cdc.lending and
 // cdc.investments; start a second process for fail-over (it stands by until the lease of the
 // first lapses). It follows the read model's generation pointer: after scripts/rebuild.ts
 // switched readers to a new generation, it stops the old consumers and goes on with the new
 // generation's. Reads REDIS_URL, DOCUMENT_STORE_BACKEND and the DASHBOARD_* variables (see
 // .env.example). SIGTERM or SIGINT stops it gracefully: the batch in hand is applied and
 // acknowledged, and the leases are given back.
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as ReadModel from "@bank/platform/ReadModel"
-import * as RedisClient from "@bank/platform/RedisClient"
-import * as StreamLog from "@bank/platform/StreamLog"
-import * as Telemetry from "@bank/platform/Telemetry"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { DocumentStore, Process, ReadModel, StreamLog } from "@bank/platform"
 import { Layer } from "effect"
 import * as DashboardProjector from "./DashboardProjector.ts"
 
-DashboardProjector.layerConfig.pipe(
-  Layer.provide(Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer, ReadModel.layer())),
-  Layer.provide(RedisClient.layerConfig),
-  Layer.provide(Telemetry.layerConfig),
-  Layer.launch,
-  NodeRuntime.runMain
+Process.launch(
+  { name: "dashboard", needs: ["redis"] },
+  DashboardProjector.layerConfig.pipe(Layer.provide(Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer, ReadModel.layer())))
 )

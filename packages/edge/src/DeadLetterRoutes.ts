@@ -5,15 +5,11 @@
 //   POST /v1/admin/dead-letters/{stream}/redrive    {ids} or {from, to} (+ group): outcomes
 //   POST /v1/admin/dead-letters/{stream}/purge      {ids} or {from, to} (+ group), or {all: true}
 // A purge must name what it deletes: an empty body deletes nothing (400).
-import * as Audit from "@bank/identity/Audit"
-import * as DeadLetters from "@bank/platform/DeadLetters"
-import type { StreamLog } from "@bank/platform/StreamLog"
+import { Audit } from "@bank/identity"
+import { DeadLetters, type StreamLog } from "@bank/platform"
 import { Effect, Schema } from "effect"
 import type { Redis } from "effect/persistence/Redis"
-import type { Routes } from "./App.ts"
-import { InvalidQuery } from "./HttpErrors.ts"
-import { decodeBody, fieldErrors } from "./RequestBody.ts"
-import { principalWithRole } from "./Roles.ts"
+import { decodeBody, fieldErrors, InvalidQuery, principalWithRole, type Routes } from "@bank/http"
 
 const StreamName = Schema.String.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]{0,99}$/))
 const EntryId = Schema.String.check(Schema.isPattern(/^(\d+)(-\d+)?$/))
@@ -50,7 +46,7 @@ const selectionOf = (stream: string, body: typeof Action.Type, count: number): D
 const namesSomething = (body: typeof Action.Type) =>
   body.ids !== undefined || body.from !== undefined || body.to !== undefined || body.group !== undefined || body.all === true
 
-export const deadLetterRoutes: Routes<Redis | StreamLog> = (app, run) => {
+export const deadLetterRoutes: Routes<Redis | StreamLog.StreamLog> = (app, run) => {
   app.get("/v1/admin/dead-letters", (c) =>
     run(c, Effect.gen(function*() {
       yield* principalWithRole(c, "admin")

@@ -1,12 +1,6 @@
-// The HTTP edge: the only package that knows HTTP. It composes the capabilities' routes into
-// one Hono app (App.ts), runs their Effects with the process's services (Run.ts), decodes
-// request bodies with Schemas (RequestBody.ts), maps every error tag to a problem+json response
-// (ErrorTable.ts, ProblemDetails.ts), answers liveness and readiness (Health.ts) and serves it
-// all with a graceful shutdown (EdgeServer.ts, main.ts).
-export { defaultBodyLimitBytes, makeApp, type AppOptions, type Routes } from "./App.ts"
-export { EdgeServer, layer, layerConfig, ListenError, type ServeOptions } from "./EdgeServer.ts"
-export { errorTable, problemOf, type MappedError, type MappedTag } from "./ErrorTable.ts"
-export { FieldError, InvalidBody, MalformedBody, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
-export { principalOf, problemResponse, type EdgeEnv, type Problem } from "./ProblemDetails.ts"
-export { decodeBody } from "./RequestBody.ts"
-export { type Run } from "./Run.ts"
+// @bank/edge: the composition root. It imports every capability and only composes them: their
+// routes behind the token check, their problem tables merged (Api.ts), the staff's dead-letter
+// routes (DeadLetterRoutes.ts), served by the HTTP kit's
+// server (@bank/http) in the edge process (main.ts). Nothing imports the edge.
+export { api, problems, readModels, servicesLayer, type Services } from "./Api.ts"
+export { deadLetterRoutes } from "./DeadLetterRoutes.ts"

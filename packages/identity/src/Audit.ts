@@ -1,16 +1,16 @@
 // The audit trail: every login outcome, lockout, refresh, logout and revocation goes to
 // `identity.audit`, keyed by the customer when known (so one customer's events stay in order)
 // or by the username fingerprint. Events carry no password and no token (see the contract).
-import * as Identity from "@bank/contracts/Identity"
-import { StreamLog } from "@bank/platform/StreamLog"
-import type * as Envelope from "@bank/platform/Envelope"
+import { Identity } from "@bank/contracts"
+import { StreamLog } from "@bank/platform"
+import type { Envelope } from "@bank/platform"
 import { Effect } from "effect"
 
 export const record = Effect.fn("Audit.record")(function*(
   event: Identity.AuditEvent,
   causedBy?: Pick<Envelope.Envelope, "id" | "correlationId" | "trace">
 ) {
-  const log = yield* StreamLog
+  const log = yield* StreamLog.StreamLog
   const key = "customerId" in event && event.customerId !== undefined
     ? event.customerId
     : "usernameFingerprint" in event

@@ -9,22 +9,22 @@
 // up the response, and the same action in one session within IDENTITY_ACTIVITY_COALESCE is
 // recorded once, so a chatty client does not flood the stream.
 //
-// Register it before any other capability's /v1 routes: Hono runs middleware only for routes
-// registered after it (the edge's main lists identityRoutes first).
-import * as Identity from "@bank/contracts/Identity"
-import type { Run } from "@bank/edge/Run"
-import { StreamLog } from "@bank/platform/StreamLog"
+// The edge mounts it where it can be seen, before the routes it guards:
+//   app.use("/v1/*", Identity.tokenCheck(run))
+import { Identity } from "@bank/contracts"
+import type { EdgeEnv, Run } from "@bank/http"
+import { StreamLog } from "@bank/platform"
 import { Effect, Exit } from "effect"
-import type { Context, Hono, Next } from "hono"
+import type { Context, MiddlewareHandler, Next } from "hono"
 import { routePath } from "hono/route"
 import { IdentityConfig } from "./IdentityConfig.ts"
+import type { ProblemTag } from "./Problems.ts"
 import { TokenCheck } from "./TokenCheck.ts"
 
 /** Routes that must work without an access token. */
 export const publicPaths: ReadonlySet<string> = new Set(["/v1/auth/login", "/v1/auth/refresh"])
 
-import type { EdgeEnv } from "@bank/edge/ProblemDetails"
-export { principalOf } from "@bank/edge/ProblemDetails"
+export { principalOf } from "@bank/http"
 
 const passed = new Response(null, { status: 204 })
 
@@ -42,14 +42,15 @@ export const makeCoalescer = (windowMs: number, maxEntries = 50_000) => {
   }
 }
 
-export const authMiddleware = <R>(app: Hono<any>, run: Run<R | TokenCheck | IdentityConfig | StreamLog>) => {
+/** The token check as Hono middleware, running its Effects through the edge's `run`. */
+export const tokenCheck = <R>(run: Run<R | TokenCheck | IdentityConfig | StreamLog.StreamLog, ProblemTag>): MiddlewareHandler => {
   let shouldRecord: ((key: string, now: number) => boolean) | undefined
   // The service, once the first request has fetched it through `run`. A token that resolves is
   // then checked without `run`'s request span, log annotations and abort wiring (they cost more
   // than a cached lookup); a failure still goes through `run`, which maps it to the problem.
   let check: TokenCheck["Service"] | undefined
 
-  app.use("/v1/*", async (c: Context, next: Next) => {
+  return async (c: Context, next: Next) => {
     if (publicPaths.has(c.req.path)) return next()
     let principal: Identity.Principal | undefined
     let rejected = passed
@@ -80,7 +81,7 @@ export const authMiddleware = <R>(app: Hono<any>, run: Run<R | TokenCheck | Iden
     const { customerId, sessionId } = principal
     const status = c.res.status
     void run(c, Effect.gen(function*() {
-      const log = yield* StreamLog
+      const log = yield* StreamLog.StreamLog
       yield* Effect.forkDetach(
         log.publish(Identity.sessionEvents, {
           key: customerId,
@@ -89,5 +90,5 @@ export const authMiddleware = <R>(app: Hono<any>, run: Run<R | TokenCheck | Iden
       )
       return passed
     }))
-  })
+  }
 }

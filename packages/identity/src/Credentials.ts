@@ -5,7 +5,8 @@
 //   identity:username:<username>  the customer id a username belongs to
 // The username entry is only a pointer: a login trusts it only when the customer's own record
 // still has that username, so a stale pointer (a renamed login) cannot log anyone in.
-import * as Keys from "@bank/platform/Keys"
+import { Keys } from "@bank/platform"
+import * as IdentityKeys from "./IdentityKeys.ts"
 import { Effect, Option } from "effect"
 import { Redis } from "effect/persistence/Redis"
 
@@ -48,7 +49,7 @@ export const isActive = (record: LoginRecord, now: number): boolean =>
 export const lookup = Effect.fn("Credentials.lookup")(function*(username: string) {
   if (!isUsernameShaped(username)) return Option.none<LoginRecord>()
   const redis = yield* Redis
-  const customerId = yield* redis.send<string | null>("GET", Keys.loginName(username))
+  const customerId = yield* redis.send<string | null>("GET", IdentityKeys.loginName(username))
   if (customerId === null) return Option.none<LoginRecord>()
   const fields = yield* redis.send<ReadonlyArray<string>>("HGETALL", recordKey(customerId))
   const record: Record<string, string> = {}

@@ -1,4 +1,4 @@
-import type * as Cdc from "@bank/contracts/Cdc"
+import type { Cdc } from "@bank/contracts"
 import { describe, expect, it } from "vitest"
 import { parsePgArray, pgTimestampToMs } from "./Credentials.ts"
 import { changeOf, positionArgs } from "./CredentialsProjection.ts"

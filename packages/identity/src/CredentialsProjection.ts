@@ -1,4 +1,4 @@
-// Projects the customer master (`cdc.customer`) into the login data of Credentials.ts.
+// Projects the customer master (`cdc.identity`, its login data as the connector copies it there) into the login data of Credentials.ts.
 // - `customer.credentials` rows give username, password hash, status and lock end;
 //   `customer.customers` rows give the roles. A deleted credentials row ends the login; a
 //   deleted customer leaves only a tombstone (so an older redelivered insert cannot revive it).
@@ -14,22 +14,24 @@
 // login, or changes the password hash, every session of the customer ends at once, audited with
 // the reason (Revocation.ts); a change of roles is written into the live access tokens, so it
 // applies from the next request on.
-import * as Cdc from "@bank/contracts/Cdc"
-import * as Actor from "@bank/platform/Actor"
-import type * as Envelope from "@bank/platform/Envelope"
-import * as Keys from "@bank/platform/Keys"
-import * as StreamLog from "@bank/platform/StreamLog"
+import { Cdc } from "@bank/contracts"
+import { Actor, Keys, StreamLog } from "@bank/platform"
+import * as IdentityKeys from "./IdentityKeys.ts"
+import type { Envelope, Readiness } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
-import type * as Identity from "@bank/contracts/Identity"
+import type { Identity } from "@bank/contracts"
 import { parsePgArray, pgTimestampToMs, recordKey } from "./Credentials.ts"
 import * as Revocation from "./Revocation.ts"
 import * as Scripts from "./Scripts.ts"
 import * as SessionStore from "./SessionStore.ts"
-import type * as Readiness from "@bank/platform/Readiness"
 
 export const group = "identity.credentials"
-export const stream = Cdc.stream("customer")
+/**
+ * Identity's own CDC stream: the customer master's credentials whole (password hashes never go
+ * to the general `cdc.customer`) and the customers' roles; see the connector's ColumnFilter.ts.
+ */
+export const stream = Cdc.stream("identity")
 
 /** How long a deleted customer's tombstone keeps stale redeliveries out (a week). */
 const TOMBSTONE_MS = 7 * 24 * 3600 * 1000
@@ -95,7 +97,7 @@ const applyRoles = Effect.fn("CredentialsProjection.applyRoles")(function*(custo
   const states = yield* redis.send<ReadonlyArray<string>>("HVALS", SessionStore.keys(customerId).state)
   yield* Effect.forEach(states, (text) => {
     const state = SessionStore.parseState(text)
-    return state === undefined ? Effect.void : Effect.asVoid(redis.eval(Scripts.setTokenRoles)(Keys.accessToken(state.accessHash), roles))
+    return state === undefined ? Effect.void : Effect.asVoid(redis.eval(Scripts.setTokenRoles)(IdentityKeys.accessToken(state.accessHash), roles))
   }, { discard: true })
 })
 
@@ -110,8 +112,8 @@ export const apply = Effect.fn("CredentialsProjection.apply")(function*(row: Cdc
     ...(change.mode === "set" ? change.fields : change.mode === "forget" ? [String(TOMBSTONE_MS)] : [])
   ]
   const [applied, before, after, passwordChanged, rolesBefore, rolesAfter] = yield* redis.eval(Scripts.credentials)(recordKey(customerId), args)
-  if (before !== "" && before !== after) yield* redis.eval(Scripts.deleteIfEquals)(Keys.loginName(before), customerId)
-  if (after !== "") yield* redis.send("SET", Keys.loginName(after), customerId)
+  if (before !== "" && before !== after) yield* redis.eval(Scripts.deleteIfEquals)(IdentityKeys.loginName(before), customerId)
+  if (after !== "") yield* redis.send("SET", IdentityKeys.loginName(after), customerId)
   // Snapshot rows restate what is known; only live changes end sessions.
   if (applied !== 1 || row.op === "snapshot") return
   const reason = endReasonOf(change, passwordChanged === 1, Date.now())
@@ -132,7 +134,7 @@ const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {
   }
 }
 
-/** The projection as an actor (consumer group `identity.credentials` on `cdc.customer`). */
+/** The projection as an actor (consumer group `identity.credentials` on `cdc.identity`). */
 export const run = Actor.run({ group, stream, handle, concurrency: 16 })
 
 export const layer = Layer.effectDiscard(run).pipe(Layer.provide(StreamLog.layer))

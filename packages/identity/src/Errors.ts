@@ -1,4 +1,4 @@
-// The identity failures a client sees; the edge's ErrorTable maps each tag to its status.
+// The identity failures a client sees; Problems.ts maps each tag to its status.
 // They carry nothing that tells an unknown username from a wrong password.
 import { Schema } from "effect"
 

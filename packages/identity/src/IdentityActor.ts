@@ -8,9 +8,9 @@
 //   the rotation. Roles and the account's status are re-read from the projection, so a change
 //   in the customer master takes effect at the next refresh at the latest.
 // - Logout, RevokeSession and RevokeAllSessions end sessions (tokens first; SessionStore.ts).
-import * as Identity from "@bank/contracts/Identity"
-import type * as Envelope from "@bank/platform/Envelope"
-import * as RequestReply from "@bank/platform/RequestReply"
+import { Identity } from "@bank/contracts"
+import type { Envelope } from "@bank/platform"
+import { RequestReply } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Audit from "./Audit.ts"

@@ -8,11 +8,9 @@
 //      cap) and binds the token hashes the edge generated to it.
 // The session id is the request's id: if the actor retries a login that failed half-way (say,
 // Redis blinked), it completes the same session instead of opening a second one.
-import * as Identity from "@bank/contracts/Identity"
-import type * as Envelope from "@bank/platform/Envelope"
-import { StreamLog } from "@bank/platform/StreamLog"
-import * as PasswordHash from "@bank/platform/PasswordHash"
-import { Readiness } from "@bank/platform/Readiness"
+import { Identity } from "@bank/contracts"
+import type { Envelope } from "@bank/platform"
+import { PasswordHash, Readiness, StreamLog } from "@bank/platform"
 import { Effect, Option } from "effect"
 import * as Audit from "./Audit.ts"
 import * as Credentials from "./Credentials.ts"
@@ -42,7 +40,7 @@ export const makeDummyHash = (cost: number) =>
 export const handle = (dummyHash: string) =>
   Effect.fn("Identity.login")(function*(request: Envelope.Delivered<typeof Identity.Login.Type>) {
     const config = yield* IdentityConfig
-    const log = yield* StreamLog
+    const log = yield* StreamLog.StreamLog
     const login = request.payload
     const username = Secrets.normaliseUsername(login.username)
     const usernameFingerprint = Secrets.fingerprint(config.keys, "username", username)
@@ -69,7 +67,7 @@ export const handle = (dummyHash: string) =>
     // An unknown username is only unknown once the credentials have loaded; before that the
     // login cannot be decided, and telling the customer the password is wrong would be a lie.
     if (Option.isNone(found)) {
-      const readiness = yield* Effect.serviceOption(Readiness)
+      const readiness = yield* Effect.serviceOption(Readiness.Readiness)
       const credentials = Option.isSome(readiness) ? yield* readiness.value.of(CredentialsProjection.readModel.name) : undefined
       if (credentials !== undefined && credentials.status === "loading") return refused("NotReady", notReadyRetryMs)
     }

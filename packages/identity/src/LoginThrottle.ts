@@ -8,7 +8,8 @@
 // Unknown usernames are counted and locked exactly like known ones, so neither the answers nor
 // their timing reveal which usernames exist. Unlock: the lock expires, or an operator runs
 // scripts/unlock.ts (see `unlock`).
-import * as Keys from "@bank/platform/Keys"
+import { Keys } from "@bank/platform"
+import * as IdentityKeys from "./IdentityKeys.ts"
 import { Effect } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Scripts from "./Scripts.ts"
@@ -32,13 +33,13 @@ const allowed: Verdict = { _tag: "Allowed" }
  */
 export const admit = Effect.fn("LoginThrottle.admit")(function*(usernameFp: string, addressFp: string, limits: Limits) {
   const redis = yield* Redis
-  const [addressAttempts, addressTtl] = yield* redis.eval(Scripts.throttleHit)(Keys.loginThrottle(addressFp, "rate"), limits.rateWindowMs)
+  const [addressAttempts, addressTtl] = yield* redis.eval(Scripts.throttleHit)(IdentityKeys.loginThrottle(addressFp, "rate"), limits.rateWindowMs)
   if (addressAttempts > limits.addressRateLimit) {
     return { _tag: "RateLimited", scope: "address", retryAfterMs: addressTtl } satisfies Verdict as Verdict
   }
-  const lockTtl = yield* redis.send<number>("PTTL", Keys.loginThrottle(usernameFp, "lock"))
+  const lockTtl = yield* redis.send<number>("PTTL", IdentityKeys.loginThrottle(usernameFp, "lock"))
   if (lockTtl > 0) return { _tag: "LockedOut", retryAfterMs: lockTtl } satisfies Verdict as Verdict
-  const [userAttempts, userTtl] = yield* redis.eval(Scripts.throttleHit)(Keys.loginThrottle(usernameFp, "rate"), limits.rateWindowMs)
+  const [userAttempts, userTtl] = yield* redis.eval(Scripts.throttleHit)(IdentityKeys.loginThrottle(usernameFp, "rate"), limits.rateWindowMs)
   if (userAttempts > limits.usernameRateLimit) {
     return { _tag: "RateLimited", scope: "username", retryAfterMs: userTtl } satisfies Verdict as Verdict
   }
@@ -55,8 +56,8 @@ export interface Lockout {
 export const recordFailure = Effect.fn("LoginThrottle.recordFailure")(function*(usernameFp: string, lockout: Lockout) {
   const redis = yield* Redis
   const [failures, locked] = yield* redis.eval(Scripts.throttleFailure)(
-    Keys.loginThrottle(usernameFp, "failures"),
-    Keys.loginThrottle(usernameFp, "lock"),
+    IdentityKeys.loginThrottle(usernameFp, "failures"),
+    IdentityKeys.loginThrottle(usernameFp, "lock"),
     lockout.failureWindowMs,
     lockout.threshold,
     lockout.durationMs
@@ -67,14 +68,14 @@ export const recordFailure = Effect.fn("LoginThrottle.recordFailure")(function*(
 /** A successful login clears the run of failures. */
 export const recordSuccess = Effect.fn("LoginThrottle.recordSuccess")(function*(usernameFp: string) {
   const redis = yield* Redis
-  yield* redis.send("DEL", Keys.loginThrottle(usernameFp, "failures"))
+  yield* redis.send("DEL", IdentityKeys.loginThrottle(usernameFp, "failures"))
 })
 
 /** Lifts a lockout and the username's rate window at once; true when the username was locked. */
 export const unlock = Effect.fn("LoginThrottle.unlock")(function*(usernameFp: string) {
   const redis = yield* Redis
-  const removed = yield* redis.send<number>("DEL", Keys.loginThrottle(usernameFp, "lock"))
-  yield* redis.send("DEL", Keys.loginThrottle(usernameFp, "failures"), Keys.loginThrottle(usernameFp, "rate"))
+  const removed = yield* redis.send<number>("DEL", IdentityKeys.loginThrottle(usernameFp, "lock"))
+  yield* redis.send("DEL", IdentityKeys.loginThrottle(usernameFp, "failures"), IdentityKeys.loginThrottle(usernameFp, "rate"))
   return removed > 0
 })
 

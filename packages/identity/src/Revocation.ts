@@ -3,9 +3,9 @@
 // changed), the bank's staff (admin API). Tokens go first (SessionStore.end), each ended session
 // is audited with the reason on `identity.audit` and announced on `session.events`, and the live
 // streams bound to the tokens are told the reason (the tokens' tombstones).
-import * as Identity from "@bank/contracts/Identity"
-import type * as Envelope from "@bank/platform/Envelope"
-import { StreamLog } from "@bank/platform/StreamLog"
+import { Identity } from "@bank/contracts"
+import type { Envelope } from "@bank/platform"
+import { StreamLog } from "@bank/platform"
 import { Effect } from "effect"
 import * as Audit from "./Audit.ts"
 import * as SessionStore from "./SessionStore.ts"
@@ -20,7 +20,7 @@ export const announce = Effect.fn("Revocation.announce")(function*(
   extra: { readonly bySessionId?: string; readonly clientAddress?: string; readonly byCustomerId?: string } = {},
   causedBy?: Cause
 ) {
-  const log = yield* StreamLog
+  const log = yield* StreamLog.StreamLog
   yield* Audit.record({ _tag: "SessionRevoked", customerId, sessionId, reason, ...extra }, causedBy)
   yield* log.publish(Identity.sessionEvents, { key: customerId, payload: { _tag: "SessionEnded", customerId, sessionId, reason }, causedBy })
 })

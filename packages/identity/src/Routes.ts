@@ -10,16 +10,15 @@
 // Tokens are generated here and sent to the identity actor only as hashes; the password is
 // sealed for it. Reads (sessions, the session document) come straight from Redis; every change
 // is a request to the identity actor or an event for the session projector.
-import * as Identity from "@bank/contracts/Identity"
-import type { Routes } from "@bank/edge/App"
-import { decodeBody } from "@bank/edge/RequestBody"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as RequestReply from "@bank/platform/RequestReply"
-import { StreamLog } from "@bank/platform/StreamLog"
+import { Identity } from "@bank/contracts"
+import type { Routes } from "@bank/http"
+import type { ProblemTag } from "./Problems.ts"
+import { decodeBody } from "@bank/http"
+import { DocumentStore, RequestReply, StreamLog } from "@bank/platform"
 import { Effect, Option, Schema } from "effect"
 import type { Redis } from "effect/persistence/Redis"
 import type { Context } from "hono"
-import { authMiddleware, principalOf } from "./AuthMiddleware.ts"
+import { principalOf } from "./AuthMiddleware.ts"
 import * as ClientAddress from "./ClientAddress.ts"
 import { AccountUnavailable, InvalidCredentials, InvalidRefreshToken, LoginNotReady, LoginThrottled, SessionLimitReached, SessionNotFound } from "./Errors.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"
@@ -27,7 +26,7 @@ import * as Secrets from "./Secrets.ts"
 import * as SessionStore from "./SessionStore.ts"
 import type { TokenCheck } from "./TokenCheck.ts"
 
-export type Services = IdentityConfig | RequestReply.Requester | StreamLog | DocumentStore.DocumentStore | TokenCheck | Redis
+export type Services = IdentityConfig | RequestReply.Requester | StreamLog.StreamLog | DocumentStore.DocumentStore | TokenCheck | Redis
 
 const LoginBody = Schema.Struct({
   username: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256)),
@@ -78,9 +77,7 @@ const issued = (c: Context, pair: ReturnType<typeof tokenPair>, reply: typeof Id
   })
 }
 
-export const identityRoutes: Routes<Services> = (app, run) => {
-  authMiddleware(app, run)
-
+export const identityRoutes: Routes<Services, ProblemTag> = (app, run) => {
   app.post("/v1/auth/login", (c) =>
     run(c, Effect.gen(function*() {
       const body = yield* decodeBody(c, LoginBody)
@@ -212,7 +209,7 @@ export const identityRoutes: Routes<Services> = (app, run) => {
       const { customerId, sessionId } = principalOf(c)
       const patch = yield* decodeBody(c, Identity.Preferences)
       const store = yield* DocumentStore.DocumentStore
-      const log = yield* StreamLog
+      const log = yield* StreamLog.StreamLog
       const current = yield* store.get(SessionStore.keys(customerId).document(sessionId), "$.preferences")
       if (Option.isNone(current)) return yield* new SessionNotFound({ sessionId })
       yield* log.publish(Identity.sessionEvents, {

@@ -9,7 +9,7 @@
 // the session is still alive. Several identity processes sweep at once: ZREM decides which one
 // ends a session. A session found expired at a login of the same customer (openSession.lua)
 // is announced by the login.
-import * as Keys from "@bank/platform/Keys"
+import { Keys } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Revocation from "./Revocation.ts"

@@ -8,16 +8,13 @@
 // says so and deletes any leftovers. Each write is guarded by the customer's applied-message
 // marker, so the redelivery of the last applied event is a no-op; a crash in mid-batch can at
 // worst repeat an entry in recentActions, which is informational.
-import * as Identity from "@bank/contracts/Identity"
-import * as Actor from "@bank/platform/Actor"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import type * as Envelope from "@bank/platform/Envelope"
-import * as Keys from "@bank/platform/Keys"
+import { Identity } from "@bank/contracts"
+import { Actor, DocumentStore, Keys } from "@bank/platform"
+import type { Envelope, Readiness } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { IdentityConfig } from "./IdentityConfig.ts"
 import * as SessionStore from "./SessionStore.ts"
-import type * as Readiness from "@bank/platform/Readiness"
 
 export const group = "identity.sessions"
 

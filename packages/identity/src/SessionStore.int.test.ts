@@ -1,14 +1,12 @@
 // The session and credentials scripts against a real Redis: what expiry, the cap, revocation
 // and CDC redeliveries do to the stored state.
-import type * as Cdc from "@bank/contracts/Cdc"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as Keys from "@bank/platform/Keys"
-import * as RedisClient from "@bank/platform/RedisClient"
-import { uuidv7 } from "@bank/platform/Ids"
+import type { Cdc } from "@bank/contracts"
+import { DocumentStore, Keys, RedisClient, uuidv7 } from "@bank/platform"
+import * as IdentityKeys from "./IdentityKeys.ts"
 import { Effect, Layer, References } from "effect"
 import { createClient } from "redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { useRedis } from "../../../test/support/servers.ts"
+import { useRedis } from "@bank/test-kit"
 import * as Credentials from "./Credentials.ts"
 import * as CredentialsProjection from "./CredentialsProjection.ts"
 import * as SessionStore from "./SessionStore.ts"
@@ -76,12 +74,12 @@ describe("SessionStore", () => {
   it("ends a session with its tokens", async () => {
     const customerId = String(++customerNo)
     const { sessionId, tokens } = await openSession(customerId, Date.now())
-    expect(await client.exists(Keys.accessToken(tokens.access))).toBe(1)
+    expect(await client.exists(IdentityKeys.accessToken(tokens.access))).toBe(1)
     await run(SessionStore.end(customerId, sessionId, "logout"))
-    expect(await client.exists(Keys.refreshToken(tokens.refresh))).toBe(0)
+    expect(await client.exists(IdentityKeys.refreshToken(tokens.refresh))).toBe(0)
     // Only a tombstone saying why is left of the access token: it no longer names anyone.
-    expect(await client.hGetAll(Keys.accessToken(tokens.access))).toEqual({ e: "logout" })
-    expect(await client.pTTL(Keys.accessToken(tokens.access))).toBeLessThanOrEqual(TokenStore.TOMBSTONE_MS)
+    expect(await client.hGetAll(IdentityKeys.accessToken(tokens.access))).toEqual({ e: "logout" })
+    expect(await client.pTTL(IdentityKeys.accessToken(tokens.access))).toBeLessThanOrEqual(TokenStore.TOMBSTONE_MS)
   })
 
   it("refuses a session beyond the cap under the refuse policy, changing nothing", async () => {
@@ -92,7 +90,7 @@ describe("SessionStore", () => {
     const third = await openSession(customerId, now + 2, { cap: 2, policy: "refuse" })
     expect(third.opened).toBe(false)
     expect((await run(SessionStore.list(customerId, now + 3))).map((s) => s.sessionId)).toEqual([first.sessionId, second.sessionId])
-    expect(await client.exists(Keys.accessToken(first.tokens.access))).toBe(1)
+    expect(await client.exists(IdentityKeys.accessToken(first.tokens.access))).toBe(1)
   })
 
   it("counts only live sessions against the cap: an expired one makes room and loses its tokens", async () => {
@@ -102,7 +100,7 @@ describe("SessionStore", () => {
     const fresh = await openSession(customerId, now, { cap: 1, policy: "refuse" })
     expect(fresh.opened).toBe(true)
     expect(fresh.removed).toEqual([{ sessionId: old.sessionId, state: expect.anything(), why: "expired" }])
-    expect(await client.hGetAll(Keys.accessToken(old.tokens.access))).toEqual({ e: "session-expired" })
+    expect(await client.hGetAll(IdentityKeys.accessToken(old.tokens.access))).toEqual({ e: "session-expired" })
   })
 })
 
@@ -125,6 +123,6 @@ describe("the credentials projection in Redis", () => {
     await run(CredentialsProjection.apply(change("delete", "0/30", { customer_id: "900" }, "customers")))
     await run(CredentialsProjection.apply(change("update", "0/20", { username: "zoe.b", password_hash: hash, status: "active" })))
     expect((await login("zoe.b"))._tag).toBe("None")
-    expect(await client.get(Keys.loginName("zoe.b"))).toBeNull()
+    expect(await client.get(IdentityKeys.loginName("zoe.b"))).toBeNull()
   })
 })

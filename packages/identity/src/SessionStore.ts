@@ -8,8 +8,7 @@
 // timeout, never past the absolute deadline. Ending a session deletes its tokens FIRST, then
 // its entry and document, so a crash in between leaves a session that can no longer be used
 // rather than a token that still works.
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as Keys from "@bank/platform/Keys"
+import { DocumentStore, Keys } from "@bank/platform"
 import { Effect } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import type { SessionCapPolicy } from "./IdentityConfig.ts"

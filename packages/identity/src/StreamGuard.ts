@@ -12,10 +12,10 @@
 // Per session at most IDENTITY_MAX_STREAMS_PER_SESSION streams (default 3) across every edge
 // process: a new stream beyond it closes the oldest ("superseded"); a reconnecting app never
 // finds itself locked out by its own dead connections.
-import type { Principal } from "@bank/contracts/Identity"
-import { LiveSessions, type LiveStream } from "@bank/edge/LiveSession"
-import { uuidv7 } from "@bank/platform/Ids"
-import * as Keys from "@bank/platform/Keys"
+import type { Principal } from "@bank/contracts"
+import { LiveSessions, type LiveStream } from "@bank/http"
+import { Keys, uuidv7 } from "@bank/platform"
+import * as IdentityKeys from "./IdentityKeys.ts"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { IdentityConfig } from "./IdentityConfig.ts"
@@ -76,7 +76,7 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const token = bearerToken(authorization)
       if (token === undefined) return ended("session-ended")
-      const tokenKey = Keys.accessToken(Secrets.hashToken(token))
+      const tokenKey = IdentityKeys.accessToken(Secrets.hashToken(token))
       const now = Date.now()
       const state = TokenStore.stateOf(yield* redis.send<ReadonlyArray<string | null>>("HMGET", tokenKey, "c", "x", "e"), now)
       if (state._tag === "Ended") return ended(state.reason)

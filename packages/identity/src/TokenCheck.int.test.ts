@@ -1,10 +1,10 @@
 // The token check against a real Redis, directly and through the RESP3 client-side cache: a
 // cached token must be refused as soon as its record is deleted (revocation) or expires.
-import * as RedisClient from "@bank/platform/RedisClient"
+import { RedisClient } from "@bank/platform"
 import { Effect, Exit, Layer, References } from "effect"
 import { createClient } from "redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { useRedis } from "../../../test/support/servers.ts"
+import { useRedis } from "@bank/test-kit"
 import * as IdentityConfig from "./IdentityConfig.ts"
 import * as Secrets from "./Secrets.ts"
 import * as TokenCheckModule from "./TokenCheck.ts"

@@ -7,8 +7,9 @@
 // pushes an invalidation the moment one is deleted or expires, so a revoked token is refused at
 // once while a hot token costs no round trip. The cache is dropped whenever that connection
 // breaks (no invalidation could reach us then). See scripts/bench-identity.ts for what it buys.
-import type { Principal } from "@bank/contracts/Identity"
-import * as Keys from "@bank/platform/Keys"
+import type { Principal } from "@bank/contracts"
+import { Keys } from "@bank/platform"
+import * as IdentityKeys from "./IdentityKeys.ts"
 import { NodeRedis } from "@effect/platform-node/NodeRedis"
 import { Context, Effect, Layer, Option } from "effect"
 import { Redis, RedisError } from "effect/persistence/Redis"
@@ -41,7 +42,7 @@ const make = (lookup: (key: string) => Effect.Effect<unknown, RedisError>, cache
       const token = bearerToken(authorization)
       if (token === undefined) return Effect.fail(missing)
       if (!Secrets.isTokenShaped(token)) return Effect.fail(invalid)
-      return lookup(Keys.accessToken(Secrets.hashToken(token))).pipe(
+      return lookup(IdentityKeys.accessToken(Secrets.hashToken(token))).pipe(
         Effect.flatMap((fields) => {
           const principal = TokenStore.principalOf(fields as ReadonlyArray<string> | Record<string, string> | null)
           return Option.isSome(principal) ? Effect.succeed(principal.value) : Effect.fail(invalid)

@@ -7,23 +7,24 @@
 //                            record is kept until it would have expired, so a replay of it is
 //                            recognised as reuse and ends the session (the token family)
 // A session has one live pair at a time; SessionStore.ts remembers which.
-import * as Keys from "@bank/platform/Keys"
+import { Keys } from "@bank/platform"
+import * as IdentityKeys from "./IdentityKeys.ts"
 import { Effect, Option } from "effect"
 import { Redis } from "effect/persistence/Redis"
-import type { Principal } from "@bank/contracts/Identity"
+import type { Principal } from "@bank/contracts"
 import * as Scripts from "./Scripts.ts"
 
 export const putAccess = Effect.fn("TokenStore.putAccess")(function*(hash: string, principal: Principal, ttlMs: number) {
   const redis = yield* Redis
   const ttl = Math.max(1, Math.floor(ttlMs))
-  yield* redis.eval(Scripts.putToken)(Keys.accessToken(hash), ttl, [
+  yield* redis.eval(Scripts.putToken)(IdentityKeys.accessToken(hash), ttl, [
     "c", principal.customerId, "s", principal.sessionId, "r", principal.roles.join(","), "x", String(Date.now() + ttl)
   ])
 })
 
 export const putRefresh = Effect.fn("TokenStore.putRefresh")(function*(hash: string, owner: { readonly customerId: string; readonly sessionId: string }, ttlMs: number) {
   const redis = yield* Redis
-  yield* redis.eval(Scripts.putToken)(Keys.refreshToken(hash), Math.max(1, Math.floor(ttlMs)), [
+  yield* redis.eval(Scripts.putToken)(IdentityKeys.refreshToken(hash), Math.max(1, Math.floor(ttlMs)), [
     "c", owner.customerId, "s", owner.sessionId, "state", "active"
   ])
 })
@@ -64,7 +65,7 @@ export type RefreshUse =
 /** Spends a refresh token: only the first use of an active one is `Active`. */
 export const useRefresh = Effect.fn("TokenStore.useRefresh")(function*(hash: string) {
   const redis = yield* Redis
-  const [status, customerId, sessionId] = yield* redis.eval(Scripts.useRefreshToken)(Keys.refreshToken(hash))
+  const [status, customerId, sessionId] = yield* redis.eval(Scripts.useRefreshToken)(IdentityKeys.refreshToken(hash))
   if (status === "active") return { _tag: "Active", customerId: customerId!, sessionId: sessionId! } satisfies RefreshUse as RefreshUse
   if (status === "reused") return { _tag: "Reused", customerId: customerId!, sessionId: sessionId! } satisfies RefreshUse as RefreshUse
   return { _tag: "Unknown" } satisfies RefreshUse as RefreshUse
@@ -84,11 +85,11 @@ export const revoke = Effect.fn("TokenStore.revoke")(function*(
 ) {
   const redis = yield* Redis
   // One command per key: on Redis Cluster each record is in its own slot.
-  yield* Effect.forEach(tokens.access, (hash) => redis.eval(Scripts.revokeToken)(Keys.accessToken(hash), reason, TOMBSTONE_MS), {
+  yield* Effect.forEach(tokens.access, (hash) => redis.eval(Scripts.revokeToken)(IdentityKeys.accessToken(hash), reason, TOMBSTONE_MS), {
     concurrency: "unbounded",
     discard: true
   })
-  yield* Effect.forEach(tokens.refresh, (hash) => redis.send("DEL", Keys.refreshToken(hash)), { concurrency: "unbounded", discard: true })
+  yield* Effect.forEach(tokens.refresh, (hash) => redis.send("DEL", IdentityKeys.refreshToken(hash)), { concurrency: "unbounded", discard: true })
 })
 
 export type TokenState =

@@ -8,9 +8,7 @@
 // (rate limits per username and client address, lockout, no user enumeration), the audit trail
 // (`identity.audit`), the session projector (`session.events` into session documents), and the
 // HTTP routes with the token check the edge puts in front of every /v1 route.
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as RequestReply from "@bank/platform/RequestReply"
-import * as StreamLog from "@bank/platform/StreamLog"
+import { DocumentStore, RequestReply, StreamLog } from "@bank/platform"
 import { Layer } from "effect"
 import * as CredentialsProjection from "./CredentialsProjection.ts"
 import * as IdentityActor from "./IdentityActor.ts"
@@ -20,10 +18,13 @@ import * as SessionProjector from "./SessionProjector.ts"
 import * as StreamGuard from "./StreamGuard.ts"
 import * as TokenCheck from "./TokenCheck.ts"
 
-export { authMiddleware, principalOf, publicPaths } from "./AuthMiddleware.ts"
+export { principalOf, publicPaths, tokenCheck } from "./AuthMiddleware.ts"
 export * from "./Errors.ts"
+export { problems, type ProblemTag } from "./Problems.ts"
 export { identityRoutes, type Services as RouteServices } from "./Routes.ts"
 export { CredentialsProjection, IdentityActor, IdentityConfig, SessionExpiry, SessionProjector, StreamGuard, TokenCheck }
+export * as Credentials from "./Credentials.ts"
+export * as IdentityKeys from "./IdentityKeys.ts"
 export * as LoginThrottle from "./LoginThrottle.ts"
 export * as Secrets from "./Secrets.ts"
 export * as SessionStore from "./SessionStore.ts"
@@ -51,3 +52,5 @@ export const actorsLayer = Layer.mergeAll(
   SessionProjector.layer,
   SessionExpiry.layer()
 ).pipe(Layer.provide(Layer.mergeAll(StreamLog.layer, DocumentStore.layer)))
+export * as Errors from "./Errors.ts"
+export * as Audit from "./Audit.ts"

@@ -1,7 +1,7 @@
 // The decimals of each currency (ref.currencies), which the edge needs to read an amount. The
 // table changes about once a decade, so each process keeps it in memory and reads it again
 // every few minutes; a failed read keeps the copy it has.
-import { Database } from "@bank/platform/Database"
+import { Database } from "@bank/platform"
 import { Effect } from "effect"
 import type { Exponents } from "./TransferRequest.ts"
 
@@ -12,7 +12,7 @@ let cached: { readonly exponents: Exponents; readonly at: number } | undefined
 /** Currency code → number of decimals. */
 export const exponents = Effect.gen(function*() {
   if (cached && Date.now() - cached.at < REFRESH_MS) return cached.exponents
-  const db = yield* Database
+  const db = yield* Database.Database
   const read = db.query<{ code: string; minor_unit: number }>("SELECT code, minor_unit FROM ref.currencies").pipe(
     Effect.map((rows): Exponents => new Map(rows.map((r) => [r.code, Number(r.minor_unit)])))
   )

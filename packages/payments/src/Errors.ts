@@ -1,4 +1,4 @@
-// The payments failures a client sees; the edge's ErrorTable maps each tag to its status.
+// The payments failures a client sees; Problems.ts maps each tag to its status.
 // A transfer the actor rejects is not an error: it is a decision, shown as its status.
 import { Schema } from "effect"
 

@@ -4,10 +4,9 @@
 // `GET /v1/transfers/{id}`. The document is written on every delivery, from the row PostgreSQL
 // holds, so a crash between the commit and the write heals at the redelivery. The booked
 // entries reach the dashboards the way every ledger change does: through CDC.
-import * as Payments from "@bank/contracts/Payments"
-import * as Actor from "@bank/platform/Actor"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import type { Delivered } from "@bank/platform/Envelope"
+import { Payments } from "@bank/contracts"
+import { Actor, DocumentStore } from "@bank/platform"
+import type { Delivered } from "@bank/platform"
 import { Effect } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Currencies from "./Currencies.ts"

@@ -8,13 +8,11 @@
 // the first one was lost); the same key with another body is refused (422). Keys are
 // remembered for TransferStatus.RETENTION_SECONDS; beyond that the actor still books at most
 // once per key, and a different body under an old key is ignored (see PaymentsActor.ts).
-import { principalOf } from "@bank/edge/ProblemDetails"
-import * as Payments from "@bank/contracts/Payments"
-import type { Routes } from "@bank/edge/App"
-import { decodeBody } from "@bank/edge/RequestBody"
-import { Database } from "@bank/platform/Database"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import { StreamLog } from "@bank/platform/StreamLog"
+import { decodeBody, principalOf } from "@bank/http"
+import { Payments } from "@bank/contracts"
+import type { Routes } from "@bank/http"
+import type { ProblemTag } from "./Problems.ts"
+import { Database, DocumentStore, StreamLog } from "@bank/platform"
 import { Effect, Option } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Currencies from "./Currencies.ts"
@@ -23,7 +21,7 @@ import * as TransferBooking from "./TransferBooking.ts"
 import * as TransferRequest from "./TransferRequest.ts"
 import * as TransferStatus from "./TransferStatus.ts"
 
-export type Services = Redis | StreamLog | DocumentStore.DocumentStore | Database
+export type Services = Redis | StreamLog.StreamLog | DocumentStore.DocumentStore | Database.Database
 
 /** A resend finding its transfer still undecided after this long sends the command again. */
 const RESEND_AFTER_MS = 5_000
@@ -40,7 +38,7 @@ const parseRecord = (text: string | null): TransferStatus.RequestRecord | undefi
 const json = (text: string, status: 200 | 202, headers: Record<string, string> = {}) =>
   new Response(text, { status, headers: { "Content-Type": "application/json", "Cache-Control": "no-store", ...headers } })
 
-export const paymentsRoutes: Routes<Services> = (app, run) => {
+export const paymentsRoutes: Routes<Services, ProblemTag> = (app, run) => {
   app.post("/v1/transfers", (c) =>
     run(c, Effect.gen(function*() {
       const { customerId } = principalOf(c)
@@ -51,7 +49,7 @@ export const paymentsRoutes: Routes<Services> = (app, run) => {
       const requestHash = TransferRequest.requestHash(request)
       const keys = TransferStatus.keys(customerId, transferId)
       const redis = yield* Redis
-      const log = yield* StreamLog
+      const log = yield* StreamLog.StreamLog
       const store = yield* DocumentStore.DocumentStore
 
       const now = new Date()
@@ -101,7 +99,7 @@ export const paymentsRoutes: Routes<Services> = (app, run) => {
       const pending = parseRecord(yield* redis.send<string | null>("GET", keys.request))
       if (pending !== undefined) return json(JSON.stringify(pending.view), 200)
       // Both expired from Redis: PostgreSQL has every transfer ever decided.
-      const db = yield* Database
+      const db = yield* Database.Database
       const stored = yield* TransferBooking.find(db, customerId, transferId)
       if (stored === undefined) return yield* new TransferNotFound({ transferId })
       return json(JSON.stringify(TransferStatus.decidedView(stored, yield* Currencies.exponents)), 200)

@@ -10,9 +10,9 @@
 //      got there first (unique key), nothing is booked and that transfer is returned;
 //   5. a booked transfer posts the debit and the credit (records' DepositPosting: the ledger rule).
 // Serialization failures and lost connections are retried here; the actor retries the rest.
-import * as Payments from "@bank/contracts/Payments"
-import { Database, type DatabaseError, type Queryable } from "@bank/platform/Database"
-import { postDepositEntry } from "@bank/records/DepositPosting"
+import { Payments } from "@bank/contracts"
+import { Database, type DatabaseError, type Queryable } from "@bank/platform"
+import { postDepositEntry } from "@bank/records"
 import { Effect, Schedule } from "effect"
 
 /** A decided transfer as stored in payments.transfers (numbers as text). */
@@ -118,7 +118,7 @@ const decideAndBook = (tx: Queryable, command: Payments.BookTransfer): Effect.Ef
 
 /** Decides and books `command` (see the top of this file). */
 export const book = Effect.fn("TransferBooking.book")(function*(command: Payments.BookTransfer) {
-  const db = yield* Database
+  const db = yield* Database.Database
   return yield* db.transaction((tx) => decideAndBook(tx, command)).pipe(
     Effect.retry({ schedule: Schedule.exponential("50 millis"), times: 8, while: (error) => error.retryable })
   )

@@ -1,6 +1,6 @@
 import { Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { fieldErrors } from "@bank/edge/RequestBody"
+import { fieldErrors } from "@bank/http"
 import * as TransferRequest from "./TransferRequest.ts"
 
 const exponents = new Map([["EUR", 2], ["JPY", 0], ["KWD", 3]])

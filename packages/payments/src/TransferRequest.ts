@@ -10,8 +10,8 @@
 //   units, so "12.5" and "12.50" are the same request), to tell a resend from a different
 //   request under a key already used.
 import { createHash } from "node:crypto"
-import { minorFromText } from "@bank/records/Money"
-import { AccountId, Money } from "@bank/edge/ApiSchemas"
+import { minorFromText } from "@bank/records"
+import { AccountId, Money } from "@bank/http"
 import { Effect, Schema } from "effect"
 import { InvalidIdempotencyKey } from "./Errors.ts"
 

@@ -6,9 +6,9 @@
 // - payments.transfers in PostgreSQL: the truth, read when both expired.
 // Both keys are in the customer's hash tag and read with the caller's own customer id, so one
 // customer can never see another's transfer.
-import * as Keys from "@bank/platform/Keys"
-import { minorToText } from "@bank/records/Money"
-import type { RejectionReason } from "@bank/contracts/Payments"
+import { Keys } from "@bank/platform"
+import { minorToText } from "@bank/records"
+import type { RejectionReason } from "@bank/contracts"
 import type { StoredTransfer } from "./TransferBooking.ts"
 import type { Exponents, TransferRequest } from "./TransferRequest.ts"
 

@@ -4,11 +4,12 @@
 // (payments.transfers plus a debit and a credit in the deposits ledger, in one database
 // transaction), and `GET /v1/transfers/{id}` from the status documents the actor writes.
 // Writes go to the system of record only; the booked entries reach every read model through CDC.
-import * as DocumentStore from "@bank/platform/DocumentStore"
+import { DocumentStore } from "@bank/platform"
 import { Layer } from "effect"
 import * as PaymentsActor from "./PaymentsActor.ts"
 
 export * from "./Errors.ts"
+export { problems, type ProblemTag } from "./Problems.ts"
 export { paymentsRoutes, type Services as RouteServices } from "./Routes.ts"
 export { PaymentsActor }
 export * as TransferBooking from "./TransferBooking.ts"
@@ -17,3 +18,4 @@ export * as TransferStatus from "./TransferStatus.ts"
 
 /** The payments process: the actor, given Redis and Database. */
 export const actorLayer = PaymentsActor.layer().pipe(Layer.provide(DocumentStore.layer))
+export * as Errors from "./Errors.ts"

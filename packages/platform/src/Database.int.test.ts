@@ -1,6 +1,6 @@
 import { Effect, Layer, Logger, ManagedRuntime } from "effect"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { usePostgres } from "../../../test/support/servers.ts"
+import { usePostgres } from "@bank/test-kit"
 import { Database, DatabaseError, layer } from "./Database.ts"
 
 describe("Database", () => {

@@ -4,7 +4,7 @@
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Option } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { useRedis } from "../../../test/support/servers.ts"
+import { useRedis } from "@bank/test-kit"
 import { DocumentStore, type DocumentStoreError, layer, layerBackend, Op } from "./DocumentStore.ts"
 import { hasJsonType } from "./documentStore/Backend.ts"
 import { format } from "./documentStore/JsonPath.ts"

@@ -7,7 +7,8 @@
 
 const SAFE = /^[A-Za-z0-9._:@-]{1,128}$/
 
-const checked = (what: string, value: string): string => {
+/** `value`, if it is safe in a key name (no hash-tag braces, no spaces); throws otherwise. */
+export const checked = (what: string, value: string): string => {
   if (!SAFE.test(value)) throw new Error(`invalid ${what} for a Redis key: ${JSON.stringify(value)}`)
   return value
 }
@@ -36,13 +37,3 @@ export const global = (name: string): string => `global:${checked("key name", na
 /** Marker of an effectively-once action, in the hash tag of the data it guards. */
 export const once = (tag: string, group: string, messageId: string): string =>
   `${tag}:once:${checked("consumer group", group)}:${checked("message id", messageId)}`
-
-// Identity. A token's record lives under the SHA-256 of the token (base64url), never the token
-// itself; each record is its own slot, found from the token alone.
-export const accessToken = (tokenHash: string): string => `identity:access:${checked("token hash", tokenHash)}`
-export const refreshToken = (tokenHash: string): string => `identity:refresh:${checked("token hash", tokenHash)}`
-/** Which customer a username belongs to (projected from the customer master). */
-export const loginName = (username: string): string => `identity:username:${checked("username", username)}`
-/** A login throttle's counter or lock (`kind`); one subject's (a fingerprint) share a slot. */
-export const loginThrottle = (subject: string, kind: string): string =>
-  `identity:throttle:{${checked("throttle subject", subject)}}:${checked("throttle kind", kind)}`

@@ -4,7 +4,7 @@
 import { Effect, Exit, Layer, Scope } from "effect"
 import { createClient } from "redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { useRedis } from "../../../test/support/servers.ts"
+import { useRedis } from "@bank/test-kit"
 import * as Keys from "./Keys.ts"
 import * as Membership from "./Membership.ts"
 import * as OwnedPartitions from "./OwnedPartitions.ts"

@@ -3,7 +3,7 @@
 import { Effect, Exit, Layer, ManagedRuntime, References, Scope } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { useRedis } from "../../../test/support/servers.ts"
+import { useRedis } from "@bank/test-kit"
 import * as Keys from "./Keys.ts"
 import * as ReadModel from "./ReadModel.ts"
 import * as RedisClient from "./RedisClient.ts"

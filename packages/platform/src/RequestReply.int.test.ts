@@ -1,7 +1,7 @@
 import { Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { createClient } from "redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { useRedis } from "../../../test/support/servers.ts"
+import { useRedis } from "@bank/test-kit"
 import * as Keys from "./Keys.ts"
 import * as RequestReply from "./RequestReply.ts"
 import { layer, pingSpec } from "./testing/TestStreams.ts"

@@ -1,7 +1,7 @@
 // Which account a transactions URL names: the API's one account id, `<system>:<id>` for the four
 // product ledgers (`deposits:10`, `cards:7`, `lending:3`, `investments:5`), as the dashboard and
 // the transfers show it. The ledgers' tables come from records' Ledgers.
-import { ledgers } from "@bank/records/Ledgers"
+import { ledgers } from "@bank/records"
 
 export type Ledger = (typeof ledgers)[number]
 

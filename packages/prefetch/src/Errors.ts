@@ -1,4 +1,4 @@
-// The prefetch failures a client sees; the edge's ErrorTable maps each tag to its status.
+// The prefetch failures a client sees; Problems.ts maps each tag to its status.
 import { Schema } from "effect"
 
 /** No such account among the customer's own (404): another customer's reads the same. */

@@ -9,11 +9,10 @@
 //   are loaded again once the database transaction's changes are all in (ReferenceData.ts).
 // The groups start at the end of their streams ("$"): history before the first start is
 // nothing to prefetch, and every cache here can be rebuilt from PostgreSQL.
-import * as Cdc from "@bank/contracts/Cdc"
-import * as Identity from "@bank/contracts/Identity"
-import * as Actor from "@bank/platform/Actor"
-import type { Delivered } from "@bank/platform/Envelope"
-import { ledgers } from "@bank/records/Ledgers"
+import { Cdc, Identity } from "@bank/contracts"
+import { Actor } from "@bank/platform"
+import type { Delivered } from "@bank/platform"
+import { ledgers } from "@bank/records"
 import { Effect, Layer, Schedule } from "effect"
 import * as AccountRef from "./AccountRef.ts"
 import { PrefetchConfig } from "./PrefetchConfig.ts"

@@ -2,8 +2,8 @@
 // entries of the last `windowDays` days (at most `maxEntries`), into TransactionCache. The
 // windows are marked loading first, then read in one REPEATABLE READ snapshot (consistent
 // across accounts), then completed; TransactionCache.ts explains why nothing falls between.
-import { Database, type Queryable } from "@bank/platform/Database"
-import { ledgers } from "@bank/records/Ledgers"
+import { Database, type Queryable } from "@bank/platform"
+import { ledgers } from "@bank/records"
 import { randomBytes } from "node:crypto"
 import { Effect } from "effect"
 import * as AccountRef from "./AccountRef.ts"
@@ -60,7 +60,7 @@ const loadWindow = (tx: Queryable, account: Account, since: Date, maxEntries: nu
 
 /** Prefetches the customer's accounts; returns how many windows are now ready. */
 export const prefetch = Effect.fn("Prefetcher.prefetch")(function*(customerId: string) {
-  const db = yield* Database
+  const db = yield* Database.Database
   const config = yield* PrefetchConfig
   const accounts: ReadonlyArray<Account> = (yield* accountsOf(db, customerId)).map((a) => ({ ...a, exponent: Number(a.exponent) }))
   const token = randomBytes(12).toString("base64url")

@@ -7,9 +7,8 @@
 // invalidates on every change and loads the set again at the end of the transaction. A body
 // older than MAX_AGE_MS is read again anyway, in case CDC itself stopped.
 import { readFileSync } from "node:fs"
-import { Database } from "@bank/platform/Database"
-import * as Keys from "@bank/platform/Keys"
-import { minorToText } from "@bank/records/Money"
+import { Database, Keys } from "@bank/platform"
+import { minorToText } from "@bank/records"
 import { Effect } from "effect"
 import { Redis, script } from "effect/persistence/Redis"
 
@@ -25,7 +24,7 @@ const invalidateScript = script((key: string) => [key], { lua: source("invalidat
 
 export const MAX_AGE_MS = 60 * 60_000
 
-const products = Database.use((db) =>
+const products = Database.Database.use((db) =>
   db.query<{ system: string; product: string; name: string; description: string; rate: string | null; fee: string; fee_currency: string; exponent: number; available: boolean; updated_at: string }>(
     `SELECT p.system, p.product, p.name, p.description, p.interest_rate::text AS rate, p.annual_fee::text AS fee,
             p.fee_currency, c.minor_unit AS exponent, p.available,
@@ -45,7 +44,7 @@ const products = Database.use((db) =>
   })))
 )
 
-const exchangeRates = Database.use((db) =>
+const exchangeRates = Database.Database.use((db) =>
   db.query<{ base: string; quote: string; rate: string; as_of: string }>(
     `SELECT base, quote, rate::text AS rate, to_char(as_of AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS as_of
        FROM ref.exchange_rates ORDER BY base, quote`

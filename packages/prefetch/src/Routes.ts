@@ -8,9 +8,10 @@
 //   GET /v1/reference/exchange-rates   exchange rates, exact decimal strings
 // Reference data is not personal, but it is only served to logged-in customers: every /v1 route
 // is, which keeps one rule at the edge and keeps anonymous scrapers off the API.
-import { principalOf } from "@bank/edge/ProblemDetails"
-import type { Routes } from "@bank/edge/App"
-import type { Database } from "@bank/platform/Database"
+import { principalOf } from "@bank/http"
+import type { Routes } from "@bank/http"
+import type { ProblemTag } from "./Problems.ts"
+import type { Database } from "@bank/platform"
 import { Effect, Option } from "effect"
 import type { Redis } from "effect/persistence/Redis"
 import * as AccountRef from "./AccountRef.ts"
@@ -19,7 +20,7 @@ import { AccountNotFound, InvalidPageQuery } from "./Errors.ts"
 import * as ReferenceData from "./ReferenceData.ts"
 import * as TransactionPages from "./TransactionPages.ts"
 
-export type Services = Redis | Database
+export type Services = Redis | Database.Database
 
 export const DEFAULT_LIMIT = 20
 export const MAX_LIMIT = 100
@@ -35,7 +36,7 @@ export const parseLimit = (text: string | undefined): number | undefined => {
   return limit >= 1 && limit <= MAX_LIMIT ? limit : undefined
 }
 
-export const prefetchRoutes: Routes<Services> = (app, run) => {
+export const prefetchRoutes: Routes<Services, ProblemTag> = (app, run) => {
   app.get("/v1/accounts/:id/transactions", (c) =>
     run(c, Effect.gen(function*() {
       const { customerId } = principalOf(c)

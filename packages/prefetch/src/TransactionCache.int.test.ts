@@ -1,10 +1,10 @@
 // The prefetched window's scripts against a real Redis: how a load and CDC deliveries that
 // overlap it end up, and when a page may be served from the window.
-import * as RedisClient from "@bank/platform/RedisClient"
+import { RedisClient } from "@bank/platform"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import type { Redis } from "effect/persistence/Redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { useRedis } from "../../../test/support/servers.ts"
+import { useRedis } from "@bank/test-kit"
 import * as TransactionCache from "./TransactionCache.ts"
 import type { Compact } from "./Transactions.ts"
 

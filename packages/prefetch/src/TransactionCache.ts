@@ -14,7 +14,7 @@
 // order on a per-customer stream key), so a gap means something was missed: the window is
 // dropped and readers fall back to PostgreSQL.
 import { readFileSync } from "node:fs"
-import * as Keys from "@bank/platform/Keys"
+import { Keys } from "@bank/platform"
 import { Effect } from "effect"
 import { Redis, script } from "effect/persistence/Redis"
 import type { Compact } from "./Transactions.ts"

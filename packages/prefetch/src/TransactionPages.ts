@@ -2,7 +2,7 @@
 // it can answer the page whole, otherwise from PostgreSQL (not prefetched, expired, or beyond
 // the window). Either way the page is built by Transactions.view, so the two read the same;
 // `source` says which served it.
-import { Database } from "@bank/platform/Database"
+import { Database } from "@bank/platform"
 import { Effect } from "effect"
 import * as AccountRef from "./AccountRef.ts"
 import * as Cursor from "./Cursor.ts"
@@ -25,7 +25,7 @@ export interface Served {
 
 const fromDatabase = (customerId: string, ref: AccountRef.AccountRef, before: number | undefined, limit: number) =>
   Effect.gen(function*() {
-    const db = yield* Database
+    const db = yield* Database.Database
     const l = ref.ledger
     // The customer's own account only: another customer's reads exactly like a missing one.
     const [account] = yield* db.query<{ currency: string; exponent: number }>(

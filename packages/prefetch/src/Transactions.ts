@@ -3,7 +3,7 @@
 // member per entry, the account's currency kept once beside them), and the view the API
 // returns. Both the Redis and the PostgreSQL path go through `compact` and `view`, so a page
 // reads the same whichever served it.
-import { minorToText, type MoneyView } from "@bank/records/Money"
+import { minorToText, type MoneyView } from "@bank/records"
 
 /** [transactionId, entryNo, amount, bookingDate, valueDate, bookedAt, description, counterparty, category, runningBalance] */
 export type Compact = readonly [string, number, string, string, string, string, string, string | null, string, string]

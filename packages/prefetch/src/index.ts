@@ -10,6 +10,7 @@ import * as PrefetchActor from "./PrefetchActor.ts"
 import * as PrefetchConfig from "./PrefetchConfig.ts"
 
 export * from "./Errors.ts"
+export { problems, type ProblemTag } from "./Problems.ts"
 export { prefetchRoutes, type Services as RouteServices } from "./Routes.ts"
 export { PrefetchActor, PrefetchConfig }
 export * as Prefetcher from "./Prefetcher.ts"
@@ -19,3 +20,4 @@ export * as TransactionPages from "./TransactionPages.ts"
 
 /** The prefetch process: the actors configured from the environment, given Redis and Database. */
 export const actorLayer = PrefetchActor.layer.pipe(Layer.provide(PrefetchConfig.layerConfig))
+export * as Errors from "./Errors.ts"

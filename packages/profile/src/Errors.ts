@@ -1,4 +1,4 @@
-// The profile capability's errors; the edge maps each tag to its HTTP problem (ErrorTable.ts).
+// The profile capability's errors; Problems.ts maps each tag to its HTTP problem.
 import { Schema } from "effect"
 
 /** No profile document for the caller yet (the projector has not seen them). */

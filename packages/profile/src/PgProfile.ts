@@ -1,8 +1,8 @@
 // Profiles assembled straight from the systems of record (what reconciliation compares the
 // documents with): each contributing table read for a page of customers, every column as text
 // like CDC carries it, built into the same paths by Profile.ts.
-import type * as Cdc from "@bank/contracts/Cdc"
-import { Database, type DatabaseError } from "@bank/platform/Database"
+import type { Cdc } from "@bank/contracts"
+import { Database, type DatabaseError } from "@bank/platform"
 import { Effect } from "effect"
 import { build, type Json, tableColumns, timeColumns } from "./Profile.ts"
 
@@ -15,9 +15,9 @@ const select = (table: string) => {
 const queries = Object.keys(tableColumns).map((table) => [table, select(table)] as const)
 
 /** The profiles of `customerIds` that exist in the customer master. */
-export const assembleMany = (customerIds: ReadonlyArray<string>): Effect.Effect<Map<string, Record<string, Json>>, DatabaseError, Database> =>
+export const assembleMany = (customerIds: ReadonlyArray<string>): Effect.Effect<Map<string, Record<string, Json>>, DatabaseError, Database.Database> =>
   Effect.gen(function*() {
-    const db = yield* Database
+    const db = yield* Database.Database
     const results = yield* Effect.forEach(queries, ([table, sql]) =>
       Effect.map(db.query<Cdc.Row>(sql, [customerIds]), (rows) => ({ table, rows })), { concurrency: 4 })
     const rowsOf = new Map<string, Array<{ table: string; row: Cdc.Row }>>()

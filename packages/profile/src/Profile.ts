@@ -13,9 +13,9 @@
 // late) never overwrite newer facts, and deletes leave their position behind as a tombstone.
 // Pure: which paths a row sets, and as what; the projector and the PostgreSQL assembler both
 // use it, so they can only agree.
-import type * as Cdc from "@bank/contracts/Cdc"
-import * as CdcContract from "@bank/contracts/Cdc"
-import { format, type Path } from "@bank/platform/documentStore/JsonPath"
+import type { Cdc } from "@bank/contracts"
+import { Cdc as CdcContract } from "@bank/contracts"
+import { JsonPath } from "@bank/platform"
 
 export type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
 
@@ -48,9 +48,9 @@ export interface RowPaths {
   /** This row's key in `sources`. */
   readonly source: string
   /** What the row puts in the document. */
-  readonly sets: ReadonlyArray<readonly [Path, Json]>
+  readonly sets: ReadonlyArray<readonly [JsonPath.Path, Json]>
   /** What a delete of the row takes out. */
-  readonly owns: ReadonlyArray<Path>
+  readonly owns: ReadonlyArray<JsonPath.Path>
 }
 
 /** The paths a row of `schema.table` owns and, for a live row, their values; undefined for tables the profile ignores. */
@@ -58,7 +58,7 @@ export const rowPaths = (schema: string, table: string, row: Cdc.Row): RowPaths 
   const name = `${schema}.${table}`
   switch (name) {
     case "customer.customers": {
-      const sets: Array<readonly [Path, Json]> = [
+      const sets: Array<readonly [JsonPath.Path, Json]> = [
         [["name"], { given: row.given_name ?? null, family: row.family_name ?? null }],
         [["email"], row.email ?? null],
         [["phone"], row.phone ?? null],
@@ -143,7 +143,7 @@ export const content = (doc: Record<string, unknown>): Record<string, unknown> =
   return Object.fromEntries(Object.entries(rest).filter(([, v]) => !isEmptyObject(v)))
 }
 
-export const pathText = (path: Path): string => format(path)
+export const pathText = (path: JsonPath.Path): string => JsonPath.format(path)
 
 /** Fields `GET /v1/profile?fields=` may ask for. */
 export const fields = [

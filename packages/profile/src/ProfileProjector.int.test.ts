@@ -1,11 +1,10 @@
 // The profile projection against a real Redis: given CDC row changes, when applied (in order,
 // again, or out of order), then this profile document.
-import type * as Cdc from "@bank/contracts/Cdc"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as RedisClient from "@bank/platform/RedisClient"
+import type { Cdc } from "@bank/contracts"
+import { DocumentStore, RedisClient } from "@bank/platform"
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { useRedis } from "../../../test/support/servers.ts"
+import { useRedis } from "@bank/test-kit"
 import { build, content } from "./Profile.ts"
 import * as ProfileProjector from "./ProfileProjector.ts"
 import * as Reconcile from "./Reconcile.ts"

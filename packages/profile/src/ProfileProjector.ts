@@ -5,14 +5,11 @@
 // for that row (Profile.ts). Rows are independent facts here, so unlike the dashboard no
 // transaction has to be held back, and the platform's actors (several consumers per group,
 // stale entries claimed by others) serve as they are.
-import * as Cdc from "@bank/contracts/Cdc"
-import * as Actor from "@bank/platform/Actor"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import type * as Envelope from "@bank/platform/Envelope"
-import * as Keys from "@bank/platform/Keys"
+import { Cdc } from "@bank/contracts"
+import { Actor, DocumentStore, Keys } from "@bank/platform"
+import type { Envelope, Readiness } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { encodePosition, pathText, rowPaths } from "./Profile.ts"
-import type * as Readiness from "@bank/platform/Readiness"
 
 export const group = "profile"
 export const systems = ["customer", "crm", "deposits", "cards", "lending", "investments"] as const

@@ -7,29 +7,26 @@
 //                                              `profile.commands`; the profile shows the change
 //                                              once it is in the systems of record and back
 //                                              through CDC, and `lastUpdate` tells the outcome
-import type { Principal } from "@bank/contracts/Identity"
-import * as ProfileContract from "@bank/contracts/Profile"
-import type { Routes } from "@bank/edge/App"
-import { InvalidBody } from "@bank/edge/HttpErrors"
-import { principalOf } from "@bank/edge/ProblemDetails"
-import { decodeBody } from "@bank/edge/RequestBody"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import { uuidv7 } from "@bank/platform/Ids"
-import { StreamLog } from "@bank/platform/StreamLog"
+import type { Principal } from "@bank/contracts"
+import { Profile as ProfileContract } from "@bank/contracts"
+import type { Routes } from "@bank/http"
+import type { ProblemTag } from "./Problems.ts"
+import { decodeBody, InvalidBody, principalOf } from "@bank/http"
+import { DocumentStore, StreamLog, uuidv7 } from "@bank/platform"
 import { Effect, Option } from "effect"
 import type { Context } from "hono"
 import { ProfileNotFound, UnknownProfileField } from "./Errors.ts"
 import { fields as allowedFields } from "./Profile.ts"
 import { documentKey } from "./ProfileProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | StreamLog
+export type Services = DocumentStore.DocumentStore | StreamLog.StreamLog
 
 const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
 
 const allowed: ReadonlySet<string> = new Set(allowedFields)
 const json = { "Content-Type": "application/json", "Cache-Control": "private, no-store" }
 
-export const profileRoutes: Routes<Services> = (app, run) => {
+export const profileRoutes: Routes<Services, ProblemTag> = (app, run) => {
   app.get("/v1/profile", (c) =>
     run(c, Effect.gen(function*() {
       const { customerId } = yield* callerOf(c)
@@ -61,7 +58,7 @@ export const profileRoutes: Routes<Services> = (app, run) => {
         return yield* new InvalidBody({ errors: [{ path: "", message: "Send at least one of email, phone, address, preferences" }] })
       }
       const requestId = uuidv7()
-      const log = yield* StreamLog
+      const log = yield* StreamLog.StreamLog
       yield* log.publish(ProfileContract.commands, {
         key: customerId,
         payload: { _tag: "UpdateProfile", customerId, requestId, changes, requestedAt: new Date().toISOString() }

@@ -7,13 +7,9 @@
 // thing written to Redis directly is the request's outcome (`lastUpdate` in the profile
 // document), so the app can tell "applied" from "rejected" (an e-mail address another customer
 // has) without waiting for anything.
-import * as Profile from "@bank/contracts/Profile"
-import * as Actor from "@bank/platform/Actor"
-import { Database, type DatabaseError, type Queryable } from "@bank/platform/Database"
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import type * as Envelope from "@bank/platform/Envelope"
-import * as Idempotency from "@bank/platform/Idempotency"
-import * as Keys from "@bank/platform/Keys"
+import { Profile } from "@bank/contracts"
+import { Actor, Database, type DatabaseError, DocumentStore, Idempotency, Keys, type Queryable } from "@bank/platform"
+import type { Envelope } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { documentKey } from "./ProfileProjector.ts"
 
@@ -53,8 +49,8 @@ const update = (tx: Queryable, table: string, customerId: string, columns: Reado
   )
 
 /** Applies the changes to the customer master and the CRM in one transaction. */
-export const write = (command: Profile.UpdateProfile): Effect.Effect<void, DatabaseError, Database> =>
-  Database.use((db) => db.transaction((tx) => Effect.gen(function*() {
+export const write = (command: Profile.UpdateProfile): Effect.Effect<void, DatabaseError, Database.Database> =>
+  Database.Database.use((db) => db.transaction((tx) => Effect.gen(function*() {
     const contact = contactColumns(command.changes)
     if (contact.length > 0) yield* update(tx, "customer.customers", command.customerId, contact)
     const preferences = preferenceColumns(command.changes)

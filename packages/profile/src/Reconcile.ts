@@ -2,8 +2,7 @@
 // master, page by page, the stored document against the one PgProfile assembles (the
 // projector's bookkeeping aside). Customers that differ are checked again after
 // `recheckAfterMs`, since a live system is always a little behind its database.
-import { Database, type DatabaseError } from "@bank/platform/Database"
-import * as DocumentStore from "@bank/platform/DocumentStore"
+import { Database, type DatabaseError, DocumentStore } from "@bank/platform"
 import { Effect, Option } from "effect"
 import * as PgProfile from "./PgProfile.ts"
 import { content, type Json } from "./Profile.ts"
@@ -56,9 +55,9 @@ const check = (customerIds: ReadonlyArray<string>) =>
   })
 
 /** Compares every profile with the systems of record. */
-export const reconcile = (options: ReconcileOptions = {}): Effect.Effect<{ readonly checked: number; readonly mismatches: ReadonlyArray<Mismatch> }, DatabaseError | DocumentStore.DocumentStoreError, Database | DocumentStore.DocumentStore> =>
+export const reconcile = (options: ReconcileOptions = {}): Effect.Effect<{ readonly checked: number; readonly mismatches: ReadonlyArray<Mismatch> }, DatabaseError | DocumentStore.DocumentStoreError, Database.Database | DocumentStore.DocumentStore> =>
   Effect.gen(function*() {
-    const db = yield* Database
+    const db = yield* Database.Database
     const pageSize = options.pageSize ?? 500
     let after = "0"
     let checked = 0

@@ -4,11 +4,11 @@
 // (ProfileRoutes.ts), changed only through `profile.commands`, which the profile writer applies
 // to PostgreSQL so the change comes back through CDC (ProfileWriter.ts), and checked against
 // the systems of record by reconciliation (PgProfile.ts, Reconcile.ts).
-import * as DocumentStore from "@bank/platform/DocumentStore"
-import * as StreamLog from "@bank/platform/StreamLog"
+import { DocumentStore, StreamLog } from "@bank/platform"
 import { Layer } from "effect"
 
 export * from "./Errors.ts"
+export { problems, type ProblemTag } from "./Problems.ts"
 export * as PgProfile from "./PgProfile.ts"
 export * as Profile from "./Profile.ts"
 export * as ProfileProjector from "./ProfileProjector.ts"
@@ -18,3 +18,4 @@ export * as Reconcile from "./Reconcile.ts"
 
 /** What the edge needs for the profile routes, given the Redis services. */
 export const edgeLayer = Layer.mergeAll(DocumentStore.layer, StreamLog.layer)
+export * as Errors from "./Errors.ts"

@@ -2,7 +2,7 @@
 // place: the entry takes the next number and its running balance, and the account's balance,
 // available balance and last entry number move with it. The simulator and the payments actor
 // both book through it, so there is one way to write a deposits ledger entry.
-import type { DatabaseError, Queryable } from "@bank/platform/Database"
+import type { DatabaseError, Queryable } from "@bank/platform"
 import { Effect } from "effect"
 
 /** The account as read in this transaction with `SELECT ... FOR UPDATE` (values as text). */

@@ -3,7 +3,7 @@
 // 1..last_entry_no without gaps; every running balance is the sum of the amounts up to it.
 // An investment account's market value is the sum of its holdings'. A reconciliation job, the
 // tests and the simulator's summary all ask the same question, so it lives here once.
-import { Database } from "@bank/platform/Database"
+import { Database } from "@bank/platform"
 import { Effect } from "effect"
 
 interface Ledger {
@@ -56,7 +56,7 @@ const valuationQuery = `
 
 /** Every breach of the ledger rule (at most 20 per check); empty when the books are consistent. */
 export const check = Effect.fn("Ledgers.check")(function*() {
-  const db = yield* Database
+  const db = yield* Database.Database
   const found: Array<Discrepancy> = []
   for (const l of ledgers) {
     type AccountRow = { id: string; balance: string; last_entry_no: string; total: string | null; entries: string; max_entry: string | null; last_running: string | null }

@@ -1,23 +1,23 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Database, DatabaseError, layer } from "@bank/platform/Database"
+import { Database, DatabaseError } from "@bank/platform"
 import { Effect, ManagedRuntime } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { usePostgres } from "../../../test/support/servers.ts"
+import { usePostgres } from "@bank/test-kit"
 import { defaultDirectory, load, migrate, MigrationError } from "./Migrations.ts"
 import { currencyExponents } from "./Money.ts"
 
 describe("Migrations", () => {
   const pg = usePostgres()
-  const runtimes: Array<ManagedRuntime.ManagedRuntime<Database, never>> = []
+  const runtimes: Array<ManagedRuntime.ManagedRuntime<Database.Database, never>> = []
   const on = (database: string) => {
-    const runtime = ManagedRuntime.make(layer(pg.server.url.replace(/\/postgres$/, `/${database}`)))
+    const runtime = ManagedRuntime.make(Database.layer(pg.server.url.replace(/\/postgres$/, `/${database}`)))
     runtimes.push(runtime)
-    return <A, E>(effect: Effect.Effect<A, E, Database>) => runtime.runPromise(effect)
+    return <A, E>(effect: Effect.Effect<A, E, Database.Database>) => runtime.runPromise(effect)
   }
   const query = <A extends object>(sql: string, params?: ReadonlyArray<unknown>) =>
-    Database.use((db) => db.query<A>(sql, params))
+    Database.Database.use((db) => db.query<A>(sql, params))
   let run: ReturnType<typeof on>
 
   beforeAll(async () => {

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto"
 import { readdir, readFile } from "node:fs/promises"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Database, type Queryable } from "@bank/platform/Database"
+import { Database, type Queryable } from "@bank/platform"
 import { Effect, Schema } from "effect"
 
 export const MigrationErrorReason = Schema.Literals(["Unreadable", "Invalid", "ChecksumMismatch"])
@@ -75,7 +75,7 @@ const recorded = (tx: Queryable, version: number) =>
 
 /** Applies what `directory` has and the database does not; returns what it applied. */
 export const migrate = Effect.fn("Migrations.migrate")(function*(options?: { readonly directory?: string }) {
-  const db = yield* Database
+  const db = yield* Database.Database
   const migrations = yield* load(options?.directory)
   yield* db.transaction((tx) => lock(tx).pipe(Effect.andThen(tx.query(BOOTSTRAP))))
   const applied: Array<Migration> = []

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
-import * as Keys from "@bank/platform/Keys"
+import { Keys } from "@bank/platform"
 import { Histogram } from "../../../load/engine/Histogram.ts"
 import type { BenchContext } from "../Context.ts"
 import { fmt, notMeasured } from "../Figures.ts"

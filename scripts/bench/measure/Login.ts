@@ -5,7 +5,7 @@ import { spawn } from "node:child_process"
 import { availableParallelism } from "node:os"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
-import * as Keys from "@bank/platform/Keys"
+import { Keys } from "@bank/platform"
 import { addressOf } from "../../../load/flows/Api.ts"
 import { latencyText, saturate, type BenchContext } from "../Context.ts"
 import { notMeasured } from "../Figures.ts"
@@ -31,7 +31,7 @@ const loginOnce = async (baseUrl: string, user: number): Promise<{ status: numbe
 const diagnose = async (ctx: BenchContext): Promise<string> => {
   const stream = Keys.stream("identity.requests")
   const groups = Number(await ctx.redis.sendCommand(["EXISTS", stream])) === 1 ? ((await ctx.redis.sendCommand(["XINFO", "GROUPS", stream])) as Array<unknown>) : []
-  return groups.length === 0 ? " (no identity actor consumes identity.requests: scripts/identity.ts is not among npm start's processes)" : ""
+  return groups.length === 0 ? " (no identity actor consumes identity.requests: packages/identity/src/main.ts is not among npm start's processes)" : ""
 }
 
 /** Logs in demo1 ... demoN, a few at a time; fills ctx.tokens. Says why when none worked. */
@@ -69,7 +69,7 @@ const bareKdf = (seconds: number, threads: number) =>
 
 export const loginThroughput = async (ctx: BenchContext, customers: number, poolUsers: number, loginFailure: string | undefined) => {
   const group = "Login"
-  // The identity process sizes its pool the same way (scripts/identity.ts).
+  // The identity process sizes its pool the same way (packages/identity/src/main.ts).
   const threads = Number(ctx.stack.env.IDENTITY_KDF_THREADS ?? Math.max(4, availableParallelism()))
   ctx.say(`bare KDF: scrypt verifications on ${threads} threads`)
   const meter = cpuMeter()

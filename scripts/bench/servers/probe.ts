@@ -9,20 +9,19 @@
 // Comparing the two isolates what the token check costs; comparing /bench/noop with the plain
 // Hono server isolates what the edge's own middleware costs. IDENTITY_TOKEN_CACHE picks the
 // direct or the client-side-cached token lookup, as in the edge. Prints `listening <port>`.
-import * as EdgeServer from "@bank/edge/EdgeServer"
-import type { Routes } from "@bank/edge/App"
+import { EdgeServer } from "@bank/http"
+import type { Routes } from "@bank/http"
 import * as Identity from "@bank/identity"
-import * as Database from "@bank/platform/Database"
-import * as RedisClient from "@bank/platform/RedisClient"
+import { Database, RedisClient } from "@bank/platform"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer } from "effect"
 import type { Redis } from "effect/persistence/Redis"
 
 type Services = Redis | RedisClient.NodeRedis.NodeRedis | Database.Database | Identity.RouteServices
 
-const PgDashboard = await import("@bank/dashboard/PgDashboard").catch(() => undefined)
+const PgDashboard = (await import("@bank/dashboard").catch(() => undefined))?.PgDashboard
 
-const probeRoutes: Routes<Services> = (app, run) => {
+const probeRoutes: Routes<Services, never> = (app, run) => {
   app.get("/bench/noop", (c) => run(c, Effect.sync(() => c.json({ ok: true }))))
   app.get("/v1/bench/noop", (c) => run(c, Effect.sync(() => c.json({ ok: true }))))
   if (PgDashboard) {
@@ -36,7 +35,11 @@ const probeRoutes: Routes<Services> = (app, run) => {
   }
 }
 
-const routes: ReadonlyArray<Routes<Services>> = [Identity.identityRoutes, probeRoutes]
+const routes: ReadonlyArray<Routes<Services, Identity.ProblemTag>> = [
+  (app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) },
+  Identity.identityRoutes,
+  probeRoutes
+]
 
 const program = Effect.gen(function*() {
   const server = yield* EdgeServer.EdgeServer
@@ -46,7 +49,7 @@ const program = Effect.gen(function*() {
 
 program.pipe(
   Effect.provide(
-    EdgeServer.layer({ port: 0, hostname: "127.0.0.1", routes }).pipe(
+    EdgeServer.layer({ port: 0, hostname: "127.0.0.1", problems: Identity.problems, routes }).pipe(
       Layer.provide(Identity.edgeLayer.pipe(Layer.provideMerge(Identity.IdentityConfig.layerConfig))),
       Layer.provide(Layer.mergeAll(RedisClient.layerConfig, Database.layerConfig))
     )

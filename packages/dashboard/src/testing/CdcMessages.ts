@@ -1,6 +1,6 @@
 // CDC-shaped messages for the dashboard's tests, as the connector writes them: rows of one
 // database transaction followed by its TransactionCommitted, snapshot rows, positions that grow.
-import type * as Cdc from "@bank/contracts/Cdc"
+import type { Cdc } from "@bank/contracts"
 
 const lsnText = (lsn: number) => `0/${lsn.toString(16).toUpperCase()}`
 const commitTime = (lsn: number) => new Date(Date.UTC(2025, 5, 15, 10, 0, 0) + lsn * 1000).toISOString().replace("Z", "000Z")

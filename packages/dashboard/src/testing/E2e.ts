@@ -1,7 +1,7 @@
 // Helpers of the end-to-end tests (test/*.e2e.test.ts): a system process as its own child (so
 // a test can SIGKILL it), and a Server-Sent Events client that reads frames as they come.
 
-export { type ChildHandle, startProcess } from "../../../../scripts/lib/childProcess.ts"
+export { type ChildHandle, startProcess } from "@bank/test-kit"
 
 export interface SseFrame {
   readonly event?: string

@@ -1,0 +1,100 @@
+// Appends CDC entries to the `cdc.<system>` streams in batches: each batch is one MULTI/EXEC
+// per stream (all of a stream's entries of the batch or none: MULTI keeps one stream's keys in
+// one slot, so this holds on Redis Cluster too), and the streams' transactions go out
+// together in one pipeline. A batch is acknowledged only when every EXEC answered.
+//
+// Because each stream is only ever extended by whole batches in position order, what a stream
+// holds is always a prefix of what the connector produced. After a crash the connector reads
+// each stream's last position and skips what is already there (`skipWritten`), so a restart
+// usually adds no duplicate at all; consumers still drop any with `Cdc.isNewer`.
+import { Cdc } from "@bank/contracts"
+import { Envelope, Keys } from "@bank/platform"
+import type { RawEntry, StreamSpec } from "@bank/platform"
+import { NodeRedis } from "@effect/platform-node/NodeRedis"
+import { Effect, Schema } from "effect"
+import { Redis } from "effect/persistence/Redis"
+import * as CdcError from "./CdcError.ts"
+import type { Outgoing } from "./Translator.ts"
+
+export interface WriterOptions {
+  readonly systems: ReadonlyArray<string>
+  /** Approximate entries each stream keeps (XADD MAXLEN ~). */
+  readonly maxLen: number
+}
+
+export const make = Effect.fn("StreamWriter.make")(function*(options: WriterOptions) {
+  const nodeRedis = yield* NodeRedis
+  const redis = yield* Redis
+  const specs = new Map<string, { spec: StreamSpec.StreamSpec<Cdc.CdcMessage>; key: string; encode: (envelope: Envelope.Envelope<Cdc.CdcMessage>) => Array<string> }>()
+  const streamOf = (system: string) => {
+    let stream = specs.get(system)
+    if (!stream) {
+      const spec = Cdc.stream(system, { maxLen: options.maxLen })
+      stream = { spec, key: Keys.stream(spec.name), encode: Envelope.encoder(spec) }
+      specs.set(system, stream)
+    }
+    return stream
+  }
+  const trim = ["MAXLEN", "~", String(options.maxLen)]
+
+  /** Appends `entries` (in order); resolves once Redis acknowledged all of them. */
+  const write = (entries: ReadonlyArray<Outgoing>) =>
+    Effect.gen(function*() {
+      if (entries.length === 0) return
+      const bySystem = new Map<string, Array<ReadonlyArray<string>>>()
+      for (const entry of entries) {
+        const stream = streamOf(entry.system)
+        const fields = stream.encode(Envelope.make(stream.spec, { key: entry.key, payload: entry.payload }))
+        const commands = bySystem.get(entry.system) ?? []
+        commands.push(["XADD", stream.key, ...trim, "*", ...fields])
+        bySystem.set(entry.system, commands)
+      }
+      yield* nodeRedis.use((client) =>
+        Promise.all([...bySystem.values()].map((commands) => {
+          const multi = client.multi()
+          for (const command of commands) multi.addCommand([...command])
+          return multi.exec()
+        }))
+      ).pipe(Effect.mapError(CdcError.redis("appending to the CDC streams")))
+    }).pipe(Effect.withSpan("StreamWriter.write", { attributes: { entries: entries.length } }))
+
+  /** The position of the newest entry of each system's stream (none when empty). */
+  const lastPositions = Effect.gen(function*() {
+    const positions = new Map<string, Cdc.Position>()
+    for (const system of options.systems) {
+      const { spec } = streamOf(system)
+      const [last] = yield* redis.send<Array<RawEntry>>("XREVRANGE", Keys.stream(spec.name), "+", "-", "COUNT", "1").pipe(
+        Effect.mapError(CdcError.redis("reading the last CDC entry"))
+      )
+      if (!last) continue
+      const decoded = yield* Effect.result(Envelope.decode(spec, last[0], last[1], 0))
+      if (decoded._tag === "Success") {
+        positions.set(system, { commitLsn: decoded.success.payload.commitLsn, seq: decoded.success.payload.seq })
+      } else {
+        yield* Effect.logWarning("last CDC entry unreadable; not skipping on", { stream: spec.name, error: decoded.failure.message })
+      }
+    }
+    return positions
+  })
+
+  return { write, lastPositions }
+})
+
+export type StreamWriter = Effect.Success<ReturnType<typeof make>>
+
+/**
+ * Drops entries already in their stream: those at or before the stream's last position. Once
+ * an entry of a stream passes, that stream needs no more checks (positions only grow).
+ */
+export const skipWritten = (written: Map<string, Cdc.Position>) => (entries: ReadonlyArray<Outgoing>): ReadonlyArray<Outgoing> => {
+  if (written.size === 0) return entries
+  return entries.filter((entry) => {
+    const last = written.get(entry.system)
+    if (!last) return true
+    if (Cdc.isNewer(entry.payload, last)) {
+      written.delete(entry.system)
+      return true
+    }
+    return false
+  })
+}

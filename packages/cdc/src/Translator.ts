@@ -1,0 +1,189 @@
+// Turns decoded pgoutput messages into CDC stream entries (contracts/Cdc.ts). Pure and
+// incremental: a change becomes an entry the moment it arrives, and only the few facts of the
+// open transaction are kept (never its rows), so a transaction of any size streams through in
+// constant memory. PostgreSQL's Begin message already carries the final commit LSN, commit
+// time and xid, which is what lets every entry carry its position before the commit is seen.
+import type { Cdc } from "@bank/contracts"
+import * as Lsn from "./Lsn.ts"
+import { type PgOutputMessage, ProtocolError, type TupleValue, Unchanged } from "./PgOutput.ts"
+
+export interface Relation {
+  readonly schema: string
+  readonly table: string
+  readonly columns: ReadonlyArray<string>
+  /** Primary-key columns (the replica-identity columns when the table has no primary key). */
+  readonly primaryKey: ReadonlyArray<string>
+}
+
+/** An entry for the stream of `system`, keyed by `key` (the envelope's ordering key). */
+export interface Outgoing {
+  readonly system: string
+  readonly key: string
+  readonly payload: Cdc.CdcMessage
+}
+
+export interface Step {
+  readonly entries: ReadonlyArray<Outgoing>
+  /** Set on Commit: the LSN to confirm to the server once `entries` so far are in Redis. */
+  readonly committedEndLsn?: bigint
+}
+
+/** Where one table's changes go: the stream of its schema. */
+export const systemOf = (relation: Pick<Relation, "schema">): string => relation.schema
+
+/** The envelope key: the customer when the row names one, else the table and primary key. */
+export const envelopeKey = (relation: Relation, key: Cdc.Row, row: Cdc.Row | undefined): string => {
+  const customer = row?.["customer_id"] ?? key["customer_id"]
+  if (typeof customer === "string" && customer !== "") return customer
+  return `${relation.schema}.${relation.table}:${relation.primaryKey.map((c) => key[c] ?? "").join(",")}`
+}
+
+const pick = (row: Cdc.Row, columns: ReadonlyArray<string>): Cdc.Row => {
+  const out: Record<string, string | null> = {}
+  for (const c of columns) if (c in row) out[c] = row[c]!
+  return out
+}
+
+interface OpenTransaction {
+  readonly xid: number
+  readonly commitLsn: string
+  readonly commitTime: string
+  seq: number
+  /** Per stream: changes so far and their envelope key while they all share one. */
+  readonly perSystem: Map<string, { changes: number; key: string | undefined }>
+}
+
+export const make = () => {
+  const relations = new Map<number, Relation>()
+  let tx: OpenTransaction | undefined
+
+  /** A tuple as a row; TOASTed values PostgreSQL did not resend are listed apart. */
+  const toRow = (relation: Relation, values: ReadonlyArray<TupleValue>, fallback?: Cdc.Row) => {
+    const row: Record<string, string | null> = {}
+    const unchanged: Array<string> = []
+    relation.columns.forEach((name, i) => {
+      const value = values[i]
+      if (value === Unchanged || value === undefined) {
+        // The old row (REPLICA IDENTITY FULL) may hold the value the update left alone.
+        const before = fallback?.[name]
+        if (before !== undefined) row[name] = before
+        else unchanged.push(name)
+      } else {
+        row[name] = value
+      }
+    })
+    return { row, unchanged }
+  }
+
+  const relationOf = (id: number): Relation => {
+    const relation = relations.get(id)
+    if (!relation) throw new ProtocolError(`change for relation ${id} before its Relation message`)
+    return relation
+  }
+
+  const openTx = (): OpenTransaction => {
+    if (!tx) throw new ProtocolError("change outside a transaction")
+    return tx
+  }
+
+  const change = (
+    relation: Relation,
+    op: "insert" | "update" | "delete" | "truncate",
+    parts: { key: Cdc.Row; old?: Cdc.Row; new?: Cdc.Row; unchanged?: ReadonlyArray<string> }
+  ): Outgoing => {
+    const t = openTx()
+    const system = systemOf(relation)
+    const payload: Cdc.RowChanged = {
+      _tag: "RowChanged",
+      schema: relation.schema,
+      table: relation.table,
+      op,
+      key: parts.key,
+      ...(parts.old ? { old: parts.old } : {}),
+      ...(parts.new ? { new: parts.new } : {}),
+      ...(parts.unchanged && parts.unchanged.length > 0 ? { unchanged: parts.unchanged } : {}),
+      commitLsn: t.commitLsn,
+      seq: t.seq++,
+      commitTime: t.commitTime,
+      xid: t.xid
+    }
+    const key = op === "truncate" ? `${relation.schema}.${relation.table}` : envelopeKey(relation, parts.key, parts.new ?? parts.old)
+    const counted = t.perSystem.get(system)
+    if (!counted) t.perSystem.set(system, { changes: 1, key })
+    else t.perSystem.set(system, { changes: counted.changes + 1, key: counted.key === key ? key : undefined })
+    return { system, key, payload }
+  }
+
+  const apply = (message: PgOutputMessage): Step => {
+    switch (message._tag) {
+      case "Begin":
+        tx = {
+          xid: message.xid,
+          commitLsn: Lsn.format(message.finalLsn),
+          commitTime: Lsn.timestampToIso(message.commitTime),
+          seq: 0,
+          perSystem: new Map()
+        }
+        return { entries: [] }
+      case "Insert": {
+        const relation = relationOf(message.relationId)
+        const { row } = toRow(relation, message.newTuple)
+        return { entries: [change(relation, "insert", { key: pick(row, relation.primaryKey), new: row })] }
+      }
+      case "Update": {
+        const relation = relationOf(message.relationId)
+        const old = message.oldTuple ? toRow(relation, message.oldTuple).row : undefined
+        const next = toRow(relation, message.newTuple, message.oldKind === "full" ? old : undefined)
+        const parts = { key: pick(next.row, relation.primaryKey), new: next.row, unchanged: next.unchanged }
+        return { entries: [change(relation, "update", old ? { ...parts, old } : parts)] }
+      }
+      case "Delete": {
+        const relation = relationOf(message.relationId)
+        const { row } = toRow(relation, message.oldTuple)
+        // With a key-only identity the other columns arrive as NULL: keep only the key then.
+        const old = message.oldKind === "full" ? row : pick(row, relation.primaryKey)
+        return { entries: [change(relation, "delete", { key: pick(row, relation.primaryKey), old })] }
+      }
+      case "Truncate":
+        return { entries: message.relationIds.map((id) => change(relationOf(id), "truncate", { key: {} })) }
+      case "Commit": {
+        const t = openTx()
+        tx = undefined
+        const total = t.seq
+        const entries: Array<Outgoing> = [...t.perSystem].map(([system, { changes, key }]) => ({
+          system,
+          // The changes' own key when they share one (one customer's transaction), so per-key
+          // consumers see the commit after that customer's changes.
+          key: key ?? `xid:${t.xid}`,
+          payload: {
+            _tag: "TransactionCommitted",
+            commitLsn: t.commitLsn,
+            seq: total,
+            commitTime: t.commitTime,
+            xid: t.xid,
+            changes,
+            total
+          }
+        }))
+        return { entries, committedEndLsn: message.endLsn }
+      }
+      case "Relation":
+      case "Type":
+      case "Origin":
+      case "Message":
+        return { entries: [] }
+    }
+  }
+
+  return {
+    apply,
+    /** Registers (or replaces, after a schema change) what a relation id means. */
+    defineRelation: (relationId: number, relation: Relation) => void relations.set(relationId, relation),
+    /** Whether a transaction is open: its entries so far are not yet confirmable. */
+    get inTransaction() {
+      return tx !== undefined
+    }
+  }
+}
+
+export type Translator = ReturnType<typeof make>

@@ -1,0 +1,17 @@
+// @bank/http: the HTTP kit, knowing no capability. The Hono app factory with request ids, the
+// body limit and problem+json for unknown routes (App.ts), `run` for Effect handlers (Run.ts),
+// typed request bodies (RequestBody.ts), RFC 9457 problem details and the principal on the
+// request (ProblemDetails.ts), the tables from error tag to problem with the kit's own entries
+// (ErrorTable.ts, HttpErrors.ts), liveness and readiness (Health.ts) and the server with a
+// graceful shutdown (EdgeServer.ts). Capabilities export routes and problem tables built with
+// it; only the edge composes them.
+export { defaultBodyLimitBytes, makeApp, type AppOptions, type Routes } from "./App.ts"
+export * as EdgeServer from "./EdgeServer.ts"
+export { entry, kitProblems, problemOf, type Entry, type KitTag, type MappedError, type ProblemTable } from "./ErrorTable.ts"
+export { FieldError, InvalidBody, InvalidQuery, MalformedBody, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
+export { principalOf, problemResponse, type EdgeEnv, type Problem } from "./ProblemDetails.ts"
+export { decodeBody, fieldErrors } from "./RequestBody.ts"
+export { type Run } from "./Run.ts"
+export { LiveSessions, type LiveStream } from "./LiveSession.ts"
+export { AccountId, Money } from "./ApiSchemas.ts"
+export { Forbidden, hasRole, principalWithRole, requireRole } from "./Roles.ts"
