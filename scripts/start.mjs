@@ -7,13 +7,15 @@
 //      (scripts/services.ts), installing redis-server / postgresql with apt-get when we are root;
 //   3. the setup steps, in order (see `setupSteps`);
 //   4. every process of the system (processes.json), each output line prefixed with its name;
-//   5. on Ctrl-C / SIGTERM, or when a process dies: stop the processes, then the servers.
+//   5. a process that exits unexpectedly is restarted with backoff (see `supervise`);
+//   6. on Ctrl-C / SIGTERM: stop the processes, then the servers.
 // Plain JavaScript rather than TypeScript because it runs before `npm ci` installed anything.
 // Variables in a `.env` file at the root are read too; the environment wins over the file.
 import { spawn, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
+import { createServer } from "node:net"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
@@ -188,8 +190,9 @@ const runSetupStep = async (step, env) => {
   if (child.exitCode !== 0) throw new Error(`setup step ${step.name} failed (${how})`)
 }
 
-const waitUntilReady = async (entry, url) => {
-  while (running(entry) && !stopping) {
+/** Polls `url` until it answers 2xx (through restarts of the process behind it). */
+const waitUntilReady = async (url) => {
+  while (!stopping) {
     const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false)
     if (ok) return true
     await new Promise((r) => setTimeout(r, 250))
@@ -216,14 +219,60 @@ const main = async () => {
     await runSetupStep(step, env)
   }
   if (stopping) return
-  const started = processes.filter(exists).map((p) => {
-    const entry = launch(p.name, ["--import", "tsx", p.file, ...(p.args ?? [])], { env: { ...env, ...p.env } })
-    entry.exited.then((how) => void stop(1, `${p.name} exited (${how})`))
-    return { ...p, entry }
-  })
+  const started = []
+  for (const p of processes.filter(exists)) {
+    // Each process serves /healthz, /readyz and /metrics on its own management port
+    // (platform Management.ts), kept across its restarts.
+    const managementPort = await freePort()
+    const management = `http://127.0.0.1:${managementPort}`
+    supervise(p, { ...env, ...p.env, MANAGEMENT_PORT: String(managementPort) })
+    log(`metrics: ${management}/metrics (${p.name})`)
+    started.push({ ...p, management })
+  }
   if (started.length === 0) throw new Error("none of the processes exists yet: nothing to run")
-  const ready = await Promise.all(started.filter((p) => p.ready).map((p) => waitUntilReady(p.entry, p.ready)))
+  // Ready means a demo login and its dashboard would succeed: the edge's /readyz waits for the
+  // read models it serves from, and every process (the identity actor answering logins among
+  // them) says it is ready on its own /readyz.
+  const readiness = started.flatMap((p) => [`${p.management}/readyz`, ...(p.ready ? [p.ready] : [])])
+  const ready = await Promise.all(readiness.map(waitUntilReady))
   if (ready.every(Boolean) && !stopping) log(`ready: http://localhost:${port} (Ctrl-C stops everything)`)
+}
+
+/** A port nothing listens on right now, for a child to bind. */
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+
+// ── Supervision ───────────────────────────────────────────────────────────────────────────
+// A process that exits while we are not stopping is started again after a pause that doubles
+// with each exit in a row (1 s, 2 s, 4 s ... at most 30 s; a process that ran a minute starts
+// the count again), and we say so. Only Ctrl-C / SIGTERM stops the whole system.
+const supervise = (p, env) => {
+  let exitsInARow = 0
+  const start = () => {
+    const startedAt = Date.now()
+    const entry = launch(p.name, ["--import", "tsx", p.file, ...(p.args ?? [])], { env })
+    entry.exited.then((how) => {
+      if (stopping) return
+      if (Date.now() - startedAt > 60_000) exitsInARow = 0
+      exitsInARow++
+      const delayMs = Math.min(30_000, 1000 * 2 ** (exitsInARow - 1))
+      log(`${p.name} exited unexpectedly (${how}): restarting it in ${delayMs / 1000} s${exitsInARow > 1 ? ` (${exitsInARow} exits in a row)` : ""}`)
+      setTimeout(() => {
+        if (stopping) return
+        log(`restarting ${p.name}`)
+        start()
+      }, delayMs)
+    })
+  }
+  start()
 }
 
 main().catch((error) => void stop(1, error instanceof Error ? error.message : String(error)))
