@@ -1,8 +1,8 @@
 // `npm run services`: a Redis and a PostgreSQL for development, without touching whatever the
 // machine already runs. For each one, REDIS_URL / DATABASE_URL wins when set (we only check
 // that it answers); otherwise a private server is started on a free port
-// (scripts/lib/localServices.ts): throw-away, removed again on Ctrl-C, or with --data-dir kept
-// across runs (what `npm start` does, in .data/).
+// (@bank/test-kit, test/kit/src/localServices.ts): throw-away, removed again on Ctrl-C, or with
+// --data-dir kept across runs (what `npm start` does, in .data/).
 //
 // stdout carries only shell lines, so it can be pasted or read by a program:
 //   export REDIS_URL=redis://127.0.0.1:40123      (one per server started here)
@@ -10,7 +10,7 @@
 // Everything meant for people goes to stderr.
 // Flags: see --help.
 import { CommandLine } from "@bank/platform"
-import { startPostgres, startRedis } from "@bank/test-kit"
+import { startPostgres, startRedis, startRedisCluster } from "@bank/test-kit"
 import { rmSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { probePostgres, probeRedis, redactUrl } from "./lib/serviceProbes.ts"
@@ -20,6 +20,7 @@ const { values } = CommandLine.parse({
   summary: "A private Redis and PostgreSQL on free ports for development (or check REDIS_URL / DATABASE_URL when set).",
   options: {
     "redis-aof": { type: "boolean", description: "Redis with the append-only file (fsync every second), as in production" },
+    "redis-cluster": { type: "boolean", description: "a private 6-node Redis Cluster (3 masters, 3 replicas, AOF) instead of one Redis" },
     "data-dir": { type: "string", value: "DIR", description: "keep both servers' data in DIR across runs (Redis with config/redis.conf)" },
     fresh: { type: "boolean", description: "with --data-dir: delete what DIR holds first" },
     "exit-with-stdin": { type: "boolean", description: "stop when stdin closes (npm start uses it)" }
@@ -38,8 +39,13 @@ const say = (line: string) => console.error(line)
 const exported: Array<string> = []
 
 const redis = async () => {
-  const given = process.env.REDIS_URL
-  const url = given ?? (await startRedis({ appendonly: flags.has("--redis-aof"), ...(dataDir ? { dataDir: join(dataDir, "redis") } : {}) })).url
+  const seeds = process.env.REDIS_CLUSTER_NODES?.trim()
+  const given = seeds ? `redis-cluster://${seeds}` : process.env.REDIS_URL
+  const cluster = flags.has("--redis-cluster")
+  const url = given ??
+    (cluster
+      ? (await startRedisCluster()).url
+      : (await startRedis({ appendonly: flags.has("--redis-aof"), ...(dataDir ? { dataDir: join(dataDir, "redis") } : {}) })).url)
   if (!given) exported.push(`export REDIS_URL=${url}`)
   // A kept data set is loaded from disk first; Redis answers LOADING until it is in memory.
   const probe = async (deadline: number): Promise<Awaited<ReturnType<typeof probeRedis>>> =>
@@ -50,11 +56,14 @@ const redis = async () => {
     })
   const facts = await probe(Date.now() + 300_000)
   const origin = given
-    ? "REDIS_URL (already set)"
+    ? `${seeds ? "REDIS_CLUSTER_NODES" : "REDIS_URL"} (already set)`
+    : cluster
+    ? "private 6-node cluster (3 masters, 3 replicas), AOF everysec"
     : dataDir
     ? `private, kept in ${join(dataDir, "redis")} (config/redis.conf: AOF everysec)`
     : `private, ${flags.has("--redis-aof") ? "AOF everysec" : "no persistence"}`
-  say(`Redis ${facts.version} at ${redactUrl(url)}: ${origin}; RedisJSON: ${facts.json ? "yes" : "no"}`)
+  const shape = facts.cluster ? `; cluster_state ${facts.cluster.state}, ${facts.cluster.masters} masters, ${facts.cluster.slotsOk} slots ok` : ""
+  say(`Redis ${facts.version} at ${redactUrl(url)}: ${origin}; RedisJSON: ${facts.json ? "yes" : "no"}${shape}`)
 }
 
 const postgres = async () => {

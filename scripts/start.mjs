@@ -1,17 +1,19 @@
 // `npm start`: the whole system on this machine, from a fresh checkout with only Node.js.
 //   1. the pinned Node.js and `npm ci` when node_modules is missing (scripts/lib/bootstrap.mjs),
 //      then this script again on the pinned Node.js when the machine's own started it;
-//   2. REDIS_URL / DATABASE_URL when set, otherwise private Redis and PostgreSQL whose data is
-//      kept across runs in DATA_DIR (default .data/; Redis with config/redis.conf, AOF everysec),
-//      so sessions and tokens outlive a restart; `npm start -- --fresh` starts over
-//      (scripts/services.ts), installing redis-server / postgresql with apt-get when we are root;
+//   2. REDIS_URL (or REDIS_CLUSTER_NODES) / DATABASE_URL when set, otherwise private Redis and
+//      PostgreSQL whose data is kept across runs in DATA_DIR (default .data/; Redis with
+//      config/redis.conf, AOF everysec), so sessions and tokens outlive a restart;
+//      `npm start -- --fresh` starts over (scripts/services.ts), installing redis-server /
+//      postgresql with apt-get when we are root; `npm start -- --redis-cluster` makes the private
+//      Redis a 6-node Redis Cluster (3 masters, 3 replicas, throw-away) instead of one server;
 //   3. the setup steps, in order (see `setupSteps`);
 //   4. every process of the system (processes.json), each output line prefixed with its name;
 //   5. a process that exits unexpectedly is restarted with backoff (see `supervise`);
 //   6. on Ctrl-C / SIGTERM: stop the processes, then the servers.
 // Plain JavaScript rather than TypeScript because it runs before `npm ci` installed anything.
 // Variables in a `.env` file at the root are read too; the environment wins over the file.
-import { spawn, spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
@@ -25,18 +27,19 @@ import { installDependencies, installServers, reexecOnPinnedNode } from "./lib/b
 // JavaScript cannot import): --help exits 0, a wrong flag prints one line and exits 2.
 const usage = `Start the whole system on this machine; Ctrl-C stops it.
 
-usage: npm start [-- --fresh]
+usage: npm start [-- --fresh] [-- --redis-cluster]
 
 options:
-  --fresh     delete the kept data (DATA_DIR, default .data/) and start over
-  -h, --help  show this help and exit
+  --fresh          delete the kept data (DATA_DIR, default .data/) and start over
+  --redis-cluster  a private, throw-away 6-node Redis Cluster instead of one kept Redis
+  -h, --help       show this help and exit
 
 Environment: PORT (default 3000), DATA_DIR, REDIS_URL / DATABASE_URL (use those servers instead),
 SEED_CUSTOMERS; every other variable is in .env.example.
 `
 let flags
 try {
-  flags = parseArgs({ options: { fresh: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }).values
+  flags = parseArgs({ options: { fresh: { type: "boolean" }, "redis-cluster": { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }).values
 } catch (error) {
   process.stderr.write(`start: ${String(error.message).split(/\.\s/)[0].replace(/\.$/, "")} (see --help)\n`)
   process.exit(2)
@@ -163,7 +166,8 @@ process.on("SIGTERM", () => delegated || void stop(0, "SIGTERM"))
 const startServers = () =>
   new Promise((resolve, reject) => {
     const urls = { REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL }
-    const services = launch("services", ["--import", "tsx", "scripts/services.ts", "--exit-with-stdin", "--data-dir", dataDir], {
+    const extra = flags["redis-cluster"] ? ["--redis-cluster"] : ["--data-dir", dataDir]
+    const services = launch("services", ["--import", "tsx", "scripts/services.ts", "--exit-with-stdin", ...extra], {
       stdin: "pipe",
       onStdoutLine: (line) => {
         const exported = /^export (REDIS_URL|DATABASE_URL)=(.+)$/.exec(line)
@@ -171,7 +175,7 @@ const startServers = () =>
         if (line === "# ready") resolve(urls)
       }
     })
-    services.exited.then((how) => {
+    void services.exited.then((how) => {
       const error = new Error(`services stopped (${how})`)
       reject(error) // before "# ready": could not start; after: a server went away
       void stop(1, error.message)
@@ -204,7 +208,7 @@ const main = async () => {
   installDependencies(log)
   delegated = reexecOnPinnedNode(fileURLToPath(import.meta.url))
   if (delegated) return
-  installServers(log, { needRedis: !process.env.REDIS_URL, needPostgres: !process.env.DATABASE_URL })
+  installServers(log, { needRedis: !process.env.REDIS_URL && !process.env.REDIS_CLUSTER_NODES, needPostgres: !process.env.DATABASE_URL })
   if (flags.fresh) {
     log(`--fresh: deleting the kept data in ${dataDir}`)
     rmSync(dataDir, { recursive: true, force: true })

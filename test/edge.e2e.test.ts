@@ -29,7 +29,8 @@ const testRoutes: Routes<Database.Database> = (app, run) => {
 }
 
 // Compile-time guarantee, checked by `tsc`: an error tag with no entry in ErrorTable.ts cannot
-// be run.
+// be run. Exported so tsc does not call it unused.
+// biome-ignore lint/suspicious/noExportsInTest: a type-level test, never run
 export const unmappedErrorDoesNotCompile: Routes<never> = (app, run) => {
   // @ts-expect-error "NotInTheTable" has no entry in ErrorTable.ts
   app.get("/never", (c) => run(c, Effect.fail({ _tag: "NotInTheTable" } as const)))
@@ -179,7 +180,14 @@ describe("edge over HTTP", () => {
   })
 
   it("is ready when Redis and PostgreSQL answer, and says which one does not", async () => {
-    expect(await readiness()).toEqual({ status: 200, body: { status: "ok", checks: { redis: "ok", postgres: "ok" } } })
+    expect(await readiness()).toEqual({
+      status: 200,
+      body: {
+        status: "ok",
+        checks: { redis: "ok", postgres: "ok" },
+        redis: { topology: "single", cluster_state: "ok", slots_covered: 16384, masters: 1 }
+      }
+    })
 
     await redis.server.kill()
     const withoutRedis = await get("/readyz")

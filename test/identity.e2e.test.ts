@@ -13,9 +13,8 @@ import { randomBytes, randomUUID } from "node:crypto"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import pg from "pg"
-import { createClient } from "redis"
+import { connectRedis, type TestRedisClient, testTopology, usePostgres, useRedis } from "@bank/test-kit"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { usePostgres, useRedis } from "@bank/test-kit"
 
 const postgres = usePostgres()
 const redisServer = useRedis({ appendonly: true })
@@ -43,7 +42,7 @@ const ids = Object.fromEntries(users.map((u, i) => [u, String(i + 1)])) as Recor
 
 let base = ""
 let runtime: ManagedRuntime.ManagedRuntime<any, any>
-let redis: ReturnType<typeof createClient>
+let redis: TestRedisClient
 let db: pg.Client
 
 const seed = async () => {
@@ -66,9 +65,7 @@ beforeAll(async () => {
   db = new pg.Client({ connectionString: pgUrl })
   await db.connect()
   await seed()
-  redis = createClient({ url: redisServer.server.url })
-  redis.on("error", () => {})
-  await redis.connect()
+  redis = await connectRedis(redisServer.server.url)
   const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
   runtime = ManagedRuntime.make(
     Layer.mergeAll(
@@ -83,7 +80,7 @@ beforeAll(async () => {
     ).pipe(
       Layer.provide(Identity.IdentityConfig.layer(settings)),
       Layer.provideMerge(services),
-      Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
+      Layer.provide(Layer.succeed(References.MinimumLogLevel, (process.env.TEST_LOG_LEVEL ?? "Error") as "Error"))
     )
   )
   const port = await runtime.runPromise(EdgeServer.EdgeServer.useSync((s) => s.port))
@@ -368,9 +365,13 @@ describe("persistence", () => {
     // With appendfsync everysec Redis may hold a write back for up to ~2 s while a background
     // fsync runs, so a process crash before it reaches the AOF loses it (README: Persistence).
     // Wait until the append-only file has it, as a second of traffic would.
+    // On a cluster every node keeps its own AOF (<dir>/<port>/appendonlydir): the write must be in
+    // its master's and its replica's, so whichever comes back as master has it.
     const aofHas = (text: string) => {
-      const dir = join(redisServer.server.dir, "appendonlydir")
-      return existsSync(dir) && readdirSync(dir).some((f) => readFileSync(join(dir, f), "latin1").includes(text))
+      const root = redisServer.server.dir
+      const dirs = [join(root, "appendonlydir"), ...readdirSync(root).map((node) => join(root, node, "appendonlydir"))]
+      const holding = dirs.filter((dir) => existsSync(dir) && readdirSync(dir).some((f) => readFileSync(join(dir, f), "latin1").includes(text)))
+      return holding.length >= (testTopology() === "cluster" ? 2 : 1)
     }
     await vi.waitFor(() => expect(aofHas('"theme":"light"')).toBe(true), { timeout: 10_000, interval: 100 })
     await redisServer.server.kill() // SIGKILL: no shutdown save

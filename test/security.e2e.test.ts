@@ -9,6 +9,7 @@ import { Cdc } from "@bank/contracts"
 import { ColumnFilter, Scrub } from "@bank/cdc"
 import { type EventStream, openEvents } from "@bank/dashboard/testing"
 import { Effect } from "effect"
+import { randomUUID } from "node:crypto"
 import pg from "pg"
 import { describe, expect, it, vi } from "vitest"
 import { useStack } from "./support/bankStack.ts"
@@ -223,6 +224,54 @@ describe("the customer master drives access", () => {
       expect((await sessionEventsOf("11")).filter((e) => e._tag === "SessionEnded" && e.reason === "Expired").map((e) => e.sessionId)).toEqual([me.sessionId])
       expect(await revokedFor("11", "Expired")).toEqual([me.sessionId])
     }, { timeout: 10_000 })
+  })
+})
+
+describe("step-up before money leaves for someone else, and before contact changes", () => {
+  /** As if the login were `minutes` ago: the token record's authentication time. */
+  const authenticatedAgo = (token: string, minutes: number) =>
+    stack.redis.hSet(Identity.IdentityKeys.accessToken(Identity.Secrets.hashToken(token)), "a", String(Date.now() - minutes * 60_000))
+  const transfer = (token: string, from: number, to: number, amount: string) =>
+    stack.call("POST", "/v1/transfers", {
+      token,
+      headers: { "Idempotency-Key": randomUUID() },
+      body: { fromAccountId: `deposits:${from}`, toAccountId: `deposits:${to}`, amount: { amount, currency: "EUR" }, reference: "test" }
+    })
+  const commands = () => stack.redis.xLen(Keys.stream("payments.commands"))
+
+  it("asks for a step-up above 30.00 to another customer's account, publishing nothing, and lets it through after", async () => {
+    const me = await loggedIn(name(4))
+    await authenticatedAgo(me.accessToken, 10)
+    const before = await commands()
+    const refused = await transfer(me.accessToken, 401, 1101, "30.01")
+    expect(refused.status).toBe(403)
+    expect(refused.headers.get("content-type")).toBe("application/problem+json")
+    expect(refused.body.type).toBe("/docs/problems/step-up-required")
+    expect(refused.body.stepUp.href).toBe("/v1/auth/step-up")
+    expect(await commands()).toBe(before)
+    // At the limit, and between the customer's own accounts, no step-up.
+    expect((await transfer(me.accessToken, 401, 1101, "30.00")).status).toBe(202)
+    expect((await transfer(me.accessToken, 401, 402, "500.00")).status).toBe(202)
+
+    const wrong = await stack.call("POST", "/v1/auth/step-up", { token: me.accessToken, body: { password: "not it" } })
+    expect(wrong.status).toBe(403)
+    expect(wrong.body.type).toBe("/docs/problems/step-up-failed")
+    const stepped = await stack.call("POST", "/v1/auth/step-up", { token: me.accessToken, body: { password: PASSWORD } })
+    expect(stepped.status).toBe(200)
+    expect((await transfer(me.accessToken, 401, 1101, "30.01")).status).toBe(202)
+    const audit = (await auditOf("4")).map((e) => e._tag)
+    expect(audit).toContain("StepUpFailed")
+    expect(audit).toContain("StepUpSucceeded")
+  })
+
+  it("asks for a step-up before an e-mail or phone change, not an address change", async () => {
+    const me = await loggedIn(name(4))
+    await authenticatedAgo(me.accessToken, 10)
+    const email = await stack.call("PATCH", "/v1/profile", { token: me.accessToken, body: { email: "new4@example.com" } })
+    expect(email.status).toBe(403)
+    expect(email.body.type).toBe("/docs/problems/step-up-required")
+    expect((await stack.call("PATCH", "/v1/profile", { token: me.accessToken, body: { phone: "+32470000004" } })).status).toBe(403)
+    expect((await stack.call("PATCH", "/v1/profile", { token: me.accessToken, body: { address: { city: "Ghent" } } })).status).toBe(202)
   })
 })
 

@@ -8,11 +8,16 @@ const TIMEOUT_MS = 5_000
 
 export interface RedisFacts {
   readonly version: string
+  /** For a cluster: its state and size, as CLUSTER INFO says. */
+  readonly cluster?: { readonly state: string; readonly slotsOk: number; readonly masters: number }
   /** Whether JSON.* commands exist (Redis 8, Redis Stack, Redis Enterprise with RedisJSON). */
   readonly json: boolean
 }
 
-export const probeRedis = async (url: string): Promise<RedisFacts> => {
+export const probeRedis = async (target: string): Promise<RedisFacts> => {
+  // A cluster (`redis-cluster://host:port,...`) is asked through its first seed node.
+  const seed = target.startsWith("redis-cluster://") ? target.slice("redis-cluster://".length).split(",")[0] : undefined
+  const url = seed ? `redis://${seed}` : target
   // No reconnects: a server that does not answer is the answer.
   const client = createClient({ url, socket: { connectTimeout: TIMEOUT_MS, reconnectStrategy: false } })
   client.on("error", () => {})
@@ -22,7 +27,10 @@ export const probeRedis = async (url: string): Promise<RedisFacts> => {
     const info = await client.info("server")
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? "unknown"
     const json = (await client.sendCommand(["COMMAND", "INFO", "JSON.GET"]).then((r) => Array.isArray(r) && r[0] !== null)) as boolean
-    return { version, json }
+    if (!seed) return { version, json }
+    const cluster = String(await client.sendCommand(["CLUSTER", "INFO"]))
+    const field = (name: string) => new RegExp(`${name}:(\\S+)`).exec(cluster)?.[1] ?? "unknown"
+    return { version, json, cluster: { state: field("cluster_state"), slotsOk: Number(field("cluster_slots_ok")), masters: Number(field("cluster_size")) } }
   } finally {
     await client.close().catch(() => {})
   }
@@ -49,6 +57,7 @@ export const probePostgres = async (url: string): Promise<PostgresFacts> => {
 
 /** Hides the password of a URL for logs. */
 export const redactUrl = (url: string): string => {
+  if (url.startsWith("redis-cluster://")) return url // host:port list, no credentials
   try {
     const parsed = new URL(url)
     if (parsed.password) parsed.password = "***"

@@ -6,19 +6,18 @@ import { Cdc } from "@bank/contracts"
 import { deadLetterRoutes } from "@bank/edge"
 import * as Dashboard from "@bank/dashboard"
 import type { Routes } from "@bank/http"
-import { EdgeServer } from "@bank/http"
+import { EdgeServer, StepUp } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
-import { Database, Keys, RedisClient } from "@bank/platform"
+import { Database, RedisClient } from "@bank/platform"
 import * as Prefetch from "@bank/prefetch"
 import * as Profile from "@bank/profile"
 import { CdcConnector } from "@bank/cdc"
 import { Migrations } from "@bank/records"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import pg from "pg"
-import { createClient } from "redis"
+import { connectRedis, type TestRedisClient, usePostgres, useRedis } from "@bank/test-kit"
 import { afterAll, beforeAll, expect, vi } from "vitest"
-import { usePostgres, useRedis } from "@bank/test-kit"
 import manifest from "../../processes.json" with { type: "json" }
 
 // The processes of processes.json this stack runs, as layers in the test's own process, and
@@ -39,6 +38,7 @@ export interface StackOptions {
   readonly identity?: Partial<Identity.IdentityConfig.Settings>
   /** Also serve the dashboard (feed only, no projector) and profile routes, with the profile writer. */
   readonly allRoutes?: boolean
+  readonly stepUp?: Partial<StepUp.Settings>
 }
 
 export interface Answer {
@@ -51,14 +51,14 @@ export interface Stack {
   readonly base: string
   /** A direct connection to the systems of record. */
   readonly db: pg.Client
-  readonly redis: ReturnType<typeof createClient>
+  readonly redis: TestRedisClient
   readonly runtime: ManagedRuntime.ManagedRuntime<any, any>
   readonly call: (method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }) => Promise<Answer>
   /** Logs in through `POST /v1/auth/login`; the access token and the customer id. */
   readonly login: (username: string, password: string) => Promise<{ token: string; customerId: string }>
 }
 
-type RouteServices = Identity.RouteServices | Payments.RouteServices | Prefetch.RouteServices | Dashboard.RouteServices | Profile.RouteServices
+type RouteServices = Identity.RouteServices | Payments.RouteServices | Prefetch.RouteServices | Dashboard.RouteServices | Profile.RouteServices | RedisClient.RedisTopology
 const problems = { ...Identity.problems, ...Payments.problems, ...Prefetch.problems, ...Dashboard.problems, ...Profile.problems }
 const coreRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = [
   (app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) },
@@ -73,7 +73,7 @@ export const useStack = (options: StackOptions): Stack => {
   const redisServer = useRedis()
   let base = ""
   let db: pg.Client
-  let redis: ReturnType<typeof createClient>
+  let redis: TestRedisClient
   let runtime: ManagedRuntime.ManagedRuntime<any, any>
 
   beforeAll(async () => {
@@ -82,9 +82,7 @@ export const useStack = (options: StackOptions): Stack => {
     db = new pg.Client({ connectionString: pgUrl })
     await db.connect()
     await options.seed(db, pgUrl)
-    redis = createClient({ url: redisServer.server.url })
-    redis.on("error", () => {})
-    await redis.connect()
+    redis = await connectRedis(redisServer.server.url)
     const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
     const identity = Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4, ...options.identity }))
     runtime = ManagedRuntime.make(
@@ -104,6 +102,7 @@ export const useStack = (options: StackOptions): Stack => {
         })
       ).pipe(
         Layer.provide(identity),
+        Layer.provide(StepUp.layer(options.stepUp)),
         Layer.provideMerge(services),
         Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
       )

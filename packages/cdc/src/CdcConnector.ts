@@ -70,7 +70,8 @@ export const defaults = {
   lagIntervalMs: 10_000,
   streamMaxLen: 10_000_000,
   standbyPollMs: 2000,
-  waitReplicas: 0,
+  // As REDIS_WAIT_REPLICAS says (1 on a cluster, 0 on one server): see platform/Durability.ts.
+  waitReplicas: -1,
   columnFilters: ColumnFilter.defaults
 } satisfies Omit<CdcOptions, "databaseUrl">
 
@@ -171,7 +172,7 @@ export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions
   })
 })
 
-/** Runs the connector while the layer is alive; needs `Redis` and `NodeRedis` (RedisClient). */
+/** Runs the connector while the layer is alive; needs `Redis` and `RedisTopology` (RedisClient). */
 export const layer = (options: Partial<CdcOptions> & Pick<CdcOptions, "databaseUrl">) =>
   Layer.effect(CdcConnector, make({ ...defaults, ...options }))
 

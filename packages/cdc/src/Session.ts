@@ -12,6 +12,7 @@
 //    in Redis, the end LSN of the last transaction it completed is confirmed to the server.
 //    Between transactions a keepalive's WAL position is confirmed too, so WAL that holds none of
 //    our tables does not pile up behind the slot.
+import { Durability } from "@bank/platform"
 import { Effect, Fiber, Option } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Catalog from "./Catalog.ts"
@@ -36,7 +37,7 @@ export interface SessionOptions {
   readonly standbyPollMs: number
   /** How often the snapshot marker's presence is checked while streaming. */
   readonly markerCheckMs: number
-  /** Redis replicas that must have each batch (WAIT) before it is confirmed; 0 for none. */
+  /** Redis replicas that must have each batch (WAIT) before it is confirmed; 0 for none, -1 for REDIS_WAIT_REPLICAS. */
   readonly waitReplicas: number
   readonly markerKey: string
   readonly writer: StreamWriter
@@ -114,6 +115,7 @@ const startingPoint = (control: PgConnection.PgClient, replication: PgConnection
 export const run = (options: SessionOptions) =>
   Effect.scoped(Effect.gen(function*() {
     const redis = yield* Redis
+    const durability = yield* Durability.DurabilitySettings
     const { metrics } = options
     const control = yield* PgConnection.connect(options.databaseUrl, { name: "cdc-control" })
     const walLevel = yield* Catalog.walLevel(control)
@@ -152,11 +154,13 @@ export const run = (options: SessionOptions) =>
     const flush = Effect.gen(function*() {
       const entries = skip(buffer)
       buffer = []
-      yield* options.writer.write(entries)
-      if (options.waitReplicas > 0 && entries.length > 0) {
-        const acked = yield* redis.send<number>("WAIT", String(options.waitReplicas), "5000").pipe(Effect.mapError(CdcErrors.redis("WAIT")))
-        if (acked < options.waitReplicas) {
-          return yield* new CdcError({ reason: "Redis", message: `only ${acked} of ${options.waitReplicas} Redis replicas acknowledged the batch` })
+      // Confirmed to PostgreSQL only once on enough replicas: a batch lost with its master in a
+      // failover is then streamed again from the slot.
+      const waitReplicas = options.waitReplicas >= 0 ? options.waitReplicas : durability.replicas
+      const acked = yield* options.writer.write(entries, { replicas: waitReplicas, timeoutMs: Math.max(5000, durability.timeoutMs) })
+      if (waitReplicas > 0 && entries.length > 0) {
+        if (acked < waitReplicas) {
+          return yield* new CdcError({ reason: "Redis", message: `only ${acked} of ${waitReplicas} Redis replicas acknowledged the batch` })
         }
       }
       metrics.changes += pendingChanges

@@ -8,10 +8,9 @@
 // each stream's last position and skips what is already there (`skipWritten`), so a restart
 // usually adds no duplicate at all; consumers still drop any with `Cdc.isNewer`.
 import { Cdc } from "@bank/contracts"
-import { Envelope, Keys } from "@bank/platform"
+import { Envelope, Keys, RedisTopology } from "@bank/platform"
 import type { RawEntry, StreamSpec } from "@bank/platform"
-import { NodeRedis } from "@effect/platform-node/NodeRedis"
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as CdcError from "./CdcError.ts"
 import type { Outgoing } from "./Translator.ts"
@@ -23,7 +22,7 @@ export interface WriterOptions {
 }
 
 export const make = Effect.fn("StreamWriter.make")(function*(options: WriterOptions) {
-  const nodeRedis = yield* NodeRedis
+  const topology = yield* RedisTopology.RedisTopology
   const redis = yield* Redis
   const specs = new Map<string, { spec: StreamSpec.StreamSpec<Cdc.CdcMessage>; key: string; encode: (envelope: Envelope.Envelope<Cdc.CdcMessage>) => Array<string> }>()
   const streamOf = (system: string) => {
@@ -37,25 +36,27 @@ export const make = Effect.fn("StreamWriter.make")(function*(options: WriterOpti
   }
   const trim = ["MAXLEN", "~", String(options.maxLen)]
 
-  /** Appends `entries` (in order); resolves once Redis acknowledged all of them. */
-  const write = (entries: ReadonlyArray<Outgoing>) =>
+  /**
+   * Appends `entries` (in order); resolves once Redis acknowledged all of them, and with
+   * `replicas` > 0 once that many replicas of each stream's master hold them too (or the
+   * timeout passed): with the fewest replicas that acknowledged.
+   */
+  const write = (entries: ReadonlyArray<Outgoing>, durability: { readonly replicas: number; readonly timeoutMs: number } = { replicas: 0, timeoutMs: 0 }) =>
     Effect.gen(function*() {
-      if (entries.length === 0) return
-      const bySystem = new Map<string, Array<ReadonlyArray<string>>>()
+      if (entries.length === 0) return Number.POSITIVE_INFINITY
+      const bySystem = new Map<string, { key: string; commands: Array<ReadonlyArray<string>> }>()
       for (const entry of entries) {
         const stream = streamOf(entry.system)
         const fields = stream.encode(Envelope.make(stream.spec, { key: entry.key, payload: entry.payload }))
-        const commands = bySystem.get(entry.system) ?? []
-        commands.push(["XADD", stream.key, ...trim, "*", ...fields])
-        bySystem.set(entry.system, commands)
+        const batch = bySystem.get(entry.system) ?? { key: stream.key, commands: [] }
+        batch.commands.push(["XADD", stream.key, ...trim, "*", ...fields])
+        bySystem.set(entry.system, batch)
       }
-      yield* nodeRedis.use((client) =>
-        Promise.all([...bySystem.values()].map((commands) => {
-          const multi = client.multi()
-          for (const command of commands) multi.addCommand([...command])
-          return multi.exec()
-        }))
-      ).pipe(Effect.mapError(CdcError.redis("appending to the CDC streams")))
+      const acknowledged = yield* Effect.forEach(bySystem.values(), ({ key, commands }) =>
+        topology.transaction(key, commands).pipe(
+          Effect.andThen(durability.replicas > 0 ? topology.waitForReplicas(key, durability.replicas, durability.timeoutMs) : Effect.succeed(Number.POSITIVE_INFINITY))
+        ), { concurrency: "unbounded" }).pipe(Effect.mapError(CdcError.redis("appending to the CDC streams")))
+      return Math.min(...acknowledged)
     }).pipe(Effect.withSpan("StreamWriter.write", { attributes: { entries: entries.length } }))
 
   /** The position of the newest entry of each system's stream (none when empty). */

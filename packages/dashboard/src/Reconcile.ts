@@ -5,7 +5,7 @@
 // is always a little behind its database, so customers that differ are checked again after
 // `recheckAfterMs`; only differences that persist are reported. The documents checked are those
 // of the generation readers use (ReadModel.ts), or of `generation` when given.
-import { Database, type DatabaseError, DocumentStore, ReadModel } from "@bank/platform"
+import { Database, type DatabaseError, DocumentStore, ReadModel, RedisTopology } from "@bank/platform"
 import { Effect, Option } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
 import type * as Dashboard from "./Dashboard.ts"
@@ -86,7 +86,7 @@ export interface Report {
   readonly mismatches: ReadonlyArray<Mismatch>
 }
 
-type Services = Database.Database | DocumentStore.DocumentStore | Redis
+type Services = Database.Database | DocumentStore.DocumentStore | Redis | RedisTopology.RedisTopology
 
 const checkCustomers = (customerIds: ReadonlyArray<string>, latest: number | undefined, generation: number) =>
   Effect.gen(function*() {
@@ -99,17 +99,14 @@ const checkCustomers = (customerIds: ReadonlyArray<string>, latest: number | und
     })
   })
 
-// Dashboards whose customer is gone from the master (SCAN per node would be needed on a cluster).
+// Dashboards whose customer is gone from the master (every master's keys on a cluster).
 const orphans = (generation: number) => Effect.gen(function*() {
-  const redis = yield* Redis
   const db = yield* Database.Database
   const ids: Array<string> = []
-  let cursor = "0"
-  do {
-    const [next, keys] = yield* redis.send<[string, Array<string>]>("SCAN", cursor, "MATCH", ReadModel.documentPattern(readModel, generation), "COUNT", "1000")
-    for (const key of keys) ids.push(key.slice(3, key.indexOf("}")))
-    cursor = next
-  } while (cursor !== "0")
+  yield* RedisTopology.scanKeys(ReadModel.documentPattern(readModel, generation), (keys) =>
+    Effect.sync(() => {
+      for (const key of keys) ids.push(key.slice(3, key.indexOf("}")))
+    }))
   if (ids.length === 0) return []
   const known = yield* db.query<{ id: string }>("SELECT customer_id::text AS id FROM customer.customers WHERE customer_id::text = ANY($1)", [ids])
   const present = new Set(known.map((r) => r.id))

@@ -25,6 +25,6 @@ export * as Reconcile from "./Reconcile.ts"
 export * as TransactionAssembler from "./TransactionAssembler.ts"
 export { DashboardFeed }
 
-/** What the edge needs for the dashboard routes, given the Redis services (Redis and NodeRedis). */
+/** What the edge needs for the dashboard routes, given the Redis services (Redis and RedisTopology). */
 export const edgeLayer = DashboardFeed.layer().pipe(Layer.provideMerge(Layer.mergeAll(DocumentStore.layer, ReadModel.layer())))
 export { callerOf } from "./DashboardRoutes.ts"

@@ -6,7 +6,7 @@
 //   POST /v1/admin/dead-letters/{stream}/purge      {ids} or {from, to} (+ group), or {all: true}
 // A purge must name what it deletes: an empty body deletes nothing (400).
 import { Audit } from "@bank/identity"
-import { DeadLetters, type StreamLog } from "@bank/platform"
+import { DeadLetters, type RedisTopology, type StreamLog } from "@bank/platform"
 import { Effect, Schema } from "effect"
 import type { Redis } from "effect/persistence/Redis"
 import { decodeBody, fieldErrors, InvalidQuery, principalWithRole, type Routes } from "@bank/http"
@@ -46,7 +46,7 @@ const selectionOf = (stream: string, body: typeof Action.Type, count: number): D
 const namesSomething = (body: typeof Action.Type) =>
   body.ids !== undefined || body.from !== undefined || body.to !== undefined || body.group !== undefined || body.all === true
 
-export const deadLetterRoutes: Routes<Redis | StreamLog.StreamLog> = (app, run) => {
+export const deadLetterRoutes: Routes<Redis | RedisTopology.RedisTopology | StreamLog.StreamLog> = (app, run) => {
   app.get("/v1/admin/dead-letters", (c) =>
     run(c, Effect.gen(function*() {
       yield* principalWithRole(c, "admin")

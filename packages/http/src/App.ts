@@ -7,7 +7,7 @@
 //
 // and the edge's main.ts mounts them with the merged tables. Around the routes: request ids, the body-size limit, problem+json for
 // unknown routes and for anything a handler throws.
-import type { Database } from "@bank/platform"
+import type { Database, RedisTopology } from "@bank/platform"
 import type { Redis } from "effect/persistence/Redis"
 import { Effect, type Context, type Duration } from "effect"
 import { Hono } from "hono"
@@ -26,9 +26,9 @@ import { makeRun, type Run } from "./Run.ts"
  */
 export type Routes<R, Tag extends string = never> = (app: Hono<EdgeEnv>, run: Run<R, Tag>) => void
 
-export interface AppOptions<R, P extends ProblemTable = {}> {
+export interface AppOptions<R, P extends ProblemTable = Record<never, never>> {
   /** The services the routes' Effects run with; readiness needs Redis and Database. */
-  readonly context: Context.Context<R | Redis | Database.Database>
+  readonly context: Context.Context<R | Redis | RedisTopology.RedisTopology | Database.Database>
   /** Every capability's error table, merged: a route failing with a tag missing here does not compile. */
   readonly problems?: P
   readonly routes?: ReadonlyArray<Routes<R, NoInfer<keyof P & string>>>
@@ -44,7 +44,7 @@ export const defaultBodyLimitBytes = 64 * 1024
 // `=`), so it cannot inject anything into headers or logs; otherwise we make one.
 const requestIdMaxLength = 128
 
-export const makeApp = <R, P extends ProblemTable = {}>(options: AppOptions<R, P>): Hono<EdgeEnv> => {
+export const makeApp = <R, P extends ProblemTable = Record<never, never>>(options: AppOptions<R, P>): Hono<EdgeEnv> => {
   const problems: ProblemTable = options.problems ?? {}
   const run = makeRun(options.context, problems)
   const limitBytes = options.bodyLimitBytes ?? defaultBodyLimitBytes

@@ -2,7 +2,7 @@
 // scope (SIGTERM/SIGINT in main.ts) shuts down gracefully: stop accepting connections, let
 // in-flight requests finish (each still has Redis and PostgreSQL: this layer closes before the
 // layers it uses), and cut whatever is still open after a grace period.
-import type { Database } from "@bank/platform"
+import type { Database, RedisTopology } from "@bank/platform"
 import { getRequestListener } from "@hono/node-server"
 import type { Redis } from "effect/persistence/Redis"
 import { Config, Context, Duration, Effect, Layer, Schema } from "effect"
@@ -21,7 +21,7 @@ export class ListenError extends Schema.TaggedError<ListenError>()("ListenError"
   cause: Schema.Defect()
 }) {}
 
-export interface ServeOptions<R, P extends ProblemTable = {}> extends Omit<AppOptions<R, P>, "context"> {
+export interface ServeOptions<R, P extends ProblemTable = Record<never, never>> extends Omit<AppOptions<R, P>, "context"> {
   /** 0 lets the OS pick a free port (tests). */
   readonly port: number
   /** Interface to bind; all of them when absent. */
@@ -66,11 +66,11 @@ const gracefulServer = (listener: ReturnType<typeof getRequestListener>) => {
   return { server, close }
 }
 
-export const layer = <R, P extends ProblemTable = {}>(options: ServeOptions<R, P>): Layer.Layer<EdgeServer, ListenError, R | Redis | Database.Database> =>
+export const layer = <R, P extends ProblemTable = Record<never, never>>(options: ServeOptions<R, P>): Layer.Layer<EdgeServer, ListenError, R | Redis | RedisTopology.RedisTopology | Database.Database> =>
   Layer.effect(
     EdgeServer,
     Effect.gen(function*() {
-      const context = yield* Effect.context<R | Redis | Database.Database>()
+      const context = yield* Effect.context<R | Redis | RedisTopology.RedisTopology | Database.Database>()
       const app = makeApp({ ...options, context })
       const { server, close } = gracefulServer(getRequestListener(app.fetch))
       yield* Effect.acquireRelease(
@@ -88,7 +88,7 @@ export const layer = <R, P extends ProblemTable = {}>(options: ServeOptions<R, P
   )
 
 /** Reads `PORT` (default 3000) and `BODY_LIMIT_BYTES` (default 65536). */
-export const layerConfig = <R, P extends ProblemTable = {}>(options: {
+export const layerConfig = <R, P extends ProblemTable = Record<never, never>>(options: {
   readonly problems?: P
   readonly routes?: ReadonlyArray<Routes<R, NoInfer<keyof P & string>>>
 }) =>

@@ -10,6 +10,7 @@ import type { DatabaseError, DocumentStoreError, PublishError, RequestFailed } f
 import type { RedisError } from "effect/persistence/Redis"
 import type { InvalidBody, InvalidQuery, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
 import type { Problem } from "./ProblemDetails.ts"
+import type { StepUpRequired } from "./StepUp.ts"
 
 export interface Entry<E> {
   /** Problem type slug; defaults to the tag in kebab case. */
@@ -63,6 +64,15 @@ export const kitProblems = {
     status: 403,
     title: "Forbidden",
     detail: "You may not use this route."
+  }),
+
+  // StepUp.ts: the action needs a recent authentication the session does not have.
+  StepUpRequired: entry<StepUpRequired>({
+    status: 403,
+    title: "Step-up authentication required",
+    detail: (e) =>
+      `This ${e.action === "transfer" ? "transfer" : "change"} needs you to confirm it is you: POST /v1/auth/step-up with your password (valid ${e.maxAgeSeconds} seconds), then send it again.`,
+    extensions: (e) => ({ stepUp: { href: "/v1/auth/step-up", method: "POST", factors: ["password"] }, action: e.action })
   }),
 
   // Infrastructure (platform): unavailable is worth a retry (503), a bug is not (500).

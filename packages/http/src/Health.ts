@@ -3,9 +3,11 @@
 // whether we can do useful work: Redis and PostgreSQL each answer within a short timeout, and,
 // when a Readiness service is provided, every read model we serve from has loaded and is not
 // lagging or marked stale (platform/Readiness.ts). Load balancers stop sending traffic while it
-// answers 503; Retry-After says when to ask again.
-import { Database, Readiness } from "@bank/platform"
-import { Redis } from "effect/persistence/Redis"
+// answers 503; Retry-After says when to ask again. On a Redis Cluster the Redis check is the
+// cluster's own state (`cluster_state`) and how many slots have a master that answers (both
+// reported under `redis`): a shard failing over costs its customers a few seconds of 503, but
+// does not take every edge out of service.
+import { Database, Readiness, RedisTopology } from "@bank/platform"
 import { Duration, Effect, Exit, Option } from "effect"
 import type { Hono } from "hono"
 import { problemResponse, type EdgeEnv } from "./ProblemDetails.ts"
@@ -24,19 +26,30 @@ const check = (probe: Effect.Effect<unknown, unknown>, timeout: Duration.Input):
 export const retryAfterSeconds = 2
 
 export const healthRoutes = (options: { readonly readinessTimeout: Duration.Input }) =>
-(app: Hono<EdgeEnv>, run: Run<Redis | Database.Database>): void => {
+(app: Hono<EdgeEnv>, run: Run<RedisTopology.RedisTopology | Database.Database>): void => {
   app.get("/healthz", (c) => c.json({ status: "ok" }))
 
   app.get("/readyz", (c) =>
     run(
       c,
       Effect.gen(function*() {
-        const redis = yield* Redis
+        const topology = yield* RedisTopology.RedisTopology
         const database = yield* Database.Database
+        let redisState: RedisTopology.Health | undefined
         const checks = yield* Effect.all({
-          redis: check(redis.send("PING"), options.readinessTimeout),
+          redis: check(topology.health.pipe(
+            Effect.tap((health) => Effect.sync(() => void (redisState = health))),
+            Effect.filterOrFail((health) => health.ok, () => "not ok")
+          ), options.readinessTimeout),
           postgres: check(database.ping, options.readinessTimeout)
         }, { concurrency: "unbounded" })
+        const redis = redisState && {
+          topology: redisState.topology,
+          cluster_state: redisState.state,
+          slots_covered: redisState.slotsCovered,
+          masters: redisState.masters,
+          ...(redisState.detail ? { detail: redisState.detail } : {})
+        }
         const failed = Object.entries(checks).filter(([, result]) => result === "failed").map(([name]) => name)
         const readiness = yield* Effect.serviceOption(Readiness.Readiness)
         const report = failed.includes("redis") || Option.isNone(readiness)
@@ -44,7 +57,7 @@ export const healthRoutes = (options: { readonly readinessTimeout: Duration.Inpu
           : yield* readiness.value.check.pipe(Effect.timeout(options.readinessTimeout), Effect.option, Effect.map(Option.getOrUndefined))
         const notReady = report ? Object.entries(report.readModels).filter(([, s]) => s.status !== "ready") : []
         if (Option.isSome(readiness) && report === undefined && !failed.includes("redis")) failed.push("read models")
-        if (failed.length === 0 && notReady.length === 0) return c.json({ status: "ok", checks, ...(report ? { readModels: report.readModels } : {}) })
+        if (failed.length === 0 && notReady.length === 0) return c.json({ status: "ok", checks, redis, ...(report ? { readModels: report.readModels } : {}) })
         c.header("Retry-After", String(retryAfterSeconds))
         const reasons = [
           ...(failed.length > 0 ? [`not answering: ${failed.join(", ")}`] : []),
@@ -55,7 +68,7 @@ export const healthRoutes = (options: { readonly readinessTimeout: Duration.Inpu
           title: "Not ready",
           status: 503,
           detail: `${reasons.join("; ")}.`.replace(/^./, (first) => first.toUpperCase()),
-          extensions: { checks, ...(report ? { readModels: report.readModels } : {}) }
+          extensions: { checks, redis, ...(report ? { readModels: report.readModels } : {}) }
         })
       })
     ))

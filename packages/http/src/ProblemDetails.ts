@@ -38,8 +38,11 @@ export interface Problem {
 
 export const problemTypeUri = (slug: string): string => `/docs/problems/${slug}`
 
-export const problemResponse = (c: Context<EdgeEnv>, problem: Problem): Response =>
-  c.body(
+export const problemResponse = (c: Context<EdgeEnv>, problem: Problem): Response => {
+  // Unavailable is worth a retry (a Redis failover, a restart): say when, unless the route
+  // already did (throttling, readiness).
+  if (problem.status === 503 && !c.res.headers.has("Retry-After")) c.header("Retry-After", "1")
+  return c.body(
     JSON.stringify({
       ...problem.extensions,
       type: problemTypeUri(problem.type),
@@ -52,6 +55,7 @@ export const problemResponse = (c: Context<EdgeEnv>, problem: Problem): Response
     problem.status as ContentfulStatusCode,
     { "Content-Type": problemContentType }
   )
+}
 
 /** 500 for anything we did not expect: the cause goes to the log, never to the client. */
 export const internalErrorResponse = (c: Context<EdgeEnv>): Response =>

@@ -15,7 +15,7 @@
 // the reason (Revocation.ts); a change of roles is written into the live access tokens, so it
 // applies from the next request on.
 import { Cdc } from "@bank/contracts"
-import { Actor, Keys, StreamLog } from "@bank/platform"
+import { Actor, StreamLog } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
 import type { Envelope, Readiness } from "@bank/platform"
 import { Effect, Layer } from "effect"
@@ -97,7 +97,7 @@ const applyRoles = Effect.fn("CredentialsProjection.applyRoles")(function*(custo
   const states = yield* redis.send<ReadonlyArray<string>>("HVALS", SessionStore.keys(customerId).state)
   yield* Effect.forEach(states, (text) => {
     const state = SessionStore.parseState(text)
-    return state === undefined ? Effect.void : Effect.asVoid(redis.eval(Scripts.setTokenRoles)(IdentityKeys.accessToken(state.accessHash), roles))
+    return state === undefined ? Effect.void : Effect.asVoid(redis.eval(Scripts.setTokenField)(IdentityKeys.accessToken(state.accessHash), "r", roles))
   }, { discard: true })
 })
 

@@ -10,7 +10,7 @@
 // Redis blinked), it completes the same session instead of opening a second one.
 import { Identity } from "@bank/contracts"
 import type { Envelope } from "@bank/platform"
-import { PasswordHash, Readiness, StreamLog } from "@bank/platform"
+import { Durability, PasswordHash, Readiness, StreamLog } from "@bank/platform"
 import { Effect, Option } from "effect"
 import * as Audit from "./Audit.ts"
 import * as Credentials from "./Credentials.ts"
@@ -121,22 +121,27 @@ export const handle = (dummyHash: string) =>
     }
 
     const at = new Date(now).toISOString()
-    yield* SessionStore.writeDocument({
-      sessionId,
-      customerId: record.customerId,
-      device: { deviceId: login.deviceId ?? null, userAgent: login.userAgent ?? null, clientAddress: login.clientAddress },
-      createdAt: at,
-      lastSeenAt: at,
-      absoluteExpiresAt: new Date(absolute).toISOString(),
-      recentActions: [],
-      preferences: { theme: "system", language: "en" },
-      recommendations: []
-    }, deadline)
     const accessTtlMs = Math.min(config.accessTokenTtlMs, deadline - now)
     const refreshTtlMs = Math.min(config.refreshTokenTtlMs, absolute - now)
-    const principal = { customerId: record.customerId, sessionId, roles: record.roles }
-    yield* TokenStore.putAccess(login.accessTokenHash, principal, accessTtlMs)
-    yield* TokenStore.putRefresh(login.refreshTokenHash, principal, refreshTtlMs)
+    const principal = { customerId: record.customerId, sessionId, roles: record.roles, authenticatedAt: now }
+    // The session (opened above in the customer's slot, so on the same master as its document)
+    // and the tokens must survive a Redis failover before the customer is told "logged in".
+    yield* Durability.durableOrLogged("a new session and its tokens", Effect.gen(function*() {
+      yield* SessionStore.writeDocument({
+        sessionId,
+        customerId: record.customerId,
+        device: { deviceId: login.deviceId ?? null, userAgent: login.userAgent ?? null, clientAddress: login.clientAddress },
+        createdAt: at,
+        lastSeenAt: at,
+        absoluteExpiresAt: new Date(absolute).toISOString(),
+        recentActions: [],
+        preferences: { theme: "system", language: "en" },
+        recommendations: []
+      }, deadline)
+      yield* SessionStore.setAuthenticatedAt(record.customerId, sessionId, now, absolute)
+      yield* TokenStore.putAccess(login.accessTokenHash, principal, accessTtlMs)
+      yield* TokenStore.putRefresh(login.refreshTokenHash, principal, refreshTtlMs)
+    }))
     yield* LoginThrottle.recordSuccess(usernameFingerprint)
     yield* SessionExpiry.track(record.customerId, sessionId, deadline)
 

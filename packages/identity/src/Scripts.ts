@@ -65,7 +65,7 @@ export const openStream = script(
   { lua: source("openStream"), numberOfKeys: 1 }
 ).withReturnType<ReadonlyArray<string>>()
 
-export const setTokenRoles = script((key: string, roles: string) => [key, roles], {
-  lua: source("setTokenRoles"),
+export const setTokenField = script((key: string, field: "r" | "a", value: string) => [key, field, value], {
+  lua: source("setTokenField"),
   numberOfKeys: 1
 }).withReturnType<number>()

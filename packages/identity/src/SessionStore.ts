@@ -31,6 +31,8 @@ export const keys = (customerId: string) => {
   return {
     index: customer.key("sessions"),
     state: customer.key("session-state"),
+    /** hash: session id -> when it last authenticated (login or step-up), epoch ms */
+    auth: customer.key("session-auth"),
     document: (sessionId: string) => customer.document(`session:${sessionId}`)
   }
 }
@@ -196,4 +198,19 @@ export const isLive = Effect.fn("SessionStore.isLive")(function*(customerId: str
   const redis = yield* Redis
   const score = yield* redis.send<string | null>("ZSCORE", keys(customerId).index, sessionId)
   return score !== null && Number(score) > now
+})
+
+/** Records when the session last authenticated (login, step-up); kept as long as the session can live. */
+export const setAuthenticatedAt = Effect.fn("SessionStore.setAuthenticatedAt")(function*(customerId: string, sessionId: string, at: number, absolute: number) {
+  const redis = yield* Redis
+  const key = keys(customerId).auth
+  yield* redis.send("HSET", key, sessionId, String(at))
+  if ((yield* redis.send<number>("PEXPIRETIME", key)) < absolute) yield* redis.send("PEXPIREAT", key, String(absolute))
+})
+
+/** When the session last authenticated, if known. */
+export const authenticatedAt = Effect.fn("SessionStore.authenticatedAt")(function*(customerId: string, sessionId: string) {
+  const redis = yield* Redis
+  const text = yield* redis.send<string | null>("HGET", keys(customerId).auth, sessionId)
+  return text === null ? undefined : Number(text)
 })

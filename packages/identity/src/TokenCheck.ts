@@ -8,12 +8,10 @@
 // once while a hot token costs no round trip. The cache is dropped whenever that connection
 // breaks (no invalidation could reach us then). See scripts/bench-identity.ts for what it buys.
 import type { Principal } from "@bank/contracts"
-import { Keys } from "@bank/platform"
+import { RedisTopology } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
-import { NodeRedis } from "@effect/platform-node/NodeRedis"
 import { Context, Effect, Layer, Option } from "effect"
-import { Redis, RedisError } from "effect/persistence/Redis"
-import { createClient } from "redis"
+import { Redis, type RedisError } from "effect/persistence/Redis"
 import { Unauthenticated } from "./Errors.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"
 import * as Secrets from "./Secrets.ts"
@@ -60,39 +58,22 @@ export const layerDirect = Layer.effect(
   })
 )
 
-/** Lookups through a RESP3 connection with server-assisted client-side caching. */
+/** Lookups through a RESP3 connection (per node on a cluster) with server-assisted client-side caching. */
 export const layerCached = (options: { readonly maxEntries?: number; readonly ttlMs?: number } = {}) =>
   Layer.effect(
     TokenCheck,
     Effect.gen(function*() {
-      const { client } = yield* NodeRedis
-      const cachedClient = yield* Effect.acquireRelease(
-        Effect.tryPromise({
-          try: async () => {
-            // A new client from the shared one's options, not `duplicate`: node-redis 5.9 keeps the
-            // RESP2 reply transforms on a RESP3 duplicate (HGETALL then answers {}).
-            const duplicate = createClient({
-              ...client.options,
-              RESP: 3,
-              // An upper bound on staleness should an invalidation ever be missed.
-              clientSideCache: { ttl: options.ttlMs ?? 60_000, maxEntries: options.maxEntries ?? 100_000, evictPolicy: "LRU" }
-            })
-            duplicate.on("error", () => {}) // reconnects by itself; failed commands surface below
-            await duplicate.connect()
-            return duplicate
-          },
-          catch: (cause) => new RedisError({ cause })
-        }),
-        (c) => Effect.promise(() => c.close()).pipe(Effect.ignore)
-      )
-      return make((key) => Effect.tryPromise({ try: () => cachedClient.hGetAll(key), catch: (cause) => new RedisError({ cause }) }), true)
+      const topology = yield* RedisTopology.RedisTopology
+      // An upper bound on staleness should an invalidation ever be missed.
+      const hGetAll = yield* topology.cachedHashes({ ttlMs: options.ttlMs ?? 60_000, maxEntries: options.maxEntries ?? 100_000 })
+      return make(hGetAll, true)
     })
   )
 
 /** Direct or cached, as IDENTITY_TOKEN_CACHE says. */
-export const layer: Layer.Layer<TokenCheck, RedisError, IdentityConfig | Redis | NodeRedis> = Layer.unwrap(
+export const layer: Layer.Layer<TokenCheck, RedisError, IdentityConfig | Redis | RedisTopology.RedisTopology> = Layer.unwrap(
   Effect.gen(function*() {
     const config = yield* IdentityConfig
-    return config.tokenCache ? layerCached() : (layerDirect as Layer.Layer<TokenCheck, RedisError, Redis | NodeRedis>)
+    return config.tokenCache ? layerCached() : (layerDirect as Layer.Layer<TokenCheck, RedisError, Redis | RedisTopology.RedisTopology>)
   })
 )

@@ -12,6 +12,7 @@
 import { Effect, Schedule } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
 import * as Keys from "./Keys.ts"
+import { scanKeys } from "./RedisTopology.ts"
 import type { RawEntry } from "./StreamLog.ts"
 
 export interface DeadLetter {
@@ -85,15 +86,12 @@ const parse = (stream: string, [id, raw]: RawEntry): DeadLetter => {
 export const streams = Effect.fn("DeadLetters.streams")(function*() {
   const redis = yield* Redis
   const found = new Map<string, number>()
-  let cursor = "0"
-  do {
-    const [next, keys] = yield* redis.send<[string, Array<string>]>("SCAN", cursor, "MATCH", "stream:{s:*}:dead", "COUNT", "1000", "TYPE", "stream")
-    cursor = String(next)
-    for (const key of keys) {
+  // Every master's keys (on a cluster each holds some of the streams).
+  yield* scanKeys("stream:{s:*}:dead", (keys) =>
+    Effect.forEach(keys, (key) => {
       const name = /^stream:\{s:(.+)\}:dead$/.exec(key)?.[1]
-      if (name !== undefined) found.set(name, Number(yield* redis.send<number>("XLEN", key)))
-    }
-  } while (cursor !== "0")
+      return name === undefined ? Effect.void : Effect.map(redis.send<number>("XLEN", key), (depth) => void found.set(name, Number(depth)))
+    }, { discard: true }), { type: "stream" })
   return [...found].filter(([, depth]) => depth > 0).sort(([a], [b]) => a.localeCompare(b)).map(([stream, depth]) => ({ stream, depth }))
 })
 

@@ -20,7 +20,7 @@ export type Need = "redis" | "postgres"
 
 /** The services `launch` provides for each need. */
 export type Provided<N extends Need> =
-  | (N extends "redis" ? Redis | RedisClient.NodeRedis.NodeRedis : never)
+  | (N extends "redis" ? Redis | RedisClient.RedisTopology : never)
   | (N extends "postgres" ? Database.Database : never)
 
 export interface Options<N extends Need> {

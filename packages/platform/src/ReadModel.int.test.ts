@@ -9,7 +9,7 @@ import * as ReadModel from "./ReadModel.ts"
 import * as RedisClient from "./RedisClient.ts"
 
 const redisServer = useRedis()
-type Services = ReadModel.ReadModel | Redis
+type Services = ReadModel.ReadModel | Redis | RedisClient.RedisTopology
 /** Two runtimes stand for two processes, each with its own cache and subscriber. */
 const processes: Array<ManagedRuntime.ManagedRuntime<Services, unknown>> = []
 const start = (maxAgeMs: number) => {

@@ -18,11 +18,11 @@
 //   consumers gracefully and start the new generation's (which the rebuild left caught up).
 // Pub/sub here is a cache invalidation between processes, not a message between actors: losing
 // one costs at most `maxAgeMs` of staleness.
-import { NodeRedis } from "@effect/platform-node/NodeRedis"
-import { Context, Effect, Exit, Fiber, Layer, Schema, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import { Redis, type RedisError, script } from "effect/persistence/Redis"
 import * as Keys from "./Keys.ts"
 import { leaseScript } from "./Lease.ts"
+import { RedisTopology, scanKeys } from "./RedisTopology.ts"
 import * as Lua from "./Lua.ts"
 
 /** The pub/sub channel of switch notices, `<name> <generation>`. */
@@ -98,22 +98,22 @@ export const dropGeneration = Effect.fn("ReadModel.dropGeneration")(function*(op
     return yield* Effect.die(new RangeError(`no generation ${options.generation} of ${options.name}`))
   }
   const redis = yield* Redis
-  const batch = String(options.batch ?? 1000)
-  let cursor = "0"
   let documents = 0
-  do {
-    const [next, keys] = yield* redis.send<[string, Array<string>]>("SCAN", cursor, "MATCH", documentPattern(options.name, options.generation), "COUNT", batch)
-    if (keys.length > 0) documents += yield* redis.send<number>("UNLINK", ...keys)
-    options.onProgress?.(documents)
-    cursor = next
-  } while (cursor !== "0")
+  // Every master's keys; one UNLINK per key, since a batch holds keys of many slots.
+  yield* scanKeys(documentPattern(options.name, options.generation), (keys) =>
+    Effect.forEach(keys, (key) => redis.send<number>("UNLINK", key), { concurrency: 16 }).pipe(
+      Effect.map((removed) => {
+        documents += removed.reduce((a, b) => a + b, 0)
+        options.onProgress?.(documents)
+      })
+    ), { count: options.batch ?? 1000 })
   let groups = 0
   for (const { stream, group } of options.groups) {
     groups += yield* redis.send<number>("XGROUP", "DESTROY", Keys.stream(stream), group).pipe(
       Effect.catchIf((e) => String(e.cause).includes("no such key"), () => Effect.succeed(0))
     )
   }
-  if (options.keys && options.keys.length > 0) yield* redis.send("UNLINK", ...options.keys)
+  if (options.keys) yield* Effect.forEach(options.keys, (key) => redis.send("UNLINK", key), { discard: true })
   return { documents, groups }
 })
 
@@ -151,7 +151,7 @@ export class ReadModel extends Context.Service<ReadModel, {
 export const make = (options: Options = {}) =>
   Effect.gen(function*() {
     const redis = yield* Redis
-    const nodeRedis = yield* NodeRedis
+    const topology = yield* RedisTopology
     const maxAgeMs = options.maxAgeMs ?? 1000
     const cache = new Map<string, { readonly generation: number; readonly at: number }>()
     const waiters = new Map<string, Set<() => void>>()
@@ -165,24 +165,9 @@ export const make = (options: Options = {}) =>
       waiting?.forEach((wake) => wake())
     }
 
-    // A subscriber of its own (a subscribed connection takes no other commands). Start-up waits
-    // for it briefly, never for long: until it is there, readers see a switch within maxAgeMs.
-    const subscriber = nodeRedis.client.duplicate()
-    subscriber.on("error", () => {})
-    yield* Effect.addFinalizer(() =>
-      Effect.sync(() => {
-        try {
-          subscriber.destroy()
-        } catch { /* it never connected */ }
-      })
-    )
-    const subscribing = yield* Effect.forkScoped(
-      Effect.tryPromise(async () => {
-        await subscriber.connect()
-        await subscriber.subscribe(channel, noticed)
-      }).pipe(Effect.catch((error) => Effect.logWarning("read-model switch notices unavailable; polling only", error)))
-    )
-    yield* Fiber.await(subscribing).pipe(Effect.timeoutOption(2000))
+    // A subscriber of its own (a subscribed connection takes no other commands), moving to
+    // another node when its node dies. Until it is there, readers see a switch within maxAgeMs.
+    yield* topology.subscribe(channel, noticed)
 
     const current = (name: string) =>
       Effect.suspend(() => {
@@ -217,7 +202,7 @@ export const make = (options: Options = {}) =>
     })
   })
 
-/** Needs `Redis` and `NodeRedis` (RedisClient.layer). */
+/** Needs `Redis` and `RedisTopology` (RedisClient.layer). */
 export const layer = (options: Options = {}) => Layer.effect(ReadModel, make(options))
 
 /**

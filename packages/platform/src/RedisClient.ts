@@ -1,23 +1,162 @@
-// The Redis connection every service shares. We reuse Effect's own node-redis integration
-// (`@effect/platform-node/NodeRedis`): it gives the `Redis` service (commands, cached Lua
-// scripts called by SHA and reloaded on NOSCRIPT, reserved connections for blocking reads)
-// and `NodeRedis` (the raw node-redis client, for what `Redis` does not cover).
+// The Redis connection every service shares, on one server or on a Redis Cluster: the same
+// `Redis` service (commands, Lua scripts called by SHA and reloaded on NOSCRIPT, reserved
+// connections for blocking reads) and the `RedisTopology` service (every master, transactions,
+// pub/sub, cached reads, health) either way, so no other code asks which one it is.
+// - One server: Effect's own node-redis integration (`@effect/platform-node/NodeRedis`).
+// - A cluster: RedisCluster.ts (node-redis `createCluster`, commands routed per key slot).
+// Every script call is checked to touch one hash slot (Slots.ts) unless REDIS_CHECK_SLOTS=false,
+// on one server too, so a script that would fail on a cluster fails in development already.
 import * as NodeRedis from "@effect/platform-node/NodeRedis"
-import { Config } from "effect"
+import { Config, Context, Effect, Layer } from "effect"
+import { Redis, RedisError } from "effect/persistence/Redis"
+import { createClient } from "redis"
+import * as RedisCluster from "./RedisCluster.ts"
+import { parseTarget, RedisTopology, clusterTarget, type Health, type Target } from "./RedisTopology.ts"
+import { DurabilitySettings } from "./Durability.ts"
+import { assertOneSlot, routingKey, scriptKeys, slotOf } from "./Slots.ts"
+import { resilientSubscription } from "./Subscription.ts"
 
-export { NodeRedis }
 export { Redis, RedisError } from "effect/persistence/Redis"
+export { RedisTopology } from "./RedisTopology.ts"
+
+export interface Options {
+  /** Reserved connections (blocking stream reads, durable writes) per process. */
+  readonly maxConnections?: number
+  /** Refuse a script call whose keys are in two hash slots (default true). */
+  readonly checkSlots?: boolean
+  /** Replicas a durable write waits for (Durability.ts): default 1 on a cluster, 0 on one server. */
+  readonly waitReplicas?: number
+  /** How long a durable write waits for them (default 500 ms). */
+  readonly waitTimeoutMs?: number
+}
+
+const fail = (cause: unknown) => new RedisError({ cause })
+
+/** Every command of a transaction must be in `key`'s slot. */
+const checkTransaction = (key: string, commands: ReadonlyArray<ReadonlyArray<string>>) =>
+  Effect.try({
+    try: () => assertOneSlot(`MULTI/EXEC on ${key}`, [key, ...commands.flatMap((c) => routingKey(c[0]!, c.slice(1)) ?? [])]),
+    catch: fail
+  })
+
+const withTransactionCheck = (topology: RedisTopology["Service"]): RedisTopology["Service"] => ({
+  ...topology,
+  transaction: (key, commands) => checkTransaction(key, commands).pipe(Effect.andThen(topology.transaction(key, commands)))
+})
+
+// Wraps `eval` (shared and reserved) so a script handed keys of two slots fails before it runs.
+const withSlotCheck = (redis: Redis["Service"]): Redis["Service"] => {
+  const checkedEval = (evaluate: Redis["Service"]["eval"]): Redis["Service"]["eval"] => (script) => {
+    const run = evaluate(script)
+    return (...params) =>
+      Effect.suspend(() => {
+        const keys = scriptKeys(script.numberOfKeys(...params), script.params(...params))
+        if (keys.length > 1) {
+          const first = slotOf(keys[0]!)
+          if (keys.some((k) => slotOf(k) !== first)) {
+            return Effect.try({ try: () => assertOneSlot("a Lua script", keys), catch: fail }).pipe(Effect.andThen(Effect.die("unreachable")))
+          }
+        }
+        return run(...params)
+      })
+  }
+  return Redis.of({
+    ...redis,
+    eval: checkedEval(redis.eval),
+    reserve: Effect.map(redis.reserve, (connection) => ({ ...connection, eval: checkedEval(connection.eval) }))
+  })
+}
+
+// ── One server ──────────────────────────────────────────────────────────────────────────────
+const single = (url: string, options: Options) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(NodeRedis.layer({ url, maxConnections: options.maxConnections ?? 64, disableOfflineQueue: true }))
+    const { client } = Context.get(context, NodeRedis.NodeRedis)
+    const redis = Context.get(context, Redis)
+    const runSync = Effect.runSyncWith(yield* Effect.context<never>())
+    const warn = (message: string, cause: unknown) => runSync(Effect.logWarning(message, cause))
+    const topology = RedisTopology.of({
+      kind: "single",
+      masters: Effect.succeed([{ address: url, send: redis.send }]),
+      transaction: (_key, commands) =>
+        Effect.tryPromise({
+          try: () => {
+            const multi = client.multi()
+            for (const command of commands) multi.addCommand([...command])
+            return multi.exec() as Promise<ReadonlyArray<unknown>>
+          },
+          catch: fail
+        }),
+      waitForReplicas: (_key, replicas, timeoutMs) => redis.send<number>("WAIT", String(replicas), String(timeoutMs)),
+      subscribe: (channel, onMessage) => resilientSubscription(channel, onMessage, () => [{ url }], warn),
+      cachedHashes: (cache) =>
+        Effect.acquireRelease(
+          Effect.tryPromise({
+            try: async () => {
+              // A new client from the shared one's options, not `duplicate`: node-redis 5.9 keeps
+              // the RESP2 reply transforms on a RESP3 duplicate (HGETALL then answers {}).
+              const cached = createClient({
+                ...client.options,
+                RESP: 3,
+                clientSideCache: { ttl: cache.ttlMs, maxEntries: cache.maxEntries, evictPolicy: "LRU" }
+              })
+              cached.on("error", () => {}) // reconnects by itself; failed commands surface below
+              await cached.connect()
+              return cached
+            },
+            catch: fail
+          }),
+          (c) => Effect.promise(() => c.close()).pipe(Effect.ignore)
+        ).pipe(Effect.map((cached) => (key: string) =>
+          Effect.tryPromise({ try: () => cached.hGetAll(key) as Promise<Record<string, string>>, catch: fail })
+        )),
+      health: redis.send("PING").pipe(
+        Effect.as<Health>({ topology: "single", ok: true, state: "ok", slotsCovered: 16384, masters: 1 }),
+        Effect.catch((error) => Effect.succeed<Health>({ topology: "single", ok: false, state: "unreachable", slotsCovered: 0, masters: 1, detail: String(error.cause) }))
+      )
+    })
+    return { redis, topology }
+  })
 
 /**
- * Connects to `url`; reserved connections (blocking stream reads) are pooled per process.
- * Commands fail at once while Redis is unreachable instead of queueing in memory: readiness
- * answers 503 immediately, actors retry, and shutdown does not wait for a dead server.
+ * Connects to `target`: a `redis://` URL (one server) or `redis-cluster://host:port,...` (a
+ * cluster's seed nodes). Commands fail at once while a node is unreachable instead of queueing
+ * in memory: readiness answers at once, actors retry, and shutdown does not wait for a dead node.
  */
-export const layer = (url: string) => NodeRedis.layer({ url, maxConnections: 64, disableOfflineQueue: true })
+export const layer = (target: string | Target, options: Options = {}): Layer.Layer<Redis | RedisTopology, RedisError> => {
+  const parsed = typeof target === "string" ? parseTarget(target) : target
+  const checkSlots = options.checkSlots ?? true
+  return Layer.effectContext(Effect.map(
+    parsed._tag === "Single" ? single(parsed.url, options) : RedisCluster.make(parsed, { maxConnections: options.maxConnections ?? 64 }),
+    ({ redis, topology }) =>
+      Context.make(Redis, checkSlots ? withSlotCheck(redis) : redis).pipe(
+        Context.add(RedisTopology, checkSlots ? withTransactionCheck(topology) : topology),
+        Context.add(DurabilitySettings, {
+          replicas: options.waitReplicas ?? (parsed._tag === "Cluster" ? 1 : 0),
+          timeoutMs: options.waitTimeoutMs ?? 500
+        })
+      )
+  ))
+}
 
-/** Connects to `REDIS_URL` (default redis://127.0.0.1:6379). */
-export const layerConfig = NodeRedis.layerConfig({
-  url: Config.String("REDIS_URL").pipe(Config.withDefault("redis://127.0.0.1:6379")),
-  maxConnections: Config.Int("REDIS_MAX_RESERVED_CONNECTIONS").pipe(Config.withDefault(64)),
-  disableOfflineQueue: Config.succeed(true)
-})
+/**
+ * The one topology setting: REDIS_CLUSTER_NODES=host:port,... (seed nodes of a cluster) when
+ * set, otherwise REDIS_URL (default redis://127.0.0.1:6379; `redis-cluster://...` also names a
+ * cluster). REDIS_MAX_RESERVED_CONNECTIONS, REDIS_CHECK_SLOTS, REDIS_WAIT_REPLICAS and
+ * REDIS_WAIT_TIMEOUT_MS as in `Options`.
+ */
+export const targetConfig: Config.Config<Target> = Config.all({
+  nodes: Config.String("REDIS_CLUSTER_NODES").pipe(Config.option),
+  url: Config.String("REDIS_URL").pipe(Config.withDefault("redis://127.0.0.1:6379"))
+}).pipe(Config.map(({ nodes, url }) => (nodes._tag === "Some" && nodes.value.trim() !== "" ? clusterTarget(nodes.value) : parseTarget(url))))
+
+export const layerConfig: Layer.Layer<Redis | RedisTopology, RedisError | Config.ConfigError> = Layer.unwrap(
+  Effect.gen(function*() {
+    const target = yield* targetConfig
+    const maxConnections = yield* Config.Int("REDIS_MAX_RESERVED_CONNECTIONS").pipe(Config.withDefault(64))
+    const checkSlots = yield* Config.Boolean("REDIS_CHECK_SLOTS").pipe(Config.withDefault(true))
+    const waitReplicas = yield* Config.Int("REDIS_WAIT_REPLICAS").pipe(Config.option)
+    const waitTimeoutMs = yield* Config.Int("REDIS_WAIT_TIMEOUT_MS").pipe(Config.withDefault(500))
+    return layer(target, { maxConnections, checkSlots, waitTimeoutMs, ...(waitReplicas._tag === "Some" ? { waitReplicas: waitReplicas.value } : {}) })
+  })
+)

@@ -1,16 +1,14 @@
 import { Effect, Exit, Fiber, Layer, Scope } from "effect"
-import { createClient } from "redis"
+import { connectRedis, type TestRedisClient, useRedis } from "@bank/test-kit"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { useRedis } from "@bank/test-kit"
 import * as Keys from "./Keys.ts"
 import * as RequestReply from "./RequestReply.ts"
 import { layer, pingSpec } from "./testing/TestStreams.ts"
 
 const redisServer = useRedis()
-let client: ReturnType<typeof createClient>
+let client: TestRedisClient
 beforeAll(async () => {
-  client = createClient({ url: redisServer.server.url })
-  await client.connect()
+  client = await connectRedis(redisServer.server.url)
 })
 afterAll(async () => {
   await client?.close()
@@ -110,8 +108,7 @@ describe("request/reply and Redis restarts", () => {
     expect((await ask("before")).text).toBe("BEFORE")
     await client.close()
     await redisServer.server.restart()
-    client = createClient({ url: redisServer.server.url })
-    await client.connect()
+    client = await connectRedis(redisServer.server.url)
     const deadline = Date.now() + 20_000
     let answer: string | undefined
     while (answer === undefined) {

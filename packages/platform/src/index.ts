@@ -1,4 +1,6 @@
-// @bank/platform: what every capability stands on. The Redis connection (RedisClient), the
+// @bank/platform: what every capability stands on. The Redis connection on one server or a
+// Redis Cluster (RedisClient; what differs between the two in RedisTopology, hash slots in Slots,
+// writes that wait for a replica in Durability), the
 // PostgreSQL pool (Database), key naming (Keys), the stream envelope and its contracts
 // (Envelope, StreamSpec), publishing and replay (StreamLog), the consumer engine built from the
 // consumer-group primitives (ConsumerGroup) in its shared mode (Actor, KeyedBatches) and its
@@ -23,6 +25,9 @@ export * as OwnedPartitions from "./OwnedPartitions.ts"
 export * as PasswordHash from "./PasswordHash.ts"
 export * as ReadModel from "./ReadModel.ts"
 export * as RedisClient from "./RedisClient.ts"
+export * as RedisTopology from "./RedisTopology.ts"
+export * as Durability from "./Durability.ts"
+export * as Slots from "./Slots.ts"
 export * as RequestReply from "./RequestReply.ts"
 export * as StreamLog from "./StreamLog.ts"
 export * as StreamSpec from "./StreamSpec.ts"

@@ -104,6 +104,7 @@ export const freshness = async (ctx: BenchContext, _loginFailure: string | undef
     const perProcess = processMeter(ctx.known)
     // Read just before the simulator ends: an ended process's time is gone.
     const processes = new Promise<ReturnType<typeof perProcess>>((r) => setTimeout(() => r(perProcess()), (seconds - 0.5) * 1000))
+    // biome-ignore lint/nursery/noMisusedPromises: `finally` waits for the promise its callback returns
     const summary = await simulate(ctx.stack.env, rate, seconds).finally(async () => {
       // Whatever was committed last still has to reach the dashboard.
       await new Promise((r) => setTimeout(r, 1000))

@@ -17,7 +17,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer } from "effect"
 import type { Redis } from "effect/persistence/Redis"
 
-type Services = Redis | RedisClient.NodeRedis.NodeRedis | Database.Database | Identity.RouteServices
+type Services = Redis | RedisClient.RedisTopology | Database.Database | Identity.RouteServices
 
 const PgDashboard = (await import("@bank/dashboard").catch(() => undefined))?.PgDashboard
 

@@ -29,7 +29,7 @@ export const freePort = (): Promise<number> =>
 // synchronously here, so no test leaves a server behind.
 const onExit = new Set<() => void>()
 let exitHookInstalled = false
-const atExit = (cleanup: () => void): (() => void) => {
+export const atExit = (cleanup: () => void): (() => void) => {
   if (!exitHookInstalled) {
     exitHookInstalled = true
     process.once("exit", () => onExit.forEach((f) => f()))
@@ -39,9 +39,9 @@ const atExit = (cleanup: () => void): (() => void) => {
   return () => onExit.delete(cleanup)
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-const canConnect = (port: number): Promise<boolean> =>
+export const canConnect = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
     const socket = createConnection({ host: "127.0.0.1", port })
     socket.once("connect", () => {
@@ -51,7 +51,7 @@ const canConnect = (port: number): Promise<boolean> =>
     socket.once("error", () => resolve(false))
   })
 
-const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 30_000) => {
+export const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 30_000) => {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await check()) return
@@ -60,7 +60,7 @@ const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 
   throw new Error(`${what} did not become ready within ${timeoutMs} ms`)
 }
 
-const which = (command: string): string | undefined => {
+export const which = (command: string): string | undefined => {
   const found = spawnSync("sh", ["-c", `command -v ${command}`], { encoding: "utf8" })
   return found.status === 0 ? found.stdout.trim() : undefined
 }

@@ -1,13 +1,15 @@
 // Per-suite private servers: each integration suite starts its own Redis / PostgreSQL on free
 // ports (so fault tests may kill and restart them) and removes them after the suite, also
-// when a test failed.
+// when a test failed. `useRedis` starts a private Redis Cluster instead when the suite runs on
+// the cluster topology (TEST_REDIS_TOPOLOGY=cluster, see testRedis.ts).
 import { afterAll, beforeAll } from "vitest"
-import { startPostgres, startRedis, type LocalPostgres, type LocalRedis, type RedisOptions } from "./localServices.ts"
+import { startPostgres, type LocalPostgres, type LocalRedis, type RedisOptions } from "./localServices.ts"
+import { startTestRedis } from "./testRedis.ts"
 
 export const useRedis = (options?: RedisOptions): { readonly server: LocalRedis } => {
   let server: LocalRedis | undefined
   beforeAll(async () => {
-    server = await startRedis(options)
+    server = await startTestRedis(options)
   }, 60_000)
   afterAll(async () => {
     await server?.stop()

@@ -5,10 +5,9 @@ import { Cdc } from "@bank/contracts"
 import { Envelope, Keys, RedisClient } from "@bank/platform"
 import { Context, Effect, Exit, Layer, References, Scope } from "effect"
 import pg from "pg"
-import { createClient } from "redis"
 import * as CdcConnector from "../CdcConnector.ts"
 import { SESSION_OPTIONS } from "../PgConnection.ts"
-import { type ChildHandle, startProcess } from "@bank/test-kit"
+import { type ChildHandle, connectRedis, startProcess, type TestRedisClient } from "@bank/test-kit"
 
 export const waitUntil = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000) => {
   const deadline = Date.now() + timeoutMs
@@ -72,14 +71,11 @@ export type ConnectorProcess = ChildHandle
 export const spawnConnector = (env: Record<string, string>): ConnectorProcess =>
   startProcess("packages/cdc/src/main.ts", { CDC_METRICS_PORT: "0", ...env })
 
-type RedisConnection = ReturnType<typeof createClient>
+type RedisConnection = TestRedisClient
 
 /** A node-redis client that survives a Redis restarted by a test (it reconnects). */
 export const redisClient = async (url: string): Promise<RedisConnection> => {
-  const client = createClient({ url })
-  client.on("error", () => {})
-  await client.connect()
-  return client
+  return connectRedis(url)
 }
 
 export interface Entry {

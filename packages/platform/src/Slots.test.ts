@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest"
+import * as Keys from "./Keys.ts"
+import { assertOneSlot, CrossSlotError, routingKey, slotOf } from "./Slots.ts"
+
+describe("Slots", () => {
+  it("computes the slots Redis Cluster documents", () => {
+    // From the cluster spec and `CLUSTER KEYSLOT`.
+    expect(slotOf("123456789")).toBe(12739)
+    expect(slotOf("foo")).toBe(12182)
+    expect(slotOf("{user1000}.following")).toBe(slotOf("{user1000}.followers"))
+  })
+
+  it("keeps one customer's keys and a stream's dead letters in one slot", () => {
+    const c = Keys.customer("c-42")
+    expect(() => assertOneSlot("openSession", [c.key("sessions"), c.key("session-state"), c.document("dashboard")])).not.toThrow()
+    expect(() => assertOneSlot("dead-letter", [Keys.stream("cdc.core"), Keys.deadLetter("cdc.core")])).not.toThrow()
+  })
+
+  it("refuses keys of two slots", () => {
+    expect(() => assertOneSlot("script", [Keys.customer("a").key("x"), Keys.customer("b").key("x")])).toThrow(CrossSlotError)
+  })
+
+  it("routes a command by the key that decides its node", () => {
+    expect(routingKey("HGETALL", ["k"])).toBe("k")
+    expect(routingKey("EVALSHA", ["sha", "2", "a", "b", "arg"])).toBe("a")
+    expect(routingKey("EVALSHA", ["sha", "0", "arg"])).toBeUndefined()
+    expect(routingKey("XREADGROUP", ["GROUP", "g", "c", "COUNT", "10", "BLOCK", "5", "STREAMS", "s", ">"])).toBe("s")
+    expect(routingKey("XINFO", ["CONSUMERS", "s", "g"])).toBe("s")
+    expect(routingKey("PING", [])).toBeUndefined()
+    expect(routingKey("WAIT", ["1", "100"])).toBeUndefined()
+  })
+})
