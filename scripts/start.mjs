@@ -263,7 +263,7 @@ const supervise = (p, env) => {
   const start = () => {
     const startedAt = Date.now()
     const entry = launch(p.name, ["--import", "tsx", p.file, ...(p.args ?? [])], { env })
-    entry.exited.then((how) => {
+    void entry.exited.then((how) => {
       if (stopping) return
       if (Date.now() - startedAt > 60_000) exitsInARow = 0
       exitsInARow++
