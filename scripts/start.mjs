@@ -79,11 +79,16 @@ const setupSteps = [
 // processes.json lists them; each runs as `node --import tsx <entry>` with REDIS_URL,
 // DATABASE_URL (and PORT for the one serving HTTP), `count` times. An entry whose file does not
 // exist yet is skipped with a notice. The HTTP process's /readyz is polled until it answers
-// 2xx, to tell people when the system can be used.
+// 2xx, to tell people when the system can be used. `<NAME>_PROCESSES` overrides a count, e.g.
+// DASHBOARD_PROCESSES=3 (the dashboard projectors share the CDC partitions between them).
 const manifest = JSON.parse(readFileSync(join(root, "processes.json"), "utf8"))
+const countOf = (p) => {
+  const wanted = Math.floor(Number(process.env[`${p.name.toUpperCase()}_PROCESSES`] ?? p.count ?? 1))
+  return wanted >= 1 ? wanted : p.count ?? 1
+}
 const processes = manifest.processes.flatMap((p) =>
-  Array.from({ length: p.count ?? 1 }, (_, i) => ({
-    name: p.count > 1 ? `${p.name}-${i + 1}` : p.name,
+  Array.from({ length: countOf(p) }, (_, i) => ({
+    name: countOf(p) > 1 ? `${p.name}-${i + 1}` : p.name,
     file: p.entry,
     ...(p.http ? { env: { PORT: port }, ready: `http://127.0.0.1:${port}/readyz` } : {})
   }))
