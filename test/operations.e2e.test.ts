@@ -64,7 +64,8 @@ describe("npm start", () => {
   })
 
   it("gives every process a management port with health, readiness and Prometheus metrics", async () => {
-    expect([...management.keys()].sort()).toEqual(["cdc", "dashboard", "edge", "identity", "payments", "prefetch", "profile"])
+    // One per process of processes.json (the dashboard projector runs as several).
+    expect(new Set([...management.keys()].map((name) => name.replace(/-\d+$/, "")))).toEqual(new Set(["cdc", "dashboard", "edge", "identity", "payments", "prefetch", "profile"]))
     for (const [name, url] of management) {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:/)
       expect((await fetch(`${url}/healthz`)).status, name).toBe(200)
@@ -75,6 +76,9 @@ describe("npm start", () => {
     const identity = await (await fetch(`${management.get("identity")}/metrics`)).text()
     expect(identity).toMatch(/^consumer_group_lag\{stream="identity.requests",group="identity"\} \d+/m)
     expect(identity).toMatch(/^dead_letter_depth\{stream="identity.requests"\} \d+/m)
+    const edge = await (await fetch(`${management.get("edge")}/metrics`)).text()
+    expect(edge).toMatch(/^http_request_duration_seconds_count\{method="POST",route="\/v1\/auth\/login",status="200"\} [1-9]/m)
+    expect(edge).toMatch(/^login_outcomes_total\{outcome="LoggedIn"\} [1-9]/m)
     const cdc = await (await fetch(`${management.get("cdc")}/metrics`)).text()
     expect(cdc).toMatch(/^cdc_role\{slot="bank_cdc",role="streaming"\} 1/m)
   })

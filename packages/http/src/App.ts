@@ -19,6 +19,7 @@ import { healthRoutes } from "./Health.ts"
 import { PayloadTooLarge, RouteNotFound } from "./HttpErrors.ts"
 import { problemResponse, type EdgeEnv } from "./ProblemDetails.ts"
 import { makeRun, type Run } from "./Run.ts"
+import { requestMetrics } from "./RequestMetrics.ts"
 
 /**
  * A capability's routes: registered on `app`, running their Effects through `run`, which
@@ -50,6 +51,7 @@ export const makeApp = <R, P extends ProblemTable = Record<never, never>>(option
   const limitBytes = options.bodyLimitBytes ?? defaultBodyLimitBytes
   const app = new Hono<EdgeEnv>()
 
+  app.use(requestMetrics)
   app.use(requestId({ limitLength: requestIdMaxLength }))
   const limitBody = bodyLimit({
     maxSize: limitBytes,
