@@ -1,10 +1,11 @@
 // The system as `npm start` runs it (scripts/start.mjs, on private servers kept in a temporary
 // DATA_DIR): it says `ready` only when a demo login and its dashboard succeed; every process
 // serves /healthz, /readyz and Prometheus /metrics on its own management port, printed as
-// `metrics: <url> (<process>)`; an actor killed with SIGKILL is restarted (and npm start says
+// `metrics: <url> (<process>)`, which a real Prometheus scrapes (with the repository's alert
+// rules loaded) and reads back under traffic; an actor killed with SIGKILL is restarted (and npm start says
 // so) and the system serves logins and dashboards again afterwards.
 import { spawn, type ChildProcess } from "node:child_process"
-import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -82,6 +83,54 @@ describe("npm start", () => {
     const cdc = await (await fetch(`${management.get("cdc")}/metrics`)).text()
     expect(cdc).toMatch(/^cdc_role\{slot="bank_cdc",role="streaming"\} 1/m)
   })
+
+  it("is scraped by a real Prometheus, which reads the series back under traffic", async () => {
+    const promPort = await freePort()
+    const dir = mkdtempSync(join(tmpdir(), "bank-prometheus-"))
+    const targets = [...management].map(([name, url]) => ({ targets: [url.replace("http://", "")], labels: { service: name } }))
+    writeFileSync(join(dir, "targets.json"), JSON.stringify(targets))
+    writeFileSync(join(dir, "prometheus.yml"), [
+      "global: { scrape_interval: 1s }",
+      "rule_files: [" + JSON.stringify(join(root, "config/prometheus/alerts.yml")) + "]",
+      "scrape_configs:",
+      "  - job_name: bank",
+      "    file_sd_configs: [{ files: [" + JSON.stringify(join(dir, "targets.json")) + "] }]"
+    ].join("\n"))
+    const prometheus = spawn("prometheus", [
+      `--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${promPort}`
+    ], { stdio: "ignore" })
+    const query = async (expr: string) => {
+      const response = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(expr)}`)
+      return ((await response.json()) as any).data.result as Array<{ metric: Record<string, string>; value: [number, string] }>
+    }
+    try {
+      // Traffic while Prometheus scrapes: logins and dashboard reads.
+      const traffic = (async () => {
+        for (let i = 0; i < 10; i++) {
+          const answer = await login(`demo${10 + i}`)
+          if (answer.status === 200) await dashboard(answer.body.accessToken)
+        }
+      })()
+      await vi.waitFor(async () => {
+        const logins = await query("sum(login_outcomes_total{outcome=\"LoggedIn\"})")
+        expect(Number(logins[0]?.value[1] ?? 0)).toBeGreaterThanOrEqual(10)
+      }, { timeout: 90_000, interval: 500 })
+      await traffic
+      const latency = await query("sum by (route) (http_request_duration_seconds_count{route=\"/v1/dashboard\"})")
+      expect(Number(latency[0]?.value[1] ?? 0)).toBeGreaterThan(0)
+      const lag = await query("consumer_group_lag{group=\"identity\"}")
+      expect(lag.length).toBeGreaterThan(0)
+      const up = await query("up{job=\"bank\"}")
+      expect(up.filter((s) => s.value[1] === "1").length).toBe(management.size)
+      const rules = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/rules`)).json()) as any
+      expect(rules.data.groups[0].rules.map((r: any) => r.name)).toContain("ConsumerGroupLagging")
+    } finally {
+      prometheus.kill("SIGTERM")
+      await new Promise((resolve) => prometheus.once("exit", resolve))
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 180_000)
 
   it("restarts an actor killed with SIGKILL, says so, and serves again", async () => {
     const url = management.get("identity")!
