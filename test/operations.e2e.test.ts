@@ -121,8 +121,10 @@ describe("npm start", () => {
       expect(Number(latency[0]?.value[1] ?? 0)).toBeGreaterThan(0)
       const lag = await query("consumer_group_lag{group=\"identity\"}")
       expect(lag.length).toBeGreaterThan(0)
-      const up = await query("up{job=\"bank\"}")
-      expect(up.filter((s) => s.value[1] === "1").length).toBe(management.size)
+      await vi.waitFor(async () => {
+        const up = await query("up{job=\"bank\"}")
+        expect(up.filter((s) => s.value[1] === "1").length).toBe(management.size)
+      }, { timeout: 30_000, interval: 500 })
       const rules = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/rules`)).json()) as any
       expect(rules.data.groups[0].rules.map((r: any) => r.name)).toContain("ConsumerGroupLagging")
     } finally {
