@@ -151,7 +151,9 @@ describe("rebuilding the dashboard read model", () => {
     expect(changed.accounts.find((a) => a.id === `deposits:${account!.id}`)?.balance)
       .toEqual(expected.accounts.find((a) => a.id === `deposits:${account!.id}`)?.balance)
     // Generation 1 is gone: documents and consumer groups.
-    expect(await redis<number>("EXISTS", ...customers.map((id) => DashboardProjector.documentKey(id, 1)) as [string, ...Array<string>])).toBe(0)
+    // One key per command: on a Redis Cluster the customers' documents live in many slots.
+    const left = await Promise.all(customers.map((id) => redis<number>("EXISTS", DashboardProjector.documentKey(id, 1))))
+    expect(left.reduce((a, b) => a + b, 0)).toBe(0)
     for (const system of Dashboard.systems) {
       const groups = await redis<Array<Array<unknown>>>("XINFO", "GROUPS", Keys.stream(Cdc.stream(system).name))
       expect(groups.map((g) => g[1])).toEqual(["dashboard.g2"])

@@ -18,7 +18,7 @@ import { Effect, Layer, ManagedRuntime, References } from "effect"
 import pg from "pg"
 import { connectRedis, type TestRedisClient } from "@bank/test-kit"
 import { afterAll, beforeAll, expect, vi } from "vitest"
-import { usePostgres, useRedis } from "@bank/test-kit"
+import { type LocalRedis, usePostgres, useRedis } from "@bank/test-kit"
 import manifest from "../../processes.json" with { type: "json" }
 
 // The processes of processes.json this stack runs, as layers in the test's own process, and
@@ -53,6 +53,8 @@ export interface Stack {
   readonly db: pg.Client
   readonly redis: TestRedisClient
   readonly runtime: ManagedRuntime.ManagedRuntime<any, any>
+  /** The suite's private Redis (one server, or a cluster whose nodes a test may kill). */
+  readonly redisServer: LocalRedis
   readonly call: (method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }) => Promise<Answer>
   /** Logs in through `POST /v1/auth/login`; the access token and the customer id. */
   readonly login: (username: string, password: string) => Promise<{ token: string; customerId: string }>
@@ -142,6 +144,9 @@ export const useStack = (options: StackOptions): Stack => {
     },
     get runtime() {
       return runtime
+    },
+    get redisServer() {
+      return redisServer.server
     },
     call,
     login: async (username, password) => {
