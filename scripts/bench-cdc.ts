@@ -89,7 +89,7 @@ const streamed = async (from: number, count: number) =>
     return id >= from && id < from + count
   })
 
-const streamLength = () => redis.xLen("stream:{s:cdc.deposits}")
+const streamLength = () => redis.xLen("stream:{s:cdc.deposits.p0}")
 
 /**
  * Waits for `count` inserts written after the stream had `lengthBefore` entries: 5 changes and
@@ -168,7 +168,7 @@ try {
     [40_000_000 + large - 1]
   )
   await waitUntil("the large transaction in Redis", async () => (await streamLength()) >= lengthBefore + large + 1, 600_000)
-  const [last] = (await redis.sendCommand(["XREVRANGE", "stream:{s:cdc.deposits}", "+", "-", "COUNT", "1"])) as Array<[string, Array<string>]>
+  const [last] = (await redis.sendCommand(["XREVRANGE", "stream:{s:cdc.deposits.p0}", "+", "-", "COUNT", "1"])) as Array<[string, Array<string>]>
   const lastData = JSON.parse(last![1][last![1].indexOf("data") + 1]!) as Cdc.TransactionCommitted
   const largeSeconds = (entryMs(last![0]) - Date.parse(lastData.commitTime)) / 1000
   const rssAfter = peakRssMb(connector.child.pid!)

@@ -101,12 +101,13 @@ const seeded = await Effect.runPromise(Generator.seed(pgServer.url, { customers,
 ))
 log(`seeded ${seeded.rows.toLocaleString("en-US")} rows in ${seeded.seconds.toFixed(1)} s`)
 
-const systems = Dashboard.Dashboard.systems
+const partitions = Number(process.env.CDC_PARTITIONS ?? Cdc.defaultPartitions)
+const streamKeys = Dashboard.Dashboard.systems.flatMap((system) => Cdc.streams(system, partitions).map((spec) => Keys.stream(spec.name)))
 const groupState = async () => {
   let read = 0
   let lag = 0
-  for (const system of systems) {
-    const groups = (await redis.sendCommand(["XINFO", "GROUPS", Keys.stream(Cdc.stream(system).name)]).catch(() => [])) as Array<Array<unknown>>
+  for (const key of streamKeys) {
+    const groups = (await redis.sendCommand(["XINFO", "GROUPS", key]).catch(() => [])) as Array<Array<unknown>>
     const group = groups.map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [g[2 * i], g[2 * i + 1]]))).find((g) => g.name === "dashboard")
     read += Number(group?.["entries-read"] ?? 0)
     lag += Number(group?.lag ?? Number.MAX_SAFE_INTEGER)
@@ -115,7 +116,7 @@ const groupState = async () => {
 }
 const streamLengths = async () => {
   let n = 0
-  for (const system of systems) n += Number(await redis.xLen(Keys.stream(Cdc.stream(system).name)))
+  for (const key of streamKeys) n += Number(await redis.xLen(key))
   return n
 }
 
@@ -181,8 +182,9 @@ const fromPostgres = await load("/v1/bench/dashboard-from-postgres", seconds)
 // 3. Freshness and throughput while the simulator writes.
 const changesKey = Keys.stream(Dashboard.DashboardChanges.changes.name)
 const [lastBefore] = (await redis.sendCommand(["XREVRANGE", changesKey, "+", "-", "COUNT", "1"])) as Array<[string, Array<string>]>
-const depositsKey = Keys.stream(Cdc.stream("deposits").name)
-const [cdcBefore] = (await redis.sendCommand(["XREVRANGE", depositsKey, "+", "-", "COUNT", "1"])) as Array<[string, Array<string>]>
+const depositsKeys = Cdc.streams("deposits", partitions).map((spec) => Keys.stream(spec.name))
+const cdcBefore = await Promise.all(depositsKeys.map(async (key) =>
+  ((await redis.sendCommand(["XREVRANGE", key, "+", "-", "COUNT", "1"])) as Array<[string, Array<string>]>)[0]))
 const before = await groupState()
 const simulationStarted = performance.now()
 const simulator = child("scripts/simulate.ts", ["--rate", String(rate), "--duration", `${simulateSeconds}s`, "--seed", "bench"], env)
@@ -206,16 +208,18 @@ while (true) {
 freshness.sort((a, b) => a - b)
 // The part of it that is CDC's: a commit to its entry in the stream (cdc.deposits, most traffic).
 const cdcLatency: Array<number> = []
-from = cdcBefore ? `(${cdcBefore[0]}` : "-"
-while (true) {
-  const page = (await redis.sendCommand(["XRANGE", depositsKey, from, "+", "COUNT", "5000"])) as Array<[string, Array<string>]>
-  for (const [id, fields] of page) {
-    if (fields[fields.indexOf("type") + 1] !== "TransactionCommitted") continue
-    const data = JSON.parse(fields[fields.indexOf("data") + 1]!) as { commitTime: string }
-    cdcLatency.push(Number(id.split("-")[0]) - Date.parse(data.commitTime))
+for (const [i, depositsKey] of depositsKeys.entries()) {
+  from = cdcBefore[i] ? `(${cdcBefore[i]![0]}` : "-"
+  while (true) {
+    const page = (await redis.sendCommand(["XRANGE", depositsKey, from, "+", "COUNT", "5000"])) as Array<[string, Array<string>]>
+    for (const [id, fields] of page) {
+      if (fields[fields.indexOf("type") + 1] !== "TransactionCommitted") continue
+      const data = JSON.parse(fields[fields.indexOf("data") + 1]!) as { commitTime: string }
+      cdcLatency.push(Number(id.split("-")[0]) - Date.parse(data.commitTime))
+    }
+    if (page.length < 5000) break
+    from = `(${page.at(-1)![0]}`
   }
-  if (page.length < 5000) break
-  from = `(${page.at(-1)![0]}`
 }
 cdcLatency.sort((a, b) => a - b)
 const simulated = JSON.parse(simulatorSummary.trim().split("\n").at(-1) ?? "{}") as { achievedRate?: number; booked?: number }

@@ -3,7 +3,7 @@
 // Reads REDIS_URL. Exit code 0 on success, 1 when a redrive did not settle or was dead-lettered
 // again, 2 on a usage error.
 import { CommandLine, DeadLetters, RedisClient } from "@bank/platform"
-import { Effect, Layer, Logger } from "effect"
+import { Effect, Logger } from "effect"
 import { createInterface } from "node:readline/promises"
 
 const commands = ["list", "show", "redrive", "purge"] as const

@@ -10,9 +10,10 @@
 //   --json              the summary as one JSON line on stdout
 //
 // Reads DATABASE_URL, REDIS_URL, DOCUMENT_STORE_BACKEND, and CDC_SLOT / CDC_PUBLICATION (the
-// running CDC connector's, default bank_cdc). Progress and the summary go to stderr. Exit code 0
+// running CDC connector's, default bank_cdc), CDC_PARTITIONS (default 4). Progress and the summary go to stderr. Exit code 0
 // when readers use the new generation, 1 when the rebuild failed (readers stay on the old one),
 // 2 on bad arguments. Ctrl-C before the switch stops and deletes what was built.
+import { Cdc } from "@bank/contracts"
 import { CommandLine, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
 import { Cause, Effect, Exit, Fiber, Layer, References } from "effect"
 import { readModels } from "./lib/readModels.ts"
@@ -80,6 +81,7 @@ const program = rebuild(model, {
   databaseUrl: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
   publication: process.env.CDC_PUBLICATION ?? "bank_cdc",
   slot: process.env.CDC_SLOT ?? "bank_cdc",
+  partitions: Number(process.env.CDC_PARTITIONS ?? Cdc.defaultPartitions),
   graceMs,
   catchUpTimeoutMs,
   pageSize,

@@ -4,7 +4,7 @@
 // already reflects is skipped, so replaying the same range twice changes nothing
 // (scripts/lib/replayStream.ts).
 //
-//   <stream>            e.g. cdc.deposits
+//   <stream>            a partition of a system's stream, e.g. cdc.deposits.p0
 //   --from <id>         first entry id, inclusive ("-" for the oldest the stream keeps)
 //   --to <id>           last entry id, inclusive (default: the newest)
 //   --into <name>       the read model: dashboard
@@ -34,7 +34,7 @@ const { values, positionals } = CommandLine.parse({
 })
 const fail = (text: string): never => CommandLine.usageError("replay", text)
 const ID = /^(-|\+|\d+(-\d+)?)$/
-const stream = positionals[0] ?? fail("name the stream, e.g. cdc.deposits")
+const stream = positionals[0] ?? fail("name the stream partition, e.g. cdc.deposits.p0")
 const from = values.from ?? fail("--from <id> is required (\"-\" for the oldest entry)")
 if (!ID.test(from) || (values.to !== undefined && !ID.test(values.to))) fail("entry ids look like 1718000000000-0, or - / +")
 const name = values.into ?? fail(`--into <read-model> is required: ${[...readModels.keys()].join(", ")}`)

@@ -10,7 +10,7 @@
 //   5. on Ctrl-C / SIGTERM, or when a process dies: stop the processes, then the servers.
 // Plain JavaScript rather than TypeScript because it runs before `npm ci` installed anything.
 // Variables in a `.env` file at the root are read too; the environment wins over the file.
-import { spawn, spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -39,11 +39,16 @@ const setupSteps = [
 // processes.json lists them; each runs as `node --import tsx <entry>` with REDIS_URL,
 // DATABASE_URL (and PORT for the one serving HTTP), `count` times. An entry whose file does not
 // exist yet is skipped with a notice. The HTTP process's /readyz is polled until it answers
-// 2xx, to tell people when the system can be used.
+// 2xx, to tell people when the system can be used. `<NAME>_PROCESSES` overrides a count, e.g.
+// DASHBOARD_PROCESSES=3 (the dashboard projectors share the CDC partitions between them).
 const manifest = JSON.parse(readFileSync(join(root, "processes.json"), "utf8"))
+const countOf = (p) => {
+  const wanted = Math.floor(Number(process.env[`${p.name.toUpperCase()}_PROCESSES`] ?? p.count ?? 1))
+  return wanted >= 1 ? wanted : p.count ?? 1
+}
 const processes = manifest.processes.flatMap((p) =>
-  Array.from({ length: p.count ?? 1 }, (_, i) => ({
-    name: p.count > 1 ? `${p.name}-${i + 1}` : p.name,
+  Array.from({ length: countOf(p) }, (_, i) => ({
+    name: countOf(p) > 1 ? `${p.name}-${i + 1}` : p.name,
     file: p.entry,
     ...(p.http ? { env: { PORT: port }, ready: `http://127.0.0.1:${port}/readyz` } : {})
   }))
@@ -135,7 +140,7 @@ const startServers = () =>
         if (line === "# ready") resolve(urls)
       }
     })
-    services.exited.then((how) => {
+    void services.exited.then((how) => {
       const error = new Error(`services stopped (${how})`)
       reject(error) // before "# ready": could not start; after: a server went away
       void stop(1, error.message)
@@ -179,7 +184,7 @@ const main = async () => {
   if (stopping) return
   const started = processes.filter(exists).map((p) => {
     const entry = launch(p.name, ["--import", "tsx", p.file, ...(p.args ?? [])], { env: { ...env, ...p.env } })
-    entry.exited.then((how) => void stop(1, `${p.name} exited (${how})`))
+    void entry.exited.then((how) => void stop(1, `${p.name} exited (${how})`))
     return { ...p, entry }
   })
   if (started.length === 0) throw new Error("none of the processes exists yet: nothing to run")

@@ -195,8 +195,8 @@ describe("dashboard", () => {
 
   it("ends equal to the systems of record after its projector is killed mid-stream and restarted", async () => {
     const changes = () => runtime.runPromise(StreamLog.StreamLog.use((log) => log.length(Dashboard.DashboardChanges.changes)))
-    const streamKey = (system: string) => Keys.stream(Cdc.stream(system).name)
-    const lengths = () => runtime.runPromise(Effect.forEach(Dashboard.Dashboard.systems, (s) => Redis.use((r) => r.send<number>("XLEN", streamKey(s)))))
+    const streamKeys = Dashboard.Dashboard.systems.flatMap((system) => Cdc.streams(system, Cdc.defaultPartitions).map((spec) => Keys.stream(spec.name)))
+    const lengths = () => runtime.runPromise(Effect.forEach(streamKeys, (key) => Redis.use((r) => r.send<number>("XLEN", key))))
     const before = await changes()
     const stop = Deferred.makeUnsafe<void>()
     const simulation = runtime.runPromise(Simulator.run({ rate: 150, durationMs: 30_000, stop, seed: "dashboard-e2e" }))
@@ -210,16 +210,16 @@ describe("dashboard", () => {
     // As if the killed process had also read the next entries of every stream and died holding
     // them (delivered, never acknowledged): the restarted projector must claim and apply them.
     let held = 0
-    for (const system of Dashboard.Dashboard.systems) {
+    for (const key of streamKeys) {
       const reply = await runtime.runPromise(Redis.use((r) =>
-        r.send<Array<[string, Array<unknown>]> | null>("XREADGROUP", "GROUP", "dashboard", "killed-consumer", "COUNT", "20", "STREAMS", streamKey(system), ">")))
+        r.send<Array<[string, Array<unknown>]> | null>("XREADGROUP", "GROUP", "dashboard", "killed-consumer", "COUNT", "20", "STREAMS", key, ">")))
       held += reply?.[0]?.[1].length ?? 0
     }
     expect(held).toBeGreaterThan(0)
     projector = startProjector()
     await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 60_000, interval: 500 })
-    for (const system of Dashboard.Dashboard.systems) {
-      const [pending] = await runtime.runPromise(Redis.use((r) => r.send<[number]>("XPENDING", streamKey(system), "dashboard")))
+    for (const key of streamKeys) {
+      const [pending] = await runtime.runPromise(Redis.use((r) => r.send<[number]>("XPENDING", key, "dashboard")))
       expect(Number(pending)).toBe(0)
     }
   })
@@ -228,8 +228,8 @@ describe("dashboard", () => {
     const keys = Array.from({ length: 8 }, (_, i) => Dashboard.DashboardProjector.documentKey(String(i + 1)))
     const snapshot = () => runtime.runPromise(DocumentStore.DocumentStore.use((s) => Effect.forEach(keys, (k) => s.getRaw(k))))
     const expected = await snapshot()
-    const replay = Effect.forEach(Dashboard.Dashboard.systems, (system) =>
-      StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(Cdc.stream(system)))).pipe(
+    const replay = Effect.forEach(Dashboard.Dashboard.systems.flatMap((system) => Cdc.streams(system, Cdc.defaultPartitions).map((spec) => ({ system, spec }))), ({ system, spec }) =>
+      StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(spec))).pipe(
         Effect.flatMap((delivered) => {
           const entries = delivered.flatMap((e) => ("payload" in e ? [{ entryId: e.entryId, payload: e.payload }] : []))
           return Dashboard.DashboardProjector.applyBatch(system, Dashboard.TransactionAssembler.make().feed(entries).units)

@@ -29,7 +29,8 @@ const testRoutes: Routes<Database.Database> = (app, run) => {
 }
 
 // Compile-time guarantee, checked by `tsc`: an error tag with no entry in ErrorTable.ts cannot
-// be run.
+// be run. Exported so tsc does not call it unused.
+// biome-ignore lint/suspicious/noExportsInTest: a type-level test, never run
 export const unmappedErrorDoesNotCompile: Routes<never> = (app, run) => {
   // @ts-expect-error "NotInTheTable" has no entry in ErrorTable.ts
   app.get("/never", (c) => run(c, Effect.fail({ _tag: "NotInTheTable" } as const)))

@@ -123,7 +123,7 @@ describe("Redis Cluster failover under load", () => {
     await vi.waitFor(async () => expect(await tokenMaster.role()).toBe("replica"), { timeout: 60_000, interval: 200 })
 
     // ── 2. The master owning a CDC stream the simulator writes to ─────────────────────────
-    const streamKey = Keys.stream(Cdc.stream("deposits").name)
+    const streamKey = Keys.stream(Cdc.partition("deposits", 0).name)
     const newestId = async () => ((await stack.redis.xRevRange(streamKey, "+", "-", { COUNT: 1 }))[0]?.id ?? "0-0")
     const streamMaster = await cluster().masterOf(streamKey)
     const cdcKilledAt = Date.now()

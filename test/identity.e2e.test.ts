@@ -13,9 +13,8 @@ import { randomBytes, randomUUID } from "node:crypto"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import pg from "pg"
-import { connectRedis, testTopology, type TestRedisClient } from "@bank/test-kit"
+import { connectRedis, type TestRedisClient, testTopology, usePostgres, useRedis } from "@bank/test-kit"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
-import { usePostgres, useRedis } from "@bank/test-kit"
 
 const postgres = usePostgres()
 const redisServer = useRedis({ appendonly: true })

@@ -2,7 +2,7 @@
 // projector and writer, identity for log-ins, and the edge over real HTTP. A PATCH goes to
 // PostgreSQL through `profile.commands` and comes back to the document through CDC.
 import type { Routes } from "@bank/http"
-import { EdgeServer } from "@bank/http"
+import { EdgeServer, StepUp } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Profile from "@bank/profile"
 import { Database, PasswordHash, RedisClient } from "@bank/platform"
@@ -51,6 +51,7 @@ beforeAll(async () => {
     ).pipe(
       Layer.provideMerge(Profile.edgeLayer),
       Layer.provide(Identity.IdentityConfig.layer(settings)),
+      Layer.provide(StepUp.layer()),
       Layer.provideMerge(Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))),
       Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
     )

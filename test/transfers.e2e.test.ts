@@ -1,7 +1,7 @@
 // Transfers end to end: POST /v1/transfers over real HTTP with a token from identity's login,
 // the command on `payments.commands`, the payments actor booking in a private PostgreSQL, the
 // status document in a private Redis, and the booked entries leaving through CDC.
-import { Payments } from "@bank/contracts"
+import { Cdc, Payments } from "@bank/contracts"
 import { Envelope, Keys, PasswordHash } from "@bank/platform"
 import { TransferBooking, TransferRequest } from "@bank/payments"
 import { Ledgers } from "@bank/records"
@@ -246,7 +246,7 @@ describe("transfers", () => {
     const sent = await transfer(token, { fromAccountId: "deposits:101", toAccountId: "deposits:201", amount: { amount: "7.77", currency: "EUR" }, reference: "via CDC" })
     await decided(token, sent.body.transferId)
     await vi.waitFor(async () => {
-      const entries = await stack.redis.xRange(Keys.stream("cdc.deposits"), "-", "+")
+      const entries = (await Promise.all(Cdc.streams("deposits", Cdc.defaultPartitions).map((spec) => stack.redis.xRange(Keys.stream(spec.name), "-", "+")))).flat()
       const booked = entries
         .map((e) => JSON.parse(e.message.data!) as { _tag: string; table?: string; new?: Record<string, string> })
         .filter((p) => p._tag === "RowChanged" && p.table === "transactions" && p.new?.description === "via CDC")

@@ -48,6 +48,8 @@ export const take = <E, R>(options: FreshSnapshotOptions<E, R>): Effect.Effect<F
       systems: options.systems,
       schemas: options.systems,
       pageSize: options.pageSize ?? 1000,
+      // Rows go to `apply` directly, never to a stream: the layout does not matter.
+      partitions: 1,
       // Snapshot.run speaks CdcError; what applying failed with travels as its cause.
       write: (entries) => {
         const rows = entries.flatMap((e) => (e.payload._tag === "RowChanged" ? [e.payload] : []))

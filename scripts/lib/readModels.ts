@@ -7,7 +7,7 @@
 // writes parts of the document that no system of record holds.
 import type { Cdc } from "@bank/contracts"
 import { Dashboard, DashboardProjector, Positions, TransactionAssembler } from "@bank/dashboard"
-import { DocumentStore, Keys, Membership } from "@bank/platform"
+import { DocumentStore, Keys, Membership, Retention } from "@bank/platform"
 import type { StreamLog } from "@bank/platform"
 import { Effect, Option, type Scope } from "effect"
 import type { Redis } from "effect/persistence/Redis"
@@ -36,15 +36,15 @@ export interface Rebuildable {
   readonly systems: ReadonlyArray<string>
   /** Its consumer group on each of those streams, in `generation`. */
   readonly group: (generation: number) => string
-  /** Keys of a generation besides documents and groups (consumer leases). */
-  readonly keys: (generation: number) => ReadonlyArray<string>
+  /** Keys of a generation besides documents and groups (partition leases, membership), with P partitions. */
+  readonly keys: (generation: number, partitions: number) => ReadonlyArray<string>
   /** Writes one system's snapshot rows into `generation`, silently (readers do not use it yet). */
   readonly applySnapshot: (generation: number, system: string, rows: ReadonlyArray<Cdc.RowChanged>) => Effect.Effect<void, unknown, Services>
   /**
    * Runs the projector of `generation` in the current scope, dropping what the snapshot taken at
    * `snapshotLsn` holds; it announces its writes once `announce()` says readers use it.
    */
-  readonly consume: (generation: number, options: { readonly snapshotLsn: string; readonly announce: () => boolean }) => Effect.Effect<void, unknown, Services | Scope.Scope>
+  readonly consume: (generation: number, options: { readonly snapshotLsn: string; readonly announce: () => boolean; readonly partitions: number }) => Effect.Effect<void, unknown, Services | Scope.Scope>
   readonly replayer: (generation: number, system: string) => Replayer
 }
 
@@ -63,16 +63,17 @@ export const dashboard: Rebuildable = {
   name: DashboardProjector.readModel,
   systems: Dashboard.systems,
   group: DashboardProjector.groupOf,
-  keys: (generation) => [
-    ...DashboardProjector.partitions().map(({ spec }) => Keys.streamLease(spec.name, DashboardProjector.groupOf(generation))),
-    Membership.membersKey(DashboardProjector.groupOf(generation))
+  keys: (generation, partitions) => [
+    ...DashboardProjector.partitions(partitions).map(({ spec }) => Keys.streamLease(spec.name, DashboardProjector.groupOf(generation))),
+    Membership.membersKey(DashboardProjector.groupOf(generation)),
+    ...DashboardProjector.partitions(partitions).map(({ spec }) => Retention.lostKey(spec.name, DashboardProjector.groupOf(generation)))
   ],
   applySnapshot: (generation, system, rows) => {
     const { units } = TransactionAssembler.make().feed(rows.map((payload, i) => ({ entryId: String(i), payload })))
     return DashboardProjector.applyBatch(systemOf(system), units, { generation, announce: () => false })
   },
-  consume: (generation, { snapshotLsn, announce }) =>
-    DashboardProjector.run({ generation, announce, skipThrough: Positions.snapshotStart(snapshotLsn) }),
+  consume: (generation, { snapshotLsn, announce, partitions }) =>
+    DashboardProjector.run({ generation, announce, partitions, skipThrough: Positions.snapshotStart(snapshotLsn) }),
   replayer: (generation, system) => {
     const assembler = TransactionAssembler.make()
     return {

@@ -32,6 +32,8 @@ export interface RebuildOptions {
   /** The CDC connector's publication and slot (CDC_PUBLICATION, CDC_SLOT). */
   readonly publication: string
   readonly slot: string
+  /** Partitions of each CDC stream (CDC_PARTITIONS). */
+  readonly partitions: number
   /** How long readers may still read the old generation after the switch (default 30 s). */
   readonly graceMs?: number
   /** How long the connector and the tail may take to catch up (default 10 min). */
@@ -111,10 +113,10 @@ export const rebuild = (model: Rebuildable, options: RebuildOptions) =>
     const progress = options.onProgress ?? (() => {})
     const graceMs = options.graceMs ?? 30_000
     const deadline = () => Date.now() + (options.catchUpTimeoutMs ?? 600_000)
-    const streams = model.systems.map((system) => Cdc.stream(system).name)
+    const streams = model.systems.flatMap((system) => Cdc.streams(system, options.partitions).map((spec) => spec.name))
     const groupsOf = (generation: number) => streams.map((stream) => ({ stream, group: model.group(generation) }))
     const drop = (generation: number, onProgress?: (deleted: number) => void) =>
-      ReadModel.dropGeneration({ name: model.name, generation, groups: groupsOf(generation), keys: model.keys(generation), ...(onProgress ? { onProgress } : {}) })
+      ReadModel.dropGeneration({ name: model.name, generation, groups: groupsOf(generation), keys: model.keys(generation, options.partitions), ...(onProgress ? { onProgress } : {}) })
 
     yield* ReadModel.holdRebuildLease(model.name, `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`)
     const from = yield* ReadModel.generation(model.name)
@@ -151,7 +153,7 @@ export const rebuild = (model: Rebuildable, options: RebuildOptions) =>
       // 3. The tail.
       const catchUpStarted = Date.now()
       let switched = false
-      yield* model.consume(to, { snapshotLsn: snapshot.lsn, announce: () => switched }).pipe(Scope.provide(consumers))
+      yield* model.consume(to, { snapshotLsn: snapshot.lsn, announce: () => switched, partitions: options.partitions }).pipe(Scope.provide(consumers))
       const lag = Effect.map(Effect.forEach(groupsOf(to), ({ stream, group }) => groupState(stream, group)), (states) =>
         states.reduce((n, s) => n + s.unread + s.pending, 0))
 

@@ -12,7 +12,7 @@ import { Effect, Schema, Stream } from "effect"
 import type { Rebuildable } from "./readModels.ts"
 
 export interface ReplayOptions {
-  /** The stream, e.g. `cdc.deposits`. */
+  /** The stream, e.g. `cdc.deposits.p2` (a partition of a system's stream). */
   readonly stream: string
   /** First entry id (inclusive), or "-" for the oldest. */
   readonly from: string
@@ -48,19 +48,20 @@ export class ReplayError extends Schema.TaggedError<ReplayError>()("ReplayError"
 export const replay = (model: Rebuildable, options: ReplayOptions) =>
   Effect.gen(function*() {
     const started = Date.now()
-    const system = model.systems.find((s) => Cdc.stream(s).name === options.stream)
+    const system = model.systems.find((s) => s === Cdc.systemOfStream(options.stream))
     if (system === undefined) {
       return yield* new ReplayError({
         readModel: model.name,
-        message: `${model.name} is not built from ${options.stream}; its streams: ${model.systems.map((s) => Cdc.stream(s).name).join(", ")}`
+        message: `${model.name} is not built from ${options.stream}; it reads the partitions of ${model.systems.map((s) => `cdc.${s}`).join(", ")} (e.g. cdc.${model.systems[0]}.p0)`
       })
     }
+    const spec = Cdc.partition(system, Number(/\.p(\d+)$/.exec(options.stream)?.[1] ?? 0))
     const generation = options.generation ?? (yield* ReadModel.generation(model.name))
     const replayer = model.replayer(generation, system)
     const log = yield* StreamLog.StreamLog
     const totals = { entries: 0, undecodable: 0, units: 0, changed: 0, warnings: [] as Array<string>, lastId: null as string | null }
     yield* Stream.runForEachArray(
-      log.read(Cdc.stream(system), { from: options.from, ...(options.to ? { to: options.to } : {}), pageSize: options.pageSize ?? 500 }),
+      log.read(spec, { from: options.from, ...(options.to ? { to: options.to } : {}), pageSize: options.pageSize ?? 500 }),
       (page) =>
         Effect.gen(function*() {
           const entries = page.flatMap((e) => ("payload" in e ? [{ entryId: e.entryId, payload: e.payload }] : []))

@@ -10,7 +10,7 @@ const Baseline: typeof Current | undefined = other
   ? await import(pathToFileURL(`${other}/packages/platform/src/Envelope.ts`).href)
   : undefined
 
-const spec = Cdc.stream("deposits")
+const spec = Cdc.partition("deposits", 0)
 const row: Cdc.RowChanged = {
   _tag: "RowChanged", schema: "deposits", table: "transactions", op: "insert", key: { transaction_id: "77" },
   new: {

@@ -34,7 +34,7 @@ if (values.consume) {
     )
   )
   const scope = await Effect.runPromise(Scope.make())
-  await runtime.runPromise(DashboardProjector.run({ systems: ["deposits"], ownershipMs: 5000 }).pipe(Scope.provide(scope)))
+  await runtime.runPromise(DashboardProjector.run({ systems: ["deposits"], partitions: 1, ownershipMs: 5000 }).pipe(Scope.provide(scope)))
   // SIGUSR2 asks for the CPU time used so far: what a change costs, however busy the machine.
   process.on("SIGUSR2", () => {
     const { user, system } = process.cpuUsage()
@@ -57,7 +57,7 @@ const seconds = Number(values.seconds ?? 10)
 const server = await startRedis()
 const redis = createClient({ url: server.url })
 await redis.connect()
-const spec = Cdc.stream("deposits")
+const spec = Cdc.partition("deposits", 0)
 const streamKey = Keys.stream(spec.name)
 const encode = Envelope.encoder(spec)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -6,19 +6,18 @@ import { Cdc } from "@bank/contracts"
 import { deadLetterRoutes } from "@bank/edge"
 import * as Dashboard from "@bank/dashboard"
 import type { Routes } from "@bank/http"
-import { EdgeServer } from "@bank/http"
+import { EdgeServer, StepUp } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
-import { Database, Keys, RedisClient } from "@bank/platform"
+import { Database, RedisClient } from "@bank/platform"
 import * as Prefetch from "@bank/prefetch"
 import * as Profile from "@bank/profile"
 import { CdcConnector } from "@bank/cdc"
 import { Migrations } from "@bank/records"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import pg from "pg"
-import { connectRedis, type TestRedisClient } from "@bank/test-kit"
+import { connectRedis, type LocalRedis, type TestRedisClient, usePostgres, useRedis } from "@bank/test-kit"
 import { afterAll, beforeAll, expect, vi } from "vitest"
-import { type LocalRedis, usePostgres, useRedis } from "@bank/test-kit"
 import manifest from "../../processes.json" with { type: "json" }
 
 // The processes of processes.json this stack runs, as layers in the test's own process, and
@@ -39,6 +38,9 @@ export interface StackOptions {
   readonly identity?: Partial<Identity.IdentityConfig.Settings>
   /** Also serve the dashboard (feed only, no projector) and profile routes, with the profile writer. */
   readonly allRoutes?: boolean
+  readonly stepUp?: Partial<StepUp.Settings>
+  /** Diagnostic headers such as X-Data-Source (default on, as the prefetch suite reads them). */
+  readonly debugHeaders?: boolean
 }
 
 export interface Answer {
@@ -92,6 +94,7 @@ export const useStack = (options: StackOptions): Stack => {
         EdgeServer.layer({
           port: 0,
           hostname: "127.0.0.1",
+          debugHeaders: options.debugHeaders ?? true,
           problems,
           routes: options.allRoutes ? allRoutes : coreRoutes
         }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer)), Layer.provideMerge(Dashboard.edgeLayer)),
@@ -104,6 +107,7 @@ export const useStack = (options: StackOptions): Stack => {
         })
       ).pipe(
         Layer.provide(identity),
+        Layer.provide(StepUp.layer(options.stepUp)),
         Layer.provideMerge(services),
         Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
       )

@@ -31,7 +31,7 @@
 import { Cause, Config, Context, Effect, Layer, Redacted, Schema } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { Cdc } from "@bank/contracts"
-import { Keys } from "@bank/platform"
+import { Keys, Retention } from "@bank/platform"
 import * as Catalog from "./Catalog.ts"
 import * as ColumnFilter from "./ColumnFilter.ts"
 import * as Metrics from "./Metrics.ts"
@@ -44,6 +44,8 @@ export interface CdcOptions {
   readonly slot: string
   readonly publication: string
   readonly schemas: ReadonlyArray<string>
+  /** Partitions of each system stream (Cdc.ts); reference data stays one stream. */
+  readonly partitions: number
   /** Port of GET /metrics; 0 for none. */
   readonly metricsPort: number
   /** Interface it listens on (default 127.0.0.1). */
@@ -51,7 +53,10 @@ export interface CdcOptions {
   readonly batchSize: number
   readonly snapshotPageSize: number
   readonly lagIntervalMs: number
+  /** Retention cap per stream partition: reaching it is loud (platform Retention.ts). */
   readonly streamMaxLen: number
+  /** Entries younger than this stay even once every group is done with them (a replay window). */
+  readonly retentionKeepMs: number
   readonly standbyPollMs: number
   readonly waitReplicas: number
   /** Which columns reach which stream, per table (ColumnFilter.ts). */
@@ -62,12 +67,14 @@ export const defaults = {
   slot: Cdc.defaultSlot,
   publication: "bank_cdc",
   schemas: Cdc.capturedSchemas,
+  partitions: Cdc.defaultPartitions,
   metricsPort: 9464,
   metricsHost: "127.0.0.1",
   batchSize: 500,
   snapshotPageSize: 1000,
   lagIntervalMs: 10_000,
-  streamMaxLen: 10_000_000,
+  streamMaxLen: 1_000_000,
+  retentionKeepMs: 900_000,
   standbyPollMs: 2000,
   // As REDIS_WAIT_REPLICAS says (1 on a cluster, 0 on one server): see platform/Durability.ts.
   waitReplicas: -1,
@@ -121,6 +128,7 @@ export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions
   const metrics = Metrics.initial()
   const streams = yield* StreamWriter.make({
     systems: [...options.schemas, ...ColumnFilter.privateSystems(options.columnFilters)],
+    partitions: options.partitions,
     maxLen: options.streamMaxLen
   })
   // Secrets never reach a general stream: every entry passes the column filter on its way out.
@@ -131,6 +139,7 @@ export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions
     slot: options.slot,
     publication: options.publication,
     schemas: options.schemas,
+    partitions: options.partitions,
     batchSize: options.batchSize,
     snapshotPageSize: options.snapshotPageSize,
     standbyPollMs: options.standbyPollMs,
@@ -159,6 +168,10 @@ export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions
   })
 
   yield* Effect.forkScoped(supervise)
+  // Trimming, by what the consumer groups still need (never XADD MAXLEN, which is blind to them).
+  const retained = [...options.schemas, ...ColumnFilter.privateSystems(options.columnFilters)]
+    .flatMap((system) => Cdc.streams(system, options.partitions).map((spec) => spec.name))
+  yield* Retention.run({ streams: Effect.succeed(retained), maxLen: options.streamMaxLen, keepMs: options.retentionKeepMs })
   yield* Effect.forkScoped(monitor(options, url, metrics))
   const prometheus = Effect.sync(() => Metrics.render(options.slot, metrics))
   if (options.metricsPort > 0) {
@@ -193,12 +206,14 @@ export const layerConfig = Layer.effect(
         Config.map((s) => s.split(",")),
         Config.withDefault<ReadonlyArray<string>>(defaults.schemas)
       ),
+      partitions: Cdc.partitionsConfig,
       metricsPort: Config.Int("CDC_METRICS_PORT").pipe(Config.withDefault(defaults.metricsPort)),
       metricsHost: Config.String("CDC_METRICS_HOST").pipe(Config.withDefault(defaults.metricsHost)),
       batchSize: Config.Int("CDC_BATCH_SIZE").pipe(Config.withDefault(defaults.batchSize)),
       snapshotPageSize: Config.Int("CDC_SNAPSHOT_PAGE_SIZE").pipe(Config.withDefault(defaults.snapshotPageSize)),
       lagIntervalMs: Config.Int("CDC_LAG_INTERVAL_MS").pipe(Config.withDefault(defaults.lagIntervalMs)),
       streamMaxLen: Config.Int("CDC_STREAM_MAXLEN").pipe(Config.withDefault(defaults.streamMaxLen)),
+      retentionKeepMs: Config.Int("CDC_RETENTION_KEEP_MS").pipe(Config.withDefault(defaults.retentionKeepMs)),
       standbyPollMs: Config.Int("CDC_STANDBY_POLL_MS").pipe(Config.withDefault(defaults.standbyPollMs)),
       waitReplicas: Config.Int("CDC_REDIS_WAIT_REPLICAS").pipe(Config.withDefault(defaults.waitReplicas)),
       columnFilters: Config.schema(Schema.fromJsonString(ColumnFilter.Rules), "CDC_COLUMN_FILTERS").pipe(

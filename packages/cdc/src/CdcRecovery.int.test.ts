@@ -77,7 +77,7 @@ describe("CDC connector process", () => {
       await w.end()
     }
     const burst = Promise.all([0, 1, 2, 3].map(writer))
-    const streamLength = async () => (await env.redis.xLen("stream:{s:cdc.deposits}")) + (await env.redis.xLen("stream:{s:cdc.cards}"))
+    const streamLength = async () => (await env.redis.xLen("stream:{s:cdc.deposits.p0}")) + (await env.redis.xLen("stream:{s:cdc.cards.p0}"))
     await waitUntil("the connector to be part-way through the burst", async () => (await streamLength()) >= 3000, 60_000)
     first.child.kill("SIGKILL")
     const committedAtKill = committed

@@ -8,11 +8,13 @@ import type { Outgoing } from "./Translator.ts"
 const hash = "scrypt$N=16384,r=8,p=1$c2FsdA==$aGFzaA=="
 const row = (table: string, values: Cdc.Row, xid = 7, op: Cdc.RowChanged["op"] = "update", seq = 0): Outgoing => ({
   system: "customer",
+  partition: 0,
   key: "42",
   payload: { _tag: "RowChanged", schema: "customer", table, op, key: { customer_id: "42" }, new: values, old: values, commitLsn: "0/10", seq, commitTime: "t", xid }
 })
 const commit = (system: string, changes: number, xid = 7): Outgoing => ({
   system,
+  partition: 0,
   key: "42",
   payload: { _tag: "TransactionCommitted", commitLsn: "0/10", seq: 2, commitTime: "t", xid, changes, total: 2 }
 })
@@ -37,9 +39,9 @@ describe("ColumnFilter", () => {
 
   it("mirrors snapshot markers to the private stream with its own counts", () => {
     const filter = ColumnFilter.make(ColumnFilter.defaults)
-    const started: Outgoing = { system: "customer", key: "s", payload: { _tag: "SnapshotStarted", commitLsn: "0/10", seq: 0, startedAt: "t" } }
+    const started: Outgoing = { system: "customer", partition: 0, key: "s", payload: { _tag: "SnapshotStarted", commitLsn: "0/10", seq: 0, startedAt: "t" } }
     const completed = (system: string): Outgoing => ({
-      system, key: "s", payload: { _tag: "SnapshotCompleted", commitLsn: "0/10", seq: 3, rows: 2, tables: ["customer.credentials"], completedAt: "t" }
+      system, partition: 0, key: "s", payload: { _tag: "SnapshotCompleted", commitLsn: "0/10", seq: 3, rows: 2, tables: ["customer.credentials"], completedAt: "t" }
     })
     const out = [
       ...filter([started, { ...started, system: "crm" }]),

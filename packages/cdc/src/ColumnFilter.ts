@@ -92,7 +92,7 @@ export const make = (rules: Rules) => {
           }
           out.push({ ...entry, payload: project(payload, generalTest(rule)) })
           if (rule.copyTo === undefined) break
-          out.push({ system: rule.copyTo, key: entry.key, payload: project(payload, copyTest(rule)) })
+          out.push({ system: rule.copyTo, partition: 0, key: entry.key, payload: project(payload, copyTest(rule)) })
           if (payload.op === "snapshot") {
             const perSystem = snapshots.get(payload.commitLsn) ?? new Map()
             const counted = perSystem.get(rule.copyTo) ?? { rows: 0, tables: new Set<string>() }
@@ -114,7 +114,7 @@ export const make = (rules: Rules) => {
           if (perSystem === undefined) break
           open.delete(payload.xid)
           for (const [system, { changes, key }] of perSystem) {
-            out.push({ system, key: key ?? `xid:${payload.xid}`, payload: { ...payload, changes } })
+            out.push({ system, partition: 0, key: key ?? `xid:${payload.xid}`, payload: { ...payload, changes } })
           }
           break
         }
@@ -123,7 +123,7 @@ export const make = (rules: Rules) => {
           // Once per snapshot: mirrored from the first system's marker.
           if (!snapshots.has(payload.commitLsn)) {
             snapshots.set(payload.commitLsn, new Map())
-            for (const system of copies) out.push({ system, key: entry.key, payload })
+            for (const system of copies) out.push({ system, partition: 0, key: entry.key, payload })
           }
           break
         }
@@ -134,7 +134,7 @@ export const make = (rules: Rules) => {
           snapshots.delete(payload.commitLsn)
           for (const system of copies) {
             const counted = perSystem.get(system)
-            out.push({ system, key: entry.key, payload: { ...payload, rows: counted?.rows ?? 0, tables: [...(counted?.tables ?? [])] } })
+            out.push({ system, partition: 0, key: entry.key, payload: { ...payload, rows: counted?.rows ?? 0, tables: [...(counted?.tables ?? [])] } })
           }
           break
         }

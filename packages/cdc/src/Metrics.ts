@@ -4,6 +4,7 @@
 // `cdc_slot_wal_status` turns to "unreserved"/"lost" when max_slot_wal_keep_size is about to
 // give up on the slot (see CdcConnector.ts). Standby instances serve it too, so the lag of a
 // slot whose active connector died is still visible.
+import { Retention } from "@bank/platform"
 import { createServer, type Server } from "node:http"
 import { Effect } from "effect"
 import type { SlotLag } from "./Catalog.ts"
@@ -53,6 +54,8 @@ export const render = (slot: string, state: MetricsState): string => {
   metric("cdc_changes_total", "counter", "Row changes appended to Redis by streaming.", [["", state.changes]])
   metric("cdc_transactions_total", "counter", "Database transactions appended to Redis.", [["", state.transactions]])
   metric("cdc_snapshot_rows_total", "counter", "Rows appended by the initial snapshot.", [["", state.snapshotRows]])
+  metric("cdc_stream_cap_trims_total", "counter", "Times a stream reached its retention cap (CDC_STREAM_MAXLEN) and unread entries of some group may have been trimmed.",
+    [...Retention.capTrimCounts()].map(([stream, n]) => [`,stream="${stream}"`, n]))
   metric("cdc_session_failures_total", "counter", "Sessions that ended in an error and were restarted.", [["", state.sessionFailures]])
   metric("cdc_confirmed_lsn", "gauge", "Highest LSN confirmed to PostgreSQL by this instance.", [["", Number(state.confirmedLsn)]])
   if (state.lastCommitDelayMs !== undefined) {

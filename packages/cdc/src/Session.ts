@@ -31,6 +31,8 @@ export interface SessionOptions {
   readonly slot: string
   readonly publication: string
   readonly schemas: ReadonlyArray<string>
+  /** P of the system streams; a snapshot marker recorded with another P means a new snapshot. */
+  readonly partitions: number
   /** Entries per Redis batch, and messages taken from the socket at once. */
   readonly batchSize: number
   readonly snapshotPageSize: number
@@ -85,11 +87,12 @@ const snapshot = (control: PgConnection.PgClient, replication: PgConnection.PgCl
         publication: options.publication,
         systems: options.schemas,
         pageSize: options.snapshotPageSize,
+        partitions: options.partitions,
         write: options.writer.write,
         onRows: (rows) => void (options.metrics.snapshotRows += rows)
       })
     }))
-    const marker = { lsn: Lsn.format(created.consistentPoint), rows: result.rows, tables: result.tables, completedAt: new Date().toISOString() }
+    const marker = { lsn: Lsn.format(created.consistentPoint), rows: result.rows, tables: result.tables, partitions: options.partitions, completedAt: new Date().toISOString() }
     yield* redis.send("SET", options.markerKey, JSON.stringify(marker)).pipe(Effect.mapError(CdcErrors.redis("recording the snapshot")))
     yield* Effect.logInfo("snapshot complete", marker)
     return created.consistentPoint
@@ -106,6 +109,10 @@ const startingPoint = (control: PgConnection.PgClient, replication: PgConnection
     }
     if (!marker) return yield* snapshot(control, replication, options, slot ? "the slot exists but Redis has no snapshot marker (Redis lost its data)" : "first start")
     if (!slot) return yield* snapshot(control, replication, options, "the snapshot marker exists but the slot is gone")
+    const recorded = (JSON.parse(marker) as { partitions?: number }).partitions ?? 1
+    if (recorded !== options.partitions) {
+      return yield* snapshot(control, replication, options, `the streams have ${recorded} partitions, CDC_PARTITIONS says ${options.partitions}: copying everything into the new layout`)
+    }
     if (slot.walStatus === "lost") {
       return yield* snapshot(control, replication, options, "the slot lost WAL it needed (max_slot_wal_keep_size): changes since its position are gone")
     }
@@ -139,7 +146,7 @@ export const run = (options: SessionOptions) =>
     metrics.confirmedLsn = maxLsn(metrics.confirmedLsn, from)
     yield* Effect.logInfo("streaming", { slot: options.slot, from: Lsn.format(from) })
 
-    const translator = Translator.make()
+    const translator = Translator.make(options.partitions)
     let confirmed = from
     let completedEnd = from // end LSN of the newest transaction whose entries are all in Redis
     let idleEnd = from // WAL position of a keepalive received between transactions

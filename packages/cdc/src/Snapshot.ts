@@ -3,14 +3,14 @@
 // consistent point are visible, and streaming from that point delivers exactly the ones after,
 // so the hand-off has no gap and no double. Rows are read through a cursor, a page at a time,
 // and written to Redis page by page: a table of any size passes in bounded memory.
-import type { Cdc } from "@bank/contracts"
+import { Cdc } from "@bank/contracts"
 import { Effect } from "effect"
 import pg from "pg"
 import * as Catalog from "./Catalog.ts"
 import * as CdcError from "./CdcError.ts"
 import * as Lsn from "./Lsn.ts"
 import type { PgClient } from "./PgConnection.ts"
-import { envelopeKey, type Outgoing, type Relation, systemOf } from "./Translator.ts"
+import { envelopeKey, type Outgoing, partitionFor, type Relation, systemOf } from "./Translator.ts"
 
 export interface SnapshotOptions {
   /** A plain connection to read with (not the replication connection). */
@@ -23,6 +23,8 @@ export interface SnapshotOptions {
   /** Copy only the published tables of these schemas (a rebuild needs its sources alone); default all. */
   readonly schemas?: ReadonlyArray<string>
   readonly pageSize: number
+  /** P of the system streams: every partition gets SnapshotStarted/SnapshotCompleted. */
+  readonly partitions: number
   readonly write: (entries: ReadonlyArray<Outgoing>) => Effect.Effect<void, CdcError.CdcError>
   readonly onRows?: (rows: number) => void
 }
@@ -37,8 +39,12 @@ export const run = Effect.fn("Snapshot.run")(function*(options: SnapshotOptions)
   const commitLsn = Lsn.format(options.consistentPoint)
   const startedAt = new Date().toISOString()
   let seq = 0
-  yield* options.write(options.systems.map((system) => ({
+  const everyStream = options.systems.flatMap((system) =>
+    Cdc.streams(system, options.partitions).map((_, partition) => ({ system, partition })))
+  const streamKey = (system: string, partition: number) => `${system}#${partition}`
+  yield* options.write(everyStream.map(({ system, partition }) => ({
     system,
+    partition,
     key: `snapshot:${commitLsn}`,
     payload: { _tag: "SnapshotStarted", commitLsn, seq, startedAt } satisfies Cdc.SnapshotStarted
   })))
@@ -48,7 +54,7 @@ export const run = Effect.fn("Snapshot.run")(function*(options: SnapshotOptions)
   yield* db.query(`SET TRANSACTION SNAPSHOT ${pg.escapeLiteral(options.snapshotName)}`)
   const published = yield* Catalog.publishedTables(db, options.publication)
   const tables = options.schemas ? published.filter((t) => options.schemas!.includes(t.schema)) : published
-  const rowsPerSystem = new Map<string, number>(options.systems.map((s) => [s, 0]))
+  const rowsPerStream = new Map<string, number>()
   const tablesPerSystem = new Map<string, Array<string>>(options.systems.map((s) => [s, []]))
 
   for (const table of tables) {
@@ -81,10 +87,14 @@ export const run = Effect.fn("Snapshot.run")(function*(options: SnapshotOptions)
           commitTime: startedAt,
           xid: 0
         }
-        return { system, key: envelopeKey(relation!, key, row), payload }
+        const envelope = envelopeKey(relation!, key, row)
+        return { system, partition: partitionFor(system, envelope, options.partitions), key: envelope, payload }
       })
       yield* options.write(entries)
-      rowsPerSystem.set(system, (rowsPerSystem.get(system) ?? 0) + entries.length)
+      for (const entry of entries) {
+        const k = streamKey(entry.system, entry.partition)
+        rowsPerStream.set(k, (rowsPerStream.get(k) ?? 0) + 1)
+      }
       options.onRows?.(entries.length)
       if (result.rows.length < options.pageSize) break
     }
@@ -95,14 +105,15 @@ export const run = Effect.fn("Snapshot.run")(function*(options: SnapshotOptions)
   yield* db.query("COMMIT")
 
   const completedAt = new Date().toISOString()
-  yield* options.write(options.systems.map((system) => ({
+  yield* options.write(everyStream.map(({ system, partition }) => ({
     system,
+    partition,
     key: `snapshot:${commitLsn}`,
     payload: {
       _tag: "SnapshotCompleted",
       commitLsn,
       seq,
-      rows: rowsPerSystem.get(system) ?? 0,
+      rows: rowsPerStream.get(streamKey(system, partition)) ?? 0,
       tables: tablesPerSystem.get(system) ?? [],
       completedAt
     } satisfies Cdc.SnapshotCompleted

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest"
 import { skipWritten } from "./StreamWriter.ts"
 import type { Outgoing } from "./Translator.ts"
 
-const spec = Cdc.stream("deposits")
+const spec = Cdc.partition("deposits", 0)
 const position = { commitLsn: "1A/2B3C", seq: 4 }
 const payloads: ReadonlyArray<Cdc.CdcMessage> = [
   {
@@ -32,10 +32,10 @@ describe("Envelope.encoder on CDC messages", () => {
 
 describe("skipWritten", () => {
   const at = (system: string, commitLsn: string, seq: number): Outgoing => ({
-    system, key: "k", payload: { _tag: "TransactionCommitted", commitLsn, seq, commitTime: "", xid: 1, changes: 1, total: seq }
+    system, partition: 0, key: "k", payload: { _tag: "TransactionCommitted", commitLsn, seq, commitTime: "", xid: 1, changes: 1, total: seq }
   })
   it("drops, per stream, what the stream already holds after a restart", () => {
-    const skip = skipWritten(new Map([["deposits", { commitLsn: "0/200", seq: 1 }]]))
+    const skip = skipWritten(new Map([["cdc.deposits.p0", { commitLsn: "0/200", seq: 1 }]]))
     const batch = [at("deposits", "0/100", 5), at("deposits", "0/200", 0), at("cards", "0/200", 0), at("deposits", "0/200", 1), at("deposits", "0/200", 2)]
     expect(skip(batch).map((e) => [e.system, e.payload.seq])).toEqual([["cards", 0], ["deposits", 2]])
     // Past the stream's last position, nothing more is dropped.

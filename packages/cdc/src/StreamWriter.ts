@@ -1,5 +1,5 @@
-// Appends CDC entries to the `cdc.<system>` streams in batches: each batch is one MULTI/EXEC
-// per stream (all of a stream's entries of the batch or none: MULTI keeps one stream's keys in
+// Appends CDC entries to the system streams' partitions (`cdc.<system>.p<n>`, Cdc.ts) in
+// batches: each batch is one MULTI/EXEC per stream partition (all of a stream's entries of the batch or none: MULTI keeps one stream's keys in
 // one slot, so this holds on Redis Cluster too), and the streams' transactions go out
 // together in one pipeline. A batch is acknowledged only when every EXEC answered.
 //
@@ -10,14 +10,16 @@
 import { Cdc } from "@bank/contracts"
 import { Envelope, Keys, RedisTopology } from "@bank/platform"
 import type { RawEntry, StreamSpec } from "@bank/platform"
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as CdcError from "./CdcError.ts"
 import type { Outgoing } from "./Translator.ts"
 
 export interface WriterOptions {
   readonly systems: ReadonlyArray<string>
-  /** Approximate entries each stream keeps (XADD MAXLEN ~). */
+  /** P of the system streams (Cdc.partitionsConfig). */
+  readonly partitions: number
+  /** The retention cap of each stream (Cdc spec; trimming itself is platform Retention.ts, never XADD's). */
   readonly maxLen: number
 }
 
@@ -25,16 +27,16 @@ export const make = Effect.fn("StreamWriter.make")(function*(options: WriterOpti
   const topology = yield* RedisTopology.RedisTopology
   const redis = yield* Redis
   const specs = new Map<string, { spec: StreamSpec.StreamSpec<Cdc.CdcMessage>; key: string; encode: (envelope: Envelope.Envelope<Cdc.CdcMessage>) => Array<string> }>()
-  const streamOf = (system: string) => {
-    let stream = specs.get(system)
+  const streamOf = (system: string, partition: number) => {
+    const id = `${system}#${partition}`
+    let stream = specs.get(id)
     if (!stream) {
-      const spec = Cdc.stream(system, { maxLen: options.maxLen })
+      const spec = Cdc.partition(system, partition, { maxLen: options.maxLen })
       stream = { spec, key: Keys.stream(spec.name), encode: Envelope.encoder(spec) }
-      specs.set(system, stream)
+      specs.set(id, stream)
     }
     return stream
   }
-  const trim = ["MAXLEN", "~", String(options.maxLen)]
 
   /**
    * Appends `entries` (in order); resolves once Redis acknowledged all of them, and with
@@ -44,33 +46,32 @@ export const make = Effect.fn("StreamWriter.make")(function*(options: WriterOpti
   const write = (entries: ReadonlyArray<Outgoing>, durability: { readonly replicas: number; readonly timeoutMs: number } = { replicas: 0, timeoutMs: 0 }) =>
     Effect.gen(function*() {
       if (entries.length === 0) return Number.POSITIVE_INFINITY
-      const bySystem = new Map<string, { key: string; commands: Array<ReadonlyArray<string>> }>()
+      const byStream = new Map<string, { key: string; commands: Array<ReadonlyArray<string>> }>()
       for (const entry of entries) {
-        const stream = streamOf(entry.system)
+        const stream = streamOf(entry.system, entry.partition)
         const fields = stream.encode(Envelope.make(stream.spec, { key: entry.key, payload: entry.payload }))
-        const batch = bySystem.get(entry.system) ?? { key: stream.key, commands: [] }
-        batch.commands.push(["XADD", stream.key, ...trim, "*", ...fields])
-        bySystem.set(entry.system, batch)
+        const batch = byStream.get(stream.key) ?? { key: stream.key, commands: [] }
+        batch.commands.push(["XADD", stream.key, "*", ...fields])
+        byStream.set(stream.key, batch)
       }
-      const acknowledged = yield* Effect.forEach(bySystem.values(), ({ key, commands }) =>
+      const acknowledged = yield* Effect.forEach(byStream.values(), ({ key, commands }) =>
         topology.transaction(key, commands).pipe(
           Effect.andThen(durability.replicas > 0 ? topology.waitForReplicas(key, durability.replicas, durability.timeoutMs) : Effect.succeed(Number.POSITIVE_INFINITY))
         ), { concurrency: "unbounded" }).pipe(Effect.mapError(CdcError.redis("appending to the CDC streams")))
       return Math.min(...acknowledged)
     }).pipe(Effect.withSpan("StreamWriter.write", { attributes: { entries: entries.length } }))
 
-  /** The position of the newest entry of each system's stream (none when empty). */
+  /** The position of the newest entry of each stream partition, by stream name (none when empty). */
   const lastPositions = Effect.gen(function*() {
     const positions = new Map<string, Cdc.Position>()
-    for (const system of options.systems) {
-      const { spec } = streamOf(system)
+    for (const { spec } of options.systems.flatMap((system) => Cdc.streams(system, options.partitions).map((_, p) => streamOf(system, p)))) {
       const [last] = yield* redis.send<Array<RawEntry>>("XREVRANGE", Keys.stream(spec.name), "+", "-", "COUNT", "1").pipe(
         Effect.mapError(CdcError.redis("reading the last CDC entry"))
       )
       if (!last) continue
       const decoded = yield* Effect.result(Envelope.decode(spec, last[0], last[1], 0))
       if (decoded._tag === "Success") {
-        positions.set(system, { commitLsn: decoded.success.payload.commitLsn, seq: decoded.success.payload.seq })
+        positions.set(spec.name, { commitLsn: decoded.success.payload.commitLsn, seq: decoded.success.payload.seq })
       } else {
         yield* Effect.logWarning("last CDC entry unreadable; not skipping on", { stream: spec.name, error: decoded.failure.message })
       }
@@ -84,16 +85,18 @@ export const make = Effect.fn("StreamWriter.make")(function*(options: WriterOpti
 export type StreamWriter = Effect.Success<ReturnType<typeof make>>
 
 /**
- * Drops entries already in their stream: those at or before the stream's last position. Once
- * an entry of a stream passes, that stream needs no more checks (positions only grow).
+ * Drops entries already in their stream: those at or before the stream's last position (keyed
+ * by stream name). Once an entry of a stream passes, that stream needs no more checks
+ * (positions only grow).
  */
 export const skipWritten = (written: Map<string, Cdc.Position>) => (entries: ReadonlyArray<Outgoing>): ReadonlyArray<Outgoing> => {
   if (written.size === 0) return entries
   return entries.filter((entry) => {
-    const last = written.get(entry.system)
+    const name = Cdc.partition(entry.system, entry.partition).name
+    const last = written.get(name)
     if (!last) return true
     if (Cdc.isNewer(entry.payload, last)) {
-      written.delete(entry.system)
+      written.delete(name)
       return true
     }
     return false

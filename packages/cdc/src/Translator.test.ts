@@ -1,4 +1,4 @@
-import type { Cdc } from "@bank/contracts"
+import { Cdc } from "@bank/contracts"
 import { describe, expect, it } from "vitest"
 import * as Lsn from "./Lsn.ts"
 import { Unchanged } from "./PgOutput.ts"
@@ -15,7 +15,7 @@ const instruments: Translator.Relation = {
 }
 
 const given = () => {
-  const t = Translator.make()
+  const t = Translator.make(1)
   t.defineRelation(1, accounts)
   t.defineRelation(2, cards)
   t.defineRelation(3, instruments)
@@ -34,6 +34,7 @@ describe("Translator", () => {
     const second = t.apply({ _tag: "Insert", relationId: 2, newTuple: ["20", "42", "0"] })
     expect(first.entries[0]).toEqual({
       system: "deposits",
+      partition: 0,
       key: "42",
       payload: {
         _tag: "RowChanged", schema: "deposits", table: "accounts", op: "insert",
@@ -57,11 +58,13 @@ describe("Translator", () => {
     expect(done.entries).toEqual([
       {
         system: "deposits",
+        partition: 0,
         key: "42", // all its deposits changes belong to customer 42: same ordering key
         payload: { _tag: "TransactionCommitted", commitLsn: "1/200", seq: 3, commitTime: "2000-01-01T00:00:00.000000Z", xid: 901, changes: 2, total: 3 }
       },
       {
         system: "investments",
+        partition: 0,
         key: "investments.instruments:US0378331005",
         payload: { _tag: "TransactionCommitted", commitLsn: "1/200", seq: 3, commitTime: "2000-01-01T00:00:00.000000Z", xid: 901, changes: 1, total: 3 }
       }
@@ -132,4 +135,21 @@ describe("Lsn", () => {
     expect(Lsn.parse("16/B374D848")).toBe(0x16_B374_D848n)
     expect(Lsn.timestampToIso(802_008_000_123_456n)).toBe("2025-05-31T12:00:00.123456Z")
   })
+
+  it("sends each customer's changes to the partition of its customer id, and closes the transaction on every partition it touched", () => {
+    const t = Translator.make(4)
+    t.defineRelation(1, accounts)
+    const customers = ["1", "2", "3", "4", "5", "6", "7", "8"]
+    t.apply(begin)
+    const changes = customers.map((c, i) => t.apply({ _tag: "Insert", relationId: 1, newTuple: [String(10 + i), c, "1", null] }).entries[0]!)
+    for (const change of changes) expect(change.partition).toBe(Cdc.partitionOf(change.key, 4))
+    const touched = [...new Set(changes.map((c) => c.partition))].sort()
+    expect(touched.length).toBeGreaterThan(1)
+    const done = t.apply(commit).entries
+    expect(done.map((e) => e.partition).sort()).toEqual(touched)
+    for (const e of done) {
+      expect(e.payload).toMatchObject({ _tag: "TransactionCommitted", total: 8, changes: changes.filter((c) => c.partition === e.partition).length })
+    }
+  })
 })
+

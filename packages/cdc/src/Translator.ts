@@ -3,7 +3,7 @@
 // open transaction are kept (never its rows), so a transaction of any size streams through in
 // constant memory. PostgreSQL's Begin message already carries the final commit LSN, commit
 // time and xid, which is what lets every entry carry its position before the commit is seen.
-import type { Cdc } from "@bank/contracts"
+import { Cdc } from "@bank/contracts"
 import * as Lsn from "./Lsn.ts"
 import { type PgOutputMessage, ProtocolError, type TupleValue, Unchanged } from "./PgOutput.ts"
 
@@ -15,12 +15,18 @@ export interface Relation {
   readonly primaryKey: ReadonlyArray<string>
 }
 
-/** An entry for the stream of `system`, keyed by `key` (the envelope's ordering key). */
+/** An entry for partition `partition` of the stream of `system`, keyed by `key` (the envelope's ordering key). */
 export interface Outgoing {
   readonly system: string
+  /** Cdc.partitionOf(key, P); 0 for unpartitioned systems. */
+  readonly partition: number
   readonly key: string
   readonly payload: Cdc.CdcMessage
 }
+
+/** The partition of an entry of `system` with envelope key `key`. */
+export const partitionFor = (system: string, key: string, partitions: number): number =>
+  Cdc.unpartitioned.has(system) ? 0 : Cdc.partitionOf(key, partitions)
 
 export interface Step {
   readonly entries: ReadonlyArray<Outgoing>
@@ -49,11 +55,12 @@ interface OpenTransaction {
   readonly commitLsn: string
   readonly commitTime: string
   seq: number
-  /** Per stream: changes so far and their envelope key while they all share one. */
-  readonly perSystem: Map<string, { changes: number; key: string | undefined }>
+  /** Per stream partition: changes so far and their envelope key while they all share one. */
+  readonly perStream: Map<string, { system: string; partition: number; changes: number; key: string | undefined }>
 }
 
-export const make = () => {
+/** `partitions`: P of the system streams (Cdc.partitionsConfig). */
+export const make = (partitions: number = Cdc.defaultPartitions) => {
   const relations = new Map<number, Relation>()
   let tx: OpenTransaction | undefined
 
@@ -108,10 +115,12 @@ export const make = () => {
       xid: t.xid
     }
     const key = op === "truncate" ? `${relation.schema}.${relation.table}` : envelopeKey(relation, parts.key, parts.new ?? parts.old)
-    const counted = t.perSystem.get(system)
-    if (!counted) t.perSystem.set(system, { changes: 1, key })
-    else t.perSystem.set(system, { changes: counted.changes + 1, key: counted.key === key ? key : undefined })
-    return { system, key, payload }
+    const partition = partitionFor(system, key, partitions)
+    const stream = `${system}#${partition}`
+    const counted = t.perStream.get(stream)
+    if (!counted) t.perStream.set(stream, { system, partition, changes: 1, key })
+    else t.perStream.set(stream, { ...counted, changes: counted.changes + 1, key: counted.key === key ? key : undefined })
+    return { system, partition, key, payload }
   }
 
   const apply = (message: PgOutputMessage): Step => {
@@ -122,7 +131,7 @@ export const make = () => {
           commitLsn: Lsn.format(message.finalLsn),
           commitTime: Lsn.timestampToIso(message.commitTime),
           seq: 0,
-          perSystem: new Map()
+          perStream: new Map()
         }
         return { entries: [] }
       case "Insert": {
@@ -150,8 +159,9 @@ export const make = () => {
         const t = openTx()
         tx = undefined
         const total = t.seq
-        const entries: Array<Outgoing> = [...t.perSystem].map(([system, { changes, key }]) => ({
+        const entries: Array<Outgoing> = [...t.perStream.values()].map(({ system, partition, changes, key }) => ({
           system,
+          partition,
           // The changes' own key when they share one (one customer's transaction), so per-key
           // consumers see the commit after that customer's changes.
           key: key ?? `xid:${t.xid}`,

@@ -1,6 +1,14 @@
-// Change data capture: what the CDC connector puts on the `cdc.<system>` streams, one stream per
-// system of record (customer, crm, deposits, cards, lending, investments).
+// Change data capture: what the CDC connector puts on the streams of each system of record
+// (customer, crm, deposits, cards, lending, investments), and of the reference data.
 //
+// - Partitions. A system's changes are spread over P streams, `cdc.<system>.p0` ... `p<P-1>`
+//   (P = CDC_PARTITIONS, default 4): a row goes to partition `partitionOf(<its envelope key>, P)`,
+//   the FNV-1a hash of its customer id (of table and primary key when it has no customer) mod P.
+//   So one customer's changes keep their order within one partition, partitions can be owned by
+//   different consumer processes, and each lands in its own Redis Cluster slot
+//   (`stream:{s:cdc.deposits.p2}`). The reference data is small and stays one stream, `cdc.ref`.
+//   Changing P is a new snapshot into the new layout (the connector takes one when the recorded
+//   P differs).
 // - Column values are PostgreSQL's own text output (strings), `null` for SQL NULL: a bigint or
 //   numeric is never turned into a JS number, so money stays exact. Timestamps are in UTC
 //   (`2025-06-15 10:00:00.123456+00`), dates ISO, arrays in PostgreSQL's `{a,b}` form.
@@ -8,7 +16,7 @@
 //   its index within that transaction. Positions only ever increase along a stream, so a consumer
 //   that remembers the last position it applied drops redelivered entries with `isNewer`.
 // - A transaction's `RowChanged` entries come first, then one `TransactionCommitted` on every
-//   stream it touched, so a consumer can apply the whole database transaction together.
+//   stream (partition) it touched, so a consumer can apply the whole database transaction together.
 // - A fresh connector first copies every table: `SnapshotStarted`, one `RowChanged` with
 //   op "snapshot" per row, `SnapshotCompleted`, all at the snapshot's LSN; streaming continues
 //   from exactly that LSN, with no gap and no double. A later `SnapshotStarted` with another
@@ -16,7 +24,7 @@
 //   from this stream and forget your last position, then apply the new snapshot.
 // - The envelope key is the row's `customer_id` when the table has one (per-customer order),
 //   else `<schema>.<table>:<primary key values>`.
-import { Config, Schema } from "effect"
+import { Config, Effect, Schema } from "effect"
 import { Keys, StreamSpec } from "@bank/platform"
 
 /** The systems of record whose tables are captured, one stream each. */
@@ -95,15 +103,63 @@ export type SnapshotCompleted = typeof SnapshotCompleted.Type
 export const CdcMessage = Schema.Union([RowChanged, TransactionCommitted, SnapshotStarted, SnapshotCompleted])
 export type CdcMessage = typeof CdcMessage.Type
 
-/** The stream of one system, e.g. `stream("deposits")` is `cdc.deposits`. */
-export const stream = (system: string, retention?: StreamSpec.Retention): StreamSpec.StreamSpec<CdcMessage> =>
+/** Partitions per system stream unless CDC_PARTITIONS says otherwise. */
+export const defaultPartitions = 4
+
+/** The partition count every process must agree on: CDC_PARTITIONS (default 4), read in layers. */
+export const partitionsConfig = Config.schema(
+  Schema.Int.check(Schema.isGreaterThanOrEqualTo(1), Schema.isLessThanOrEqualTo(1024)),
+  "CDC_PARTITIONS"
+).pipe(Config.withDefault(defaultPartitions))
+
+/** The partition count as an Effect that cannot fail (a bad CDC_PARTITIONS stops the process at start-up anyway). */
+export const partitionCount = Effect.orDie(Effect.gen(function*() {
+  return yield* partitionsConfig
+}))
+
+/**
+ * Systems whose streams are not partitioned: the reference data (small, read whole by everyone)
+ * and identity's private copy of the login data (read by shared-mode consumers only).
+ */
+export const unpartitioned: ReadonlySet<string> = new Set(["ref", "identity"])
+
+const spec = (name: string, retention?: StreamSpec.Retention): StreamSpec.StreamSpec<CdcMessage> =>
   StreamSpec.define({
-    name: `cdc.${system}`,
+    name,
     schema: CdcMessage,
     // Larger than the platform's default: a snapshot of a big table must still be there when a
-    // slow projector reaches it.
+    // slow projector reaches it. Trimming below what a group still needs never happens
+    // (platform Retention.ts); this is the emergency brake.
     retention: retention ?? { maxLen: 10_000_000 }
   })
+
+/** The one stream of an unpartitioned system, e.g. `stream("ref")` is `cdc.ref`. */
+export const stream = (system: string, retention?: StreamSpec.Retention): StreamSpec.StreamSpec<CdcMessage> => spec(`cdc.${system}`, retention)
+
+/** FNV-1a (32 bit) of `key` mod `partitions`: stable across processes, versions and hosts. */
+export const partitionOf = (key: string, partitions: number): number => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0) % partitions
+}
+
+/** The stream of one partition of a system, e.g. `cdc.deposits.p2`; `cdc.ref` for unpartitioned ones. */
+export const partition = (system: string, index: number, retention?: StreamSpec.Retention): StreamSpec.StreamSpec<CdcMessage> =>
+  unpartitioned.has(system) ? stream(system, retention) : spec(`cdc.${system}.p${index}`, retention)
+
+/** Every stream of a system, in partition order. */
+export const streams = (system: string, partitions: number, retention?: StreamSpec.Retention): ReadonlyArray<StreamSpec.StreamSpec<CdcMessage>> =>
+  unpartitioned.has(system) ? [stream(system, retention)] : Array.from({ length: partitions }, (_, i) => partition(system, i, retention))
+
+/** The stream an entry with envelope key `key` of `system` goes to. */
+export const streamFor = (system: string, key: string, partitions: number): StreamSpec.StreamSpec<CdcMessage> =>
+  unpartitioned.has(system) ? stream(system) : partition(system, partitionOf(key, partitions))
+
+/** The system a CDC stream name belongs to (`cdc.deposits.p2` → deposits), or undefined. */
+export const systemOfStream = (name: string): string | undefined => /^cdc\.([a-z_][a-z0-9_]*)(?:\.p\d+)?$/.exec(name)?.[1]
 
 export interface Position {
   readonly commitLsn: string

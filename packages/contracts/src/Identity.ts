@@ -59,7 +59,19 @@ export const RevokeSession = Schema.TaggedStruct("RevokeSession", {
 })
 export const RevokeAllSessions = Schema.TaggedStruct("RevokeAllSessions", { customerId: Id, bySessionId: Id, clientAddress: Text(64) })
 
-export const IdentityRequest = Schema.Union([Login, Refresh, Logout, RevokeSession, RevokeAllSessions])
+/** Re-authentication within a session (step-up) before a sensitive action: the password again. */
+export const StepUp = Schema.TaggedStruct("StepUp", {
+  customerId: Id,
+  sessionId: Id,
+  /** The session's current access token: it carries the new authentication time at once. */
+  accessTokenHash: TokenHash,
+  /** The password sealed for the identity actor, bound to the session and this token. */
+  sealedPassword: Text(4096),
+  clientAddress: Text(64)
+})
+export type StepUp = typeof StepUp.Type
+
+export const IdentityRequest = Schema.Union([Login, Refresh, Logout, RevokeSession, RevokeAllSessions, StepUp])
 export type IdentityRequest = typeof IdentityRequest.Type
 
 // ── Replies ─────────────────────────────────────────────────────────────────────────────────
@@ -94,7 +106,14 @@ export const RefreshRefused = Schema.TaggedStruct("RefreshRefused", {
 })
 export const SessionsRevoked = Schema.TaggedStruct("SessionsRevoked", { count: Schema.Int })
 
-export const IdentityReply = Schema.Union([LoggedIn, LoginRefused, TokensRefreshed, RefreshRefused, SessionsRevoked])
+/** Step-up done: the session counts as freshly authenticated at `authenticatedAt` (epoch ms). */
+export const SteppedUp = Schema.TaggedStruct("SteppedUp", { authenticatedAt: Schema.Number })
+export const StepUpRefused = Schema.TaggedStruct("StepUpRefused", {
+  reason: Schema.Literals(["InvalidCredentials", "RateLimited", "LockedOut", "SessionEnded"]),
+  retryAfterSeconds: Schema.optionalKey(Schema.Int)
+})
+
+export const IdentityReply = Schema.Union([LoggedIn, LoginRefused, TokensRefreshed, RefreshRefused, SessionsRevoked, SteppedUp, StepUpRefused])
 export type IdentityReply = typeof IdentityReply.Type
 
 export const requests = {
@@ -170,7 +189,17 @@ export const DeadLettersHandled = Schema.TaggedStruct("DeadLettersHandled", {
   ids: Schema.Array(Text(64))
 })
 
+export const StepUpSucceeded = Schema.TaggedStruct("StepUpSucceeded", { customerId: Id, sessionId: Id, clientAddress: Text(64) })
+export const StepUpFailed = Schema.TaggedStruct("StepUpFailed", {
+  customerId: Id,
+  sessionId: Id,
+  reason: Schema.Literals(["WrongPassword", "RateLimited", "LockedOut", "SessionEnded"]),
+  clientAddress: Text(64)
+})
+
 export const AuditEvent = Schema.Union([
+  StepUpSucceeded,
+  StepUpFailed,
   DeadLettersHandled,
   LoginSucceeded,
   LoginFailed,
@@ -236,4 +265,6 @@ export interface Principal {
   readonly customerId: string
   readonly sessionId: string
   readonly roles: ReadonlyArray<string>
+  /** When the session last proved who it is (login or step-up), epoch ms. */
+  readonly authenticatedAt?: number
 }

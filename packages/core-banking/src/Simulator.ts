@@ -9,7 +9,7 @@
 import { Database } from "@bank/platform"
 import { Deferred, Effect, Schema } from "effect"
 import { hashSeed, random } from "./Prng.ts"
-import { activities, type Env, type Outcome, type System } from "./simulator/Activities.ts"
+import { activities, type Env, type System } from "./simulator/Activities.ts"
 
 export interface SimulatorOptions {
   /** Target activities per second. */

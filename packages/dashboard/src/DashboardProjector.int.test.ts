@@ -31,12 +31,12 @@ const run = <A>(effect: Effect.Effect<A, unknown, Services>) => runtime.runPromi
 const send = <A>(...command: [string, ...Array<string>]) => run(Redis.use((r) => r.send<A>(...command)))
 
 const publish = (system: string, messages: ReadonlyArray<Cdc.CdcMessage>, key: string) =>
-  run(StreamLog.StreamLog.use((log) => Effect.forEach(messages, (payload) => log.publish(Cdc.stream(system), { key, payload }), { discard: true })))
+  run(StreamLog.StreamLog.use((log) => Effect.forEach(messages, (payload) => log.publish(Cdc.partition(system, 0), { key, payload }), { discard: true })))
 
 /** Starts the projector (its consumers) until `stop`. */
 const startProjector = async (options: DashboardProjector.ProjectorOptions & { consumer?: string } = {}) => {
   const scope = await Effect.runPromise(Scope.make())
-  await run(DashboardProjector.run({ ownershipMs: 1000, ...options }).pipe(Scope.provide(scope)))
+  await run(DashboardProjector.run({ ownershipMs: 1000, partitions: 1, ...options }).pipe(Scope.provide(scope)))
   return () => Effect.runPromise(Scope.close(scope, Exit.void))
 }
 
@@ -46,7 +46,7 @@ const document = async (customerId: string) => {
 }
 
 const pending = (system: string) =>
-  send<[number, ...Array<unknown>]>("XPENDING", Keys.stream(Cdc.stream(system).name), DashboardProjector.group).then((r) => Number(r[0]))
+  send<[number, ...Array<unknown>]>("XPENDING", Keys.stream(Cdc.partition(system, 0).name), DashboardProjector.group).then((r) => Number(r[0]))
 
 const deposit = (op: "insert" | "update", row: ReturnType<typeof depositAccount>): TxRow => ({ schema: "deposits", table: "accounts", op, row })
 
@@ -92,7 +92,7 @@ describe("dashboard projector", () => {
       return doc
     })
     await stop()
-    const replay = run(StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(Cdc.stream("deposits")))).pipe(
+    const replay = run(StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(Cdc.partition("deposits", 0)))).pipe(
       Effect.flatMap((delivered) => {
         const entries = delivered.flatMap((e) => ("payload" in e ? [{ entryId: e.entryId, payload: e.payload }] : []))
         const { units } = TransactionAssembler.make().feed(entries)
@@ -107,7 +107,7 @@ describe("dashboard projector", () => {
   it("applies after a takeover what the stopped consumer left pending, then goes on", async () => {
     const first = await startProjector({ systems: ["cards"], consumer: "first" })
     const second = await startProjector({ systems: ["cards"], consumer: "second" })
-    const holder = await send<string>("GET", Keys.streamLease(Cdc.stream("cards").name, DashboardProjector.group))
+    const holder = await send<string>("GET", Keys.streamLease(Cdc.partition("cards", 0).name, DashboardProjector.group))
     const [rows, commit] = [transaction(0x200, 3, [{ schema: "cards", table: "cards", op: "insert", row: card("102", "9", "100") }]).slice(0, 1),
       transaction(0x200, 3, [{ schema: "cards", table: "cards", op: "insert", row: card("102", "9", "100") }]).slice(1)]
     await publish("cards", rows, "102")
@@ -116,7 +116,7 @@ describe("dashboard projector", () => {
     await (holder === "first" ? first : second)()
     await publish("cards", commit, "102")
     await vi.waitFor(async () => expect((await document("102"))?.accounts.map((a) => a.balance)).toEqual([{ amount: "1.00", currency: "EUR" }]))
-    expect(await send<string>("GET", Keys.streamLease(Cdc.stream("cards").name, DashboardProjector.group))).toBe(holder === "first" ? "second" : "first")
+    expect(await send<string>("GET", Keys.streamLease(Cdc.partition("cards", 0).name, DashboardProjector.group))).toBe(holder === "first" ? "second" : "first")
     await (holder === "first" ? second : first)()
   })
 
@@ -140,7 +140,7 @@ describe("dashboard projector", () => {
       return out
     }
     await Promise.all((["deposits", "cards"] as const).map((system) =>
-      run(StreamLog.StreamLog.use((log) => Effect.forEach(streamOf(system), ([payload, key]) => log.publish(Cdc.stream(system), { key, payload }), { discard: true })))
+      run(StreamLog.StreamLog.use((log) => Effect.forEach(streamOf(system), ([payload, key]) => log.publish(Cdc.partition(system, 0), { key, payload }), { discard: true })))
     ))
     try {
       for (const customerId of customers) {

@@ -21,7 +21,7 @@
 import { Cdc } from "@bank/contracts"
 import type { Readiness } from "@bank/platform"
 import { DocumentStore, OwnedPartitions, ReadModel, StreamLog } from "@bank/platform"
-import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
+import { Cause, Config, Effect, Layer, Option, Schedule, Schema } from "effect"
 import * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
 import * as TransactionAssembler from "./TransactionAssembler.ts"
@@ -54,6 +54,8 @@ export interface ProjectorOptions {
   /** Customers written at once within a batch (default 32). */
   readonly concurrency?: number
   readonly systems?: ReadonlyArray<Dashboard.System>
+  /** Partitions of each CDC stream (default CDC_PARTITIONS, 4). */
+  readonly partitions?: number
   /** Consumer name (the same on every stream); default `<group>-<host>-<pid>-<random>`. */
   readonly consumer?: string
   /** Documents kept in memory between writes (default 5,000; 0: read every time). */
@@ -88,7 +90,8 @@ export const makeCache = (size: number) => {
       entries.set(customerId, doc)
       if (entries.size > size) entries.delete(entries.keys().next().value!)
     },
-    delete: (customerId: string) => void entries.delete(customerId)
+    delete: (customerId: string) => void entries.delete(customerId),
+    clear: () => entries.clear()
   }
 }
 export type Cache = ReturnType<typeof makeCache>
@@ -172,8 +175,8 @@ export const applyBatch = (system: Dashboard.System, units: ReadonlyArray<Custom
 }
 
 /** The partitions (streams) the projector consumes, and the system of each. */
-export const partitions = (systems: ReadonlyArray<Dashboard.System> = Dashboard.systems) =>
-  systems.flatMap((system) => [Cdc.stream(system)].map((spec) => ({ spec, system })))
+export const partitions = (count: number, systems: ReadonlyArray<Dashboard.System> = Dashboard.systems) =>
+  systems.flatMap((system) => Cdc.streams(system, count).map((spec) => ({ spec, system })))
 
 /** Applies the units each partition completes, whole transactions only; acknowledges what they used. */
 const partitionHandler = (system: Dashboard.System, options: ProjectorOptions, cache: Cache): OwnedPartitions.PartitionHandler<Cdc.CdcMessage, unknown, DocumentStore.DocumentStore | StreamLog.StreamLog> => {
@@ -181,29 +184,37 @@ const partitionHandler = (system: Dashboard.System, options: ProjectorOptions, c
   return {
     handle: (entries) =>
       Effect.gen(function*() {
+        // A new snapshot means Redis may have lost its documents: a cached document could then
+        // pass the revision compare-and-set (a missing revision passes) and bring old content
+        // back, so every process forgets its cache before it applies anything of the snapshot.
+        if (entries.some((e) => e.payload._tag === "SnapshotStarted")) cache.clear()
         const assembled = assembler.feed(entries.map((e) => ({ entryId: e.entryId, payload: e.payload })))
         for (const warning of assembled.warnings) yield* Effect.logWarning(warning).pipe(Effect.annotateLogs({ system }))
-        if (assembled.units.length > 0) yield* applyBatch(system, assembled.units, options, cache)
+        // Redis being away: the same units again, a few times, before the partition starts over.
+        if (assembled.units.length > 0) {
+          yield* applyBatch(system, assembled.units, options, cache).pipe(Effect.retry({ schedule: Schedule.exponential("100 millis"), times: 6 }))
+        }
         return assembled.ack
       })
   }
 }
 
 /** Runs the projector in the current scope: this process's share of the partitions. */
-export const run = (options: ProjectorOptions = {}) => {
-  // One cache for every partition: they write the same documents.
-  const cache = makeCache(options.cacheSize ?? 5000)
-  const owned = partitions(options.systems)
-  const systemOf = new Map(owned.map(({ spec, system }) => [spec.name, system]))
-  return OwnedPartitions.run({
+export const run = (options: ProjectorOptions = {}) =>
+  Effect.gen(function*() {
+    // One cache for every partition: they write the same documents.
+    const cache = makeCache(options.cacheSize ?? 5000)
+    const owned = partitions(options.partitions ?? (yield* Cdc.partitionsConfig), options.systems)
+    const systemOf = new Map(owned.map(({ spec, system }) => [spec.name, system]))
+    return yield* OwnedPartitions.run({
     group: groupOf(options.generation ?? 1),
     streams: owned.map(({ spec }) => spec),
     open: (spec) => partitionHandler(systemOf.get(spec.name)!, options, cache),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.ownershipMs !== undefined ? { ownershipMs: options.ownershipMs } : {}),
     ...(options.consumer !== undefined ? { consumer: options.consumer } : {})
+    })
   })
-}
 
 export const layer = (options: ProjectorOptions = {}) => Layer.effectDiscard(run(options))
 
@@ -225,8 +236,9 @@ export const layerConfig = Layer.effectDiscard(
 /** For readiness: the generation readers use, loaded once its group applied every product stream. */
 export const readModelSource: Readiness.ReadModelSource = {
   name: readModel,
-  groups: ReadModel.generation(readModel).pipe(
-    Effect.map((generation) => partitions().map(({ spec }) => ({ stream: spec.name, group: groupOf(generation) })))
-  ),
+  groups: Effect.gen(function*() {
+    const generation = yield* ReadModel.generation(readModel)
+    return partitions(yield* Cdc.partitionCount).map(({ spec }) => ({ stream: spec.name, group: groupOf(generation) }))
+  }),
   fedByCdc: true
 }

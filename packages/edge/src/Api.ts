@@ -3,7 +3,7 @@
 // where a reader sees it; a capability's route that fails with a tag missing from `problems`
 // does not compile.
 import * as Dashboard from "@bank/dashboard"
-import type { Routes } from "@bank/http"
+import { type Routes, StepUp } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
 import type { Database, RedisClient } from "@bank/platform"
@@ -53,4 +53,4 @@ export const readModels = [
 ]
 
 /** What the routes need beyond Redis and PostgreSQL, given an IdentityConfig. */
-export const servicesLayer = Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer, Profile.edgeLayer)
+export const servicesLayer = Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer, Profile.edgeLayer, StepUp.layerConfig)

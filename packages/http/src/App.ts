@@ -18,6 +18,7 @@ import { problemOf, type ProblemTable } from "./ErrorTable.ts"
 import { healthRoutes } from "./Health.ts"
 import { PayloadTooLarge, RouteNotFound } from "./HttpErrors.ts"
 import { problemResponse, type EdgeEnv } from "./ProblemDetails.ts"
+import { responseHeaders } from "./ResponseHeaders.ts"
 import { makeRun, type Run } from "./Run.ts"
 
 /**
@@ -26,7 +27,7 @@ import { makeRun, type Run } from "./Run.ts"
  */
 export type Routes<R, Tag extends string = never> = (app: Hono<EdgeEnv>, run: Run<R, Tag>) => void
 
-export interface AppOptions<R, P extends ProblemTable = {}> {
+export interface AppOptions<R, P extends ProblemTable = Record<never, never>> {
   /** The services the routes' Effects run with; readiness needs Redis and Database. */
   readonly context: Context.Context<R | Redis | RedisTopology.RedisTopology | Database.Database>
   /** Every capability's error table, merged: a route failing with a tag missing here does not compile. */
@@ -36,6 +37,8 @@ export interface AppOptions<R, P extends ProblemTable = {}> {
   readonly bodyLimitBytes?: number
   /** How long each readiness check waits for its dependency (default 1 second). */
   readonly readinessTimeout?: Duration.Input
+  /** Keep diagnostic headers such as X-Data-Source (default false; ResponseHeaders.ts). */
+  readonly debugHeaders?: boolean
 }
 
 export const defaultBodyLimitBytes = 64 * 1024
@@ -44,13 +47,14 @@ export const defaultBodyLimitBytes = 64 * 1024
 // `=`), so it cannot inject anything into headers or logs; otherwise we make one.
 const requestIdMaxLength = 128
 
-export const makeApp = <R, P extends ProblemTable = {}>(options: AppOptions<R, P>): Hono<EdgeEnv> => {
+export const makeApp = <R, P extends ProblemTable = Record<never, never>>(options: AppOptions<R, P>): Hono<EdgeEnv> => {
   const problems: ProblemTable = options.problems ?? {}
   const run = makeRun(options.context, problems)
   const limitBytes = options.bodyLimitBytes ?? defaultBodyLimitBytes
   const app = new Hono<EdgeEnv>()
 
   app.use(requestId({ limitLength: requestIdMaxLength }))
+  app.use(responseHeaders({ debugHeaders: options.debugHeaders ?? false }))
   const limitBody = bodyLimit({
     maxSize: limitBytes,
     onError: (c) => problemResponse(c, problemOf(problems, new PayloadTooLarge({ limitBytes })))

@@ -21,7 +21,7 @@ export class ListenError extends Schema.TaggedError<ListenError>()("ListenError"
   cause: Schema.Defect()
 }) {}
 
-export interface ServeOptions<R, P extends ProblemTable = {}> extends Omit<AppOptions<R, P>, "context"> {
+export interface ServeOptions<R, P extends ProblemTable = Record<never, never>> extends Omit<AppOptions<R, P>, "context"> {
   /** 0 lets the OS pick a free port (tests). */
   readonly port: number
   /** Interface to bind; all of them when absent. */
@@ -66,7 +66,7 @@ const gracefulServer = (listener: ReturnType<typeof getRequestListener>) => {
   return { server, close }
 }
 
-export const layer = <R, P extends ProblemTable = {}>(options: ServeOptions<R, P>): Layer.Layer<EdgeServer, ListenError, R | Redis | RedisTopology.RedisTopology | Database.Database> =>
+export const layer = <R, P extends ProblemTable = Record<never, never>>(options: ServeOptions<R, P>): Layer.Layer<EdgeServer, ListenError, R | Redis | RedisTopology.RedisTopology | Database.Database> =>
   Layer.effect(
     EdgeServer,
     Effect.gen(function*() {
@@ -88,7 +88,7 @@ export const layer = <R, P extends ProblemTable = {}>(options: ServeOptions<R, P
   )
 
 /** Reads `PORT` (default 3000) and `BODY_LIMIT_BYTES` (default 65536). */
-export const layerConfig = <R, P extends ProblemTable = {}>(options: {
+export const layerConfig = <R, P extends ProblemTable = Record<never, never>>(options: {
   readonly problems?: P
   readonly routes?: ReadonlyArray<Routes<R, NoInfer<keyof P & string>>>
 }) =>
@@ -96,6 +96,7 @@ export const layerConfig = <R, P extends ProblemTable = {}>(options: {
     Effect.gen(function*() {
       const config = yield* Config.all({
         port: Config.Port("PORT").pipe(Config.withDefault(3000)),
+        debugHeaders: Config.Boolean("HTTP_DEBUG_HEADERS").pipe(Config.withDefault(false)),
         bodyLimitBytes: Config.schema(Schema.Int.check(Schema.isGreaterThan(0)), "BODY_LIMIT_BYTES").pipe(
           Config.withDefault(defaultBodyLimitBytes)
         )

@@ -8,8 +8,9 @@
 // internals (SQL, keys, hosts); 5xx causes go to the log instead.
 import type { DatabaseError, DocumentStoreError, PublishError, RequestFailed } from "@bank/platform"
 import type { RedisError } from "effect/persistence/Redis"
-import type { InvalidBody, InvalidQuery, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
+import type { DuplicateKey, InvalidBody, InvalidQuery, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
 import type { Problem } from "./ProblemDetails.ts"
+import type { StepUpRequired } from "./StepUp.ts"
 
 export interface Entry<E> {
   /** Problem type slug; defaults to the tag in kebab case. */
@@ -31,7 +32,13 @@ export const kitProblems = {
   UnsupportedMediaType: entry<UnsupportedMediaType>({
     status: 415,
     title: "Unsupported media type",
-    detail: (e) => `Send the body as application/json${e.contentType ? `, not ${e.contentType}` : ""}.`
+    detail: (e) => `Send the body as application/json in UTF-8${e.contentType ? `, not ${e.contentType}` : ""}.`
+  }),
+  DuplicateKey: entry<DuplicateKey>({
+    status: 400,
+    title: "Duplicate key in request body",
+    detail: (e) => `The key ${e.path} appears more than once; send each key once.`,
+    extensions: (e) => ({ errors: [{ path: e.path, message: "duplicate key" }] })
   }),
   MalformedBody: entry({ status: 400, title: "Malformed request body", detail: "The request body is not valid JSON." }),
   InvalidBody: entry<InvalidBody>({
@@ -63,6 +70,15 @@ export const kitProblems = {
     status: 403,
     title: "Forbidden",
     detail: "You may not use this route."
+  }),
+
+  // StepUp.ts: the action needs a recent authentication the session does not have.
+  StepUpRequired: entry<StepUpRequired>({
+    status: 403,
+    title: "Step-up authentication required",
+    detail: (e) =>
+      `This ${e.action === "transfer" ? "transfer" : "change"} needs you to confirm it is you: POST /v1/auth/step-up with your password (valid ${e.maxAgeSeconds} seconds), then send it again.`,
+    extensions: (e) => ({ stepUp: { href: "/v1/auth/step-up", method: "POST", factors: ["password"] }, action: e.action })
   }),
 
   // Infrastructure (platform): unavailable is worth a retry (503), a bug is not (500).

@@ -15,7 +15,7 @@
 // the reason (Revocation.ts); a change of roles is written into the live access tokens, so it
 // applies from the next request on.
 import { Cdc } from "@bank/contracts"
-import { Actor, Keys, StreamLog } from "@bank/platform"
+import { Actor, StreamLog } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
 import type { Envelope, Readiness } from "@bank/platform"
 import { Effect, Layer } from "effect"
@@ -97,7 +97,7 @@ const applyRoles = Effect.fn("CredentialsProjection.applyRoles")(function*(custo
   const states = yield* redis.send<ReadonlyArray<string>>("HVALS", SessionStore.keys(customerId).state)
   yield* Effect.forEach(states, (text) => {
     const state = SessionStore.parseState(text)
-    return state === undefined ? Effect.void : Effect.asVoid(redis.eval(Scripts.setTokenRoles)(IdentityKeys.accessToken(state.accessHash), roles))
+    return state === undefined ? Effect.void : Effect.asVoid(redis.eval(Scripts.setTokenField)(IdentityKeys.accessToken(state.accessHash), "r", roles))
   }, { discard: true })
 })
 
@@ -106,12 +106,10 @@ export const apply = Effect.fn("CredentialsProjection.apply")(function*(row: Cdc
   const customerId = customerIdOf(row)
   if (change === undefined || customerId === undefined) return
   const redis = yield* Redis
-  const args = [
-    ...positionArgs(row),
-    change.mode,
-    ...(change.mode === "set" ? change.fields : change.mode === "forget" ? [String(TOMBSTONE_MS)] : [])
-  ]
-  const [applied, before, after, passwordChanged, rolesBefore, rolesAfter] = yield* redis.eval(Scripts.credentials)(recordKey(customerId), args)
+  const values = change.mode === "set" ? change.fields : change.mode === "forget" ? [String(TOMBSTONE_MS)] : []
+  const [applied, before, after, passwordChanged, rolesBefore, rolesAfter] = yield* redis.eval(Scripts.credentials)(
+    recordKey(customerId), positionArgs(row), change.mode, values
+  )
   if (before !== "" && before !== after) yield* redis.eval(Scripts.deleteIfEquals)(IdentityKeys.loginName(before), customerId)
   if (after !== "") yield* redis.send("SET", IdentityKeys.loginName(after), customerId)
   // Snapshot rows restate what is known; only live changes end sessions.

@@ -33,3 +33,6 @@ export class InvalidRefreshToken extends Schema.TaggedError<InvalidRefreshToken>
 export class SessionNotFound extends Schema.TaggedError<SessionNotFound>()("SessionNotFound", {
   sessionId: Schema.String
 }) {}
+
+/** A step-up's password was wrong (403; 429 LoginThrottled when throttled or locked). */
+export class StepUpFailed extends Schema.TaggedError<StepUpFailed>()("StepUpFailed", {}) {}

@@ -19,6 +19,7 @@ import { IdentityConfig } from "./IdentityConfig.ts"
 import * as Login from "./Login.ts"
 import * as Revocation from "./Revocation.ts"
 import * as SessionStore from "./SessionStore.ts"
+import * as StepUp from "./StepUp.ts"
 import * as TokenStore from "./TokenStore.ts"
 
 export const group = "identity"
@@ -82,7 +83,13 @@ const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refres
     yield* endSession(request, customerId, sessionId, "Revoked")
     return refused("SessionEnded")
   }
-  const principal = { customerId, sessionId, roles: Credentials.parseRoles(account.roles) }
+  const authenticatedAt = yield* SessionStore.authenticatedAt(customerId, sessionId)
+  const principal = {
+    customerId,
+    sessionId,
+    roles: Credentials.parseRoles(account.roles),
+    ...(authenticatedAt !== undefined ? { authenticatedAt } : {})
+  }
   // The new pair and the session's move to it must survive a Redis failover (Durability.ts).
   const rotation = yield* Durability.durableOrLogged("a token refresh", Effect.gen(function*() {
     yield* TokenStore.putAccess(r.newAccessTokenHash, principal, accessTtlMs)
@@ -138,6 +145,7 @@ export const run = Effect.gen(function*() {
   // Made once: an unknown username is checked against it at the cost of a real hash.
   const dummyHash = yield* Login.makeDummyHash(config.dummyHashCost)
   const login = Login.handle(dummyHash)
+  const stepUp = StepUp.handle(dummyHash)
   yield* RequestReply.respond({
     group,
     spec: Identity.requests,
@@ -156,6 +164,8 @@ export const run = Effect.gen(function*() {
             return yield* revokeSession(request as Request<"RevokeSession">)
           case "RevokeAllSessions":
             return yield* revokeAll(request as Request<"RevokeAllSessions">)
+          case "StepUp":
+            return yield* stepUp(request as Request<"StepUp">)
         }
       })
   })

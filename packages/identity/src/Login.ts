@@ -123,7 +123,7 @@ export const handle = (dummyHash: string) =>
     const at = new Date(now).toISOString()
     const accessTtlMs = Math.min(config.accessTokenTtlMs, deadline - now)
     const refreshTtlMs = Math.min(config.refreshTokenTtlMs, absolute - now)
-    const principal = { customerId: record.customerId, sessionId, roles: record.roles }
+    const principal = { customerId: record.customerId, sessionId, roles: record.roles, authenticatedAt: now }
     // The session (opened above in the customer's slot, so on the same master as its document)
     // and the tokens must survive a Redis failover before the customer is told "logged in".
     yield* Durability.durableOrLogged("a new session and its tokens", Effect.gen(function*() {
@@ -138,6 +138,7 @@ export const handle = (dummyHash: string) =>
         preferences: { theme: "system", language: "en" },
         recommendations: []
       }, deadline)
+      yield* SessionStore.setAuthenticatedAt(record.customerId, sessionId, now, absolute)
       yield* TokenStore.putAccess(login.accessTokenHash, principal, accessTtlMs)
       yield* TokenStore.putRefresh(login.refreshTokenHash, principal, refreshTtlMs)
     }))

@@ -8,7 +8,6 @@
 // Unknown usernames are counted and locked exactly like known ones, so neither the answers nor
 // their timing reveal which usernames exist. Unlock: the lock expires, or an operator runs
 // scripts/unlock.ts (see `unlock`).
-import { Keys } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
 import { Effect } from "effect"
 import { Redis } from "effect/persistence/Redis"

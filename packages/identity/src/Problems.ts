@@ -11,6 +11,7 @@ export const problems = {
     detail: (e) => (e.reason === "MissingToken" ? "Send a bearer access token." : "The access token is invalid, expired or revoked.")
   }),
   InvalidCredentials: entry({ status: 401, title: "Invalid credentials", detail: "The username or password is wrong." }),
+  StepUpFailed: entry({ status: 403, title: "Step-up failed", detail: "The password is wrong." }),
   LoginThrottled: entry<Errors.LoginThrottled>({
     status: 429,
     title: "Too many login attempts",

@@ -2,6 +2,8 @@
 //   POST   /v1/auth/login            {username, password, deviceId?} → 200 token pair
 //   POST   /v1/auth/refresh          {refreshToken} → 200 new pair (the old one is spent)
 //   POST   /v1/auth/logout           → 204; the access token is refused from then on
+//   POST   /v1/auth/step-up          {password} → 200 {authenticatedAt}: the session counts as
+//                                     freshly authenticated (StepUp.ts); 403 wrong password
 //   GET    /v1/sessions              → the customer's active sessions
 //   DELETE /v1/sessions              → 204, every session ended ("log out everywhere")
 //   DELETE /v1/sessions/{id}         → 204, or 404 when it is not one of the customer's
@@ -20,11 +22,22 @@ import type { Redis } from "effect/persistence/Redis"
 import type { Context } from "hono"
 import { principalOf } from "./AuthMiddleware.ts"
 import * as ClientAddress from "./ClientAddress.ts"
-import { AccountUnavailable, InvalidCredentials, InvalidRefreshToken, LoginNotReady, LoginThrottled, SessionLimitReached, SessionNotFound } from "./Errors.ts"
+import {
+  AccountUnavailable,
+  InvalidCredentials,
+  InvalidRefreshToken,
+  LoginNotReady,
+  LoginThrottled,
+  SessionLimitReached,
+  SessionNotFound,
+  StepUpFailed,
+  Unauthenticated
+} from "./Errors.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"
 import * as Secrets from "./Secrets.ts"
 import * as SessionStore from "./SessionStore.ts"
-import type { TokenCheck } from "./TokenCheck.ts"
+import * as StepUp from "./StepUp.ts"
+import { bearerToken, type TokenCheck } from "./TokenCheck.ts"
 
 export type Services = IdentityConfig | RequestReply.Requester | StreamLog.StreamLog | DocumentStore.DocumentStore | TokenCheck | Redis
 
@@ -34,6 +47,8 @@ const LoginBody = Schema.Struct({
   deviceId: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(128)))
 })
 const RefreshBody = Schema.Struct({ refreshToken: Schema.String.check(Schema.isMaxLength(512)) })
+/** The password again; a second factor (TOTP) would be a further field here (see the README). */
+const StepUpBody = Schema.Struct({ password: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024)) })
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -138,6 +153,40 @@ export const identityRoutes: Routes<Services, ProblemTag> = (app, run) => {
       const config = yield* IdentityConfig
       yield* ask(customerId, { _tag: "Logout", customerId, sessionId, clientAddress: ClientAddress.of(c, config.trustedProxyHops) })
       return c.body(null, 204)
+    })))
+
+  app.post("/v1/auth/step-up", (c) =>
+    run(c, Effect.gen(function*() {
+      const { customerId, sessionId } = principalOf(c)
+      const body = yield* decodeBody(c, StepUpBody)
+      const token = bearerToken(c.req.header("Authorization"))!
+      const accessTokenHash = Secrets.hashToken(token)
+      const config = yield* IdentityConfig
+      const reply = yield* ask(customerId, {
+        _tag: "StepUp",
+        customerId,
+        sessionId,
+        accessTokenHash,
+        sealedPassword: Secrets.seal(config.keys, body.password, StepUp.context(customerId, sessionId, accessTokenHash)),
+        clientAddress: ClientAddress.of(c, config.trustedProxyHops).slice(0, 64)
+      })
+      if (reply._tag === "SteppedUp") {
+        c.header("Cache-Control", "no-store")
+        return c.json({ authenticatedAt: new Date(reply.authenticatedAt).toISOString() })
+      }
+      if (reply._tag !== "StepUpRefused") return yield* unexpected(reply)
+      switch (reply.reason) {
+        case "InvalidCredentials":
+          return yield* new StepUpFailed()
+        case "SessionEnded":
+          return yield* new Unauthenticated({ reason: "InvalidToken" })
+        case "RateLimited":
+        case "LockedOut": {
+          const retryAfterSeconds = reply.retryAfterSeconds ?? 60
+          c.header("Retry-After", String(retryAfterSeconds))
+          return yield* new LoginThrottled({ retryAfterSeconds })
+        }
+      }
     })))
 
   app.get("/v1/sessions", (c) =>

@@ -1,7 +1,7 @@
 // The session and credentials scripts against a real Redis: what expiry, the cap, revocation
 // and CDC redeliveries do to the stored state.
 import type { Cdc } from "@bank/contracts"
-import { DocumentStore, Keys, RedisClient, uuidv7 } from "@bank/platform"
+import { DocumentStore, RedisClient, uuidv7 } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
 import { Effect, Layer, References } from "effect"
 import { createClient } from "redis"

@@ -31,13 +31,15 @@ export const keys = (customerId: string) => {
   return {
     index: customer.key("sessions"),
     state: customer.key("session-state"),
+    /** hash: session id -> when it last authenticated (login or step-up), epoch ms */
+    auth: customer.key("session-auth"),
     document: (sessionId: string) => customer.document(`session:${sessionId}`)
   }
 }
 
-const sessionKeys = (customerId: string, sessionId: string) => {
+const sessionKeys = (customerId: string, sessionId: string): Scripts.SessionKeys => {
   const k = keys(customerId)
-  return [k.index, k.state, k.document(sessionId)] as const
+  return { index: k.index, state: k.state, document: k.document(sessionId) }
 }
 
 /** The session document as created at login; the session projector keeps it up to date. */
@@ -103,10 +105,7 @@ export interface OpenOptions {
 export const open = Effect.fn("SessionStore.open")(function*(options: OpenOptions) {
   const redis = yield* Redis
   const k = keys(options.customerId)
-  const reply = yield* redis.eval(Scripts.openSession)([k.index, k.state], [
-    options.sessionId, String(options.now), String(options.deadline), String(options.absolute),
-    options.accessHash, options.refreshHash, String(options.cap), options.policy
-  ])
+  const reply = yield* redis.eval(Scripts.openSession)({ index: k.index, state: k.state }, options)
   const removed = removedOf(reply, 1)
   yield* dispose(options.customerId, removed)
   return { opened: reply[0] === "opened", removed }
@@ -124,7 +123,7 @@ export const writeDocument = Effect.fn("SessionStore.writeDocument")(function*(d
 /** Slides the session's expiry; 0 when the session has ended (its leftovers are deleted). */
 export const touch = Effect.fn("SessionStore.touch")(function*(customerId: string, sessionId: string, now: number, idleMs: number) {
   const redis = yield* Redis
-  return yield* redis.eval(Scripts.touchSession)(sessionKeys(customerId, sessionId), [sessionId, String(now), String(idleMs)])
+  return yield* redis.eval(Scripts.touchSession)(sessionKeys(customerId, sessionId), sessionId, now, idleMs)
 })
 
 export type Rotation =
@@ -142,9 +141,7 @@ export const rotate = Effect.fn("SessionStore.rotate")(function*(options: {
   readonly newRefreshHash: string
 }) {
   const redis = yield* Redis
-  const reply = yield* redis.eval(Scripts.rotateSession)(sessionKeys(options.customerId, options.sessionId), [
-    options.sessionId, String(options.now), String(options.idleMs), options.refreshHash, options.newAccessHash, options.newRefreshHash
-  ])
+  const reply = yield* redis.eval(Scripts.rotateSession)(sessionKeys(options.customerId, options.sessionId), options)
   if (reply[0] === "rotated") {
     return { _tag: "Rotated", previousAccessHash: reply[1]!, deadline: Number(reply[2]), absolute: Number(reply[3]) } satisfies Rotation as Rotation
   }
@@ -196,4 +193,19 @@ export const isLive = Effect.fn("SessionStore.isLive")(function*(customerId: str
   const redis = yield* Redis
   const score = yield* redis.send<string | null>("ZSCORE", keys(customerId).index, sessionId)
   return score !== null && Number(score) > now
+})
+
+/** Records when the session last authenticated (login, step-up); kept as long as the session can live. */
+export const setAuthenticatedAt = Effect.fn("SessionStore.setAuthenticatedAt")(function*(customerId: string, sessionId: string, at: number, absolute: number) {
+  const redis = yield* Redis
+  const key = keys(customerId).auth
+  yield* redis.send("HSET", key, sessionId, String(at))
+  if ((yield* redis.send<number>("PEXPIRETIME", key)) < absolute) yield* redis.send("PEXPIREAT", key, String(absolute))
+})
+
+/** When the session last authenticated, if known. */
+export const authenticatedAt = Effect.fn("SessionStore.authenticatedAt")(function*(customerId: string, sessionId: string) {
+  const redis = yield* Redis
+  const text = yield* redis.send<string | null>("HGET", keys(customerId).auth, sessionId)
+  return text === null ? undefined : Number(text)
 })

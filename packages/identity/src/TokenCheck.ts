@@ -8,7 +8,7 @@
 // once while a hot token costs no round trip. The cache is dropped whenever that connection
 // breaks (no invalidation could reach us then). See scripts/bench-identity.ts for what it buys.
 import type { Principal } from "@bank/contracts"
-import { Keys, RedisTopology } from "@bank/platform"
+import { RedisTopology } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
 import { Context, Effect, Layer, Option } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"

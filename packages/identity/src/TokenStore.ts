@@ -1,13 +1,13 @@
 // Token records in Redis, each under the SHA-256 of its token (Redis never holds a token):
 //   identity:access:<hash>   hash c (customer), s (session), r (roles, comma-separated),
-//                            x (expiry, epoch ms); expires with the token, so the token check
+//                            x (expiry, epoch ms), a (when the session last authenticated:
+//                            login or step-up, epoch ms); expires with the token, so the check
 //                            is one HGETALL. `x` lets a client-side cache refuse it on time
 //                            even before Redis's expiry cycle deletes the key.
 //   identity:refresh:<hash>  hash c, s, state ("active" until spent, then "rotated"); a rotated
 //                            record is kept until it would have expired, so a replay of it is
 //                            recognised as reuse and ends the session (the token family)
 // A session has one live pair at a time; SessionStore.ts remembers which.
-import { Keys } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
 import { Effect, Option } from "effect"
 import { Redis } from "effect/persistence/Redis"
@@ -18,7 +18,8 @@ export const putAccess = Effect.fn("TokenStore.putAccess")(function*(hash: strin
   const redis = yield* Redis
   const ttl = Math.max(1, Math.floor(ttlMs))
   yield* redis.eval(Scripts.putToken)(IdentityKeys.accessToken(hash), ttl, [
-    "c", principal.customerId, "s", principal.sessionId, "r", principal.roles.join(","), "x", String(Date.now() + ttl)
+    "c", principal.customerId, "s", principal.sessionId, "r", principal.roles.join(","), "x", String(Date.now() + ttl),
+    ...(principal.authenticatedAt !== undefined ? ["a", String(principal.authenticatedAt)] : [])
   ])
 })
 
@@ -38,13 +39,14 @@ export const principalOf = (
   now = Date.now()
 ): Option.Option<Principal> => {
   if (!fields) return Option.none()
-  let c: string | undefined, s: string | undefined, r: string | undefined, x: string | undefined
+  let c: string | undefined, s: string | undefined, r: string | undefined, x: string | undefined, a: string | undefined
   if (Array.isArray(fields)) {
     for (let i = 0; i + 1 < fields.length; i += 2) {
       if (fields[i] === "c") c = fields[i + 1]
       else if (fields[i] === "s") s = fields[i + 1]
       else if (fields[i] === "r") r = fields[i + 1]
       else if (fields[i] === "x") x = fields[i + 1]
+      else if (fields[i] === "a") a = fields[i + 1]
     }
   } else {
     const record = fields as Record<string, string>
@@ -52,9 +54,11 @@ export const principalOf = (
     s = record.s
     r = record.r
     x = record.x
+    a = record.a
   }
   if (!c || !s || (x !== undefined && Number(x) <= now)) return Option.none()
-  return Option.some({ customerId: c, sessionId: s, roles: r ? r.split(",") : [] })
+  const roles = r ? r.split(",") : []
+  return Option.some(a ? { customerId: c, sessionId: s, roles, authenticatedAt: Number(a) } : { customerId: c, sessionId: s, roles })
 }
 
 export type RefreshUse =

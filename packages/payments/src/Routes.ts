@@ -8,7 +8,7 @@
 // the first one was lost); the same key with another body is refused (422). Keys are
 // remembered for TransferStatus.RETENTION_SECONDS; beyond that the actor still books at most
 // once per key, and a different body under an old key is ignored (see PaymentsActor.ts).
-import { decodeBody, principalOf } from "@bank/http"
+import { decodeBody, principalOf, StepUp } from "@bank/http"
 import { Payments } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
@@ -21,7 +21,7 @@ import * as TransferBooking from "./TransferBooking.ts"
 import * as TransferRequest from "./TransferRequest.ts"
 import * as TransferStatus from "./TransferStatus.ts"
 
-export type Services = Redis | StreamLog.StreamLog | DocumentStore.DocumentStore | Database.Database
+export type Services = Redis | StreamLog.StreamLog | DocumentStore.DocumentStore | Database.Database | StepUp.StepUpPolicy
 
 /** A resend finding its transfer still undecided after this long sends the command again. */
 const RESEND_AFTER_MS = 5_000
@@ -41,10 +41,21 @@ const json = (text: string, status: 200 | 202, headers: Record<string, string> =
 export const paymentsRoutes: Routes<Services, ProblemTag> = (app, run) => {
   app.post("/v1/transfers", (c) =>
     run(c, Effect.gen(function*() {
-      const { customerId } = principalOf(c)
+      const principal = principalOf(c)
+      const { customerId } = principal
       const idempotencyKey = yield* TransferRequest.idempotencyKey(c.req.header("Idempotency-Key"))
       const exponents = yield* Currencies.exponents
       const request = TransferRequest.toRequest(yield* decodeBody(c, TransferRequest.body(exponents)), exponents)
+      // Above the low-value limit, money leaving for an account that is not the customer's own
+      // needs a recent authentication (PSD2 RTS art. 15 exempts own accounts, art. 16 low values).
+      const policy = yield* StepUp.StepUpPolicy
+      if (request.amount > StepUp.thresholdMinor(policy.transferThreshold, exponents.get(request.currency) ?? 2)) {
+        const db = yield* Database.Database
+        const owner = yield* db.query<{ owner: string }>("SELECT customer_id::text AS owner FROM deposits.accounts WHERE account_id = $1", [
+          request.toAccountId
+        ])
+        if (owner[0]?.owner !== customerId) yield* StepUp.requireRecent(principal, "transfer")
+      }
       const transferId = TransferRequest.transferId(customerId, idempotencyKey)
       const requestHash = TransferRequest.requestHash(request)
       const keys = TransferStatus.keys(customerId, transferId)

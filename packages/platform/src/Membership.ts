@@ -4,7 +4,6 @@
 // same assignment from the same sorted member list (`assign`), so no coordinator is needed; a
 // moment of disagreement while a member joins or leaves is harmless because a partition is only
 // ever consumed under its lease (OwnedPartitions.ts).
-import { Effect } from "effect"
 import { Redis, script } from "effect/persistence/Redis"
 import * as Keys from "./Keys.ts"
 import * as Lua from "./Lua.ts"

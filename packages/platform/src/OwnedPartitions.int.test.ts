@@ -71,7 +71,14 @@ describe("partition-owned consumers", () => {
     const seen: Seen = []
     const members = await Promise.all(["a", "b", "c"].map((m) => startMember(group, streams, m, seen)))
     const owned = async () => (await Promise.all(members.map((m) => m.status()))).map((s) => s.owned)
-    await waitUntil("every partition owned once, spread evenly", async () => (await owned()).map((o) => o.length).sort().join() === "1,1,2")
+    // Settled: every member sees all three and owns exactly what the assignment gives it.
+    const settled = async () => {
+      const statuses = await Promise.all(members.map((m) => m.status()))
+      return statuses.every((s) =>
+        s.members.length === 3 && s.owned.join() === Membership.assign(streams.map((x) => x.name), s.members, s.member).join())
+    }
+    await waitUntil("the assignment settled", settled)
+    expect((await owned()).map((o) => o.length).sort()).toEqual([1, 1, 2])
     expect(new Set((await owned()).flat()).size).toBe(4)
     await Promise.all(streams.map((s) => publish(s, 0, 20)))
     await waitUntil("all handled", () => seen.length === 80)
@@ -84,7 +91,8 @@ describe("partition-owned consumers", () => {
     await members[0]!.stop()
     const rest = members.slice(1)
     await waitUntil("the leaver's partitions taken over", async () =>
-      (await Promise.all(rest.map((m) => m.status()))).flatMap((s) => s.owned).length === 4)
+      (await Promise.all(rest.map((m) => m.status()))).every((s) =>
+        s.members.length === 2 && s.owned.join() === Membership.assign(streams.map((x) => x.name), s.members, s.member).join()))
     expect((await Promise.all(rest.map((m) => m.status()))).map((s) => s.owned.length)).toEqual([2, 2])
     await Promise.all(streams.map((s) => publish(s, 20, 5)))
     await waitUntil("new entries handled by the two left", () => seen.length === 100)

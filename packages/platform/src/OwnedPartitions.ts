@@ -15,10 +15,11 @@
 //   held it, in stream order (ConsumerGroup.claimAll), then reads new ones.
 // - The handler returns which entries to acknowledge: rows of a transaction whose commit has not
 //   arrived stay pending in Redis, so they survive the process and move with the partition.
-// - Undecodable entries go to the dead-letter stream atomically; a failing handler is retried
-//   with backoff and the partition restarted from its pending entries, never skipped.
+// - Undecodable entries go to the dead-letter stream atomically; a handler that fails ends the
+//   worker, and the partition restarts from its pending entries with a fresh handler (never
+//   skipping one); handlers retry what is worth retrying themselves.
 // - NOGROUP (Redis lost its data) makes the group again (ConsumerGroup.recoverGroup).
-import { Cause, Effect, Exit, Fiber, Layer, Schedule, Scope } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { Redis, script } from "effect/persistence/Redis"
 import * as BlockingConnection from "./BlockingConnection.ts"
 import * as ConsumerGroup from "./ConsumerGroup.ts"
@@ -118,7 +119,9 @@ export const run = <A extends AnyMessage, E, R>(options: OwnedOptions<A, E, R>) 
               if (result._tag === "Success") decoded.push(result.success)
               else yield* ConsumerGroup.deadLetter(ref, { entryId, fields: fields ?? [], error: `${result.failure.reason}: ${result.failure.message}`, deliveries: 1, consumer: me })
             }
-            const done = yield* handler.handle(decoded).pipe(Effect.retry({ schedule: Schedule.exponential("100 millis"), times: 6 }))
+            // No retry here: a handler keeps state across batches (a transaction's first rows), so a
+            // failed batch ends the worker and the partition starts over from its pending entries.
+            const done = yield* handler.handle(decoded)
             yield* ConsumerGroup.acknowledge(ref, done)
           }))
 

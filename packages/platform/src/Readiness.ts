@@ -3,7 +3,9 @@
 //   - loading   until its source has been loaded once (the CDC snapshot marker is in Redis) and
 //               every consumer group feeding it has read and acknowledged all of it;
 //   - lagging   once loaded, while a group has more than `maxLag` entries unread or unacknowledged;
-//   - stale     while someone marked it so (`staleKey`, e.g. an operator during a repair);
+//   - stale     while someone marked it so (`staleKey`, e.g. an operator during a repair), or
+//               a group feeding it lost unread changes to a stream's retention cap
+//               (Retention.ts) until a rebuild moves it to new groups;
 //   - ready     otherwise.
 // Each capability describes its read models (`ReadModelSource`); the edge asks for all of them on
 // /readyz and the identity actor for the credentials before it calls an unknown username unknown.
@@ -14,6 +16,7 @@ import { Config, Context, Effect, Layer } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
 import * as GroupProgress from "./GroupProgress.ts"
 import * as Keys from "./Keys.ts"
+import * as Retention from "./Retention.ts"
 
 export interface ReadModelSource {
   readonly name: string
@@ -70,11 +73,12 @@ export const make = (options: Options) =>
           redis.send<string | null>("GET", loadedKey(model.name))
         ])
         const groups = yield* model.groups
+        const lost = yield* Retention.lostGroups(groups)
         const states = yield* Effect.forEach(groups, ({ stream, group }) => GroupProgress.state(stream, group))
         // A group that does not exist yet has not read anything.
         const created = states.every((s) => s !== undefined)
         const behind = states.reduce((sum, s) => sum + (s ? s.lag + s.pending : 0), 0)
-        if (Number(stale) > 0) return { status: "stale", behind } as const
+        if (Number(stale) > 0 || lost.length > 0) return { status: "stale", behind } as const
         if (snapshot === null) return { status: "loading", behind } as const
         if (loadedAt !== snapshot) {
           if (!created || behind > 0) return { status: "loading", behind } as const

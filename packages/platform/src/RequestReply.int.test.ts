@@ -1,7 +1,6 @@
 import { Effect, Exit, Fiber, Layer, Scope } from "effect"
-import { connectRedis, type TestRedisClient } from "@bank/test-kit"
+import { connectRedis, type TestRedisClient, useRedis } from "@bank/test-kit"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { useRedis } from "@bank/test-kit"
 import * as Keys from "./Keys.ts"
 import * as RequestReply from "./RequestReply.ts"
 import { layer, pingSpec } from "./testing/TestStreams.ts"

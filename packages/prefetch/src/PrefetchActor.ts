@@ -83,7 +83,12 @@ export const makeOnReferenceChange = () => {
 /** Every prefetch actor, running while the layer lives; needs Redis, Database and PrefetchConfig. */
 export const layer = Layer.mergeAll(
   Actor.layer({ group: GROUP, stream: Identity.audit, startFrom: "$", handle: onLogin }),
-  ...ledgers.map((l) => Actor.layer({ group: GROUP, stream: Cdc.stream(l.system), startFrom: "$", handle: onLedgerChange })),
+  // Every partition of every ledger's stream (CDC_PARTITIONS).
+  Layer.effectDiscard(Effect.gen(function*() {
+    const partitions = yield* Cdc.partitionsConfig
+    yield* Effect.forEach(ledgers.flatMap((l) => Cdc.streams(l.system, partitions)), (stream) =>
+      Actor.run({ group: GROUP, stream, startFrom: "$", handle: onLedgerChange }), { discard: true })
+  })),
   // One queue for the whole stream: a transaction's end must come after its changes.
   Layer.suspend(() =>
     Actor.layer({ group: GROUP, stream: Cdc.stream("ref"), startFrom: "$", orderingKey: () => "ref", handle: makeOnReferenceChange() })

@@ -1,5 +1,6 @@
 // The profile projector: consumer group `profile` on the CDC streams of the customer master,
-// the CRM and the four product systems, one actor per stream, each row change written to the
+// the CRM and the four product systems, one actor (the consumer engine's shared mode) per
+// stream partition, each row change written to the
 // customer's profile document (Keys.customer(id).document("profile")) in one guarded
 // DocumentStore.apply: nothing happens unless the change is newer than what the document holds
 // for that row (Profile.ts). Rows are independent facts here, so unlike the dashboard no
@@ -54,16 +55,20 @@ export const apply = Effect.fn("ProfileProjector.apply")(function*(row: Cdc.RowC
 const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) =>
   message.payload._tag === "RowChanged" ? apply(message.payload) : Effect.void
 
-/** One actor per stream in the current scope. */
-export const run = (options: { readonly concurrency?: number } = {}) =>
-  Effect.forEach(systems, (system) =>
-    Actor.run({ group, stream: Cdc.stream(system), handle, concurrency: options.concurrency ?? 16 }), { discard: true })
+/** One actor per stream partition in the current scope (partitions: default CDC_PARTITIONS). */
+export const run = (options: { readonly concurrency?: number; readonly partitions?: number } = {}) =>
+  Effect.gen(function*() {
+    const partitions = options.partitions ?? (yield* Cdc.partitionsConfig)
+    yield* Effect.forEach(systems.flatMap((system) => Cdc.streams(system, partitions)), (stream) =>
+      Actor.run({ group, stream, handle, concurrency: options.concurrency ?? 16 }), { discard: true })
+  })
 
 export const layer = Layer.effectDiscard(run())
 
 /** For readiness: profiles are loaded once this group has applied every system's snapshot. */
 export const readModelSource: Readiness.ReadModelSource = {
   name: "profile",
-  groups: Effect.succeed(systems.map((system) => ({ stream: Cdc.stream(system).name, group }))),
+  groups: Effect.map(Cdc.partitionCount, (partitions) =>
+    systems.flatMap((system) => Cdc.streams(system, partitions)).map((stream) => ({ stream: stream.name, group }))),
   fedByCdc: true
 }

@@ -11,7 +11,7 @@ import type { Principal } from "@bank/contracts"
 import { Profile as ProfileContract } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
-import { decodeBody, InvalidBody, principalOf } from "@bank/http"
+import { decodeBody, InvalidBody, principalOf, StepUp } from "@bank/http"
 import { DocumentStore, StreamLog, uuidv7 } from "@bank/platform"
 import { Effect, Option } from "effect"
 import type { Context } from "hono"
@@ -19,7 +19,7 @@ import { ProfileNotFound, UnknownProfileField } from "./Errors.ts"
 import { fields as allowedFields } from "./Profile.ts"
 import { documentKey } from "./ProfileProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | StreamLog.StreamLog
+export type Services = DocumentStore.DocumentStore | StreamLog.StreamLog | StepUp.StepUpPolicy
 
 const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
 
@@ -52,11 +52,14 @@ export const profileRoutes: Routes<Services, ProblemTag> = (app, run) => {
 
   app.patch("/v1/profile", (c) =>
     run(c, Effect.gen(function*() {
-      const { customerId } = yield* callerOf(c)
+      const principal = yield* callerOf(c)
+      const { customerId } = principal
       const changes = yield* decodeBody(c, ProfileContract.ProfileChanges)
       if (Object.keys(changes).length === 0) {
         return yield* new InvalidBody({ errors: [{ path: "", message: "Send at least one of email, phone, address, preferences" }] })
       }
+      // How the bank reaches the customer (and resets access) changes only after a recent authentication.
+      if (changes.email !== undefined || changes.phone !== undefined) yield* StepUp.requireRecent(principal, "contact-change")
       const requestId = uuidv7()
       const log = yield* StreamLog.StreamLog
       yield* log.publish(ProfileContract.commands, {

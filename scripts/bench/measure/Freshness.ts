@@ -29,7 +29,7 @@ export const epochMs = (text: string): number => {
 type Entries = Array<[string, Array<[string, Array<string>]>]> | null
 
 /** Tails `keys` from now on, calling `onEntry(fields)` at each entry's arrival, until `stop()`. */
-const tail = async (url: string, keys: ReadonlyArray<string>, onEntry: (fields: Record<string, string>, arrived: number) => void) => {
+export const tail = async (url: string, keys: ReadonlyArray<string>, onEntry: (fields: Record<string, string>, arrived: number) => void) => {
   const client = await connect(url)
   const ids = new Map(keys.map((k) => [k, "$"]))
   let running = true
@@ -54,7 +54,7 @@ const tail = async (url: string, keys: ReadonlyArray<string>, onEntry: (fields: 
   }
 }
 
-const simulate = (env: Readonly<Record<string, string>>, rate: number, seconds: number) =>
+export const simulate = (env: Readonly<Record<string, string>>, rate: number, seconds: number) =>
   new Promise<{ achievedRate: number; booked: number; failed: number; missed: number }>((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "scripts/simulate.ts", "--rate", String(rate), "--duration", `${seconds}s`, "--seed", "bench"], {
       cwd: root,
@@ -104,6 +104,7 @@ export const freshness = async (ctx: BenchContext, _loginFailure: string | undef
     const perProcess = processMeter(ctx.known)
     // Read just before the simulator ends: an ended process's time is gone.
     const processes = new Promise<ReturnType<typeof perProcess>>((r) => setTimeout(() => r(perProcess()), (seconds - 0.5) * 1000))
+    // biome-ignore lint/nursery/noMisusedPromises: `finally` waits for the promise its callback returns
     const summary = await simulate(ctx.stack.env, rate, seconds).finally(async () => {
       // Whatever was committed last still has to reach the dashboard.
       await new Promise((r) => setTimeout(r, 1000))

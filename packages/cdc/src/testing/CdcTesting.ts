@@ -48,13 +48,13 @@ export interface RunningConnector {
   readonly stop: () => Promise<void>
 }
 
-/** Runs the connector in this process until `stop` (graceful shutdown). */
+/** Runs the connector in this process until `stop` (graceful shutdown); one partition per system unless told. */
 export const startConnector = async (
   redisUrl: string,
   options: Partial<CdcConnector.CdcOptions> & Pick<CdcConnector.CdcOptions, "databaseUrl">
 ): Promise<RunningConnector> => {
   const scope = await Effect.runPromise(Scope.make())
-  const layer = CdcConnector.layer({ metricsPort: 0, lagIntervalMs: 500, ...options }).pipe(
+  const layer = CdcConnector.layer({ metricsPort: 0, lagIntervalMs: 500, partitions: 1, ...options }).pipe(
     Layer.provide(RedisClient.layer(redisUrl)),
     Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
   )
@@ -69,7 +69,7 @@ export type ConnectorProcess = ChildHandle
 
 /** Runs packages/cdc/src/main.ts as its own process. */
 export const spawnConnector = (env: Record<string, string>): ConnectorProcess =>
-  startProcess("packages/cdc/src/main.ts", { CDC_METRICS_PORT: "0", ...env })
+  startProcess("packages/cdc/src/main.ts", { CDC_METRICS_PORT: "0", CDC_PARTITIONS: "1", ...env })
 
 type RedisConnection = TestRedisClient
 
@@ -84,9 +84,13 @@ export interface Entry {
   readonly payload: Cdc.CdcMessage
 }
 
-/** Every entry of `cdc.<system>`, decoded with the stream's contract. */
-export const readEntries = async (redis: RedisConnection, system: string): Promise<Array<Entry>> => {
-  const spec = Cdc.stream(system)
+/** Every entry of the system's stream (`partitions` of them), decoded with the stream's contract. */
+export const readEntries = async (redis: RedisConnection, system: string, partitions = 1): Promise<Array<Entry>> => {
+  const all = await Promise.all(Cdc.streams(system, partitions).map((spec) => readPartition(redis, spec)))
+  return all.flat()
+}
+
+const readPartition = async (redis: RedisConnection, spec: ReturnType<typeof Cdc.stream>): Promise<Array<Entry>> => {
   const entries: Array<Entry> = []
   let from = "-"
   while (true) {
