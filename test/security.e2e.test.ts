@@ -18,7 +18,8 @@ const PASSWORD = "correct horse battery"
 const CUSTOMERS = 12
 const name = (i: number) => `user${i}`
 
-// Customer i has EUR account i*100+1 (1,000.00) and i*100+2 (50.00).
+// Customer i has EUR account i*100+1 (1,000.00) and i*100+2 (50.00); customer 12 also has a
+// USD account 1203 and a blocked EUR account 1204.
 const seed = async (db: pg.Client) => {
   const hash = await Effect.runPromise(PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } }))
   for (let i = 1; i <= CUSTOMERS; i++) {
@@ -28,11 +29,13 @@ const seed = async (db: pg.Client) => {
       [i, name(i), `${name(i)}@example.com`]
     )
     await db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES ($1, $2, $3)", [i, name(i), hash])
-    for (const [n, balance] of [[1, 100_000], [2, 5_000]] as const) {
+    const accounts: Array<readonly [number, number, string, string]> = [[1, 100_000, "EUR", "open"], [2, 5_000, "EUR", "open"]]
+    if (i === 12) accounts.push([3, 0, "USD", "open"], [4, 0, "EUR", "blocked"])
+    for (const [n, balance, currency, status] of accounts) {
       await db.query(
         `INSERT INTO deposits.accounts (account_id, customer_id, iban, product, name, currency, balance, available_balance, last_entry_no, status, opened_on)
-         VALUES ($1, $2, $3, 'current', 'Account', 'EUR', $4, $4, 0, 'open', '2024-01-02')`,
-        [i * 100 + n, i, `BE00${String(i * 100 + n).padStart(12, "0")}`, balance]
+         VALUES ($1, $2, $3, 'current', 'Account', $5, $4, $4, 0, $6, '2024-01-02')`,
+        [i * 100 + n, i, `BE00${String(i * 100 + n).padStart(12, "0")}`, balance, currency, status]
       )
     }
   }
@@ -42,6 +45,7 @@ const stack = useStack({
   seed,
   waitForUser: name(CUSTOMERS),
   allRoutes: true,
+  debugHeaders: false,
   identity: { maxSessions: 10, maxStreamsPerSession: 3, usernameRateLimit: 1000, addressRateLimit: 1000 }
 })
 
@@ -272,6 +276,75 @@ describe("step-up before money leaves for someone else, and before contact chang
     expect(email.body.type).toBe("/docs/problems/step-up-required")
     expect((await stack.call("PATCH", "/v1/profile", { token: me.accessToken, body: { phone: "+32470000004" } })).status).toBe(403)
     expect((await stack.call("PATCH", "/v1/profile", { token: me.accessToken, body: { address: { city: "Ghent" } } })).status).toBe(202)
+  })
+})
+
+describe("input and response hygiene", () => {
+  const raw = (method: string, path: string, token: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${stack.base}${path}`, { method, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers }, body })
+  const lengths = async () => [await stack.redis.xLen(Keys.stream("payments.commands")), await stack.redis.xLen(Keys.stream("profile.commands"))]
+
+  it("refuses duplicate keys naming the key, and non-UTF-8 charsets, storing nothing", async () => {
+    const me = await loggedIn(name(3))
+    const before = await lengths()
+    const duplicated = await raw("POST", "/v1/transfers", me.accessToken,
+      '{"fromAccountId":"deposits:301","toAccountId":"deposits:302","amount":{"amount":"0.01","currency":"EUR"},"amount":{"amount":"500.00","currency":"EUR"},"reference":"x"}',
+      { "Idempotency-Key": randomUUID() })
+    expect(duplicated.status).toBe(400)
+    const problem = (await duplicated.json()) as { type: string; errors: Array<{ path: string }> }
+    expect(problem.type).toBe("/docs/problems/duplicate-key")
+    expect(problem.errors[0]!.path).toBe("/amount")
+    for (const charset of ["utf-16", "iso-8859-1", "\"utf-32\""]) {
+      const answer = await raw("PATCH", "/v1/profile", me.accessToken, '{"address":{"city":"Liège"}}', { "Content-Type": `application/json; charset=${charset}` })
+      expect(answer.status, charset).toBe(415)
+    }
+    expect((await raw("PATCH", "/v1/profile", me.accessToken, '{"address":{"city":"Liège"}}', { "Content-Type": "application/json; charset=UTF-8" })).status).toBe(202)
+    expect((await lengths())[0]).toBe(before[0])
+  })
+
+  it("rejects a profile change that cannot be stored, naming the field, instead of losing it", async () => {
+    const me = await loggedIn(name(3))
+    const answer = await stack.call("PATCH", "/v1/profile", { token: me.accessToken, body: { address: { city: "Ghent\u0000" } } })
+    expect(answer.status).toBe(400)
+    expect(answer.body.errors.map((e: { path: string }) => e.path)).toEqual(["/address/city"])
+  })
+
+  it("rejects another customer's unusable account exactly like a missing one", async () => {
+    const me = await loggedIn(name(3))
+    const reasons: Array<string> = []
+    for (const to of [1203, 1204, 999_999]) {
+      const sent = await stack.call("POST", "/v1/transfers", {
+        token: me.accessToken, headers: { "Idempotency-Key": randomUUID() },
+        body: { fromAccountId: "deposits:301", toAccountId: `deposits:${to}`, amount: { amount: "1.00", currency: "EUR" }, reference: "probe" }
+      })
+      expect(sent.status).toBe(202)
+      await vi.waitFor(async () => {
+        const status = await stack.call("GET", `/v1/transfers/${sent.body.transferId}`, { token: me.accessToken })
+        expect(status.body.status).toBe("rejected")
+        reasons.push(status.body.reason)
+      }, { timeout: 15_000 })
+    }
+    expect(reasons).toEqual(["ToAccountNotFound", "ToAccountNotFound", "ToAccountNotFound"])
+  })
+
+  it("marks every authenticated answer no-store, problems included, and sends the security headers", async () => {
+    const me = await loggedIn(name(3))
+    const answers = [
+      await raw("PATCH", "/v1/profile", me.accessToken, '{"address":{"city":"Namur"}}'),
+      await raw("PATCH", "/v1/profile", me.accessToken, "{"),
+      await fetch(`${stack.base}/v1/nowhere`, { headers: { Authorization: `Bearer ${me.accessToken}` } }),
+      await fetch(`${stack.base}/v1/session`, { headers: { Authorization: "Bearer forged" } })
+    ]
+    for (const answer of answers) {
+      expect(answer.headers.get("cache-control"), String(answer.status)).toContain("no-store")
+      expect(answer.headers.get("x-content-type-options")).toBe("nosniff")
+      expect(answer.headers.get("referrer-policy")).toBe("no-referrer")
+      expect(answer.headers.get("strict-transport-security")).toBeNull()
+    }
+    const behindTls = await fetch(`${stack.base}/healthz`, { headers: { "X-Forwarded-Proto": "https" } })
+    expect(behindTls.headers.get("strict-transport-security")).toContain("max-age=")
+    const page = await fetch(`${stack.base}/v1/accounts/deposits:301/transactions`, { headers: { Authorization: `Bearer ${me.accessToken}` } })
+    expect(page.headers.get("x-data-source")).toBeNull()
   })
 })
 

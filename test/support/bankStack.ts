@@ -16,7 +16,7 @@ import { CdcConnector } from "@bank/cdc"
 import { Migrations } from "@bank/records"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import pg from "pg"
-import { connectRedis, type TestRedisClient, usePostgres, useRedis } from "@bank/test-kit"
+import { connectRedis, type LocalRedis, type TestRedisClient, usePostgres, useRedis } from "@bank/test-kit"
 import { afterAll, beforeAll, expect, vi } from "vitest"
 import manifest from "../../processes.json" with { type: "json" }
 
@@ -39,6 +39,8 @@ export interface StackOptions {
   /** Also serve the dashboard (feed only, no projector) and profile routes, with the profile writer. */
   readonly allRoutes?: boolean
   readonly stepUp?: Partial<StepUp.Settings>
+  /** Diagnostic headers such as X-Data-Source (default on, as the prefetch suite reads them). */
+  readonly debugHeaders?: boolean
 }
 
 export interface Answer {
@@ -53,6 +55,8 @@ export interface Stack {
   readonly db: pg.Client
   readonly redis: TestRedisClient
   readonly runtime: ManagedRuntime.ManagedRuntime<any, any>
+  /** The suite's private Redis (one server, or a cluster whose nodes a test may kill). */
+  readonly redisServer: LocalRedis
   readonly call: (method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }) => Promise<Answer>
   /** Logs in through `POST /v1/auth/login`; the access token and the customer id. */
   readonly login: (username: string, password: string) => Promise<{ token: string; customerId: string }>
@@ -90,6 +94,7 @@ export const useStack = (options: StackOptions): Stack => {
         EdgeServer.layer({
           port: 0,
           hostname: "127.0.0.1",
+          debugHeaders: options.debugHeaders ?? true,
           problems,
           routes: options.allRoutes ? allRoutes : coreRoutes
         }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer)), Layer.provideMerge(Dashboard.edgeLayer)),
@@ -143,6 +148,9 @@ export const useStack = (options: StackOptions): Stack => {
     },
     get runtime() {
       return runtime
+    },
+    get redisServer() {
+      return redisServer.server
     },
     call,
     login: async (username, password) => {

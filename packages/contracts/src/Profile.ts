@@ -7,7 +7,13 @@ import { Schema } from "effect"
 import { StreamSpec } from "@bank/platform"
 
 const Id = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(128))
-const Text = (min: number, max: number) => Schema.String.check(Schema.isMinLength(min), Schema.isMaxLength(max))
+// No control characters: PostgreSQL cannot store NUL in text, and none belongs in an address.
+const Text = (min: number, max: number) =>
+  Schema.String.check(
+    Schema.isMinLength(min),
+    Schema.isMaxLength(max),
+    Schema.isPattern(/^[^\p{Cc}]*$/u, { message: "must not contain control characters" })
+  )
 
 export const Email = Schema.String.check(Schema.isMaxLength(254), Schema.isPattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/))
 /** E.164: a plus, a country code and at most 15 digits in all. */

@@ -18,6 +18,7 @@ import { problemOf, type ProblemTable } from "./ErrorTable.ts"
 import { healthRoutes } from "./Health.ts"
 import { PayloadTooLarge, RouteNotFound } from "./HttpErrors.ts"
 import { problemResponse, type EdgeEnv } from "./ProblemDetails.ts"
+import { responseHeaders } from "./ResponseHeaders.ts"
 import { makeRun, type Run } from "./Run.ts"
 import { requestMetrics } from "./RequestMetrics.ts"
 
@@ -37,6 +38,8 @@ export interface AppOptions<R, P extends ProblemTable = Record<never, never>> {
   readonly bodyLimitBytes?: number
   /** How long each readiness check waits for its dependency (default 1 second). */
   readonly readinessTimeout?: Duration.Input
+  /** Keep diagnostic headers such as X-Data-Source (default false; ResponseHeaders.ts). */
+  readonly debugHeaders?: boolean
 }
 
 export const defaultBodyLimitBytes = 64 * 1024
@@ -53,6 +56,7 @@ export const makeApp = <R, P extends ProblemTable = Record<never, never>>(option
 
   app.use(requestMetrics)
   app.use(requestId({ limitLength: requestIdMaxLength }))
+  app.use(responseHeaders({ debugHeaders: options.debugHeaders ?? false }))
   const limitBody = bodyLimit({
     maxSize: limitBytes,
     onError: (c) => problemResponse(c, problemOf(problems, new PayloadTooLarge({ limitBytes })))

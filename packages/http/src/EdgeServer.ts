@@ -96,6 +96,7 @@ export const layerConfig = <R, P extends ProblemTable = Record<never, never>>(op
     Effect.gen(function*() {
       const config = yield* Config.all({
         port: Config.Port("PORT").pipe(Config.withDefault(3000)),
+        debugHeaders: Config.Boolean("HTTP_DEBUG_HEADERS").pipe(Config.withDefault(false)),
         bodyLimitBytes: Config.schema(Schema.Int.check(Schema.isGreaterThan(0)), "BODY_LIMIT_BYTES").pipe(
           Config.withDefault(defaultBodyLimitBytes)
         )

@@ -8,7 +8,7 @@
 // internals (SQL, keys, hosts); 5xx causes go to the log instead.
 import type { DatabaseError, DocumentStoreError, PublishError, RequestFailed } from "@bank/platform"
 import type { RedisError } from "effect/persistence/Redis"
-import type { InvalidBody, InvalidQuery, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
+import type { DuplicateKey, InvalidBody, InvalidQuery, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
 import type { Problem } from "./ProblemDetails.ts"
 import type { StepUpRequired } from "./StepUp.ts"
 
@@ -32,7 +32,13 @@ export const kitProblems = {
   UnsupportedMediaType: entry<UnsupportedMediaType>({
     status: 415,
     title: "Unsupported media type",
-    detail: (e) => `Send the body as application/json${e.contentType ? `, not ${e.contentType}` : ""}.`
+    detail: (e) => `Send the body as application/json in UTF-8${e.contentType ? `, not ${e.contentType}` : ""}.`
+  }),
+  DuplicateKey: entry<DuplicateKey>({
+    status: 400,
+    title: "Duplicate key in request body",
+    detail: (e) => `The key ${e.path} appears more than once; send each key once.`,
+    extensions: (e) => ({ errors: [{ path: e.path, message: "duplicate key" }] })
   }),
   MalformedBody: entry({ status: 400, title: "Malformed request body", detail: "The request body is not valid JSON." }),
   InvalidBody: entry<InvalidBody>({

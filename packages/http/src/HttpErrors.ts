@@ -36,3 +36,9 @@ export class RouteNotFound extends Schema.TaggedError<RouteNotFound>()("RouteNot
   method: Schema.String,
   path: Schema.String
 }) {}
+
+/** A key appears twice in one JSON object of the body (which one would count is anyone's guess). */
+export class DuplicateKey extends Schema.TaggedError<DuplicateKey>()("DuplicateKey", {
+  /** JSON Pointer of the second occurrence. */
+  path: Schema.String
+}) {}

@@ -10,12 +10,20 @@
 // by the body-limit middleware in App.ts.
 import { Effect, Schema, SchemaIssue } from "effect"
 import type { Context } from "hono"
-import { InvalidBody, MalformedBody, UnsupportedMediaType, type FieldError } from "./HttpErrors.ts"
+import { firstDuplicateKey } from "./DuplicateKeys.ts"
+import { DuplicateKey, InvalidBody, MalformedBody, UnsupportedMediaType, type FieldError } from "./HttpErrors.ts"
 
-// application/json, or a structured-syntax JSON type such as application/merge-patch+json.
+// application/json, or a structured-syntax JSON type such as application/merge-patch+json, in
+// UTF-8: JSON's only encoding (RFC 8259), so any other declared charset is refused rather than
+// read as UTF-8.
 const isJson = (contentType: string | undefined): boolean => {
-  const mediaType = contentType?.split(";")[0]?.trim().toLowerCase()
-  return mediaType !== undefined && /^application\/([a-z0-9.+-]+\+)?json$/.test(mediaType)
+  const [type, ...parameters] = (contentType ?? "").split(";")
+  const mediaType = type?.trim().toLowerCase()
+  if (mediaType === undefined || !/^application\/([a-z0-9.+-]+\+)?json$/.test(mediaType)) return false
+  return parameters.every((p) => {
+    const [name, value] = p.split("=").map((x) => x.trim().toLowerCase())
+    return name !== "charset" || value?.replace(/^"(.*)"$/, "$1") === "utf-8"
+  })
 }
 
 // RFC 6901: "~" and "/" inside a segment are escaped as "~0" and "~1".
@@ -35,7 +43,7 @@ export const fieldErrors = (issue: SchemaIssue.Issue): ReadonlyArray<FieldError>
 export const decodeBody = <S extends Schema.Top>(
   c: Context,
   schema: S
-): Effect.Effect<S["Type"], UnsupportedMediaType | MalformedBody | InvalidBody, S["DecodingServices"]> =>
+): Effect.Effect<S["Type"], UnsupportedMediaType | MalformedBody | DuplicateKey | InvalidBody, S["DecodingServices"]> =>
   Effect.gen(function*() {
     const contentType = c.req.header("Content-Type")
     if (!isJson(contentType)) {
@@ -43,6 +51,8 @@ export const decodeBody = <S extends Schema.Top>(
     }
     const text = yield* Effect.tryPromise({ try: () => c.req.text(), catch: (cause) => new MalformedBody({ cause }) })
     const json = yield* Effect.try({ try: (): unknown => JSON.parse(text), catch: (cause) => new MalformedBody({ cause }) })
+    const duplicated = firstDuplicateKey(text)
+    if (duplicated !== undefined) return yield* new DuplicateKey({ path: duplicated })
     return yield* Schema.decodeUnknownEffect(schema)(json, { errors: "all" }).pipe(
       Effect.mapError((error) => new InvalidBody({ errors: fieldErrors(error.issue) }))
     )

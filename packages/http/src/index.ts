@@ -8,7 +8,7 @@
 export { defaultBodyLimitBytes, makeApp, type AppOptions, type Routes } from "./App.ts"
 export * as EdgeServer from "./EdgeServer.ts"
 export { entry, kitProblems, problemOf, type Entry, type KitTag, type MappedError, type ProblemTable } from "./ErrorTable.ts"
-export { FieldError, InvalidBody, InvalidQuery, MalformedBody, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
+export { DuplicateKey, FieldError, InvalidBody, InvalidQuery, MalformedBody, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
 export { principalOf, problemResponse, type EdgeEnv, type Problem } from "./ProblemDetails.ts"
 export { decodeBody, fieldErrors } from "./RequestBody.ts"
 export { type Run } from "./Run.ts"

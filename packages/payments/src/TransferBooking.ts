@@ -5,7 +5,8 @@
 //      the same accounts in opposite directions wait for each other instead of deadlocking;
 //   3. the decision: the from-account must exist and be the customer's, the to-account must
 //      exist, both open, both in the transfer's currency, and the from-account's available
-//      balance (overdraft included) must cover the amount;
+//      balance (overdraft included) must cover the amount; another customer's account that
+//      cannot take the transfer is "not found" whatever the reason (no oracle on foreign ids);
 //   4. the payments.transfers row is inserted; if a concurrent delivery of the same command
 //      got there first (unique key), nothing is booked and that transfer is returned;
 //   5. a booked transfer posts the debit and the credit (records' DepositPosting: the ledger rule).
@@ -69,7 +70,9 @@ interface Account {
 
 const decide = (command: Payments.BookTransfer, from: Account | undefined, to: Account | undefined): Payments.RejectionReason | undefined => {
   if (!from || from.customer_id !== command.customerId) return "FromAccountNotFound"
-  if (!to) return "ToAccountNotFound"
+  // Another customer's account the transfer cannot go to (closed, blocked, another currency)
+  // reads exactly like a missing one: the reason must not tell which ids exist and what they are.
+  if (!to || (to.customer_id !== command.customerId && (to.status !== "open" || to.currency !== command.currency))) return "ToAccountNotFound"
   if (from.status !== "open" || to.status !== "open") return "AccountNotOpen"
   if (from.currency !== command.currency || to.currency !== command.currency) return "CurrencyMismatch"
   if (BigInt(from.available_balance) < BigInt(command.amount)) return "InsufficientFunds"

@@ -77,12 +77,14 @@ export const handle = (message: Envelope.Delivered<Profile.ProfileCommand>) => {
   const marker = Keys.once(Keys.customer(command.customerId).tag, group, command.requestId)
   return write(command).pipe(
     Effect.andThen(outcome(command, "applied")),
-    // A rule of the systems of record said no (the e-mail address is taken, the customer is
-    // gone): retrying cannot help, so it is recorded as the request's outcome instead.
     Effect.catchTag("DatabaseError", (error): Effect.Effect<void, DatabaseError | DocumentStore.DocumentStoreError, DocumentStore.DocumentStore> =>
-      error.reason === "Constraint"
+      // A rule of the systems of record said no (class 23: the e-mail address is taken, the
+      // customer is gone) or the value cannot be stored at all (class 22: data exception, e.g.
+      // a NUL character): retrying cannot help, so it is recorded as the request's outcome, never
+      // left to the dead-letter stream where nobody would tell the customer.
+      error.reason === "Constraint" || error.code?.startsWith("22") === true
         ? outcome(command, "rejected", error.constraint === "customers_email_key" ? "email-taken" : "invalid").pipe(
-          Effect.andThen(Effect.logWarning("profile update rejected by the systems of record", { requestId: command.requestId, constraint: error.constraint }))
+          Effect.andThen(Effect.logWarning("profile update rejected by the systems of record", { requestId: command.requestId, constraint: error.constraint, code: error.code }))
         )
         : Effect.fail(error)),
     Idempotency.once({ marker, ttlSeconds: MARKER_TTL_SECONDS }),
