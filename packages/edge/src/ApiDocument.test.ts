@@ -58,7 +58,7 @@ describe("the OpenAPI document", () => {
     const served = await app().request("/openapi.json")
     expect(served.status).toBe(200)
     expect(await served.json()).toEqual(JSON.parse(JSON.stringify(Api.document)))
-  })
+  }, 60_000)
 
   it("documents the read-your-writes and idempotency headers where they apply", () => {
     const paths = (Api.document as any).paths
