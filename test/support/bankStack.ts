@@ -68,7 +68,7 @@ const coreRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = 
   Payments.paymentsRoutes,
   Prefetch.prefetchRoutes
 ]
-const allRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = [...coreRoutes, Dashboard.dashboardRoutes({ heartbeatMs: 1000 }), Profile.profileRoutes, deadLetterRoutes]
+const allRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = [...coreRoutes, Dashboard.dashboardRoutes({ heartbeatMs: 1000 }), Profile.profileRoutes, deadLetterRoutes, Identity.adminRoutes]
 
 export const useStack = (options: StackOptions): Stack => {
   const postgres = usePostgres()

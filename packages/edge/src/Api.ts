@@ -37,6 +37,7 @@ export const api: Routes<Services, keyof typeof problems> = (app, run) => {
   // Every /v1 route needs a bearer access token, except login and refresh (Identity.publicPaths).
   app.use("/v1/*", Identity.tokenCheck(run))
   Identity.identityRoutes(app, run)
+  Identity.adminRoutes(app, run)
   Payments.paymentsRoutes(app, run)
   Prefetch.prefetchRoutes(app, run)
   Dashboard.dashboardRoutes()(app, run)
