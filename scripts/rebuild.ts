@@ -1,7 +1,7 @@
 // `npx tsx scripts/rebuild.ts <read-model> [flags]`: rebuilds a read model from scratch without
 // downtime. The new generation is built beside the one readers use, from a fresh snapshot of the
 // systems of record plus the CDC stream tail; then readers and projectors switch to it at once,
-// and after a grace period the old generation is deleted (scripts/lib/rebuildReadModel.ts).
+// and after a grace period the old generation is deleted (@bank/cdc Rebuild.ts).
 //
 //   <read-model>        dashboard
 //   --grace-ms N        how long readers may still read the old generation (default 30000)
@@ -17,7 +17,9 @@ import { Cdc } from "@bank/contracts"
 import { CommandLine, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
 import { Cause, Effect, Exit, Fiber, Layer, References } from "effect"
 import { readModels } from "./lib/readModels.ts"
-import { rebuild, type RebuildProgress } from "./lib/rebuildReadModel.ts"
+import { Rebuild } from "@bank/cdc"
+const { rebuild } = Rebuild
+type RebuildProgress = Rebuild.RebuildProgress
 
 const { values, positionals } = CommandLine.parse({
   name: "npx tsx scripts/rebuild.ts",

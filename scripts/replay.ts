@@ -2,7 +2,7 @@
 // replays a range of a CDC stream into a read model's projection, for repairs (e.g. a document
 // that was lost or damaged). Safe next to the running projector and idempotent: what a document
 // already reflects is skipped, so replaying the same range twice changes nothing
-// (scripts/lib/replayStream.ts).
+// (@bank/cdc Replay.ts).
 //
 //   <stream>            a partition of a system's stream, e.g. cdc.deposits.p0
 //   --from <id>         first entry id, inclusive ("-" for the oldest the stream keeps)
@@ -16,7 +16,8 @@
 import { CommandLine, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
 import { Cause, Effect, Exit, Layer, References } from "effect"
 import { readModels } from "./lib/readModels.ts"
-import { replay } from "./lib/replayStream.ts"
+import { Replay } from "@bank/cdc"
+const { replay } = Replay
 
 const { values, positionals } = CommandLine.parse({
   name: "npx tsx scripts/replay.ts",

@@ -1,5 +1,5 @@
 // `npm test`: every test tier, from a fresh clone as well. Installs what the tests need first
-// (the pinned Node.js and the npm dependencies; redis-server and PostgreSQL through apt-get when
+// (the pinned Node.js and the npm dependencies; redis-server, PostgreSQL and Prometheus through apt-get when
 // root, saying so), then runs Vitest on the pinned Node.js with the given arguments
 // (`npm test -- --project unit`, `npm test -- path/to/file.test.ts`).
 // Plain JavaScript rather than TypeScript because it runs before `npm ci` installed anything.
@@ -11,7 +11,7 @@ const log = (line) => console.log(`test | ${line}`)
 try {
   installDependencies(log)
   // The tests start private servers of their own; REDIS_URL / DATABASE_URL are not used.
-  installServers(log)
+  installServers(log, { needPrometheus: true })
 } catch (error) {
   console.error(`test | ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)

@@ -12,8 +12,10 @@ import { Redis } from "effect/persistence/Redis"
 import { spawn } from "node:child_process"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { dashboard } from "../scripts/lib/readModels.ts"
-import { rebuild, type RebuildProgress } from "../scripts/lib/rebuildReadModel.ts"
-import { replay } from "../scripts/lib/replayStream.ts"
+import { Rebuild, Replay } from "@bank/cdc"
+const { rebuild } = Rebuild
+const { replay } = Replay
+type RebuildProgress = Rebuild.RebuildProgress
 import { usePostgres, useRedis } from "@bank/test-kit"
 
 const postgres = usePostgres()
@@ -162,7 +164,7 @@ describe("rebuilding the dashboard read model", () => {
     const lost = customers[0]!
     const generation = await run(ReadModel.generation("dashboard"))
     await redis("DEL", DashboardProjector.documentKey(lost, generation))
-    const replayAll = () => run(Effect.forEach(dashboard.systems.flatMap((system) => Cdc.streams(system, Cdc.defaultPartitions)), (spec) =>
+    const replayAll = () => run(Effect.forEach(dashboard.sources.flatMap((system) => Cdc.streams(system, Cdc.defaultPartitions)), (spec) =>
       replay(dashboard, { stream: spec.name, from: "-" })))
 
     const repaired = await replayAll()

@@ -16,7 +16,7 @@ import { CdcConnector } from "@bank/cdc"
 import { Migrations } from "@bank/records"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import pg from "pg"
-import { connectRedis, type TestRedisClient, usePostgres, useRedis } from "@bank/test-kit"
+import { connectRedis, type LocalRedis, type TestRedisClient, usePostgres, useRedis } from "@bank/test-kit"
 import { afterAll, beforeAll, expect, vi } from "vitest"
 import manifest from "../../processes.json" with { type: "json" }
 
@@ -55,6 +55,8 @@ export interface Stack {
   readonly db: pg.Client
   readonly redis: TestRedisClient
   readonly runtime: ManagedRuntime.ManagedRuntime<any, any>
+  /** The suite's private Redis (one server, or a cluster whose nodes a test may kill). */
+  readonly redisServer: LocalRedis
   readonly call: (method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }) => Promise<Answer>
   /** Logs in through `POST /v1/auth/login`; the access token and the customer id. */
   readonly login: (username: string, password: string) => Promise<{ token: string; customerId: string }>
@@ -146,6 +148,9 @@ export const useStack = (options: StackOptions): Stack => {
     },
     get runtime() {
       return runtime
+    },
+    get redisServer() {
+      return redisServer.server
     },
     call,
     login: async (username, password) => {

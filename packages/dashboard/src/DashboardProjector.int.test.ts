@@ -1,13 +1,14 @@
 // The dashboard projector against a real Redis: given CDC entries on the `cdc.<system>` streams,
 // when the projector's consumers run, then these documents and these `dashboard.changes`.
 import { Cdc } from "@bank/contracts"
-import { DocumentStore, Keys, RedisClient, StreamLog, StreamLog as StreamLogModule } from "@bank/platform"
+import { DocumentStore, Keys, Projection, RedisClient, StreamLog, StreamLog as StreamLogModule } from "@bank/platform"
 import { Effect, Exit, Layer, ManagedRuntime, Option, References, Scope, Stream } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { useRedis } from "@bank/test-kit"
 import type * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
+import * as DashboardProjection from "./DashboardProjection.ts"
 import * as DashboardProjector from "./DashboardProjector.ts"
 import { card, depositAccount, depositEntry, transaction, type TxRow } from "./testing/CdcMessages.ts"
 import * as TransactionAssembler from "./TransactionAssembler.ts"
@@ -161,4 +162,15 @@ describe("dashboard projector", () => {
       await stop()
     }
   })
+
+  it("given a transaction's changes, when the projection value applies them, then this document", async () => {
+    const doc = await run(Projection.given(DashboardProjection.projection, "deposits", transaction(0x900, 9, [
+      deposit("insert", depositAccount("301", "7", "4200")),
+      { schema: "deposits", table: "transactions", op: "insert", row: depositEntry("301", "7", "77", "4200", "4200", "2025-06-15 12:00:00+00") }
+    ])).then("301")) as Dashboard.DashboardDocument
+    expect(doc.accounts.map((a) => [a.id, a.balance])).toEqual([["deposits:7", { amount: "42.00", currency: "EUR" }]])
+    expect(doc.latestTransactions.map((t) => t.id)).toEqual(["deposits:77"])
+    expect(doc.revision).toBe("000000000001")
+  })
 })
+

@@ -14,6 +14,7 @@ import * as DashboardFeed from "./DashboardFeed.ts"
 
 export * as Dashboard from "./Dashboard.ts"
 export * as DashboardChanges from "./DashboardChanges.ts"
+export * as DashboardProjection from "./DashboardProjection.ts"
 export * as DashboardProjector from "./DashboardProjector.ts"
 export * from "./Errors.ts"
 export { problems, type ProblemTag } from "./Problems.ts"

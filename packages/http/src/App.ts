@@ -20,6 +20,7 @@ import { PayloadTooLarge, RouteNotFound } from "./HttpErrors.ts"
 import { problemResponse, type EdgeEnv } from "./ProblemDetails.ts"
 import { responseHeaders } from "./ResponseHeaders.ts"
 import { makeRun, type Run } from "./Run.ts"
+import { requestMetrics } from "./RequestMetrics.ts"
 
 /**
  * A capability's routes: registered on `app`, running their Effects through `run`, which
@@ -53,6 +54,7 @@ export const makeApp = <R, P extends ProblemTable = Record<never, never>>(option
   const limitBytes = options.bodyLimitBytes ?? defaultBodyLimitBytes
   const app = new Hono<EdgeEnv>()
 
+  app.use(requestMetrics)
   app.use(requestId({ limitLength: requestIdMaxLength }))
   app.use(responseHeaders({ debugHeaders: options.debugHeaders ?? false }))
   const limitBody = bodyLimit({

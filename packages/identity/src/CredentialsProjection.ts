@@ -106,12 +106,10 @@ export const apply = Effect.fn("CredentialsProjection.apply")(function*(row: Cdc
   const customerId = customerIdOf(row)
   if (change === undefined || customerId === undefined) return
   const redis = yield* Redis
-  const args = [
-    ...positionArgs(row),
-    change.mode,
-    ...(change.mode === "set" ? change.fields : change.mode === "forget" ? [String(TOMBSTONE_MS)] : [])
-  ]
-  const [applied, before, after, passwordChanged, rolesBefore, rolesAfter] = yield* redis.eval(Scripts.credentials)(recordKey(customerId), args)
+  const values = change.mode === "set" ? change.fields : change.mode === "forget" ? [String(TOMBSTONE_MS)] : []
+  const [applied, before, after, passwordChanged, rolesBefore, rolesAfter] = yield* redis.eval(Scripts.credentials)(
+    recordKey(customerId), positionArgs(row), change.mode, values
+  )
   if (before !== "" && before !== after) yield* redis.eval(Scripts.deleteIfEquals)(IdentityKeys.loginName(before), customerId)
   if (after !== "") yield* redis.send("SET", IdentityKeys.loginName(after), customerId)
   // Snapshot rows restate what is known; only live changes end sessions.

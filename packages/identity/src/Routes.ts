@@ -17,7 +17,7 @@ import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
 import { decodeBody } from "@bank/http"
 import { DocumentStore, RequestReply, StreamLog } from "@bank/platform"
-import { Effect, Option, Schema } from "effect"
+import { Effect, Metric, Option, Schema } from "effect"
 import type { Redis } from "effect/persistence/Redis"
 import type { Context } from "hono"
 import { principalOf } from "./AuthMiddleware.ts"
@@ -38,6 +38,9 @@ import * as Secrets from "./Secrets.ts"
 import * as SessionStore from "./SessionStore.ts"
 import * as StepUp from "./StepUp.ts"
 import { bearerToken, type TokenCheck } from "./TokenCheck.ts"
+
+/** Login answers by outcome (`LoggedIn` or the refusal's reason) on the edge's /metrics. */
+const loginOutcomes = Metric.counter("login_outcomes_total", { description: "Logins answered, by outcome.", incremental: true })
 
 export type Services = IdentityConfig | RequestReply.Requester | StreamLog.StreamLog | DocumentStore.DocumentStore | TokenCheck | Redis
 
@@ -132,6 +135,10 @@ export const identityRoutes: Routes<Services, ProblemTag> = (app, run) => {
         refreshTokenHash: pair.refreshTokenHash,
         ...clientOf(c, config.trustedProxyHops, body.deviceId)
       })
+      yield* Metric.update(
+        Metric.withAttributes(loginOutcomes, { outcome: reply._tag === "LoggedIn" ? "LoggedIn" : reply._tag === "LoginRefused" ? reply.reason : "Unexpected" }),
+        1
+      )
       if (reply._tag === "LoggedIn") return issued(c, pair, reply)
       if (reply._tag !== "LoginRefused") return yield* unexpected(reply)
       switch (reply.reason) {

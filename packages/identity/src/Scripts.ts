@@ -1,28 +1,61 @@
 // The identity capability's Lua scripts (src/lua/*.lua, each opening with its KEYS, ARGV and
-// reply), loaded once and called by SHA through the `Redis` service. Every script touches one
-// slot: one customer's keys ({c:<id>}), one token record, or one throttle subject.
-import { readFileSync } from "node:fs"
+// reply; shared parts in src/lua/includes), loaded once and called by SHA through the `Redis`
+// service, each through a typed signature. Every script touches one slot: one customer's keys
+// ({c:<id>}), one token record, or one throttle subject.
+import { Lua } from "@bank/platform"
 import { script } from "effect/persistence/Redis"
 
-const source = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), "utf8")
+const source = Lua.loader(new URL("./lua/", import.meta.url))
+
+/** A customer's session index and state, and one session's document (SessionStore.keys). */
+export interface SessionKeys {
+  readonly index: string
+  readonly state: string
+  readonly document: string
+}
 
 export const openSession = script(
-  (keys: readonly [string, string], args: ReadonlyArray<string>) => [...keys, ...args],
+  (keys: Omit<SessionKeys, "document">, session: {
+    readonly sessionId: string
+    readonly now: number
+    readonly deadline: number
+    readonly absolute: number
+    readonly accessHash: string
+    readonly refreshHash: string
+    readonly cap: number
+    readonly policy: string
+  }) => [
+    keys.index, keys.state,
+    session.sessionId, String(session.now), String(session.deadline), String(session.absolute),
+    session.accessHash, session.refreshHash, String(session.cap), session.policy
+  ],
   { lua: source("openSession"), numberOfKeys: 2 }
 ).withReturnType<ReadonlyArray<string>>()
 
 export const touchSession = script(
-  (keys: readonly [string, string, string], args: ReadonlyArray<string>) => [...keys, ...args],
+  (keys: SessionKeys, sessionId: string, now: number, idleMs: number) =>
+    [keys.index, keys.state, keys.document, sessionId, String(now), String(idleMs)],
   { lua: source("touchSession"), numberOfKeys: 3 }
 ).withReturnType<number>()
 
 export const rotateSession = script(
-  (keys: readonly [string, string, string], args: ReadonlyArray<string>) => [...keys, ...args],
+  (keys: SessionKeys, rotation: {
+    readonly sessionId: string
+    readonly now: number
+    readonly idleMs: number
+    readonly refreshHash: string
+    readonly newAccessHash: string
+    readonly newRefreshHash: string
+  }) => [
+    keys.index, keys.state, keys.document,
+    rotation.sessionId, String(rotation.now), String(rotation.idleMs),
+    rotation.refreshHash, rotation.newAccessHash, rotation.newRefreshHash
+  ],
   { lua: source("rotateSession"), numberOfKeys: 3 }
 ).withReturnType<ReadonlyArray<string>>()
 
 export const closeSession = script(
-  (keys: readonly [string, string, string], sessionId: string) => [...keys, sessionId],
+  (keys: SessionKeys, sessionId: string) => [keys.index, keys.state, keys.document, sessionId],
   { lua: source("closeSession"), numberOfKeys: 3 }
 ).withReturnType<string | null>()
 
@@ -45,8 +78,10 @@ export const throttleFailure = script(
   { lua: source("throttleFailure"), numberOfKeys: 2 }
 ).withReturnType<readonly [number, number]>()
 
+/** `position`: LSN high and low 32 bits and seq; `values`: set: field, value, ...; forget: tombstone ms. */
 export const credentials = script(
-  (key: string, args: ReadonlyArray<string>) => [key, ...args],
+  (key: string, position: readonly [string, string, string], mode: "set" | "clear-login" | "forget", values: ReadonlyArray<string>) =>
+    [key, ...position, mode, ...values],
   { lua: source("credentials"), numberOfKeys: 1 }
 ).withReturnType<readonly [number, string, string, number, string, string]>()
 

@@ -37,9 +37,9 @@ export const keys = (customerId: string) => {
   }
 }
 
-const sessionKeys = (customerId: string, sessionId: string) => {
+const sessionKeys = (customerId: string, sessionId: string): Scripts.SessionKeys => {
   const k = keys(customerId)
-  return [k.index, k.state, k.document(sessionId)] as const
+  return { index: k.index, state: k.state, document: k.document(sessionId) }
 }
 
 /** The session document as created at login; the session projector keeps it up to date. */
@@ -105,10 +105,7 @@ export interface OpenOptions {
 export const open = Effect.fn("SessionStore.open")(function*(options: OpenOptions) {
   const redis = yield* Redis
   const k = keys(options.customerId)
-  const reply = yield* redis.eval(Scripts.openSession)([k.index, k.state], [
-    options.sessionId, String(options.now), String(options.deadline), String(options.absolute),
-    options.accessHash, options.refreshHash, String(options.cap), options.policy
-  ])
+  const reply = yield* redis.eval(Scripts.openSession)({ index: k.index, state: k.state }, options)
   const removed = removedOf(reply, 1)
   yield* dispose(options.customerId, removed)
   return { opened: reply[0] === "opened", removed }
@@ -126,7 +123,7 @@ export const writeDocument = Effect.fn("SessionStore.writeDocument")(function*(d
 /** Slides the session's expiry; 0 when the session has ended (its leftovers are deleted). */
 export const touch = Effect.fn("SessionStore.touch")(function*(customerId: string, sessionId: string, now: number, idleMs: number) {
   const redis = yield* Redis
-  return yield* redis.eval(Scripts.touchSession)(sessionKeys(customerId, sessionId), [sessionId, String(now), String(idleMs)])
+  return yield* redis.eval(Scripts.touchSession)(sessionKeys(customerId, sessionId), sessionId, now, idleMs)
 })
 
 export type Rotation =
@@ -144,9 +141,7 @@ export const rotate = Effect.fn("SessionStore.rotate")(function*(options: {
   readonly newRefreshHash: string
 }) {
   const redis = yield* Redis
-  const reply = yield* redis.eval(Scripts.rotateSession)(sessionKeys(options.customerId, options.sessionId), [
-    options.sessionId, String(options.now), String(options.idleMs), options.refreshHash, options.newAccessHash, options.newRefreshHash
-  ])
+  const reply = yield* redis.eval(Scripts.rotateSession)(sessionKeys(options.customerId, options.sessionId), options)
   if (reply[0] === "rotated") {
     return { _tag: "Rotated", previousAccessHash: reply[1]!, deadline: Number(reply[2]), absolute: Number(reply[3]) } satisfies Rotation as Rotation
   }

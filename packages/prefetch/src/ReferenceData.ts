@@ -6,13 +6,12 @@
 // change that CDC reported meanwhile cannot be overwritten by older data. The prefetch actor
 // invalidates on every change and loads the set again at the end of the transaction. A body
 // older than MAX_AGE_MS is read again anyway, in case CDC itself stopped.
-import { readFileSync } from "node:fs"
-import { Database, Keys } from "@bank/platform"
+import { Database, Keys, Lua } from "@bank/platform"
 import { minorToText } from "@bank/records"
 import { Effect } from "effect"
 import { Redis, script } from "effect/persistence/Redis"
 
-const source = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), "utf8")
+const source = Lua.loader(new URL("./lua/", import.meta.url))
 
 const storeScript = script(
   (key: string, gen: string, body: string, loadedAt: number) => [key, gen, body, String(loadedAt)],

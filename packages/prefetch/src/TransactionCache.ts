@@ -13,13 +13,12 @@
 // one committed before is in the snapshot. Entries arrive per account in entry order (commit
 // order on a per-customer stream key), so a gap means something was missed: the window is
 // dropped and readers fall back to PostgreSQL.
-import { readFileSync } from "node:fs"
-import { Keys } from "@bank/platform"
+import { Keys, Lua } from "@bank/platform"
 import { Effect } from "effect"
 import { Redis, script } from "effect/persistence/Redis"
 import type { Compact } from "./Transactions.ts"
 
-const source = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), "utf8")
+const source = Lua.loader(new URL("./lua/", import.meta.url))
 
 const beginLoadScript = script(
   (keys: readonly [string, string], token: string, leaseMs: number) => [...keys, token, String(leaseMs)],
@@ -27,7 +26,10 @@ const beginLoadScript = script(
 ).withReturnType<number>()
 
 const finishLoadScript = script(
-  (keys: readonly [string, string], args: ReadonlyArray<string>) => [...keys, ...args],
+  (keys: readonly [string, string], token: string, window: LoadedWindow, ttlMs: number, loadedAt: number) => [
+    ...keys, token, String(window.from), String(window.last), window.currency, String(window.exponent), String(ttlMs), String(loadedAt),
+    ...window.entries.flatMap((entry) => [String(entry[1]), JSON.stringify(entry)])
+  ],
   { lua: source("finishLoad"), numberOfKeys: 2 }
 ).withReturnType<number>()
 
@@ -60,11 +62,9 @@ export interface LoadedWindow {
 
 /** Completes a load; false when it was superseded (another load, or CDC found a gap). */
 export const finishLoad = (customerId: string, account: string, token: string, window: LoadedWindow, ttlMs: number) =>
-  Redis.use((redis) => {
-    const args = [token, String(window.from), String(window.last), window.currency, String(window.exponent), String(ttlMs), String(Date.now())]
-    for (const entry of window.entries) args.push(String(entry[1]), JSON.stringify(entry))
-    return redis.eval(finishLoadScript)(keys(customerId, account), args).pipe(Effect.map((last) => Number(last) >= 0))
-  })
+  Redis.use((redis) =>
+    redis.eval(finishLoadScript)(keys(customerId, account), token, window, ttlMs, Date.now()).pipe(Effect.map((last) => Number(last) >= 0))
+  )
 
 /** Applies an entry CDC delivered (or drops the window); see applyEntry.lua. */
 export const apply = (customerId: string, account: string, change: { readonly entry: Compact } | "invalidate") =>

@@ -8,16 +8,11 @@
            {"gone"} when the session has ended (what is left of it is deleted);
            {"stale"} when ARGV[4] is not the session's current refresh token.
 ]]
+--- @include "includes/liveSession"
 local index, state, doc = KEYS[1], KEYS[2], KEYS[3]
 local id, now = ARGV[1], tonumber(ARGV[2])
-local score = redis.call("ZSCORE", index, id)
-local current = redis.call("HGET", state, id)
-if not score or not current or tonumber(score) <= now then
-  redis.call("ZREM", index, id)
-  redis.call("HDEL", state, id)
-  redis.call("DEL", doc)
-  return { "gone" }
-end
+local score, current = liveSession(index, state, doc, id, now)
+if not score then return { "gone" } end
 local absolute, access, refresh = string.match(current, "^(%d+) (%S+) (%S+)$")
 if refresh ~= ARGV[4] then return { "stale" } end
 local deadline = math.max(tonumber(score), math.min(now + tonumber(ARGV[3]), tonumber(absolute)))

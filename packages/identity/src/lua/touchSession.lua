@@ -6,16 +6,11 @@
   Returns: the session's new expiry deadline (epoch ms), or 0 when the session has ended (its
            index entry, state and document are then deleted: a late event cannot revive it).
 ]]
+--- @include "includes/liveSession"
 local index, state, doc = KEYS[1], KEYS[2], KEYS[3]
 local id, now = ARGV[1], tonumber(ARGV[2])
-local score = redis.call("ZSCORE", index, id)
-local current = redis.call("HGET", state, id)
-if not score or not current or tonumber(score) <= now then
-  redis.call("ZREM", index, id)
-  redis.call("HDEL", state, id)
-  redis.call("DEL", doc)
-  return 0
-end
+local score, current = liveSession(index, state, doc, id, now)
+if not score then return 0 end
 local absolute = tonumber(string.match(current, "^(%d+)"))
 local deadline = math.max(tonumber(score), math.min(now + tonumber(ARGV[3]), absolute))
 redis.call("ZADD", index, deadline, id)

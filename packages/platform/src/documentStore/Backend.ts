@@ -4,9 +4,9 @@
 //   lua:    documents are JSON text in string keys; reads are plain GET (paths are scanned in
 //           the client, JsonScan.ts), writes run in the project's Lua (lossless, exact decimals).
 //   native: documents are RedisJSON values; reads are JSON.GET, writes a script around JSON.*.
-import { readFileSync } from "node:fs"
 import { Effect } from "effect"
 import * as Redis from "effect/persistence/Redis"
+import * as Lua from "../Lua.ts"
 import * as JsonPath from "./JsonPath.ts"
 
 export type BackendName = "native" | "lua"
@@ -33,8 +33,9 @@ export interface Backend {
   readonly apply: (key: string, once: Once | undefined, args: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, Redis.RedisError>
 }
 
-const lua = (...files: ReadonlyArray<string>): string =>
-  files.map((file) => readFileSync(new URL(`./lua/${file}.lua`, import.meta.url), "utf8")).join("\n")
+// apply.lua and native-apply.lua include the shared library (lua/includes: prelude, json, tree,
+// decimal, document).
+const lua = Lua.loader(new URL("./lua/", import.meta.url))
 
 const applyScript = (source: string) =>
   Redis.script(
@@ -43,8 +44,8 @@ const applyScript = (source: string) =>
     { lua: source, numberOfKeys: (_key, once) => (once === undefined ? 1 : 2) }
   ).withReturnType<ReadonlyArray<string>>()
 
-const luaApply = applyScript(lua("prelude", "json", "tree", "decimal", "document", "apply"))
-const nativeApply = applyScript(lua("prelude", "json", "tree", "decimal", "native-apply"))
+const luaApply = applyScript(lua("apply"))
+const nativeApply = applyScript(lua("native-apply"))
 
 export const luaBackend = (redis: Redis.Redis["Service"]): Backend => ({
   name: "lua",

@@ -18,6 +18,11 @@
   The document is parsed lazily (tree.lua), changed in memory and written once, so a failing
   operation leaves it untouched; SET ... KEEPTTL keeps an expiry set by the document's owner.
 ]]
+--- @include "includes/prelude"
+--- @include "includes/json"
+--- @include "includes/tree"
+--- @include "includes/decimal"
+--- @include "includes/document"
 return protected(function()
   local marker = KEYS[2]
   if marker and redis.call("GET", marker) == ARGV[1] then return { "duplicate" } end

@@ -1,5 +1,5 @@
 --[[ native-apply.lua: applies a list of write operations to one RedisJSON document atomically
-  (native backend; needs prelude.lua, json.lua, tree.lua and decimal.lua before it).
+  (native backend; includes prelude, json, tree and decimal).
   KEYS[1]: the document key (a RedisJSON key; missing = no document yet).
   KEYS[2]: optional idempotency marker key (same hash tag as KEYS[1]).
   ARGV[1]: the id the marker must not already hold ("" when there is no marker).
@@ -13,6 +13,10 @@
   step. Each operation checks before it writes; when one of several operations fails, the
   document is restored from the snapshot taken at the start, so all or nothing is applied.
 ]]
+--- @include "includes/prelude"
+--- @include "includes/json"
+--- @include "includes/tree"
+--- @include "includes/decimal"
 local key = KEYS[1]
 
 -- RedisJSON path text: .name for plain names, ["..."] (only \ and " escaped) otherwise.

@@ -1,6 +1,7 @@
 // Rebuilds a read model from scratch without downtime: generation N+1 is built beside the
 // generation N that readers use, from a fresh snapshot plus the stream tail, and readers and
-// projectors are then switched over at once (platform ReadModel.ts).
+// projectors are then switched over at once (platform ReadModel.ts). It takes the read model's
+// Projection value (platform Projection.ts); scripts/rebuild.ts is its command line.
 //
 //   1. Note each source stream's last entry id and create the N+1 consumer groups there.
 //   2. Copy the sources in a snapshot exported by a temporary replication slot (freshSnapshot.ts)
@@ -18,14 +19,13 @@
 // the next time. One rebuild per read model runs at a time (a lease).
 import { Cdc } from "@bank/contracts"
 import { Keys, ReadModel } from "@bank/platform"
-import type { RawEntry } from "@bank/platform"
-import { PgConnection } from "@bank/cdc"
+import type { Projection, RawEntry } from "@bank/platform"
 import { Effect, Exit, Schema, Scope } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import { randomBytes } from "node:crypto"
 import { hostname } from "node:os"
-import * as FreshSnapshot from "./freshSnapshot.ts"
-import type { Rebuildable } from "./readModels.ts"
+import * as FreshSnapshot from "./FreshSnapshot.ts"
+import * as PgConnection from "./PgConnection.ts"
 
 export interface RebuildOptions {
   readonly databaseUrl: string
@@ -107,13 +107,16 @@ const groupState = (stream: string, group: string) =>
     }
   })
 
-export const rebuild = (model: Rebuildable, options: RebuildOptions) =>
+/** Any CDC projection (platform Projection.ts). */
+export type Rebuildable<R> = Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, R>
+
+export const rebuild = <R>(model: Rebuildable<R>, options: RebuildOptions) =>
   Effect.scoped(Effect.gen(function*() {
     const started = Date.now()
     const progress = options.onProgress ?? (() => {})
     const graceMs = options.graceMs ?? 30_000
     const deadline = () => Date.now() + (options.catchUpTimeoutMs ?? 600_000)
-    const streams = model.systems.flatMap((system) => Cdc.streams(system, options.partitions).map((spec) => spec.name))
+    const streams = model.sources.flatMap((system) => Cdc.streams(system, options.partitions).map((spec) => spec.name))
     const groupsOf = (generation: number) => streams.map((stream) => ({ stream, group: model.group(generation) }))
     const drop = (generation: number, onProgress?: (deleted: number) => void) =>
       ReadModel.dropGeneration({ name: model.name, generation, groups: groupsOf(generation), keys: model.keys(generation, options.partitions), ...(onProgress ? { onProgress } : {}) })
@@ -142,7 +145,7 @@ export const rebuild = (model: Rebuildable, options: RebuildOptions) =>
       const snapshot = yield* FreshSnapshot.take({
         databaseUrl: options.databaseUrl,
         publication: options.publication,
-        systems: model.systems,
+        systems: model.sources,
         ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
         apply: (system, page) => model.applySnapshot(to, system, page),
         onRows: (n) => progress({ step: "snapshot", rows: (rows += n) })
@@ -153,7 +156,7 @@ export const rebuild = (model: Rebuildable, options: RebuildOptions) =>
       // 3. The tail.
       const catchUpStarted = Date.now()
       let switched = false
-      yield* model.consume(to, { snapshotLsn: snapshot.lsn, announce: () => switched, partitions: options.partitions }).pipe(Scope.provide(consumers))
+      yield* model.run(to, { snapshotLsn: snapshot.lsn, announce: () => switched, partitions: options.partitions }).pipe(Scope.provide(consumers))
       const lag = Effect.map(Effect.forEach(groupsOf(to), ({ stream, group }) => groupState(stream, group)), (states) =>
         states.reduce((n, s) => n + s.unread + s.pending, 0))
 

@@ -1,4 +1,4 @@
---[[ prelude.lua: shared helpers, concatenated first into every DocumentStore script.
+--[[ prelude.lua: shared helpers, included first into every DocumentStore script.
   KEYS, ARGV, return value: none of its own (a library).
   Defines: docerr(reason, message) to fail an operation with a typed reason;
   protected(fn, on_error) which runs fn and turns such failures into the error reply

@@ -9,7 +9,7 @@
 import { Cdc } from "@bank/contracts"
 import { ReadModel, StreamLog } from "@bank/platform"
 import { Effect, Schema, Stream } from "effect"
-import type { Rebuildable } from "./readModels.ts"
+import type { Rebuildable } from "./Rebuild.ts"
 
 export interface ReplayOptions {
   /** The stream, e.g. `cdc.deposits.p2` (a partition of a system's stream). */
@@ -45,14 +45,14 @@ export class ReplayError extends Schema.TaggedError<ReplayError>()("ReplayError"
   message: Schema.String
 }) {}
 
-export const replay = (model: Rebuildable, options: ReplayOptions) =>
+export const replay = <R>(model: Rebuildable<R>, options: ReplayOptions) =>
   Effect.gen(function*() {
     const started = Date.now()
-    const system = model.systems.find((s) => s === Cdc.systemOfStream(options.stream))
+    const system = model.sources.find((s) => s === Cdc.systemOfStream(options.stream))
     if (system === undefined) {
       return yield* new ReplayError({
         readModel: model.name,
-        message: `${model.name} is not built from ${options.stream}; it reads the partitions of ${model.systems.map((s) => `cdc.${s}`).join(", ")} (e.g. cdc.${model.systems[0]}.p0)`
+        message: `${model.name} is not built from ${options.stream}; it reads the partitions of ${model.sources.map((s) => `cdc.${s}`).join(", ")} (e.g. cdc.${model.sources[0]}.p0)`
       })
     }
     const spec = Cdc.partition(system, Number(/\.p(\d+)$/.exec(options.stream)?.[1] ?? 0))

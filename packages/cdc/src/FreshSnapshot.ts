@@ -8,7 +8,10 @@
 // the CDC streams can take over from it by position: every change whose commit LSN is at or
 // after `lsn` is new to the copy, every one before it is already in it.
 import type { Cdc } from "@bank/contracts"
-import { CdcError, Lsn, PgConnection, Snapshot } from "@bank/cdc"
+import { CdcError } from "./CdcError.ts"
+import * as Lsn from "./Lsn.ts"
+import * as PgConnection from "./PgConnection.ts"
+import * as Snapshot from "./Snapshot.ts"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
 

@@ -1,0 +1,76 @@
+// A projection as a value: what one read model is built from and how, declared once, so that the
+// runner, rebuild, replay, reconcile and the given/when/then test helper take the same thing
+// (Emmett's projections are the model). The capability that owns the read model declares it
+// (e.g. @bank/dashboard's DashboardProjection); the CDC package's Rebuild and Replay and the
+// scripts take it. Generic over the change and message types, since the platform knows no
+// contract: a CDC projection is a `Projection<Cdc.RowChanged, Cdc.CdcMessage, R>`.
+//
+// Idempotency guards, and which fits where (one per projection):
+//   positions + revision   the document keeps each source stream's position; a unit at or
+//                          before it is a redelivery and is dropped, and every write is a
+//                          compare-and-set on the document's revision. For documents written
+//                          from several streams whose changes must apply whole (the dashboard).
+//   per-row position       each source row owns some paths and keeps its own position; a change
+//                          applies only when newer (the profile, the credentials): rows are
+//                          independent facts, so shared-mode consumers in any order are fine.
+//   once marker            an effectively-once marker per message (Idempotency.ts), for side
+//                          effects that are not a document (payments, profile writes).
+import { Effect, Option, type Scope } from "effect"
+import * as DocumentStore from "./DocumentStore.ts"
+
+export interface ReplayCounts {
+  /** Units (a database transaction of one customer, or a snapshot row) handed to the projection. */
+  readonly units: number
+  /** Documents whose content moved: zero when everything replayed was already there. */
+  readonly changed: number
+  /** What did not add up (a range cutting a transaction in two, a missing commit). */
+  readonly warnings: ReadonlyArray<string>
+}
+
+/** Applies entries of one stream partition, page after page, in stream order. */
+export interface Replayer<Message, R> {
+  readonly feed: (entries: ReadonlyArray<{ readonly entryId: string; readonly payload: Message }>) => Effect.Effect<ReplayCounts, unknown, R>
+  /** Rows of transactions whose commit was not in the range: not applied. */
+  readonly unfinished: () => number
+}
+
+export interface Projection<Change, Message, R> {
+  /** The read model: its generation pointer and document kind. */
+  readonly name: string
+  /** The source systems (their streams) it is built from. */
+  readonly sources: ReadonlyArray<string>
+  /** Its consumer group in `generation`. */
+  readonly group: (generation: number) => string
+  /** A customer's document in `generation`. */
+  readonly documentKey: (customerId: string, generation: number) => string
+  /** Which guard keeps it idempotent (see the table above). */
+  readonly guard: "positions+revision" | "row-position" | "once"
+  /** Keys of a generation besides documents and groups (partition leases, membership, retention markers). */
+  readonly keys: (generation: number, partitions: number) => ReadonlyArray<string>
+  /** Writes one source's snapshot rows into `generation`, silently (readers do not use it yet). */
+  readonly applySnapshot: (generation: number, source: string, rows: ReadonlyArray<Change>) => Effect.Effect<void, unknown, R>
+  /**
+   * Runs the projector of `generation` in the current scope (the one runner); with `snapshotLsn`
+   * it drops what the snapshot taken there holds; it announces writes once `announce()` says so.
+   */
+  readonly run: (generation: number, options: { readonly snapshotLsn?: string; readonly announce?: () => boolean; readonly partitions?: number }) => Effect.Effect<unknown, unknown, R | Scope.Scope>
+  readonly replayer: (generation: number, source: string) => Replayer<Message, R>
+}
+
+/**
+ * The given/when/then helper: given these messages of `source`, when the projection applies
+ * them (through its replayer, as replay and the runner do), then the document of `customerId`
+ * in `generation` (parsed; undefined when there is none).
+ */
+export const given = <Change, Message, R>(
+  projection: Projection<Change, Message, R>,
+  source: string,
+  messages: ReadonlyArray<Message>,
+  generation = 1
+) => ({
+  then: (customerId: string) =>
+    projection.replayer(generation, source).feed(messages.map((payload, i) => ({ entryId: `${i + 1}-0`, payload }))).pipe(
+      Effect.andThen(DocumentStore.DocumentStore.use((store) => store.getRaw(projection.documentKey(customerId, generation)))),
+      Effect.map((raw) => (Option.isSome(raw) ? JSON.parse(raw.value) as unknown : undefined))
+    )
+})
