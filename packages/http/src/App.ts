@@ -12,6 +12,7 @@ import type { Redis } from "effect/persistence/Redis"
 import { Effect, type Context, type Duration } from "effect"
 import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
+import { cors } from "hono/cors"
 import { HTTPException } from "hono/http-exception"
 import { requestId } from "hono/request-id"
 import { problemOf, type ProblemTable } from "./ErrorTable.ts"
@@ -38,9 +39,18 @@ export interface AppOptions<R, P extends ProblemTable = Record<never, never>> {
   readonly bodyLimitBytes?: number
   /** How long each readiness check waits for its dependency (default 1 second). */
   readonly readinessTimeout?: Duration.Input
+  /**
+   * Origins of browser apps served elsewhere that may call the API (CORS); "*" for any. None:
+   * no CORS headers, as for the app the edge serves itself.
+   */
+  readonly corsOrigins?: ReadonlyArray<string>
   /** Keep diagnostic headers such as X-Data-Source (default false; ResponseHeaders.ts). */
   readonly debugHeaders?: boolean
 }
+
+/** What a browser app may send and read across origins. */
+const corsRequestHeaders = ["Authorization", "Content-Type", "Idempotency-Key", "Consistency-Token", "Last-Event-ID", "X-Request-Id"]
+const corsResponseHeaders = ["Consistency-Token", "Location", "Retry-After", "X-Request-Id", "X-Data-Source", "WWW-Authenticate"]
 
 export const defaultBodyLimitBytes = 64 * 1024
 
@@ -56,6 +66,17 @@ export const makeApp = <R, P extends ProblemTable = Record<never, never>>(option
 
   app.use(requestMetrics)
   app.use(requestId({ limitLength: requestIdMaxLength }))
+  // Before everything else, the token check included: a preflight (OPTIONS) carries no token.
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    const origins = [...options.corsOrigins]
+    app.use(cors({
+      origin: origins.includes("*") ? "*" : origins,
+      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      allowHeaders: corsRequestHeaders,
+      exposeHeaders: corsResponseHeaders,
+      maxAge: 600
+    }))
+  }
   app.use(responseHeaders({ debugHeaders: options.debugHeaders ?? false }))
   const limitBody = bodyLimit({
     maxSize: limitBytes,

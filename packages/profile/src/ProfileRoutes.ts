@@ -6,14 +6,16 @@
 //                                            → 202 {requestId}: an UpdateProfile command on
 //                                              `profile.commands`; the profile shows the change
 //                                              once it is in the systems of record and back
-//                                              through CDC, and `lastUpdate` tells the outcome
+//                                              through CDC, and `lastUpdate` tells the outcome;
+//                                              its Consistency-Token makes GET /v1/profile wait
+//                                              until the document shows the change (bounded)
 import type { Principal } from "@bank/contracts"
 import { Profile as ProfileContract } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
-import { decodeBody, InvalidBody, principalOf, StepUp } from "@bank/http"
+import { ConsistencyToken, decodeBody, InvalidBody, principalOf, StepUp } from "@bank/http"
 import { DocumentStore, StreamLog, uuidv7 } from "@bank/platform"
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { Context } from "hono"
 import { ProfileNotFound, UnknownProfileField } from "./Errors.ts"
 import { fields as allowedFields } from "./Profile.ts"
@@ -26,12 +28,42 @@ const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() =
 const allowed: ReadonlySet<string> = new Set(allowedFields)
 const json = { "Content-Type": "application/json", "Cache-Control": "private, no-store" }
 
-export const profileRoutes: Routes<Services, ProblemTag> = (app, run) => {
+/** A profile change's read-your-writes claim: its request and the values it sets. */
+const ProfileClaim = Schema.Struct({ k: Schema.Literal("profile"), requestId: Schema.String, changes: Schema.Unknown })
+
+// Every value the change sets is in the document (text compared without case: the systems of
+// record may normalise an e-mail address).
+const shows = (document: unknown, changes: unknown): boolean => {
+  if (changes !== null && typeof changes === "object") {
+    return document !== null && typeof document === "object" &&
+      Object.entries(changes).every(([k, v]) => shows((document as Record<string, unknown>)[k], v))
+  }
+  return typeof changes === "string" && typeof document === "string" ? changes.toLowerCase() === document.toLowerCase() : changes === document
+}
+
+/** Some(()) once the profile shows the change a Consistency-Token names, or says it was rejected. */
+const showsChange = (store: DocumentStore.DocumentStore["Service"], key: string, claim: ConsistencyToken.Claim) =>
+  Effect.gen(function*() {
+    const { requestId, changes } = yield* ConsistencyToken.fields(claim, ProfileClaim)
+    const raw = yield* store.getRaw(key)
+    if (Option.isNone(raw)) return Option.none<void>()
+    const document = JSON.parse(raw.value) as { lastUpdate?: { requestId?: string; status?: string } }
+    const rejected = document.lastUpdate?.requestId === requestId && document.lastUpdate.status === "rejected"
+    return rejected || shows(document, changes) ? Option.some<void>(undefined) : Option.none<void>()
+  })
+
+export const makeProfileRoutes = (options: { readonly consistencyWaitMs?: number } = {}): Routes<Services, ProblemTag> => (app, run) => {
   app.get("/v1/profile", (c) =>
     run(c, Effect.gen(function*() {
       const { customerId } = yield* callerOf(c)
       const store = yield* DocumentStore.DocumentStore
       const key = documentKey(customerId)
+      if (c.req.header(ConsistencyToken.header) !== undefined) {
+        const claim = yield* ConsistencyToken.fromRequest(c)
+        if (Option.isSome(claim) && claim.value.k === "profile") {
+          yield* ConsistencyToken.waitFor(c, showsChange(store, key, claim.value), { timeoutMs: options.consistencyWaitMs })
+        }
+      }
       const asked = c.req.query("fields")
       if (asked === undefined) {
         const raw = yield* store.getRaw(key)
@@ -66,6 +98,9 @@ export const profileRoutes: Routes<Services, ProblemTag> = (app, run) => {
         key: customerId,
         payload: { _tag: "UpdateProfile", customerId, requestId, changes, requestedAt: new Date().toISOString() }
       })
+      c.header(ConsistencyToken.header, ConsistencyToken.encode({ k: "profile", requestId, changes }))
       return c.json({ requestId, status: "accepted" }, 202)
     })))
 }
+
+export const profileRoutes: Routes<Services, ProblemTag> = makeProfileRoutes()
