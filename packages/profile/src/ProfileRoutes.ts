@@ -12,18 +12,25 @@ import { Profile as ProfileContract } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
 import { decodeBody, InvalidBody, principalOf, StepUp } from "@bank/http"
-import { DocumentStore, StreamLog, uuidv7 } from "@bank/platform"
+import { DocumentStore, ReadModel, StreamLog, uuidv7 } from "@bank/platform"
 import { Effect, Option } from "effect"
 import type { Context } from "hono"
 import { ProfileNotFound, UnknownProfileField } from "./Errors.ts"
 import { fields as allowedFields } from "./Profile.ts"
-import { documentKey } from "./ProfileProjector.ts"
+import { lastUpdateKey, readModel } from "./ProfileProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | StreamLog.StreamLog | StepUp.StepUpPolicy
+export type Services = DocumentStore.DocumentStore | StreamLog.StreamLog | StepUp.StepUpPolicy | ReadModel.ReadModel
 
 const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
 
 const allowed: ReadonlySet<string> = new Set(allowedFields)
+
+/** A stored JSON object's text with one more field at its end, its other bytes untouched. */
+const withField = (objectText: string, name: string, valueText: string): string => {
+  const end = objectText.lastIndexOf("}")
+  const empty = objectText.slice(objectText.indexOf("{") + 1, end).trim() === ""
+  return `${objectText.slice(0, end)}${empty ? "" : ","}${JSON.stringify(name)}:${valueText}}`
+}
 const json = { "Content-Type": "application/json", "Cache-Control": "private, no-store" }
 
 export const profileRoutes: Routes<Services, ProblemTag> = (app, run) => {
@@ -31,12 +38,16 @@ export const profileRoutes: Routes<Services, ProblemTag> = (app, run) => {
     run(c, Effect.gen(function*() {
       const { customerId } = yield* callerOf(c)
       const store = yield* DocumentStore.DocumentStore
-      const key = documentKey(customerId)
+      // The generation readers use (a rebuild switches it); the request outcome lives beside it.
+      const key = yield* (yield* ReadModel.ReadModel).documentKey(readModel, customerId)
+      const outcome = lastUpdateKey(customerId)
       const asked = c.req.query("fields")
       if (asked === undefined) {
-        const raw = yield* store.getRaw(key)
+        const [raw, lastUpdate] = yield* Effect.all([store.getRaw(key), store.getRaw(outcome)], { concurrency: "unbounded" })
         if (Option.isNone(raw)) return yield* new ProfileNotFound()
-        return c.body(raw.value, 200, json)
+        // The stored text as it is, with `lastUpdate` added at its end when there is one.
+        const body = Option.isSome(lastUpdate) ? withField(raw.value, "lastUpdate", lastUpdate.value) : raw.value
+        return c.body(body, 200, json)
       }
       const names = [...new Set(asked.split(",").map((f) => f.trim()).filter((f) => f !== ""))]
       const unknown = names.filter((f) => !allowed.has(f))
@@ -44,7 +55,7 @@ export const profileRoutes: Routes<Services, ProblemTag> = (app, run) => {
         return yield* new UnknownProfileField({ fields: names.length === 0 ? [asked] : unknown, allowed: [...allowedFields] })
       }
       // Each field read at its path; the texts are put together as they are stored.
-      const values = yield* Effect.forEach(names, (name) => store.getRaw(key, `$.${name}`), { concurrency: "unbounded" })
+      const values = yield* Effect.forEach(names, (name) => (name === "lastUpdate" ? store.getRaw(outcome) : store.getRaw(key, `$.${name}`)), { concurrency: "unbounded" })
       if (values.every(Option.isNone) && Option.isNone(yield* store.getRaw(key, "$.customerId"))) return yield* new ProfileNotFound()
       const body = `{${names.map((name, i) => `${JSON.stringify(name)}:${Option.getOrElse(values[i]!, () => "null")}`).join(",")}}`
       return c.body(body, 200, json)
