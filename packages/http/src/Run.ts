@@ -6,7 +6,7 @@
 // capability's `problems`, merged by the edge); a defect becomes a bare
 // 500. Both, when 5xx, are logged with their cause. Every log line of the program carries the
 // request id, and a client that hangs up interrupts the program.
-import { Cause, Effect, Option, type Context } from "effect"
+import { Cause, Effect, Exit, Option, type Context, type Fiber } from "effect"
 import type { Context as HonoContext } from "hono"
 import type { ServerResponse } from "node:http"
 import { routePath } from "hono/route"
@@ -20,7 +20,7 @@ import { internalErrorResponse, problemResponse, type EdgeEnv } from "./ProblemD
 export type Run<R, Tag extends string = never> = <E extends MappedError<Tag>>(
   c: HonoContext<EdgeEnv>,
   effect: Effect.Effect<Response, E, R>
-) => Promise<Response>
+) => Response | Promise<Response>
 
 const respondToFailure = (table: ProblemTable, c: HonoContext<EdgeEnv>, cause: Cause.Cause<unknown>): Effect.Effect<Response> => {
   const error = Cause.findErrorOption(cause)
@@ -33,31 +33,46 @@ const respondToFailure = (table: ProblemTable, c: HonoContext<EdgeEnv>, cause: C
 }
 
 /**
- * Aborts when the client hangs up before the response is sent. Served by @hono/node-server it
- * listens to the Node response, because `c.req.raw.signal` makes the adapter build a whole
- * Request for every call; elsewhere (tests' `app.request`) it is the request's own signal.
+ * Interrupts `fiber` when the client hangs up before the response is sent. Served by
+ * @hono/node-server it listens to the Node response, because `c.req.raw.signal` makes the adapter
+ * build a whole Request for every call; elsewhere (tests' `app.request`) it is the request's own
+ * signal.
  */
-const hangUpSignal = (c: HonoContext<EdgeEnv>): AbortSignal => {
+const interruptOnHangUp = (c: HonoContext<EdgeEnv>, fiber: Fiber.Fiber<Response>): void => {
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing
-  if (outgoing === undefined) return c.req.raw.signal
-  const controller = new AbortController()
-  outgoing.once("close", () => {
-    if (!outgoing.writableFinished) controller.abort()
-  })
-  return controller.signal
+  if (outgoing === undefined) {
+    const signal = c.req.raw.signal
+    const abort = () => fiber.interruptUnsafe()
+    signal.addEventListener("abort", abort, { once: true })
+    fiber.addObserver(() => signal.removeEventListener("abort", abort))
+    return
+  }
+  const onClose = () => {
+    if (!outgoing.writableFinished) fiber.interruptUnsafe()
+  }
+  outgoing.once("close", onClose)
+  fiber.addObserver(() => outgoing.off("close", onClose))
 }
 
 /** `run` for these services, answering failures from `problems` (the edge's merged table). */
 export const makeRun = <R>(context: Context.Context<R>, problems: ProblemTable): Run<R, string> => {
-  const runPromise = Effect.runPromiseWith(context)
-  return (c, effect) =>
-    runPromise(
+  const runFork = Effect.runForkWith(context)
+  return (c, effect) => {
+    // Forked directly (no promise from the runtime, no AbortController): the fiber runs
+    // synchronously as far as it can, and a route that needs no I/O answers without a promise.
+    const fiber = runFork(
       effect.pipe(
         Effect.catchCause((cause) => respondToFailure(problems, c, cause)),
         Effect.annotateLogs({ requestId: c.get("requestId"), method: c.req.method, path: c.req.path }),
         Effect.withSpan(`${c.req.method} ${routePath(c)}`, undefined, { captureStackTrace: false })
-      ),
-      { signal: hangUpSignal(c) }
-    // Only interruption gets here: the client hung up, so nobody reads this response.
-    ).catch(() => internalErrorResponse(c))
+      )
+    )
+    const done = fiber.pollUnsafe()
+    // Only interruption fails here: the client hung up, so nobody reads this response.
+    if (done !== undefined) return Exit.isSuccess(done) ? done.value : internalErrorResponse(c)
+    interruptOnHangUp(c, fiber)
+    return new Promise<Response>((resolve) => {
+      fiber.addObserver((exit) => resolve(Exit.isSuccess(exit) ? exit.value : internalErrorResponse(c)))
+    })
+  }
 }

@@ -42,7 +42,7 @@ export interface Settings {
   readonly maxStreamsPerSession: number
   /** How often the edge checks that each live stream's token and session still stand. */
   readonly streamCheckIntervalMs: number
-  /** RESP3 client-side caching of token records, invalidated by the server. */
+  /** RESP3 client-side caching of token records, invalidated by the server (TrackedHashes; default on: no round trip for a hot token, revocation still immediate). */
   readonly tokenCache: boolean
   /** Seals passwords on the request stream and keys the username fingerprints. */
   readonly keys: Secrets.Keys
@@ -73,7 +73,7 @@ export const defaults: Omit<Settings, "keys"> = {
   trustedProxyHops: 0,
   maxStreamsPerSession: 3,
   streamCheckIntervalMs: 250,
-  tokenCache: false
+  tokenCache: true
 }
 
 /** Settings for tests and benchmarks: the defaults, `overrides`, and the given or a random key. */

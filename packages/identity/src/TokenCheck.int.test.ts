@@ -1,5 +1,6 @@
 // The token check against a real Redis, directly and through the RESP3 client-side cache: a
-// cached token must be refused as soon as its record is deleted (revocation) or expires.
+// cached token must be refused as soon as its record is deleted (revocation) or expires, on
+// the synchronous path (`cachedPrincipal`) as on `resolve`.
 import { RedisClient } from "@bank/platform"
 import { Effect, Exit, Layer, References } from "effect"
 import { createClient } from "redis"
@@ -45,6 +46,8 @@ for (const tokenCache of [false, true]) {
           expect(check.cached).toBe(tokenCache)
           const { token, header } = yield* issue()
           for (let i = 0; i < 3; i++) expect(yield* check.resolve(header)).toEqual({ customerId: "7", sessionId: "s-1", roles: ["customer"] })
+          // The cached token answers synchronously, without a round trip (the edge's fast path).
+          expect(check.cachedPrincipal(header)).toEqual(tokenCache ? { customerId: "7", sessionId: "s-1", roles: ["customer"] } : undefined)
           yield* Effect.promise(() => client.del(`identity:access:${Secrets.hashToken(token)}`))
           // The cache learns of the deletion by a push on its own connection, which may be read a
           // moment after the DEL's reply on ours (in production the edge hears of a logout only
@@ -54,6 +57,7 @@ for (const tokenCache of [false, true]) {
             expect(Date.now() - started).toBeLessThan(100)
             yield* Effect.yieldNow
           }
+          expect(check.cachedPrincipal(header)).toBeUndefined()
         })))
 
     it("refuses a token whose record expired", () =>
@@ -65,6 +69,7 @@ for (const tokenCache of [false, true]) {
           // Refused from the expiry on, even while a cache could still hold the record.
           yield* Effect.sleep(Math.max(0, expiresAt - Date.now()) + 5)
           expect(JSON.stringify(yield* Effect.exit(check.resolve(header)))).toContain("InvalidToken")
+          expect(check.cachedPrincipal(header)).toBeUndefined()
         })))
   })
 }

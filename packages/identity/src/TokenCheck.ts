@@ -3,10 +3,11 @@
 // TTL is the token's). A token that is not even token-shaped costs no round trip at all.
 //
 // With IDENTITY_TOKEN_CACHE=true the lookups go through a separate RESP3 connection with
-// node-redis client-side caching: Redis tracks which records this process has cached and
-// pushes an invalidation the moment one is deleted or expires, so a revoked token is refused at
-// once while a hot token costs no round trip. The cache is dropped whenever that connection
-// breaks (no invalidation could reach us then). See scripts/bench-identity.ts for what it buys.
+// server-assisted client-side caching (platform TrackedHashes.ts; CLIENT TRACKING): Redis tracks
+// which records this process has cached and pushes an invalidation the moment one is written,
+// deleted or expires, so a revoked token is refused at once while a hot token costs no round
+// trip and no Effect run (`cachedPrincipal`). The cache is dropped whenever that connection
+// breaks (no invalidation could reach us then). See scripts/bench-edge.ts for what it buys.
 import type { Principal } from "@bank/contracts"
 import { RedisTopology } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
@@ -20,6 +21,11 @@ import * as TokenStore from "./TokenStore.ts"
 export class TokenCheck extends Context.Service<TokenCheck, {
   /** The principal behind an Authorization header, or Unauthenticated. */
   readonly resolve: (authorization: string | undefined) => Effect.Effect<Principal, Unauthenticated | RedisError>
+  /**
+   * The principal when the token's record is in the client-side cache, synchronously (no
+   * Effect, no round trip); undefined means "ask `resolve`", which also answers every refusal.
+   */
+  readonly cachedPrincipal: (authorization: string | undefined) => Principal | undefined
   /** Whether lookups are served from the client-side cache. */
   readonly cached: boolean
 }>()("@bank/identity/TokenCheck") {}
@@ -33,9 +39,19 @@ export const bearerToken = (authorization: string | undefined): string | undefin
 const missing = new Unauthenticated({ reason: "MissingToken" })
 const invalid = new Unauthenticated({ reason: "InvalidToken" })
 
-const make = (lookup: (key: string) => Effect.Effect<unknown, RedisError>, cached: boolean) =>
+const make = (
+  lookup: (key: string) => Effect.Effect<unknown, RedisError>,
+  peek: ((key: string) => Readonly<Record<string, string>> | undefined) | undefined
+) =>
   TokenCheck.of({
-    cached,
+    cached: peek !== undefined,
+    cachedPrincipal: (authorization) => {
+      if (peek === undefined) return undefined
+      const token = bearerToken(authorization)
+      if (token === undefined || !Secrets.isTokenShaped(token)) return undefined
+      const fields = peek(IdentityKeys.accessToken(Secrets.hashToken(token)))
+      return fields === undefined ? undefined : Option.getOrUndefined(TokenStore.principalOf(fields))
+    },
     resolve: (authorization) => {
       const token = bearerToken(authorization)
       if (token === undefined) return Effect.fail(missing)
@@ -54,7 +70,7 @@ export const layerDirect = Layer.effect(
   TokenCheck,
   Effect.gen(function*() {
     const redis = yield* Redis
-    return make((key) => redis.send("HGETALL", key), false)
+    return make((key) => redis.send("HGETALL", key), undefined)
   })
 )
 
@@ -65,8 +81,8 @@ export const layerCached = (options: { readonly maxEntries?: number; readonly tt
     Effect.gen(function*() {
       const topology = yield* RedisTopology.RedisTopology
       // An upper bound on staleness should an invalidation ever be missed.
-      const hGetAll = yield* topology.cachedHashes({ ttlMs: options.ttlMs ?? 60_000, maxEntries: options.maxEntries ?? 100_000 })
-      return make(hGetAll, true)
+      const hashes = yield* topology.cachedHashes({ ttlMs: options.ttlMs ?? 60_000, maxEntries: options.maxEntries ?? 100_000 })
+      return make(hashes.read, hashes.peek)
     })
   )
 

@@ -225,7 +225,7 @@ export const make = (options: Options = {}) =>
 
     const parsePath = (key: string, path: string) => Effect.try({ try: () => JsonPath.parse(path), catch: invalid(key) })
 
-    const getRaw = Effect.fn("DocumentStore.getRaw")(function*(key: string, path = "$") {
+    const getRawAt = Effect.fn("DocumentStore.getRaw")(function*(key: string, path: string) {
       const segments = yield* parsePath(key, path)
       const text = yield* backend.read(key, segments).pipe(Effect.mapError(fromRedis(key)))
       if (text === null || backend.resolvesPaths || segments.length === 0) return Option.fromNullishOr(text)
@@ -234,6 +234,16 @@ export const make = (options: Options = {}) =>
         catch: (error) => new DocumentStoreError({ key, reason: "CorruptDocument", message: String(error instanceof Error ? error.message : error) })
       }))
     })
+    // A whole document is what every read route serves, once per request: the same span, but
+    // no call-site stack captured (Effect.fn's `new Error()` per call) and no path parsing.
+    const rootPath: JsonPath.Path = []
+    const getRawRoot = (key: string) =>
+      backend.read(key, rootPath).pipe(
+        Effect.mapError(fromRedis(key)),
+        Effect.map(Option.fromNullishOr),
+        Effect.withSpan("DocumentStore.getRaw", undefined, { captureStackTrace: false })
+      )
+    const getRaw = (key: string, path = "$") => (path === "$" ? getRawRoot(key) : getRawAt(key, path))
 
     const get = Effect.fn("DocumentStore.get")(function*(key: string, path = "$") {
       const text = yield* getRaw(key, path)

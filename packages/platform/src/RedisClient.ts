@@ -9,12 +9,12 @@
 import * as NodeRedis from "@effect/platform-node/NodeRedis"
 import { Config, Context, Effect, Layer } from "effect"
 import { Redis, RedisError } from "effect/persistence/Redis"
-import { createClient } from "redis"
 import * as RedisCluster from "./RedisCluster.ts"
 import { parseTarget, RedisTopology, clusterTarget, type Health, type Target } from "./RedisTopology.ts"
 import { DurabilitySettings } from "./Durability.ts"
 import { assertOneSlot, routingKey, scriptKeys, slotOf } from "./Slots.ts"
 import { resilientSubscription } from "./Subscription.ts"
+import * as TrackedHashes from "./TrackedHashes.ts"
 
 export { Redis, RedisError } from "effect/persistence/Redis"
 export { RedisTopology } from "./RedisTopology.ts"
@@ -91,25 +91,17 @@ const single = (url: string, options: Options) =>
       subscribe: (channel, onMessage) => resilientSubscription(channel, onMessage, () => [{ url }], warn),
       cachedHashes: (cache) =>
         Effect.acquireRelease(
-          Effect.tryPromise({
-            try: async () => {
-              // A new client from the shared one's options, not `duplicate`: node-redis 5.9 keeps
-              // the RESP2 reply transforms on a RESP3 duplicate (HGETALL then answers {}).
-              const cached = createClient({
-                ...client.options,
-                RESP: 3,
-                clientSideCache: { ttl: cache.ttlMs, maxEntries: cache.maxEntries, evictPolicy: "LRU" }
-              })
-              cached.on("error", () => {}) // reconnects by itself; failed commands surface below
-              await cached.connect()
-              return cached
-            },
-            catch: fail
-          }),
-          (c) => Effect.promise(() => c.close()).pipe(Effect.ignore)
-        ).pipe(Effect.map((cached) => (key: string) =>
-          Effect.tryPromise({ try: () => cached.hGetAll(key) as Promise<Record<string, string>>, catch: fail })
-        )),
+          // A new client from the shared one's options (RESP3, tracking), not `duplicate`:
+          // node-redis 5.9 keeps the RESP2 reply transforms on a RESP3 duplicate.
+          Effect.tryPromise({ try: () => TrackedHashes.connect(client.options ?? {}, cache), catch: fail }),
+          (tracked) => Effect.promise(() => tracked.close())
+        ).pipe(Effect.map((tracked) => ({
+          read: (key: string) => {
+            const hit = tracked.peek(key)
+            return hit !== undefined ? Effect.succeed(hit) : Effect.tryPromise({ try: () => tracked.read(key), catch: fail })
+          },
+          peek: tracked.peek
+        }))),
       health: redis.send("PING").pipe(
         Effect.as<Health>({ topology: "single", ok: true, state: "ok", slotsCovered: 16384, masters: 1 }),
         Effect.catch((error) => Effect.succeed<Health>({ topology: "single", ok: false, state: "unreachable", slotsCovered: 0, masters: 1, detail: String(error.cause) }))

@@ -208,14 +208,18 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
     Effect.gen(function*() {
       const cached = yield* connectCluster({ RESP: 3, clientSideCache: { ttl: cache.ttlMs, maxEntries: cache.maxEntries, evictPolicy: "LRU" } })
       const refreshCached = rediscovery(cached)
-      return (key: string) =>
-        Effect.tryPromise({
-          try: () => (cached.hGetAll(key) as Promise<Record<string, string>>).catch((cause) => {
-            if (isConnectionFailure(cause) || isMoved(cause)) void refreshCached()
-            throw cause
+      return {
+        read: (key: string) =>
+          Effect.tryPromise({
+            try: () => (cached.hGetAll(key) as Promise<Record<string, string>>).catch((cause) => {
+              if (isConnectionFailure(cause) || isMoved(cause)) void refreshCached()
+              throw cause
+            }),
+            catch: fail
           }),
-          catch: fail
-        })
+        // node-redis's cluster cache has no synchronous lookup: every read goes through `read`.
+        peek: () => undefined
+      }
     })
 
   const health: Effect.Effect<Health> = Effect.promise(async (): Promise<Health> => {

@@ -60,6 +60,13 @@ export interface Health {
   readonly detail?: string
 }
 
+/** Hash reads with server-assisted client-side caching (TrackedHashes.ts on one server). */
+export interface CachedHashes {
+  readonly read: (key: string) => Effect.Effect<Readonly<Record<string, string>>, RedisError>
+  /** The hash when it is cached and fresh, synchronously; undefined means "read it". */
+  readonly peek: (key: string) => Readonly<Record<string, string>> | undefined
+}
+
 export class RedisTopology extends Context.Service<RedisTopology, {
   readonly kind: "single" | "cluster"
   /** Every master now (a cluster's topology is looked up again after failures). */
@@ -77,7 +84,7 @@ export class RedisTopology extends Context.Service<RedisTopology, {
   readonly subscribe: (channel: string, onMessage: (message: string) => void) => Effect.Effect<void, never, Scope.Scope>
   /** HGETALL through a RESP3 client with client-side caching, for the lifetime of the scope. */
   readonly cachedHashes: (options: { readonly maxEntries: number; readonly ttlMs: number }) => Effect.Effect<
-    (key: string) => Effect.Effect<Record<string, string>, RedisError>,
+    CachedHashes,
     RedisError,
     Scope.Scope
   >
