@@ -28,7 +28,7 @@ export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, S
   keys: (generation, partitions) =>
     ProfileProjector.systems.flatMap((system) => CdcContract.streams(system, partitions))
       .map((stream) => Retention.lostKey(stream.name, ProfileProjector.groupOf(generation))),
-  applySnapshot: (generation, _system, rows) => Effect.forEach(rows, (row) => ProfileProjector.apply(row, generation), { concurrency: 32, discard: true }),
+  applySnapshot: (generation, _system, rows) => Effect.forEach(rows, ProfileProjector.applyTo(generation), { concurrency: 32, discard: true }),
   // Changes committed before a rebuild's snapshot are older than its rows: the row guards drop them.
   run: (generation, { partitions }) => ProfileProjector.run({ generation, ...(partitions !== undefined ? { partitions } : {}) }),
   replayer: (generation) => ({
@@ -37,7 +37,7 @@ export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, S
         const rows = entries.flatMap((e) => (e.payload._tag === "RowChanged" ? [e.payload] : []))
         const customers = [...new Set(rows.map(customerOf).filter((c): c is string => c !== undefined))]
         const before = yield* documents(generation, customers)
-        yield* Effect.forEach(rows, (row) => ProfileProjector.apply(row, generation), { discard: true })
+        yield* Effect.forEach(rows, ProfileProjector.applyTo(generation), { discard: true })
         const after = yield* documents(generation, customers)
         return { units: rows.length, changed: customers.filter((_, i) => JSON.stringify(before[i]) !== JSON.stringify(after[i])).length, warnings: [] }
       }),

@@ -52,7 +52,13 @@ export const opsOf = (row: Cdc.RowChanged): { readonly customerId: string; reado
   }
 }
 
-export const apply = Effect.fn("ProfileProjector.apply")(function*(row: Cdc.RowChanged, generation = 1) {
+/** Applies one row change to `generation`'s document. */
+export const applyTo = (generation: number) => (row: Cdc.RowChanged) => applyRow(row, generation)
+
+/** Applies one row change to the document of generation 1. */
+export const apply = (row: Cdc.RowChanged) => applyRow(row, 1)
+
+const applyRow = Effect.fn("ProfileProjector.apply")(function*(row: Cdc.RowChanged, generation: number) {
   const write = opsOf(row)
   if (write === undefined) {
     if (row.op === "truncate") yield* Effect.logWarning("table truncated: profiles keep its rows until a rebuild", { table: `${row.schema}.${row.table}` })
@@ -63,7 +69,7 @@ export const apply = Effect.fn("ProfileProjector.apply")(function*(row: Cdc.RowC
 })
 
 const handle = (generation: number) => (message: Envelope.Delivered<Cdc.CdcMessage>) =>
-  message.payload._tag === "RowChanged" ? apply(message.payload, generation) : Effect.void
+  message.payload._tag === "RowChanged" ? applyRow(message.payload, generation) : Effect.void
 
 /**
  * One actor per stream partition in the current scope, writing `generation` (default 1;
