@@ -9,10 +9,11 @@
 //
 // Reads DATABASE_URL and REDIS_URL. Progress and the summary go to stderr. The comparison itself
 // lives in the packages (@bank/dashboard/Reconcile, @bank/profile/Reconcile).
-import { CommandLine, Database, DocumentStore, RedisClient } from "@bank/platform"
+import { CommandLine, Database, DocumentStore, Readiness, RedisClient } from "@bank/platform"
 import { Reconcile as DashboardReconcile } from "@bank/dashboard"
 import { Reconcile as ProfileReconcile } from "@bank/profile"
 import { Effect, Exit, Layer, References } from "effect"
+import { Redis } from "effect/persistence/Redis"
 
 const { values } = CommandLine.parse({
   name: "npx tsx scripts/reconcile.ts",
@@ -60,6 +61,11 @@ const program = Effect.gen(function*() {
     reports.push({ what: "profiles", ...r })
   }
   for (const report of reports) for (const m of report.mismatches) console.log(show(m))
+  // The edge exports these as `readmodel_drift` (the ReadModelDrift alert).
+  const redis = yield* Redis
+  for (const report of reports) {
+    yield* redis.send("SET", Readiness.driftKey(report.what === "dashboards" ? "dashboard" : "profile"), String(report.mismatches.length))
+  }
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
   const summary = reports.map((r) => `${r.what}: ${r.checked} checked, ${r.mismatches.length} mismatches`).join("; ")
   console.error(`reconcile: ${summary} (${seconds} s)`)

@@ -1,29 +1,69 @@
 // `npm start`: the whole system on this machine, from a fresh checkout with only Node.js.
 //   1. the pinned Node.js and `npm ci` when node_modules is missing (scripts/lib/bootstrap.mjs),
 //      then this script again on the pinned Node.js when the machine's own started it;
-//   2. REDIS_URL (or REDIS_CLUSTER_NODES) / DATABASE_URL when set, otherwise private throw-away
-//      Redis and PostgreSQL (scripts/services.ts), installing redis-server / postgresql with
-//      apt-get when we are root; `npm start -- --redis-cluster` makes the private Redis a 6-node
-//      Redis Cluster (3 masters, 3 replicas) instead of one server;
+//   2. REDIS_URL (or REDIS_CLUSTER_NODES) / DATABASE_URL when set, otherwise private Redis and
+//      PostgreSQL whose data is kept across runs in DATA_DIR (default .data/; Redis with
+//      config/redis.conf, AOF everysec), so sessions and tokens outlive a restart;
+//      `npm start -- --fresh` starts over (scripts/services.ts), installing redis-server /
+//      postgresql with apt-get when we are root; `npm start -- --redis-cluster` makes the private
+//      Redis a 6-node Redis Cluster (3 masters, 3 replicas, throw-away) instead of one server;
 //   3. the setup steps, in order (see `setupSteps`);
 //   4. every process of the system (processes.json), each output line prefixed with its name;
-//   5. on Ctrl-C / SIGTERM, or when a process dies: stop the processes, then the servers.
+//   5. a process that exits unexpectedly is restarted with backoff (see `supervise`);
+//   6. on Ctrl-C / SIGTERM: stop the processes, then the servers.
 // Plain JavaScript rather than TypeScript because it runs before `npm ci` installed anything.
 // Variables in a `.env` file at the root are read too; the environment wins over the file.
 import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { existsSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { createServer } from "node:net"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
 import { installDependencies, installServers, reexecOnPinnedNode } from "./lib/bootstrap.mjs"
+
+// The same command-line behaviour as every script (platform/CommandLine.ts, which this plain
+// JavaScript cannot import): --help exits 0, a wrong flag prints one line and exits 2.
+const usage = `Start the whole system on this machine; Ctrl-C stops it.
+
+usage: npm start [-- --fresh] [-- --redis-cluster]
+
+options:
+  --fresh          delete the kept data (DATA_DIR, default .data/) and start over
+  --redis-cluster  a private, throw-away 6-node Redis Cluster instead of one kept Redis
+  -h, --help       show this help and exit
+
+Environment: PORT (default 3000), DATA_DIR, REDIS_URL / DATABASE_URL (use those servers instead),
+SEED_CUSTOMERS; every other variable is in .env.example.
+`
+let flags
+try {
+  flags = parseArgs({ options: { fresh: { type: "boolean" }, "redis-cluster": { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }).values
+} catch (error) {
+  process.stderr.write(`start: ${String(error.message).split(/\.\s/)[0].replace(/\.$/, "")} (see --help)\n`)
+  process.exit(2)
+}
+if (flags.help) {
+  process.stdout.write(usage)
+  process.exit(0)
+}
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 if (existsSync(join(root, ".env"))) process.loadEnvFile(join(root, ".env"))
 const port = process.env.PORT ?? "3000"
-// The edge seals passwords for the identity actor with this key; without one configured, each
-// run makes its own random key and gives it to both (never the published development key).
-process.env.IDENTITY_TRANSPORT_KEY ??= randomBytes(32).toString("base64")
+const dataDir = resolve(root, process.env.DATA_DIR ?? ".data")
+// The edge seals passwords for the identity actor with this key; without one configured, the
+// first run makes a random one (never the published development key) and keeps it with the data.
+const useTransportKey = () => {
+  if (process.env.IDENTITY_TRANSPORT_KEY) return
+  const file = join(dataDir, "identity-transport.key")
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true })
+    writeFileSync(file, randomBytes(32).toString("base64"), { mode: 0o600 })
+  }
+  process.env.IDENTITY_TRANSPORT_KEY = readFileSync(file, "utf8").trim()
+}
 
 // ── Setup steps ───────────────────────────────────────────────────────────────────────────
 // One-shot scripts run in order once Redis and PostgreSQL answer and before the processes
@@ -131,8 +171,8 @@ process.on("SIGTERM", () => delegated || void stop(0, "SIGTERM"))
 const startServers = () =>
   new Promise((resolve, reject) => {
     const urls = { REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL }
-    const flags = process.argv.includes("--redis-cluster") ? ["--redis-cluster"] : []
-    const services = launch("services", ["--import", "tsx", "scripts/services.ts", "--exit-with-stdin", ...flags], {
+    const extra = flags["redis-cluster"] ? ["--redis-cluster"] : ["--data-dir", dataDir]
+    const services = launch("services", ["--import", "tsx", "scripts/services.ts", "--exit-with-stdin", ...extra], {
       stdin: "pipe",
       onStdoutLine: (line) => {
         const exported = /^export (REDIS_URL|DATABASE_URL)=(.+)$/.exec(line)
@@ -159,8 +199,9 @@ const runSetupStep = async (step, env) => {
   if (child.exitCode !== 0) throw new Error(`setup step ${step.name} failed (${how})`)
 }
 
-const waitUntilReady = async (entry, url) => {
-  while (running(entry) && !stopping) {
+/** Polls `url` until it answers 2xx (through restarts of the process behind it). */
+const waitUntilReady = async (url) => {
+  while (!stopping) {
     const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false)
     if (ok) return true
     await new Promise((r) => setTimeout(r, 250))
@@ -173,6 +214,11 @@ const main = async () => {
   delegated = reexecOnPinnedNode(fileURLToPath(import.meta.url))
   if (delegated) return
   installServers(log, { needRedis: !process.env.REDIS_URL && !process.env.REDIS_CLUSTER_NODES, needPostgres: !process.env.DATABASE_URL })
+  if (flags.fresh) {
+    log(`--fresh: deleting the kept data in ${dataDir}`)
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+  useTransportKey()
   const urls = await startServers()
   // Children write to a pipe, not a terminal, so they would log JSON lines; keep them
   // readable when a person watches.
@@ -182,14 +228,60 @@ const main = async () => {
     await runSetupStep(step, env)
   }
   if (stopping) return
-  const started = processes.filter(exists).map((p) => {
-    const entry = launch(p.name, ["--import", "tsx", p.file, ...(p.args ?? [])], { env: { ...env, ...p.env } })
-    void entry.exited.then((how) => void stop(1, `${p.name} exited (${how})`))
-    return { ...p, entry }
-  })
+  const started = []
+  for (const p of processes.filter(exists)) {
+    // Each process serves /healthz, /readyz and /metrics on its own management port
+    // (platform Management.ts), kept across its restarts.
+    const managementPort = await freePort()
+    const management = `http://127.0.0.1:${managementPort}`
+    supervise(p, { ...env, ...p.env, MANAGEMENT_PORT: String(managementPort) })
+    log(`metrics: ${management}/metrics (${p.name})`)
+    started.push({ ...p, management })
+  }
   if (started.length === 0) throw new Error("none of the processes exists yet: nothing to run")
-  const ready = await Promise.all(started.filter((p) => p.ready).map((p) => waitUntilReady(p.entry, p.ready)))
+  // Ready means a demo login and its dashboard would succeed: the edge's /readyz waits for the
+  // read models it serves from, and every process (the identity actor answering logins among
+  // them) says it is ready on its own /readyz.
+  const readiness = started.flatMap((p) => [`${p.management}/readyz`, ...(p.ready ? [p.ready] : [])])
+  const ready = await Promise.all(readiness.map(waitUntilReady))
   if (ready.every(Boolean) && !stopping) log(`ready: http://localhost:${port} (Ctrl-C stops everything)`)
+}
+
+/** A port nothing listens on right now, for a child to bind. */
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+
+// ── Supervision ───────────────────────────────────────────────────────────────────────────
+// A process that exits while we are not stopping is started again after a pause that doubles
+// with each exit in a row (1 s, 2 s, 4 s ... at most 30 s; a process that ran a minute starts
+// the count again), and we say so. Only Ctrl-C / SIGTERM stops the whole system.
+const supervise = (p, env) => {
+  let exitsInARow = 0
+  const start = () => {
+    const startedAt = Date.now()
+    const entry = launch(p.name, ["--import", "tsx", p.file, ...(p.args ?? [])], { env })
+    void entry.exited.then((how) => {
+      if (stopping) return
+      if (Date.now() - startedAt > 60_000) exitsInARow = 0
+      exitsInARow++
+      const delayMs = Math.min(30_000, 1000 * 2 ** (exitsInARow - 1))
+      log(`${p.name} exited unexpectedly (${how}): restarting it in ${delayMs / 1000} s${exitsInARow > 1 ? ` (${exitsInARow} exits in a row)` : ""}`)
+      setTimeout(() => {
+        if (stopping) return
+        log(`restarting ${p.name}`)
+        start()
+      }, delayMs)
+    })
+  }
+  start()
 }
 
 main().catch((error) => void stop(1, error instanceof Error ? error.message : String(error)))

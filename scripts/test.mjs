@@ -1,6 +1,6 @@
 // `npm test`: every test tier, from a fresh clone as well. Installs what the tests need first
-// (the pinned Node.js and the npm dependencies; redis-server and PostgreSQL through apt-get when
-// root, saying so), then runs Vitest on the pinned Node.js with the given arguments
+// (the pinned Node.js and the npm dependencies; redis-server, PostgreSQL, Prometheus and chromium
+// through apt-get when root, saying so), then runs Vitest on the pinned Node.js with the given arguments
 // (`npm test -- --project unit`, `npm test -- path/to/file.test.ts`).
 // Plain JavaScript rather than TypeScript because it runs before `npm ci` installed anything.
 import { spawn } from "node:child_process"
@@ -10,8 +10,9 @@ import { installDependencies, installServers, root } from "./lib/bootstrap.mjs"
 const log = (line) => console.log(`test | ${line}`)
 try {
   installDependencies(log)
-  // The tests start private servers of their own; REDIS_URL / DATABASE_URL are not used.
-  installServers(log)
+  // The tests start private servers of their own; REDIS_URL / DATABASE_URL are not used. The
+  // metrics test scrapes with Prometheus; the browser test drives Debian's chromium.
+  installServers(log, { needPrometheus: true, needChromium: true })
 } catch (error) {
   console.error(`test | ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)

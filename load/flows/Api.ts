@@ -8,7 +8,16 @@
 // only a header), so per-address login limits see many phones rather than one load generator.
 // The edge honours it only with IDENTITY_TRUSTED_PROXY_HOPS=1, as behind a load balancer.
 
+// Paths and bodies come from the typed client's API table, generated from /openapi.json
+// (packages/client/src/generated.ts): a route or body that changes fails the type check here.
+// Imported by relative path, which both k6 and Node resolve; the table is plain data.
+import { operations, type OperationId, type Operations } from "../../packages/client/src/generated.ts"
+
 export type Method = "GET" | "POST" | "PATCH" | "DELETE"
+
+/** An operation's path with its parameters filled in (k6 has no URLSearchParams: no query here). */
+const pathOf = <K extends OperationId>(id: K, params: Operations[K]["path"]): string =>
+  operations[id].path.replace(/\{([^}]+)\}/g, (_, p: string) => encodeURIComponent((params as Record<string, string>)[p] ?? ""))
 
 export interface Request {
   readonly method: Method
@@ -88,9 +97,9 @@ export const randomId = (): string =>
 export const login = async (ctx: Context, user: number): Promise<Session | undefined> => {
   const reply = await ctx.client.request({
     method: "POST",
-    path: "/v1/auth/login",
+    path: pathOf("login", {}),
     name: "login",
-    body: { username: `${ctx.users.prefix}${user}`, password: ctx.users.password, deviceId: `load-${user}` },
+    body: { username: `${ctx.users.prefix}${user}`, password: ctx.users.password, deviceId: `load-${user}` } satisfies Operations["login"]["body"],
     headers: { "X-Forwarded-For": addressOf(user) }
   })
   const body = reply.json()
@@ -145,7 +154,7 @@ export const accountsOf = (document: unknown): ReadonlyArray<Account> => {
 }
 
 export const dashboard = async (ctx: Context, session: Session): Promise<unknown> => {
-  const reply = await authed(ctx, session, { method: "GET", path: "/v1/dashboard", name: "dashboard" })
+  const reply = await authed(ctx, session, { method: "GET", path: pathOf("getDashboard", {}), name: "dashboard" })
   const body = reply.json()
   ctx.client.check("dashboard is a document", reply.status === 200 && isRecord(body))
   if (reply.status === 200) session.accounts = accountsOf(body)
@@ -156,7 +165,7 @@ export const dashboard = async (ctx: Context, session: Session): Promise<unknown
 export const forgedToken = async (ctx: Context): Promise<void> => {
   const reply = await ctx.client.request({
     method: "GET",
-    path: "/v1/dashboard",
+    path: pathOf("getDashboard", {}),
     name: "forged-token",
     token: randomId().replace(/-/g, "") + randomId().replace(/-/g, ""),
     expect: [401]
@@ -165,22 +174,22 @@ export const forgedToken = async (ctx: Context): Promise<void> => {
 }
 
 export const sessionDocument = async (ctx: Context, session: Session): Promise<void> => {
-  const reply = await authed(ctx, session, { method: "GET", path: "/v1/session", name: "session" })
+  const reply = await authed(ctx, session, { method: "GET", path: pathOf("getSession", {}), name: "session" })
   ctx.client.check("session document is there", reply.status === 200)
 }
 
 export const preferences = async (ctx: Context, session: Session): Promise<void> => {
   const reply = await authed(ctx, session, {
     method: "PATCH",
-    path: "/v1/session/preferences",
+    path: pathOf("updatePreferences", {}),
     name: "preferences",
-    body: { theme: pick(["light", "dark"]) ?? "light" }
+    body: { theme: pick(["light", "dark"]) ?? "light" } satisfies Operations["updatePreferences"]["body"]
   })
   ctx.client.check("preferences accepted", reply.status === 200)
 }
 
 export const profile = async (ctx: Context, session: Session, fields?: string): Promise<void> => {
-  const path = fields ? `/v1/profile?fields=${fields}` : "/v1/profile"
+  const path = fields ? `${pathOf("getProfile", {})}?fields=${fields}` : pathOf("getProfile", {})
   const reply = await authed(ctx, session, { method: "GET", path, name: "profile" })
   ctx.client.check("profile is a document", reply.status === 200 && isRecord(reply.json()))
 }
@@ -188,16 +197,16 @@ export const profile = async (ctx: Context, session: Session, fields?: string): 
 export const profileUpdate = async (ctx: Context, session: Session): Promise<void> => {
   const reply = await authed(ctx, session, {
     method: "PATCH",
-    path: "/v1/profile",
+    path: pathOf("updateProfile", {}),
     name: "profile-update",
-    body: { preferences: { language: pick(["en", "fr", "nl", "de"]) ?? "en" } },
+    body: { preferences: { language: pick(["en", "fr", "nl", "de"]) ?? "en" } } satisfies Operations["updateProfile"]["body"],
     expect: [200, 202]
   })
   ctx.client.check("profile change accepted", reply.status === 200 || reply.status === 202)
 }
 
 export const transactions = async (ctx: Context, session: Session, accountId: string): Promise<void> => {
-  const path = `/v1/accounts/${encodeURIComponent(accountId)}/transactions`
+  const path = pathOf("listTransactions", { id: accountId })
   const first = await authed(ctx, session, { method: "GET", path, name: "transactions" })
   ctx.client.check("transactions page", first.status === 200)
   const body = first.json()
@@ -218,18 +227,18 @@ export const transfer = async (ctx: Context, session: Session): Promise<boolean>
   if (!from || !to) return false
   const reply = await authed(ctx, session, {
     method: "POST",
-    path: "/v1/transfers",
+    path: pathOf("createTransfer", {}),
     name: "transfer",
     headers: { "Idempotency-Key": randomId() },
     // "1" is valid in every currency, whatever its decimals.
-    body: { fromAccountId: from.id, toAccountId: to.id, amount: { amount: "1", currency: from.currency }, reference: "load test" },
+    body: { fromAccountId: from.id, toAccountId: to.id, amount: { amount: "1", currency: from.currency! }, reference: "load test" } satisfies Operations["createTransfer"]["body"],
     expect: [202]
   })
   const body = reply.json()
   const id = isRecord(body) ? text(body.transferId ?? body.id) : undefined
   ctx.client.check("transfer accepted", reply.status === 202 && id !== undefined)
   if (id === undefined) return true
-  const status = await authed(ctx, session, { method: "GET", path: `/v1/transfers/${encodeURIComponent(id)}`, name: "transfer-status" })
+  const status = await authed(ctx, session, { method: "GET", path: pathOf("getTransfer", { id }), name: "transfer-status" })
   ctx.client.check("transfer status readable", status.status === 200)
   return true
 }
@@ -237,9 +246,9 @@ export const transfer = async (ctx: Context, session: Session): Promise<boolean>
 export const refresh = async (ctx: Context, session: Session): Promise<void> => {
   const reply = await ctx.client.request({
     method: "POST",
-    path: "/v1/auth/refresh",
+    path: pathOf("refresh", {}),
     name: "refresh",
-    body: { refreshToken: session.refreshToken },
+    body: { refreshToken: session.refreshToken } satisfies Operations["refresh"]["body"],
     headers: { "X-Forwarded-For": addressOf(session.user) }
   })
   const body = reply.json()
@@ -253,7 +262,7 @@ export const refresh = async (ctx: Context, session: Session): Promise<void> => 
 }
 
 export const logout = async (ctx: Context, session: Session): Promise<void> => {
-  const reply = await authed(ctx, session, { method: "POST", path: "/v1/auth/logout", name: "logout", expect: [204] })
+  const reply = await authed(ctx, session, { method: "POST", path: pathOf("logout", {}), name: "logout", expect: [204] })
   ctx.client.check("logout answers 204", reply.status === 204)
   ctx.state.session = undefined
 }

@@ -80,11 +80,18 @@ const hasPostgres = () => {
   return existsSync(debian) && readdirSync(debian).some((major) => isExecutable(join(debian, major, "bin", "initdb")))
 }
 
-/** redis-server and PostgreSQL through apt-get when missing (only as root; says so first). */
-export const installServers = (log, { needRedis = true, needPostgres = true } = {}) => {
+/**
+ * redis-server, PostgreSQL (and Prometheus, and Debian's chromium) through apt-get when missing
+ * (only as root; says so first).
+ */
+export const installServers = (log, { needRedis = true, needPostgres = true, needPrometheus = false, needChromium = false } = {}) => {
   const missing = []
   if (needRedis && !onPath("redis-server")) missing.push("redis-server")
   if (needPostgres && !hasPostgres()) missing.push("postgresql")
+  // The metrics test scrapes the running system with a real Prometheus (Debian's `prometheus`).
+  if (needPrometheus && !onPath("prometheus")) missing.push("prometheus")
+  // The browser test drives Debian's chromium with playwright-core.
+  if (needChromium && !isExecutable("/usr/bin/chromium")) missing.push("chromium")
   if (missing.length === 0) return
   const apt = ["apt-get update", `apt-get install -y --no-install-recommends ${missing.join(" ")}`]
   if (process.getuid?.() !== 0 || !onPath("apt-get")) {

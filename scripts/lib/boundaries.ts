@@ -51,7 +51,11 @@ export const allowed: Readonly<Record<string, ReadonlyArray<string>>> = {
   cdc: ["platform", "contracts"],
   "core-banking": ["platform", "contracts", "records"],
   ...Object.fromEntries(capabilities.map((c) => [c, ["platform", "contracts", "http", "records"]])),
-  edge: ["platform", "contracts", "http", "records", ...capabilities],
+  // The typed client is generated from the OpenAPI document: it imports nothing.
+  client: [],
+  // The web app: its routes are built with the kit, its code runs on the client.
+  web: ["http", "client"],
+  edge: ["platform", "contracts", "http", "records", ...capabilities, "web"],
   "test-kit": ["platform"]
 }
 

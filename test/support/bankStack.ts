@@ -1,27 +1,29 @@
 // The system in one test process, for end-to-end suites: a private PostgreSQL (migrated, then
 // filled by the suite's `seed`) and Redis, the CDC connector, identity (actor, credentials
-// projection, session projector), the payments and prefetch actors, and the edge with every
-// capability's routes on a free port. Customers log in through identity's real login route.
+// projection, session projector), the payments and prefetch actors, with `everything` also the
+// dashboard and profile projectors and the profile writer, and the edge with every route of the
+// API (the edge's makeApi: documents and the web app included) on a free port. Customers log in
+// through identity's real login route.
 import { Cdc } from "@bank/contracts"
-import { deadLetterRoutes } from "@bank/edge"
 import * as Dashboard from "@bank/dashboard"
-import type { Routes } from "@bank/http"
+import { makeApi, problems } from "@bank/edge"
 import { EdgeServer, StepUp } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
-import { Database, RedisClient } from "@bank/platform"
+import { Database, DocumentStore, ReadModel, RedisClient, StreamLog } from "@bank/platform"
 import * as Prefetch from "@bank/prefetch"
 import * as Profile from "@bank/profile"
 import { CdcConnector } from "@bank/cdc"
 import { Migrations } from "@bank/records"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import pg from "pg"
-import { connectRedis, type TestRedisClient, usePostgres, useRedis } from "@bank/test-kit"
+import { connectRedis, type LocalRedis, type TestRedisClient, usePostgres, useRedis } from "@bank/test-kit"
 import { afterAll, beforeAll, expect, vi } from "vitest"
 import manifest from "../../processes.json" with { type: "json" }
 
 // The processes of processes.json this stack runs, as layers in the test's own process, and
-// those it leaves out (their suites start them themselves). A process added to the manifest
+// those it leaves out (their suites start them themselves, or `everything` runs them in this
+// process). A process added to the manifest
 // must be placed in one list or the other.
 const inProcess = ["edge", "cdc", "identity", "payments", "prefetch"]
 const leftOut = ["dashboard", "profile"]
@@ -36,8 +38,12 @@ export interface StackOptions {
   readonly prefetch?: Partial<Prefetch.PrefetchConfig.Settings>
   /** Identity settings beyond the stack's (cheap hashing, few processes). */
   readonly identity?: Partial<Identity.IdentityConfig.Settings>
-  /** Also serve the dashboard (feed only, no projector) and profile routes, with the profile writer. */
+  /** Also the profile writer (every route is always served; the dashboard's feed without a projector). */
   readonly allRoutes?: boolean
+  /** Also the dashboard projector, the profile projector and the profile writer. */
+  readonly everything?: boolean
+  /** CORS origins of the edge. */
+  readonly corsOrigins?: ReadonlyArray<string>
   readonly stepUp?: Partial<StepUp.Settings>
   /** Diagnostic headers such as X-Data-Source (default on, as the prefetch suite reads them). */
   readonly debugHeaders?: boolean
@@ -55,20 +61,14 @@ export interface Stack {
   readonly db: pg.Client
   readonly redis: TestRedisClient
   readonly runtime: ManagedRuntime.ManagedRuntime<any, any>
+  /** The suite's private Redis (one server, or a cluster whose nodes a test may kill). */
+  readonly redisServer: LocalRedis
   readonly call: (method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }) => Promise<Answer>
   /** Logs in through `POST /v1/auth/login`; the access token and the customer id. */
   readonly login: (username: string, password: string) => Promise<{ token: string; customerId: string }>
 }
 
-type RouteServices = Identity.RouteServices | Payments.RouteServices | Prefetch.RouteServices | Dashboard.RouteServices | Profile.RouteServices | RedisClient.RedisTopology
-const problems = { ...Identity.problems, ...Payments.problems, ...Prefetch.problems, ...Dashboard.problems, ...Profile.problems }
-const coreRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = [
-  (app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) },
-  Identity.identityRoutes,
-  Payments.paymentsRoutes,
-  Prefetch.prefetchRoutes
-]
-const allRoutes: ReadonlyArray<Routes<RouteServices, keyof typeof problems>> = [...coreRoutes, Dashboard.dashboardRoutes({ heartbeatMs: 1000 }), Profile.profileRoutes, deadLetterRoutes]
+const api = makeApi({ dashboard: { heartbeatMs: 1000 } })
 
 export const useStack = (options: StackOptions): Stack => {
   const postgres = usePostgres()
@@ -94,10 +94,16 @@ export const useStack = (options: StackOptions): Stack => {
           hostname: "127.0.0.1",
           debugHeaders: options.debugHeaders ?? true,
           problems,
-          routes: options.allRoutes ? allRoutes : coreRoutes
+          routes: [api],
+          ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {})
         }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer)), Layer.provideMerge(Dashboard.edgeLayer)),
+        options.everything
+          ? Layer.mergeAll(Dashboard.DashboardProjector.layer({ ownershipMs: 2000 }), Profile.ProfileProjector.layer, Profile.ProfileWriter.layer).pipe(
+            Layer.provide(Layer.mergeAll(DocumentStore.layer, StreamLog.layer, ReadModel.layer()))
+          )
+          : Layer.empty,
         Identity.actorsLayer,
-        options.allRoutes ? Profile.ProfileWriter.layer.pipe(Layer.provide(Profile.edgeLayer)) : Layer.empty,
+        options.allRoutes && !options.everything ? Profile.ProfileWriter.layer.pipe(Layer.provide(Profile.edgeLayer)) : Layer.empty,
         Payments.actorLayer,
         Prefetch.PrefetchActor.layer.pipe(Layer.provide(Prefetch.PrefetchConfig.layer(options.prefetch))),
         CdcConnector.layer({
@@ -146,6 +152,9 @@ export const useStack = (options: StackOptions): Stack => {
     },
     get runtime() {
       return runtime
+    },
+    get redisServer() {
+      return redisServer.server
     },
     call,
     login: async (username, password) => {

@@ -18,7 +18,7 @@
 // - Reconnects with exponential backoff (up to 30 s) whenever PostgreSQL or Redis goes away.
 //
 // Operations: a slot that nobody consumes keeps all WAL since its confirmed position, which can
-// fill the database's disk. Watch `cdc_slot_lag_bytes` (GET /metrics on CDC_METRICS_PORT, the
+// fill the database's disk. Watch `cdc_slot_lag_bytes` (GET /metrics on the management port, the
 // log line every CDC_LAG_INTERVAL_MS, and `global:cdc:<slot>:lag` in Redis) and set
 // `max_slot_wal_keep_size` (e.g. '50GB') in postgresql.conf: beyond it PostgreSQL invalidates
 // the slot instead of filling the disk. The connector then sees wal_status "lost", drops and
@@ -68,7 +68,8 @@ export const defaults = {
   publication: "bank_cdc",
   schemas: Cdc.capturedSchemas,
   partitions: Cdc.defaultPartitions,
-  metricsPort: 9464,
+  // The numbers are on the process's management port (/metrics); a port here adds a server of its own.
+  metricsPort: 0,
   metricsHost: "127.0.0.1",
   batchSize: 500,
   snapshotPageSize: 1000,

@@ -7,7 +7,7 @@
 //   actor decides each (customerId, idempotencyKey) exactly once, in PostgreSQL.
 // - Money is an integer count of the currency's minor unit, as a string of digits: never a float.
 import { Schema } from "effect"
-import { StreamSpec } from "@bank/platform"
+import { Keys, StreamSpec } from "@bank/platform"
 
 const Digits = Schema.String.check(Schema.isPattern(/^[1-9][0-9]{0,18}$/))
 
@@ -53,3 +53,24 @@ export const RejectionReason = Schema.Literals([
   "InsufficientFunds"
 ])
 export type RejectionReason = typeof RejectionReason.Type
+
+/**
+ * A transfer's read-your-writes claim (the Consistency-Token of `POST /v1/transfers`), shared
+ * by payments, which issues it, and the dashboard, which waits for it. The dashboard reads the
+ * transfer's status document (`transferStatusKey`): undecided → wait; rejected → nothing to
+ * show; booked → the from-account must show `lastEntryNo` ≥ the document's `debitEntryNo`.
+ */
+export const TransferClaim = Schema.Struct({ k: Schema.Literal("transfer"), transferId: Schema.String })
+
+export const transferClaimKind = "transfer"
+
+/** Where the payments actor keeps a decided transfer's status document. */
+export const transferStatusKey = (customerId: string, transferId: string): string =>
+  Keys.customer(customerId).document(`transfer:${transferId}`)
+
+/** The fields of the status document the dashboard's wait reads. */
+export const TransferOutcome = Schema.Struct({
+  status: Schema.Literals(["pending", "booked", "rejected"]),
+  fromAccountId: Schema.String,
+  debitEntryNo: Schema.optionalKey(Schema.Number)
+})

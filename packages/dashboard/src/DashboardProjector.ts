@@ -21,7 +21,7 @@
 import { Cdc } from "@bank/contracts"
 import type { Readiness } from "@bank/platform"
 import { DocumentStore, OwnedPartitions, ReadModel, StreamLog } from "@bank/platform"
-import { Cause, Config, Effect, Layer, Option, Schedule, Schema } from "effect"
+import { Cause, Config, Effect, Layer, Metric, Option, Schedule, Schema } from "effect"
 import * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
 import * as TransactionAssembler from "./TransactionAssembler.ts"
@@ -98,6 +98,23 @@ export type Cache = ReturnType<typeof makeCache>
 
 const MAX_ATTEMPTS = 20
 
+/**
+ * Commit in PostgreSQL to the dashboard document written, per database transaction (snapshot
+ * copies excluded: their commit time is the copy's), on the projector's /metrics. The freshness
+ * SLO alert reads it (docs/operations.md).
+ */
+export const freshness = Metric.histogram("dashboard_freshness_seconds", {
+  description: "Seconds from a transaction's commit in PostgreSQL to the dashboard document that shows it.",
+  boundaries: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+})
+
+const observeFreshness = (units: ReadonlyArray<Dashboard.Unit>) =>
+  Effect.forEach(units, (unit) => {
+    const committed = Date.parse(unit.commitTime)
+    if (Number.isNaN(committed) || unit.rows.some((row) => row.op === "snapshot")) return Effect.void
+    return Metric.update(freshness, Math.max(0, Date.now() - committed) / 1000)
+  }, { discard: true })
+
 /** Applies one customer's units of `system` to their document. */
 export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(function*(
   system: Dashboard.System,
@@ -127,6 +144,7 @@ export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(funct
       continue
     }
     cache?.set(customerId, result.document)
+    yield* observeFreshness(units)
     if (target.announce && !target.announce()) return result.document
     const log = yield* StreamLog.StreamLog
     const { revision, asOf } = result.document

@@ -1,6 +1,8 @@
 // The dashboard HTTP API (behind the edge's token check; the customer is always the caller):
 //   GET /v1/dashboard         → 200 the caller's dashboard document, as stored (no re-encoding),
-//                               with `asOf`; an empty dashboard while the caller has no product
+//                               with `asOf`; an empty dashboard while the caller has no product.
+//                               With a transfer's Consistency-Token: once it shows the transfer
+//                               (bounded wait, else 503 with Retry-After)
 //   GET /v1/dashboard/events  → Server-Sent Events: `event: dashboard`, `data:` the whole
 //                               document, `id:` the `dashboard.changes` entry id; reconnecting
 //                               with Last-Event-ID resumes (DashboardFeed.ts; an id Redis would
@@ -11,12 +13,12 @@
 //                               answers the headers and opens nothing.
 // No route takes a customer id: another customer's dashboard cannot even be named. The document
 // is read from the generation readers use now (ReadModel), resolved once per request.
-import type { Principal } from "@bank/contracts"
+import { type Principal, Payments } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
-import { LiveSessions, principalOf } from "@bank/http"
+import { ConsistencyToken, LiveSessions, principalOf } from "@bank/http"
 import { DocumentStore, ReadModel } from "@bank/platform"
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { Context } from "hono"
 import { streamSSE } from "hono/streaming"
 import * as Dashboard from "./Dashboard.ts"
@@ -32,17 +34,45 @@ export const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sy
 export interface RouteOptions {
   /** Comment lines on an idle event stream, in ms (default 15 s). */
   readonly heartbeatMs?: number
+  /** The longest a read with a Consistency-Token waits for the write (default 10 s). */
+  readonly consistencyWaitMs?: number
 }
+
+/**
+ * The dashboard's text once it shows the transfer a Consistency-Token names (docs/api.md):
+ * decided, and if booked, the from-account's lastEntryNo has reached the debit's entry. None
+ * while it does not; the caller's own transfer keys only, so another customer's id shows nothing.
+ */
+const showsTransfer = (store: DocumentStore.DocumentStore["Service"], key: string, customerId: string, claim: ConsistencyToken.Claim) =>
+  Effect.gen(function*() {
+    const { transferId } = yield* ConsistencyToken.fields(claim, Payments.TransferClaim)
+    const status = yield* store.getRaw(Payments.transferStatusKey(customerId, transferId))
+    if (Option.isNone(status)) return Option.none<string>()
+    const outcome = Schema.decodeUnknownOption(Payments.TransferOutcome)(JSON.parse(status.value))
+    if (Option.isNone(outcome) || outcome.value.status === "pending") return Option.none<string>()
+    const raw = yield* store.getRaw(key)
+    const { debitEntryNo, fromAccountId } = outcome.value
+    if (outcome.value.status === "rejected" || debitEntryNo === undefined) return Option.some(Option.getOrElse(raw, () => JSON.stringify(Dashboard.empty(customerId))))
+    if (Option.isNone(raw)) return Option.none<string>()
+    const document = JSON.parse(raw.value) as Dashboard.DashboardDocument
+    const account = document.accounts.find((a) => a.id === fromAccountId)
+    return typeof account?.lastEntryNo === "number" && account.lastEntryNo >= debitEntryNo ? raw : Option.none<string>()
+  })
 
 export const dashboardRoutes = (options: RouteOptions = {}): Routes<Services, ProblemTag> => (app, run) => {
   const heartbeatMs = options.heartbeatMs ?? 15_000
+  const consistencyWaitMs = options.consistencyWaitMs ?? ConsistencyToken.defaultWaitMs
 
   app.get("/v1/dashboard", (c) =>
     run(c, Effect.gen(function*() {
       const { customerId } = yield* callerOf(c)
       const store = yield* DocumentStore.DocumentStore
       const key = yield* ReadModel.ReadModel.use((r) => r.documentKey(readModel, customerId))
-      const raw = yield* store.getRaw(key)
+      // Read-your-writes costs nothing when the header is absent: the stored text as it is.
+      const claim = c.req.header(ConsistencyToken.header) === undefined ? Option.none() : yield* ConsistencyToken.fromRequest(c)
+      const raw = Option.isSome(claim) && claim.value.k === Payments.transferClaimKind
+        ? Option.some(yield* ConsistencyToken.waitFor(c, showsTransfer(store, key, customerId, claim.value), { timeoutMs: consistencyWaitMs }))
+        : yield* store.getRaw(key)
       const body = Option.getOrElse(raw, () => JSON.stringify(Dashboard.empty(customerId)))
       return c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": "private, no-store" })
     })))

@@ -9,7 +9,7 @@ import { Audit } from "@bank/identity"
 import { DeadLetters, type RedisTopology, type StreamLog } from "@bank/platform"
 import { Effect, Schema } from "effect"
 import type { Redis } from "effect/persistence/Redis"
-import { decodeBody, fieldErrors, InvalidQuery, principalWithRole, type Routes } from "@bank/http"
+import { decodeBody, fieldErrors, InvalidQuery, type Operation, operation, principalWithRole, type Routes } from "@bank/http"
 
 const StreamName = Schema.String.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]{0,99}$/))
 const EntryId = Schema.String.check(Schema.isPattern(/^(\d+)(-\d+)?$/))
@@ -85,3 +85,42 @@ export const deadLetterRoutes: Routes<Redis | RedisTopology.RedisTopology | Stre
   action("redrive")
   action("purge")
 }
+
+const streamParam = { name: "stream", in: "path" as const, required: true, description: "The stream whose dead letters these are.", schema: StreamName }
+const adminProblems = ["Forbidden", "InvalidQuery"]
+
+/** The routes above as the OpenAPI document describes them. */
+export const deadLetterOperations: ReadonlyArray<Operation> = [
+  operation({
+    method: "get", path: "/v1/admin/dead-letters", operationId: "listDeadLetterStreams", tag: "Administration",
+    summary: "Every stream with dead letters, and how many (role admin)",
+    responses: { 200: { description: "The streams.", schema: Schema.Struct({ streams: Schema.Array(Schema.Unknown) }) } },
+    problems: adminProblems
+  }),
+  operation({
+    method: "get", path: "/v1/admin/dead-letters/{stream}", operationId: "listDeadLetters", tag: "Administration",
+    summary: "A stream's dead letters (role admin)",
+    parameters: [
+      streamParam,
+      { name: "group", in: "query", description: "Only this consumer group's." },
+      { name: "from", in: "query", description: "From this entry id." },
+      { name: "to", in: "query", description: "Up to this entry id." },
+      { name: "count", in: "query", description: "At most this many, 1-1000 (default 100)." }
+    ],
+    responses: { 200: { description: "The dead letters.", schema: Schema.Struct({ deadLetters: Schema.Array(Schema.Unknown) }) } },
+    problems: adminProblems
+  }),
+  ...(["redrive", "purge"] as const).map((name) => operation({
+    method: "post", path: `/v1/admin/dead-letters/{stream}/${name}`, operationId: `${name}DeadLetters`, tag: "Administration",
+    summary: name === "redrive" ? "Send dead letters back to their stream (role admin)" : "Delete dead letters; name what (role admin)",
+    parameters: [streamParam],
+    requestBody: Action,
+    responses: {
+      200: {
+        description: name === "redrive" ? "What happened to each." : "The ids deleted.",
+        schema: name === "redrive" ? Schema.Struct({ outcomes: Schema.Array(Schema.Unknown) }) : Schema.Struct({ purged: Schema.Array(Schema.String) })
+      }
+    },
+    problems: [...adminProblems, "InvalidBody", "MalformedBody", "UnsupportedMediaType", "PayloadTooLarge"]
+  }))
+]

@@ -5,13 +5,20 @@
 import { Cdc } from "@bank/contracts"
 import { EdgeServer } from "@bank/http"
 import * as Identity from "@bank/identity"
-import { Process, Readiness } from "@bank/platform"
-import { Layer } from "effect"
+import { Management, Process, Readiness } from "@bank/platform"
+import { Effect, Layer } from "effect"
 import { api, problems, readModels, servicesLayer } from "./Api.ts"
+
+// The read models' readiness, backlog and reconciliation drift on the edge's /metrics.
+const readModelMetrics = Layer.effectDiscard(Effect.gen(function*() {
+  const management = yield* Management.Management
+  const readiness = yield* Readiness.Readiness
+  management.collect(readiness.prometheus.pipe(Effect.orElseSucceed(() => "")))
+}))
 
 Process.launch(
   { name: "edge", needs: ["redis", "postgres"] },
-  EdgeServer.layerConfig({ problems, routes: [api] }).pipe(
+  Layer.merge(EdgeServer.layerConfig({ problems, routes: [api] }), readModelMetrics).pipe(
     Layer.provide(Readiness.layerConfig(readModels, Cdc.snapshotMarkerConfig)),
     Layer.provide(servicesLayer.pipe(Layer.provideMerge(Identity.IdentityConfig.layerConfig)))
   )

@@ -13,41 +13,59 @@ export const accountSystems = ["deposits", "cards", "lending", "investments"] as
 // The `u` flag: only Unicode-aware patterns become `pattern` in the JSON Schema.
 const ACCOUNT_ID = /^(deposits|cards|lending|investments):[1-9][0-9]{0,18}$/u
 
-export const AccountId = Schema.String.check(Schema.isPattern(ACCOUNT_ID, { message: "must be an account id such as deposits:10" }))
-  .annotate({
-    identifier: "AccountId",
-    description: "An account, the same string in every endpoint. Opaque: compare it, send it back, never parse it.",
-    examples: ["deposits:10"]
-  })
+export const AccountId = Schema.String.check(
+  Schema.isPattern(ACCOUNT_ID, { message: "must be an account id such as deposits:10" })
+).annotate({
+  identifier: "AccountId",
+  description: "An account, the same string in every endpoint. Opaque: compare it, send it back, never parse it.",
+  examples: ["deposits:10"]
+})
 
 const DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/u
 
 export const Money = Schema.Struct({
-  amount: Schema.String.check(Schema.isPattern(DECIMAL, { message: "must be a decimal number such as 12.50" })).annotate({
-    description: "Decimal string with exactly the currency's decimals (2 for EUR, 0 for JPY, 3 for KWD); negative for a debit."
+  amount: Schema.String.check(
+    Schema.isPattern(DECIMAL, { message: "must be a decimal number such as 12.50" })
+  ).annotate({
+    description:
+      "Decimal string with exactly the currency's decimals (2 for EUR, 0 for JPY, 3 for KWD); negative for a debit."
   }),
-  currency: Schema.String.check(Schema.isPattern(/^[A-Z]{3}$/u, { message: "must be an ISO 4217 code such as EUR" })).annotate({
+  currency: Schema.String.check(
+    Schema.isPattern(/^[A-Z]{3}$/u, { message: "must be an ISO 4217 code such as EUR" })
+  ).annotate({
     description: "ISO 4217 currency code."
   })
-}).annotate({ identifier: "Money", description: "An amount of money.", examples: [{ amount: "-12.50", currency: "EUR" }] })
+}).annotate({
+  identifier: "Money",
+  description: "An amount of money.",
+  examples: [{ amount: "-12.50", currency: "EUR" }]
+})
 
 export const DateTime = Schema.String.annotate({
   identifier: "DateTime",
   format: "date-time",
-  description: "RFC 3339 date-time in UTC (`Z`), with 3 to 6 fractional digits."
+  description: "RFC 3339 date-time in UTC (`Z`); fractional seconds optional, up to 6 digits."
 })
 
-export const DateOnly = Schema.String.annotate({ identifier: "Date", format: "date", description: "A calendar date, YYYY-MM-DD." })
+export const DateOnly = Schema.String.annotate({
+  identifier: "Date",
+  format: "date",
+  description: "A calendar date, YYYY-MM-DD."
+})
 
 export const FieldError = Schema.Struct({
-  path: Schema.String.annotate({ description: "JSON Pointer (RFC 6901) to the offending value; \"\" is the whole body." }),
+  path: Schema.String.annotate({
+    description: 'JSON Pointer (RFC 6901) to the offending value; "" is the whole body.'
+  }),
   message: Schema.String
 }).annotate({ identifier: "FieldError" })
 
 /** RFC 9457 problem details: the body of every error response. */
 export const Problem = Schema.StructWithRest(
   Schema.Struct({
-    type: Schema.String.annotate({ description: "A URL relative to the API: the page documenting this problem (/docs/problems#<slug>)." }),
+    type: Schema.String.annotate({
+      description: "A URL relative to the API: the page documenting this problem (/docs/problems#<slug>)."
+    }),
     title: Schema.String,
     status: Schema.Int,
     detail: Schema.String,

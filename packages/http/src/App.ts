@@ -12,6 +12,7 @@ import type { Redis } from "effect/persistence/Redis"
 import { Effect, type Context, type Duration } from "effect"
 import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
+import { cors } from "hono/cors"
 import { HTTPException } from "hono/http-exception"
 import { requestId } from "hono/request-id"
 import { problemOf, type ProblemTable } from "./ErrorTable.ts"
@@ -20,6 +21,7 @@ import { PayloadTooLarge, RouteNotFound } from "./HttpErrors.ts"
 import { problemResponse, type EdgeEnv } from "./ProblemDetails.ts"
 import { responseHeaders } from "./ResponseHeaders.ts"
 import { makeRun, type Run } from "./Run.ts"
+import { requestMetrics } from "./RequestMetrics.ts"
 
 /**
  * A capability's routes: registered on `app`, running their Effects through `run`, which
@@ -37,9 +39,18 @@ export interface AppOptions<R, P extends ProblemTable = Record<never, never>> {
   readonly bodyLimitBytes?: number
   /** How long each readiness check waits for its dependency (default 1 second). */
   readonly readinessTimeout?: Duration.Input
+  /**
+   * Origins of browser apps served elsewhere that may call the API (CORS); "*" for any. None:
+   * no CORS headers, as for the app the edge serves itself.
+   */
+  readonly corsOrigins?: ReadonlyArray<string>
   /** Keep diagnostic headers such as X-Data-Source (default false; ResponseHeaders.ts). */
   readonly debugHeaders?: boolean
 }
+
+/** What a browser app may send and read across origins. */
+const corsRequestHeaders = ["Authorization", "Content-Type", "Idempotency-Key", "Consistency-Token", "Last-Event-ID", "X-Request-Id"]
+const corsResponseHeaders = ["Consistency-Token", "Location", "Retry-After", "X-Request-Id", "X-Data-Source", "WWW-Authenticate"]
 
 export const defaultBodyLimitBytes = 64 * 1024
 
@@ -53,7 +64,19 @@ export const makeApp = <R, P extends ProblemTable = Record<never, never>>(option
   const limitBytes = options.bodyLimitBytes ?? defaultBodyLimitBytes
   const app = new Hono<EdgeEnv>()
 
+  app.use(requestMetrics)
   app.use(requestId({ limitLength: requestIdMaxLength }))
+  // Before everything else, the token check included: a preflight (OPTIONS) carries no token.
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    const origins = [...options.corsOrigins]
+    app.use(cors({
+      origin: origins.includes("*") ? "*" : origins,
+      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      allowHeaders: corsRequestHeaders,
+      exposeHeaders: corsResponseHeaders,
+      maxAge: 600
+    }))
+  }
   app.use(responseHeaders({ debugHeaders: options.debugHeaders ?? false }))
   const limitBody = bodyLimit({
     maxSize: limitBytes,

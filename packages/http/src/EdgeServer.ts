@@ -87,7 +87,7 @@ export const layer = <R, P extends ProblemTable = Record<never, never>>(options:
     })
   )
 
-/** Reads `PORT` (default 3000) and `BODY_LIMIT_BYTES` (default 65536). */
+/** Reads `PORT` (default 3000), `BODY_LIMIT_BYTES` (default 65536), `HTTP_DEBUG_HEADERS` and `CORS_ORIGINS` (comma-separated; none by default). */
 export const layerConfig = <R, P extends ProblemTable = Record<never, never>>(options: {
   readonly problems?: P
   readonly routes?: ReadonlyArray<Routes<R, NoInfer<keyof P & string>>>
@@ -99,6 +99,10 @@ export const layerConfig = <R, P extends ProblemTable = Record<never, never>>(op
         debugHeaders: Config.Boolean("HTTP_DEBUG_HEADERS").pipe(Config.withDefault(false)),
         bodyLimitBytes: Config.schema(Schema.Int.check(Schema.isGreaterThan(0)), "BODY_LIMIT_BYTES").pipe(
           Config.withDefault(defaultBodyLimitBytes)
+        ),
+        corsOrigins: Config.String("CORS_ORIGINS").pipe(
+          Config.withDefault(""),
+          Config.map((text) => text.split(",").map((o) => o.trim()).filter((o) => o !== ""))
         )
       })
       return layer({ ...options, ...config })

@@ -8,7 +8,7 @@
 // internals (SQL, keys, hosts); 5xx causes go to the log instead.
 import type { DatabaseError, DocumentStoreError, PublishError, RequestFailed } from "@bank/platform"
 import type { RedisError } from "effect/persistence/Redis"
-import type { DuplicateKey, InvalidBody, InvalidQuery, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
+import type { DuplicateKey, InvalidBody, InvalidQuery, NotYetConsistent, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
 import type { Problem } from "./ProblemDetails.ts"
 import type { StepUpRequired } from "./StepUp.ts"
 
@@ -57,6 +57,18 @@ export const kitProblems = {
     status: 413,
     title: "Payload too large",
     detail: (e) => `The request body is larger than ${e.limitBytes} bytes.`
+  }),
+  // Read-your-writes (ConsistencyToken.ts)
+  InvalidConsistencyToken: entry({
+    status: 400,
+    title: "Invalid Consistency-Token",
+    detail: "The Consistency-Token header is not one this API issued. Send the value a write answered, unchanged."
+  }),
+  NotYetConsistent: entry<NotYetConsistent>({
+    status: 503,
+    title: "Not yet consistent",
+    detail: (e) => `Your change is not in this document yet. Try again in ${e.retryAfterSeconds} second(s) with the same Consistency-Token.`,
+    extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
   }),
   RouteNotFound: entry<RouteNotFound>({
     type: "not-found",

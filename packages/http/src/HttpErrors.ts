@@ -37,6 +37,14 @@ export class RouteNotFound extends Schema.TaggedError<RouteNotFound>()("RouteNot
   path: Schema.String
 }) {}
 
+/** A Consistency-Token header that is not one the API issued. */
+export class InvalidConsistencyToken extends Schema.TaggedError<InvalidConsistencyToken>()("InvalidConsistencyToken", {}) {}
+
+/** The document did not reflect the write named by the Consistency-Token within the wait. */
+export class NotYetConsistent extends Schema.TaggedError<NotYetConsistent>()("NotYetConsistent", {
+  retryAfterSeconds: Schema.Number
+}) {}
+
 /** A key appears twice in one JSON object of the body (which one would count is anyone's guess). */
 export class DuplicateKey extends Schema.TaggedError<DuplicateKey>()("DuplicateKey", {
   /** JSON Pointer of the second occurrence. */

@@ -3,8 +3,10 @@
 // typed request bodies (RequestBody.ts), RFC 9457 problem details and the principal on the
 // request (ProblemDetails.ts), the tables from error tag to problem with the kit's own entries
 // (ErrorTable.ts, HttpErrors.ts), liveness and readiness (Health.ts) and the server with a
-// graceful shutdown (EdgeServer.ts). Capabilities export routes and problem tables built with
-// it; only the edge composes them.
+// graceful shutdown (EdgeServer.ts), the API's conventions as Schemas (ApiSchemas.ts), route
+// descriptions and the OpenAPI document built from them with its docs pages (Operations.ts,
+// OpenApiDocument.ts, DocsRoutes.ts), read-your-writes (ConsistencyToken.ts). Capabilities
+// export routes, operations and problem tables built with it; only the edge composes them.
 export { defaultBodyLimitBytes, makeApp, type AppOptions, type Routes } from "./App.ts"
 export * as EdgeServer from "./EdgeServer.ts"
 export { entry, kitProblems, problemOf, type Entry, type KitTag, type MappedError, type ProblemTable } from "./ErrorTable.ts"
@@ -13,6 +15,11 @@ export { principalOf, problemResponse, type EdgeEnv, type Problem } from "./Prob
 export { decodeBody, fieldErrors } from "./RequestBody.ts"
 export { type Run } from "./Run.ts"
 export { LiveSessions, type LiveStream } from "./LiveSession.ts"
-export { AccountId, Money } from "./ApiSchemas.ts"
+export { AccountId, DateOnly, DateTime, Money, Problem as ProblemSchema } from "./ApiSchemas.ts"
+export * as ConsistencyToken from "./ConsistencyToken.ts"
+export { docsRoutes, kitOperations, renderDocs } from "./DocsRoutes.ts"
+export { InvalidConsistencyToken, NotYetConsistent } from "./HttpErrors.ts"
+export * as OpenApiDocument from "./OpenApiDocument.ts"
+export { consistencyTokenRequest, consistencyTokenResponse, type Operation, operation, openApiPath } from "./Operations.ts"
 export { Forbidden, hasRole, principalWithRole, requireRole } from "./Roles.ts"
 export * as StepUp from "./StepUp.ts"

@@ -8,16 +8,17 @@
 //   DELETE /v1/sessions              → 204, every session ended ("log out everywhere")
 //   DELETE /v1/sessions/{id}         → 204, or 404 when it is not one of the customer's
 //   GET    /v1/session               → the current session document
-//   PATCH  /v1/session/preferences   {theme?, language?} → 200 the preferences
+//   PATCH  /v1/session/preferences   {theme?, language?} → 200 the preferences, and a
+//                                    Consistency-Token for GET /v1/session
 // Tokens are generated here and sent to the identity actor only as hashes; the password is
 // sealed for it. Reads (sessions, the session document) come straight from Redis; every change
 // is a request to the identity actor or an event for the session projector.
 import { Identity } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
-import { decodeBody } from "@bank/http"
+import { ConsistencyToken, decodeBody } from "@bank/http"
 import { DocumentStore, RequestReply, StreamLog } from "@bank/platform"
-import { Effect, Option, Schema } from "effect"
+import { Effect, Metric, Option, Schema } from "effect"
 import type { Redis } from "effect/persistence/Redis"
 import type { Context } from "hono"
 import { principalOf } from "./AuthMiddleware.ts"
@@ -39,16 +40,19 @@ import * as SessionStore from "./SessionStore.ts"
 import * as StepUp from "./StepUp.ts"
 import { bearerToken, type TokenCheck } from "./TokenCheck.ts"
 
+/** Login answers by outcome (`LoggedIn` or the refusal's reason) on the edge's /metrics. */
+const loginOutcomes = Metric.counter("login_outcomes_total", { description: "Logins answered, by outcome.", incremental: true })
+
 export type Services = IdentityConfig | RequestReply.Requester | StreamLog.StreamLog | DocumentStore.DocumentStore | TokenCheck | Redis
 
-const LoginBody = Schema.Struct({
+export const LoginBody = Schema.Struct({
   username: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256)),
   password: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024)),
   deviceId: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(128)))
 })
-const RefreshBody = Schema.Struct({ refreshToken: Schema.String.check(Schema.isMaxLength(512)) })
+export const RefreshBody = Schema.Struct({ refreshToken: Schema.String.check(Schema.isMaxLength(512)) })
 /** The password again; a second factor (TOTP) would be a further field here (see the README). */
-const StepUpBody = Schema.Struct({ password: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024)) })
+export const StepUpBody = Schema.Struct({ password: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1024)) })
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -92,6 +96,19 @@ const issued = (c: Context, pair: ReturnType<typeof tokenPair>, reply: typeof Id
   })
 }
 
+const PreferencesClaim = Schema.Struct({ k: Schema.Literal("preferences"), sessionId: Schema.String, preferences: Identity.Preferences })
+
+/** Some(()) once the session document holds the preferences a Consistency-Token names (another session's: at once). */
+const showsPreferences = (store: DocumentStore.DocumentStore["Service"], key: string, sessionId: string, claim: ConsistencyToken.Claim) =>
+  Effect.gen(function*() {
+    const wanted = yield* ConsistencyToken.fields(claim, PreferencesClaim)
+    if (wanted.sessionId !== sessionId) return Option.some<void>(undefined)
+    const current = yield* store.get(key, "$.preferences")
+    if (Option.isNone(current)) return Option.none<void>()
+    const held = current.value as Record<string, unknown>
+    return Object.entries(wanted.preferences).every(([k, v]) => held[k] === v) ? Option.some<void>(undefined) : Option.none<void>()
+  })
+
 export const identityRoutes: Routes<Services, ProblemTag> = (app, run) => {
   app.post("/v1/auth/login", (c) =>
     run(c, Effect.gen(function*() {
@@ -106,6 +123,10 @@ export const identityRoutes: Routes<Services, ProblemTag> = (app, run) => {
         refreshTokenHash: pair.refreshTokenHash,
         ...clientOf(c, config.trustedProxyHops, body.deviceId)
       })
+      yield* Metric.update(
+        Metric.withAttributes(loginOutcomes, { outcome: reply._tag === "LoggedIn" ? "LoggedIn" : reply._tag === "LoginRefused" ? reply.reason : "Unexpected" }),
+        1
+      )
       if (reply._tag === "LoggedIn") return issued(c, pair, reply)
       if (reply._tag !== "LoginRefused") return yield* unexpected(reply)
       switch (reply.reason) {
@@ -248,7 +269,14 @@ export const identityRoutes: Routes<Services, ProblemTag> = (app, run) => {
     run(c, Effect.gen(function*() {
       const { customerId, sessionId } = principalOf(c)
       const store = yield* DocumentStore.DocumentStore
-      const text = yield* store.getRaw(SessionStore.keys(customerId).document(sessionId))
+      const key = SessionStore.keys(customerId).document(sessionId)
+      if (c.req.header(ConsistencyToken.header) !== undefined) {
+        const claim = yield* ConsistencyToken.fromRequest(c)
+        if (Option.isSome(claim) && claim.value.k === "preferences") {
+          yield* ConsistencyToken.waitFor(c, showsPreferences(store, key, sessionId, claim.value))
+        }
+      }
+      const text = yield* store.getRaw(key)
       if (Option.isNone(text)) return yield* new SessionNotFound({ sessionId })
       return c.body(text.value, 200, { "Content-Type": "application/json", "Cache-Control": "no-store" })
     })))
@@ -265,7 +293,9 @@ export const identityRoutes: Routes<Services, ProblemTag> = (app, run) => {
         key: customerId,
         payload: { _tag: "SessionPreferencesChanged", customerId, sessionId, preferences: patch }
       })
-      // The projector applies it in a moment; the answer is what the document will hold.
+      // The projector applies it in a moment; the answer is what the document will hold, and
+      // GET /v1/session with the token waits until it does.
+      c.header(ConsistencyToken.header, ConsistencyToken.encode({ k: "preferences", sessionId, preferences: patch }))
       return c.json({ preferences: { ...(current.value as object), ...patch } })
     })))
 }

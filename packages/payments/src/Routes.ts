@@ -1,6 +1,7 @@
 // The payments HTTP API (behind the edge's token check; errors problem+json):
-//   POST /v1/transfers       {fromAccountId, toAccountId, amount, currency, reference}
-//                            with `Idempotency-Key` → 202 {transferId, status, ...}
+//   POST /v1/transfers       {fromAccountId, toAccountId, amount: {amount, currency}, reference}
+//                            with `Idempotency-Key` → 202 {transferId, status, ...} and a
+//                            Consistency-Token for reading the dashboard once it shows it
 //   GET  /v1/transfers/{id}  → 200 the transfer's status (pending, booked, rejected + reason)
 // The edge only validates and puts a BookTransfer command on `payments.commands`; the payments
 // actor decides. The same key with the same body is a resend: it answers with the same
@@ -8,7 +9,7 @@
 // the first one was lost); the same key with another body is refused (422). Keys are
 // remembered for TransferStatus.RETENTION_SECONDS; beyond that the actor still books at most
 // once per key, and a different body under an old key is ignored (see PaymentsActor.ts).
-import { decodeBody, principalOf, StepUp } from "@bank/http"
+import { ConsistencyToken, decodeBody, principalOf, StepUp } from "@bank/http"
 import { Payments } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
@@ -77,8 +78,13 @@ export const paymentsRoutes: Routes<Services, ProblemTag> = (app, run) => {
         at: now.getTime(),
         view: TransferStatus.pendingView(transferId, request, exponents, now.toISOString())
       }
+      // Read-your-writes: GET /v1/dashboard with this token shows the transfer once booked.
+      const token = ConsistencyToken.encode({ k: Payments.transferClaimKind, transferId })
       const accepted = (view: TransferStatus.TransferView | string) =>
-        json(typeof view === "string" ? view : JSON.stringify(view), 202, { Location: `/v1/transfers/${transferId}` })
+        json(typeof view === "string" ? view : JSON.stringify(view), 202, {
+          Location: `/v1/transfers/${transferId}`,
+          [ConsistencyToken.header]: token
+        })
 
       const created = yield* redis.send<string | null>(
         "SET", keys.request, JSON.stringify(record), "NX", "EX", String(TransferStatus.RETENTION_SECONDS)

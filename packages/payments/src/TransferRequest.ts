@@ -26,13 +26,20 @@ const Reference = Schema.String.check(
   Schema.isPattern(/^[^\p{Cc}\p{Cf}]*$/u, { message: "must not contain control characters" })
 )
 
-/** The body's shape, as the OpenAPI document describes it. */
+/**
+ * The body's shape, as the OpenAPI document describes it: from one of your current or savings
+ * accounts to a current or savings account (`deposits:…` ids), an amount greater than zero in
+ * the accounts' currency, a reference shown on both statements.
+ */
 export const Body = Schema.Struct({
-  fromAccountId: AccountId.annotate({ description: "One of your current or savings accounts (deposits:…)." }),
-  toAccountId: AccountId.annotate({ description: "The current or savings account to pay into (deposits:…)." }),
-  amount: Money.annotate({ description: "Greater than zero, with at most the currency's decimals; the accounts' currency." }),
+  fromAccountId: AccountId,
+  toAccountId: AccountId,
+  amount: Money,
   reference: Reference.annotate({ description: "Shown on both statements; up to 140 characters." })
-}).annotate({ identifier: "TransferRequest" })
+}).annotate({
+  identifier: "TransferRequest",
+  description: "From one of your current or savings accounts to a current or savings account (deposits:… ids); an amount greater than zero in the accounts' currency."
+})
 export type Body = typeof Body.Type
 
 /** The deposit account's own id (digits) of an account id, or undefined for another product line. */

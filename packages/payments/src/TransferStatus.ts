@@ -8,7 +8,9 @@
 // customer can never see another's transfer.
 import { Keys } from "@bank/platform"
 import { minorToText } from "@bank/records"
-import type { RejectionReason } from "@bank/contracts"
+import { Payments } from "@bank/contracts"
+import { AccountId, DateTime, Money } from "@bank/http"
+import { Schema } from "effect"
 import type { StoredTransfer } from "./TransferBooking.ts"
 import type { Exponents, TransferRequest } from "./TransferRequest.ts"
 
@@ -17,32 +19,31 @@ export const RETENTION_SECONDS = 7 * 24 * 3600
 
 export const keys = (customerId: string, transferId: string) => ({
   request: Keys.customer(customerId).key(`transfer-request:${transferId}`),
-  status: Keys.customer(customerId).document(`transfer:${transferId}`)
+  status: Payments.transferStatusKey(customerId, transferId)
 })
 
-export interface TransferView {
-  readonly transferId: string
-  readonly status: "pending" | "booked" | "rejected"
-  readonly reason?: RejectionReason
+/** A transfer as `POST /v1/transfers` and `GET /v1/transfers/{id}` show it (and the OpenAPI document). */
+export const TransferView = Schema.Struct({
+  transferId: Schema.String.annotate({ description: "The transfer's id (a UUID derived from your Idempotency-Key)." }),
+  status: Schema.Literals(["pending", "booked", "rejected"]),
+  reason: Schema.optionalKey(Payments.RejectionReason),
   /** For people: why it was rejected. */
-  readonly detail?: string
-  /** API account ids (`deposits:10`). */
-  readonly fromAccountId: string
-  readonly toAccountId: string
-  readonly amount: { readonly amount: string; readonly currency: string }
-  readonly reference: string
-  readonly requestedAt: string
-  readonly decidedAt?: string
-  /**
-   * A booked transfer's entry number in the from-account's ledger (the `entryNo` of its
-   * transactions page, and what the dashboard's `lastEntryNo` reaches once it shows it).
-   */
-  readonly debitEntryNo?: number
-}
+  detail: Schema.optionalKey(Schema.String.annotate({ description: "For people: why it was rejected." })),
+  fromAccountId: AccountId,
+  toAccountId: AccountId,
+  amount: Money,
+  reference: Schema.String,
+  requestedAt: DateTime,
+  decidedAt: Schema.optionalKey(DateTime),
+  debitEntryNo: Schema.optionalKey(Schema.Int.annotate({
+    description: "A booked transfer's entry number in the from-account's ledger: the entryNo of its transactions page, and what the dashboard account's lastEntryNo reaches once it shows the transfer."
+  }))
+}).annotate({ identifier: "Transfer" })
+export type TransferView = typeof TransferView.Type
 
 const accountId = (depositId: string) => `deposits:${depositId}`
 
-const details: Record<RejectionReason, string> = {
+const details: Record<Payments.RejectionReason, string> = {
   FromAccountNotFound: "The account to pay from does not exist or is not yours.",
   ToAccountNotFound: "The account to pay to does not exist.",
   AccountNotOpen: "One of the accounts is blocked or closed.",

@@ -9,6 +9,7 @@ import { Layer } from "effect"
 import * as PaymentsActor from "./PaymentsActor.ts"
 
 export * from "./Errors.ts"
+export { paymentsOperations } from "./Api.ts"
 export { problems, type ProblemTag } from "./Problems.ts"
 export { paymentsRoutes, type Services as RouteServices } from "./Routes.ts"
 export { PaymentsActor }

@@ -13,6 +13,7 @@ import { Effect } from "effect"
 import { Redis, type RedisError, script } from "effect/persistence/Redis"
 import { randomBytes } from "node:crypto"
 import { hostname } from "node:os"
+import * as GroupProgress from "./GroupProgress.ts"
 import * as Keys from "./Keys.ts"
 import * as Lua from "./Lua.ts"
 import type { RawEntry } from "./StreamLog.ts"
@@ -35,6 +36,8 @@ export const isNoGroup = isError("NOGROUP")
 export const ensure = (ref: GroupRef, startFrom: "0" | "$" | string = "0") =>
   Redis.use((redis) => redis.send("XGROUP", "CREATE", Keys.stream(ref.stream), ref.group, startFrom, "MKSTREAM")).pipe(
     Effect.catchIf(isError("BUSYGROUP"), () => Effect.void),
+    // This process reads the group from now on: its /metrics shows the group's progress.
+    Effect.tap(() => Effect.sync(() => GroupProgress.watch(ref))),
     Effect.asVoid
   )
 

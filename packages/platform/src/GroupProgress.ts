@@ -54,3 +54,15 @@ export const state = (stream: string, group: string) =>
 /** Entries waiting in a stream's dead-letter stream. */
 export const deadLetterDepth = (stream: string) =>
   Redis.use((redis) => redis.send<number>("XLEN", Keys.deadLetter(stream))).pipe(Effect.map(Number))
+
+// The groups this process reads, for its /metrics (Management.ts): ConsumerGroup.ensure
+// registers each group when a consumer starts.
+const watching = new Map<string, { readonly stream: string; readonly group: string }>()
+
+/** Export this group's lag, pending and dead-letter depth on this process's /metrics. */
+export const watch = (ref: { readonly stream: string; readonly group: string }): void => {
+  watching.set(`${ref.stream}\u0000${ref.group}`, { stream: ref.stream, group: ref.group })
+}
+
+/** The groups `watch` registered. */
+export const watched = (): ReadonlyArray<{ readonly stream: string; readonly group: string }> => [...watching.values()]

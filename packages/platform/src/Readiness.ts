@@ -41,6 +41,8 @@ export interface Report {
 
 /** Set (any value) to keep a read model out of service until deleted. */
 export const staleKey = (name: string): string => Keys.global(`readmodel:${name}:stale`)
+/** How many documents the last reconciliation (scripts/reconcile.ts) found differing. */
+export const driftKey = (name: string): string => Keys.global(`readmodel:${name}:drift`)
 /** The snapshot marker value a read model has caught up with. */
 export const loadedKey = (name: string): string => Keys.global(`readmodel:${name}:loaded`)
 
@@ -48,6 +50,8 @@ export class Readiness extends Context.Service<Readiness, {
   readonly check: Effect.Effect<Report, RedisError>
   /** One read model's status (e.g. "credentials" in the identity actor). */
   readonly of: (name: string) => Effect.Effect<ReadModelState, RedisError>
+  /** Prometheus gauges: readmodel_ready, readmodel_behind, readmodel_drift per read model. */
+  readonly prometheus: Effect.Effect<string, RedisError>
 }>()("@bank/platform/Readiness") {}
 
 export interface Options {
@@ -94,7 +98,24 @@ export const make = (options: Options) =>
       const model = byName.get(name)
       return model ? stateOf(model) : Effect.succeed<ReadModelState>({ status: "ready", behind: 0 })
     }
-    return Readiness.of({ check, of })
+    const prometheus = Effect.gen(function*() {
+      const report = yield* check
+      const lines = [
+        "# HELP readmodel_ready 1 when the read model has loaded and is neither lagging nor marked stale.",
+        "# TYPE readmodel_ready gauge",
+        "# HELP readmodel_behind Entries not yet applied to the read model, over its feeding groups.",
+        "# TYPE readmodel_behind gauge",
+        "# HELP readmodel_drift Documents the last reconciliation found differing from the systems of record.",
+        "# TYPE readmodel_drift gauge"
+      ]
+      for (const [name, state] of Object.entries(report.readModels)) {
+        const drift = yield* redis.send<string | null>("GET", driftKey(name))
+        lines.push(`readmodel_ready{read_model="${name}"} ${state.status === "ready" ? 1 : 0}`, `readmodel_behind{read_model="${name}"} ${state.behind}`)
+        if (drift !== null) lines.push(`readmodel_drift{read_model="${name}"} ${Number(drift)}`)
+      }
+      return `${lines.join("\n")}\n`
+    })
+    return Readiness.of({ check, of, prometheus })
   })
 
 export const layer = (options: Options): Layer.Layer<Readiness, never, Redis> => Layer.effect(Readiness, make(options))

@@ -81,12 +81,22 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
   const afterFailure = (cause: unknown) => {
     if (isConnectionFailure(cause) || isMoved(cause)) void refresh()
   }
+  // A command on the shared client never blocks on the server (blocking reads use reserved
+  // connections), so one that has not answered in 10 s is stuck on a connection that will not
+  // come back (node-redis can leave a command waiting for a node it has since dropped): fail it
+  // and look the topology up again.
   const attempt = <A>(run: () => Promise<A>): Effect.Effect<A, Redis.RedisError> =>
     Effect.tryPromise({
-      try: () => run().catch((cause) => {
-        afterFailure(cause)
-        throw cause
-      }),
+      try: () => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const stuck = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("Redis Cluster command got no answer in 10 s")), 10_000)
+        })
+        return Promise.race([run(), stuck]).catch((cause) => {
+          afterFailure(cause)
+          throw cause
+        }).finally(() => clearTimeout(timer))
+      },
       catch: fail
     })
 

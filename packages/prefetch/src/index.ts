@@ -10,6 +10,7 @@ import * as PrefetchActor from "./PrefetchActor.ts"
 import * as PrefetchConfig from "./PrefetchConfig.ts"
 
 export * from "./Errors.ts"
+export { prefetchOperations, TransactionPage } from "./Api.ts"
 export { problems, type ProblemTag } from "./Problems.ts"
 export { prefetchRoutes, type Services as RouteServices } from "./Routes.ts"
 export { PrefetchActor, PrefetchConfig }

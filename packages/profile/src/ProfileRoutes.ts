@@ -6,14 +6,16 @@
 //                                            → 202 {requestId}: an UpdateProfile command on
 //                                              `profile.commands`; the profile shows the change
 //                                              once it is in the systems of record and back
-//                                              through CDC, and `lastUpdate` tells the outcome
+//                                              through CDC, and `lastUpdate` tells the outcome;
+//                                              its Consistency-Token makes GET /v1/profile wait
+//                                              until the document shows the change (bounded)
 import type { Principal } from "@bank/contracts"
 import { Profile as ProfileContract } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
-import { decodeBody, InvalidBody, principalOf, StepUp } from "@bank/http"
+import { ConsistencyToken, decodeBody, InvalidBody, principalOf, StepUp } from "@bank/http"
 import { DocumentStore, ReadModel, StreamLog, uuidv7 } from "@bank/platform"
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { Context } from "hono"
 import { ProfileNotFound, UnknownProfileField } from "./Errors.ts"
 import { fields as allowedFields } from "./Profile.ts"
@@ -33,7 +35,33 @@ const withField = (objectText: string, name: string, valueText: string): string 
 }
 const json = { "Content-Type": "application/json", "Cache-Control": "private, no-store" }
 
-export const profileRoutes: Routes<Services, ProblemTag> = (app, run) => {
+/** A profile change's read-your-writes claim: its request and the values it sets. */
+const ProfileClaim = Schema.Struct({ k: Schema.Literal("profile"), requestId: Schema.String, changes: Schema.Unknown })
+
+// Every value the change sets is in the document (text compared without case: the systems of
+// record may normalise an e-mail address).
+const shows = (document: unknown, changes: unknown): boolean => {
+  if (changes !== null && typeof changes === "object") {
+    return document !== null && typeof document === "object" &&
+      Object.entries(changes).every(([k, v]) => shows((document as Record<string, unknown>)[k], v))
+  }
+  return typeof changes === "string" && typeof document === "string" ? changes.toLowerCase() === document.toLowerCase() : changes === document
+}
+
+/** Some(()) once the profile shows the change a Consistency-Token names, or says it was rejected. */
+const showsChange = (store: DocumentStore.DocumentStore["Service"], key: string, outcomeKey: string, claim: ConsistencyToken.Claim) =>
+  Effect.gen(function*() {
+    const { requestId, changes } = yield* ConsistencyToken.fields(claim, ProfileClaim)
+    const [raw, outcome] = yield* Effect.all([store.getRaw(key), store.getRaw(outcomeKey)], { concurrency: "unbounded" })
+    const lastUpdate = Option.isSome(outcome) ? (JSON.parse(outcome.value) as { requestId?: string; status?: string }) : undefined
+    if (lastUpdate?.requestId === requestId && lastUpdate.status === "rejected") return Option.some<void>(undefined)
+    if (Option.isNone(raw)) return Option.none<void>()
+    const document = JSON.parse(raw.value) as Record<string, unknown>
+    const rejected = false
+    return rejected || shows(document, changes) ? Option.some<void>(undefined) : Option.none<void>()
+  })
+
+export const makeProfileRoutes = (options: { readonly consistencyWaitMs?: number } = {}): Routes<Services, ProblemTag> => (app, run) => {
   app.get("/v1/profile", (c) =>
     run(c, Effect.gen(function*() {
       const { customerId } = yield* callerOf(c)
@@ -41,6 +69,12 @@ export const profileRoutes: Routes<Services, ProblemTag> = (app, run) => {
       // The generation readers use (a rebuild switches it); the request outcome lives beside it.
       const key = yield* (yield* ReadModel.ReadModel).documentKey(readModel, customerId)
       const outcome = lastUpdateKey(customerId)
+      if (c.req.header(ConsistencyToken.header) !== undefined) {
+        const claim = yield* ConsistencyToken.fromRequest(c)
+        if (Option.isSome(claim) && claim.value.k === "profile") {
+          yield* ConsistencyToken.waitFor(c, showsChange(store, key, outcome, claim.value), { timeoutMs: options.consistencyWaitMs })
+        }
+      }
       const asked = c.req.query("fields")
       if (asked === undefined) {
         const [raw, lastUpdate] = yield* Effect.all([store.getRaw(key), store.getRaw(outcome)], { concurrency: "unbounded" })
@@ -77,6 +111,9 @@ export const profileRoutes: Routes<Services, ProblemTag> = (app, run) => {
         key: customerId,
         payload: { _tag: "UpdateProfile", customerId, requestId, changes, requestedAt: new Date().toISOString() }
       })
+      c.header(ConsistencyToken.header, ConsistencyToken.encode({ k: "profile", requestId, changes }))
       return c.json({ requestId, status: "accepted" }, 202)
     })))
 }
+
+export const profileRoutes: Routes<Services, ProblemTag> = makeProfileRoutes()

@@ -1,4 +1,5 @@
-// Private, throw-away Redis and PostgreSQL processes for development and tests.
+// Private Redis and PostgreSQL processes for development and tests: throw-away by default, or
+// kept in a data directory across runs (`dataDir`: `npm start` keeps its data in .data/).
 // One place knows how to start them, so `npm start`, `scripts/services.ts` and every
 // integration suite get the same servers: `redis-server` on a free port and a PostgreSQL
 // cluster made by initdb with wal_level=logical (run as `postgres` through runuser when we
@@ -8,6 +9,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync, mkdirSync } fr
 import { createServer, createConnection } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+/** The production persistence settings (AOF everysec, RDB snapshots, noeviction). */
+const redisConf = fileURLToPath(new URL("../../../config/redis.conf", import.meta.url))
 
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -88,6 +93,11 @@ const run = (command: [string, Array<string>], what: string) => {
 export interface RedisOptions {
   /** Append-only file with fsync every second: what the session store ships with. */
   readonly appendonly?: boolean
+  /**
+   * Keep the data here across runs, with the production settings of config/redis.conf (AOF
+   * everysec plus RDB snapshots): `stop` shuts down cleanly and deletes nothing.
+   */
+  readonly dataDir?: string
   readonly extraArgs?: ReadonlyArray<string>
 }
 
@@ -106,12 +116,19 @@ export const startRedis = async (options: RedisOptions = {}): Promise<LocalRedis
   const bin = which("redis-server")
   if (!bin) throw new Error("redis-server not found: install Redis (Debian: apt-get install redis-server)")
   const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), "bank-redis-"))
+  const persistent = options.dataDir !== undefined
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), "bank-redis-"))
+  mkdirSync(dir, { recursive: true })
+  const persistence = persistent
+    ? [redisConf]
+    : ["--save", "", "--appendonly", options.appendonly ? "yes" : "no", "--appendfsync", "everysec"]
   const args = [
-    "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "",
-    "--appendonly", options.appendonly ? "yes" : "no", "--appendfsync", "everysec",
+    ...persistence, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir,
     "--daemonize", "no", "--logfile", join(dir, "redis.log"), ...(options.extraArgs ?? [])
   ]
+  const remove = () => {
+    if (!persistent) rmSync(dir, { recursive: true, force: true })
+  }
   let child: ChildProcess | undefined
   const launch = async () => {
     child = spawn(bin, args, { stdio: "ignore" })
@@ -127,9 +144,10 @@ export const startRedis = async (options: RedisOptions = {}): Promise<LocalRedis
     await exited(c)
   }
   await launch()
+  // A kept data set gets SIGTERM (Redis then writes what it holds) rather than SIGKILL.
   const forget = atExit(() => {
-    child?.kill("SIGKILL")
-    rmSync(dir, { recursive: true, force: true })
+    child?.kill(persistent ? "SIGTERM" : "SIGKILL")
+    remove()
   })
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -143,9 +161,14 @@ export const startRedis = async (options: RedisOptions = {}): Promise<LocalRedis
     stop: async () => {
       forget()
       await halt("SIGTERM")
-      rmSync(dir, { recursive: true, force: true })
+      remove()
     }
   }
+}
+
+export interface PostgresOptions {
+  /** Keep the cluster here across runs (initdb only the first time); `stop` shuts down cleanly and deletes nothing. */
+  readonly dataDir?: string
 }
 
 export interface LocalPostgres {
@@ -157,19 +180,25 @@ export interface LocalPostgres {
   stop(): Promise<void>
 }
 
-export const startPostgres = async (): Promise<LocalPostgres> => {
+export const startPostgres = async (options: PostgresOptions = {}): Promise<LocalPostgres> => {
   const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), "bank-pg-"))
+  const persistent = options.dataDir !== undefined
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), "bank-pg-"))
   const data = join(dir, "data")
   const socketDir = join(dir, "sock")
-  mkdirSync(socketDir)
+  mkdirSync(socketDir, { recursive: true })
+  const remove = () => {
+    if (!persistent) rmSync(dir, { recursive: true, force: true })
+  }
   if (isRoot()) {
     const pw = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" })
     const gid = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" })
     if (pw.status !== 0) throw new Error("running as root needs a `postgres` user to run PostgreSQL as")
     for (const d of [dir, socketDir]) chownSync(d, Number(pw.stdout), Number(gid.stdout))
   }
-  run(pgCommand("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"]), "initdb")
+  if (!existsSync(join(data, "PG_VERSION"))) {
+    run(pgCommand("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", ...(persistent ? [] : ["--no-sync"]), "--locale=C"]), "initdb")
+  }
   const settings = [
     `-p ${port}`, "-c listen_addresses=127.0.0.1", `-c unix_socket_directories=${socketDir}`,
     "-c wal_level=logical", "-c max_replication_slots=20", "-c max_wal_senders=20",
@@ -185,8 +214,8 @@ export const startPostgres = async (): Promise<LocalPostgres> => {
   }
   await start()
   const forget = atExit(() => {
-    halt("immediate")
-    rmSync(dir, { recursive: true, force: true })
+    halt(persistent ? "fast" : "immediate")
+    remove()
   })
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
@@ -199,8 +228,8 @@ export const startPostgres = async (): Promise<LocalPostgres> => {
     },
     stop: async () => {
       forget()
-      halt("immediate")
-      rmSync(dir, { recursive: true, force: true })
+      halt(persistent ? "fast" : "immediate")
+      remove()
     }
   }
 }
