@@ -131,14 +131,17 @@ export const startServer = (file: string, env: Readonly<Record<string, string>> 
     }
     process.once("exit", () => child.kill("SIGKILL"))
     createInterface({ input: child.stderr! }).on("line", (line) => log?.(line))
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const port = /^listening (\d+)$/.exec(line)?.[1]
-      if (port) resolve({ url: `http://127.0.0.1:${port}`, stop })
-      else log?.(line)
-    })
-    void exited.then(() => reject(new Error(`${file} exited before it listened`)))
-    setTimeout(() => {
+    // Cleared once it listens: a server measured for longer than this must not be stopped by it.
+    const deadline = setTimeout(() => {
       void stop()
       reject(new Error(`${file} did not listen within 60 s`))
     }, 60_000).unref()
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const port = /^listening (\d+)$/.exec(line)?.[1]
+      if (port) {
+        clearTimeout(deadline)
+        resolve({ url: `http://127.0.0.1:${port}`, stop })
+      } else log?.(line)
+    })
+    void exited.then(() => reject(new Error(`${file} exited before it listened`)))
   })
