@@ -10,7 +10,9 @@ import { defineConfig } from "vitest/config"
 // suite keeps dashboards, SSE and reconciliation covered on the cluster.)
 const onBothTopologies = [
   "test/identity.e2e.test.ts",
-  "test/transfers.e2e.test.ts"
+  "test/transfers.e2e.test.ts",
+  "test/dashboard.e2e.test.ts",
+  "test/rebuild.e2e.test.ts"
 ]
 
 export default defineConfig({
