@@ -47,11 +47,11 @@ const options = {
 }
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 
-const program = Generator.seed(url, options).pipe(
+const program = Generator.seedDemo(url, options).pipe(
   Effect.tap((summary) =>
     summary.skipped
       ? Console.error(`seed: ${summary.skipped}`)
-      : Console.error(`seed: ${summary.customers.toLocaleString("en-US")} customers, ${summary.rows.toLocaleString("en-US")} rows in ${summary.seconds.toFixed(1)} s; log in as demo1 ... demo${summary.customers} with password demo-password`)),
+      : Console.error(`seed: ${summary.customers.toLocaleString("en-US")} customers, ${summary.rows.toLocaleString("en-US")} rows in ${summary.seconds.toFixed(1)} s; log in as demo1 ... demo${summary.customers} with password demo-password, and as admin with demo-admin-password`)),
   Effect.tap((summary) => Console.log(JSON.stringify(summary))),
   Effect.provide(Database.layer(url))
 )

@@ -5,8 +5,9 @@ import type { Routes } from "@bank/http"
 import { EdgeServer, StepUp } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Profile from "@bank/profile"
-import { Database, PasswordHash, RedisClient } from "@bank/platform"
-import { CdcConnector } from "@bank/cdc"
+import { Database, PasswordHash, ReadModel, RedisClient } from "@bank/platform"
+import { CdcConnector, Rebuild } from "@bank/cdc"
+import { Cdc } from "@bank/contracts"
 import { Generator } from "@bank/core-banking"
 import { Effect, Layer, ManagedRuntime, References } from "effect"
 import { randomBytes } from "node:crypto"
@@ -45,7 +46,8 @@ beforeAll(async () => {
     Layer.mergeAll(
       EdgeServer.layer({ port: 0, hostname: "127.0.0.1", problems: { ...Identity.problems, ...Profile.problems }, routes }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer))),
       Identity.actorsLayer,
-      Profile.ProfileProjector.layer,
+      // As the profile process runs it: following the read model's generation pointer.
+      Profile.ProfileProjector.layerFollowing,
       Profile.ProfileWriter.layer,
       CdcConnector.layer({ databaseUrl: pgUrl, metricsPort: 0, slot: "profile_e2e", publication: "profile_e2e" })
     ).pipe(
@@ -130,4 +132,24 @@ describe("profile", () => {
       }), { timeout: 20_000, interval: 100 })
     expect((await call("2", "GET", "/v1/profile?fields=email")).body.email).not.toBe("New.Address@example.com")
   })
+
+  it("rebuilds with one command beside the live one (request outcomes kept), and readers and the projector follow", async () => {
+    const before = await call("1", "GET", "/v1/profile")
+    const rebuilding = runtime.runPromise(Rebuild.rebuild(Profile.ProfileProjection.projection, {
+      databaseUrl: postgres.server.url, slot: "profile_e2e", publication: "profile_e2e", partitions: Cdc.defaultPartitions, graceMs: 500, catchUpTimeoutMs: 60_000
+    }))
+    // A change while it rebuilds.
+    await db.query("UPDATE customer.customers SET phone = '+46700000001' WHERE customer_id = 2")
+    const summary = await rebuilding
+    expect(summary).toMatchObject({ readModel: "profile", to: (summary as { from: number }).from + 1 })
+    expect(await runtime.runPromise(ReadModel.generation("profile"))).toBe(summary.to)
+    // A change after the switch reaches the new generation: the projector followed the pointer.
+    await db.query("UPDATE customer.customers SET phone = '+46700000002' WHERE customer_id = 1")
+    await vi.waitFor(async () => expect((await call("1", "GET", "/v1/profile")).body.phone).toBe("+46700000002"), { timeout: 20_000, interval: 100 })
+    expect((await call("2", "GET", "/v1/profile")).body.phone).toBe("+46700000001")
+    const after = await call("1", "GET", "/v1/profile")
+    expect(after.body.lastUpdate).toEqual(before.body.lastUpdate)
+    await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 20_000, interval: 250 })
+  })
 })
+

@@ -22,6 +22,11 @@ const name = (i: number) => `user${i}`
 // USD account 1203 and a blocked EUR account 1204.
 const seed = async (db: pg.Client) => {
   const hash = await Effect.runPromise(PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } }))
+  await db.query(
+    `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment, roles)
+     VALUES (90, 'Bank', 'Operations', 'ops@example.com', '1 Main St', '1000', 'Brussels', 'BE', '1970-01-01', 'business', '{admin}')`
+  )
+  await db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES (90, 'admin', $1)", [hash])
   for (let i = 1; i <= CUSTOMERS; i++) {
     await db.query(
       `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
@@ -345,6 +350,59 @@ describe("input and response hygiene", () => {
     expect(behindTls.headers.get("strict-transport-security")).toContain("max-age=")
     const page = await fetch(`${stack.base}/v1/accounts/deposits:301/transactions`, { headers: { Authorization: `Bearer ${me.accessToken}` } })
     expect(page.headers.get("x-data-source")).toBeNull()
+  })
+})
+
+describe("the admin API", () => {
+  it("lets an admin list and end a customer's sessions, unlock a username and read the audit trail, auditing every call", async () => {
+    const admin = await loggedIn("admin")
+    const phone = await loggedIn(name(5))
+    const laptop = await loggedIn(name(5))
+    const events = await opened(phone.accessToken)
+
+    const listed = await stack.call("GET", "/v1/admin/customers/5/sessions", { token: admin.accessToken })
+    expect(listed.status).toBe(200)
+    expect(listed.body.sessions.map((s: { sessionId: string }) => s.sessionId)).toEqual(expect.arrayContaining([phone.sessionId, laptop.sessionId]))
+
+    expect((await stack.call("DELETE", `/v1/admin/customers/5/sessions/${phone.sessionId}`, { token: admin.accessToken })).status).toBe(204)
+    expect((await endOf(events)).reason).toBe("admin-revoked")
+    const all = await stack.call("DELETE", "/v1/admin/customers/5/sessions", { token: admin.accessToken })
+    expect(all.status).toBe(200)
+    expect((await stack.call("GET", "/v1/session", { token: laptop.accessToken })).status).toBe(401)
+
+    for (let i = 0; i < 6; i++) await stack.call("POST", "/v1/auth/login", { body: { username: name(6), password: "wrong" } })
+    expect((await stack.call("POST", "/v1/auth/login", { body: { username: name(6), password: PASSWORD } })).status).toBe(429)
+    const unlocked = await stack.call("POST", `/v1/admin/lockouts/${name(6)}/unlock`, { token: admin.accessToken })
+    expect(unlocked.body).toEqual({ wasLocked: true })
+    expect((await stack.call("POST", "/v1/auth/login", { body: { username: name(6), password: PASSWORD } })).status).toBe(200)
+
+    const trail = await stack.call("GET", "/v1/admin/customers/5/audit?limit=50", { token: admin.accessToken })
+    expect(trail.status).toBe(200)
+    expect(trail.body.events.filter((e: any) => e._tag === "SessionRevoked" && e.reason === "AdminRevoked").map((e: any) => e.sessionId))
+      .toEqual(expect.arrayContaining([phone.sessionId, laptop.sessionId]))
+    const actions = (await stack.redis.xRange(Keys.stream("identity.audit"), "-", "+"))
+      .map((e) => JSON.parse(e.message.data!) as Record<string, any>)
+      .filter((e) => e._tag === "AdminActionTaken" && e.byCustomerId === "90")
+      .map((e) => e.action)
+    expect(actions).toEqual(expect.arrayContaining([
+      "GET /v1/admin/customers/:customerId/sessions",
+      "DELETE /v1/admin/customers/:customerId/sessions/:sessionId",
+      "DELETE /v1/admin/customers/:customerId/sessions",
+      "POST /v1/admin/lockouts/:username/unlock",
+      "GET /v1/admin/customers/:customerId/audit"
+    ]))
+  })
+
+  it("answers a customer 403 on every admin route, changing nothing", async () => {
+    const me = await loggedIn(name(5))
+    for (const [method, path] of [
+      ["GET", "/v1/admin/customers/6/sessions"], ["DELETE", "/v1/admin/customers/6/sessions"],
+      ["POST", `/v1/admin/lockouts/${name(6)}/unlock`], ["GET", "/v1/admin/customers/6/audit"]
+    ] as const) {
+      const answer = await stack.call(method, path, { token: me.accessToken })
+      expect(answer.status, path).toBe(403)
+      expect(answer.body.type).toBe("/docs/problems/forbidden")
+    }
   })
 })
 

@@ -322,6 +322,11 @@ export const operations = {
   endSession: { method: "DELETE", path: "/v1/sessions/{id}", authenticated: true },
   getSession: { method: "GET", path: "/v1/session", authenticated: true },
   updatePreferences: { method: "PATCH", path: "/v1/session/preferences", authenticated: true },
+  adminListSessions: { method: "GET", path: "/v1/admin/customers/{customerId}/sessions", authenticated: true },
+  adminEndSessions: { method: "DELETE", path: "/v1/admin/customers/{customerId}/sessions", authenticated: true },
+  adminEndSession: { method: "DELETE", path: "/v1/admin/customers/{customerId}/sessions/{sessionId}", authenticated: true },
+  adminUnlock: { method: "POST", path: "/v1/admin/lockouts/{username}/unlock", authenticated: true },
+  adminAuditTrail: { method: "GET", path: "/v1/admin/customers/{customerId}/audit", authenticated: true },
   getDashboard: { method: "GET", path: "/v1/dashboard", authenticated: true },
   dashboardEvents: { method: "GET", path: "/v1/dashboard/events", authenticated: true },
   createTransfer: { method: "POST", path: "/v1/transfers", authenticated: true },
@@ -583,6 +588,95 @@ export interface Operations {
       readonly 415: Problem
       readonly 500: Problem
       readonly 503: Problem
+    }
+  }
+  /** A customer's active sessions (staff only) */
+  readonly adminListSessions: {
+    readonly path: { readonly customerId: string }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: undefined
+    readonly answers: {
+      readonly 200: {
+        readonly sessions: ReadonlyArray<SessionSummary>
+      }
+      readonly 401: Problem
+      readonly 403: Problem
+      readonly 404: Problem
+      readonly 500: Problem
+      readonly 503: Problem
+      readonly 504: Problem
+    }
+  }
+  /** End every session of a customer (staff only) */
+  readonly adminEndSessions: {
+    readonly path: { readonly customerId: string }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: undefined
+    readonly answers: {
+      readonly 200: {
+        readonly ended: number
+      }
+      readonly 401: Problem
+      readonly 403: Problem
+      readonly 404: Problem
+      readonly 500: Problem
+      readonly 503: Problem
+      readonly 504: Problem
+    }
+  }
+  /** End one session of a customer (staff only) */
+  readonly adminEndSession: {
+    readonly path: { readonly customerId: string; readonly sessionId: string }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: undefined
+    readonly answers: {
+      readonly 204: undefined
+      readonly 401: Problem
+      readonly 403: Problem
+      readonly 404: Problem
+      readonly 500: Problem
+      readonly 503: Problem
+      readonly 504: Problem
+    }
+  }
+  /** Lift a username's lockout (staff only) */
+  readonly adminUnlock: {
+    readonly path: { readonly username: string }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: undefined
+    readonly answers: {
+      readonly 200: {
+        readonly wasLocked: boolean
+      }
+      readonly 400: Problem
+      readonly 401: Problem
+      readonly 403: Problem
+      readonly 500: Problem
+      readonly 503: Problem
+      readonly 504: Problem
+    }
+  }
+  /** A customer's newest audit events (staff only) */
+  readonly adminAuditTrail: {
+    readonly path: { readonly customerId: string }
+    readonly query: { readonly limit?: string }
+    readonly headers: {  }
+    readonly body: undefined
+    readonly answers: {
+      readonly 200: {
+        readonly events: ReadonlyArray<unknown>
+      }
+      readonly 400: Problem
+      readonly 401: Problem
+      readonly 403: Problem
+      readonly 404: Problem
+      readonly 500: Problem
+      readonly 503: Problem
+      readonly 504: Problem
     }
   }
   /** Your dashboard: every account, totals per currency, the latest transactions */

@@ -71,7 +71,17 @@ export const StepUp = Schema.TaggedStruct("StepUp", {
 })
 export type StepUp = typeof StepUp.Type
 
-export const IdentityRequest = Schema.Union([Login, Refresh, Logout, RevokeSession, RevokeAllSessions, StepUp])
+/** The bank's staff (admin API) ends one or all sessions of a customer. */
+export const AdminEndSessions = Schema.TaggedStruct("AdminEndSessions", {
+  customerId: Id,
+  sessionId: Schema.optionalKey(Id),
+  byCustomerId: Id,
+  bySessionId: Id
+})
+/** The bank's staff lifts a username's lockout. */
+export const AdminUnlock = Schema.TaggedStruct("AdminUnlock", { username: Text(256), byCustomerId: Id, bySessionId: Id })
+
+export const IdentityRequest = Schema.Union([Login, Refresh, Logout, RevokeSession, RevokeAllSessions, StepUp, AdminEndSessions, AdminUnlock])
 export type IdentityRequest = typeof IdentityRequest.Type
 
 // ── Replies ─────────────────────────────────────────────────────────────────────────────────
@@ -113,7 +123,9 @@ export const StepUpRefused = Schema.TaggedStruct("StepUpRefused", {
   retryAfterSeconds: Schema.optionalKey(Schema.Int)
 })
 
-export const IdentityReply = Schema.Union([LoggedIn, LoginRefused, TokensRefreshed, RefreshRefused, SessionsRevoked, SteppedUp, StepUpRefused])
+export const Unlocked = Schema.TaggedStruct("Unlocked", { wasLocked: Schema.Boolean })
+
+export const IdentityReply = Schema.Union([LoggedIn, LoginRefused, TokensRefreshed, RefreshRefused, SessionsRevoked, SteppedUp, StepUpRefused, Unlocked])
 export type IdentityReply = typeof IdentityReply.Type
 
 export const requests = {
@@ -197,7 +209,20 @@ export const StepUpFailed = Schema.TaggedStruct("StepUpFailed", {
   clientAddress: Text(64)
 })
 
+/** A call of the admin API, whatever it did (reads included). */
+export const AdminActionTaken = Schema.TaggedStruct("AdminActionTaken", {
+  byCustomerId: Id,
+  bySessionId: Id,
+  /** Method and route, e.g. "DELETE /v1/admin/customers/:customerId/sessions". */
+  action: Text(256),
+  status: Schema.Int,
+  customerId: Schema.optionalKey(Id),
+  username: Schema.optionalKey(Text(256)),
+  clientAddress: Text(64)
+})
+
 export const AuditEvent = Schema.Union([
+  AdminActionTaken,
   StepUpSucceeded,
   StepUpFailed,
   DeadLettersHandled,

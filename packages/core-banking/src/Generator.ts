@@ -25,6 +25,8 @@ import { addMonths, Ids } from "./generator/Ledger.ts"
 import { identities } from "./generator/Tables.ts"
 
 export const DEMO_PASSWORD = "demo-password"
+/** The demo data's one member of the bank's staff: login `admin`, the `admin` role, no products. */
+export const DEMO_ADMIN = { username: "admin", password: "demo-admin-password" } as const
 
 export interface SeedOptions {
   /** How many customers (default 1,000). */
@@ -182,5 +184,31 @@ export const seed = Effect.fn("Generator.seed")(function*(url: string, given: Se
   return { migrated, customers: o.customers, rows, seconds: (performance.now() - started) / 1000 } satisfies SeedSummary
 }, Effect.scoped)
 
+/** The admin login, a separate identity from every customer (admin API, dead letters). */
+export const seedAdmin = Effect.fn("Generator.seedAdmin")(function*(seedText: string, params: ScryptParams) {
+  const db = yield* Database.Database
+  const adminSalt = createHash("sha256").update(`${seedText}\u0000admin`).digest().subarray(0, 16)
+  const adminHash = yield* PasswordHash.hash(DEMO_ADMIN.password, { salt: adminSalt, params })
+  const [admin] = yield* db.query<{ customer_id: string }>(
+    `INSERT INTO customer.customers (given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment, roles)
+     VALUES ('Bank', 'Operations', 'operations@bank.example', '1 Bank Square', '1000', 'Brussels', 'BE', '1970-01-01', 'business', '{admin}')
+     RETURNING customer_id::text`
+  )
+  yield* db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES ($1, $2, $3)", [
+    admin!.customer_id, DEMO_ADMIN.username, adminHash
+  ])
+})
+
+/** The demo data: `seed`, then (when it seeded) the admin login. */
+export const seedDemo = (url: string, given: SeedOptions = {}) =>
+  Effect.gen(function*() {
+    const summary = yield* seed(url, given)
+    if (summary.skipped === undefined) {
+      const o = yield* options(given)
+      yield* seedAdmin(o.seed, o.scrypt)
+    }
+    return summary
+  })
+
 /** What `npm start` calls: seeds only a database whose systems of record are empty. */
-export const seedIfEmpty = (url: string, given: Omit<SeedOptions, "force"> = {}) => seed(url, { ...given, force: false })
+export const seedIfEmpty = (url: string, given: Omit<SeedOptions, "force"> = {}) => seedDemo(url, { ...given, force: false })

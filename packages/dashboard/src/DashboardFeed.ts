@@ -14,6 +14,7 @@ import type { RawEntry } from "@bank/platform"
 import { Context, Effect, Layer, Option } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
 import * as Dashboard from "./Dashboard.ts"
+import { DashboardDocuments } from "./DashboardDocuments.ts"
 import { changes } from "./DashboardChanges.ts"
 import { readModel } from "./DashboardProjector.ts"
 
@@ -106,6 +107,7 @@ export const make = (options: FeedOptions = {}) =>
     const redis = yield* Redis
     const store = yield* DocumentStore.DocumentStore
     const readModels = yield* ReadModel.ReadModel
+    const documents = yield* DashboardDocuments
     const stream = Keys.stream(changes.name)
     const scanLimit = options.resumeScanLimit ?? 10_000
     const subscribers = new Map<string, Set<Sub>>()
@@ -135,10 +137,14 @@ export const make = (options: FeedOptions = {}) =>
         )
         const entries = reply?.[0]?.[1] ?? []
         const latest = new Map<string, string>()
+        const changed = new Set<string>()
         for (const [id, fields] of entries) {
           const customerId = keyField(fields)
+          if (customerId !== undefined) changed.add(customerId)
           if (customerId !== undefined && subscribers.has(customerId)) latest.set(customerId, id)
         }
+        // Before anything is pushed: a GET after an event must not see the cached document before it.
+        yield* Effect.forEach(changed, documents.forget, { discard: true })
         if (entries.length > 0) tailedTo = entries.at(-1)![0]
         yield* Effect.forEach(latest, ([customerId, id]) =>
           Effect.map(documentText(customerId), (data) => {
@@ -204,5 +210,5 @@ export const make = (options: FeedOptions = {}) =>
     })
   })
 
-export const layer = (options: FeedOptions = {}): Layer.Layer<DashboardFeed, RedisError, Redis | DocumentStore.DocumentStore | ReadModel.ReadModel> =>
+export const layer = (options: FeedOptions = {}): Layer.Layer<DashboardFeed, RedisError, Redis | DocumentStore.DocumentStore | ReadModel.ReadModel | DashboardDocuments> =>
   Layer.effect(DashboardFeed, make(options))

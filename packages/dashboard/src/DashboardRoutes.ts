@@ -12,7 +12,9 @@
 //                               `event: end` with `{"reason": ...}` and the stream closes. HEAD
 //                               answers the headers and opens nothing.
 // No route takes a customer id: another customer's dashboard cannot even be named. The document
-// is read from the generation readers use now (ReadModel), resolved once per request.
+// is read from the generation readers use now (ReadModel), resolved once per request, through
+// the client-side cache of DashboardDocuments.ts (invalidated by Redis and by the live feed);
+// a read with a Consistency-Token reads Redis itself.
 import { type Principal, Payments } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
@@ -22,11 +24,12 @@ import { Effect, Option, Schema } from "effect"
 import type { Context } from "hono"
 import { streamSSE } from "hono/streaming"
 import * as Dashboard from "./Dashboard.ts"
+import { DashboardDocuments } from "./DashboardDocuments.ts"
 import { DashboardFeed, isEntryId } from "./DashboardFeed.ts"
 import { InvalidLastEventId } from "./Errors.ts"
 import { readModel } from "./DashboardProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | DashboardFeed | ReadModel.ReadModel | LiveSessions
+export type Services = DocumentStore.DocumentStore | DashboardFeed | DashboardDocuments | ReadModel.ReadModel | LiveSessions
 
 /** The caller, as the edge's token check put it on the request (a route not behind it is a bug: 500). */
 export const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
@@ -65,11 +68,15 @@ export const dashboardRoutes = (options: RouteOptions = {}): Routes<Services, Pr
 
   app.get("/v1/dashboard", (c) =>
     run(c, Effect.gen(function*() {
-      const { customerId } = yield* callerOf(c)
+      const { customerId } = principalOf(c)
+      // Read-your-writes costs nothing when the header is absent: the (cached) stored text as it is.
+      if (c.req.header(ConsistencyToken.header) === undefined) {
+        const text = yield* DashboardDocuments.use((documents) => documents.text(customerId))
+        return c.body(text, 200, { "Content-Type": "application/json", "Cache-Control": "private, no-store" })
+      }
       const store = yield* DocumentStore.DocumentStore
       const key = yield* ReadModel.ReadModel.use((r) => r.documentKey(readModel, customerId))
-      // Read-your-writes costs nothing when the header is absent: the stored text as it is.
-      const claim = c.req.header(ConsistencyToken.header) === undefined ? Option.none() : yield* ConsistencyToken.fromRequest(c)
+      const claim = yield* ConsistencyToken.fromRequest(c)
       const raw = Option.isSome(claim) && claim.value.k === Payments.transferClaimKind
         ? Option.some(yield* ConsistencyToken.waitFor(c, showsTransfer(store, key, customerId, claim.value), { timeoutMs: consistencyWaitMs }))
         : yield* store.getRaw(key)

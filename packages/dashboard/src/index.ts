@@ -9,6 +9,7 @@
 // assembled from PostgreSQL (PgDashboard.ts) and the reconciliation that compares the two
 // (Reconcile.ts).
 import { DocumentStore, ReadModel } from "@bank/platform"
+import * as DashboardDocuments from "./DashboardDocuments.ts"
 import { Layer } from "effect"
 import * as DashboardFeed from "./DashboardFeed.ts"
 
@@ -26,7 +27,11 @@ export * as Products from "./Products.ts"
 export * as Reconcile from "./Reconcile.ts"
 export * as TransactionAssembler from "./TransactionAssembler.ts"
 export { DashboardFeed }
+export { DashboardDocuments }
 
 /** What the edge needs for the dashboard routes, given the Redis services (Redis and RedisTopology). */
-export const edgeLayer = DashboardFeed.layer().pipe(Layer.provideMerge(Layer.mergeAll(DocumentStore.layer, ReadModel.layer())))
+export const edgeLayer = DashboardFeed.layer().pipe(
+  Layer.provideMerge(DashboardDocuments.layerConfig),
+  Layer.provideMerge(Layer.mergeAll(DocumentStore.layer, ReadModel.layer()))
+)
 export { callerOf } from "./DashboardRoutes.ts"

@@ -40,6 +40,7 @@ export type Services =
 export const operations: ReadonlyArray<Operation> = [
   ...kitOperations,
   ...Identity.identityOperations,
+  ...Identity.adminOperations,
   ...Dashboard.dashboardOperations,
   ...Payments.paymentsOperations,
   ...Prefetch.prefetchOperations,
@@ -71,6 +72,7 @@ export const makeApi =
     // Every /v1 route needs a bearer access token, except login and refresh (Identity.publicPaths).
     app.use("/v1/*", Identity.tokenCheck(run))
     Identity.identityRoutes(app, run)
+    Identity.adminRoutes(app, run)
     Payments.paymentsRoutes(app, run)
     Prefetch.prefetchRoutes(app, run)
     Dashboard.dashboardRoutes(options.dashboard)(app, run)

@@ -162,3 +162,60 @@ export const identityOperations: ReadonlyArray<Operation> = [
     problems: ["SessionNotFound", ...bodyProblems]
   })
 ]
+
+const customerIdParameter = { name: "customerId", in: "path" as const, required: true, description: "A customer id." }
+const staffOnly = ["Forbidden", "RequestTimeout"] as const
+
+/** The admin API (role `admin`; AdminRoutes.ts). */
+export const adminOperations: ReadonlyArray<Operation> = [
+  operation({
+    method: "get",
+    path: "/v1/admin/customers/{customerId}/sessions",
+    operationId: "adminListSessions",
+    tag: "Admin",
+    summary: "A customer's active sessions (staff only)",
+    parameters: [customerIdParameter],
+    responses: { 200: { description: "Every active session.", schema: Schema.Struct({ sessions: Schema.Array(SessionSummary) }) } },
+    problems: [...staffOnly, "SessionNotFound"]
+  }),
+  operation({
+    method: "delete",
+    path: "/v1/admin/customers/{customerId}/sessions",
+    operationId: "adminEndSessions",
+    tag: "Admin",
+    summary: "End every session of a customer (staff only)",
+    parameters: [customerIdParameter],
+    responses: { 200: { description: "How many ended.", schema: Schema.Struct({ ended: Schema.Int }) } },
+    problems: [...staffOnly, "SessionNotFound"]
+  }),
+  operation({
+    method: "delete",
+    path: "/v1/admin/customers/{customerId}/sessions/{sessionId}",
+    operationId: "adminEndSession",
+    tag: "Admin",
+    summary: "End one session of a customer (staff only)",
+    parameters: [customerIdParameter, { name: "sessionId", in: "path" as const, required: true, description: "A session id." }],
+    responses: { 204: { description: "Ended." } },
+    problems: [...staffOnly, "SessionNotFound"]
+  }),
+  operation({
+    method: "post",
+    path: "/v1/admin/lockouts/{username}/unlock",
+    operationId: "adminUnlock",
+    tag: "Admin",
+    summary: "Lift a username's lockout (staff only)",
+    parameters: [{ name: "username", in: "path" as const, required: true, description: "The login name." }],
+    responses: { 200: { description: "Whether it was locked.", schema: Schema.Struct({ wasLocked: Schema.Boolean }) } },
+    problems: [...staffOnly, "InvalidQuery"]
+  }),
+  operation({
+    method: "get",
+    path: "/v1/admin/customers/{customerId}/audit",
+    operationId: "adminAuditTrail",
+    tag: "Admin",
+    summary: "A customer's newest audit events (staff only)",
+    parameters: [customerIdParameter, { name: "limit", in: "query" as const, required: false, description: "1 to 1000 (default 100)." }],
+    responses: { 200: { description: "Newest first.", schema: Schema.Struct({ events: Schema.Array(Schema.Unknown) }) } },
+    problems: [...staffOnly, "SessionNotFound", "InvalidQuery"]
+  })
+]

@@ -15,8 +15,10 @@ import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as Audit from "./Audit.ts"
 import * as Credentials from "./Credentials.ts"
-import { IdentityConfig } from "./IdentityConfig.ts"
+import { IdentityConfig, idleTimeoutFor } from "./IdentityConfig.ts"
 import * as Login from "./Login.ts"
+import * as LoginThrottle from "./LoginThrottle.ts"
+import * as Secrets from "./Secrets.ts"
 import * as Revocation from "./Revocation.ts"
 import * as SessionStore from "./SessionStore.ts"
 import * as StepUp from "./StepUp.ts"
@@ -76,7 +78,8 @@ const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refres
     return refused("SessionEnded")
   }
 
-  const deadline = Math.min(now + config.sessionIdleTimeoutMs, state.absoluteMs)
+  const idleMs = idleTimeoutFor(config, Credentials.parseRoles(account.roles))
+  const deadline = Math.min(now + idleMs, state.absoluteMs)
   const accessTtlMs = Math.min(config.accessTokenTtlMs, deadline - now)
   const refreshTtlMs = Math.min(config.refreshTokenTtlMs, state.absoluteMs - now)
   if (accessTtlMs <= 0) {
@@ -98,7 +101,7 @@ const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refres
       customerId,
       sessionId,
       now,
-      idleMs: config.sessionIdleTimeoutMs,
+      idleMs,
       refreshHash: r.refreshTokenHash,
       newAccessHash: r.newAccessTokenHash,
       newRefreshHash: r.newRefreshTokenHash
@@ -139,6 +142,25 @@ const revokeAll = Effect.fn("Identity.revokeAll")(function*(request: Request<"Re
   return { _tag: "SessionsRevoked", count: ended.length } as const
 })
 
+const adminEndSessions = Effect.fn("Identity.adminEndSessions")(function*(request: Request<"AdminEndSessions">) {
+  const { customerId, sessionId, byCustomerId, bySessionId } = request.payload
+  const by = { byCustomerId, bySessionId }
+  if (sessionId !== undefined) {
+    const ended = yield* Revocation.endOne(customerId, sessionId, "AdminRevoked", by, request)
+    return { _tag: "SessionsRevoked", count: ended ? 1 : 0 } as const
+  }
+  const ended = yield* Revocation.endAll(customerId, "AdminRevoked", by, request)
+  return { _tag: "SessionsRevoked", count: ended.length } as const
+})
+
+const adminUnlock = Effect.fn("Identity.adminUnlock")(function*(request: Request<"AdminUnlock">) {
+  const config = yield* IdentityConfig
+  const usernameFingerprint = Secrets.fingerprint(config.keys, "username", Secrets.normaliseUsername(request.payload.username))
+  const wasLocked = yield* LoginThrottle.unlock(usernameFingerprint)
+  yield* Audit.record({ _tag: "LockoutCleared", usernameFingerprint, by: `admin:${request.payload.byCustomerId}` }, request)
+  return { _tag: "Unlocked", wasLocked } as const
+})
+
 /** Starts the identity actor in the current scope. */
 export const run = Effect.gen(function*() {
   const config = yield* IdentityConfig
@@ -166,6 +188,10 @@ export const run = Effect.gen(function*() {
             return yield* revokeAll(request as Request<"RevokeAllSessions">)
           case "StepUp":
             return yield* stepUp(request as Request<"StepUp">)
+          case "AdminEndSessions":
+            return yield* adminEndSessions(request as Request<"AdminEndSessions">)
+          case "AdminUnlock":
+            return yield* adminUnlock(request as Request<"AdminUnlock">)
         }
       })
   })

@@ -11,8 +11,13 @@ export interface Settings {
   readonly accessTokenTtlMs: number
   /** Refresh token lifetime (never longer than the session's absolute lifetime). */
   readonly refreshTokenTtlMs: number
-  /** A session unused this long ends (sliding: every request moves it on). */
+  /**
+   * A session unused this long ends (sliding: every request moves it on). This is for sessions
+   * that can move money (every customer's): PSD2 RTS art. 4(3)(d) allows at most 5 minutes.
+   */
   readonly sessionIdleTimeoutMs: number
+  /** The same for the bank's staff (the `admin` role, which moves no money). */
+  readonly adminSessionIdleTimeoutMs: number
   /** A session ends this long after login, however active. */
   readonly sessionMaxLifetimeMs: number
   /** Concurrent sessions per customer, and what a login beyond them does. */
@@ -55,7 +60,8 @@ const minutes = (n: number) => n * 60_000
 export const defaults: Omit<Settings, "keys"> = {
   accessTokenTtlMs: minutes(15),
   refreshTokenTtlMs: minutes(12 * 60),
-  sessionIdleTimeoutMs: minutes(30),
+  sessionIdleTimeoutMs: minutes(5),
+  adminSessionIdleTimeoutMs: minutes(15),
   sessionMaxLifetimeMs: minutes(12 * 60),
   maxSessions: 5,
   sessionCapPolicy: "evict-oldest",
@@ -75,6 +81,10 @@ export const defaults: Omit<Settings, "keys"> = {
   streamCheckIntervalMs: 250,
   tokenCache: true
 }
+
+/** The idle timeout of a session of a customer with `roles` (its kind: staff or money-moving). */
+export const idleTimeoutFor = (settings: Pick<Settings, "sessionIdleTimeoutMs" | "adminSessionIdleTimeoutMs">, roles: ReadonlyArray<string>): number =>
+  roles.includes("admin") ? settings.adminSessionIdleTimeoutMs : settings.sessionIdleTimeoutMs
 
 /** Settings for tests and benchmarks: the defaults, `overrides`, and the given or a random key. */
 export const make = (overrides: Partial<Settings> = {}): Settings => ({
@@ -97,6 +107,7 @@ export const layerConfig = Layer.effect(
       accessTokenTtlMs: ms("IDENTITY_ACCESS_TOKEN_TTL", d.accessTokenTtlMs),
       refreshTokenTtlMs: ms("IDENTITY_REFRESH_TOKEN_TTL", d.refreshTokenTtlMs),
       sessionIdleTimeoutMs: ms("IDENTITY_SESSION_IDLE_TIMEOUT", d.sessionIdleTimeoutMs),
+      adminSessionIdleTimeoutMs: ms("IDENTITY_ADMIN_SESSION_IDLE_TIMEOUT", d.adminSessionIdleTimeoutMs),
       sessionMaxLifetimeMs: ms("IDENTITY_SESSION_MAX_LIFETIME", d.sessionMaxLifetimeMs),
       maxSessions: int("IDENTITY_MAX_SESSIONS", d.maxSessions),
       sessionCapPolicy: Config.Literals(["evict-oldest", "refuse"], "IDENTITY_SESSION_CAP_POLICY").pipe(

@@ -15,7 +15,7 @@ import { Effect, Option } from "effect"
 import * as Audit from "./Audit.ts"
 import * as Credentials from "./Credentials.ts"
 import * as CredentialsProjection from "./CredentialsProjection.ts"
-import { IdentityConfig } from "./IdentityConfig.ts"
+import { IdentityConfig, idleTimeoutFor } from "./IdentityConfig.ts"
 import * as LoginThrottle from "./LoginThrottle.ts"
 import * as Secrets from "./Secrets.ts"
 import * as Revocation from "./Revocation.ts"
@@ -99,7 +99,7 @@ export const handle = (dummyHash: string) =>
 
     const sessionId = request.id
     const absolute = now + config.sessionMaxLifetimeMs
-    const deadline = Math.min(now + config.sessionIdleTimeoutMs, absolute)
+    const deadline = Math.min(now + idleTimeoutFor(config, record.roles), absolute)
     const opened = yield* SessionStore.open({
       customerId: record.customerId,
       sessionId,

@@ -96,6 +96,32 @@ const issued = (c: Context, pair: ReturnType<typeof tokenPair>, reply: typeof Id
   })
 }
 
+/** A customer's live sessions as the API shows them (`current` marks `current`'s). */
+export const sessionsOf = (customerId: string, current?: string) =>
+  Effect.gen(function*() {
+    const store = yield* DocumentStore.DocumentStore
+    const live = yield* SessionStore.list(customerId, Date.now())
+    const sessions = yield* Effect.forEach(live, (session) =>
+      store.get(SessionStore.keys(customerId).document(session.sessionId)).pipe(
+        Effect.map(Option.map((document) => {
+          const d = document as Partial<SessionStore.SessionDocument>
+          return {
+            sessionId: session.sessionId,
+            current: session.sessionId === current,
+            device: d.device ?? null,
+            createdAt: d.createdAt ?? null,
+            lastSeenAt: d.lastSeenAt ?? null,
+            expiresAt: new Date(session.deadline).toISOString(),
+            absoluteExpiresAt: d.absoluteExpiresAt ?? null
+          }
+        }))
+      ), { concurrency: "unbounded" })
+    return sessions.flatMap((s) => (Option.isSome(s) ? [s.value] : []))
+  })
+
+/** Asks the identity actor (exported for the admin routes). */
+export { ask }
+
 const PreferencesClaim = Schema.Struct({ k: Schema.Literal("preferences"), sessionId: Schema.String, preferences: Identity.Preferences })
 
 /** Some(()) once the session document holds the preferences a Consistency-Token names (another session's: at once). */
@@ -213,25 +239,9 @@ export const identityRoutes: Routes<Services, ProblemTag> = (app, run) => {
   app.get("/v1/sessions", (c) =>
     run(c, Effect.gen(function*() {
       const { customerId, sessionId: current } = principalOf(c)
-      const store = yield* DocumentStore.DocumentStore
-      const live = yield* SessionStore.list(customerId, Date.now())
-      const sessions = yield* Effect.forEach(live, (session) =>
-        store.get(SessionStore.keys(customerId).document(session.sessionId)).pipe(
-          Effect.map(Option.map((document) => {
-            const d = document as Partial<SessionStore.SessionDocument>
-            return {
-              sessionId: session.sessionId,
-              current: session.sessionId === current,
-              device: d.device ?? null,
-              createdAt: d.createdAt ?? null,
-              lastSeenAt: d.lastSeenAt ?? null,
-              expiresAt: new Date(session.deadline).toISOString(),
-              absoluteExpiresAt: d.absoluteExpiresAt ?? null
-            }
-          }))
-        ), { concurrency: "unbounded" })
+      const sessions = yield* sessionsOf(customerId, current)
       c.header("Cache-Control", "no-store")
-      return c.json({ sessions: sessions.flatMap((s) => (Option.isSome(s) ? [s.value] : [])) })
+      return c.json({ sessions })
     })))
 
   app.delete("/v1/sessions", (c) =>

@@ -13,7 +13,8 @@ import { Actor, DocumentStore, Keys } from "@bank/platform"
 import type { Envelope, Readiness } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
-import { IdentityConfig } from "./IdentityConfig.ts"
+import * as Credentials from "./Credentials.ts"
+import { IdentityConfig, idleTimeoutFor } from "./IdentityConfig.ts"
 import * as SessionStore from "./SessionStore.ts"
 
 export const group = "identity.sessions"
@@ -38,6 +39,16 @@ export const opsOf = (event: Identity.SessionEvent, recentActions: number): Read
   }
 }
 
+/** The idle timeout of the customer's sessions: their kind follows the customer's roles. */
+const idleFor = (customerId: string) =>
+  Effect.gen(function*() {
+    const config = yield* IdentityConfig
+    if (config.adminSessionIdleTimeoutMs === config.sessionIdleTimeoutMs) return config.sessionIdleTimeoutMs
+    const redis = yield* Redis
+    const roles = yield* redis.send<string | null>("HGET", Credentials.recordKey(customerId), "roles")
+    return idleTimeoutFor(config, Credentials.parseRoles(roles ?? undefined))
+  })
+
 export const handle = Effect.fn("SessionProjector.handle")(function*(message: Envelope.Delivered<Identity.SessionEvent>) {
   const config = yield* IdentityConfig
   const ops = opsOf(message.payload, config.recentActions)
@@ -48,7 +59,7 @@ export const handle = Effect.fn("SessionProjector.handle")(function*(message: En
   const now = Date.now()
   const slides = message.payload._tag !== "SessionRecommendationsUpdated"
   const deadline = slides
-    ? yield* SessionStore.touch(customerId, sessionId, now, config.sessionIdleTimeoutMs)
+    ? yield* SessionStore.touch(customerId, sessionId, now, yield* idleFor(customerId))
     : (yield* SessionStore.isLive(customerId, sessionId, now)) ? -1 : 0
   if (deadline === 0) return
   const key = SessionStore.keys(customerId).document(sessionId)

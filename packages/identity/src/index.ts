@@ -20,9 +20,10 @@ import * as TokenCheck from "./TokenCheck.ts"
 
 export { principalOf, publicPaths, tokenCheck } from "./AuthMiddleware.ts"
 export * from "./Errors.ts"
-export { identityOperations, SessionDocument, TokenPair } from "./Api.ts"
+export { adminOperations, identityOperations, SessionDocument, TokenPair } from "./Api.ts"
 export { problems, type ProblemTag } from "./Problems.ts"
 export { identityRoutes, type Services as RouteServices } from "./Routes.ts"
+export { adminRoutes } from "./AdminRoutes.ts"
 export { CredentialsProjection, IdentityActor, IdentityConfig, SessionExpiry, SessionProjector, StreamGuard, TokenCheck }
 export * as Credentials from "./Credentials.ts"
 export * as IdentityKeys from "./IdentityKeys.ts"

@@ -102,6 +102,18 @@ const single = (url: string, options: Options) =>
           },
           peek: tracked.peek
         }))),
+      cachedStrings: (cache) =>
+        Effect.acquireRelease(
+          Effect.tryPromise({ try: () => TrackedHashes.connectStrings(client.options ?? {}, cache), catch: fail }),
+          (tracked) => Effect.promise(() => tracked.close())
+        ).pipe(Effect.map((tracked) => ({
+          read: (key: string) => {
+            const hit = tracked.peek(key)
+            return hit !== undefined ? Effect.succeed(hit) : Effect.tryPromise({ try: () => tracked.read(key), catch: fail })
+          },
+          peek: tracked.peek,
+          forget: tracked.forget
+        }))),
       health: redis.send("PING").pipe(
         Effect.as<Health>({ topology: "single", ok: true, state: "ok", slotsCovered: 16384, masters: 1 }),
         Effect.catch((error) => Effect.succeed<Health>({ topology: "single", ok: false, state: "unreachable", slotsCovered: 0, masters: 1, detail: String(error.cause) }))

@@ -264,7 +264,11 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
   const waitForReplicas = (key: string, replicas: number, timeoutMs: number) =>
     attempt(() => cluster.sendCommand(key, false, ["WAIT", String(replicas), String(timeoutMs)]) as Promise<number>)
 
-  const topology: RedisTopology["Service"] = { kind: "cluster", masters, transaction, waitForReplicas, subscribe, cachedHashes, health }
+  // Not cached on a cluster yet (one tracked connection per node would be needed): a plain GET.
+  const cachedStrings = () =>
+    Effect.succeed({ read: (key: string) => redis.send<string | null>("GET", key), peek: () => undefined, forget: () => {} })
+
+  const topology: RedisTopology["Service"] = { kind: "cluster", masters, transaction, waitForReplicas, subscribe, cachedHashes, cachedStrings, health }
   return { redis, topology }
 })
 

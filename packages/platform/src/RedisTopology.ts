@@ -5,7 +5,8 @@
 // - `masters`: every master, for tools that walk the keyspace (SCAN sees one node only);
 // - `transaction`: MULTI/EXEC on the node owning the key, every command's key in its slot;
 // - `subscribe`: a pub/sub subscription that moves to another node when its node dies;
-// - `cachedHashes`: RESP3 reads with server-assisted client-side caching (the token check);
+// - `cachedHashes`, `cachedStrings`: RESP3 reads with server-assisted client-side caching (the
+//   token check, the dashboard document);
 // - `health`: the cluster's state and slot coverage, for readiness.
 // One setting chooses the topology (RedisClient.layerConfig): REDIS_CLUSTER_NODES=host:port,...
 // (seed nodes) for a cluster, otherwise REDIS_URL. `redis-cluster://host:port,host:port` is the
@@ -67,6 +68,14 @@ export interface CachedHashes {
   readonly peek: (key: string) => Readonly<Record<string, string>> | undefined
 }
 
+/** String reads (GET) with server-assisted client-side caching: stored documents. */
+export interface CachedStrings {
+  readonly read: (key: string) => Effect.Effect<string | null, RedisError>
+  readonly peek: (key: string) => string | null | undefined
+  /** Drops `key` now (its owner knows it changed), a read of it in flight included. */
+  readonly forget: (key: string) => void
+}
+
 export class RedisTopology extends Context.Service<RedisTopology, {
   readonly kind: "single" | "cluster"
   /** Every master now (a cluster's topology is looked up again after failures). */
@@ -85,6 +94,12 @@ export class RedisTopology extends Context.Service<RedisTopology, {
   /** HGETALL through a RESP3 client with client-side caching, for the lifetime of the scope. */
   readonly cachedHashes: (options: { readonly maxEntries: number; readonly ttlMs: number }) => Effect.Effect<
     CachedHashes,
+    RedisError,
+    Scope.Scope
+  >
+  /** GET through a RESP3 client with client-side caching, for the lifetime of the scope. */
+  readonly cachedStrings: (options: { readonly maxEntries: number; readonly ttlMs: number }) => Effect.Effect<
+    CachedStrings,
     RedisError,
     Scope.Scope
   >

@@ -1,5 +1,6 @@
-// Hashes read through one RESP3 connection with server-assisted invalidation (CLIENT TRACKING),
-// kept in a small in-process map: a hit is a synchronous map lookup, no promise, no copy.
+// Hashes (HGETALL: token records) and strings (GET: stored documents) read through one RESP3
+// connection with server-assisted invalidation (CLIENT TRACKING), kept in a small in-process
+// map: a hit is a synchronous map lookup, no promise, no copy.
 //
 // Why not node-redis's own `clientSideCache`: every hit there is an async call that builds a
 // string cache key from the arguments, moves the entry for LRU and returns a `structuredClone`
@@ -17,16 +18,20 @@
 // - `ttlMs` bounds the age of an entry should an invalidation ever be lost.
 import { createClient, type RedisClientOptions } from "redis"
 
-export interface TrackedHashes {
-  /** The cached hash, if it is cached and fresh: synchronous, no round trip. */
-  readonly peek: (key: string) => Readonly<Record<string, string>> | undefined
-  /** The hash from the cache or, on a miss, HGETALL (concurrent misses of one key share it). */
-  readonly read: (key: string) => Promise<Readonly<Record<string, string>>>
+export interface Tracked<V> {
+  /** The cached value, if it is cached and fresh: synchronous, no round trip. */
+  readonly peek: (key: string) => V | undefined
+  /** The value from the cache or, on a miss, from Redis (concurrent misses of one key share it). */
+  readonly read: (key: string) => Promise<V>
+  /** Drops `key` now, and keeps a read of it in flight from being stored (the caller knows it changed). */
+  readonly forget: (key: string) => void
   readonly close: () => Promise<void>
 }
 
-interface Entry {
-  readonly value: Readonly<Record<string, string>>
+export type TrackedHashes = Tracked<Readonly<Record<string, string>>>
+
+interface Entry<V> {
+  readonly value: V
   readonly expiresAt: number
 }
 
@@ -40,13 +45,28 @@ const toRecord = (reply: unknown): Record<string, string> => {
   return { ...(reply as Record<string, string>) }
 }
 
-export const connect = async (
+export interface CacheOptions {
+  readonly maxEntries: number
+  readonly ttlMs: number
+}
+
+/** HGETALL through the tracked cache. */
+export const connect = (options: RedisClientOptions, cache: CacheOptions): Promise<TrackedHashes> =>
+  track(options, cache, "HGETALL", toRecord)
+
+/** GET through the tracked cache; null (no such key) is cached too, and invalidated when it is created. */
+export const connectStrings = (options: RedisClientOptions, cache: CacheOptions): Promise<Tracked<string | null>> =>
+  track(options, cache, "GET", (reply) => (reply === null || reply === undefined ? null : String(reply)))
+
+const track = async <V>(
   options: RedisClientOptions,
-  cache: { readonly maxEntries: number; readonly ttlMs: number }
-): Promise<TrackedHashes> => {
-  const entries = new Map<string, Entry>()
+  cache: CacheOptions,
+  command: "HGETALL" | "GET",
+  decode: (reply: unknown) => V
+): Promise<Tracked<V>> => {
+  const entries = new Map<string, Entry<V>>()
   // Keys with a read in flight, and whether that read may still be stored.
-  const inFlight = new Map<string, { storable: boolean; promise: Promise<Readonly<Record<string, string>>> }>()
+  const inFlight = new Map<string, { storable: boolean; promise: Promise<V> }>()
   let tracking = false
 
   const invalidate = (key: string | null) => {
@@ -87,16 +107,16 @@ export const connect = async (
     return entry.value
   }
 
-  const read = (key: string): Promise<Readonly<Record<string, string>>> => {
+  const read = (key: string): Promise<V> => {
     const hit = peek(key)
     if (hit !== undefined) return Promise.resolve(hit)
     const pending = inFlight.get(key)
     if (pending) return pending.promise
-    const state = { storable: tracking, promise: undefined as unknown as Promise<Readonly<Record<string, string>>> }
-    state.promise = client.sendCommand(["HGETALL", key]).then(
+    const state = { storable: tracking, promise: undefined as unknown as Promise<V> }
+    state.promise = client.sendCommand([command, key]).then(
       (reply) => {
         inFlight.delete(key)
-        const value = toRecord(reply)
+        const value = decode(reply)
         if (state.storable && tracking) {
           if (entries.size >= cache.maxEntries) entries.delete(entries.keys().next().value!)
           entries.set(key, { value, expiresAt: Date.now() + cache.ttlMs })
@@ -115,6 +135,7 @@ export const connect = async (
   return {
     peek,
     read,
+    forget: invalidate,
     close: async () => {
       untrusted()
       await client.close().catch(() => {})

@@ -7,7 +7,7 @@
 // transaction has to be held back, and the platform's actors (several consumers per group,
 // stale entries claimed by others) serve as they are.
 import { Cdc } from "@bank/contracts"
-import { Actor, DocumentStore, Keys } from "@bank/platform"
+import { Actor, DocumentStore, Keys, ReadModel } from "@bank/platform"
 import type { Envelope, Readiness } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { encodePosition, pathText, rowPaths } from "./Profile.ts"
@@ -15,7 +15,17 @@ import { encodePosition, pathText, rowPaths } from "./Profile.ts"
 export const group = "profile"
 export const systems = ["customer", "crm", "deposits", "cards", "lending", "investments"] as const
 
-export const documentKey = (customerId: string): string => Keys.customer(customerId).document("profile")
+/** The read model's name: its generation pointer and document kind. */
+export const readModel = "profile"
+
+/** A customer's profile in `generation` (1, the default, keeps the key from before generations). */
+export const documentKey = (customerId: string, generation = 1): string => ReadModel.documentKey(readModel, generation, customerId)
+
+/** The consumer group of `generation` on every stream partition. */
+export const groupOf = (generation: number): string => ReadModel.groupOf(group, generation)
+
+/** Where the profile writer records the outcome of the customer's last change request: beside the document, never in it, so the document is CDC's alone and can be rebuilt. */
+export const lastUpdateKey = (customerId: string): string => Keys.customer(customerId).key("profile-last-update")
 
 /** The guarded write of one row change; undefined for rows the profile does not hold. */
 export const opsOf = (row: Cdc.RowChanged): { readonly customerId: string; readonly ops: ReadonlyArray<DocumentStore.Op> } | undefined => {
@@ -42,33 +52,50 @@ export const opsOf = (row: Cdc.RowChanged): { readonly customerId: string; reado
   }
 }
 
-export const apply = Effect.fn("ProfileProjector.apply")(function*(row: Cdc.RowChanged) {
+/** Applies one row change to `generation`'s document. */
+export const applyTo = (generation: number) => (row: Cdc.RowChanged) => applyRow(row, generation)
+
+/** Applies one row change to the document of generation 1. */
+export const apply = (row: Cdc.RowChanged) => applyRow(row, 1)
+
+const applyRow = Effect.fn("ProfileProjector.apply")(function*(row: Cdc.RowChanged, generation: number) {
   const write = opsOf(row)
   if (write === undefined) {
     if (row.op === "truncate") yield* Effect.logWarning("table truncated: profiles keep its rows until a rebuild", { table: `${row.schema}.${row.table}` })
     return
   }
   const store = yield* DocumentStore.DocumentStore
-  yield* store.apply(documentKey(write.customerId), write.ops)
+  yield* store.apply(documentKey(write.customerId, generation), write.ops)
 })
 
-const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) =>
-  message.payload._tag === "RowChanged" ? apply(message.payload) : Effect.void
+const handle = (generation: number) => (message: Envelope.Delivered<Cdc.CdcMessage>) =>
+  message.payload._tag === "RowChanged" ? applyRow(message.payload, generation) : Effect.void
 
-/** One actor per stream partition in the current scope (partitions: default CDC_PARTITIONS). */
-export const run = (options: { readonly concurrency?: number; readonly partitions?: number } = {}) =>
+/**
+ * One actor per stream partition in the current scope, writing `generation` (default 1;
+ * partitions: default CDC_PARTITIONS).
+ */
+export const run = (options: { readonly concurrency?: number; readonly partitions?: number; readonly generation?: number } = {}) =>
   Effect.gen(function*() {
     const partitions = options.partitions ?? (yield* Cdc.partitionsConfig)
+    const generation = options.generation ?? 1
     yield* Effect.forEach(systems.flatMap((system) => Cdc.streams(system, partitions)), (stream) =>
-      Actor.run({ group, stream, handle, concurrency: options.concurrency ?? 16 }), { discard: true })
+      Actor.run({ group: groupOf(generation), stream, handle: handle(generation), concurrency: options.concurrency ?? 16 }), { discard: true })
   })
 
+/** Generation 1 only (tests and stacks without rebuilds). */
 export const layer = Layer.effectDiscard(run())
+
+/** The projector of the generation readers use, following the pointer as a rebuild moves it (needs ReadModel). */
+export const layerFollowing = Layer.effectDiscard(ReadModel.follow(readModel, (generation) => run({ generation })))
 
 /** For readiness: profiles are loaded once this group has applied every system's snapshot. */
 export const readModelSource: Readiness.ReadModelSource = {
   name: "profile",
-  groups: Effect.map(Cdc.partitionCount, (partitions) =>
-    systems.flatMap((system) => Cdc.streams(system, partitions)).map((stream) => ({ stream: stream.name, group }))),
+  groups: Effect.gen(function*() {
+    const generation = yield* ReadModel.generation(readModel)
+    const partitions = yield* Cdc.partitionCount
+    return systems.flatMap((system) => Cdc.streams(system, partitions)).map((stream) => ({ stream: stream.name, group: groupOf(generation) }))
+  }),
   fedByCdc: true
 }

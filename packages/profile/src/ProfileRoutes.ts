@@ -14,18 +14,25 @@ import { Profile as ProfileContract } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
 import { ConsistencyToken, decodeBody, InvalidBody, principalOf, StepUp } from "@bank/http"
-import { DocumentStore, StreamLog, uuidv7 } from "@bank/platform"
+import { DocumentStore, ReadModel, StreamLog, uuidv7 } from "@bank/platform"
 import { Effect, Option, Schema } from "effect"
 import type { Context } from "hono"
 import { ProfileNotFound, UnknownProfileField } from "./Errors.ts"
 import { fields as allowedFields } from "./Profile.ts"
-import { documentKey } from "./ProfileProjector.ts"
+import { lastUpdateKey, readModel } from "./ProfileProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | StreamLog.StreamLog | StepUp.StepUpPolicy
+export type Services = DocumentStore.DocumentStore | StreamLog.StreamLog | StepUp.StepUpPolicy | ReadModel.ReadModel
 
 const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
 
 const allowed: ReadonlySet<string> = new Set(allowedFields)
+
+/** A stored JSON object's text with one more field at its end, its other bytes untouched. */
+const withField = (objectText: string, name: string, valueText: string): string => {
+  const end = objectText.lastIndexOf("}")
+  const empty = objectText.slice(objectText.indexOf("{") + 1, end).trim() === ""
+  return `${objectText.slice(0, end)}${empty ? "" : ","}${JSON.stringify(name)}:${valueText}}`
+}
 const json = { "Content-Type": "application/json", "Cache-Control": "private, no-store" }
 
 /** A profile change's read-your-writes claim: its request and the values it sets. */
@@ -42,13 +49,15 @@ const shows = (document: unknown, changes: unknown): boolean => {
 }
 
 /** Some(()) once the profile shows the change a Consistency-Token names, or says it was rejected. */
-const showsChange = (store: DocumentStore.DocumentStore["Service"], key: string, claim: ConsistencyToken.Claim) =>
+const showsChange = (store: DocumentStore.DocumentStore["Service"], key: string, outcomeKey: string, claim: ConsistencyToken.Claim) =>
   Effect.gen(function*() {
     const { requestId, changes } = yield* ConsistencyToken.fields(claim, ProfileClaim)
-    const raw = yield* store.getRaw(key)
+    const [raw, outcome] = yield* Effect.all([store.getRaw(key), store.getRaw(outcomeKey)], { concurrency: "unbounded" })
+    const lastUpdate = Option.isSome(outcome) ? (JSON.parse(outcome.value) as { requestId?: string; status?: string }) : undefined
+    if (lastUpdate?.requestId === requestId && lastUpdate.status === "rejected") return Option.some<void>(undefined)
     if (Option.isNone(raw)) return Option.none<void>()
-    const document = JSON.parse(raw.value) as { lastUpdate?: { requestId?: string; status?: string } }
-    const rejected = document.lastUpdate?.requestId === requestId && document.lastUpdate.status === "rejected"
+    const document = JSON.parse(raw.value) as Record<string, unknown>
+    const rejected = false
     return rejected || shows(document, changes) ? Option.some<void>(undefined) : Option.none<void>()
   })
 
@@ -57,18 +66,22 @@ export const makeProfileRoutes = (options: { readonly consistencyWaitMs?: number
     run(c, Effect.gen(function*() {
       const { customerId } = yield* callerOf(c)
       const store = yield* DocumentStore.DocumentStore
-      const key = documentKey(customerId)
+      // The generation readers use (a rebuild switches it); the request outcome lives beside it.
+      const key = yield* (yield* ReadModel.ReadModel).documentKey(readModel, customerId)
+      const outcome = lastUpdateKey(customerId)
       if (c.req.header(ConsistencyToken.header) !== undefined) {
         const claim = yield* ConsistencyToken.fromRequest(c)
         if (Option.isSome(claim) && claim.value.k === "profile") {
-          yield* ConsistencyToken.waitFor(c, showsChange(store, key, claim.value), { timeoutMs: options.consistencyWaitMs })
+          yield* ConsistencyToken.waitFor(c, showsChange(store, key, outcome, claim.value), { timeoutMs: options.consistencyWaitMs })
         }
       }
       const asked = c.req.query("fields")
       if (asked === undefined) {
-        const raw = yield* store.getRaw(key)
+        const [raw, lastUpdate] = yield* Effect.all([store.getRaw(key), store.getRaw(outcome)], { concurrency: "unbounded" })
         if (Option.isNone(raw)) return yield* new ProfileNotFound()
-        return c.body(raw.value, 200, json)
+        // The stored text as it is, with `lastUpdate` added at its end when there is one.
+        const body = Option.isSome(lastUpdate) ? withField(raw.value, "lastUpdate", lastUpdate.value) : raw.value
+        return c.body(body, 200, json)
       }
       const names = [...new Set(asked.split(",").map((f) => f.trim()).filter((f) => f !== ""))]
       const unknown = names.filter((f) => !allowed.has(f))
@@ -76,7 +89,7 @@ export const makeProfileRoutes = (options: { readonly consistencyWaitMs?: number
         return yield* new UnknownProfileField({ fields: names.length === 0 ? [asked] : unknown, allowed: [...allowedFields] })
       }
       // Each field read at its path; the texts are put together as they are stored.
-      const values = yield* Effect.forEach(names, (name) => store.getRaw(key, `$.${name}`), { concurrency: "unbounded" })
+      const values = yield* Effect.forEach(names, (name) => (name === "lastUpdate" ? store.getRaw(outcome) : store.getRaw(key, `$.${name}`)), { concurrency: "unbounded" })
       if (values.every(Option.isNone) && Option.isNone(yield* store.getRaw(key, "$.customerId"))) return yield* new ProfileNotFound()
       const body = `{${names.map((name, i) => `${JSON.stringify(name)}:${Option.getOrElse(values[i]!, () => "null")}`).join(",")}}`
       return c.body(body, 200, json)

@@ -4,14 +4,14 @@
 //
 // Once per command: a marker (Idempotency.once, in the customer's hash tag) records that the
 // request was applied, so a redelivery does not write an old value over a newer one. The only
-// thing written to Redis directly is the request's outcome (`lastUpdate` in the profile
-// document), so the app can tell "applied" from "rejected" (an e-mail address another customer
+// thing written to Redis directly is the request's outcome (`lastUpdate`, kept beside the profile
+// document so the document stays rebuildable from CDC; GET /v1/profile shows it), so the app can tell "applied" from "rejected" (an e-mail address another customer
 // has) without waiting for anything.
 import { Profile } from "@bank/contracts"
 import { Actor, Database, type DatabaseError, DocumentStore, Idempotency, Keys, type Queryable } from "@bank/platform"
 import type { Envelope } from "@bank/platform"
 import { Effect, Layer } from "effect"
-import { documentKey } from "./ProfileProjector.ts"
+import { lastUpdateKey } from "./ProfileProjector.ts"
 
 export const group = "profile.writer"
 
@@ -64,7 +64,7 @@ export const write = (command: Profile.UpdateProfile): Effect.Effect<void, Datab
 
 const outcome = (command: Profile.UpdateProfile, status: "applied" | "rejected", reason?: string) =>
   DocumentStore.DocumentStore.use((store) =>
-    store.set(documentKey(command.customerId), "$.lastUpdate", {
+    store.set(lastUpdateKey(command.customerId), "$", {
       requestId: command.requestId,
       status,
       ...(reason ? { reason } : {}),

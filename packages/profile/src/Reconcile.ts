@@ -2,11 +2,12 @@
 // master, page by page, the stored document against the one PgProfile assembles (the
 // projector's bookkeeping aside). Customers that differ are checked again after
 // `recheckAfterMs`, since a live system is always a little behind its database.
-import { Database, type DatabaseError, DocumentStore } from "@bank/platform"
+import { Database, type DatabaseError, DocumentStore, ReadModel } from "@bank/platform"
+import type { Redis } from "effect/persistence/Redis"
 import { Effect, Option } from "effect"
 import * as PgProfile from "./PgProfile.ts"
 import { content, type Json } from "./Profile.ts"
-import { documentKey } from "./ProfileProjector.ts"
+import { documentKey, readModel } from "./ProfileProjector.ts"
 
 export interface Mismatch {
   readonly customerId: string
@@ -46,8 +47,9 @@ export interface ReconcileOptions {
 const check = (customerIds: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const store = yield* DocumentStore.DocumentStore
+    const generation = yield* ReadModel.generation(readModel).pipe(Effect.orElseSucceed(() => 1))
     const expected = yield* PgProfile.assembleMany(customerIds)
-    const stored = yield* Effect.forEach(customerIds, (id) => store.getRaw(documentKey(id)), { concurrency: 32 })
+    const stored = yield* Effect.forEach(customerIds, (id) => store.getRaw(documentKey(id, generation)), { concurrency: 32 })
     return customerIds.flatMap((id, i) => {
       const raw = stored[i]!
       return compare(id, expected.get(id), Option.isSome(raw) ? (JSON.parse(raw.value) as Record<string, unknown>) : undefined)
@@ -55,7 +57,7 @@ const check = (customerIds: ReadonlyArray<string>) =>
   })
 
 /** Compares every profile with the systems of record. */
-export const reconcile = (options: ReconcileOptions = {}): Effect.Effect<{ readonly checked: number; readonly mismatches: ReadonlyArray<Mismatch> }, DatabaseError | DocumentStore.DocumentStoreError, Database.Database | DocumentStore.DocumentStore> =>
+export const reconcile = (options: ReconcileOptions = {}): Effect.Effect<{ readonly checked: number; readonly mismatches: ReadonlyArray<Mismatch> }, DatabaseError | DocumentStore.DocumentStoreError, Database.Database | DocumentStore.DocumentStore | Redis> =>
   Effect.gen(function*() {
     const db = yield* Database.Database
     const pageSize = options.pageSize ?? 500

@@ -4,13 +4,14 @@
 // (ProfileRoutes.ts), changed only through `profile.commands`, which the profile writer applies
 // to PostgreSQL so the change comes back through CDC (ProfileWriter.ts), and checked against
 // the systems of record by reconciliation (PgProfile.ts, Reconcile.ts).
-import { DocumentStore, StreamLog } from "@bank/platform"
+import { DocumentStore, ReadModel, StreamLog } from "@bank/platform"
 import { Layer } from "effect"
 
 export * from "./Errors.ts"
 export { problems, type ProblemTag } from "./Problems.ts"
 export * as PgProfile from "./PgProfile.ts"
 export * as Profile from "./Profile.ts"
+export * as ProfileProjection from "./ProfileProjection.ts"
 export * as ProfileProjector from "./ProfileProjector.ts"
 export { profileOperations, ProfileDocument } from "./Api.ts"
 export { makeProfileRoutes, profileRoutes, type Services as RouteServices } from "./ProfileRoutes.ts"
@@ -18,5 +19,5 @@ export * as ProfileWriter from "./ProfileWriter.ts"
 export * as Reconcile from "./Reconcile.ts"
 
 /** What the edge needs for the profile routes, given the Redis services. */
-export const edgeLayer = Layer.mergeAll(DocumentStore.layer, StreamLog.layer)
+export const edgeLayer = Layer.mergeAll(DocumentStore.layer, StreamLog.layer, ReadModel.layer())
 export * as Errors from "./Errors.ts"

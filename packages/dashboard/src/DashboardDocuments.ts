@@ -1,0 +1,64 @@
+// The dashboard documents GET /v1/dashboard serves, through a client-side cache the server keeps
+// honest (platform TrackedHashes.ts, CLIENT TRACKING): a hot dashboard costs no round trip, and
+// the moment the projector writes a document, Redis tells this process to drop it.
+//
+// Never older than what this process's live feed pushed: the feed (DashboardFeed.ts) forgets a
+// customer's cached document as soon as it reads a `dashboard.changes` entry for them, before it
+// pushes anything, so a GET after an event cannot be answered from the document before it. On
+// another edge process the document is dropped when that process reads Redis's invalidation,
+// which Redis sends when the document is written, before the change entry can be read.
+//
+// Only with the lua backend (documents are strings, read with GET); with RedisJSON, or with
+// DASHBOARD_DOCUMENT_CACHE=false, every read goes to Redis as before.
+import { DocumentStore, ReadModel, RedisTopology } from "@bank/platform"
+import { Config, Context, Effect, Layer, Option } from "effect"
+import type { RedisError } from "effect/persistence/Redis"
+import * as Dashboard from "./Dashboard.ts"
+import { readModel } from "./DashboardProjector.ts"
+
+export class DashboardDocuments extends Context.Service<DashboardDocuments, {
+  /** The customer's dashboard as stored (JSON text), or the empty dashboard while there is none. */
+  readonly text: (customerId: string) => Effect.Effect<string, RedisError | DocumentStore.DocumentStoreError>
+  /** Drops the customer's cached document (their dashboard changed). */
+  readonly forget: (customerId: string) => Effect.Effect<void, RedisError>
+  readonly cached: boolean
+}>()("@bank/dashboard/DashboardDocuments") {}
+
+export interface Options {
+  readonly cache: boolean
+  /** Cached documents at most (default 10,000: ~80 MB of 8 KiB documents). */
+  readonly maxEntries?: number
+  /** Longest a document stays cached should an invalidation ever be lost (default 60 s). */
+  readonly ttlMs?: number
+}
+
+export const make = (options: Options) =>
+  Effect.gen(function*() {
+    const store = yield* DocumentStore.DocumentStore
+    const readModels = yield* ReadModel.ReadModel
+    const topology = yield* RedisTopology.RedisTopology
+    const cache = options.cache && store.backend === "lua"
+      ? yield* topology.cachedStrings({ maxEntries: options.maxEntries ?? 10_000, ttlMs: options.ttlMs ?? 60_000 })
+      : undefined
+    const orEmpty = (customerId: string) => Option.getOrElse(() => JSON.stringify(Dashboard.empty(customerId)))
+    return DashboardDocuments.of({
+      cached: cache !== undefined,
+      text: (customerId) =>
+        Effect.flatMap(readModels.documentKey(readModel, customerId), (key): Effect.Effect<string, RedisError | DocumentStore.DocumentStoreError> => {
+          if (cache === undefined) return Effect.map(store.getRaw(key), orEmpty(customerId))
+          const hit = cache.peek(key)
+          return hit !== undefined
+            ? Effect.succeed(hit ?? JSON.stringify(Dashboard.empty(customerId)))
+            : Effect.map(cache.read(key), (text) => text ?? JSON.stringify(Dashboard.empty(customerId)))
+        }),
+      forget: (customerId) =>
+        cache === undefined ? Effect.void : Effect.map(readModels.documentKey(readModel, customerId), cache.forget)
+    })
+  })
+
+export const layer = (options: Options) => Layer.effect(DashboardDocuments, make(options))
+
+/** DASHBOARD_DOCUMENT_CACHE (default true). */
+export const layerConfig = Layer.unwrap(
+  Effect.map(Config.Boolean("DASHBOARD_DOCUMENT_CACHE").pipe(Config.withDefault(true)), (cache) => layer({ cache }))
+)
