@@ -1,8 +1,9 @@
 // Every end-to-end suite validates every answer of the edge against the OpenAPI document
 // (/openapi.json, built in-process from the same Schemas): this setup file wraps `fetch`, so a
 // suite cannot forget it. An answer that does not match fails the request's `await` with the
-// reasons. Only requests to this machine's servers are checked; routes a suite mounts for
-// itself under /test/ are not the API; event streams are checked up to their media type.
+// reasons. Only the edge's answers (they carry X-Request-Id) from this machine's servers are
+// checked; routes a suite mounts for itself under /test/ are not the API; event streams are
+// checked up to their media type.
 import * as Api from "@bank/edge"
 import { compileDocument } from "@bank/http/testing"
 
@@ -26,6 +27,9 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => 
   ) {
     return response
   }
+  // Only the edge's answers: it stamps every one with X-Request-Id (the processes' management
+  // ports, Prometheus and stand-in servers do not).
+  if (!response.headers.has("x-request-id")) return response
   const contentType = response.headers.get("content-type")
   const streaming = contentType?.startsWith("text/event-stream") ?? false
   const body = streaming ? undefined : await response.clone().text()
