@@ -4,13 +4,12 @@ import { defineConfig } from "vitest/config"
 // test/kit/src/testRedis.ts): what a customer does end to end. test/failover.e2e.test.ts runs on a
 // cluster in the e2e project already, with the CDC connector losing a stream's master. (The CDC
 // crash suite, packages/cdc/src/CdcRecovery.int.test.ts, gives each test its own Redis database
-// number, which a cluster does not have: it runs on one server only. The rebuild and dashboard
-// suites passed on the cluster until the partitioned consumer engine landed and fail there
-// since (issue 9's closing note); they run on one server until that is fixed, and the failover
-// suite keeps dashboards, SSE and reconciliation covered on the cluster.)
+// number, which a cluster does not have: it runs on one server only.)
 const onBothTopologies = [
   "test/identity.e2e.test.ts",
-  "test/transfers.e2e.test.ts"
+  "test/transfers.e2e.test.ts",
+  "test/dashboard.e2e.test.ts",
+  "test/rebuild.e2e.test.ts"
 ]
 
 export default defineConfig({

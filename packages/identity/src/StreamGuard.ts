@@ -90,8 +90,11 @@ export const make = Effect.gen(function*() {
           resolve(reason)
         }
       })
-      watched.set(id, { id, tokenKey, streamsKey: key, expiresAt: state.expiresAt, settle })
       const dropped = yield* redis.eval(Scripts.openStream)(key, id, now, config.maxStreamsPerSession, config.sessionMaxLifetimeMs)
+      // Watched only once it is among the session's streams: a check between the two would find
+      // no place for it and end it as "superseded" (seen on a cluster, where the script's first
+      // call on a master can take a NOSCRIPT round trip).
+      watched.set(id, { id, tokenKey, streamsKey: key, expiresAt: state.expiresAt, settle })
       for (const other of dropped) watched.get(other)?.settle("superseded")
       let released = false
       return {

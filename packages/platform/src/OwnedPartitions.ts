@@ -44,7 +44,7 @@ export interface OwnedOptions<A extends AnyMessage, E, R> {
   readonly open: (stream: StreamSpec<A>) => PartitionHandler<A, E, R>
   /** Entries per read (default 500). */
   readonly batchSize?: number
-  /** How long a read waits for new entries (default 1000 ms). */
+  /** How long a read waits for new entries (default 1000 ms; at most a third of `ownershipMs`). */
   readonly blockMs?: number
   /** How long ownership and membership last without renewal (default 15 s): the longest a takeover waits. */
   readonly ownershipMs?: number
@@ -84,8 +84,13 @@ export const run = <A extends AnyMessage, E, R>(options: OwnedOptions<A, E, R>) 
     const me = options.consumer ?? ConsumerGroup.consumerName(options.group)
     const group = options.group
     const batchSize = options.batchSize ?? 500
-    const blockMs = options.blockMs ?? 1000
     const ownershipMs = options.ownershipMs ?? 15_000
+    // Only a read renews the lease, so a wait for new entries must end well inside it: a wait as
+    // long as the lease (a projector with ownershipMs 1000 and the default 1000 ms wait) let
+    // every idle partition's lease lapse at each wait, and the partition was dropped and taken
+    // again, with a new reserved connection (on a cluster a new TCP connection to the stream's
+    // master) and a claim of its pending entries, about once a second per partition.
+    const blockMs = Math.max(10, Math.min(options.blockMs ?? 1000, Math.floor(ownershipMs / 3)))
     const rebalanceMs = options.rebalanceMs ?? Math.max(50, Math.floor(ownershipMs / 5))
     const startFrom = options.startFrom ?? "0"
     const graceMs = options.shutdownGraceMs ?? 10_000
