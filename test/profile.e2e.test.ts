@@ -5,11 +5,11 @@ import type { Routes } from "@bank/http"
 import { EdgeServer, StepUp } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Profile from "@bank/profile"
-import { Database, PasswordHash, ReadModel, RedisClient } from "@bank/platform"
+import { Database, PasswordHash, ReadModel, RedisClient, StreamLog } from "@bank/platform"
 import { CdcConnector, Rebuild } from "@bank/cdc"
-import { Cdc } from "@bank/contracts"
+import { Cdc, Profile as ProfileContract } from "@bank/contracts"
 import { Generator } from "@bank/core-banking"
-import { Effect, Layer, ManagedRuntime, References } from "effect"
+import { Effect, Layer, ManagedRuntime, References, Stream } from "effect"
 import { randomBytes } from "node:crypto"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
@@ -105,13 +105,24 @@ describe("profile", () => {
     const patch = { email: "new.address@example.com", phone: "+46701234567", address: { city: "Göteborg" }, preferences: { theme: "dark", marketing: { sms: true } } }
     const accepted = await call("1", "PATCH", "/v1/profile", patch)
     expect(accepted).toEqual({ status: 202, body: { requestId: expect.any(String), status: "accepted" } })
+    // Everything but the new e-mail address, which waits for the code sent to it.
     await vi.waitFor(async () => {
       const { body } = await call("1", "GET", "/v1/profile")
       expect(body).toMatchObject({
-        email: patch.email, phone: patch.phone, address: { city: "Göteborg" },
+        phone: patch.phone, address: { city: "Göteborg" },
         preferences: { theme: "dark", marketing: { sms: true } },
-        lastUpdate: { requestId: accepted.body.requestId, status: "applied" }
+        lastUpdate: { requestId: accepted.body.requestId, status: "pending-verification" }
       })
+      expect(body.email).not.toBe(patch.email)
+    }, { timeout: 20_000, interval: 100 })
+    const entries = await runtime.runPromise(StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(ProfileContract.emailOutbox))))
+    const sent = entries.flatMap((e) => ("payload" in e ? [e.payload] : [])).find((p) => p.requestId === accepted.body.requestId)
+    expect(sent).toMatchObject({ customerId: "1", email: patch.email, code: expect.stringMatching(/^[0-9]{6}$/) })
+    const confirmed = await call("1", "POST", "/v1/profile/email/confirm", { code: sent!.code })
+    expect(confirmed).toEqual({ status: 202, body: { requestId: expect.any(String), status: "accepted" } })
+    await vi.waitFor(async () => {
+      const { body } = await call("1", "GET", "/v1/profile")
+      expect(body).toMatchObject({ email: patch.email, lastUpdate: { requestId: confirmed.body.requestId, status: "applied" } })
     }, { timeout: 20_000, interval: 100 })
     const { rows: [row] } = await db.query(
       `SELECT c.email, c.phone, c.city, p.theme, p.marketing_sms, p.consent_updated_at IS NOT NULL AS dated
@@ -124,13 +135,66 @@ describe("profile", () => {
     for (const body of [{}, { email: "not-an-email" }, { phone: "0701234567" }, { preferences: { theme: "neon" } }, { address: { country: "Sweden" } }]) {
       expect((await call("2", "PATCH", "/v1/profile", body)).status).toBe(400)
     }
-    const taken = await call("2", "PATCH", "/v1/profile", { email: "New.Address@example.com" })
-    expect(taken.status).toBe(202)
-    await vi.waitFor(async () =>
-      expect((await call("2", "GET", "/v1/profile?fields=lastUpdate")).body.lastUpdate).toMatchObject({
-        requestId: taken.body.requestId, status: "rejected", reason: "email-taken"
-      }), { timeout: 20_000, interval: 100 })
-    expect((await call("2", "GET", "/v1/profile?fields=email")).body.email).not.toBe("New.Address@example.com")
+  })
+
+  // Issue #13: whether an e-mail address belongs to another customer must not show. Customer 2
+  // asks for customer 1's address (as stored and in other letter case) and for a free one: every
+  // answer and outcome customer 2 can see is the same, and customer 1's address never becomes
+  // customer 2's; only the code sent to the address itself (the outbox) makes a change happen.
+  it("does not tell whether an e-mail address is another customer's, and never gives it to them", async () => {
+    const { rows: [a] } = await db.query("SELECT email FROM customer.customers WHERE customer_id = 1")
+    const before = (await call("2", "GET", "/v1/profile?fields=email")).body.email
+    // What customer 2 sees of one e-mail change: the answer, then the outcome once there is one.
+    const seen = async (email: string) => {
+      const accepted = await call("2", "PATCH", "/v1/profile", { email })
+      expect(accepted.status).toBe(202)
+      const lastUpdate = await vi.waitFor(async () => {
+        const { body } = await call("2", "GET", "/v1/profile?fields=lastUpdate,email")
+        expect(body.lastUpdate?.requestId).toBe(accepted.body.requestId)
+        return body
+      }, { timeout: 20_000, interval: 100 })
+      const { requestId, at, ...outcome } = lastUpdate.lastUpdate
+      return { requestId, view: { status: accepted.status, keys: Object.keys(accepted.body).sort(), outcome, email: lastUpdate.email } }
+    }
+    const free = await seen("fresh.2@example.com")
+    const takenAsStored = await seen(a.email)
+    const takenOtherCase = await seen(a.email.toUpperCase())
+    expect(takenAsStored.view).toEqual(free.view)
+    expect(takenOtherCase.view).toEqual(free.view)
+    expect(free.view.email).toBe(before)
+    const emailOf2 = async () => (await db.query("SELECT email FROM customer.customers WHERE customer_id = 2")).rows[0].email as string
+    expect((await emailOf2()).toLowerCase()).not.toBe(a.email.toLowerCase())
+
+    // Confirming: a wrong code and the right code for a taken address end the same way.
+    const outbox = async (requestId: string) => {
+      const entries = await runtime.runPromise(StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(ProfileContract.emailOutbox))))
+      const entry = entries.flatMap((e) => ("payload" in e ? [e.payload] : [])).find((p) => p.requestId === requestId)
+      expect(entry).toBeDefined()
+      return entry!
+    }
+    expect((await outbox(takenOtherCase.requestId)).email).toBe(a.email.toUpperCase())
+    const confirm = async (code: string) => {
+      const accepted = await call("2", "POST", "/v1/profile/email/confirm", { code })
+      expect(accepted.status).toBe(202)
+      return vi.waitFor(async () => {
+        const { body } = await call("2", "GET", "/v1/profile?fields=lastUpdate")
+        expect(body.lastUpdate?.requestId).toBe(accepted.body.requestId)
+        const { requestId: _r, at: _a, ...outcome } = body.lastUpdate
+        return outcome
+      }, { timeout: 20_000, interval: 100 })
+    }
+    const rightTaken = (await outbox(takenOtherCase.requestId)).code
+    const wrong = await confirm(rightTaken === "000000" ? "000001" : "000000")
+    expect(wrong).toEqual({ status: "rejected", reason: "verification-failed" })
+    expect(await confirm(rightTaken)).toEqual(wrong)
+    expect((await emailOf2()).toLowerCase()).not.toBe(a.email.toLowerCase())
+    expect((await call("2", "GET", "/v1/profile?fields=email")).body.email).toBe(before)
+    // A code is used once: asking again for the free address, its code applies it.
+    const again = await seen("fresh.2@example.com")
+    expect(again.view).toEqual(free.view)
+    expect(await confirm((await outbox(again.requestId)).code)).toEqual({ status: "applied" })
+    expect(await emailOf2()).toBe("fresh.2@example.com")
+    await vi.waitFor(async () => expect((await call("2", "GET", "/v1/profile?fields=email")).body.email).toBe("fresh.2@example.com"), { timeout: 20_000, interval: 100 })
   })
 
   it("rebuilds with one command beside the live one (request outcomes kept), and readers and the projector follow", async () => {

@@ -10,7 +10,7 @@ import { makeApi, problems } from "@bank/edge"
 import { EdgeServer, StepUp } from "@bank/http"
 import * as Identity from "@bank/identity"
 import * as Payments from "@bank/payments"
-import { Database, DocumentStore, ReadModel, RedisClient, StreamLog } from "@bank/platform"
+import { Database, DocumentStore, ReadModel, RedisClient, StreamLog, Tracing } from "@bank/platform"
 import * as Prefetch from "@bank/prefetch"
 import * as Profile from "@bank/profile"
 import { CdcConnector } from "@bank/cdc"
@@ -47,6 +47,8 @@ export interface StackOptions {
   readonly stepUp?: Partial<StepUp.Settings>
   /** Diagnostic headers such as X-Data-Source (default on, as the prefetch suite reads them). */
   readonly debugHeaders?: boolean
+  /** Export traces over OTLP/HTTP JSON to this URL (a collector's /v1/traces), every `exportIntervalMs`. */
+  readonly traces?: { readonly url: string; readonly exportIntervalMs: number }
 }
 
 export interface Answer {
@@ -113,7 +115,8 @@ export const useStack = (options: StackOptions): Stack => {
         Layer.provide(identity),
         Layer.provide(StepUp.layer(options.stepUp)),
         Layer.provideMerge(services),
-        Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
+        Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn")),
+        Layer.provide(options.traces ? Tracing.layer({ serviceName: "bank-e2e", ...options.traces }) : Layer.empty)
       )
     )
     const port = await runtime.runPromise(EdgeServer.EdgeServer.useSync((s) => s.port))

@@ -272,7 +272,7 @@ export type Profile = {
   readonly asOf?: DateTime | null
   readonly lastUpdate?: {
     readonly requestId: string
-    readonly status: "applied" | "rejected"
+    readonly status: "applied" | "rejected" | "pending-verification"
     readonly reason?: string
     readonly at: DateTime
   }
@@ -302,6 +302,10 @@ export type ProfileChanges = {
       readonly push?: boolean
     }
   }
+}
+
+export type EmailConfirmation = {
+  readonly code: string
 }
 
 /** Every operation: its method, path template and whether it needs the access token. */
@@ -336,6 +340,7 @@ export const operations = {
   listExchangeRates: { method: "GET", path: "/v1/reference/exchange-rates", authenticated: true },
   getProfile: { method: "GET", path: "/v1/profile", authenticated: true },
   updateProfile: { method: "PATCH", path: "/v1/profile", authenticated: true },
+  confirmEmail: { method: "POST", path: "/v1/profile/email/confirm", authenticated: true },
   listDeadLetterStreams: { method: "GET", path: "/v1/admin/dead-letters", authenticated: true },
   listDeadLetters: { method: "GET", path: "/v1/admin/dead-letters/{stream}", authenticated: true },
   redriveDeadLetters: { method: "POST", path: "/v1/admin/dead-letters/{stream}/redrive", authenticated: true },
@@ -800,6 +805,23 @@ export interface Operations {
     readonly query: {  }
     readonly headers: {  }
     readonly body: ProfileChanges
+    readonly answers: {
+      readonly 202: ProfileUpdateAccepted
+      readonly 400: Problem
+      readonly 401: Problem
+      readonly 403: Problem
+      readonly 413: Problem
+      readonly 415: Problem
+      readonly 500: Problem
+      readonly 503: Problem
+    }
+  }
+  /** Confirm a new e-mail address with the code sent to it */
+  readonly confirmEmail: {
+    readonly path: {  }
+    readonly query: {  }
+    readonly headers: {  }
+    readonly body: EmailConfirmation
     readonly answers: {
       readonly 202: ProfileUpdateAccepted
       readonly 400: Problem

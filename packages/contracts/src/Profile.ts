@@ -59,11 +59,42 @@ export const UpdateProfile = Schema.TaggedStruct("UpdateProfile", {
 })
 export type UpdateProfile = typeof UpdateProfile.Type
 
-export const ProfileCommand = Schema.Union([UpdateProfile])
+/**
+ * The code the customer got at the new e-mail address, confirming they own it. The address
+ * changes only then; until then the change is `pending-verification`, whoever has the address.
+ */
+export const ConfirmEmail = Schema.TaggedStruct("ConfirmEmail", {
+  customerId: Id,
+  requestId: Id,
+  code: Schema.String.check(Schema.isPattern(/^[0-9]{6}$/)),
+  requestedAt: Schema.String
+})
+export type ConfirmEmail = typeof ConfirmEmail.Type
+
+export const ProfileCommand = Schema.Union([UpdateProfile, ConfirmEmail])
 export type ProfileCommand = typeof ProfileCommand.Type
 
 export const commands = StreamSpec.define({
   name: "profile.commands",
   schema: ProfileCommand,
+  retention: { maxLen: 100_000 }
+})
+
+/**
+ * The demo's mail outbox: one entry per e-mail verification code to deliver to `email`. A real
+ * deployment's mailer consumes it; the code reaches only whoever reads that mailbox. An address
+ * another customer has gets its message like any other (the customer asking cannot tell).
+ */
+export const EmailVerificationRequested = Schema.TaggedStruct("EmailVerificationRequested", {
+  customerId: Id,
+  requestId: Id,
+  email: Email,
+  code: Schema.String
+})
+export type EmailVerificationRequested = typeof EmailVerificationRequested.Type
+
+export const emailOutbox = StreamSpec.define({
+  name: "profile.email-outbox",
+  schema: EmailVerificationRequested,
   retention: { maxLen: 100_000 }
 })

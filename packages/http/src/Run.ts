@@ -10,6 +10,7 @@ import { Cause, Effect, Exit, Option, type Context, type Fiber } from "effect"
 import type { Context as HonoContext } from "hono"
 import type { ServerResponse } from "node:http"
 import { routePath } from "hono/route"
+import { Tracing } from "@bank/platform"
 import { isMappedError, problemOf, type MappedError, type ProblemTable } from "./ErrorTable.ts"
 import { internalErrorResponse, problemResponse, type EdgeEnv } from "./ProblemDetails.ts"
 
@@ -64,7 +65,8 @@ export const makeRun = <R>(context: Context.Context<R>, problems: ProblemTable):
       effect.pipe(
         Effect.catchCause((cause) => respondToFailure(problems, c, cause)),
         Effect.annotateLogs({ requestId: c.get("requestId"), method: c.req.method, path: c.req.path }),
-        Effect.withSpan(`${c.req.method} ${routePath(c)}`, undefined, { captureStackTrace: false })
+        // An inbound W3C `traceparent` makes this request's span part of the caller's trace.
+        Effect.withSpan(`${c.req.method} ${routePath(c)}`, { parent: Tracing.parentOf(c.req.header("traceparent")) }, { captureStackTrace: false })
       )
     )
     const done = fiber.pollUnsafe()

@@ -21,6 +21,7 @@ import * as ConsumerGroup from "./ConsumerGroup.ts"
 import type * as Envelope from "./Envelope.ts"
 import * as KeyedBatches from "./KeyedBatches.ts"
 import * as Keys from "./Keys.ts"
+import * as Tracing from "./Tracing.ts"
 import type { RawEntry } from "./StreamLog.ts"
 import type { AnyMessage, StreamSpec } from "./StreamSpec.ts"
 
@@ -83,7 +84,13 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
       ref,
       spec,
       consumer,
-      handle: options.handle,
+      // Each message under its own span, a child of the span that published it (its envelope's
+      // traceparent), so a customer action is one trace across the stream hop.
+      handle: (message: Envelope.Delivered<A>) =>
+        Effect.withSpan(options.handle(message), `${options.group} ${spec.name}`, {
+          parent: Tracing.parentOf(message.trace.traceparent),
+          attributes: { "messaging.message.id": message.id, "messaging.destination.name": spec.name }
+        }),
       orderingKey: options.orderingKey ?? ((m: Envelope.Delivered<A>) => m.key),
       concurrency: options.concurrency ?? 8,
       pipeline,

@@ -12,7 +12,14 @@
 //
 // REDIS_WAIT_REPLICAS (default 1 on a cluster, 0 on one server, where there is no replica) and
 // REDIS_WAIT_TIMEOUT_MS (default 500) configure it, read once in RedisClient.layerConfig.
-import { Context, Effect, Schema } from "effect"
+//
+// The reserved connections durable writes use are a small fixed pool made with the Redis layer
+// (`DurableConnections`, REDIS_DURABLE_CONNECTIONS, default 8), each used by one write at a time
+// (WAIT on a connection covers every write sent on it, and the cluster's reserved connection
+// waits on exactly the masters written since its last WAIT), kept open and reused. Reserving a
+// connection per write grew one per concurrent writer, each opening a socket to every master it
+// wrote to: 32 concurrent logins opened ~96 sockets on a burst and spent seconds connecting.
+import { Context, Effect, Option, Pool, Schema, type Scope } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
 
 export interface Settings {
@@ -31,16 +38,31 @@ export class NotReplicated extends Schema.TaggedError<NotReplicated>()("NotRepli
   timeoutMs: Schema.Number
 }) {}
 
+type Connection = Effect.Success<Redis["Service"]["reserve"]>
+
+/** The fixed pool of connections durable writes take turns on (made by RedisClient.layer). */
+export class DurableConnections extends Context.Service<DurableConnections, Pool.Pool<Connection, RedisError>>()("@bank/platform/DurableConnections") {}
+
+/** `size` reserved connections, reserved once and kept for the scope (replaced when one fails). */
+export const makeConnections = (redis: Redis["Service"], size: number): Effect.Effect<Pool.Pool<Connection, RedisError>, never, Scope.Scope> =>
+  Pool.make({ acquire: redis.reserve, size })
+
 const writeThenWait = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const settings = yield* DurabilitySettings
     if (settings.replicas <= 0) return { result: yield* effect, settings, acknowledged: Number.POSITIVE_INFINITY }
     const redis = yield* Redis
+    const pool = yield* Effect.serviceOption(DurableConnections)
     return yield* Effect.scoped(Effect.gen(function*() {
-      const connection = yield* redis.reserve
-      const result = yield* Effect.provideService(effect, Redis, Redis.of({ ...redis, send: connection.send, eval: connection.eval }))
-      const acknowledged = yield* connection.send<number>("WAIT", String(settings.replicas), String(settings.timeoutMs))
-      return { result, settings, acknowledged }
+      const connection = Option.isSome(pool) ? yield* Pool.get(pool.value) : yield* redis.reserve
+      return yield* Effect.gen(function*() {
+        const result = yield* Effect.provideService(effect, Redis, Redis.of({ ...redis, send: connection.send, eval: connection.eval }))
+        const acknowledged = yield* connection.send<number>("WAIT", String(settings.replicas), String(settings.timeoutMs))
+        return { result, settings, acknowledged }
+      }).pipe(
+        // A connection something failed on (a master gone, a command cut off) is not handed out again.
+        Effect.onError(() => Option.isSome(pool) ? Pool.invalidate(pool.value, connection) : Effect.void)
+      )
     }))
   })
 

@@ -1,7 +1,8 @@
 // How every process of the system runs: `packages/<x>/src/main.ts` hands its layer to `launch`,
 // which answers --help (CommandLine.ts), provides what the process asks for (the Redis
 // connection, the PostgreSQL pool), logging from LOG_FORMAT / LOG_LEVEL (Telemetry.ts), the
-// management endpoint with /healthz, /readyz and /metrics (Management.ts), and runs it until
+// management endpoint with /healthz, /readyz and /metrics (Management.ts), OTLP traces when
+// OTEL_EXPORTER_OTLP_ENDPOINT is set (Tracing.ts), and runs it until
 // SIGTERM or SIGINT, when the layer's scope closes: the process's own layers first, then the
 // connections they used.
 // Configuration is read by those layers from the environment (see .env.example). The list of
@@ -14,6 +15,7 @@ import * as Database from "./Database.ts"
 import * as Management from "./Management.ts"
 import * as RedisClient from "./RedisClient.ts"
 import * as Telemetry from "./Telemetry.ts"
+import * as Tracing from "./Tracing.ts"
 
 /** A server a process needs: Redis (REDIS_URL) or PostgreSQL (DATABASE_URL). */
 export type Need = "redis" | "postgres"
@@ -82,5 +84,5 @@ export const launch = <N extends Need, ROut, E, R extends Provided<N> | Manageme
       Effect.retry({ schedule: Schedule.min([Schedule.exponential("250 millis"), Schedule.spaced("30 seconds")]) })
     )
     : program
-  retried.pipe(Effect.provide(Telemetry.layerConfig), NodeRuntime.runMain)
+  retried.pipe(Effect.provide(Layer.merge(Telemetry.layerConfig, Tracing.layerConfig(options.name))), NodeRuntime.runMain)
 }

@@ -11,7 +11,7 @@ import { Config, Context, Effect, Layer } from "effect"
 import { Redis, RedisError } from "effect/persistence/Redis"
 import * as RedisCluster from "./RedisCluster.ts"
 import { parseTarget, RedisTopology, clusterTarget, type Health, type Target } from "./RedisTopology.ts"
-import { DurabilitySettings } from "./Durability.ts"
+import { DurabilitySettings, DurableConnections, makeConnections } from "./Durability.ts"
 import { assertOneSlot, routingKey, scriptKeys, slotOf } from "./Slots.ts"
 import { resilientSubscription } from "./Subscription.ts"
 import * as TrackedHashes from "./TrackedHashes.ts"
@@ -28,6 +28,8 @@ export interface Options {
   readonly waitReplicas?: number
   /** How long a durable write waits for them (default 500 ms). */
   readonly waitTimeoutMs?: number
+  /** Reserved connections durable writes take turns on, kept open (default 8; Durability.ts). */
+  readonly durableConnections?: number
 }
 
 const fail = (cause: unknown) => new RedisError({ cause })
@@ -130,24 +132,27 @@ const single = (url: string, options: Options) =>
 export const layer = (target: string | Target, options: Options = {}): Layer.Layer<Redis | RedisTopology, RedisError> => {
   const parsed = typeof target === "string" ? parseTarget(target) : target
   const checkSlots = options.checkSlots ?? true
-  return Layer.effectContext(Effect.map(
-    parsed._tag === "Single" ? single(parsed.url, options) : RedisCluster.make(parsed, { maxConnections: options.maxConnections ?? 64 }),
-    ({ redis, topology }) =>
-      Context.make(Redis, checkSlots ? withSlotCheck(redis) : redis).pipe(
-        Context.add(RedisTopology, checkSlots ? withTransactionCheck(topology) : topology),
-        Context.add(DurabilitySettings, {
-          replicas: options.waitReplicas ?? (parsed._tag === "Cluster" ? 1 : 0),
-          timeoutMs: options.waitTimeoutMs ?? 500
-        })
-      )
-  ))
+  const replicas = options.waitReplicas ?? (parsed._tag === "Cluster" ? 1 : 0)
+  return Layer.effectContext(Effect.gen(function*() {
+    const made = yield* (parsed._tag === "Single" ? single(parsed.url, options) : RedisCluster.make(parsed, { maxConnections: options.maxConnections ?? 64 }))
+    const redis = checkSlots ? withSlotCheck(made.redis) : made.redis
+    const context = Context.make(Redis, redis).pipe(
+      Context.add(RedisTopology, checkSlots ? withTransactionCheck(made.topology) : made.topology),
+      Context.add(DurabilitySettings, { replicas, timeoutMs: options.waitTimeoutMs ?? 500 })
+    )
+    // Where durable writes may wait for a replica (a cluster; one server told to): Durability.ts.
+    // On a cluster a reserved connection opens its sockets at first use, so an idle pool costs nothing.
+    return replicas > 0 || parsed._tag === "Cluster"
+      ? Context.add(context, DurableConnections, yield* makeConnections(redis, Math.max(1, options.durableConnections ?? 8)))
+      : context
+  }))
 }
 
 /**
  * The one topology setting: REDIS_CLUSTER_NODES=host:port,... (seed nodes of a cluster) when
  * set, otherwise REDIS_URL (default redis://127.0.0.1:6379; `redis-cluster://...` also names a
- * cluster). REDIS_MAX_RESERVED_CONNECTIONS, REDIS_CHECK_SLOTS, REDIS_WAIT_REPLICAS and
- * REDIS_WAIT_TIMEOUT_MS as in `Options`.
+ * cluster). REDIS_MAX_RESERVED_CONNECTIONS, REDIS_CHECK_SLOTS, REDIS_WAIT_REPLICAS,
+ * REDIS_WAIT_TIMEOUT_MS and REDIS_DURABLE_CONNECTIONS as in `Options`.
  */
 export const targetConfig: Config.Config<Target> = Config.all({
   nodes: Config.String("REDIS_CLUSTER_NODES").pipe(Config.option),
@@ -161,6 +166,7 @@ export const layerConfig: Layer.Layer<Redis | RedisTopology, RedisError | Config
     const checkSlots = yield* Config.Boolean("REDIS_CHECK_SLOTS").pipe(Config.withDefault(true))
     const waitReplicas = yield* Config.Int("REDIS_WAIT_REPLICAS").pipe(Config.option)
     const waitTimeoutMs = yield* Config.Int("REDIS_WAIT_TIMEOUT_MS").pipe(Config.withDefault(500))
-    return layer(target, { maxConnections, checkSlots, waitTimeoutMs, ...(waitReplicas._tag === "Some" ? { waitReplicas: waitReplicas.value } : {}) })
+    const durableConnections = yield* Config.Int("REDIS_DURABLE_CONNECTIONS").pipe(Config.withDefault(8))
+    return layer(target, { maxConnections, checkSlots, waitTimeoutMs, durableConnections, ...(waitReplicas._tag === "Some" ? { waitReplicas: waitReplicas.value } : {}) })
   })
 )

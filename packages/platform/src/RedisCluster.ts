@@ -125,8 +125,14 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
   const connect = Effect.sync(() => {
     const clients = new Map<string, Promise<NodeClient>>()
     const written = new Set<string>()
-    const clientFor = (node: { readonly address: string; readonly host: string; readonly port: number }) => {
+    const clientFor = async (node: { readonly address: string; readonly host: string; readonly port: number }) => {
       let client = clients.get(node.address)
+      // A kept connection (Durability's pool) may have lost a socket since (the node restarted):
+      // connect again rather than send a write on a socket that is gone.
+      if (client && !(await client.then((c) => c.isReady, () => false))) {
+        if (clients.get(node.address) === client) clients.delete(node.address)
+        client = undefined
+      }
       if (!client) {
         client = (async () => {
           const c = createClient({ socket: { host: node.host, port: node.port, connectTimeout: 2000, reconnectStrategy: false }, disableOfflineQueue: true })

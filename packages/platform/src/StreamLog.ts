@@ -5,6 +5,7 @@ import { Context, Effect, Layer, Option, Schema, Stream } from "effect"
 import { Redis, RedisError } from "effect/persistence/Redis"
 import * as Envelope from "./Envelope.ts"
 import * as Keys from "./Keys.ts"
+import * as Tracing from "./Tracing.ts"
 import { type AnyMessage, defaultRetention, type StreamSpec } from "./StreamSpec.ts"
 
 export class PublishError extends Schema.TaggedError<PublishError>()("PublishError", {
@@ -84,7 +85,14 @@ export const make = Effect.gen(function*() {
   }
 
   return StreamLog.of({
-    publish: (spec, out) => append(spec, Envelope.make(spec, out)),
+    // A message published under a span (an HTTP request, a handler) continues its trace.
+    publish: (spec, out) =>
+      out.causedBy !== undefined
+        ? append(spec, Envelope.make(spec, out))
+        : Effect.flatMap(Tracing.fromCurrentSpan, (trace) => {
+          const envelope = Envelope.make(spec, out)
+          return append(spec, trace === undefined ? envelope : { ...envelope, trace })
+        }),
     append,
     read,
     length: (spec) => redis.send<number>("XLEN", Keys.stream(spec.name))

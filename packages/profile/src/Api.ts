@@ -11,6 +11,7 @@ import {
 } from "@bank/http"
 import { Schema } from "effect"
 import { fields } from "./Profile.ts"
+import { EmailConfirmation } from "./ProfileRoutes.ts"
 
 const Text = Schema.NullOr(Schema.String)
 
@@ -55,10 +56,14 @@ export const ProfileDocument = Schema.Struct({
   lastUpdate: Schema.optionalKey(
     Schema.Struct({
       requestId: Schema.String,
-      status: Schema.Literals(["applied", "rejected"]),
+      status: Schema.Literals(["applied", "rejected", "pending-verification"]),
       reason: Schema.optionalKey(Schema.String),
       at: DateTime
-    }).annotate({ description: "The outcome of your latest PATCH /v1/profile." })
+    }).annotate({
+      description: "The outcome of your latest PATCH /v1/profile or e-mail confirmation. A new e-mail address is " +
+        "`pending-verification` until confirmed with the code sent to it; a wrong code and an address that cannot be " +
+        "yours are both `rejected` with `verification-failed`."
+    })
   )
 }).annotate({ identifier: "Profile" })
 
@@ -92,6 +97,19 @@ export const profileOperations: ReadonlyArray<Operation> = [
     description:
       "Written to the systems of record and shown once back through CDC; read it with the Consistency-Token. `lastUpdate` tells the outcome.",
     requestBody: ProfileContract.ProfileChanges.annotate({ identifier: "ProfileChanges" }),
+    responses: { 202: { description: "Accepted.", schema: ProfileUpdateAccepted, headers: consistencyTokenResponse } },
+    problems: ["StepUpRequired", "InvalidBody", "MalformedBody", "UnsupportedMediaType", "PayloadTooLarge"]
+  }),
+  operation({
+    method: "post",
+    path: "/v1/profile/email/confirm",
+    operationId: "confirmEmail",
+    tag: "Profile",
+    summary: "Confirm a new e-mail address with the code sent to it",
+    description:
+      "The address of your latest e-mail change is written once the code matches; `lastUpdate` tells the outcome " +
+      "(`applied`, or `rejected` with `verification-failed` for a wrong, expired or used-up code alike).",
+    requestBody: EmailConfirmation.annotate({ identifier: "EmailConfirmation" }),
     responses: { 202: { description: "Accepted.", schema: ProfileUpdateAccepted, headers: consistencyTokenResponse } },
     problems: ["StepUpRequired", "InvalidBody", "MalformedBody", "UnsupportedMediaType", "PayloadTooLarge"]
   })

@@ -8,7 +8,15 @@
 //                                              once it is in the systems of record and back
 //                                              through CDC, and `lastUpdate` tells the outcome;
 //                                              its Consistency-Token makes GET /v1/profile wait
-//                                              until the document shows the change (bounded)
+//                                              until the document shows the change (bounded).
+//                                              A new e-mail address is not applied: the outcome
+//                                              is `pending-verification` and a code goes to that
+//                                              address (whoever has it: nothing tells whether
+//                                              another customer does)
+//   POST  /v1/profile/email/confirm {code}   → 202 {requestId}: the code from that message; the
+//                                              address is written when it matches, otherwise
+//                                              `lastUpdate` says `verification-failed` (also
+//                                              when the address turns out to be taken)
 import type { Principal } from "@bank/contracts"
 import { Profile as ProfileContract } from "@bank/contracts"
 import type { Routes } from "@bank/http"
@@ -34,6 +42,9 @@ const withField = (objectText: string, name: string, valueText: string): string 
   return `${objectText.slice(0, end)}${empty ? "" : ","}${JSON.stringify(name)}:${valueText}}`
 }
 const json = { "Content-Type": "application/json", "Cache-Control": "private, no-store" }
+
+/** The body of POST /v1/profile/email/confirm: the six digits sent to the new address. */
+export const EmailConfirmation = Schema.Struct({ code: ProfileContract.ConfirmEmail.fields.code })
 
 /** A profile change's read-your-writes claim: its request and the values it sets. */
 const ProfileClaim = Schema.Struct({ k: Schema.Literal("profile"), requestId: Schema.String, changes: Schema.Unknown })
@@ -111,7 +122,25 @@ export const makeProfileRoutes = (options: { readonly consistencyWaitMs?: number
         key: customerId,
         payload: { _tag: "UpdateProfile", customerId, requestId, changes, requestedAt: new Date().toISOString() }
       })
-      c.header(ConsistencyToken.header, ConsistencyToken.encode({ k: "profile", requestId, changes }))
+      // The claim waits for what the change writes now: a new e-mail address waits for its code.
+      const { email: _pending, ...shown } = changes
+      c.header(ConsistencyToken.header, ConsistencyToken.encode({ k: "profile", requestId, changes: shown }))
+      return c.json({ requestId, status: "accepted" }, 202)
+    })))
+
+  app.post("/v1/profile/email/confirm", (c) =>
+    run(c, Effect.gen(function*() {
+      const principal = yield* callerOf(c)
+      const { customerId } = principal
+      const { code } = yield* decodeBody(c, EmailConfirmation)
+      yield* StepUp.requireRecent(principal, "contact-change")
+      const requestId = uuidv7()
+      const log = yield* StreamLog.StreamLog
+      yield* log.publish(ProfileContract.commands, {
+        key: customerId,
+        payload: { _tag: "ConfirmEmail", customerId, requestId, code, requestedAt: new Date().toISOString() }
+      })
+      c.header(ConsistencyToken.header, ConsistencyToken.encode({ k: "profile", requestId, changes: {} }))
       return c.json({ requestId, status: "accepted" }, 202)
     })))
 }

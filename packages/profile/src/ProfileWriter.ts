@@ -5,12 +5,20 @@
 // Once per command: a marker (Idempotency.once, in the customer's hash tag) records that the
 // request was applied, so a redelivery does not write an old value over a newer one. The only
 // thing written to Redis directly is the request's outcome (`lastUpdate`, kept beside the profile
-// document so the document stays rebuildable from CDC; GET /v1/profile shows it), so the app can tell "applied" from "rejected" (an e-mail address another customer
-// has) without waiting for anything.
+// document so the document stays rebuildable from CDC; GET /v1/profile shows it), so the app can
+// tell "applied" from "rejected" without waiting for anything.
+//
+// A new e-mail address is never written straight away: whether another customer has it must not
+// show (issue #13). The change records a pending verification (a hash of a one-time code, beside
+// the document) and puts the code on the mail outbox for the new address; its outcome is
+// `pending-verification` whoever has the address. ConfirmEmail with the right code writes it; a
+// wrong, expired or used-up code and an address that turns out to be taken all answer the same
+// `rejected` / `verification-failed`, so only whoever reads that mailbox could tell them apart.
 import { Profile } from "@bank/contracts"
-import { Actor, Database, type DatabaseError, DocumentStore, Idempotency, Keys, type Queryable } from "@bank/platform"
+import { Actor, Database, type DatabaseError, DocumentStore, Idempotency, Keys, type Queryable, StreamLog } from "@bank/platform"
 import type { Envelope } from "@bank/platform"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
+import { createHash, randomInt, timingSafeEqual } from "node:crypto"
 import { lastUpdateKey } from "./ProfileProjector.ts"
 
 export const group = "profile.writer"
@@ -48,10 +56,29 @@ const update = (tx: Queryable, table: string, customerId: string, columns: Reado
     [customerId, ...columns.map(([, v]) => v)]
   )
 
-/** Applies the changes to the customer master and the CRM in one transaction. */
+/** How long an e-mail verification code is good for, and how many wrong codes end it. */
+const VERIFICATION_TTL_MS = 15 * 60_000
+const VERIFICATION_ATTEMPTS = 5
+
+/** Where a customer's pending e-mail verification is kept (beside the profile document). */
+export const emailVerificationKey = (customerId: string): string => Keys.customer(customerId).key("profile-email-verification")
+
+interface PendingEmail {
+  readonly requestId: string
+  readonly email: string
+  readonly codeHash: string
+  readonly expiresAt: number
+  readonly attempts: number
+}
+
+const hashCode = (customerId: string, requestId: string, code: string): string =>
+  createHash("sha256").update(`${customerId}\u0000${requestId}\u0000${code}`).digest("hex")
+
+/** Applies the changes to the customer master and the CRM in one transaction (never the e-mail address: see above). */
 export const write = (command: Profile.UpdateProfile): Effect.Effect<void, DatabaseError, Database.Database> =>
   Database.Database.use((db) => db.transaction((tx) => Effect.gen(function*() {
-    const contact = contactColumns(command.changes)
+    const { email: _email, ...changes } = command.changes
+    const contact = contactColumns(changes)
     if (contact.length > 0) yield* update(tx, "customer.customers", command.customerId, contact)
     const preferences = preferenceColumns(command.changes)
     if (preferences.length > 0) {
@@ -62,7 +89,7 @@ export const write = (command: Profile.UpdateProfile): Effect.Effect<void, Datab
     }
   })))
 
-const outcome = (command: Profile.UpdateProfile, status: "applied" | "rejected", reason?: string) =>
+const outcome = (command: Profile.ProfileCommand, status: "applied" | "rejected" | "pending-verification", reason?: string) =>
   DocumentStore.DocumentStore.use((store) =>
     store.set(lastUpdateKey(command.customerId), "$", {
       requestId: command.requestId,
@@ -72,21 +99,78 @@ const outcome = (command: Profile.UpdateProfile, status: "applied" | "rejected",
     })
   )
 
+/** Records the pending address and puts its code on the outbox: the same steps whoever has the address. */
+const requestVerification = (command: Profile.UpdateProfile, email: string) =>
+  Effect.gen(function*() {
+    const code = String(randomInt(0, 1_000_000)).padStart(6, "0")
+    const pending: PendingEmail = {
+      requestId: command.requestId,
+      email,
+      codeHash: hashCode(command.customerId, command.requestId, code),
+      expiresAt: Date.now() + VERIFICATION_TTL_MS,
+      attempts: 0
+    }
+    yield* DocumentStore.DocumentStore.use((store) => store.set(emailVerificationKey(command.customerId), "$", { ...pending }))
+    yield* StreamLog.StreamLog.use((log) =>
+      log.publish(Profile.emailOutbox, {
+        key: command.customerId,
+        payload: { _tag: "EmailVerificationRequested", customerId: command.customerId, requestId: command.requestId, email, code }
+      }))
+  })
+
+/** Rejections of the systems of record that retrying cannot help (see below). */
+const rejectedBySystemsOfRecord = (error: DatabaseError) => error.reason === "Constraint" || error.code?.startsWith("22") === true
+
+const applyUpdate = (command: Profile.UpdateProfile) =>
+  write(command).pipe(
+    Effect.andThen(command.changes.email === undefined
+      ? outcome(command, "applied")
+      : requestVerification(command, command.changes.email).pipe(Effect.andThen(outcome(command, "pending-verification")))),
+    Effect.catchTag("DatabaseError", (error): Effect.Effect<void, DatabaseError | DocumentStore.DocumentStoreError, DocumentStore.DocumentStore> =>
+      // A rule of the systems of record said no (class 23: the customer is gone) or the value
+      // cannot be stored at all (class 22: data exception, e.g. a NUL character): retrying cannot
+      // help, so it is recorded as the request's outcome, never left to the dead-letter stream
+      // where nobody would tell the customer.
+      rejectedBySystemsOfRecord(error)
+        ? outcome(command, "rejected", "invalid").pipe(
+          Effect.andThen(Effect.logWarning("profile update rejected by the systems of record", { requestId: command.requestId, constraint: error.constraint, code: error.code }))
+        )
+        : Effect.fail(error))
+  )
+
+/** The code checked against the pending verification; the address written only when it matches. */
+const confirm = (command: Profile.ConfirmEmail) =>
+  Effect.gen(function*() {
+    const store = yield* DocumentStore.DocumentStore
+    const key = emailVerificationKey(command.customerId)
+    const failed = outcome(command, "rejected", "verification-failed")
+    const raw = yield* store.getRaw(key)
+    if (Option.isNone(raw)) return yield* failed
+    const pending = JSON.parse(raw.value) as PendingEmail
+    if (pending.expiresAt < Date.now() || pending.attempts >= VERIFICATION_ATTEMPTS) {
+      yield* store.delete(key)
+      return yield* failed
+    }
+    const expected = Buffer.from(pending.codeHash, "hex")
+    const given = Buffer.from(hashCode(command.customerId, pending.requestId, command.code), "hex")
+    if (!timingSafeEqual(expected, given)) {
+      yield* store.set(key, "$.attempts", pending.attempts + 1)
+      return yield* failed
+    }
+    // One code, one use, whatever happens next.
+    yield* store.delete(key)
+    yield* Database.Database.use((db) => update(db, "customer.customers", command.customerId, [["email", pending.email]])).pipe(
+      Effect.andThen(outcome(command, "applied")),
+      // The address is taken (or became so): the same answer as a wrong code.
+      Effect.catchTag("DatabaseError", (error): Effect.Effect<void, DatabaseError | DocumentStore.DocumentStoreError, DocumentStore.DocumentStore> =>
+        rejectedBySystemsOfRecord(error) ? failed : Effect.fail(error))
+    )
+  })
+
 export const handle = (message: Envelope.Delivered<Profile.ProfileCommand>) => {
   const command = message.payload
   const marker = Keys.once(Keys.customer(command.customerId).tag, group, command.requestId)
-  return write(command).pipe(
-    Effect.andThen(outcome(command, "applied")),
-    Effect.catchTag("DatabaseError", (error): Effect.Effect<void, DatabaseError | DocumentStore.DocumentStoreError, DocumentStore.DocumentStore> =>
-      // A rule of the systems of record said no (class 23: the e-mail address is taken, the
-      // customer is gone) or the value cannot be stored at all (class 22: data exception, e.g.
-      // a NUL character): retrying cannot help, so it is recorded as the request's outcome, never
-      // left to the dead-letter stream where nobody would tell the customer.
-      error.reason === "Constraint" || error.code?.startsWith("22") === true
-        ? outcome(command, "rejected", error.constraint === "customers_email_key" ? "email-taken" : "invalid").pipe(
-          Effect.andThen(Effect.logWarning("profile update rejected by the systems of record", { requestId: command.requestId, constraint: error.constraint, code: error.code }))
-        )
-        : Effect.fail(error)),
+  return (command._tag === "ConfirmEmail" ? confirm(command) : applyUpdate(command)).pipe(
     Idempotency.once({ marker, ttlSeconds: MARKER_TTL_SECONDS }),
     Effect.asVoid
   )

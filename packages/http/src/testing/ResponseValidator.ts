@@ -111,7 +111,9 @@ export const compileDocument = (document: Json) => {
         errors: [`${name}: media type ${media} not documented (${Object.keys(content).join(", ")})`]
       }
     }
-    if (body === undefined || media.startsWith("text/")) return { operation: name, errors: [] }
+    // Only JSON media (application/json, application/*+json) have a body schema to check; text,
+    // images (image/svg+xml) and other files are checked up to their media type.
+    if (body === undefined || !/^application\/([\w.-]+\+)?json$/.test(media)) return { operation: name, errors: [] }
     let value: unknown
     try {
       value = JSON.parse(body)
