@@ -46,7 +46,9 @@ const name = positionals[0]
 if (values.list || name === undefined) {
   console.log("scenarios (load/scenarios.json):")
   for (const [n, s] of Object.entries(params.scenarios)) console.log(`  ${n.padEnd(18)} ${s.description}`)
-  console.log("\nnpm run load -- <scenario> [--base-url URL] [--scale N] [--duration-scale F] [--users N] [--json FILE]")
+  console.log(
+    "\nnpm run load -- <scenario> [--base-url URL] [--scale N] [--duration-scale F] [--users N] [--json FILE]"
+  )
   process.exit(name === undefined && !values.list ? 2 : 0)
 }
 
@@ -66,7 +68,10 @@ try {
 const { scenario, baseUrl } = resolved
 const length = totalSeconds(scenario.executor)
 
-const reachable = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false)
+const reachable = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(3000) }).then(
+  (r) => r.ok,
+  () => false
+)
 if (!reachable) {
   console.error(`load: ${baseUrl}/healthz does not answer; start the system first (npm start) or pass --base-url`)
   process.exit(2)
@@ -75,14 +80,28 @@ if (!reachable) {
 let simulator: ChildProcess | undefined
 if (scenario.simulator && !values["no-simulator"]) {
   if (process.env.DATABASE_URL) {
-    simulator = spawn(process.execPath, ["--import", "tsx", "scripts/simulate.ts", "--rate", String(scenario.simulator.rate), "--duration", `${Math.ceil(length)}s`], {
-      cwd: root,
-      env: process.env,
-      stdio: ["ignore", "ignore", "inherit"]
-    })
+    simulator = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "scripts/simulate.ts",
+        "--rate",
+        String(scenario.simulator.rate),
+        "--duration",
+        `${Math.ceil(length)}s`
+      ],
+      {
+        cwd: root,
+        env: process.env,
+        stdio: ["ignore", "ignore", "inherit"]
+      }
+    )
     console.error(`load: core-banking simulator writing ${scenario.simulator.rate} activities/s meanwhile`)
   } else {
-    console.error(`load: this scenario wants the simulator at ${scenario.simulator.rate}/s; set DATABASE_URL to start it, or run scripts/simulate.ts yourself`)
+    console.error(
+      `load: this scenario wants the simulator at ${scenario.simulator.rate}/s; set DATABASE_URL to start it, or run scripts/simulate.ts yourself`
+    )
   }
 }
 
@@ -113,7 +132,9 @@ await run({
     const reqs = metrics.get("http_reqs")!.value
     const failed = metrics.get("http_req_failed")!
     const p95 = metrics.get("http_req_duration")!.histogram.percentile(95) / 1000
-    console.error(`load: ${elapsed.toFixed(0).padStart(4)}s/${length.toFixed(0)}s  vus ${vus}  reqs ${reqs} (${(reqs / elapsed).toFixed(0)}/s)  failed ${failed.passes}  p(95) ${p95.toFixed(1)}ms`)
+    console.error(
+      `load: ${elapsed.toFixed(0).padStart(4)}s/${length.toFixed(0)}s  vus ${vus}  reqs ${reqs} (${(reqs / elapsed).toFixed(0)}/s)  failed ${failed.passes}  p(95) ${p95.toFixed(1)}ms`
+    )
   }
 })
 metrics.endedAt = performance.now()
@@ -128,7 +149,8 @@ if (simulator && simulator.exitCode === null) {
 const verdicts = evaluate(metrics, scenario.thresholds)
 console.log(`\nscenario ${name}: ${scenario.description}\n`)
 console.log(render(metrics, verdicts))
-if (values.json) writeFileSync(values.json, `${JSON.stringify({ scenario: name, baseUrl, ...toJson(metrics, verdicts) }, null, 2)}\n`)
+if (values.json)
+  writeFileSync(values.json, `${JSON.stringify({ scenario: name, baseUrl, ...toJson(metrics, verdicts) }, null, 2)}\n`)
 const failedThresholds = verdicts.filter((v) => !v.ok).length
 if (failedThresholds > 0) console.log(`\n${failedThresholds} threshold(s) crossed`)
 process.exit(failedThresholds > 0 ? 99 : 0)

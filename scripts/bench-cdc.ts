@@ -50,34 +50,44 @@ const ddl = `CREATE SCHEMA IF NOT EXISTS deposits;
 const insert = async (first: number, count: number, perSecond?: number) => {
   const started = performance.now()
   const transactions = Math.ceil(count / rowsPerTransaction)
-  await Promise.all(Array.from({ length: writers }, async (_, lane) => {
-    const w = new pg.Client({ connectionString: postgres.url })
-    await w.connect()
-    for (let t = lane; t < transactions; t += writers) {
-      if (perSecond) {
-        const due = started + (t * rowsPerTransaction * 1000) / perSecond
-        const wait = due - performance.now()
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-      }
-      const id = first + t * rowsPerTransaction
-      await w.query(
-        `INSERT INTO deposits.transactions (transaction_id, customer_id, amount, currency, description)
+  await Promise.all(
+    Array.from({ length: writers }, async (_, lane) => {
+      const w = new pg.Client({ connectionString: postgres.url })
+      await w.connect()
+      for (let t = lane; t < transactions; t += writers) {
+        if (perSecond) {
+          const due = started + (t * rowsPerTransaction * 1000) / perSecond
+          const wait = due - performance.now()
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+        }
+        const id = first + t * rowsPerTransaction
+        await w.query(
+          `INSERT INTO deposits.transactions (transaction_id, customer_id, amount, currency, description)
          SELECT i, i % 1000, -(i % 100000), 'EUR', 'Card payment at merchant ' || i FROM generate_series($1::bigint, $2::bigint) i`,
-        [id, id + rowsPerTransaction - 1]
-      )
-    }
-    await w.end()
-  }))
+          [id, id + rowsPerTransaction - 1]
+        )
+      }
+      await w.end()
+    })
+  )
   return (performance.now() - started) / 1000
 }
 
 const startConnector = async () => {
   const connector = spawnConnector({
-    DATABASE_URL: postgres.url, REDIS_URL: redisServer.url, CDC_SCHEMAS: "deposits", CDC_LAG_INTERVAL_MS: "60000"
+    DATABASE_URL: postgres.url,
+    REDIS_URL: redisServer.url,
+    CDC_SCHEMAS: "deposits",
+    CDC_LAG_INTERVAL_MS: "60000"
   })
   connectors.push(connector)
-  await waitUntil("the connector's snapshot", async () => (await redis.exists(CdcConnector.keys("bank_cdc").snapshot)) === 1, 60_000)
-    .catch((e) => { throw new Error(`${e.message}\n${connector.output()}`) })
+  await waitUntil(
+    "the connector's snapshot",
+    async () => (await redis.exists(CdcConnector.keys("bank_cdc").snapshot)) === 1,
+    60_000
+  ).catch((e) => {
+    throw new Error(`${e.message}\n${connector.output()}`)
+  })
   return connector
 }
 
@@ -96,12 +106,18 @@ const streamLength = () => redis.xLen("stream:{s:cdc.deposits.p0}")
  * one TransactionCommitted a transaction. Polls XLEN only, to leave the CPU to the connector.
  */
 const waitStreamed = (lengthBefore: number, count: number) =>
-  waitUntil(`${count} changes in Redis`, async () => (await streamLength()) >= lengthBefore + count + count / rowsPerTransaction, 600_000)
+  waitUntil(
+    `${count} changes in Redis`,
+    async () => (await streamLength()) >= lengthBefore + count + count / rowsPerTransaction,
+    600_000
+  )
 
 const entryMs = (id: string) => Number(id.split("-")[0])
 
 const latencies = (entries: Awaited<ReturnType<typeof streamed>>) => {
-  const ms = entries.map((e) => entryMs(e.entryId) - Date.parse((e.payload as Cdc.RowChanged).commitTime)).sort((a, b) => a - b)
+  const ms = entries
+    .map((e) => entryMs(e.entryId) - Date.parse((e.payload as Cdc.RowChanged).commitTime))
+    .sort((a, b) => a - b)
   const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]!
   return { p50: at(0.5), p99: at(0.99), max: ms.at(-1)! }
 }
@@ -114,7 +130,8 @@ const throughput = (entries: Awaited<ReturnType<typeof streamed>>) => {
 }
 
 /** Peak resident memory of a process so far, in MB (Linux). */
-const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
+const peakRssMb = (pid: number) =>
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US")
 const rows: Array<string> = []
@@ -167,8 +184,19 @@ try {
      SELECT i, i % 1000, i % 100000, 'EUR', 'Standing order ' || i FROM generate_series(40000000::bigint, $1::bigint) i`,
     [40_000_000 + large - 1]
   )
-  await waitUntil("the large transaction in Redis", async () => (await streamLength()) >= lengthBefore + large + 1, 600_000)
-  const [last] = (await redis.sendCommand(["XREVRANGE", "stream:{s:cdc.deposits.p0}", "+", "-", "COUNT", "1"])) as Array<[string, Array<string>]>
+  await waitUntil(
+    "the large transaction in Redis",
+    async () => (await streamLength()) >= lengthBefore + large + 1,
+    600_000
+  )
+  const [last] = (await redis.sendCommand([
+    "XREVRANGE",
+    "stream:{s:cdc.deposits.p0}",
+    "+",
+    "-",
+    "COUNT",
+    "1"
+  ])) as Array<[string, Array<string>]>
   const lastData = JSON.parse(last![1][last![1].indexOf("data") + 1]!) as Cdc.TransactionCommitted
   const largeSeconds = (entryMs(last![0]) - Date.parse(lastData.commitTime)) / 1000
   const rssAfter = peakRssMb(connector.child.pid!)
@@ -182,11 +210,17 @@ try {
     `| backlog catch-up | ${fmt(changes)} | – | ${fmt(changes / drainSeconds)} | – | – | – |`,
     `| one transaction of ${fmt(large)} rows | ${fmt(large)} | – | ${fmt(large / largeSeconds)} | – | – | ${Math.round(largeSeconds * 1000)} ms (last row) |`
   )
-  console.log(`\nCDC benchmark: ${rowsPerTransaction} inserts a transaction, ${writers} writer connections, Redis AOF everysec, ` +
-    `batches of ${CdcConnector.defaults.batchSize}\n`)
+  console.log(
+    `\nCDC benchmark: ${rowsPerTransaction} inserts a transaction, ${writers} writer connections, Redis AOF everysec, ` +
+      `batches of ${CdcConnector.defaults.batchSize}\n`
+  )
   console.log(rows.join("\n"))
-  console.log(`Connector peak memory (VmHWM): ${rssBefore.toFixed(0)} MB before the large transaction, ${rssAfter.toFixed(0)} MB after.`)
-  console.log(`Backlog: first entry ${startSeconds.toFixed(1)} s after the connector process was started (process start, slot check).`)
+  console.log(
+    `Connector peak memory (VmHWM): ${rssBefore.toFixed(0)} MB before the large transaction, ${rssAfter.toFixed(0)} MB after.`
+  )
+  console.log(
+    `Backlog: first entry ${startSeconds.toFixed(1)} s after the connector process was started (process start, slot check).`
+  )
 } finally {
   for (const c of connectors) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL")
   await Promise.all(connectors.map((c) => c.exited))

@@ -47,9 +47,12 @@ const seconds = number(values.seconds, 5)
 const warmup = number(values.warmup, 1)
 const connections = number(values.connections, 32)
 const rounds = number(values.rounds, 2)
-const extraEnv = Object.fromEntries(((values.env ?? []) as Array<string>).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]))
+const extraEnv = Object.fromEntries(
+  ((values.env ?? []) as Array<string>).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])
+)
 const began = performance.now()
-const say = (text: string) => console.error(`bench-edge ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${text}`)
+const say = (text: string) =>
+  console.error(`bench-edge ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${text}`)
 
 const logFile = join(tmpdir(), `bank-bench-edge-${Date.now()}.log`)
 say(`starting the system (${customers} customers); output in ${logFile}`)
@@ -66,7 +69,9 @@ try {
   if (failure) throw new Error(failure)
   await redis.close()
 
-  const lean = await startServer("scripts/bench/servers/lean.ts", { REDIS_URL: stack.redis.url }, (line) => stack.log(`lean | ${line}`))
+  const lean = await startServer("scripts/bench/servers/lean.ts", { REDIS_URL: stack.redis.url }, (line) =>
+    stack.log(`lean | ${line}`)
+  )
   stopAll.push(() => lean.stop())
 
   // Extra edges from other checkouts, each on its own port, same Redis and PostgreSQL.
@@ -86,7 +91,12 @@ try {
     })
     const url = `http://127.0.0.1:${port}`
     const deadline = Date.now() + 120_000
-    while ((await fetch(`${url}/healthz`).then((r) => r.status, () => 0)) !== 200) {
+    while (
+      (await fetch(`${url}/healthz`).then(
+        (r) => r.status,
+        () => 0
+      )) !== 200
+    ) {
       if (Date.now() > deadline) throw new Error(`the edge of ${dir} did not answer /healthz within 120 s`)
       await new Promise((r) => setTimeout(r, 250))
     }
@@ -109,7 +119,12 @@ try {
     products: "/v1/reference/products"
   }
   const run = async (url: string, rate?: number): Promise<LoadResult> => {
-    const options = { url, connections, ...(url.endsWith("/healthz") ? {} : { vary: withToken }), ...(rate ? { rate } : {}) }
+    const options = {
+      url,
+      connections,
+      ...(url.endsWith("/healthz") ? {} : { vary: withToken }),
+      ...(rate ? { rate } : {})
+    }
     if (warmup > 0) await load({ ...options, seconds: warmup })
     return load({ ...options, seconds })
   }
@@ -121,7 +136,9 @@ try {
       const order = round % 2 === 0 ? targets : [...targets].reverse()
       for (const target of order) {
         const result = await run(`${target.url}${paths[route]}`)
-        say(`round ${round + 1} ${route} ${target.label}: ${result.perSecond.toFixed(0)} req/s p99 ${result.latency.p99.toFixed(2)} ms${result.unexpected + result.errors > 0 ? ` (${JSON.stringify(result.statuses)}, ${result.errors} errors)` : ""}`)
+        say(
+          `round ${round + 1} ${route} ${target.label}: ${result.perSecond.toFixed(0)} req/s p99 ${result.latency.p99.toFixed(2)} ms${result.unexpected + result.errors > 0 ? ` (${JSON.stringify(result.statuses)}, ${result.errors} errors)` : ""}`
+        )
         const key = `${route} ${target.label}`
         if (!best.has(key) || best.get(key)!.perSecond < result.perSecond) best.set(key, result)
       }
@@ -133,13 +150,18 @@ try {
   ]
   for (const route of chosen) {
     const leanRate = best.get(`${route} lean reference`)!.perSecond
-    lines.push(`| GET ${paths[route]} | ${targets.map((t) => `${best.get(`${route} ${t.label}`)!.perSecond.toFixed(0)} req/s`).join(" | ")} | ${servers.map((s) => `${(best.get(`${route} ${s.label}`)!.perSecond / leanRate).toFixed(2)}×`).join(" | ")} |`)
+    lines.push(
+      `| GET ${paths[route]} | ${targets.map((t) => `${best.get(`${route} ${t.label}`)!.perSecond.toFixed(0)} req/s`).join(" | ")} | ${servers.map((s) => `${(best.get(`${route} ${s.label}`)!.perSecond / leanRate).toFixed(2)}×`).join(" | ")} |`
+    )
   }
   if (chosen.includes("dashboard")) {
     for (const server of servers) {
       const peak = best.get(`dashboard ${server.label}`)!.perSecond
       const half = await run(`${server.url}/v1/dashboard`, Math.floor(peak / 2))
-      lines.push("", `${server.label}: GET /v1/dashboard at half its peak (${Math.floor(peak / 2)} req/s offered, ${half.perSecond.toFixed(0)} answered): p50 ${half.latency.p50.toFixed(2)} ms, p99 ${half.latency.p99.toFixed(2)} ms`)
+      lines.push(
+        "",
+        `${server.label}: GET /v1/dashboard at half its peak (${Math.floor(peak / 2)} req/s offered, ${half.perSecond.toFixed(0)} answered): p50 ${half.latency.p50.toFixed(2)} ms, p99 ${half.latency.p99.toFixed(2)} ms`
+      )
     }
   }
   console.log(lines.join("\n"))

@@ -19,7 +19,8 @@ process.env.UV_THREADPOOL_SIZE = String(threads)
 const { CommandLine } = await import("@bank/platform")
 const { values } = CommandLine.parse({
   name: "npx tsx scripts/bench-identity.ts",
-  summary: "Identity benchmark on a private Redis: bare scrypt, login throughput, timing of refusals, the token check's cost.",
+  summary:
+    "Identity benchmark on a private Redis: bare scrypt, login throughput, timing of refusals, the token check's cost.",
   options: {
     logins: { type: "string", value: "N", description: "logins to time (default 200)" },
     checks: { type: "string", value: "N", description: "token checks to time (default 2000)" }
@@ -34,7 +35,8 @@ const { EdgeServer } = await import("@bank/http")
 const { Database, PasswordHash, RedisClient, StreamLog } = await import("@bank/platform")
 const { startRedis } = await import("@bank/test-kit")
 
-const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!
 const ms = (n: number) => `${n.toFixed(3)} ms`
 const summary = (samples: Array<number>) => {
   const sorted = [...samples].sort((a, b) => a - b)
@@ -43,12 +45,14 @@ const summary = (samples: Array<number>) => {
 const pool = async <A>(count: number, concurrency: number, task: (i: number) => Promise<A>) => {
   let next = 0
   const results: Array<A> = []
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) {
-      const i = next++
-      results[i] = await task(i)
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++
+        results[i] = await task(i)
+      }
+    })
+  )
   return results
 }
 
@@ -82,11 +86,24 @@ const benchRoutes = (app: any) => {
 const start = async (tokenCache: boolean) => {
   const runtime = ManagedRuntime.make(
     Layer.mergeAll(
-      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", problems: Identity.problems, routes: [(app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) }, Identity.identityRoutes, benchRoutes] }).pipe(Layer.provide(Identity.edgeLayer)),
+      EdgeServer.layer({
+        port: 0,
+        hostname: "127.0.0.1",
+        problems: Identity.problems,
+        routes: [
+          (app, run) => {
+            app.use("/v1/*", Identity.tokenCheck(run))
+          },
+          Identity.identityRoutes,
+          benchRoutes
+        ]
+      }).pipe(Layer.provide(Identity.edgeLayer)),
       tokenCache ? Layer.empty : Identity.actorsLayer
     ).pipe(
       Layer.provide(Identity.IdentityConfig.layer({ ...settings, tokenCache })),
-      Layer.provideMerge(Layer.mergeAll(RedisClient.layer(redis.url), Database.layer("postgres://unused@127.0.0.1:1/none"))),
+      Layer.provideMerge(
+        Layer.mergeAll(RedisClient.layer(redis.url), Database.layer("postgres://unused@127.0.0.1:1/none"))
+      ),
       Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
     )
   )
@@ -94,12 +111,24 @@ const start = async (tokenCache: boolean) => {
   return { runtime, base: `http://127.0.0.1:${port}` }
 }
 const direct = await start(false)
-await direct.runtime.runPromise(Effect.forEach(Array.from({ length: users }, (_, i) => i + 1), (id) =>
-  Identity.CredentialsProjection.apply({
-    _tag: "RowChanged", schema: "customer", table: "credentials", op: "insert", key: { customer_id: String(id) },
-    new: { customer_id: String(id), username: `bench${id}`, password_hash: hash, status: "active" },
-    commitLsn: "0/1", seq: id, commitTime: "", xid: 1
-  })).pipe(Effect.provide(StreamLog.layer)))
+await direct.runtime.runPromise(
+  Effect.forEach(
+    Array.from({ length: users }, (_, i) => i + 1),
+    (id) =>
+      Identity.CredentialsProjection.apply({
+        _tag: "RowChanged",
+        schema: "customer",
+        table: "credentials",
+        op: "insert",
+        key: { customer_id: String(id) },
+        new: { customer_id: String(id), username: `bench${id}`, password_hash: hash, status: "active" },
+        commitLsn: "0/1",
+        seq: id,
+        commitTime: "",
+        xid: 1
+      })
+  ).pipe(Effect.provide(StreamLog.layer))
+)
 
 const login = (base: string, username: string, password = PASSWORD) =>
   fetch(`${base}/v1/auth/login`, {
@@ -111,21 +140,30 @@ const login = (base: string, username: string, password = PASSWORD) =>
 // 2. Login throughput.
 await pool(threads, threads, (i) => login(direct.base, `bench${i + 1}`)) // warm-up
 const started = performance.now()
-const statuses = await pool(loginCount, threads * 2, (i) => login(direct.base, `bench${(i % users) + 1}`).then((r) => r.status))
+const statuses = await pool(loginCount, threads * 2, (i) =>
+  login(direct.base, `bench${(i % users) + 1}`).then((r) => r.status)
+)
 const loginsPerSecond = loginCount / ((performance.now() - started) / 1000)
 const failed = statuses.filter((s) => s !== 200).length
 const scryptAfter = await bareScrypt()
 const scryptPerSecond = (scryptBefore + scryptAfter) / 2
-console.log(`1. bare scrypt (N=${COST}, r=8, p=1, ${threads} at once): ${scryptPerSecond.toFixed(1)} verifications/s` +
-  ` (${scryptBefore.toFixed(1)} before the logins, ${scryptAfter.toFixed(1)} after)`)
-console.log(`2. login over HTTP: ${loginsPerSecond.toFixed(1)} logins/s (${loginCount}, ${threads * 2} concurrent${failed ? `, ${failed} failed` : ""})` +
-  ` = ${((loginsPerSecond / scryptPerSecond) * 100).toFixed(0)}% of bare scrypt`)
+console.log(
+  `1. bare scrypt (N=${COST}, r=8, p=1, ${threads} at once): ${scryptPerSecond.toFixed(1)} verifications/s` +
+    ` (${scryptBefore.toFixed(1)} before the logins, ${scryptAfter.toFixed(1)} after)`
+)
+console.log(
+  `2. login over HTTP: ${loginsPerSecond.toFixed(1)} logins/s (${loginCount}, ${threads * 2} concurrent${failed ? `, ${failed} failed` : ""})` +
+    ` = ${((loginsPerSecond / scryptPerSecond) * 100).toFixed(0)}% of bare scrypt`
+)
 
 // 3. Wrong password vs unknown username (sequential, interleaved).
 const wrong: Array<number> = []
 const unknown: Array<number> = []
 for (let i = 0; i < 20; i++) {
-  for (const [samples, username] of [[wrong, `bench${(i % users) + 1}`], [unknown, `nobody${i}`]] as const) {
+  for (const [samples, username] of [
+    [wrong, `bench${(i % users) + 1}`],
+    [unknown, `nobody${i}`]
+  ] as const) {
     const t = performance.now()
     await login(direct.base, username, "not the password")
     samples.push(performance.now() - t)
@@ -133,12 +171,15 @@ for (let i = 0; i < 20; i++) {
 }
 const w = summary(wrong)
 const u = summary(unknown)
-console.log(`3. failed login answer time p50/p99: wrong password ${ms(w.p50)} / ${ms(w.p99)}, unknown user ${ms(u.p50)} / ${ms(u.p99)}`)
+console.log(
+  `3. failed login answer time p50/p99: wrong password ${ms(w.p50)} / ${ms(w.p99)}, unknown user ${ms(u.p50)} / ${ms(u.p99)}`
+)
 
 // 4. Token check latency.
 const benchLogin = await login(direct.base, "bench1")
 const accessToken = benchLogin.body.accessToken
-if (!accessToken) throw new Error(`login for the token check answered ${benchLogin.status}: ${JSON.stringify(benchLogin.body)}`)
+if (!accessToken)
+  throw new Error(`login for the token check answered ${benchLogin.status}: ${JSON.stringify(benchLogin.body)}`)
 // Alternating requests without and with the check, so a busy neighbour slows both alike.
 const latency = async (base: string, token: string) => {
   const without: Array<number> = []
@@ -159,7 +200,9 @@ const latency = async (base: string, token: string) => {
 }
 const cached = await start(true)
 const line = (name: string, [a, b]: readonly [{ p50: number; p99: number }, { p50: number; p99: number }]) =>
-  console.log(`   ${name}: without ${ms(a.p50)} / ${ms(a.p99)}, with ${ms(b.p50)} / ${ms(b.p99)}, added p50 ${ms(b.p50 - a.p50)}, p99 ${ms(b.p99 - a.p99)}`)
+  console.log(
+    `   ${name}: without ${ms(a.p50)} / ${ms(a.p99)}, with ${ms(b.p50)} / ${ms(b.p99)}, added p50 ${ms(b.p50 - a.p50)}, p99 ${ms(b.p99 - a.p99)}`
+  )
 console.log(`4. token check, p50 / p99 of ${checkCount} sequential requests each:`)
 line("direct (one HGETALL)", await latency(direct.base, accessToken))
 line("client-side cache", await latency(cached.base, accessToken))

@@ -21,7 +21,13 @@ import { connect, sample } from "./bench/Streams.ts"
 import { type ChildHandle, startPostgres, startProcess, startRedis } from "@bank/test-kit"
 
 const { values } = parseArgs({
-  options: { customers: { type: "string" }, months: { type: "string" }, partitions: { type: "string" }, rates: { type: "string" }, seconds: { type: "string" } }
+  options: {
+    customers: { type: "string" },
+    months: { type: "string" },
+    partitions: { type: "string" },
+    rates: { type: "string" },
+    seconds: { type: "string" }
+  }
 })
 const customers = Number(values.customers ?? 1000)
 const months = Number(values.months ?? 3)
@@ -33,7 +39,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const redisServer = await startRedis()
 const pgServer = await startPostgres()
-const env = { REDIS_URL: redisServer.url, DATABASE_URL: pgServer.url, CDC_PARTITIONS: String(partitions), CDC_METRICS_PORT: "0", LOG_LEVEL: "Warn" }
+const env = {
+  REDIS_URL: redisServer.url,
+  DATABASE_URL: pgServer.url,
+  CDC_PARTITIONS: String(partitions),
+  CDC_METRICS_PORT: "0",
+  LOG_LEVEL: "Warn"
+}
 const redis = await connect(redisServer.url)
 const children: Array<ChildHandle> = []
 const start = (file: string, extra: Record<string, string> = {}) => {
@@ -53,13 +65,21 @@ const cpuSeconds = (pid: number) => {
 const workerPid = (c: ChildHandle) => c.child.pid!
 
 say(`seeding ${customers} customers, ${months} months`)
-const seeded = await Effect.runPromise(Generator.seed(pgServer.url, { customers, months, hashPool: 10, scrypt: { N: 1024, r: 8, p: 1, keylen: 32 }, progress: false }).pipe(
-  Effect.provide(Database.layer(pgServer.url))
-))
+const seeded = await Effect.runPromise(
+  Generator.seed(pgServer.url, {
+    customers,
+    months,
+    hashPool: 10,
+    scrypt: { N: 1024, r: 8, p: 1, keylen: 32 },
+    progress: false
+  }).pipe(Effect.provide(Database.layer(pgServer.url)))
+)
 say(`seeded ${seeded.rows} rows; CDC snapshot onto ${partitions} partitions per system`)
 start("packages/cdc/src/main.ts")
 while ((await redis.exists(Keys.global("cdc:bank_cdc:snapshot"))) === 0) await sleep(200)
-const streams = ["deposits", "cards", "lending", "investments"].flatMap((s) => Cdc.streams(s, partitions).map((spec) => Keys.stream(spec.name)))
+const streams = ["deposits", "cards", "lending", "investments"].flatMap((s) =>
+  Cdc.streams(s, partitions).map((spec) => Keys.stream(spec.name))
+)
 let backlog = 0
 for (const key of streams) backlog += Number(await redis.sendCommand(["XLEN", key]))
 say(`backlog: ${backlog} entries on ${streams.length} dashboard partitions`)
@@ -68,7 +88,9 @@ say(`backlog: ${backlog} entries on ${streams.length} dashboard partitions`)
 const drain = async (n: number, generation: number) => {
   await redis.set(Keys.global("readmodel:dashboard"), String(generation))
   const group = generation <= 1 ? "dashboard" : `dashboard.g${generation}`
-  const procs = Array.from({ length: n }, () => start("packages/dashboard/src/main.ts", { DASHBOARD_OWNERSHIP_MS: "5000" }))
+  const procs = Array.from({ length: n }, () =>
+    start("packages/dashboard/src/main.ts", { DASHBOARD_OWNERSHIP_MS: "5000" })
+  )
   const readOf = async () => (await sample(redis)).groups.filter((g) => g.group === group && streams.includes(g.stream))
   while ((await readOf()).reduce((s, g) => s + g.entriesRead, 0) === 0) await sleep(20)
   const started = performance.now()
@@ -85,12 +107,23 @@ const drain = async (n: number, generation: number) => {
 
 const one = await drain(1, 2)
 await Promise.all(one.procs.map((p) => p.stop()))
-say(`1 process: ${one.perSecond.toFixed(0)} changes/s (${one.wall.toFixed(1)} s, CPU ${(one.cpu[0]! * 100).toFixed(0)}%)`)
+say(
+  `1 process: ${one.perSecond.toFixed(0)} changes/s (${one.wall.toFixed(1)} s, CPU ${(one.cpu[0]! * 100).toFixed(0)}%)`
+)
 const two = await drain(2, 3)
-say(`2 processes: ${two.perSecond.toFixed(0)} changes/s (${two.wall.toFixed(1)} s, CPU ${two.cpu.map((c) => `${(c * 100).toFixed(0)}%`).join(" + ")})`)
+say(
+  `2 processes: ${two.perSecond.toFixed(0)} changes/s (${two.wall.toFixed(1)} s, CPU ${two.cpu.map((c) => `${(c * 100).toFixed(0)}%`).join(" + ")})`
+)
 
 // Freshness with the two processes running.
-const fresh: Array<{ rate: number; achieved: number; dashboardP50: number; dashboardP99: number; cdcP99: number; writes: number }> = []
+const fresh: Array<{
+  rate: number
+  achieved: number
+  dashboardP50: number
+  dashboardP99: number
+  cdcP99: number
+  writes: number
+}> = []
 for (const rate of rates) {
   const dashboard = new Histogram()
   const commit = new Histogram()
@@ -112,21 +145,34 @@ for (const rate of rates) {
   await stopDashboard()
   await stopCdc()
   const ms = (h: Histogram, p: number) => h.percentile(p) / 1000
-  fresh.push({ rate, achieved: summary.achievedRate, dashboardP50: ms(dashboard, 50), dashboardP99: ms(dashboard, 99), cdcP99: ms(commit, 99), writes: dashboard.count })
-  say(`rate ${rate}/s (achieved ${summary.achievedRate.toFixed(0)}/s): dashboard p99 ${ms(dashboard, 99).toFixed(1)} ms vs CDC p99 ${ms(commit, 99).toFixed(1)} ms`)
+  fresh.push({
+    rate,
+    achieved: summary.achievedRate,
+    dashboardP50: ms(dashboard, 50),
+    dashboardP99: ms(dashboard, 99),
+    cdcP99: ms(commit, 99),
+    writes: dashboard.count
+  })
+  say(
+    `rate ${rate}/s (achieved ${summary.achievedRate.toFixed(0)}/s): dashboard p99 ${ms(dashboard, 99).toFixed(1)} ms vs CDC p99 ${ms(commit, 99).toFixed(1)} ms`
+  )
 }
 
 const pct = (c: number) => `${(c * 100).toFixed(0)}%`
-console.log([
-  `Dashboard projectors: ${customers} customers, ${months} months, ${backlog.toLocaleString("en-US")} backlog entries on ${streams.length} partitions (${partitions} per system), one run`,
-  `  1 process : ${one.perSecond.toFixed(0)} changes/s in ${one.wall.toFixed(1)} s; CPU share ${pct(one.cpu[0]!)} of a core`,
-  `  2 processes: ${two.perSecond.toFixed(0)} changes/s in ${two.wall.toFixed(1)} s; CPU shares ${two.cpu.map(pct).join(" + ")} of a core`,
-  `  scaling 2 vs 1: ${(two.perSecond / one.perSecond).toFixed(2)}x`,
-  `Freshness with 2 processes (commit → dashboard write announced, vs CDC commit → stream entry):`,
-  ...fresh.map((f) =>
-    `  ${String(f.rate).padStart(5)}/s target, ${f.achieved.toFixed(0).padStart(5)}/s achieved: dashboard p50 ${f.dashboardP50.toFixed(1)} ms, p99 ${f.dashboardP99.toFixed(1)} ms; ` +
-    `CDC p99 ${f.cdcP99.toFixed(1)} ms; ratio ${(f.dashboardP99 / f.cdcP99).toFixed(2)}x (${f.writes} writes)`)
-].join("\n"))
+console.log(
+  [
+    `Dashboard projectors: ${customers} customers, ${months} months, ${backlog.toLocaleString("en-US")} backlog entries on ${streams.length} partitions (${partitions} per system), one run`,
+    `  1 process : ${one.perSecond.toFixed(0)} changes/s in ${one.wall.toFixed(1)} s; CPU share ${pct(one.cpu[0]!)} of a core`,
+    `  2 processes: ${two.perSecond.toFixed(0)} changes/s in ${two.wall.toFixed(1)} s; CPU shares ${two.cpu.map(pct).join(" + ")} of a core`,
+    `  scaling 2 vs 1: ${(two.perSecond / one.perSecond).toFixed(2)}x`,
+    `Freshness with 2 processes (commit → dashboard write announced, vs CDC commit → stream entry):`,
+    ...fresh.map(
+      (f) =>
+        `  ${String(f.rate).padStart(5)}/s target, ${f.achieved.toFixed(0).padStart(5)}/s achieved: dashboard p50 ${f.dashboardP50.toFixed(1)} ms, p99 ${f.dashboardP99.toFixed(1)} ms; ` +
+        `CDC p99 ${f.cdcP99.toFixed(1)} ms; ratio ${(f.dashboardP99 / f.cdcP99).toFixed(2)}x (${f.writes} writes)`
+    )
+  ].join("\n")
+)
 
 await Promise.all(children.map((c) => c.stop()))
 await redis.close()

@@ -61,11 +61,14 @@ const poolUsers = Math.min(200, Math.max(1, Math.floor(customers / 5)))
 
 const began = performance.now()
 const startedAt = new Date()
-const say = (text: string) => console.error(`bench ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${text}`)
+const say = (text: string) =>
+  console.error(`bench ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${text}`)
 const logFile = join(tmpdir(), `bank-bench-${startedAt.toISOString().replace(/[:.]/g, "-")}.log`)
 
 const machine = machineState()
-say(`machine: ${machine.cores} × ${machine.cpuModel}, load ${machine.loadAverage.map((x) => x.toFixed(2)).join(" ")}; measuring the noise for 2 s`)
+say(
+  `machine: ${machine.cores} × ${machine.cpuModel}, load ${machine.loadAverage.map((x) => x.toFixed(2)).join(" ")}; measuring the noise for 2 s`
+)
 const noise = await idleNoise()
 
 // Watch the consumer groups from the moment Redis is up: the seeded data's CDC snapshot is the
@@ -117,7 +120,14 @@ const attempt = async (group: Group, label: string, unit: string, measure: () =>
     await measure()
   } catch (error) {
     say(`${label} failed: ${error instanceof Error ? error.message : String(error)}`)
-    ctx.figures.push(notMeasured(group, label, unit, `the measurement failed: ${error instanceof Error ? error.message : String(error)}`))
+    ctx.figures.push(
+      notMeasured(
+        group,
+        label,
+        unit,
+        `the measurement failed: ${error instanceof Error ? error.message : String(error)}`
+      )
+    )
   }
 }
 
@@ -140,36 +150,55 @@ const noiseAfter = await idleNoise()
 const redisVersion = /redis_version:(\S+)/.exec(String(await redis.sendCommand(["INFO", "server"])))?.[1] ?? "unknown"
 const db = new pg.Client({ connectionString: stack.postgres.url })
 await db.connect()
-const postgresVersion = (await db.query<{ server_version: string }>("SHOW server_version")).rows[0]?.server_version ?? "unknown"
+const postgresVersion =
+  (await db.query<{ server_version: string }>("SHOW server_version")).rows[0]?.server_version ?? "unknown"
 await db.end()
 await redis.close()
 say("stopping the system")
 await stack.stop()
 
-const order: ReadonlyArray<Group> = ["Edge ceiling", "Token check", "Dashboard", "Login", "Projectors and CDC", "Memory"]
+const order: ReadonlyArray<Group> = [
+  "Edge ceiling",
+  "Token check",
+  "Dashboard",
+  "Login",
+  "Projectors and CDC",
+  "Memory"
+]
 const figures: Array<Figure> = [...ctx.figures].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group))
 const minutes = (performance.now() - began) / 60_000
 const subtitle = `${machine.cores} cores (${machine.cpuModel}), ${startedAt.toISOString().slice(0, 10)}, ${customers} customers`
 mkdirSync(outDir, { recursive: true })
 writeFileSync(join(outDir, "chart.svg"), Chart.render(figures, subtitle))
-writeFileSync(join(outDir, "REPORT.md"), Report.render({
-  startedAt,
-  minutes,
-  machine,
-  machineAfter: machineState(),
-  noise,
-  noiseAfter,
-  servers: { redis: redisVersion, postgres: postgresVersion },
-  stack: { processes: [...stack.seen].filter((n) => n !== "start" && n !== "services"), skipped: stack.skipped, customers, startSeconds: stack.startSeconds },
-  settings: [
-    `throughput runs: ${seconds} s after ${warmupSeconds} s warm-up, ${connections} connections (logins: 16)`,
-    "Redis: private, append-only file with fsync every second; PostgreSQL: private, wal_level=logical",
-    "IDENTITY_TRUSTED_PROXY_HOPS=1 (the load generator plays many phones behind one load balancer); other settings at their defaults"
-  ],
-  figures,
-  method: ctx.method,
-  chartFile: "chart.svg"
-}))
-writeFileSync(join(outDir, "results.json"), `${JSON.stringify({ startedAt, minutes, machine, noise, figures }, null, 2)}\n`)
+writeFileSync(
+  join(outDir, "REPORT.md"),
+  Report.render({
+    startedAt,
+    minutes,
+    machine,
+    machineAfter: machineState(),
+    noise,
+    noiseAfter,
+    servers: { redis: redisVersion, postgres: postgresVersion },
+    stack: {
+      processes: [...stack.seen].filter((n) => n !== "start" && n !== "services"),
+      skipped: stack.skipped,
+      customers,
+      startSeconds: stack.startSeconds
+    },
+    settings: [
+      `throughput runs: ${seconds} s after ${warmupSeconds} s warm-up, ${connections} connections (logins: 16)`,
+      "Redis: private, append-only file with fsync every second; PostgreSQL: private, wal_level=logical",
+      "IDENTITY_TRUSTED_PROXY_HOPS=1 (the load generator plays many phones behind one load balancer); other settings at their defaults"
+    ],
+    figures,
+    method: ctx.method,
+    chartFile: "chart.svg"
+  })
+)
+writeFileSync(
+  join(outDir, "results.json"),
+  `${JSON.stringify({ startedAt, minutes, machine, noise, figures }, null, 2)}\n`
+)
 say(`done in ${minutes.toFixed(1)} min: ${join(outDir, "REPORT.md")}`)
 process.exit(0)

@@ -12,7 +12,9 @@ import { ColumnFilter, Scrub } from "@bank/cdc"
 import { Effect, Logger } from "effect"
 
 const apply = process.argv.includes("--apply")
-const rules = process.env.CDC_COLUMN_FILTERS ? ColumnFilter.parse(process.env.CDC_COLUMN_FILTERS) : ColumnFilter.defaults
+const rules = process.env.CDC_COLUMN_FILTERS
+  ? ColumnFilter.parse(process.env.CDC_COLUMN_FILTERS)
+  : ColumnFilter.defaults
 const results = await Effect.runPromise(
   Scrub.scrub({ rules, systems: Cdc.capturedSchemas, apply, ignoreGroups: ["identity.credentials"] }).pipe(
     Effect.provide(RedisClient.layerConfig),
@@ -21,7 +23,9 @@ const results = await Effect.runPromise(
 )
 let left = 0
 for (const r of results) {
-  console.log(`${r.stream}: ${r.found} carry filtered columns, ${apply ? `${r.deleted} deleted` : "dry run"}, ${r.heldBack} held back`)
+  console.log(
+    `${r.stream}: ${r.found} carry filtered columns, ${apply ? `${r.deleted} deleted` : "dry run"}, ${r.heldBack} held back`
+  )
   left += r.found - r.deleted
 }
 process.exit(left === 0 ? 0 : 1)

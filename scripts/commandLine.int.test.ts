@@ -9,33 +9,53 @@ import { describe, expect, it } from "vitest"
 const root = fileURLToPath(new URL("..", import.meta.url))
 const run = (script: string, ...args: Array<string>) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(process.execPath, ["--import", "tsx", script, ...args], {
-      cwd: root,
-      encoding: "utf8",
-      timeout: 60_000,
-      // Nothing listens on port 1: a script that tried to work would fail differently.
-      env: { ...process.env, REDIS_URL: "redis://127.0.0.1:1", DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" }
-    }, (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }))
+    const child = execFile(
+      process.execPath,
+      ["--import", "tsx", script, ...args],
+      {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 60_000,
+        // Nothing listens on port 1: a script that tried to work would fail differently.
+        env: { ...process.env, REDIS_URL: "redis://127.0.0.1:1", DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" }
+      },
+      (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr })
+    )
   })
 
 // A sample across the kinds (operations, data, repair, servers, load); they all use platform/CommandLine.ts.
-const scripts = ["scripts/unlock.ts", "scripts/seed.ts", "scripts/replay.ts", "scripts/services.ts", "scripts/dlq.ts", "load/run.ts"]
+const scripts = [
+  "scripts/unlock.ts",
+  "scripts/seed.ts",
+  "scripts/replay.ts",
+  "scripts/services.ts",
+  "scripts/dlq.ts",
+  "load/run.ts"
+]
 
 describe.concurrent("command lines", () => {
-  it.each(scripts)("%s --help prints its usage and exits 0", async (script) => {
-    const { code, stdout, stderr } = await run(script, "--help")
-    expect(code, stderr).toBe(0)
-    expect(stdout).toMatch(/usage: /)
-    expect(stdout).toMatch(/-h, --help/)
-  }, 60_000)
+  it.each(scripts)(
+    "%s --help prints its usage and exits 0",
+    async (script) => {
+      const { code, stdout, stderr } = await run(script, "--help")
+      expect(code, stderr).toBe(0)
+      expect(stdout).toMatch(/usage: /)
+      expect(stdout).toMatch(/-h, --help/)
+    },
+    60_000
+  )
 
-  it.each(scripts)("%s with an unknown flag prints one line and exits 2", async (script) => {
-    const { code, stderr } = await run(script, "--no-such-flag")
-    expect(code).toBe(2)
-    expect(stderr.trim().split("\n")).toHaveLength(1)
-    expect(stderr).toMatch(/no-such-flag.*see --help/)
-    expect(stderr).not.toMatch(/\n\s+at /)
-  }, 60_000)
+  it.each(scripts)(
+    "%s with an unknown flag prints one line and exits 2",
+    async (script) => {
+      const { code, stderr } = await run(script, "--no-such-flag")
+      expect(code).toBe(2)
+      expect(stderr.trim().split("\n")).toHaveLength(1)
+      expect(stderr).toMatch(/no-such-flag.*see --help/)
+      expect(stderr).not.toMatch(/\n\s+at /)
+    },
+    60_000
+  )
 
   it("unlock --help does not take --help for a username; a missing username is a usage error", async () => {
     const help = await run("scripts/unlock.ts", "--help")

@@ -12,12 +12,20 @@ const { values, positionals } = CommandLine.parse({
   summary: "List, show, redrive or purge dead letters (entries a consumer group gave up on).",
   usage: "list|show|redrive|purge [--stream S] [--group G] [--from ID] [--to ID] [ID ...]",
   options: {
-    stream: { type: "string", value: "S", description: "the stream, e.g. payments.commands (list without it: every stream's depth)" },
+    stream: {
+      type: "string",
+      value: "S",
+      description: "the stream, e.g. payments.commands (list without it: every stream's depth)"
+    },
     group: { type: "string", value: "G", description: "only dead letters of this consumer group" },
     from: { type: "string", value: "ID", description: "first dead-letter id, inclusive (default: the oldest)" },
     to: { type: "string", value: "ID", description: "last dead-letter id, inclusive (default: the newest)" },
     count: { type: "string", value: "N", description: "at most N dead letters (default 100)" },
-    "timeout-ms": { type: "string", value: "N", description: "redrive: how long to wait for the group per entry (default 30000)" },
+    "timeout-ms": {
+      type: "string",
+      value: "N",
+      description: "redrive: how long to wait for the group per entry (default 30000)"
+    },
     yes: { type: "boolean", short: "y", description: "purge without asking" },
     json: { type: "boolean", description: "JSON on stdout" }
   },
@@ -39,8 +47,11 @@ const { values, positionals } = CommandLine.parse({
 
 const fail = (text: string): never => CommandLine.usageError("dlq", text)
 const [command, ...ids] = positionals
-if (!commands.includes(command as (typeof commands)[number])) fail(`unknown command ${JSON.stringify(command)}; one of ${commands.join(", ")}`)
-for (const id of [...ids, values.from, values.to]) if (id !== undefined && !DeadLetters.isEntryId(id)) fail(`${JSON.stringify(id)} is not an entry id (like 1765000000000-0)`)
+if (!commands.includes(command as (typeof commands)[number]))
+  fail(`unknown command ${JSON.stringify(command)}; one of ${commands.join(", ")}`)
+for (const id of [...ids, values.from, values.to])
+  if (id !== undefined && !DeadLetters.isEntryId(id))
+    fail(`${JSON.stringify(id)} is not an entry id (like 1765000000000-0)`)
 if (command !== "list" && values.stream === undefined) fail(`${command} needs --stream`)
 if (command === "show" && ids.length === 0) fail("show needs the dead-letter ids")
 if (command === "list" && ids.length > 0) fail("list takes --from/--to, not ids")
@@ -69,12 +80,14 @@ const confirm = async (question: string): Promise<boolean> => {
   return /^y(es)?$/i.test(answer.trim())
 }
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   switch (command) {
     case "list": {
       if (values.stream === undefined) {
         const depths = yield* DeadLetters.streams()
-        print(depths, () => (depths.length === 0 ? "no dead letters" : depths.map((d) => `${d.stream}  ${d.depth}`).join("\n")))
+        print(depths, () =>
+          depths.length === 0 ? "no dead letters" : depths.map((d) => `${d.stream}  ${d.depth}`).join("\n")
+        )
         return 0
       }
       const letters = yield* DeadLetters.list(selection)
@@ -85,12 +98,26 @@ const program = Effect.gen(function*() {
       const letters = yield* DeadLetters.list(selection)
       if (letters.length === 0) console.error("dlq: no such dead letter")
       print(letters, () =>
-        letters.map((d) => [line(d), ...d.fields.map(([name, value]) => `  ${name}: ${value}`), `  error: ${d.error}`].join("\n")).join("\n\n"))
+        letters
+          .map((d) =>
+            [line(d), ...d.fields.map(([name, value]) => `  ${name}: ${value}`), `  error: ${d.error}`].join("\n")
+          )
+          .join("\n\n")
+      )
       return letters.length === 0 ? 1 : 0
     }
     case "redrive": {
       const outcomes = yield* DeadLetters.redrive(selection, { timeoutMs })
-      print(outcomes, () => outcomes.length === 0 ? "nothing to redrive" : outcomes.map((o) => `${o.id}  ${o.outcome}  as ${o.newEntryId}${o.outcome === "failed-again" ? `  ${o.error.split("\n")[0]}` : ""}`).join("\n"))
+      print(outcomes, () =>
+        outcomes.length === 0
+          ? "nothing to redrive"
+          : outcomes
+              .map(
+                (o) =>
+                  `${o.id}  ${o.outcome}  as ${o.newEntryId}${o.outcome === "failed-again" ? `  ${o.error.split("\n")[0]}` : ""}`
+              )
+              .join("\n")
+      )
       return outcomes.every((o) => o.outcome === "redriven") ? 0 : 1
     }
     default: {
@@ -99,7 +126,12 @@ const program = Effect.gen(function*() {
         print([], () => "nothing to purge")
         return 0
       }
-      if (!values.yes && !(yield* Effect.promise(() => confirm(`purge ${letters.length} dead letter(s) of ${selection.stream} for good?`)))) {
+      if (
+        !values.yes &&
+        !(yield* Effect.promise(() =>
+          confirm(`purge ${letters.length} dead letter(s) of ${selection.stream} for good?`)
+        ))
+      ) {
         console.error("dlq: nothing purged")
         return 1
       }
@@ -111,7 +143,9 @@ const program = Effect.gen(function*() {
 })
 
 const run = Effect.runPromise(program.pipe(Effect.provide(RedisClient.layerConfig), Effect.provide(Logger.layer([]))))
-process.exit(await run.catch((error: unknown) => {
-  console.error(`dlq: ${error instanceof Error ? error.message : String(error)}`)
-  return 1
-}))
+process.exit(
+  await run.catch((error: unknown) => {
+    console.error(`dlq: ${error instanceof Error ? error.message : String(error)}`)
+    return 1
+  })
+)

@@ -6,14 +6,18 @@ import { migrate } from "@bank/records"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 
-CommandLine.parse({ name: "npx tsx scripts/migrate.ts", summary: "Apply the systems of record's migrations to DATABASE_URL (safe to run again)." })
+CommandLine.parse({
+  name: "npx tsx scripts/migrate.ts",
+  summary: "Apply the systems of record's migrations to DATABASE_URL (safe to run again)."
+})
 
 const program = migrate().pipe(
   Effect.tap(({ applied, alreadyApplied }) =>
     Console.error(
       `migrate: ${applied.length} applied${applied.length ? ` (${applied.map((m) => `${String(m.version).padStart(3, "0")}_${m.name}`).join(", ")})` : ""}, ` +
         `${alreadyApplied} already there`
-    )),
+    )
+  ),
   Effect.provide(Database.layerConfig)
 )
 

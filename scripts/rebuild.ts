@@ -26,8 +26,16 @@ const { values, positionals } = CommandLine.parse({
   summary: "Rebuild a read model beside the live one from a fresh snapshot plus the stream tail, then switch readers.",
   usage: "<read-model> [flags]",
   options: {
-    "grace-ms": { type: "string", value: "N", description: "how long readers may still read the old generation (default 30000)" },
-    "timeout-ms": { type: "string", value: "N", description: "how long the connector and the tail may take to catch up (default 600000)" },
+    "grace-ms": {
+      type: "string",
+      value: "N",
+      description: "how long readers may still read the old generation (default 30000)"
+    },
+    "timeout-ms": {
+      type: "string",
+      value: "N",
+      description: "how long the connector and the tail may take to catch up (default 600000)"
+    },
     "page-size": { type: "string", value: "N", description: "snapshot rows read and written at a time (default 1000)" },
     json: { type: "boolean", description: "the summary as one JSON line on stdout" }
   },
@@ -62,16 +70,22 @@ const onProgress = (event: RebuildProgress) => {
     case "start":
       snapshotFrom = Date.now()
       from = event.from
-      say(`building generation ${event.to} beside generation ${event.from}` +
-        (event.leftover > 0 ? ` (first deleted ${group(event.leftover)} documents an unfinished rebuild left)` : ""))
+      say(
+        `building generation ${event.to} beside generation ${event.from}` +
+          (event.leftover > 0 ? ` (first deleted ${group(event.leftover)} documents an unfinished rebuild left)` : "")
+      )
       return
     case "snapshot":
-      return now(`snapshot: ${group(event.rows)} rows, ${group(event.rows / ((Date.now() - snapshotFrom) / 1000 || 1))} rows/s`)
+      return now(
+        `snapshot: ${group(event.rows)} rows, ${group(event.rows / ((Date.now() - snapshotFrom) / 1000 || 1))} rows/s`
+      )
     case "snapshot-done":
       return say(`snapshot at LSN ${event.lsn}: ${group(event.rows)} rows in ${seconds(Date.now() - snapshotFrom)}`)
     case "tail":
-      return now(`catching up with the streams: ${group(event.lag)} entries to go` +
-        (event.connectorAt === null ? "" : ` (CDC connector at ${event.connectorAt})`))
+      return now(
+        `catching up with the streams: ${group(event.lag)} entries to go` +
+          (event.connectorAt === null ? "" : ` (CDC connector at ${event.connectorAt})`)
+      )
     case "switched":
       return say(`readers switched to generation ${event.generation}; generation ${from} goes in ${seconds(graceMs)}`)
     case "cleanup":
@@ -89,9 +103,11 @@ const program = rebuild(model, {
   pageSize,
   onProgress
 }).pipe(
-  Effect.provide(Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer).pipe(
-    Layer.provideMerge(RedisClient.layer(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"))
-  )),
+  Effect.provide(
+    Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer).pipe(
+      Layer.provideMerge(RedisClient.layer(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"))
+    )
+  ),
   Effect.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
 )
 
@@ -105,9 +121,11 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 const exit = await Effect.runPromise(Fiber.await(fiber))
 if (Exit.isSuccess(exit)) {
   const s = exit.value
-  say(`done in ${seconds(s.totalMs)}: generation ${s.to} serves readers · snapshot ${group(s.snapshotRows)} rows at ${s.snapshotLsn} ` +
-    `in ${seconds(s.snapshotMs)} (${group(s.snapshotRows / (s.snapshotMs / 1000 || 1))} rows/s) · caught up in ${seconds(s.catchUpMs)} · ` +
-    `generation ${s.from}: ${group(s.deletedDocuments)} documents and ${s.deletedGroups} consumer groups deleted`)
+  say(
+    `done in ${seconds(s.totalMs)}: generation ${s.to} serves readers · snapshot ${group(s.snapshotRows)} rows at ${s.snapshotLsn} ` +
+      `in ${seconds(s.snapshotMs)} (${group(s.snapshotRows / (s.snapshotMs / 1000 || 1))} rows/s) · caught up in ${seconds(s.catchUpMs)} · ` +
+      `generation ${s.from}: ${group(s.deletedDocuments)} documents and ${s.deletedGroups} consumer groups deleted`
+  )
   if (values.json) console.log(JSON.stringify(s))
   process.exit(0)
 }

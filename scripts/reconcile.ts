@@ -21,13 +21,18 @@ const { values } = CommandLine.parse({
   usage: "[--only dashboard|profile] [--recheck-ms N] [--json]",
   options: {
     only: { type: "string", value: "dashboard|profile", description: "check one kind of document (default both)" },
-    "recheck-ms": { type: "string", value: "N", description: "wait before looking again at differing customers (default 2000; 0: look once)" },
+    "recheck-ms": {
+      type: "string",
+      value: "N",
+      description: "wait before looking again at differing customers (default 2000; 0: look once)"
+    },
     json: { type: "boolean", description: "one JSON line per mismatch on stdout" }
   },
   details: "Reads DATABASE_URL and REDIS_URL. Exit code 0 when all agree, 1 on a mismatch, 2 when it could not check."
 })
 const only = values.only
-if (only !== undefined && only !== "dashboard" && only !== "profile") CommandLine.usageError("reconcile", `--only takes dashboard or profile, not ${only}`)
+if (only !== undefined && only !== "dashboard" && only !== "profile")
+  CommandLine.usageError("reconcile", `--only takes dashboard or profile, not ${only}`)
 const recheckAfterMs = Number(values["recheck-ms"] ?? 2000)
 if (!(recheckAfterMs >= 0)) CommandLine.usageError("reconcile", "--recheck-ms needs a number of milliseconds")
 
@@ -45,9 +50,10 @@ const show = (m: Mismatch) =>
     : `customer ${m.customerId} ${m.document}: ${m.what}` +
       ("expected" in m ? ` (expected ${JSON.stringify(m.expected)}, found ${JSON.stringify(m.actual ?? null)})` : "")
 
-const progress = (what: string) => (checked: number) => process.stderr.write(`\rreconcile: ${what}: ${checked.toLocaleString("en-US")} customers checked`)
+const progress = (what: string) => (checked: number) =>
+  process.stderr.write(`\rreconcile: ${what}: ${checked.toLocaleString("en-US")} customers checked`)
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const started = performance.now()
   const reports: Array<{ what: string; checked: number; mismatches: ReadonlyArray<Mismatch> }> = []
   if (only !== "profile") {
@@ -64,7 +70,11 @@ const program = Effect.gen(function*() {
   // The edge exports these as `readmodel_drift` (the ReadModelDrift alert).
   const redis = yield* Redis
   for (const report of reports) {
-    yield* redis.send("SET", Readiness.driftKey(report.what === "dashboards" ? "dashboard" : "profile"), String(report.mismatches.length))
+    yield* redis.send(
+      "SET",
+      Readiness.driftKey(report.what === "dashboards" ? "dashboard" : "profile"),
+      String(report.mismatches.length)
+    )
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
   const summary = reports.map((r) => `${r.what}: ${r.checked} checked, ${r.mismatches.length} mismatches`).join("; ")
@@ -74,10 +84,12 @@ const program = Effect.gen(function*() {
 
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const redis = RedisClient.layer(process.env.REDIS_URL ?? "redis://127.0.0.1:6379")
-const exit = await Effect.runPromiseExit(program.pipe(
-  Effect.provide(Layer.mergeAll(Database.layer(url), DocumentStore.layer.pipe(Layer.provideMerge(redis)))),
-  Effect.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
-))
+const exit = await Effect.runPromiseExit(
+  program.pipe(
+    Effect.provide(Layer.mergeAll(Database.layer(url), DocumentStore.layer.pipe(Layer.provideMerge(redis)))),
+    Effect.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
+  )
+)
 if (Exit.isSuccess(exit)) process.exit(exit.value === 0 ? 0 : 1)
 console.error("reconcile: could not check", exit.cause)
 process.exit(2)

@@ -24,24 +24,31 @@ const { values, positionals } = CommandLine.parse({
   summary: "Replay a range of a CDC stream into a read model's projection (idempotent; for repairs).",
   usage: "<stream> --from <id> [--to <id>] --into <read-model> [flags]",
   options: {
-    from: { type: "string", value: "id", description: "first entry id, inclusive (\"-\" for the oldest the stream keeps)" },
+    from: {
+      type: "string",
+      value: "id",
+      description: 'first entry id, inclusive ("-" for the oldest the stream keeps)'
+    },
     to: { type: "string", value: "id", description: "last entry id, inclusive (default: the newest)" },
     into: { type: "string", value: "name", description: `the read model: ${[...readModels.keys()].join(", ")}` },
     generation: { type: "string", value: "N", description: "write that generation (default: the one readers use)" },
     json: { type: "boolean", description: "the summary as one JSON line on stdout" }
   },
   positionals: { min: 1, max: 1 },
-  details: "Reads REDIS_URL and DOCUMENT_STORE_BACKEND. Exit code 0 when replayed, 1 when it failed, 2 on bad arguments."
+  details:
+    "Reads REDIS_URL and DOCUMENT_STORE_BACKEND. Exit code 0 when replayed, 1 when it failed, 2 on bad arguments."
 })
 const fail = (text: string): never => CommandLine.usageError("replay", text)
 const ID = /^(-|\+|\d+(-\d+)?)$/
 const stream = positionals[0] ?? fail("name the stream partition, e.g. cdc.deposits.p0")
-const from = values.from ?? fail("--from <id> is required (\"-\" for the oldest entry)")
-if (!ID.test(from) || (values.to !== undefined && !ID.test(values.to))) fail("entry ids look like 1718000000000-0, or - / +")
+const from = values.from ?? fail('--from <id> is required ("-" for the oldest entry)')
+if (!ID.test(from) || (values.to !== undefined && !ID.test(values.to)))
+  fail("entry ids look like 1718000000000-0, or - / +")
 const name = values.into ?? fail(`--into <read-model> is required: ${[...readModels.keys()].join(", ")}`)
 const model = readModels.get(name) ?? fail(`unknown read model ${name}; known: ${[...readModels.keys()].join(", ")}`)
 const generation = values.generation === undefined ? undefined : Number(values.generation)
-if (generation !== undefined && !(Number.isInteger(generation) && generation >= 1)) fail("--generation needs a whole number from 1")
+if (generation !== undefined && !(Number.isInteger(generation) && generation >= 1))
+  fail("--generation needs a whole number from 1")
 
 const group = (n: number) => Math.round(n).toLocaleString("en-US")
 const say = (text: string) => process.stderr.write(`replay ${stream} into ${name}: ${text}\n`)
@@ -59,9 +66,11 @@ const program = replay(model, {
     say(`${group(entries)} entries (${group(entries / ((Date.now() - started) / 1000 || 1))}/s), at ${lastId}`)
   }
 }).pipe(
-  Effect.provide(Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer).pipe(
-    Layer.provideMerge(RedisClient.layer(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"))
-  )),
+  Effect.provide(
+    Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer).pipe(
+      Layer.provideMerge(RedisClient.layer(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"))
+    )
+  ),
   Effect.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
 )
 
@@ -70,10 +79,14 @@ if (Exit.isSuccess(exit)) {
   const s = exit.value
   for (const warning of s.warnings.slice(0, 20)) say(`warning: ${warning}`)
   if (s.warnings.length > 20) say(`... and ${s.warnings.length - 20} more warnings`)
-  say(`${group(s.entries)} entries up to ${s.lastId ?? "(none)"} in ${(s.ms / 1000).toFixed(1)} s into generation ${s.generation}: ` +
-    `${group(s.units)} units, ${group(s.changed)} documents changed` +
-    (s.undecodable > 0 ? `, ${group(s.undecodable)} undecodable entries skipped` : "") +
-    (s.unfinishedRows > 0 ? `, ${group(s.unfinishedRows)} rows of transactions committed after the range left out` : ""))
+  say(
+    `${group(s.entries)} entries up to ${s.lastId ?? "(none)"} in ${(s.ms / 1000).toFixed(1)} s into generation ${s.generation}: ` +
+      `${group(s.units)} units, ${group(s.changed)} documents changed` +
+      (s.undecodable > 0 ? `, ${group(s.undecodable)} undecodable entries skipped` : "") +
+      (s.unfinishedRows > 0
+        ? `, ${group(s.unfinishedRows)} rows of transactions committed after the range left out`
+        : "")
+  )
   if (values.json) console.log(JSON.stringify(s))
   process.exit(0)
 }

@@ -20,12 +20,17 @@ import { Console, Effect } from "effect"
 
 const { values } = CommandLine.parse({
   name: "npx tsx scripts/seed.ts",
-  summary: "Migrate DATABASE_URL and load the deterministic demo data set (log-ins demo1 ... demoN, password demo-password).",
+  summary:
+    "Migrate DATABASE_URL and load the deterministic demo data set (log-ins demo1 ... demoN, password demo-password).",
   options: {
     customers: { type: "string", value: "N", description: "how many customers (default 1000, or SEED_CUSTOMERS)" },
     months: { type: "string", value: "M", description: "months of history (default 3, or SEED_MONTHS)" },
     seed: { type: "string", value: "S", description: "same seed and --as-of, same data (default 42)" },
-    "as-of": { type: "string", value: "YYYY-MM-DD", description: "the history ends the day before (default: today, UTC)" },
+    "as-of": {
+      type: "string",
+      value: "YYYY-MM-DD",
+      description: "the history ends the day before (default: today, UTC)"
+    },
     "hash-pool": { type: "string", value: "K", description: "distinct password hashes to compute (default 1000)" },
     "batch-size": { type: "string", value: "B", description: "customers per COPY transaction (default 500)" },
     force: { type: "boolean", description: "wipe and seed again when the database holds data" }
@@ -51,7 +56,10 @@ const program = Generator.seedDemo(url, options).pipe(
   Effect.tap((summary) =>
     summary.skipped
       ? Console.error(`seed: ${summary.skipped}`)
-      : Console.error(`seed: ${summary.customers.toLocaleString("en-US")} customers, ${summary.rows.toLocaleString("en-US")} rows in ${summary.seconds.toFixed(1)} s; log in as demo1 ... demo${summary.customers} with password demo-password, and as admin with demo-admin-password`)),
+      : Console.error(
+          `seed: ${summary.customers.toLocaleString("en-US")} customers, ${summary.rows.toLocaleString("en-US")} rows in ${summary.seconds.toFixed(1)} s; log in as demo1 ... demo${summary.customers} with password demo-password, and as admin with demo-admin-password`
+        )
+  ),
   Effect.tap((summary) => Console.log(JSON.stringify(summary))),
   Effect.provide(Database.layer(url))
 )

@@ -19,15 +19,30 @@ const { values } = CommandLine.parse({
   name: "npm run services --",
   summary: "A private Redis and PostgreSQL on free ports for development (or check REDIS_URL / DATABASE_URL when set).",
   options: {
-    "redis-aof": { type: "boolean", description: "Redis with the append-only file (fsync every second), as in production" },
-    "redis-cluster": { type: "boolean", description: "a private 6-node Redis Cluster (3 masters, 3 replicas, AOF) instead of one Redis" },
-    "data-dir": { type: "string", value: "DIR", description: "keep both servers' data in DIR across runs (Redis with config/redis.conf)" },
+    "redis-aof": {
+      type: "boolean",
+      description: "Redis with the append-only file (fsync every second), as in production"
+    },
+    "redis-cluster": {
+      type: "boolean",
+      description: "a private 6-node Redis Cluster (3 masters, 3 replicas, AOF) instead of one Redis"
+    },
+    "data-dir": {
+      type: "string",
+      value: "DIR",
+      description: "keep both servers' data in DIR across runs (Redis with config/redis.conf)"
+    },
     fresh: { type: "boolean", description: "with --data-dir: delete what DIR holds first" },
     "exit-with-stdin": { type: "boolean", description: "stop when stdin closes (npm start uses it)" }
   },
-  details: "stdout carries `export REDIS_URL=...` / `export DATABASE_URL=...` lines and `# ready`; Ctrl-C removes the servers."
+  details:
+    "stdout carries `export REDIS_URL=...` / `export DATABASE_URL=...` lines and `# ready`; Ctrl-C removes the servers."
 })
-const flags = new Set(Object.entries(values).filter(([, on]) => on === true).map(([flag]) => `--${flag}`))
+const flags = new Set(
+  Object.entries(values)
+    .filter(([, on]) => on === true)
+    .map(([flag]) => `--${flag}`)
+)
 const dataDir = values["data-dir"] === undefined ? undefined : resolve(values["data-dir"])
 if (values.fresh && dataDir === undefined) CommandLine.usageError("services", "--fresh goes with --data-dir")
 if (dataDir !== undefined && values.fresh) {
@@ -42,15 +57,22 @@ const redis = async () => {
   const seeds = process.env.REDIS_CLUSTER_NODES?.trim()
   const given = seeds ? `redis-cluster://${seeds}` : process.env.REDIS_URL
   const cluster = flags.has("--redis-cluster")
-  const url = given ??
+  const url =
+    given ??
     (cluster
       ? (await startRedisCluster()).url
-      : (await startRedis({ appendonly: flags.has("--redis-aof"), ...(dataDir ? { dataDir: join(dataDir, "redis") } : {}) })).url)
+      : (
+          await startRedis({
+            appendonly: flags.has("--redis-aof"),
+            ...(dataDir ? { dataDir: join(dataDir, "redis") } : {})
+          })
+        ).url)
   if (!given) exported.push(`export REDIS_URL=${url}`)
   // A kept data set is loaded from disk first; Redis answers LOADING until it is in memory.
   const probe = async (deadline: number): Promise<Awaited<ReturnType<typeof probeRedis>>> =>
     probeRedis(url).catch(async (cause: unknown) => {
-      if (!/LOADING/.test(String(cause)) || Date.now() > deadline) throw new Error(`Redis at ${redactUrl(url)} does not answer: ${String(cause)}`)
+      if (!/LOADING/.test(String(cause)) || Date.now() > deadline)
+        throw new Error(`Redis at ${redactUrl(url)} does not answer: ${String(cause)}`)
       await new Promise((r) => setTimeout(r, 200))
       return probe(deadline)
     })
@@ -58,11 +80,13 @@ const redis = async () => {
   const origin = given
     ? `${seeds ? "REDIS_CLUSTER_NODES" : "REDIS_URL"} (already set)`
     : cluster
-    ? "private 6-node cluster (3 masters, 3 replicas), AOF everysec"
-    : dataDir
-    ? `private, kept in ${join(dataDir, "redis")} (config/redis.conf: AOF everysec)`
-    : `private, ${flags.has("--redis-aof") ? "AOF everysec" : "no persistence"}`
-  const shape = facts.cluster ? `; cluster_state ${facts.cluster.state}, ${facts.cluster.masters} masters, ${facts.cluster.slotsOk} slots ok` : ""
+      ? "private 6-node cluster (3 masters, 3 replicas), AOF everysec"
+      : dataDir
+        ? `private, kept in ${join(dataDir, "redis")} (config/redis.conf: AOF everysec)`
+        : `private, ${flags.has("--redis-aof") ? "AOF everysec" : "no persistence"}`
+  const shape = facts.cluster
+    ? `; cluster_state ${facts.cluster.state}, ${facts.cluster.masters} masters, ${facts.cluster.slotsOk} slots ok`
+    : ""
   say(`Redis ${facts.version} at ${redactUrl(url)}: ${origin}; RedisJSON: ${facts.json ? "yes" : "no"}${shape}`)
 }
 
@@ -73,7 +97,9 @@ const postgres = async () => {
   const facts = await probePostgres(url).catch((cause: unknown) => {
     throw new Error(`PostgreSQL at ${redactUrl(url)} does not answer: ${String(cause)}`)
   })
-  say(`PostgreSQL ${facts.version} at ${redactUrl(url)}: ${given ? "DATABASE_URL (already set)" : dataDir ? `private, kept in ${join(dataDir, "postgres")}` : "private"}; wal_level=${facts.walLevel}`)
+  say(
+    `PostgreSQL ${facts.version} at ${redactUrl(url)}: ${given ? "DATABASE_URL (already set)" : dataDir ? `private, kept in ${join(dataDir, "postgres")}` : "private"}; wal_level=${facts.walLevel}`
+  )
   if (facts.walLevel !== "logical") say("warning: change data capture needs wal_level=logical on this server")
 }
 
@@ -96,7 +122,11 @@ if (flags.has("--exit-with-stdin")) {
   process.stdin.on("end", () => process.exit(0))
   process.stdin.resume()
 } else if (exported.length > 0) {
-  say(dataDir ? `Ctrl-C stops the servers started here; their data stays in ${dataDir}` : "Ctrl-C stops the servers started here and deletes their data")
+  say(
+    dataDir
+      ? `Ctrl-C stops the servers started here; their data stays in ${dataDir}`
+      : "Ctrl-C stops the servers started here and deletes their data"
+  )
   // localServices stops the servers on SIGINT/SIGTERM; until then, keep the event loop alive.
   setInterval(() => {}, 1 << 30)
 } else {

@@ -49,7 +49,10 @@ process.once("SIGINT", () => {
 })
 
 const program = Simulator.run({
-  rate, stop, ...(durationMs !== undefined ? { durationMs } : {}), ...(workers !== undefined ? { workers } : {}),
+  rate,
+  stop,
+  ...(durationMs !== undefined ? { durationMs } : {}),
+  ...(workers !== undefined ? { workers } : {}),
   ...(values.seed !== undefined ? { seed: values.seed } : {}),
   onReport: (s) => console.error(`simulate: ${describe(s)}`)
 }).pipe(Effect.provide(Database.layer(url, { maxConnections: (workers ?? Simulator.defaultWorkers(rate)) + 2 })))

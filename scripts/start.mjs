@@ -39,7 +39,14 @@ SEED_CUSTOMERS; every other variable is in .env.example.
 `
 let flags
 try {
-  flags = parseArgs({ options: { fresh: { type: "boolean" }, "redis-cluster": { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }).values
+  flags = parseArgs({
+    options: {
+      fresh: { type: "boolean" },
+      "redis-cluster": { type: "boolean" },
+      help: { type: "boolean", short: "h" }
+    },
+    strict: true
+  }).values
 } catch (error) {
   process.stderr.write(`start: ${String(error.message).split(/\.\s/)[0].replace(/\.$/, "")} (see --help)\n`)
   process.exit(2)
@@ -71,9 +78,7 @@ const useTransportKey = () => {
 // `seed` applies the migrations and, when the database is empty, loads the demo data set
 // (SEED_CUSTOMERS customers, default 1,000, log-ins demo1 ... demoN / demo-password). The
 // hash pool of 100 keeps the first start at a few seconds; see packages/core-banking/src/Generator.ts.
-const setupSteps = [
-  { name: "seed", file: "scripts/seed.ts", args: ["--hash-pool", "100"] }
-]
+const setupSteps = [{ name: "seed", file: "scripts/seed.ts", args: ["--hash-pool", "100"] }]
 
 // ── Processes of the system ───────────────────────────────────────────────────────────────
 // processes.json lists them; each runs as `node --import tsx <entry>` with REDIS_URL,
@@ -84,7 +89,7 @@ const setupSteps = [
 const manifest = JSON.parse(readFileSync(join(root, "processes.json"), "utf8"))
 const countOf = (p) => {
   const wanted = Math.floor(Number(process.env[`${p.name.toUpperCase()}_PROCESSES`] ?? p.count ?? 1))
-  return wanted >= 1 ? wanted : p.count ?? 1
+  return wanted >= 1 ? wanted : (p.count ?? 1)
 }
 const processes = manifest.processes.flatMap((p) =>
   Array.from({ length: countOf(p) }, (_, i) => ({
@@ -137,7 +142,8 @@ const launch = (name, args, { env = process.env, stdin = "ignore", onStdoutLine 
   return entry
 }
 
-const within = (promise, ms) => Promise.race([promise.then(() => true), new Promise((r) => setTimeout(() => r(false), ms).unref())])
+const within = (promise, ms) =>
+  Promise.race([promise.then(() => true), new Promise((r) => setTimeout(() => r(false), ms).unref())])
 
 let stopping = false
 const stop = async (code, why) => {
@@ -146,13 +152,15 @@ const stop = async (code, why) => {
   log(children.some(running) ? `${why}: stopping` : why)
   const isServices = (c) => c.name === "services"
   await Promise.all(
-    children.filter((c) => running(c) && !isServices(c)).map(async (c) => {
-      signal(c, "SIGTERM")
-      if (!(await within(c.exited, 10_000))) {
-        log(`${c.name} did not stop within 10 s: killing it`)
-        signal(c, "SIGKILL")
-      }
-    })
+    children
+      .filter((c) => running(c) && !isServices(c))
+      .map(async (c) => {
+        signal(c, "SIGTERM")
+        if (!(await within(c.exited, 10_000))) {
+          log(`${c.name} did not stop within 10 s: killing it`)
+          signal(c, "SIGKILL")
+        }
+      })
   )
   for (const c of children.filter((c) => running(c) && isServices(c))) {
     c.child.stdin?.end() // services.ts stops its servers when its stdin closes
@@ -194,7 +202,9 @@ const exists = (entry) => {
 }
 
 const runSetupStep = async (step, env) => {
-  const { exited, child } = launch(step.name, ["--import", "tsx", step.file, ...(step.args ?? [])], { env: { ...env, ...step.env } })
+  const { exited, child } = launch(step.name, ["--import", "tsx", step.file, ...(step.args ?? [])], {
+    env: { ...env, ...step.env }
+  })
   const how = await exited
   if (child.exitCode !== 0) throw new Error(`setup step ${step.name} failed (${how})`)
 }
@@ -202,7 +212,10 @@ const runSetupStep = async (step, env) => {
 /** Polls `url` until it answers 2xx (through restarts of the process behind it). */
 const waitUntilReady = async (url) => {
   while (!stopping) {
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false)
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+      (r) => r.ok,
+      () => false
+    )
     if (ok) return true
     await new Promise((r) => setTimeout(r, 250))
   }
@@ -213,7 +226,10 @@ const main = async () => {
   installDependencies(log)
   delegated = reexecOnPinnedNode(fileURLToPath(import.meta.url))
   if (delegated) return
-  installServers(log, { needRedis: !process.env.REDIS_URL && !process.env.REDIS_CLUSTER_NODES, needPostgres: !process.env.DATABASE_URL })
+  installServers(log, {
+    needRedis: !process.env.REDIS_URL && !process.env.REDIS_CLUSTER_NODES,
+    needPostgres: !process.env.DATABASE_URL
+  })
   if (flags.fresh) {
     log(`--fresh: deleting the kept data in ${dataDir}`)
     rmSync(dataDir, { recursive: true, force: true })
@@ -273,7 +289,9 @@ const supervise = (p, env) => {
       if (Date.now() - startedAt > 60_000) exitsInARow = 0
       exitsInARow++
       const delayMs = Math.min(30_000, 1000 * 2 ** (exitsInARow - 1))
-      log(`${p.name} exited unexpectedly (${how}): restarting it in ${delayMs / 1000} s${exitsInARow > 1 ? ` (${exitsInARow} exits in a row)` : ""}`)
+      log(
+        `${p.name} exited unexpectedly (${how}): restarting it in ${delayMs / 1000} s${exitsInARow > 1 ? ` (${exitsInARow} exits in a row)` : ""}`
+      )
       setTimeout(() => {
         if (stopping) return
         log(`restarting ${p.name}`)

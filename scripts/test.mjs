@@ -17,7 +17,8 @@ try {
   console.error(`test | ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)
 }
-const node = process.platform === "linux" && process.arch === "x64" ? join(root, "node_modules", ".bin", "node") : process.execPath
+const node =
+  process.platform === "linux" && process.arch === "x64" ? join(root, "node_modules", ".bin", "node") : process.execPath
 const vitest = join(root, "node_modules", "vitest", "vitest.mjs")
 const child = spawn(node, [vitest, "run", ...process.argv.slice(2)], { cwd: root, stdio: "inherit" })
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig))

@@ -16,12 +16,13 @@ const { values, positionals: usernames } = CommandLine.parse({
   usage: "<username> [--by <who>]",
   options: { by: { type: "string", value: "who", description: "who lifts it, for the audit trail (default $USER)" } },
   positionals: { min: 1, max: 1 },
-  details: "Needs the REDIS_URL and IDENTITY_TRANSPORT_KEY of the identity processes.\nExit code 0 when the username was locked, 1 when it was not, 2 on a usage error."
+  details:
+    "Needs the REDIS_URL and IDENTITY_TRANSPORT_KEY of the identity processes.\nExit code 0 when the username was locked, 1 when it was not, 2 on a usage error."
 })
 const by = values.by ?? process.env.USER ?? "operator"
 if (by.trim() === "") CommandLine.usageError("unlock", "--by needs a name")
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const config = yield* Identity.IdentityConfig.IdentityConfig
   const username = Identity.Secrets.normaliseUsername(usernames[0]!)
   const usernameFingerprint = Identity.Secrets.fingerprint(config.keys, "username", username)
@@ -31,8 +32,14 @@ const program = Effect.gen(function*() {
   return wasLocked
 })
 
-const locked = await Effect.runPromise(program.pipe(
-  Effect.provide(Layer.mergeAll(Identity.IdentityConfig.layerConfig, StreamLog.layer).pipe(Layer.provideMerge(RedisClient.layerConfig))),
-  Effect.provide(Logger.layer([]))
-))
+const locked = await Effect.runPromise(
+  program.pipe(
+    Effect.provide(
+      Layer.mergeAll(Identity.IdentityConfig.layerConfig, StreamLog.layer).pipe(
+        Layer.provideMerge(RedisClient.layerConfig)
+      )
+    ),
+    Effect.provide(Logger.layer([]))
+  )
+)
 process.exit(locked ? 0 : 1)

@@ -30,8 +30,12 @@ const settings = Identity.IdentityConfig.make({
   addressRateLimit: 1000
 })
 const scrypt = { ...PasswordHash.defaultParams, N: 1024 }
-const routes: ReadonlyArray<Routes<Identity.RouteServices | Dashboard.RouteServices, Identity.ProblemTag | Dashboard.ProblemTag>> = [
-  (app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) },
+const routes: ReadonlyArray<
+  Routes<Identity.RouteServices | Dashboard.RouteServices, Identity.ProblemTag | Dashboard.ProblemTag>
+> = [
+  (app, run) => {
+    app.use("/v1/*", Identity.tokenCheck(run))
+  },
   Identity.identityRoutes,
   Dashboard.dashboardRoutes({ heartbeatMs: 300 })
 ]
@@ -41,21 +45,30 @@ let runtime: ManagedRuntime.ManagedRuntime<any, any>
 let db: pg.Client
 let projector: ReturnType<typeof startProcess>
 const startProjector = () =>
-  startProcess("packages/dashboard/src/main.ts", { REDIS_URL: redisServer.server.url, DASHBOARD_OWNERSHIP_MS: "1500", LOG_LEVEL: "Error" })
+  startProcess("packages/dashboard/src/main.ts", {
+    REDIS_URL: redisServer.server.url,
+    DASHBOARD_OWNERSHIP_MS: "1500",
+    LOG_LEVEL: "Error"
+  })
 
 beforeAll(async () => {
   const pgUrl = postgres.server.url
-  await Effect.runPromise(Generator.seed(pgUrl, { customers: 8, months: 1, scrypt, hashPool: 8, progress: false }).pipe(
-    Effect.provide(Database.layer(pgUrl))
-  ))
+  await Effect.runPromise(
+    Generator.seed(pgUrl, { customers: 8, months: 1, scrypt, hashPool: 8, progress: false }).pipe(
+      Effect.provide(Database.layer(pgUrl))
+    )
+  )
   db = new pg.Client({ connectionString: pgUrl })
   await db.connect()
   const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
   runtime = ManagedRuntime.make(
     Layer.mergeAll(
-      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", problems: { ...Identity.problems, ...Dashboard.problems }, routes }).pipe(
-        Layer.provide(Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer))
-      ),
+      EdgeServer.layer({
+        port: 0,
+        hostname: "127.0.0.1",
+        problems: { ...Identity.problems, ...Dashboard.problems },
+        routes
+      }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Dashboard.edgeLayer))),
       Identity.actorsLayer,
       CdcConnector.layer({ databaseUrl: pgUrl, metricsPort: 0, slot: "dashboard_e2e", publication: "dashboard_e2e" }),
       DocumentStore.layer,
@@ -96,37 +109,84 @@ const getDashboard = async (token: string, path = "/v1/dashboard") => {
 // A ledger entry and the balance it moves, in one database transaction, on the customer's first
 // live account of `system`, as that product's back end books it.
 const accountTables = {
-  deposits: { table: "deposits.accounts", id: "account_id", balance: "balance", also: ", available_balance = available_balance + $2", live: "open" },
-  cards: { table: "cards.cards", id: "card_id", balance: "balance", also: ", available_credit = available_credit - $2", live: "active" },
+  deposits: {
+    table: "deposits.accounts",
+    id: "account_id",
+    balance: "balance",
+    also: ", available_balance = available_balance + $2",
+    live: "open"
+  },
+  cards: {
+    table: "cards.cards",
+    id: "card_id",
+    balance: "balance",
+    also: ", available_credit = available_credit - $2",
+    live: "active"
+  },
   lending: { table: "lending.loans", id: "loan_id", balance: "outstanding", also: "", live: "active" },
   investments: { table: "investments.accounts", id: "account_id", balance: "cash_balance", also: "", live: "open" }
 } as const
 type System = keyof typeof accountTables
 const holderOf = async (system: System, except?: string) => {
   const t = accountTables[system]
-  const { rows } = await db.query(`SELECT customer_id::text AS id FROM ${t.table} WHERE status = $1 AND customer_id::text <> $2 ORDER BY customer_id LIMIT 1`, [t.live, except ?? ""])
+  const { rows } = await db.query(
+    `SELECT customer_id::text AS id FROM ${t.table} WHERE status = $1 AND customer_id::text <> $2 ORDER BY customer_id LIMIT 1`,
+    [t.live, except ?? ""]
+  )
   return rows[0].id as string
 }
 const book = async (system: System, customerId: string, amount = 100) => {
   const t = accountTables[system]
   await db.query("BEGIN")
-  const { rows: [a] } = await db.query(
+  const {
+    rows: [a]
+  } = await db.query(
     `SELECT ${t.id} AS id, ${t.balance} AS balance, last_entry_no, currency FROM ${t.table}
-     WHERE customer_id = $1 AND status = $2 ORDER BY ${t.id} LIMIT 1 FOR UPDATE`, [customerId, t.live])
+     WHERE customer_id = $1 AND status = $2 ORDER BY ${t.id} LIMIT 1 FOR UPDATE`,
+    [customerId, t.live]
+  )
   const entryNo = BigInt(a.last_entry_no) + 1n
-  const { rows: [tx] } = await db.query(
+  const {
+    rows: [tx]
+  } = await db.query(
     `INSERT INTO ${system}.transactions (${t.id}, customer_id, entry_no, amount, currency, booking_date, value_date, booked_at,
        description, counterparty, category, running_balance)
      VALUES ($1, $2, $3, $4, $5, current_date, current_date, now(), 'E2E entry', 'Test', $6, $7) RETURNING transaction_id::text AS id`,
-    [a.id, customerId, String(entryNo), amount, a.currency, system === "lending" ? "interest" : "transfer_in", String(BigInt(a.balance) + BigInt(amount))])
-  await db.query(`UPDATE ${t.table} SET ${t.balance} = ${t.balance} + $2, last_entry_no = $3${t.also} WHERE ${t.id} = $1`, [a.id, amount, String(entryNo)])
+    [
+      a.id,
+      customerId,
+      String(entryNo),
+      amount,
+      a.currency,
+      system === "lending" ? "interest" : "transfer_in",
+      String(BigInt(a.balance) + BigInt(amount))
+    ]
+  )
+  await db.query(
+    `UPDATE ${t.table} SET ${t.balance} = ${t.balance} + $2, last_entry_no = $3${t.also} WHERE ${t.id} = $1`,
+    [a.id, amount, String(entryNo)]
+  )
   await db.query("COMMIT")
   return `${system}:${tx.id}`
 }
 /** Whether `dashboard.changes` holds a change of `customerId` after entry `id`. */
 const announcedSince = (customerId: string, id: string) =>
-  runtime.runPromise(Redis.use((r) => r.send<Array<[string, Array<string>]>>("XRANGE", Keys.stream(Dashboard.DashboardChanges.changes.name), `(${id}`, "+"))).then((entries) =>
-    entries.some(([, fields]) => fields.some((value, i) => i % 2 === 0 && value === "key" && fields[i + 1] === customerId)))
+  runtime
+    .runPromise(
+      Redis.use((r) =>
+        r.send<Array<[string, Array<string>]>>(
+          "XRANGE",
+          Keys.stream(Dashboard.DashboardChanges.changes.name),
+          `(${id}`,
+          "+"
+        )
+      )
+    )
+    .then((entries) =>
+      entries.some(([, fields]) =>
+        fields.some((value, i) => i % 2 === 0 && value === "key" && fields[i + 1] === customerId)
+      )
+    )
 const dashboardEvent = (events: EventStream, until: (doc: any) => boolean) =>
   events.next((e) => e.event === "dashboard" && until(JSON.parse(e.data!)), 30_000)
 
@@ -165,7 +225,11 @@ describe("dashboard", () => {
         // 100 minor units in the account's currency, shown with its decimals.
         const { currency } = body.latestTransactions[0].amount
         expect(body.latestTransactions[0]).toMatchObject({
-          id, amount: { amount: ({ JPY: "100", KWD: "0.100", BHD: "0.100" } as Record<string, string>)[currency] ?? "1.00", currency },
+          id,
+          amount: {
+            amount: ({ JPY: "100", KWD: "0.100", BHD: "0.100" } as Record<string, string>)[currency] ?? "1.00",
+            currency
+          },
           description: "E2E entry"
         })
         expect(Reconcile.compare(await runtime.runPromise(PgDashboard.assemble(owner)), body)).toEqual([])
@@ -177,7 +241,10 @@ describe("dashboard", () => {
         const missed = await book(system, owner)
         // Missed for real: its change is announced (projected) before the client comes back; a
         // reconnect that races the projector would get a heartbeat first, then the live event.
-        await vi.waitFor(async () => expect(await announcedSince(owner, pushed.id!)).toBe(true), { timeout: 30_000, interval: 50 })
+        await vi.waitFor(async () => expect(await announcedSince(owner, pushed.id!)).toBe(true), {
+          timeout: 30_000,
+          interval: 50
+        })
         const resumed = await openEvents(base, token, pushed.id)
         try {
           const first = await resumed.next((e) => e.event === "dashboard" || e.comment !== undefined, 10_000)
@@ -201,25 +268,48 @@ describe("dashboard", () => {
   })
 
   it("ends equal to the systems of record after its projector is killed mid-stream and restarted", async () => {
-    const changes = () => runtime.runPromise(StreamLog.StreamLog.use((log) => log.length(Dashboard.DashboardChanges.changes)))
-    const streamKeys = Dashboard.Dashboard.systems.flatMap((system) => Cdc.streams(system, Cdc.defaultPartitions).map((spec) => Keys.stream(spec.name)))
-    const lengths = () => runtime.runPromise(Effect.forEach(streamKeys, (key) => Redis.use((r) => r.send<number>("XLEN", key))))
+    const changes = () =>
+      runtime.runPromise(StreamLog.StreamLog.use((log) => log.length(Dashboard.DashboardChanges.changes)))
+    const streamKeys = Dashboard.Dashboard.systems.flatMap((system) =>
+      Cdc.streams(system, Cdc.defaultPartitions).map((spec) => Keys.stream(spec.name))
+    )
+    const lengths = () =>
+      runtime.runPromise(Effect.forEach(streamKeys, (key) => Redis.use((r) => r.send<number>("XLEN", key))))
     const before = await changes()
     const stop = Deferred.makeUnsafe<void>()
     const simulation = runtime.runPromise(Simulator.run({ rate: 150, durationMs: 30_000, stop, seed: "dashboard-e2e" }))
-    await vi.waitFor(async () => expect(await changes()).toBeGreaterThan(before + 40), { timeout: 30_000, interval: 50 })
+    await vi.waitFor(async () => expect(await changes()).toBeGreaterThan(before + 40), {
+      timeout: 30_000,
+      interval: 50
+    })
     await projector.kill()
     // Changes go on while it is down; then the bank goes quiet, so nothing later can hide a loss.
     const atKill = (await lengths()).reduce((a, b) => a + b, 0)
-    await vi.waitFor(async () => expect((await lengths()).reduce((a, b) => a + b, 0)).toBeGreaterThan(atKill + 60), { timeout: 30_000, interval: 50 })
+    await vi.waitFor(async () => expect((await lengths()).reduce((a, b) => a + b, 0)).toBeGreaterThan(atKill + 60), {
+      timeout: 30_000,
+      interval: 50
+    })
     Deferred.doneUnsafe(stop, Effect.void)
     expect((await simulation).booked).toBeGreaterThan(20)
     // As if the killed process had also read the next entries of every stream and died holding
     // them (delivered, never acknowledged): the restarted projector must claim and apply them.
     let held = 0
     for (const key of streamKeys) {
-      const reply = await runtime.runPromise(Redis.use((r) =>
-        r.send<Array<[string, Array<unknown>]> | null>("XREADGROUP", "GROUP", "dashboard", "killed-consumer", "COUNT", "20", "STREAMS", key, ">")))
+      const reply = await runtime.runPromise(
+        Redis.use((r) =>
+          r.send<Array<[string, Array<unknown>]> | null>(
+            "XREADGROUP",
+            "GROUP",
+            "dashboard",
+            "killed-consumer",
+            "COUNT",
+            "20",
+            "STREAMS",
+            key,
+            ">"
+          )
+        )
+      )
       held += reply?.[0]?.[1].length ?? 0
     }
     expect(held).toBeGreaterThan(0)
@@ -227,21 +317,41 @@ describe("dashboard", () => {
     await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 60_000, interval: 500 })
     // Every entry the killed process held is acknowledged too (an entry that changes no document
     // leaves no mismatch, and a partition is taken over only once the dead member has lapsed).
-    const pending = () => runtime.runPromise(Effect.forEach(streamKeys, (key) => Redis.use((r) => r.send<[number]>("XPENDING", key, "dashboard")).pipe(Effect.map(([n]) => Number(n)))))
-    await vi.waitFor(async () => expect(await pending()).toEqual(streamKeys.map(() => 0)), { timeout: 30_000, interval: 250 })
+    const pending = () =>
+      runtime.runPromise(
+        Effect.forEach(streamKeys, (key) =>
+          Redis.use((r) => r.send<[number]>("XPENDING", key, "dashboard")).pipe(Effect.map(([n]) => Number(n)))
+        )
+      )
+    await vi.waitFor(async () => expect(await pending()).toEqual(streamKeys.map(() => 0)), {
+      timeout: 30_000,
+      interval: 250
+    })
   })
 
   it("changes nothing when every product stream is read and applied again, twice", async () => {
     const keys = Array.from({ length: 8 }, (_, i) => Dashboard.DashboardProjector.documentKey(String(i + 1)))
-    const snapshot = () => runtime.runPromise(DocumentStore.DocumentStore.use((s) => Effect.forEach(keys, (k) => s.getRaw(k))))
+    const snapshot = () =>
+      runtime.runPromise(DocumentStore.DocumentStore.use((s) => Effect.forEach(keys, (k) => s.getRaw(k))))
     const expected = await snapshot()
-    const replay = Effect.forEach(Dashboard.Dashboard.systems.flatMap((system) => Cdc.streams(system, Cdc.defaultPartitions).map((spec) => ({ system, spec }))), ({ system, spec }) =>
-      StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(spec))).pipe(
-        Effect.flatMap((delivered) => {
-          const entries = delivered.flatMap((e) => ("payload" in e ? [{ entryId: e.entryId, payload: e.payload }] : []))
-          return Dashboard.DashboardProjector.applyBatch(system, Dashboard.TransactionAssembler.make().feed(entries).units)
-        })
-      ), { discard: true })
+    const replay = Effect.forEach(
+      Dashboard.Dashboard.systems.flatMap((system) =>
+        Cdc.streams(system, Cdc.defaultPartitions).map((spec) => ({ system, spec }))
+      ),
+      ({ system, spec }) =>
+        StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(spec))).pipe(
+          Effect.flatMap((delivered) => {
+            const entries = delivered.flatMap((e) =>
+              "payload" in e ? [{ entryId: e.entryId, payload: e.payload }] : []
+            )
+            return Dashboard.DashboardProjector.applyBatch(
+              system,
+              Dashboard.TransactionAssembler.make().feed(entries).units
+            )
+          })
+        ),
+      { discard: true }
+    )
     await runtime.runPromise(replay)
     await runtime.runPromise(replay)
     expect(await snapshot()).toEqual(expected)

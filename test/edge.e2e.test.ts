@@ -16,16 +16,24 @@ const Transfer = Schema.Struct({
 
 const testRoutes: Routes<Database.Database> = (app, run) => {
   app.post("/test/transfers", (c) =>
-    run(c, Effect.gen(function*() {
-      const transfer = yield* decodeBody(c, Transfer)
-      return c.json({ accepted: transfer }, 201)
-    })))
+    run(
+      c,
+      Effect.gen(function* () {
+        const transfer = yield* decodeBody(c, Transfer)
+        return c.json({ accepted: transfer }, 201)
+      })
+    )
+  )
   app.get("/test/defect", (c) => run(c, Effect.die(new Error("secret-defect-detail"))))
   app.get("/test/throw", () => {
     throw new Error("secret-thrown-detail")
   })
   app.get("/test/bad-sql", (c) =>
-    run(c, Database.Database.use((db) => db.query("SELECT * FROM secret_table_name")).pipe(Effect.as(c.text("unreachable")))))
+    run(
+      c,
+      Database.Database.use((db) => db.query("SELECT * FROM secret_table_name")).pipe(Effect.as(c.text("unreachable")))
+    )
+  )
 }
 
 // Compile-time guarantee, checked by `tsc`: an error tag with no entry in ErrorTable.ts cannot
@@ -53,10 +61,13 @@ describe("edge over HTTP", () => {
       logs.push(Logger.formatStructured.log(options) as (typeof logs)[number])
     })
     runtime = ManagedRuntime.make(
-      EdgeServer.layer({ port: 0, hostname: "127.0.0.1", bodyLimitBytes, readinessTimeout: "500 millis", routes: [testRoutes] }).pipe(
-        Layer.provide(dependencies()),
-        Layer.provide(Logger.layer([capture]))
-      )
+      EdgeServer.layer({
+        port: 0,
+        hostname: "127.0.0.1",
+        bodyLimitBytes,
+        readinessTimeout: "500 millis",
+        routes: [testRoutes]
+      }).pipe(Layer.provide(dependencies()), Layer.provide(Logger.layer([capture])))
     )
     const port = await runtime.runPromise(EdgeServer.EdgeServer.useSync((server) => server.port))
     base = `http://127.0.0.1:${port}`
@@ -105,13 +116,16 @@ describe("edge over HTTP", () => {
   })
 
   it("decodes a valid JSON body into the route's schema", async () => {
-    const response = await post("/test/transfers", JSON.stringify({ amount: 12.5, to: { iban: "DE89370400440532013000" } }))
+    const response = await post(
+      "/test/transfers",
+      JSON.stringify({ amount: 12.5, to: { iban: "DE89370400440532013000" } })
+    )
     expect(response.status).toBe(201)
     expect(await response.json()).toEqual({ accepted: { amount: 12.5, to: { iban: "DE89370400440532013000" } } })
   })
 
   it("answers 400 on malformed JSON", async () => {
-    const response = await post("/test/transfers", "{\"amount\": 12,")
+    const response = await post("/test/transfers", '{"amount": 12,')
     expect(response.status).toBe(400)
     expect(await problem(response)).toMatchObject({ type: "/docs/problems/malformed-body" })
   })
@@ -219,11 +233,15 @@ describe("edge over HTTP", () => {
     const released = new Promise<void>((resolve) => (release = resolve))
     const slowRoutes: Routes<never> = (app, run) => {
       app.get("/test/slow", (c) =>
-        run(c, Effect.promise(async () => {
-          started()
-          await released
-          return c.json({ finished: true })
-        })))
+        run(
+          c,
+          Effect.promise(async () => {
+            started()
+            await released
+            return c.json({ finished: true })
+          })
+        )
+      )
     }
     const server = ManagedRuntime.make(
       EdgeServer.layer({ port: 0, hostname: "127.0.0.1", routes: [slowRoutes] }).pipe(Layer.provide(dependencies()))

@@ -12,25 +12,39 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe("the unused-Effect check", () => {
   it("reports an Effect that is never run, and nothing else", { timeout: 120_000 }, () => {
-    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({
-      compilerOptions: { strict: true, module: "ESNext", moduleResolution: "Bundler", target: "ES2022", types: [], skipLibCheck: true, noEmit: true },
-      include: ["*.ts"]
-    }))
-    writeFileSync(join(dir, "planted.ts"), [
-      'import { Effect } from "effect"',
-      "export const program = Effect.gen(function*() {",
-      '  Effect.logInfo("forgotten")', // line 3: built, never run
-      '  yield* Effect.logInfo("run")',
-      '  void Effect.logInfo("dropped on purpose")',
-      "  return 1",
-      "})",
-      "export const run = () => {",
-      "  Effect.runFork(program)",
-      "  Effect.succeed(2).pipe(Effect.asVoid)", // line 10: built, never run
-      "  Promise.resolve(3)",
-      "}",
-      ""
-    ].join("\n"))
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: "ESNext",
+          moduleResolution: "Bundler",
+          target: "ES2022",
+          types: [],
+          skipLibCheck: true,
+          noEmit: true
+        },
+        include: ["*.ts"]
+      })
+    )
+    writeFileSync(
+      join(dir, "planted.ts"),
+      [
+        'import { Effect } from "effect"',
+        "export const program = Effect.gen(function*() {",
+        '  Effect.logInfo("forgotten")', // line 3: built, never run
+        '  yield* Effect.logInfo("run")',
+        '  void Effect.logInfo("dropped on purpose")',
+        "  return 1",
+        "})",
+        "export const run = () => {",
+        "  Effect.runFork(program)",
+        "  Effect.succeed(2).pipe(Effect.asVoid)", // line 10: built, never run
+        "  Promise.resolve(3)",
+        "}",
+        ""
+      ].join("\n")
+    )
     const found = unusedEffects(join(dir, "tsconfig.json"))
     expect(found.map((f) => f.line)).toEqual([3, 10])
   })

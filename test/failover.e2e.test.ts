@@ -22,7 +22,12 @@ import { useStack } from "./support/bankStack.ts"
 const scrypt = { ...PasswordHash.defaultParams, N: 1024 }
 const stack = useStack({
   seed: (_db, url) =>
-    Effect.runPromise(Generator.seed(url, { customers: 8, months: 1, scrypt, hashPool: 8, progress: false }).pipe(Effect.provide(Database.layer(url)), Effect.asVoid)),
+    Effect.runPromise(
+      Generator.seed(url, { customers: 8, months: 1, scrypt, hashPool: 8, progress: false }).pipe(
+        Effect.provide(Database.layer(url)),
+        Effect.asVoid
+      )
+    ),
   waitForUser: "demo1",
   allRoutes: true,
   // The load logs the same customers in again and again: no session cap may evict the ones checked.
@@ -35,7 +40,9 @@ afterAll(async () => {
 
 const cluster = () => stack.redisServer as LocalRedisCluster
 const mismatches = () =>
-  stack.runtime.runPromise(Reconcile.reconcile({ recheckAfterMs: 0 }).pipe(Effect.provide(DocumentStore.layer))).then((r) => r.mismatches)
+  stack.runtime
+    .runPromise(Reconcile.reconcile({ recheckAfterMs: 0 }).pipe(Effect.provide(DocumentStore.layer)))
+    .then((r) => r.mismatches)
 
 interface Seen {
   readonly at: number
@@ -46,18 +53,27 @@ interface Seen {
 
 describe("Redis Cluster failover under load", () => {
   it("keeps every login, loses no change, and answers 503 + Retry-After in the window", async () => {
-    projector = startProcess("packages/dashboard/src/main.ts", { REDIS_URL: stack.redisServer.url, DASHBOARD_OWNERSHIP_MS: "1500", LOG_LEVEL: "Error" })
+    projector = startProcess("packages/dashboard/src/main.ts", {
+      REDIS_URL: stack.redisServer.url,
+      DASHBOARD_OWNERSHIP_MS: "1500",
+      LOG_LEVEL: "Error"
+    })
     await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 120_000, interval: 500 })
 
-    const users = (await stack.db.query("SELECT customer_id::text AS id, username FROM customer.credentials ORDER BY customer_id")).rows as Array<{ id: string; username: string }>
-    const login = (username: string) => stack.call("POST", "/v1/auth/login", { body: { username, password: Generator.DEMO_PASSWORD } })
+    const users = (
+      await stack.db.query("SELECT customer_id::text AS id, username FROM customer.credentials ORDER BY customer_id")
+    ).rows as Array<{ id: string; username: string }>
+    const login = (username: string) =>
+      stack.call("POST", "/v1/auth/login", { body: { username, password: Generator.DEMO_PASSWORD } })
     const sessions = [] as Array<{ customerId: string; accessToken: string; refreshToken: string }>
     for (const user of users) {
       const answer = await login(user.username)
       expect(answer.status).toBe(200)
       sessions.push(answer.body)
     }
-    const { rows: [pair] } = await stack.db.query(
+    const {
+      rows: [pair]
+    } = await stack.db.query(
       `SELECT a.account_id::text AS from_id, b.account_id::text AS to_id, a.currency, a.customer_id::text AS customer
        FROM deposits.accounts a JOIN deposits.accounts b ON b.currency = a.currency AND b.account_id <> a.account_id
        WHERE a.status = 'open' AND b.status = 'open' AND a.balance > 100 ORDER BY a.account_id LIMIT 1`
@@ -86,11 +102,20 @@ describe("Redis Cluster failover under load", () => {
       }),
       loop((round) => record("login", login(users[round % users.length]!.username))),
       loop(() =>
-        record("transfer", stack.call("POST", "/v1/transfers", {
-          token: payer.accessToken,
-          headers: { "Idempotency-Key": randomUUID() },
-          body: { fromAccountId: `deposits:${pair.from_id}`, toAccountId: `deposits:${pair.to_id}`, amount: { amount: "0.01", currency: pair.currency }, reference: "failover" }
-        })).then(() => new Promise((r) => setTimeout(r, 200))))
+        record(
+          "transfer",
+          stack.call("POST", "/v1/transfers", {
+            token: payer.accessToken,
+            headers: { "Idempotency-Key": randomUUID() },
+            body: {
+              fromAccountId: `deposits:${pair.from_id}`,
+              toAccountId: `deposits:${pair.to_id}`,
+              amount: { amount: "0.01", currency: pair.currency },
+              reference: "failover"
+            }
+          })
+        ).then(() => new Promise((r) => setTimeout(r, 200)))
+      )
     ])
     const events = await openEvents(stack.base, sessions[0]!.accessToken)
     const stopSimulator = await Effect.runPromise(Deferred.make<void>())
@@ -104,69 +129,85 @@ describe("Redis Cluster failover under load", () => {
       await Effect.runPromise(Fiber.join(simulator)).catch(() => undefined)
     }
     try {
-    const firstOk = async (what: string, since: number, check: () => Promise<boolean>) => {
-      await vi.waitFor(async () => expect(await check()).toBe(true), { timeout: 60_000, interval: 50 })
-      return Date.now() - since
-    }
+      const firstOk = async (what: string, since: number, check: () => Promise<boolean>) => {
+        await vi.waitFor(async () => expect(await check()).toBe(true), { timeout: 60_000, interval: 50 })
+        return Date.now() - since
+      }
 
-    // ── 1. The master owning a logged-in customer's access token ──────────────────────────
-    const victim = sessions[0]!
-    const tokenKey = Identity.IdentityKeys.accessToken(Identity.Secrets.hashToken(victim.accessToken))
-    const tokenMaster = await cluster().masterOf(tokenKey)
-    await new Promise((r) => setTimeout(r, 1000)) // some load before the kill
-    const killedAt = Date.now()
-    await tokenMaster.kill()
-    const edgeWindow = await firstOk("the victim's token check", killedAt, async () => (await stack.call("GET", "/v1/session", { token: victim.accessToken })).status === 200)
-    const loginWindow = await firstOk("a login", killedAt, async () => (await login(users[0]!.username)).status === 200)
-    await cluster().waitHealthy()
-    await tokenMaster.restart()
-    await vi.waitFor(async () => expect(await tokenMaster.role()).toBe("replica"), { timeout: 60_000, interval: 200 })
+      // ── 1. The master owning a logged-in customer's access token ──────────────────────────
+      const victim = sessions[0]!
+      const tokenKey = Identity.IdentityKeys.accessToken(Identity.Secrets.hashToken(victim.accessToken))
+      const tokenMaster = await cluster().masterOf(tokenKey)
+      await new Promise((r) => setTimeout(r, 1000)) // some load before the kill
+      const killedAt = Date.now()
+      await tokenMaster.kill()
+      const edgeWindow = await firstOk(
+        "the victim's token check",
+        killedAt,
+        async () => (await stack.call("GET", "/v1/session", { token: victim.accessToken })).status === 200
+      )
+      const loginWindow = await firstOk(
+        "a login",
+        killedAt,
+        async () => (await login(users[0]!.username)).status === 200
+      )
+      await cluster().waitHealthy()
+      await tokenMaster.restart()
+      await vi.waitFor(async () => expect(await tokenMaster.role()).toBe("replica"), { timeout: 60_000, interval: 200 })
 
-    // ── 2. The master owning a CDC stream the simulator writes to ─────────────────────────
-    const streamKey = Keys.stream(Cdc.partition("deposits", 0).name)
-    const newestId = async () => ((await stack.redis.xRevRange(streamKey, "+", "-", { COUNT: 1 }))[0]?.id ?? "0-0")
-    const streamMaster = await cluster().masterOf(streamKey)
-    const cdcKilledAt = Date.now()
-    await streamMaster.kill()
-    await cluster().waitHealthy()
-    // The connector confirms a batch to PostgreSQL only once a replica has it (WAIT 1): the
-    // promoted replica has none until the old master is back as its replica, so the connector
-    // waits (and loses nothing) until then.
-    await streamMaster.restart()
-    await vi.waitFor(async () => expect(await streamMaster.role()).toBe("replica"), { timeout: 60_000, interval: 200 })
-    const connectorWindow = await firstOk("a new CDC entry", cdcKilledAt, async () =>
-      Number((await newestId().catch(() => "0-0")).split("-")[0]) > cdcKilledAt)
-    await cluster().waitHealthy()
+      // ── 2. The master owning a CDC stream the simulator writes to ─────────────────────────
+      const streamKey = Keys.stream(Cdc.partition("deposits", 0).name)
+      const newestId = async () => (await stack.redis.xRevRange(streamKey, "+", "-", { COUNT: 1 }))[0]?.id ?? "0-0"
+      const streamMaster = await cluster().masterOf(streamKey)
+      const cdcKilledAt = Date.now()
+      await streamMaster.kill()
+      await cluster().waitHealthy()
+      // The connector confirms a batch to PostgreSQL only once a replica has it (WAIT 1): the
+      // promoted replica has none until the old master is back as its replica, so the connector
+      // waits (and loses nothing) until then.
+      await streamMaster.restart()
+      await vi.waitFor(async () => expect(await streamMaster.role()).toBe("replica"), {
+        timeout: 60_000,
+        interval: 200
+      })
+      const connectorWindow = await firstOk(
+        "a new CDC entry",
+        cdcKilledAt,
+        async () => Number((await newestId().catch(() => "0-0")).split("-")[0]) > cdcKilledAt
+      )
+      await cluster().waitHealthy()
 
-    // ── Stop the load ──────────────────────────────────────────────────────────────────────
-    await new Promise((r) => setTimeout(r, 1000))
-    await stopLoad()
-    // The customer's SSE stream, opened before the kills, still delivers.
-    const frame = await events.next(() => true, 15_000)
-    events.close()
+      // ── Stop the load ──────────────────────────────────────────────────────────────────────
+      await new Promise((r) => setTimeout(r, 1000))
+      await stopLoad()
+      // The customer's SSE stream, opened before the kills, still delivers.
+      const frame = await events.next(() => true, 15_000)
+      events.close()
 
-    // ── Then ───────────────────────────────────────────────────────────────────────────────
-    const failed = seen.filter((s) => s.status !== 200 && s.status !== 202)
-    const byStatus = new Map<number, number>()
-    for (const s of seen) byStatus.set(s.status, (byStatus.get(s.status) ?? 0) + 1)
-    console.log(`failover windows (kill → first 200): edge token check ${edgeWindow} ms, login ${loginWindow} ms, CDC connector ${connectorWindow} ms; ` +
-      `requests ${seen.length}: ${[...byStatus].map(([status, n]) => `${status}×${n}`).join(", ")}`)
-    // Never a 500 nor a wrong 401; whatever failed said "try again" with Retry-After: 503, or
-    // 504 for a login whose reply did not come back in time (the request timed out at the edge).
-    expect(failed.filter((s) => s.status === 500 || s.status === 401 || s.status === 0)).toEqual([])
-    expect(failed.filter((s) => s.retryAfter === null)).toEqual([])
-    expect(failed.filter((s) => s.status !== 503 && !(s.status === 504 && s.what === "login"))).toEqual([])
-    expect(frame).toBeDefined()
+      // ── Then ───────────────────────────────────────────────────────────────────────────────
+      const failed = seen.filter((s) => s.status !== 200 && s.status !== 202)
+      const byStatus = new Map<number, number>()
+      for (const s of seen) byStatus.set(s.status, (byStatus.get(s.status) ?? 0) + 1)
+      console.log(
+        `failover windows (kill → first 200): edge token check ${edgeWindow} ms, login ${loginWindow} ms, CDC connector ${connectorWindow} ms; ` +
+          `requests ${seen.length}: ${[...byStatus].map(([status, n]) => `${status}×${n}`).join(", ")}`
+      )
+      // Never a 500 nor a wrong 401; whatever failed said "try again" with Retry-After: 503, or
+      // 504 for a login whose reply did not come back in time (the request timed out at the edge).
+      expect(failed.filter((s) => s.status === 500 || s.status === 401 || s.status === 0)).toEqual([])
+      expect(failed.filter((s) => s.retryAfter === null)).toEqual([])
+      expect(failed.filter((s) => s.status !== 503 && !(s.status === 504 && s.what === "login"))).toEqual([])
+      expect(frame).toBeDefined()
 
-    // Every login that answered 200 before the kills still works, and its refresh rotates.
-    for (const s of sessions) {
-      expect((await stack.call("GET", "/v1/session", { token: s.accessToken })).status).toBe(200)
-      const refreshed = await stack.call("POST", "/v1/auth/refresh", { body: { refreshToken: s.refreshToken } })
-      expect(refreshed.status).toBe(200)
-      expect(refreshed.body.accessToken).not.toBe(s.accessToken)
-    }
-    // No change is missing from the dashboards.
-    await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 120_000, interval: 1000 })
+      // Every login that answered 200 before the kills still works, and its refresh rotates.
+      for (const s of sessions) {
+        expect((await stack.call("GET", "/v1/session", { token: s.accessToken })).status).toBe(200)
+        const refreshed = await stack.call("POST", "/v1/auth/refresh", { body: { refreshToken: s.refreshToken } })
+        expect(refreshed.status).toBe(200)
+        expect(refreshed.body.accessToken).not.toBe(s.accessToken)
+      }
+      // No change is missing from the dashboards.
+      await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 120_000, interval: 1000 })
     } finally {
       await stopLoad()
     }

@@ -29,7 +29,8 @@ const login = async (username: string) => {
   })
   return { status: response.status, body: (await response.json()) as any }
 }
-const dashboard = (token: string) => fetch(`${base}/v1/dashboard`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status)
+const dashboard = (token: string) =>
+  fetch(`${base}/v1/dashboard`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status)
 
 beforeAll(async () => {
   const port = await freePort()
@@ -45,7 +46,8 @@ beforeAll(async () => {
   child.stdout!.on("data", (chunk) => (output += chunk))
   child.stderr!.on("data", (chunk) => (output += chunk))
   await vi.waitFor(() => expect(output).toMatch(/ready: http/), { timeout: 240_000, interval: 200 })
-  for (const [, url, name] of output.matchAll(/metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics \(([\w-]+)\)/g)) management.set(name!, url!)
+  for (const [, url, name] of output.matchAll(/metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics \(([\w-]+)\)/g))
+    management.set(name!, url!)
 }, 300_000)
 
 afterAll(async () => {
@@ -66,7 +68,9 @@ describe("npm start", () => {
 
   it("gives every process a management port with health, readiness and Prometheus metrics", async () => {
     // One per process of processes.json (the dashboard projector runs as several).
-    expect(new Set([...management.keys()].map((name) => name.replace(/-\d+$/, "")))).toEqual(new Set(["cdc", "dashboard", "edge", "identity", "payments", "prefetch", "profile"]))
+    expect(new Set([...management.keys()].map((name) => name.replace(/-\d+$/, "")))).toEqual(
+      new Set(["cdc", "dashboard", "edge", "identity", "payments", "prefetch", "profile"])
+    )
     for (const [name, url] of management) {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:/)
       expect((await fetch(`${url}/healthz`)).status, name).toBe(200)
@@ -78,7 +82,9 @@ describe("npm start", () => {
     expect(identity).toMatch(/^consumer_group_lag\{stream="identity.requests",group="identity"\} \d+/m)
     expect(identity).toMatch(/^dead_letter_depth\{stream="identity.requests"\} \d+/m)
     const edge = await (await fetch(`${management.get("edge")}/metrics`)).text()
-    expect(edge).toMatch(/^http_request_duration_seconds_count\{method="POST",route="\/v1\/auth\/login",status="200"\} [1-9]/m)
+    expect(edge).toMatch(
+      /^http_request_duration_seconds_count\{method="POST",route="\/v1\/auth\/login",status="200"\} [1-9]/m
+    )
     expect(edge).toMatch(/^login_outcomes_total\{outcome="LoggedIn"\} [1-9]/m)
     const cdc = await (await fetch(`${management.get("cdc")}/metrics`)).text()
     expect(cdc).toMatch(/^cdc_role\{slot="bank_cdc",role="streaming"\} 1/m)
@@ -87,22 +93,36 @@ describe("npm start", () => {
   it("is scraped by a real Prometheus, which reads the series back under traffic", async () => {
     const promPort = await freePort()
     const dir = mkdtempSync(join(tmpdir(), "bank-prometheus-"))
-    const targets = [...management].map(([name, url]) => ({ targets: [url.replace("http://", "")], labels: { service: name } }))
+    const targets = [...management].map(([name, url]) => ({
+      targets: [url.replace("http://", "")],
+      labels: { service: name }
+    }))
     writeFileSync(join(dir, "targets.json"), JSON.stringify(targets))
-    writeFileSync(join(dir, "prometheus.yml"), [
-      "global: { scrape_interval: 1s }",
-      "rule_files: [" + JSON.stringify(join(root, "config/prometheus/alerts.yml")) + "]",
-      "scrape_configs:",
-      "  - job_name: bank",
-      "    file_sd_configs: [{ files: [" + JSON.stringify(join(dir, "targets.json")) + "] }]"
-    ].join("\n"))
-    const prometheus = spawn("prometheus", [
-      `--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${promPort}`
-    ], { stdio: "ignore" })
+    writeFileSync(
+      join(dir, "prometheus.yml"),
+      [
+        "global: { scrape_interval: 1s }",
+        "rule_files: [" + JSON.stringify(join(root, "config/prometheus/alerts.yml")) + "]",
+        "scrape_configs:",
+        "  - job_name: bank",
+        "    file_sd_configs: [{ files: [" + JSON.stringify(join(dir, "targets.json")) + "] }]"
+      ].join("\n")
+    )
+    const prometheus = spawn(
+      "prometheus",
+      [
+        `--config.file=${join(dir, "prometheus.yml")}`,
+        `--storage.tsdb.path=${join(dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${promPort}`
+      ],
+      { stdio: "ignore" }
+    )
     const query = async (expr: string) => {
       const response = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(expr)}`)
-      return ((await response.json()) as any).data.result as Array<{ metric: Record<string, string>; value: [number, string] }>
+      return ((await response.json()) as any).data.result as Array<{
+        metric: Record<string, string>
+        value: [number, string]
+      }>
     }
     try {
       // Traffic while Prometheus scrapes: logins and dashboard reads.
@@ -112,19 +132,25 @@ describe("npm start", () => {
           if (answer.status === 200) await dashboard(answer.body.accessToken)
         }
       })()
-      await vi.waitFor(async () => {
-        const logins = await query("sum(login_outcomes_total{outcome=\"LoggedIn\"})")
-        expect(Number(logins[0]?.value[1] ?? 0)).toBeGreaterThanOrEqual(10)
-      }, { timeout: 90_000, interval: 500 })
+      await vi.waitFor(
+        async () => {
+          const logins = await query('sum(login_outcomes_total{outcome="LoggedIn"})')
+          expect(Number(logins[0]?.value[1] ?? 0)).toBeGreaterThanOrEqual(10)
+        },
+        { timeout: 90_000, interval: 500 }
+      )
       await traffic
-      const latency = await query("sum by (route) (http_request_duration_seconds_count{route=\"/v1/dashboard\"})")
+      const latency = await query('sum by (route) (http_request_duration_seconds_count{route="/v1/dashboard"})')
       expect(Number(latency[0]?.value[1] ?? 0)).toBeGreaterThan(0)
-      const lag = await query("consumer_group_lag{group=\"identity\"}")
+      const lag = await query('consumer_group_lag{group="identity"}')
       expect(lag.length).toBeGreaterThan(0)
-      await vi.waitFor(async () => {
-        const up = await query("up{job=\"bank\"}")
-        expect(up.filter((s) => s.value[1] === "1").length).toBe(management.size)
-      }, { timeout: 30_000, interval: 500 })
+      await vi.waitFor(
+        async () => {
+          const up = await query('up{job="bank"}')
+          expect(up.filter((s) => s.value[1] === "1").length).toBe(management.size)
+        },
+        { timeout: 30_000, interval: 500 }
+      )
       const rules = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/rules`)).json()) as any
       expect(rules.data.groups[0].rules.map((r: any) => r.name)).toContain("ConsumerGroupLagging")
     } finally {
@@ -138,12 +164,18 @@ describe("npm start", () => {
     const url = management.get("identity")!
     const { pid } = (await (await fetch(`${url}/healthz`)).json()) as { pid: number }
     process.kill(pid, "SIGKILL")
-    await vi.waitFor(() => expect(output).toMatch(/identity exited unexpectedly \(signal SIGKILL\): restarting it/), { timeout: 30_000, interval: 100 })
-    await vi.waitFor(async () => {
-      const health = (await (await fetch(`${url}/healthz`)).json()) as { pid: number }
-      expect(health.pid).not.toBe(pid)
-      expect((await fetch(`${url}/readyz`)).status).toBe(200)
-    }, { timeout: 120_000, interval: 250 })
+    await vi.waitFor(() => expect(output).toMatch(/identity exited unexpectedly \(signal SIGKILL\): restarting it/), {
+      timeout: 30_000,
+      interval: 100
+    })
+    await vi.waitFor(
+      async () => {
+        const health = (await (await fetch(`${url}/healthz`)).json()) as { pid: number }
+        expect(health.pid).not.toBe(pid)
+        expect((await fetch(`${url}/readyz`)).status).toBe(200)
+      },
+      { timeout: 120_000, interval: 250 }
+    )
     const again = await login("demo3")
     expect(again.status, JSON.stringify(again.body)).toBe(200)
     expect(await dashboard(again.body.accessToken)).toBe(200)

@@ -16,10 +16,15 @@ const TTL_MS = 10 * 60_000
 
 const stack = useStack({
   seed: (_db, url) =>
-    Effect.runPromise(Generator.seed(url, { customers: 6, months: 3, hashPool: 1, progress: false, scrypt: { ...PasswordHash.defaultParams, N: 1024 } }).pipe(
-      Effect.provide(Database.layer(url)),
-      Effect.asVoid
-    )),
+    Effect.runPromise(
+      Generator.seed(url, {
+        customers: 6,
+        months: 3,
+        hashPool: 1,
+        progress: false,
+        scrypt: { ...PasswordHash.defaultParams, N: 1024 }
+      }).pipe(Effect.provide(Database.layer(url)), Effect.asVoid)
+    ),
   waitForUser: "demo6",
   prefetch: { windowDays: WINDOW_DAYS, ttlMs: TTL_MS }
 })
@@ -57,7 +62,9 @@ const ledgerOf = async (account: string) => {
     [id]
   )
   return rows.map(({ currency, amount, runningBalance, ...rest }) => ({
-    ...rest, amount: { amount, currency }, runningBalance: { amount: runningBalance, currency }
+    ...rest,
+    amount: { amount, currency },
+    runningBalance: { amount: runningBalance, currency }
   }))
 }
 
@@ -67,7 +74,11 @@ const pageAll = async (token: string, account: string, limit: number) => {
   const sources: Array<string> = []
   let cursor: string | null = null
   do {
-    const answer = await stack.call("GET", `/v1/accounts/${account}/transactions?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`, { token })
+    const answer = await stack.call(
+      "GET",
+      `/v1/accounts/${account}/transactions?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`,
+      { token }
+    )
     expect(answer.status, JSON.stringify(answer.body)).toBe(200)
     expect(answer.body.accountId).toBe(account)
     transactions.push(...answer.body.transactions)
@@ -78,11 +89,14 @@ const pageAll = async (token: string, account: string, limit: number) => {
 }
 
 const windowsReady = (customerId: string, accounts: ReadonlyArray<string>) =>
-  vi.waitFor(async () => {
-    for (const account of accounts) {
-      expect(await stack.redis.hGet(TransactionCache.keys(customerId, account)[0], "state"), account).toBe("ready")
-    }
-  }, { timeout: 20_000, interval: 50 })
+  vi.waitFor(
+    async () => {
+      for (const account of accounts) {
+        expect(await stack.redis.hGet(TransactionCache.keys(customerId, account)[0], "state"), account).toBe("ready")
+      }
+    },
+    { timeout: 20_000, interval: 50 }
+  )
 
 const dropWindows = async (customerId: string, accounts: ReadonlyArray<string>) => {
   for (const account of accounts) await stack.redis.del([...TransactionCache.keys(customerId, account)])
@@ -95,7 +109,10 @@ describe("prefetched transactions", () => {
     expect(accounts.length).toBeGreaterThan(1)
     // The data set has months of history: some pages must come from beyond the window.
     expect(accounts.some((a) => a.older > 0 && a.recent >= 7)).toBe(true)
-    await windowsReady(customerId, accounts.map((a) => a.account))
+    await windowsReady(
+      customerId,
+      accounts.map((a) => a.account)
+    )
 
     for (const { account, recent, older } of accounts) {
       const [meta, entries] = TransactionCache.keys(customerId, account)
@@ -111,7 +128,10 @@ describe("prefetched transactions", () => {
     }
 
     // Not prefetched (expired, or never logged in): PostgreSQL serves the very same pages.
-    await dropWindows(customerId, accounts.map((a) => a.account))
+    await dropWindows(
+      customerId,
+      accounts.map((a) => a.account)
+    )
     for (const { account } of accounts) {
       const fromPostgres = await pageAll(token, account, 7)
       expect(new Set(fromPostgres.sources)).toEqual(new Set(["postgres"]))
@@ -122,27 +142,48 @@ describe("prefetched transactions", () => {
   it("adds a transaction committed after the login to the cached pages, through CDC", async () => {
     const { token, customerId } = await stack.login("demo2", DEMO_PASSWORD)
     const accounts = await accountsOf(customerId)
-    await windowsReady(customerId, accounts.map((a) => a.account))
+    await windowsReady(
+      customerId,
+      accounts.map((a) => a.account)
+    )
     const deposit = accounts.find((a) => a.account.startsWith("deposits:"))!
     expect(deposit).toBeDefined()
     const accountId = deposit.account.split(":")[1]!
 
     for (const description of ["Refund from CDC test", "Second refund"]) {
-      await stack.runtime.runPromise(Database.Database.use((db) =>
-        db.transaction((tx) =>
-          Effect.gen(function*() {
-            const [account] = yield* tx.query<{ account_id: string; customer_id: string; currency: string; balance: string; last_entry_no: string }>(
-              `SELECT account_id::text, customer_id::text, currency, balance::text, last_entry_no::text
-                 FROM deposits.accounts WHERE account_id = $1 FOR UPDATE`, [accountId])
-            yield* postDepositEntry(tx, account!, { amount: 1234n, description, counterparty: "Shop", category: "refund" })
-          })
+      await stack.runtime.runPromise(
+        Database.Database.use((db) =>
+          db.transaction((tx) =>
+            Effect.gen(function* () {
+              const [account] = yield* tx.query<{
+                account_id: string
+                customer_id: string
+                currency: string
+                balance: string
+                last_entry_no: string
+              }>(
+                `SELECT account_id::text, customer_id::text, currency, balance::text, last_entry_no::text
+                 FROM deposits.accounts WHERE account_id = $1 FOR UPDATE`,
+                [accountId]
+              )
+              yield* postDepositEntry(tx, account!, {
+                amount: 1234n,
+                description,
+                counterparty: "Shop",
+                category: "refund"
+              })
+            })
+          )
         )
-      ))
-      await vi.waitFor(async () => {
-        const answer = await stack.call("GET", `/v1/accounts/${deposit.account}/transactions?limit=3`, { token })
-        expect(answer.headers.get("x-data-source")).toBe("redis")
-        expect(answer.body.transactions[0]).toMatchObject({ description, category: "refund" })
-      }, { timeout: 20_000, interval: 50 })
+      )
+      await vi.waitFor(
+        async () => {
+          const answer = await stack.call("GET", `/v1/accounts/${deposit.account}/transactions?limit=3`, { token })
+          expect(answer.headers.get("x-data-source")).toBe("redis")
+          expect(answer.body.transactions[0]).toMatchObject({ description, category: "refund" })
+        },
+        { timeout: 20_000, interval: 50 }
+      )
     }
     const cached = await pageAll(token, deposit.account, 5)
     expect(cached.sources[0]).toBe("redis")
@@ -152,7 +193,10 @@ describe("prefetched transactions", () => {
   it("serves a customer only their own accounts, and refuses foreign or malformed cursors", async () => {
     const other = await stack.login("demo3", DEMO_PASSWORD)
     const theirs = await accountsOf(other.customerId)
-    await windowsReady(other.customerId, theirs.map((a) => a.account))
+    await windowsReady(
+      other.customerId,
+      theirs.map((a) => a.account)
+    )
     const { token, customerId } = await stack.login("demo4", DEMO_PASSWORD)
     const mine = await accountsOf(customerId)
     for (const { account } of theirs) {
@@ -170,12 +214,20 @@ describe("prefetched transactions", () => {
     expect(first.body.nextCursor).toEqual(expect.any(String))
     const elsewhere = mine.find((a) => a.account !== own.account)
     if (elsewhere) {
-      const misused = await stack.call("GET", `/v1/accounts/${elsewhere.account}/transactions?cursor=${first.body.nextCursor}`, { token })
+      const misused = await stack.call(
+        "GET",
+        `/v1/accounts/${elsewhere.account}/transactions?cursor=${first.body.nextCursor}`,
+        { token }
+      )
       expect(misused.status).toBe(400)
       expect(misused.body).toMatchObject({ type: "/docs/problems/invalid-page-query", parameter: "cursor" })
     }
-    expect((await stack.call("GET", `/v1/accounts/${own.account}/transactions?cursor=forged`, { token })).status).toBe(400)
-    expect((await stack.call("GET", `/v1/accounts/${own.account}/transactions?limit=500`, { token })).body.parameter).toBe("limit")
+    expect((await stack.call("GET", `/v1/accounts/${own.account}/transactions?cursor=forged`, { token })).status).toBe(
+      400
+    )
+    expect(
+      (await stack.call("GET", `/v1/accounts/${own.account}/transactions?limit=500`, { token })).body.parameter
+    ).toBe("limit")
     expect((await stack.call("GET", `/v1/accounts/${own.account}/transactions`)).status).toBe(401)
   })
 })
@@ -191,27 +243,43 @@ describe("reference data", () => {
     expect(first.body.rates).toContainEqual(expect.objectContaining({ base: "EUR", quote: "USD", rate: "1.08000000" }))
     expect((await rates()).headers.get("x-data-source")).toBe("redis")
     const catalogue = await products()
-    expect(catalogue.body.products).toContainEqual(expect.objectContaining({
-      system: "cards", product: "gold", interestRate: "17.9000", annualFee: { amount: "99.00", currency: "EUR" }, available: true
-    }))
+    expect(catalogue.body.products).toContainEqual(
+      expect.objectContaining({
+        system: "cards",
+        product: "gold",
+        interestRate: "17.9000",
+        annualFee: { amount: "99.00", currency: "EUR" },
+        available: true
+      })
+    )
 
-    await stack.db.query("UPDATE ref.exchange_rates SET rate = 1.09125, as_of = now() WHERE base = 'EUR' AND quote = 'USD'")
-    await vi.waitFor(async () => {
-      const answer = await rates()
-      expect(answer.body.rates).toContainEqual(expect.objectContaining({ quote: "USD", rate: "1.09125000" }))
-      // Loaded again by the prefetch actor once the change was in: readers find it in Redis.
-      expect(answer.headers.get("x-data-source")).toBe("redis")
-    }, { timeout: 20_000, interval: 50 })
+    await stack.db.query(
+      "UPDATE ref.exchange_rates SET rate = 1.09125, as_of = now() WHERE base = 'EUR' AND quote = 'USD'"
+    )
+    await vi.waitFor(
+      async () => {
+        const answer = await rates()
+        expect(answer.body.rates).toContainEqual(expect.objectContaining({ quote: "USD", rate: "1.09125000" }))
+        // Loaded again by the prefetch actor once the change was in: readers find it in Redis.
+        expect(answer.headers.get("x-data-source")).toBe("redis")
+      },
+      { timeout: 20_000, interval: 50 }
+    )
 
     await stack.db.query(
       `INSERT INTO ref.products (system, product, name, description, interest_rate) VALUES ('deposits', 'youth', 'Youth account', 'For under-18s.', 1.0000)`
     )
     await stack.db.query("UPDATE ref.products SET available = false WHERE system = 'cards' AND product = 'platinum'")
-    await vi.waitFor(async () => {
-      const answer = await products()
-      expect(answer.body.products).toContainEqual(expect.objectContaining({ product: "youth", name: "Youth account" }))
-      expect(answer.body.products).toContainEqual(expect.objectContaining({ product: "platinum", available: false }))
-    }, { timeout: 20_000, interval: 50 })
+    await vi.waitFor(
+      async () => {
+        const answer = await products()
+        expect(answer.body.products).toContainEqual(
+          expect.objectContaining({ product: "youth", name: "Youth account" })
+        )
+        expect(answer.body.products).toContainEqual(expect.objectContaining({ product: "platinum", available: false }))
+      },
+      { timeout: 20_000, interval: 50 }
+    )
     expect((await stack.call("GET", "/v1/reference/products")).status).toBe(401)
   })
 })

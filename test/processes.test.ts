@@ -30,6 +30,7 @@ describe("processes.json", () => {
   it("lists the same processes as docker-compose.yml, with the same entry points", () => {
     const services = composeProcesses()
     expect([...services.keys()].sort()).toEqual(manifest.processes.map((p) => p.name).sort())
-    for (const p of manifest.processes) expect(services.get(p.name), p.name).toEqual(["node", "--import", "tsx", p.entry])
+    for (const p of manifest.processes)
+      expect(services.get(p.name), p.name).toEqual(["node", "--import", "tsx", p.entry])
   })
 })

@@ -39,14 +39,19 @@ beforeAll(async () => {
   await Effect.runPromise(Migrations.migrate().pipe(Effect.provide(Database.layer(pgUrl))))
   const db = new pg.Client({ connectionString: pgUrl })
   await db.connect()
-  const hash = await Effect.runPromise(PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } }))
+  const hash = await Effect.runPromise(
+    PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } })
+  )
   for (let i = 1; i <= 50; i++) {
     await db.query(
       `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country,
          date_of_birth, segment, roles) VALUES ($1, $2, 'Test', $3, '1 Main St', '1000', 'Brussels', 'BE', '1980-01-01', 'retail', '{customer}')`,
       [i, `user${i}`, `user${i}@example.com`]
     )
-    await db.query("INSERT INTO customer.credentials (customer_id, username, password_hash, status) VALUES ($1, $2, $3, 'active')", [i, `user${i}`, hash])
+    await db.query(
+      "INSERT INTO customer.credentials (customer_id, username, password_hash, status) VALUES ($1, $2, $3, 'active')",
+      [i, `user${i}`, hash]
+    )
   }
   await db.end()
   redis = createClient({ url: redisServer.server.url })
@@ -63,12 +68,21 @@ beforeAll(async () => {
         port: 0,
         hostname: "127.0.0.1",
         problems: Identity.problems,
-        routes: [(app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) }, Identity.identityRoutes]
+        routes: [
+          (app, run) => {
+            app.use("/v1/*", Identity.tokenCheck(run))
+          },
+          Identity.identityRoutes
+        ]
       }).pipe(Layer.provide(Identity.edgeLayer)),
       Identity.actorsLayer
     ).pipe(
       Layer.provide(readiness),
-      Layer.provide(Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4, trustedProxyHops: 1 }))),
+      Layer.provide(
+        Identity.IdentityConfig.layer(
+          Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4, trustedProxyHops: 1 })
+        )
+      ),
       Layer.provideMerge(Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))),
       Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
     )
@@ -100,13 +114,22 @@ describe("readiness", () => {
 
   it("answers 200 only once a login would succeed, and the first login after it does", async () => {
     connector = ManagedRuntime.make(
-      CdcConnector.layer({ databaseUrl: postgres.server.url, schemas: ["customer"], metricsPort: 0, slot, publication: slot }).pipe(
+      CdcConnector.layer({
+        databaseUrl: postgres.server.url,
+        schemas: ["customer"],
+        metricsPort: 0,
+        slot,
+        publication: slot
+      }).pipe(
         Layer.provide(RedisClient.layer(redisServer.server.url)),
         Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
       )
     )
     await connector.runPromise(Effect.void)
-    await vi.waitFor(async () => expect((await call("GET", "/readyz")).status).toBe(200), { timeout: 90_000, interval: 50 })
+    await vi.waitFor(async () => expect((await call("GET", "/readyz")).status).toBe(200), {
+      timeout: 90_000,
+      interval: 50
+    })
     // Every customer, not only the first: readiness waited for the whole snapshot.
     for (const username of ["user50", "user1", "user25"]) expect((await login(username)).status).toBe(200)
     expect((await login("nobody")).status).toBe(401)

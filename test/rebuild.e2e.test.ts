@@ -29,28 +29,40 @@ let customers: Array<string> = []
 
 beforeAll(async () => {
   const pgUrl = postgres.server.url
-  await Effect.runPromise(Generator.seed(pgUrl, {
-    customers: 6, months: 1, scrypt: { ...PasswordHash.defaultParams, N: 1024 }, hashPool: 2, progress: false
-  }).pipe(Effect.provide(Database.layer(pgUrl))))
+  await Effect.runPromise(
+    Generator.seed(pgUrl, {
+      customers: 6,
+      months: 1,
+      scrypt: { ...PasswordHash.defaultParams, N: 1024 },
+      hashPool: 2,
+      progress: false
+    }).pipe(Effect.provide(Database.layer(pgUrl)))
+  )
   // The projector as a projector process runs it: following the read model's pointer.
-  const projector = Layer.effectDiscard(ReadModel.follow(DashboardProjector.readModel, (generation) =>
-    DashboardProjector.run({ generation, ownershipMs: 1000 })))
+  const projector = Layer.effectDiscard(
+    ReadModel.follow(DashboardProjector.readModel, (generation) =>
+      DashboardProjector.run({ generation, ownershipMs: 1000 })
+    )
+  )
   runtime = ManagedRuntime.make(
     projector.pipe(
-      Layer.provideMerge(Layer.mergeAll(
-        CdcConnector.layer({ databaseUrl: pgUrl, metricsPort: 0, ...cdc }),
-        DocumentStore.layer,
-        StreamLog.layer,
-        ReadModel.layer()
-      )),
+      Layer.provideMerge(
+        Layer.mergeAll(
+          CdcConnector.layer({ databaseUrl: pgUrl, metricsPort: 0, ...cdc }),
+          DocumentStore.layer,
+          StreamLog.layer,
+          ReadModel.layer()
+        )
+      ),
       Layer.provideMerge(Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))),
       Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
     )
   )
-  const expected = await run(Database.Database.use((db) =>
-    db.query<{ id: string }>("SELECT customer_id::text AS id FROM customer.customers ORDER BY customer_id")).pipe(
-      Effect.flatMap((rows) => PgDashboard.assembleMany(rows.map((r) => r.id)))
-    ))
+  const expected = await run(
+    Database.Database.use((db) =>
+      db.query<{ id: string }>("SELECT customer_id::text AS id FROM customer.customers ORDER BY customer_id")
+    ).pipe(Effect.flatMap((rows) => PgDashboard.assembleMany(rows.map((r) => r.id))))
+  )
   customers = [...expected.values()].filter((d) => d.accounts.length > 0).map((d) => d.customerId)
   await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 60_000, interval: 250 })
 }, 180_000)
@@ -62,13 +74,15 @@ const mismatches = () => run(Reconcile.reconcile({ recheckAfterMs: 0 })).then((r
 
 /** What GET /v1/dashboard reads: the document of the generation readers use, resolved once. */
 const read = (customerId: string) =>
-  run(Effect.gen(function*() {
-    const readModel = yield* ReadModel.ReadModel
-    const generation = yield* readModel.current(DashboardProjector.readModel)
-    const store = yield* DocumentStore.DocumentStore
-    const raw = yield* store.getRaw(DashboardProjector.documentKey(customerId, generation))
-    return { generation, raw: Option.getOrUndefined(raw) }
-  }))
+  run(
+    Effect.gen(function* () {
+      const readModel = yield* ReadModel.ReadModel
+      const generation = yield* readModel.current(DashboardProjector.readModel)
+      const store = yield* DocumentStore.DocumentStore
+      const raw = yield* store.getRaw(DashboardProjector.documentKey(customerId, generation))
+      return { generation, raw: Option.getOrUndefined(raw) }
+    })
+  )
 
 const allDocuments = () =>
   Promise.all(customers.map(async (id) => [id, (await read(id)).raw] as const)).then((entries) => new Map(entries))
@@ -96,9 +110,18 @@ describe("rebuilding the dashboard read model", () => {
   it("builds a new generation under live traffic, switches readers without a gap, and ends equal to the systems of record", async () => {
     const stopWriter = await run(Deferred.make<void>())
     let booked = 0
-    const writer = await run(Effect.forkDetach(Simulator.run({
-      rate: 20, workers: 2, stop: stopWriter, seed: "rebuild", reportEveryMs: 100, onReport: (s) => void (booked = s.booked)
-    })))
+    const writer = await run(
+      Effect.forkDetach(
+        Simulator.run({
+          rate: 20,
+          workers: 2,
+          stop: stopWriter,
+          seed: "rebuild",
+          reportEveryMs: 100,
+          onReport: (s) => void (booked = s.booked)
+        })
+      )
+    )
     await vi.waitFor(() => expect(booked).toBeGreaterThan(5), { timeout: 10_000 })
     const bookedBefore = booked
     // Readers throughout: each read must find a whole document of one generation.
@@ -113,8 +136,15 @@ describe("rebuilding the dashboard read model", () => {
           reads++
           if (!firstSeen.has(generation)) firstSeen.set(generation, Date.now())
           const doc = raw === undefined ? undefined : (JSON.parse(raw) as Dashboard.DashboardDocument)
-          if (doc?.customerId !== id || !Array.isArray(doc.accounts) || doc.accounts.length === 0 || !Array.isArray(doc.latestTransactions)) {
-            problems.push(`generation ${generation}, customer ${id}: ${raw === undefined ? "missing" : raw.slice(0, 200)}`)
+          if (
+            doc?.customerId !== id ||
+            !Array.isArray(doc.accounts) ||
+            doc.accounts.length === 0 ||
+            !Array.isArray(doc.latestTransactions)
+          ) {
+            problems.push(
+              `generation ${generation}, customer ${id}: ${raw === undefined ? "missing" : raw.slice(0, 200)}`
+            )
           }
         }
         await new Promise((r) => setTimeout(r, 5))
@@ -122,15 +152,26 @@ describe("rebuilding the dashboard read model", () => {
     })()
 
     const events: Array<RebuildProgress> = []
-    const summary = await run(rebuild(dashboard, {
-      databaseUrl: postgres.server.url, ...cdc, partitions: Cdc.defaultPartitions, graceMs: 1500, catchUpTimeoutMs: 60_000, pageSize: 50, onProgress: (e) => void events.push(e)
-    }))
+    const summary = await run(
+      rebuild(dashboard, {
+        databaseUrl: postgres.server.url,
+        ...cdc,
+        partitions: Cdc.defaultPartitions,
+        graceMs: 1500,
+        catchUpTimeoutMs: 60_000,
+        pageSize: 50,
+        onProgress: (e) => void events.push(e)
+      })
+    )
     // A change after the rebuild is over must reach the new generation too (the projector took it over).
-    const [account] = await run(Database.Database.use((db) =>
-      db.query<{ id: string; customer: string }>(
-        "UPDATE deposits.accounts SET balance = balance + 1, available_balance = available_balance + 1 " +
-          "WHERE account_id = (SELECT min(account_id) FROM deposits.accounts) RETURNING account_id::text AS id, customer_id::text AS customer"
-      )))
+    const [account] = await run(
+      Database.Database.use((db) =>
+        db.query<{ id: string; customer: string }>(
+          "UPDATE deposits.accounts SET balance = balance + 1, available_balance = available_balance + 1 " +
+            "WHERE account_id = (SELECT min(account_id) FROM deposits.accounts) RETURNING account_id::text AS id, customer_id::text AS customer"
+        )
+      )
+    )
     await run(Deferred.succeed(stopWriter, undefined))
     const activity = await run(Fiber.join(writer))
     reading = false
@@ -140,7 +181,9 @@ describe("rebuilding the dashboard read model", () => {
     expect(summary.snapshotRows).toBeGreaterThan(customers.length)
     expect(summary.deletedDocuments).toBe(customers.length)
     expect(activity.booked).toBeGreaterThan(bookedBefore + 5)
-    expect(events.map((e) => e.step)).toEqual(expect.arrayContaining(["start", "snapshot", "snapshot-done", "switched", "cleanup"]))
+    expect(events.map((e) => e.step)).toEqual(
+      expect.arrayContaining(["start", "snapshot", "snapshot-done", "switched", "cleanup"])
+    )
     expect(problems).toEqual([])
     expect(reads).toBeGreaterThan(customers.length * 20)
     // Readers moved to generation 2 within a second of the switch, and never back.
@@ -150,8 +193,9 @@ describe("rebuilding the dashboard read model", () => {
     await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 30_000, interval: 250 })
     const changed = JSON.parse((await read(account!.customer)).raw!) as Dashboard.DashboardDocument
     const expected = await run(PgDashboard.assemble(account!.customer))
-    expect(changed.accounts.find((a) => a.id === `deposits:${account!.id}`)?.balance)
-      .toEqual(expected.accounts.find((a) => a.id === `deposits:${account!.id}`)?.balance)
+    expect(changed.accounts.find((a) => a.id === `deposits:${account!.id}`)?.balance).toEqual(
+      expected.accounts.find((a) => a.id === `deposits:${account!.id}`)?.balance
+    )
     // Generation 1 is gone: documents and consumer groups.
     for (const id of customers) expect(await redis<number>("EXISTS", DashboardProjector.documentKey(id, 1))).toBe(0)
     for (const spec of Dashboard.systems.flatMap((system) => Cdc.streams(system, Cdc.defaultPartitions))) {
@@ -164,8 +208,13 @@ describe("rebuilding the dashboard read model", () => {
     const lost = customers[0]!
     const generation = await run(ReadModel.generation("dashboard"))
     await redis("DEL", DashboardProjector.documentKey(lost, generation))
-    const replayAll = () => run(Effect.forEach(dashboard.sources.flatMap((system) => Cdc.streams(system, Cdc.defaultPartitions)), (spec) =>
-      replay(dashboard, { stream: spec.name, from: "-" })))
+    const replayAll = () =>
+      run(
+        Effect.forEach(
+          dashboard.sources.flatMap((system) => Cdc.streams(system, Cdc.defaultPartitions)),
+          (spec) => replay(dashboard, { stream: spec.name, from: "-" })
+        )
+      )
 
     const repaired = await replayAll()
     expect(repaired.reduce((n, s) => n + s.changed, 0)).toBeGreaterThan(0)
@@ -179,7 +228,12 @@ describe("rebuilding the dashboard read model", () => {
     // The command-line script, as an operator runs it.
     const replayed = await cli("scripts/replay.ts", "cdc.deposits.p0", "--from", "-", "--into", "dashboard", "--json")
     expect(replayed.status, replayed.stderr).toBe(0)
-    expect(JSON.parse(replayed.stdout)).toMatchObject({ readModel: "dashboard", stream: "cdc.deposits.p0", generation: 2, changed: 0 })
+    expect(JSON.parse(replayed.stdout)).toMatchObject({
+      readModel: "dashboard",
+      stream: "cdc.deposits.p0",
+      generation: 2,
+      changed: 0
+    })
     expect(replayed.stderr).toMatch(/entries up to .* into generation 2/)
     expect(await allDocuments()).toEqual(before)
   })
@@ -187,13 +241,23 @@ describe("rebuilding the dashboard read model", () => {
   it("rebuilds again from the command line, and the projector follows to the next generation", async () => {
     const rebuilt = await cli("scripts/rebuild.ts", "dashboard", "--grace-ms", "500", "--json")
     expect(rebuilt.status, rebuilt.stderr).toBe(0)
-    expect(JSON.parse(rebuilt.stdout)).toMatchObject({ readModel: "dashboard", from: 2, to: 3, deletedDocuments: customers.length })
+    expect(JSON.parse(rebuilt.stdout)).toMatchObject({
+      readModel: "dashboard",
+      from: 2,
+      to: 3,
+      deletedDocuments: customers.length
+    })
     expect(rebuilt.stderr).toMatch(/snapshot at LSN [0-9A-F]+\/[0-9A-F]+: \d+ rows/)
     expect(rebuilt.stderr).toMatch(/readers switched to generation 3/)
     expect((await read(customers[0]!)).generation).toBe(3)
     // A change now reaches generation 3 through the projector that followed the pointer.
-    const [account] = await run(Database.Database.use((db) =>
-      db.query<{ customer: string }>("UPDATE cards.cards SET balance = balance + 7, available_credit = available_credit - 7 WHERE card_id = (SELECT min(card_id) FROM cards.cards) RETURNING customer_id::text AS customer")))
+    const [account] = await run(
+      Database.Database.use((db) =>
+        db.query<{ customer: string }>(
+          "UPDATE cards.cards SET balance = balance + 7, available_credit = available_credit - 7 WHERE card_id = (SELECT min(card_id) FROM cards.cards) RETURNING customer_id::text AS customer"
+        )
+      )
+    )
     await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 30_000, interval: 250 })
     expect(await redis<number>("EXISTS", DashboardProjector.documentKey(account!.customer, 2))).toBe(0)
   })

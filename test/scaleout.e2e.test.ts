@@ -21,14 +21,19 @@ const postgres = usePostgres()
 const redisServer = useRedis()
 const PARTITIONS = 4
 const OWNERSHIP_MS = 1500
-const streams = Dashboard.Dashboard.systems.flatMap((system) => Cdc.streams(system, PARTITIONS).map((spec) => spec.name))
+const streams = Dashboard.Dashboard.systems.flatMap((system) =>
+  Cdc.streams(system, PARTITIONS).map((spec) => spec.name)
+)
 
 let runtime: ManagedRuntime.ManagedRuntime<any, any>
 let redis: ReturnType<typeof createClient>
 const projectors: Array<ChildHandle> = []
 const startProjector = () => {
   const p = startProcess("packages/dashboard/src/main.ts", {
-    REDIS_URL: redisServer.server.url, CDC_PARTITIONS: String(PARTITIONS), DASHBOARD_OWNERSHIP_MS: String(OWNERSHIP_MS), LOG_LEVEL: "Error"
+    REDIS_URL: redisServer.server.url,
+    CDC_PARTITIONS: String(PARTITIONS),
+    DASHBOARD_OWNERSHIP_MS: String(OWNERSHIP_MS),
+    LOG_LEVEL: "Error"
   })
   projectors.push(p)
   return p
@@ -36,15 +41,28 @@ const startProjector = () => {
 
 beforeAll(async () => {
   const pgUrl = postgres.server.url
-  await Effect.runPromise(Generator.seed(pgUrl, { customers: 24, months: 1, scrypt: { ...PasswordHash.defaultParams, N: 1024 }, hashPool: 4, progress: false }).pipe(
-    Effect.provide(Database.layer(pgUrl))
-  ))
+  await Effect.runPromise(
+    Generator.seed(pgUrl, {
+      customers: 24,
+      months: 1,
+      scrypt: { ...PasswordHash.defaultParams, N: 1024 },
+      hashPool: 4,
+      progress: false
+    }).pipe(Effect.provide(Database.layer(pgUrl)))
+  )
   redis = createClient({ url: redisServer.server.url })
   redis.on("error", () => {})
   await redis.connect()
   runtime = ManagedRuntime.make(
     Layer.mergeAll(
-      CdcConnector.layer({ databaseUrl: pgUrl, metricsPort: 0, slot: "scaleout_e2e", publication: "scaleout_e2e", partitions: PARTITIONS, lagIntervalMs: 1000 }),
+      CdcConnector.layer({
+        databaseUrl: pgUrl,
+        metricsPort: 0,
+        slot: "scaleout_e2e",
+        publication: "scaleout_e2e",
+        partitions: PARTITIONS,
+        lagIntervalMs: 1000
+      }),
       DocumentStore.layer
     ).pipe(
       Layer.provideMerge(Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))),
@@ -88,15 +106,16 @@ const watchWrites = async () => {
   let last = "$"
   const loop = (async () => {
     while (running) {
-      const reply = (await client.sendCommand(["XREAD", "COUNT", "500", "BLOCK", "200", "STREAMS", Keys.stream("dashboard.changes"), last]).catch(() => null)) as
-        | Array<[string, Array<[string, Array<string>]>]>
-        | null
+      const reply = (await client
+        .sendCommand(["XREAD", "COUNT", "500", "BLOCK", "200", "STREAMS", Keys.stream("dashboard.changes"), last])
+        .catch(() => null)) as Array<[string, Array<[string, Array<string>]>]> | null
       for (const [id, fields] of reply?.[0]?.[1] ?? []) {
         last = id
         const data = JSON.parse(fields[fields.indexOf("data") + 1]!) as { customerId: string; revision: string }
         writes++
         const announced = revisions.get(data.customerId) ?? new Set()
-        if (announced.has(data.revision)) backwards.push(`customer ${data.customerId}: revision ${data.revision} written twice`)
+        if (announced.has(data.revision))
+          backwards.push(`customer ${data.customerId}: revision ${data.revision} written twice`)
         announced.add(data.revision)
         revisions.set(data.customerId, announced)
         const raw = await client.get(Dashboard.DashboardProjector.documentKey(data.customerId))
@@ -105,9 +124,11 @@ const watchWrites = async () => {
         const before = seen.get(data.customerId)
         const positions = Object.fromEntries(Object.entries(doc.sources).map(([system, s]) => [system, s!.position]))
         if (before) {
-          if (doc.revision < before.revision) backwards.push(`customer ${data.customerId}: revision ${before.revision} → ${doc.revision}`)
+          if (doc.revision < before.revision)
+            backwards.push(`customer ${data.customerId}: revision ${before.revision} → ${doc.revision}`)
           for (const [system, position] of Object.entries(before.positions)) {
-            if ((positions[system] ?? "") < position) backwards.push(`customer ${data.customerId}: ${system} position ${position} → ${positions[system]}`)
+            if ((positions[system] ?? "") < position)
+              backwards.push(`customer ${data.customerId}: ${system} position ${position} → ${positions[system]}`)
           }
         }
         seen.set(data.customerId, { revision: doc.revision, positions })
@@ -137,12 +158,24 @@ describe("dashboard projectors scaling out", () => {
     const [a, b, c] = [startProjector(), startProjector(), startProjector()]
     const pid = (p: ChildHandle) => p.child.pid!
     // The snapshot applied by three processes, each owning some of the 16 partitions.
-    await vi.waitFor(async () => expect(await allOwnedBy([pid(a), pid(b), pid(c)])).toBe(true), { timeout: 60_000, interval: 200 })
+    await vi.waitFor(async () => expect(await allOwnedBy([pid(a), pid(b), pid(c)])).toBe(true), {
+      timeout: 60_000,
+      interval: 200
+    })
     await vi.waitFor(async () => expect(await mismatches()).toEqual([]), { timeout: 90_000, interval: 500 })
 
     const stop = Deferred.makeUnsafe<void>()
     let booked = 0
-    const simulation = runtime.runPromise(Simulator.run({ rate: 40, durationMs: 120_000, stop, seed: "scaleout", reportEveryMs: 200, onReport: (s) => void (booked = s.booked) }))
+    const simulation = runtime.runPromise(
+      Simulator.run({
+        rate: 40,
+        durationMs: 120_000,
+        stop,
+        seed: "scaleout",
+        reportEveryMs: 200,
+        onReport: (s) => void (booked = s.booked)
+      })
+    )
     const bookedMore = async (n: number) => {
       const from = booked
       await vi.waitFor(() => expect(booked).toBeGreaterThan(from + n), { timeout: 30_000, interval: 50 })
@@ -152,17 +185,29 @@ describe("dashboard projectors scaling out", () => {
     // A crash: its partitions go to the others once its leases lapse; a new process joins.
     await a.kill()
     const d = startProjector()
-    await vi.waitFor(async () => expect(await allOwnedBy([pid(b), pid(c), pid(d)])).toBe(true), { timeout: 60_000, interval: 200 })
+    await vi.waitFor(async () => expect(await allOwnedBy([pid(b), pid(c), pid(d)])).toBe(true), {
+      timeout: 60_000,
+      interval: 200
+    })
     await bookedMore(20)
 
     // A zombie: frozen past its ownership time, its partitions move; thawed, it must not write
     // anything older over what its successors wrote, and it gets a share again.
     b.child.kill("SIGSTOP")
-    await vi.waitFor(async () => expect((await pidsOwning()).has(pid(b))).toBe(false), { timeout: 30_000, interval: 100 })
-    await vi.waitFor(async () => expect(await allOwnedBy([pid(c), pid(d)])).toBe(true), { timeout: 30_000, interval: 100 })
+    await vi.waitFor(async () => expect((await pidsOwning()).has(pid(b))).toBe(false), {
+      timeout: 30_000,
+      interval: 100
+    })
+    await vi.waitFor(async () => expect(await allOwnedBy([pid(c), pid(d)])).toBe(true), {
+      timeout: 30_000,
+      interval: 100
+    })
     await bookedMore(20)
     b.child.kill("SIGCONT")
-    await vi.waitFor(async () => expect(await allOwnedBy([pid(b), pid(c), pid(d)])).toBe(true), { timeout: 60_000, interval: 200 })
+    await vi.waitFor(async () => expect(await allOwnedBy([pid(b), pid(c), pid(d)])).toBe(true), {
+      timeout: 60_000,
+      interval: 200
+    })
     await bookedMore(20)
 
     Deferred.doneUnsafe(stop, Effect.void)
@@ -181,15 +226,28 @@ describe("dashboard projectors scaling out", () => {
   it("make their consumer groups again after Redis lost its data, and rebuild every dashboard", async () => {
     await redis.flushAll()
     // The connector notices the lost snapshot marker, takes a new snapshot; the projectors recover from NOGROUP.
-    await vi.waitFor(async () => expect(await redis.exists(Keys.global("cdc:scaleout_e2e:snapshot"))).toBe(1), { timeout: 60_000, interval: 200 })
-    await vi.waitFor(async () => {
-      const groups = await Promise.all(streams.map((s) => redis.sendCommand(["XINFO", "GROUPS", Keys.stream(s)]).catch(() => []) as Promise<Array<unknown>>))
-      expect(groups.every((g) => g.length === 1)).toBe(true)
-    }, { timeout: 60_000, interval: 200 })
-    await vi.waitFor(async () => {
-      const r = await runtime.runPromise(Reconcile.reconcile({ recheckAfterMs: 0 }))
-      expect(r.mismatches).toEqual([])
-      expect(r.checked).toBe(24)
-    }, { timeout: 90_000, interval: 500 })
+    await vi.waitFor(async () => expect(await redis.exists(Keys.global("cdc:scaleout_e2e:snapshot"))).toBe(1), {
+      timeout: 60_000,
+      interval: 200
+    })
+    await vi.waitFor(
+      async () => {
+        const groups = await Promise.all(
+          streams.map(
+            (s) => redis.sendCommand(["XINFO", "GROUPS", Keys.stream(s)]).catch(() => []) as Promise<Array<unknown>>
+          )
+        )
+        expect(groups.every((g) => g.length === 1)).toBe(true)
+      },
+      { timeout: 60_000, interval: 200 }
+    )
+    await vi.waitFor(
+      async () => {
+        const r = await runtime.runPromise(Reconcile.reconcile({ recheckAfterMs: 0 }))
+        expect(r.mismatches).toEqual([])
+        expect(r.checked).toBe(24)
+      },
+      { timeout: 90_000, interval: 500 }
+    )
   }, 240_000)
 })

@@ -21,20 +21,31 @@ const name = (i: number) => `user${i}`
 // Customer i has EUR account i*100+1 (1,000.00) and i*100+2 (50.00); customer 12 also has a
 // USD account 1203 and a blocked EUR account 1204.
 const seed = async (db: pg.Client) => {
-  const hash = await Effect.runPromise(PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } }))
+  const hash = await Effect.runPromise(
+    PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } })
+  )
   await db.query(
     `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment, roles)
      VALUES (90, 'Bank', 'Operations', 'ops@example.com', '1 Main St', '1000', 'Brussels', 'BE', '1970-01-01', 'business', '{admin}')`
   )
-  await db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES (90, 'admin', $1)", [hash])
+  await db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES (90, 'admin', $1)", [
+    hash
+  ])
   for (let i = 1; i <= CUSTOMERS; i++) {
     await db.query(
       `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
        VALUES ($1, $2, 'Test', $3, '1 Main St', '1000', 'Brussels', 'BE', '1980-01-01', 'retail')`,
       [i, name(i), `${name(i)}@example.com`]
     )
-    await db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES ($1, $2, $3)", [i, name(i), hash])
-    const accounts: Array<readonly [number, number, string, string]> = [[1, 100_000, "EUR", "open"], [2, 5_000, "EUR", "open"]]
+    await db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES ($1, $2, $3)", [
+      i,
+      name(i),
+      hash
+    ])
+    const accounts: Array<readonly [number, number, string, string]> = [
+      [1, 100_000, "EUR", "open"],
+      [2, 5_000, "EUR", "open"]
+    ]
     if (i === 12) accounts.push([3, 0, "USD", "open"], [4, 0, "EUR", "blocked"])
     for (const [n, balance, currency, status] of accounts) {
       await db.query(
@@ -100,7 +111,9 @@ describe("live event streams end with their session", () => {
     const tablet = await loggedIn(name(2))
     const onPhone = await opened(phone.accessToken)
     const onTablet = await opened(tablet.accessToken)
-    expect((await stack.call("DELETE", `/v1/sessions/${phone.sessionId}`, { token: laptop.accessToken })).status).toBe(204)
+    expect((await stack.call("DELETE", `/v1/sessions/${phone.sessionId}`, { token: laptop.accessToken })).status).toBe(
+      204
+    )
     expect((await endOf(onPhone)).reason).toBe("revoked")
     expect((await stack.call("DELETE", "/v1/sessions", { token: laptop.accessToken })).status).toBe(204)
     expect((await endOf(onTablet)).reason).toBe("logged-out-everywhere")
@@ -127,7 +140,10 @@ describe("live event streams end with their session", () => {
     const size = () => stack.runtime.runPromise(DashboardFeed.DashboardFeed.use((feed) => feed.size))
     const before = await size()
     for (let i = 0; i < 20; i++) {
-      const response = await fetch(`${stack.base}/v1/dashboard/events`, { method: "HEAD", headers: { Authorization: `Bearer ${me.accessToken}` } })
+      const response = await fetch(`${stack.base}/v1/dashboard/events`, {
+        method: "HEAD",
+        headers: { Authorization: `Bearer ${me.accessToken}` }
+      })
       expect(response.status).toBe(200)
       expect(response.headers.get("content-type")).toContain("text/event-stream")
     }
@@ -146,7 +162,9 @@ describe("live event streams end with their session", () => {
   it("refuses a Last-Event-ID that Redis would refuse, with 400", async () => {
     const me = await loggedIn(name(6))
     for (const id of ["99999999999999999999-0", "18446744073709551616-0", "1-18446744073709551616", "abc", "1-2-3"]) {
-      const response = await fetch(`${stack.base}/v1/dashboard/events`, { headers: { Authorization: `Bearer ${me.accessToken}`, "Last-Event-ID": id } })
+      const response = await fetch(`${stack.base}/v1/dashboard/events`, {
+        headers: { Authorization: `Bearer ${me.accessToken}`, "Last-Event-ID": id }
+      })
       expect(response.status, id).toBe(400)
       expect(response.headers.get("content-type")).toBe("application/problem+json")
       expect(((await response.json()) as { type: string }).type).toBe("/docs/problems/invalid-last-event-id")
@@ -159,7 +177,6 @@ describe("live event streams end with their session", () => {
   })
 })
 
-
 const auditOf = async (customerId: string) =>
   (await stack.redis.xRange(Keys.stream("identity.audit"), "-", "+"))
     .map((e) => JSON.parse(e.message.data!) as Record<string, any>)
@@ -169,44 +186,88 @@ const sessionEventsOf = async (customerId: string) =>
     .map((e) => JSON.parse(e.message.data!) as Record<string, any>)
     .filter((e) => e.customerId === customerId)
 const revokedFor = async (customerId: string, reason: string) =>
-  (await auditOf(customerId)).filter((e) => e._tag === "SessionRevoked" && e.reason === reason).map((e) => e.sessionId).sort()
+  (await auditOf(customerId))
+    .filter((e) => e._tag === "SessionRevoked" && e.reason === reason)
+    .map((e) => e.sessionId)
+    .sort()
 
 describe("the customer master drives access", () => {
-  const endsEverySession = async (customer: number, change: string, reason: string, streamReason: string, username = name(customer)) => {
+  const endsEverySession = async (
+    customer: number,
+    change: string,
+    reason: string,
+    streamReason: string,
+    username = name(customer)
+  ) => {
     const phone = await loggedIn(username)
     const laptop = await loggedIn(username)
     const events = await opened(phone.accessToken)
     await stack.db.query(change, [customer])
     expect((await endOf(events)).reason).toBe(streamReason)
     expect((await stack.call("GET", "/v1/session", { token: laptop.accessToken })).status).toBe(401)
-    await vi.waitFor(async () => expect(await revokedFor(String(customer), reason)).toEqual([phone.sessionId, laptop.sessionId].sort()), { timeout: 10_000 })
+    await vi.waitFor(
+      async () =>
+        expect(await revokedFor(String(customer), reason)).toEqual([phone.sessionId, laptop.sessionId].sort()),
+      { timeout: 10_000 }
+    )
   }
 
   it("ends every session when the bank disables the customer, audited with the reason", () =>
-    endsEverySession(7, "UPDATE customer.credentials SET status = 'disabled' WHERE customer_id = $1", "AccountDisabled", "account-disabled"))
+    endsEverySession(
+      7,
+      "UPDATE customer.credentials SET status = 'disabled' WHERE customer_id = $1",
+      "AccountDisabled",
+      "account-disabled"
+    ))
 
   it("ends every session when the bank locks the customer", () =>
     endsEverySession(
-      8, "UPDATE customer.credentials SET status = 'locked', locked_until = now() + interval '1 hour' WHERE customer_id = $1",
-      "AccountLocked", "account-locked"
+      8,
+      "UPDATE customer.credentials SET status = 'locked', locked_until = now() + interval '1 hour' WHERE customer_id = $1",
+      "AccountLocked",
+      "account-locked"
     ))
 
   it("ends every session when the password changes; only the new one logs in", async () => {
-    const hash = await Effect.runPromise(PasswordHash.hash("a new password", { params: { ...PasswordHash.defaultParams, N: 1024 } }))
-    await endsEverySession(9, `UPDATE customer.credentials SET password_hash = '${hash}' WHERE customer_id = $1`, "CredentialChanged", "credential-changed")
-    expect((await stack.call("POST", "/v1/auth/login", { body: { username: name(9), password: PASSWORD } })).status).toBe(401)
-    expect((await stack.call("POST", "/v1/auth/login", { body: { username: name(9), password: "a new password" } })).status).toBe(200)
+    const hash = await Effect.runPromise(
+      PasswordHash.hash("a new password", { params: { ...PasswordHash.defaultParams, N: 1024 } })
+    )
+    await endsEverySession(
+      9,
+      `UPDATE customer.credentials SET password_hash = '${hash}' WHERE customer_id = $1`,
+      "CredentialChanged",
+      "credential-changed"
+    )
+    expect(
+      (await stack.call("POST", "/v1/auth/login", { body: { username: name(9), password: PASSWORD } })).status
+    ).toBe(401)
+    expect(
+      (await stack.call("POST", "/v1/auth/login", { body: { username: name(9), password: "a new password" } })).status
+    ).toBe(200)
   })
 
   it("ends every session when the customer is deleted", async () => {
-    const hash = await Effect.runPromise(PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } }))
+    const hash = await Effect.runPromise(
+      PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } })
+    )
     await stack.db.query(
       `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
        VALUES (60, 'Gone', 'Test', 'gone@example.com', '1 Main St', '1000', 'Brussels', 'BE', '1980-01-01', 'retail')`
     )
-    await stack.db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES (60, 'gone60', $1)", [hash])
-    await vi.waitFor(async () => expect(await stack.redis.exists(Identity.IdentityKeys.loginName("gone60"))).toBe(1), { timeout: 10_000 })
-    await endsEverySession(60, "DELETE FROM customer.customers WHERE customer_id = $1", "AccountDeleted", "account-deleted", "gone60")
+    await stack.db.query(
+      "INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES (60, 'gone60', $1)",
+      [hash]
+    )
+    await vi.waitFor(async () => expect(await stack.redis.exists(Identity.IdentityKeys.loginName("gone60"))).toBe(1), {
+      timeout: 10_000
+    })
+    await endsEverySession(
+      60,
+      "DELETE FROM customer.customers WHERE customer_id = $1",
+      "AccountDeleted",
+      "account-deleted",
+      "gone60"
+    )
   })
 
   it("applies a role change to live sessions", async () => {
@@ -222,29 +283,49 @@ describe("the customer master drives access", () => {
     const events = await opened(me.accessToken)
     // Opening the stream was activity: once the session projector slid the deadline for it...
     const document = () =>
-      stack.runtime.runPromise(DocumentStore.DocumentStore.use((s) => s.getRaw(`{c:11}:doc:session:${me.sessionId}`, "$.recentActions")))
-    await vi.waitFor(async () => expect(JSON.stringify(await document())).toContain("/v1/dashboard/events"), { timeout: 10_000 })
+      stack.runtime.runPromise(
+        DocumentStore.DocumentStore.use((s) => s.getRaw(`{c:11}:doc:session:${me.sessionId}`, "$.recentActions"))
+      )
+    await vi.waitFor(async () => expect(JSON.stringify(await document())).toContain("/v1/dashboard/events"), {
+      timeout: 10_000
+    })
     // ...let the session's idle deadline pass, as time would.
     const soon = String(Date.now() + 200)
     await stack.redis.zAdd(`{c:11}:sessions`, { score: Number(soon), value: me.sessionId })
     await stack.redis.zAdd(Identity.SessionExpiry.key, { score: Number(soon), value: `11 ${me.sessionId}` })
     expect((await endOf(events)).reason).toBe("session-expired")
-    await vi.waitFor(async () => {
-      expect((await sessionEventsOf("11")).filter((e) => e._tag === "SessionEnded" && e.reason === "Expired").map((e) => e.sessionId)).toEqual([me.sessionId])
-      expect(await revokedFor("11", "Expired")).toEqual([me.sessionId])
-    }, { timeout: 10_000 })
+    await vi.waitFor(
+      async () => {
+        expect(
+          (await sessionEventsOf("11"))
+            .filter((e) => e._tag === "SessionEnded" && e.reason === "Expired")
+            .map((e) => e.sessionId)
+        ).toEqual([me.sessionId])
+        expect(await revokedFor("11", "Expired")).toEqual([me.sessionId])
+      },
+      { timeout: 10_000 }
+    )
   })
 })
 
 describe("step-up before money leaves for someone else, and before contact changes", () => {
   /** As if the login were `minutes` ago: the token record's authentication time. */
   const authenticatedAgo = (token: string, minutes: number) =>
-    stack.redis.hSet(Identity.IdentityKeys.accessToken(Identity.Secrets.hashToken(token)), "a", String(Date.now() - minutes * 60_000))
+    stack.redis.hSet(
+      Identity.IdentityKeys.accessToken(Identity.Secrets.hashToken(token)),
+      "a",
+      String(Date.now() - minutes * 60_000)
+    )
   const transfer = (token: string, from: number, to: number, amount: string) =>
     stack.call("POST", "/v1/transfers", {
       token,
       headers: { "Idempotency-Key": randomUUID() },
-      body: { fromAccountId: `deposits:${from}`, toAccountId: `deposits:${to}`, amount: { amount, currency: "EUR" }, reference: "test" }
+      body: {
+        fromAccountId: `deposits:${from}`,
+        toAccountId: `deposits:${to}`,
+        amount: { amount, currency: "EUR" },
+        reference: "test"
+      }
     })
   const commands = () => stack.redis.xLen(Keys.stream("payments.commands"))
 
@@ -265,7 +346,10 @@ describe("step-up before money leaves for someone else, and before contact chang
     const wrong = await stack.call("POST", "/v1/auth/step-up", { token: me.accessToken, body: { password: "not it" } })
     expect(wrong.status).toBe(403)
     expect(wrong.body.type).toBe("/docs/problems/step-up-failed")
-    const stepped = await stack.call("POST", "/v1/auth/step-up", { token: me.accessToken, body: { password: PASSWORD } })
+    const stepped = await stack.call("POST", "/v1/auth/step-up", {
+      token: me.accessToken,
+      body: { password: PASSWORD }
+    })
     expect(stepped.status).toBe(200)
     expect((await transfer(me.accessToken, 401, 1101, "30.01")).status).toBe(202)
     const audit = (await auditOf("4")).map((e) => e._tag)
@@ -276,40 +360,69 @@ describe("step-up before money leaves for someone else, and before contact chang
   it("asks for a step-up before an e-mail or phone change, not an address change", async () => {
     const me = await loggedIn(name(4))
     await authenticatedAgo(me.accessToken, 10)
-    const email = await stack.call("PATCH", "/v1/profile", { token: me.accessToken, body: { email: "new4@example.com" } })
+    const email = await stack.call("PATCH", "/v1/profile", {
+      token: me.accessToken,
+      body: { email: "new4@example.com" }
+    })
     expect(email.status).toBe(403)
     expect(email.body.type).toBe("/docs/problems/step-up-required")
-    expect((await stack.call("PATCH", "/v1/profile", { token: me.accessToken, body: { phone: "+32470000004" } })).status).toBe(403)
-    expect((await stack.call("PATCH", "/v1/profile", { token: me.accessToken, body: { address: { city: "Ghent" } } })).status).toBe(202)
+    expect(
+      (await stack.call("PATCH", "/v1/profile", { token: me.accessToken, body: { phone: "+32470000004" } })).status
+    ).toBe(403)
+    expect(
+      (await stack.call("PATCH", "/v1/profile", { token: me.accessToken, body: { address: { city: "Ghent" } } })).status
+    ).toBe(202)
   })
 })
 
 describe("input and response hygiene", () => {
   const raw = (method: string, path: string, token: string, body: string, headers: Record<string, string> = {}) =>
-    fetch(`${stack.base}${path}`, { method, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers }, body })
-  const lengths = async () => [await stack.redis.xLen(Keys.stream("payments.commands")), await stack.redis.xLen(Keys.stream("profile.commands"))]
+    fetch(`${stack.base}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...headers },
+      body
+    })
+  const lengths = async () => [
+    await stack.redis.xLen(Keys.stream("payments.commands")),
+    await stack.redis.xLen(Keys.stream("profile.commands"))
+  ]
 
   it("refuses duplicate keys naming the key, and non-UTF-8 charsets, storing nothing", async () => {
     const me = await loggedIn(name(3))
     const before = await lengths()
-    const duplicated = await raw("POST", "/v1/transfers", me.accessToken,
+    const duplicated = await raw(
+      "POST",
+      "/v1/transfers",
+      me.accessToken,
       '{"fromAccountId":"deposits:301","toAccountId":"deposits:302","amount":{"amount":"0.01","currency":"EUR"},"amount":{"amount":"500.00","currency":"EUR"},"reference":"x"}',
-      { "Idempotency-Key": randomUUID() })
+      { "Idempotency-Key": randomUUID() }
+    )
     expect(duplicated.status).toBe(400)
     const problem = (await duplicated.json()) as { type: string; errors: Array<{ path: string }> }
     expect(problem.type).toBe("/docs/problems/duplicate-key")
     expect(problem.errors[0]!.path).toBe("/amount")
-    for (const charset of ["utf-16", "iso-8859-1", "\"utf-32\""]) {
-      const answer = await raw("PATCH", "/v1/profile", me.accessToken, '{"address":{"city":"Liège"}}', { "Content-Type": `application/json; charset=${charset}` })
+    for (const charset of ["utf-16", "iso-8859-1", '"utf-32"']) {
+      const answer = await raw("PATCH", "/v1/profile", me.accessToken, '{"address":{"city":"Liège"}}', {
+        "Content-Type": `application/json; charset=${charset}`
+      })
       expect(answer.status, charset).toBe(415)
     }
-    expect((await raw("PATCH", "/v1/profile", me.accessToken, '{"address":{"city":"Liège"}}', { "Content-Type": "application/json; charset=UTF-8" })).status).toBe(202)
+    expect(
+      (
+        await raw("PATCH", "/v1/profile", me.accessToken, '{"address":{"city":"Liège"}}', {
+          "Content-Type": "application/json; charset=UTF-8"
+        })
+      ).status
+    ).toBe(202)
     expect((await lengths())[0]).toBe(before[0])
   })
 
   it("rejects a profile change that cannot be stored, naming the field, instead of losing it", async () => {
     const me = await loggedIn(name(3))
-    const answer = await stack.call("PATCH", "/v1/profile", { token: me.accessToken, body: { address: { city: "Ghent\u0000" } } })
+    const answer = await stack.call("PATCH", "/v1/profile", {
+      token: me.accessToken,
+      body: { address: { city: "Ghent\u0000" } }
+    })
     expect(answer.status).toBe(400)
     expect(answer.body.errors.map((e: { path: string }) => e.path)).toEqual(["/address/city"])
   })
@@ -319,15 +432,24 @@ describe("input and response hygiene", () => {
     const reasons: Array<string> = []
     for (const to of [1203, 1204, 999_999]) {
       const sent = await stack.call("POST", "/v1/transfers", {
-        token: me.accessToken, headers: { "Idempotency-Key": randomUUID() },
-        body: { fromAccountId: "deposits:301", toAccountId: `deposits:${to}`, amount: { amount: "1.00", currency: "EUR" }, reference: "probe" }
+        token: me.accessToken,
+        headers: { "Idempotency-Key": randomUUID() },
+        body: {
+          fromAccountId: "deposits:301",
+          toAccountId: `deposits:${to}`,
+          amount: { amount: "1.00", currency: "EUR" },
+          reference: "probe"
+        }
       })
       expect(sent.status).toBe(202)
-      await vi.waitFor(async () => {
-        const status = await stack.call("GET", `/v1/transfers/${sent.body.transferId}`, { token: me.accessToken })
-        expect(status.body.status).toBe("rejected")
-        reasons.push(status.body.reason)
-      }, { timeout: 15_000 })
+      await vi.waitFor(
+        async () => {
+          const status = await stack.call("GET", `/v1/transfers/${sent.body.transferId}`, { token: me.accessToken })
+          expect(status.body.status).toBe("rejected")
+          reasons.push(status.body.reason)
+        },
+        { timeout: 15_000 }
+      )
     }
     expect(reasons).toEqual(["ToAccountNotFound", "ToAccountNotFound", "ToAccountNotFound"])
   })
@@ -348,7 +470,9 @@ describe("input and response hygiene", () => {
     }
     const behindTls = await fetch(`${stack.base}/healthz`, { headers: { "X-Forwarded-Proto": "https" } })
     expect(behindTls.headers.get("strict-transport-security")).toContain("max-age=")
-    const page = await fetch(`${stack.base}/v1/accounts/deposits:301/transactions`, { headers: { Authorization: `Bearer ${me.accessToken}` } })
+    const page = await fetch(`${stack.base}/v1/accounts/deposits:301/transactions`, {
+      headers: { Authorization: `Bearer ${me.accessToken}` }
+    })
     expect(page.headers.get("x-data-source")).toBeNull()
   })
 })
@@ -362,42 +486,59 @@ describe("the admin API", () => {
 
     const listed = await stack.call("GET", "/v1/admin/customers/5/sessions", { token: admin.accessToken })
     expect(listed.status).toBe(200)
-    expect(listed.body.sessions.map((s: { sessionId: string }) => s.sessionId)).toEqual(expect.arrayContaining([phone.sessionId, laptop.sessionId]))
+    expect(listed.body.sessions.map((s: { sessionId: string }) => s.sessionId)).toEqual(
+      expect.arrayContaining([phone.sessionId, laptop.sessionId])
+    )
 
-    expect((await stack.call("DELETE", `/v1/admin/customers/5/sessions/${phone.sessionId}`, { token: admin.accessToken })).status).toBe(204)
+    expect(
+      (await stack.call("DELETE", `/v1/admin/customers/5/sessions/${phone.sessionId}`, { token: admin.accessToken }))
+        .status
+    ).toBe(204)
     expect((await endOf(events)).reason).toBe("admin-revoked")
     const all = await stack.call("DELETE", "/v1/admin/customers/5/sessions", { token: admin.accessToken })
     expect(all.status).toBe(200)
     expect((await stack.call("GET", "/v1/session", { token: laptop.accessToken })).status).toBe(401)
 
-    for (let i = 0; i < 6; i++) await stack.call("POST", "/v1/auth/login", { body: { username: name(6), password: "wrong" } })
-    expect((await stack.call("POST", "/v1/auth/login", { body: { username: name(6), password: PASSWORD } })).status).toBe(429)
+    for (let i = 0; i < 6; i++)
+      await stack.call("POST", "/v1/auth/login", { body: { username: name(6), password: "wrong" } })
+    expect(
+      (await stack.call("POST", "/v1/auth/login", { body: { username: name(6), password: PASSWORD } })).status
+    ).toBe(429)
     const unlocked = await stack.call("POST", `/v1/admin/lockouts/${name(6)}/unlock`, { token: admin.accessToken })
     expect(unlocked.body).toEqual({ wasLocked: true })
-    expect((await stack.call("POST", "/v1/auth/login", { body: { username: name(6), password: PASSWORD } })).status).toBe(200)
+    expect(
+      (await stack.call("POST", "/v1/auth/login", { body: { username: name(6), password: PASSWORD } })).status
+    ).toBe(200)
 
     const trail = await stack.call("GET", "/v1/admin/customers/5/audit?limit=50", { token: admin.accessToken })
     expect(trail.status).toBe(200)
-    expect(trail.body.events.filter((e: any) => e._tag === "SessionRevoked" && e.reason === "AdminRevoked").map((e: any) => e.sessionId))
-      .toEqual(expect.arrayContaining([phone.sessionId, laptop.sessionId]))
+    expect(
+      trail.body.events
+        .filter((e: any) => e._tag === "SessionRevoked" && e.reason === "AdminRevoked")
+        .map((e: any) => e.sessionId)
+    ).toEqual(expect.arrayContaining([phone.sessionId, laptop.sessionId]))
     const actions = (await stack.redis.xRange(Keys.stream("identity.audit"), "-", "+"))
       .map((e) => JSON.parse(e.message.data!) as Record<string, any>)
       .filter((e) => e._tag === "AdminActionTaken" && e.byCustomerId === "90")
       .map((e) => e.action)
-    expect(actions).toEqual(expect.arrayContaining([
-      "GET /v1/admin/customers/:customerId/sessions",
-      "DELETE /v1/admin/customers/:customerId/sessions/:sessionId",
-      "DELETE /v1/admin/customers/:customerId/sessions",
-      "POST /v1/admin/lockouts/:username/unlock",
-      "GET /v1/admin/customers/:customerId/audit"
-    ]))
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        "GET /v1/admin/customers/:customerId/sessions",
+        "DELETE /v1/admin/customers/:customerId/sessions/:sessionId",
+        "DELETE /v1/admin/customers/:customerId/sessions",
+        "POST /v1/admin/lockouts/:username/unlock",
+        "GET /v1/admin/customers/:customerId/audit"
+      ])
+    )
   })
 
   it("answers a customer 403 on every admin route, changing nothing", async () => {
     const me = await loggedIn(name(5))
     for (const [method, path] of [
-      ["GET", "/v1/admin/customers/6/sessions"], ["DELETE", "/v1/admin/customers/6/sessions"],
-      ["POST", `/v1/admin/lockouts/${name(6)}/unlock`], ["GET", "/v1/admin/customers/6/audit"]
+      ["GET", "/v1/admin/customers/6/sessions"],
+      ["DELETE", "/v1/admin/customers/6/sessions"],
+      ["POST", `/v1/admin/lockouts/${name(6)}/unlock`],
+      ["GET", "/v1/admin/customers/6/audit"]
     ] as const) {
       const answer = await stack.call(method, path, { token: me.accessToken })
       expect(answer.status, path).toBe(403)
@@ -410,24 +551,50 @@ describe("the admin API", () => {
 describe("no secret on any stream or log line", () => {
   it("removes what an older connector left on cdc.customer with the documented one-off", async () => {
     const legacy: Cdc.RowChanged = {
-      _tag: "RowChanged", schema: "customer", table: "credentials", op: "update", key: { customer_id: "12" },
-      new: { customer_id: "12", username: name(12), password_hash: "scrypt$N=1024,r=8,p=1$bGVnYWN5$bGVnYWN5", status: "active" },
-      commitLsn: "0/1", seq: 0, commitTime: "2024-01-01 00:00:00+00", xid: 1
+      _tag: "RowChanged",
+      schema: "customer",
+      table: "credentials",
+      op: "update",
+      key: { customer_id: "12" },
+      new: {
+        customer_id: "12",
+        username: name(12),
+        password_hash: "scrypt$N=1024,r=8,p=1$bGVnYWN5$bGVnYWN5",
+        status: "active"
+      },
+      commitLsn: "0/1",
+      seq: 0,
+      commitTime: "2024-01-01 00:00:00+00",
+      xid: 1
     }
-    await stack.runtime.runPromise(StreamLog.StreamLog.use((log) => log.publish(Cdc.stream("customer"), { key: "12", payload: legacy })).pipe(
-      Effect.provide(StreamLog.layer)
-    ))
+    await stack.runtime.runPromise(
+      StreamLog.StreamLog.use((log) => log.publish(Cdc.stream("customer"), { key: "12", payload: legacy })).pipe(
+        Effect.provide(StreamLog.layer)
+      )
+    )
     const scrub = (apply: boolean) =>
-      stack.runtime.runPromise(Scrub.scrub({ rules: ColumnFilter.defaults, systems: Cdc.capturedSchemas, apply, ignoreGroups: ["identity.credentials"] }))
+      stack.runtime.runPromise(
+        Scrub.scrub({
+          rules: ColumnFilter.defaults,
+          systems: Cdc.capturedSchemas,
+          apply,
+          ignoreGroups: ["identity.credentials"]
+        })
+      )
     expect((await scrub(false)).find((r) => r.stream === Keys.stream("cdc.customer"))?.found).toBe(1)
-    await vi.waitFor(async () => {
-      await scrub(true)
-      expect((await scrub(false)).reduce((n, r) => n + r.found, 0)).toBe(0)
-    }, { timeout: 10_000 })
+    await vi.waitFor(
+      async () => {
+        await scrub(true)
+        expect((await scrub(false)).reduce((n, r) => n + r.found, 0)).toBe(0)
+      },
+      { timeout: 10_000 }
+    )
   })
 
   it("holds no password hash, token or password outside identity's own stream", async () => {
-    const hashes = (await stack.db.query<{ password_hash: string }>("SELECT password_hash FROM customer.credentials")).rows.map((r) => r.password_hash)
+    const hashes = (
+      await stack.db.query<{ password_hash: string }>("SELECT password_hash FROM customer.credentials")
+    ).rows.map((r) => r.password_hash)
     const secrets = [...hashes, ...issued, PASSWORD, "a new password"]
     const own = new Set([Keys.stream("cdc.identity"), Keys.deadLetter("cdc.identity")])
     const streams: Array<string> = []
@@ -437,7 +604,8 @@ describe("no secret on any stream or log line", () => {
     for (const key of streams.filter((k) => !own.has(k))) {
       for (const entry of await stack.redis.xRange(key, "-", "+")) {
         const text = JSON.stringify(entry.message)
-        if (text.includes("scrypt$") || secrets.some((secret) => text.includes(secret))) leaks.push(`${key} ${entry.id}`)
+        if (text.includes("scrypt$") || secrets.some((secret) => text.includes(secret)))
+          leaks.push(`${key} ${entry.id}`)
       }
     }
     expect(leaks).toEqual([])

@@ -24,20 +24,37 @@ const accounts = [
 ]
 
 const seed = async (db: pg.Client) => {
-  const hash = await Effect.runPromise(PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } }))
-  for (const [id, name] of [[1, "alice"], [2, "bob"]] as const) {
+  const hash = await Effect.runPromise(
+    PasswordHash.hash(PASSWORD, { params: { ...PasswordHash.defaultParams, N: 1024 } })
+  )
+  for (const [id, name] of [
+    [1, "alice"],
+    [2, "bob"]
+  ] as const) {
     await db.query(
       `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
        VALUES ($1, $2, 'Test', $3, '1 Main St', '1000', 'Brussels', 'BE', '1980-01-01', 'retail')`,
       [id, name, `${name}@example.com`]
     )
-    await db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES ($1, $2, $3)", [id, name, hash])
+    await db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES ($1, $2, $3)", [
+      id,
+      name,
+      hash
+    ])
   }
   for (const a of accounts) {
     await db.query(
       `INSERT INTO deposits.accounts (account_id, customer_id, iban, product, name, currency, balance, available_balance, last_entry_no, status, opened_on)
        VALUES ($1, $2, $3, 'current', 'Account', $4, $5, $5, $6, $7, '2024-01-02')`,
-      [a.id, a.customer, `BE00${String(a.id).padStart(12, "0")}`, a.currency, a.balance, a.balance > 0 ? 1 : 0, a.status]
+      [
+        a.id,
+        a.customer,
+        `BE00${String(a.id).padStart(12, "0")}`,
+        a.currency,
+        a.balance,
+        a.balance > 0 ? 1 : 0,
+        a.status
+      ]
     )
     if (a.balance > 0) {
       await db.query(
@@ -53,12 +70,25 @@ const seed = async (db: pg.Client) => {
 const stack = useStack({ seed, waitForUser: "bob" })
 
 const balanceOf = async (accountId: number) =>
-  (await stack.db.query("SELECT balance::text, available_balance::text FROM deposits.accounts WHERE account_id = $1", [accountId])).rows[0] as
-    { balance: string; available_balance: string }
+  (
+    await stack.db.query("SELECT balance::text, available_balance::text FROM deposits.accounts WHERE account_id = $1", [
+      accountId
+    ])
+  ).rows[0] as { balance: string; available_balance: string }
 const transfersFor = async (key: string) =>
-  (await stack.db.query("SELECT transfer_id::text, status, reason FROM payments.transfers WHERE idempotency_key = $1", [key])).rows
+  (
+    await stack.db.query(
+      "SELECT transfer_id::text, status, reason FROM payments.transfers WHERE idempotency_key = $1",
+      [key]
+    )
+  ).rows
 const entriesOf = async (accountId: number) =>
-  (await stack.db.query("SELECT entry_no::text, amount::text, category, counterparty FROM deposits.transactions WHERE account_id = $1 ORDER BY entry_no", [accountId])).rows
+  (
+    await stack.db.query(
+      "SELECT entry_no::text, amount::text, category, counterparty FROM deposits.transactions WHERE account_id = $1 ORDER BY entry_no",
+      [accountId]
+    )
+  ).rows
 const ledgersConsistent = async () => expect(await stack.runtime.runPromise(Ledgers.check())).toEqual([])
 
 /** Sends a transfer with `key` (a new one by default; null: without the header). */
@@ -68,12 +98,15 @@ const transfer = (token: string, body: Record<string, unknown>, key: string | nu
 /** Waits until the transfer is decided; its status as GET shows it. */
 const decided = async (token: string, transferId: string) => {
   let body: any
-  await vi.waitFor(async () => {
-    const answer = await stack.call("GET", `/v1/transfers/${transferId}`, { token })
-    expect(answer.status).toBe(200)
-    body = answer.body
-    expect(body.status).not.toBe("pending")
-  }, { timeout: 20_000, interval: 50 })
+  await vi.waitFor(
+    async () => {
+      const answer = await stack.call("GET", `/v1/transfers/${transferId}`, { token })
+      expect(answer.status).toBe(200)
+      body = answer.body
+      expect(body.status).not.toBe("pending")
+    },
+    { timeout: 20_000, interval: 50 }
+  )
   return body
 }
 
@@ -81,7 +114,12 @@ describe("transfers", () => {
   it("books a transfer once for one idempotency key, however often and however concurrently it is sent", async () => {
     const { token } = await stack.login("alice", PASSWORD)
     const key = randomUUID()
-    const body = { fromAccountId: "deposits:101", toAccountId: "deposits:201", amount: { amount: "12.50", currency: "EUR" }, reference: "Dinner" }
+    const body = {
+      fromAccountId: "deposits:101",
+      toAccountId: "deposits:201",
+      amount: { amount: "12.50", currency: "EUR" },
+      reference: "Dinner"
+    }
     const concurrent = await Promise.all(Array.from({ length: 12 }, () => transfer(token, body, key)))
     const ids = new Set(concurrent.map((a) => a.body.transferId))
     expect(concurrent.map((a) => a.status)).toEqual(Array(12).fill(202))
@@ -92,8 +130,13 @@ describe("transfers", () => {
 
     const status = await decided(token, transferId!)
     expect(status).toMatchObject({
-      transferId, status: "booked", amount: { amount: "12.50", currency: "EUR" }, fromAccountId: "deposits:101", toAccountId: "deposits:201",
-      reference: "Dinner", debitEntryNo: 2
+      transferId,
+      status: "booked",
+      amount: { amount: "12.50", currency: "EUR" },
+      fromAccountId: "deposits:101",
+      toAccountId: "deposits:201",
+      reference: "Dinner",
+      debitEntryNo: 2
     })
     // Sent again after it was booked: the same transfer, its status, nothing new.
     for (let i = 0; i < 3; i++) {
@@ -105,15 +148,28 @@ describe("transfers", () => {
     expect(await transfersFor(key)).toEqual([{ transfer_id: transferId, status: "booked", reason: null }])
     expect(await balanceOf(101)).toEqual({ balance: "98750", available_balance: "98750" })
     expect(await balanceOf(201)).toEqual({ balance: "2250", available_balance: "2250" })
-    expect((await entriesOf(101)).slice(1)).toEqual([{ entry_no: "2", amount: "-1250", category: "transfer_out", counterparty: "BE00000000000201" }])
-    expect((await entriesOf(201)).slice(1)).toEqual([{ entry_no: "2", amount: "1250", category: "transfer_in", counterparty: "BE00000000000101" }])
+    expect((await entriesOf(101)).slice(1)).toEqual([
+      { entry_no: "2", amount: "-1250", category: "transfer_out", counterparty: "BE00000000000201" }
+    ])
+    expect((await entriesOf(201)).slice(1)).toEqual([
+      { entry_no: "2", amount: "1250", category: "transfer_in", counterparty: "BE00000000000101" }
+    ])
     await ledgersConsistent()
   })
 
   it("books nothing more when the command is delivered again, and heals a lost status document", async () => {
     const { token } = await stack.login("alice", PASSWORD)
     const key = randomUUID()
-    const sent = await transfer(token, { fromAccountId: "deposits:102", toAccountId: "deposits:101", amount: { amount: "1.00", currency: "EUR" }, reference: "" }, key)
+    const sent = await transfer(
+      token,
+      {
+        fromAccountId: "deposits:102",
+        toAccountId: "deposits:101",
+        amount: { amount: "1.00", currency: "EUR" },
+        reference: ""
+      },
+      key
+    )
     const transferId = sent.body.transferId as string
     await decided(token, transferId)
     const before = { from: await balanceOf(102), to: await balanceOf(101), entries: (await entriesOf(101)).length }
@@ -127,35 +183,63 @@ describe("transfers", () => {
     await stack.redis.del(statusKey)
     for (let i = 0; i < 5; i++) await stack.redis.xAdd(stream, "*", original.message)
     await vi.waitFor(async () => expect(await stack.redis.exists(statusKey)).toBe(1), { timeout: 20_000, interval: 50 })
-    await vi.waitFor(async () => {
-      const [group] = (await stack.redis.xInfoGroups(stream)) as Array<{ lag: number | null; pending: number }>
-      expect(group).toMatchObject({ lag: 0, pending: 0 })
-    }, { timeout: 20_000, interval: 50 })
+    await vi.waitFor(
+      async () => {
+        const [group] = (await stack.redis.xInfoGroups(stream)) as Array<{ lag: number | null; pending: number }>
+        expect(group).toMatchObject({ lag: 0, pending: 0 })
+      },
+      { timeout: 20_000, interval: 50 }
+    )
 
     expect(await transfersFor(key)).toHaveLength(1)
-    expect({ from: await balanceOf(102), to: await balanceOf(101), entries: (await entriesOf(101)).length }).toEqual(before)
-    expect((await stack.call("GET", `/v1/transfers/${transferId}`, { token })).body).toMatchObject({ status: "booked", amount: { amount: "1.00", currency: "EUR" } })
+    expect({ from: await balanceOf(102), to: await balanceOf(101), entries: (await entriesOf(101)).length }).toEqual(
+      before
+    )
+    expect((await stack.call("GET", `/v1/transfers/${transferId}`, { token })).body).toMatchObject({
+      status: "booked",
+      amount: { amount: "1.00", currency: "EUR" }
+    })
 
     // Two consumers handling the same command at the same moment: the database decides once.
-    const command = (await Effect.runPromise(Envelope.decode(Payments.commands, original.id, Object.entries(original.message).flat(), 1))).payload
+    const command = (
+      await Effect.runPromise(
+        Envelope.decode(Payments.commands, original.id, Object.entries(original.message).flat(), 1)
+      )
+    ).payload
     const fresh = { ...command, transferId: TransferRequest.transferId("1", "race"), idempotencyKey: "race" }
-    const outcomes = await stack.runtime.runPromise(Effect.all(Array.from({ length: 6 }, () => TransferBooking.book(fresh)), { concurrency: "unbounded" }))
+    const outcomes = await stack.runtime.runPromise(
+      Effect.all(
+        Array.from({ length: 6 }, () => TransferBooking.book(fresh)),
+        { concurrency: "unbounded" }
+      )
+    )
     expect(outcomes.filter((o) => o.decidedNow)).toHaveLength(1)
     expect(new Set(outcomes.map((o) => o.transfer.transferId))).toEqual(new Set([fresh.transferId]))
     expect(await transfersFor("race")).toHaveLength(1)
-    expect(await balanceOf(102)).toEqual({ balance: String(Number(before.from.balance) - 100), available_balance: String(Number(before.from.available_balance) - 100) })
+    expect(await balanceOf(102)).toEqual({
+      balance: String(Number(before.from.balance) - 100),
+      available_balance: String(Number(before.from.available_balance) - 100)
+    })
     await ledgersConsistent()
   })
 
   it("refuses the same key with a different body, a missing key and an inexact amount", async () => {
     const { token } = await stack.login("alice", PASSWORD)
     const key = randomUUID()
-    const body = { fromAccountId: "deposits:101", toAccountId: "deposits:102", amount: { amount: "2.00", currency: "EUR" }, reference: "first" }
+    const body = {
+      fromAccountId: "deposits:101",
+      toAccountId: "deposits:102",
+      amount: { amount: "2.00", currency: "EUR" },
+      reference: "first"
+    }
     expect((await transfer(token, body, key)).status).toBe(202)
     const reused = await transfer(token, { ...body, amount: { amount: "3.00", currency: "EUR" } }, key)
     expect(reused.status).toBe(422)
     expect(reused.headers.get("content-type")).toBe("application/problem+json")
-    expect(reused.body).toMatchObject({ type: "/docs/problems/idempotency-key-reused", transferId: TransferRequest.transferId("1", key) })
+    expect(reused.body).toMatchObject({
+      type: "/docs/problems/idempotency-key-reused",
+      transferId: TransferRequest.transferId("1", key)
+    })
 
     const missing = await transfer(token, body, null)
     expect(missing.status).toBe(400)
@@ -163,14 +247,20 @@ describe("transfers", () => {
 
     const inexact = await transfer(token, { ...body, amount: { amount: "2.005", currency: "EUR" } })
     expect(inexact.status).toBe(400)
-    expect(inexact.body.errors).toEqual([{ path: "/amount/amount", message: "has more than 2 decimals (EUR has 2 decimals)" }])
+    expect(inexact.body.errors).toEqual([
+      { path: "/amount/amount", message: "has more than 2 decimals (EUR has 2 decimals)" }
+    ])
     // One account id everywhere: a bare number, or a card, is not an account to transfer between.
     for (const accounts of [{ fromAccountId: "101" }, { toAccountId: "cards:1" }]) {
       const refused = await transfer(token, { ...body, ...accounts })
       expect(refused.status).toBe(400)
-      expect(refused.body.errors.map((e: { path: string }) => e.path)).toEqual(Object.keys(accounts).map((k) => `/${k}`))
+      expect(refused.body.errors.map((e: { path: string }) => e.path)).toEqual(
+        Object.keys(accounts).map((k) => `/${k}`)
+      )
     }
-    expect((await stack.call("POST", "/v1/transfers", { body, headers: { "Idempotency-Key": randomUUID() } })).status).toBe(401)
+    expect(
+      (await stack.call("POST", "/v1/transfers", { body, headers: { "Idempotency-Key": randomUUID() } })).status
+    ).toBe(401)
     await decided(token, TransferRequest.transferId("1", key))
     expect(await transfersFor(key)).toHaveLength(1)
   })
@@ -184,13 +274,34 @@ describe("transfers", () => {
     }
     const before = await balances()
     const cases = [
-      [{ fromAccountId: "deposits:102", toAccountId: "deposits:101", amount: { amount: "5000.00", currency: "EUR" } }, "InsufficientFunds"],
-      [{ fromAccountId: "deposits:101", toAccountId: "deposits:103", amount: { amount: "1.00", currency: "EUR" } }, "CurrencyMismatch"],
-      [{ fromAccountId: "deposits:103", toAccountId: "deposits:101", amount: { amount: "1.00", currency: "USD" } }, "CurrencyMismatch"],
-      [{ fromAccountId: "deposits:201", toAccountId: "deposits:101", amount: { amount: "1.00", currency: "EUR" } }, "FromAccountNotFound"],
-      [{ fromAccountId: "deposits:999", toAccountId: "deposits:101", amount: { amount: "1.00", currency: "EUR" } }, "FromAccountNotFound"],
-      [{ fromAccountId: "deposits:101", toAccountId: "deposits:999", amount: { amount: "1.00", currency: "EUR" } }, "ToAccountNotFound"],
-      [{ fromAccountId: "deposits:101", toAccountId: "deposits:104", amount: { amount: "1.00", currency: "EUR" } }, "AccountNotOpen"]
+      [
+        { fromAccountId: "deposits:102", toAccountId: "deposits:101", amount: { amount: "5000.00", currency: "EUR" } },
+        "InsufficientFunds"
+      ],
+      [
+        { fromAccountId: "deposits:101", toAccountId: "deposits:103", amount: { amount: "1.00", currency: "EUR" } },
+        "CurrencyMismatch"
+      ],
+      [
+        { fromAccountId: "deposits:103", toAccountId: "deposits:101", amount: { amount: "1.00", currency: "USD" } },
+        "CurrencyMismatch"
+      ],
+      [
+        { fromAccountId: "deposits:201", toAccountId: "deposits:101", amount: { amount: "1.00", currency: "EUR" } },
+        "FromAccountNotFound"
+      ],
+      [
+        { fromAccountId: "deposits:999", toAccountId: "deposits:101", amount: { amount: "1.00", currency: "EUR" } },
+        "FromAccountNotFound"
+      ],
+      [
+        { fromAccountId: "deposits:101", toAccountId: "deposits:999", amount: { amount: "1.00", currency: "EUR" } },
+        "ToAccountNotFound"
+      ],
+      [
+        { fromAccountId: "deposits:101", toAccountId: "deposits:104", amount: { amount: "1.00", currency: "EUR" } },
+        "AccountNotOpen"
+      ]
     ] as const
     for (const [body, reason] of cases) {
       const sent = await transfer(token, { ...body, reference: reason })
@@ -206,10 +317,26 @@ describe("transfers", () => {
   it("keeps the ledgers exact under opposite transfers between the same accounts at once", async () => {
     const { token } = await stack.login("alice", PASSWORD)
     const before = [await balanceOf(101), await balanceOf(102)]
-    const sent = await Promise.all(Array.from({ length: 16 }, (_, i) =>
-      transfer(token, i % 2 === 0
-        ? { fromAccountId: "deposits:101", toAccountId: "deposits:102", amount: { amount: "0.10", currency: "EUR" }, reference: `there ${i}` }
-        : { fromAccountId: "deposits:102", toAccountId: "deposits:101", amount: { amount: "0.01", currency: "EUR" }, reference: `back ${i}` })))
+    const sent = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        transfer(
+          token,
+          i % 2 === 0
+            ? {
+                fromAccountId: "deposits:101",
+                toAccountId: "deposits:102",
+                amount: { amount: "0.10", currency: "EUR" },
+                reference: `there ${i}`
+              }
+            : {
+                fromAccountId: "deposits:102",
+                toAccountId: "deposits:101",
+                amount: { amount: "0.01", currency: "EUR" },
+                reference: `back ${i}`
+              }
+        )
+      )
+    )
     for (const answer of sent) expect((await decided(token, answer.body.transferId)).status).toBe("booked")
     expect(Number((await balanceOf(101)).balance)).toBe(Number(before[0]!.balance) - 8 * 10 + 8 * 1)
     expect(Number((await balanceOf(102)).balance)).toBe(Number(before[1]!.balance) + 8 * 10 - 8 * 1)
@@ -219,7 +346,12 @@ describe("transfers", () => {
   it("shows a customer only their own transfers", async () => {
     const alice = await stack.login("alice", PASSWORD)
     const bob = await stack.login("bob", PASSWORD)
-    const sent = await transfer(alice.token, { fromAccountId: "deposits:101", toAccountId: "deposits:201", amount: { amount: "0.05", currency: "EUR" }, reference: "mine" })
+    const sent = await transfer(alice.token, {
+      fromAccountId: "deposits:101",
+      toAccountId: "deposits:201",
+      amount: { amount: "0.05", currency: "EUR" },
+      reference: "mine"
+    })
     await decided(alice.token, sent.body.transferId)
     const theirs = await stack.call("GET", `/v1/transfers/${sent.body.transferId}`, { token: bob.token })
     expect(theirs.status).toBe(404)
@@ -230,10 +362,18 @@ describe("transfers", () => {
 
   it("reads a transfer from PostgreSQL once Redis no longer holds its status", async () => {
     const { token } = await stack.login("bob", PASSWORD)
-    const sent = await transfer(token, { fromAccountId: "deposits:201", toAccountId: "deposits:101", amount: { amount: "0.50", currency: "EUR" }, reference: "old" })
+    const sent = await transfer(token, {
+      fromAccountId: "deposits:201",
+      toAccountId: "deposits:101",
+      amount: { amount: "0.50", currency: "EUR" },
+      reference: "old"
+    })
     const transferId = sent.body.transferId as string
     const status = await decided(token, transferId)
-    const keys = [Keys.customer("2").document(`transfer:${transferId}`), Keys.customer("2").key(`transfer-request:${transferId}`)]
+    const keys = [
+      Keys.customer("2").document(`transfer:${transferId}`),
+      Keys.customer("2").key(`transfer-request:${transferId}`)
+    ]
     expect(await stack.redis.ttl(keys[0]!)).toBeGreaterThan(0)
     await stack.redis.del(keys)
     const answer = await stack.call("GET", `/v1/transfers/${transferId}`, { token })
@@ -243,14 +383,31 @@ describe("transfers", () => {
 
   it("publishes the booked entries on the deposits CDC stream, the dashboards' only source", async () => {
     const { token } = await stack.login("alice", PASSWORD)
-    const sent = await transfer(token, { fromAccountId: "deposits:101", toAccountId: "deposits:201", amount: { amount: "7.77", currency: "EUR" }, reference: "via CDC" })
+    const sent = await transfer(token, {
+      fromAccountId: "deposits:101",
+      toAccountId: "deposits:201",
+      amount: { amount: "7.77", currency: "EUR" },
+      reference: "via CDC"
+    })
     await decided(token, sent.body.transferId)
-    await vi.waitFor(async () => {
-      const entries = (await Promise.all(Cdc.streams("deposits", Cdc.defaultPartitions).map((spec) => stack.redis.xRange(Keys.stream(spec.name), "-", "+")))).flat()
-      const booked = entries
-        .map((e) => JSON.parse(e.message.data!) as { _tag: string; table?: string; new?: Record<string, string> })
-        .filter((p) => p._tag === "RowChanged" && p.table === "transactions" && p.new?.description === "via CDC")
-      expect(booked.map((p) => [p.new!.account_id, p.new!.amount]).sort()).toEqual([["101", "-777"], ["201", "777"]])
-    }, { timeout: 20_000, interval: 100 })
+    await vi.waitFor(
+      async () => {
+        const entries = (
+          await Promise.all(
+            Cdc.streams("deposits", Cdc.defaultPartitions).map((spec) =>
+              stack.redis.xRange(Keys.stream(spec.name), "-", "+")
+            )
+          )
+        ).flat()
+        const booked = entries
+          .map((e) => JSON.parse(e.message.data!) as { _tag: string; table?: string; new?: Record<string, string> })
+          .filter((p) => p._tag === "RowChanged" && p.table === "transactions" && p.new?.description === "via CDC")
+        expect(booked.map((p) => [p.new!.account_id, p.new!.amount]).sort()).toEqual([
+          ["101", "-777"],
+          ["201", "777"]
+        ])
+      },
+      { timeout: 20_000, interval: 100 }
+    )
   })
 })

@@ -88,7 +88,14 @@ export const run = async (o: RunOptions): Promise<void> => {
     vu.busy = true
     const begun = performance.now()
     try {
-      await o.flow({ client: o.client, vu: vu.id, iteration: iterations++, state: vu.state, users: o.users, options: o.options })
+      await o.flow({
+        client: o.client,
+        vu: vu.id,
+        iteration: iterations++,
+        state: vu.state,
+        users: o.users,
+        options: o.options
+      })
     } catch (error) {
       // k6 logs an exception and moves on with the next iteration; so do we.
       console.error(`load: iteration failed on VU ${vu.id}: ${error instanceof Error ? error.message : String(error)}`)
@@ -105,7 +112,10 @@ export const run = async (o: RunOptions): Promise<void> => {
 
   const e = o.executor
   if (e.type === "constant-vus" || e.type === "ramping-vus") {
-    const target = e.type === "constant-vus" ? ramp(e.vus, [{ duration: e.duration, target: e.vus }]) : ramp(e.startVUs ?? 0, e.stages)
+    const target =
+      e.type === "constant-vus"
+        ? ramp(e.vus, [{ duration: e.duration, target: e.vus }])
+        : ramp(e.startVUs ?? 0, e.stages)
     const loop = async (vu: Vu) => {
       while (!vu.retiring && elapsed() < target.duration && !stop.aborted) await iterate(vu)
     }
@@ -125,7 +135,10 @@ export const run = async (o: RunOptions): Promise<void> => {
     }
   } else {
     const timeUnit = seconds(e.timeUnit ?? "1s")
-    const rate = e.type === "constant-arrival-rate" ? ramp(e.rate, [{ duration: e.duration, target: e.rate }]) : ramp(e.startRate ?? 0, e.stages)
+    const rate =
+      e.type === "constant-arrival-rate"
+        ? ramp(e.rate, [{ duration: e.duration, target: e.rate }])
+        : ramp(e.startRate ?? 0, e.stages)
     const maxVUs = Math.max(e.preAllocatedVUs, e.maxVUs ?? e.preAllocatedVUs)
     // Idle VUs queue up, and the one idle longest takes the next iteration, as in k6: the load
     // spreads over every VU (so over many customers), not just the first.

@@ -29,7 +29,9 @@ const parse = (text: string): unknown => {
 export const makeClient = (options: ClientOptions): Client & { close(): void } => {
   const base = new URL(options.baseUrl)
   const secure = base.protocol === "https:"
-  const agent = secure ? new HttpsAgent({ keepAlive: true, maxSockets: Infinity }) : new Agent({ keepAlive: true, maxSockets: Infinity })
+  const agent = secure
+    ? new HttpsAgent({ keepAlive: true, maxSockets: Infinity })
+    : new Agent({ keepAlive: true, maxSockets: Infinity })
   const send = secure ? httpsRequest : httpRequest
   const timeoutMs = options.timeoutMs ?? 60_000
   const prefix = base.pathname.replace(/\/+$/, "")
@@ -53,21 +55,24 @@ export const makeClient = (options: ClientOptions): Client & { close(): void } =
         options.metrics.request({ name: r.name, method: r.method, status, micros, ok: expect.includes(status) })
         resolve({ status, json: () => parse(text) })
       }
-      const req = send({
-        protocol: base.protocol,
-        hostname: base.hostname,
-        port: base.port,
-        path: `${prefix}${r.path}`,
-        method: r.method,
-        headers,
-        agent,
-        timeout: timeoutMs
-      }, (res) => {
-        const chunks: Array<Buffer> = []
-        res.on("data", (chunk: Buffer) => chunks.push(chunk))
-        res.on("end", () => finish(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8")))
-        res.on("error", () => finish(0, ""))
-      })
+      const req = send(
+        {
+          protocol: base.protocol,
+          hostname: base.hostname,
+          port: base.port,
+          path: `${prefix}${r.path}`,
+          method: r.method,
+          headers,
+          agent,
+          timeout: timeoutMs
+        },
+        (res) => {
+          const chunks: Array<Buffer> = []
+          res.on("data", (chunk: Buffer) => chunks.push(chunk))
+          res.on("end", () => finish(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8")))
+          res.on("error", () => finish(0, ""))
+        }
+      )
       req.on("timeout", () => req.destroy(new Error("timeout")))
       req.on("error", () => finish(0, ""))
       req.end(body)
@@ -76,7 +81,8 @@ export const makeClient = (options: ClientOptions): Client & { close(): void } =
   return {
     request,
     check: (name, ok) => options.metrics.check(name, ok),
-    sleep: (seconds) => sleep(seconds * 1000, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined),
+    sleep: (seconds) =>
+      sleep(seconds * 1000, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined),
     close: () => agent.destroy()
   }
 }

@@ -52,7 +52,10 @@ export class Series {
   passes = 0
   total = 0
   value = 0
-  constructor(readonly key: SeriesKey, readonly kind: Kind) {}
+  constructor(
+    readonly key: SeriesKey,
+    readonly kind: Kind
+  ) {}
 
   matches(metric: string, tags: Tags): boolean {
     if (metric !== this.key.metric) return false
@@ -95,11 +98,22 @@ export class Metrics {
     for (const s of this.series.values()) if (s.matches(metric, tags)) update(s)
   }
 
-  request(sample: { readonly name: string; readonly method: string; readonly status: number; readonly micros: number; readonly ok: boolean }): void {
+  request(sample: {
+    readonly name: string
+    readonly method: string
+    readonly status: number
+    readonly micros: number
+    readonly ok: boolean
+  }): void {
     // Per-name series appear as names are seen, for the summary.
     this.ensure({ metric: "http_req_duration", filter: { name: sample.name } })
     this.ensure({ metric: "http_req_failed", filter: { name: sample.name } })
-    const tags = { name: sample.name, method: sample.method, status: String(sample.status), expected_response: String(sample.ok) }
+    const tags = {
+      name: sample.name,
+      method: sample.method,
+      status: String(sample.status),
+      expected_response: String(sample.ok)
+    }
     this.add("http_reqs", tags, (s) => (s.value += 1))
     this.add("http_req_failed", tags, (s) => {
       s.total += 1

@@ -24,7 +24,8 @@ const comparisons: Record<string, (a: number, b: number) => boolean> = {
   "!=": (a, b) => a !== b
 }
 
-const EXPRESSION = /^\s*(avg|min|med|max|count|rate|value|p\((\d+(?:\.\d+)?)\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/
+const EXPRESSION =
+  /^\s*(avg|min|med|max|count|rate|value|p\((\d+(?:\.\d+)?)\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/
 
 /** The aggregate an expression looks at, or undefined when the series has no such aggregate. */
 export const aggregate = (series: Series, stat: string, seconds: number): number | undefined => {
@@ -57,7 +58,10 @@ export const validate = (thresholds: Readonly<Record<string, ReadonlyArray<strin
   }
 }
 
-export const evaluate = (metrics: Metrics, thresholds: Readonly<Record<string, ReadonlyArray<string>>>): ReadonlyArray<Verdict> =>
+export const evaluate = (
+  metrics: Metrics,
+  thresholds: Readonly<Record<string, ReadonlyArray<string>>>
+): ReadonlyArray<Verdict> =>
   Object.entries(thresholds).flatMap(([key, expressions]) => {
     const series = metrics.ensure(parseSeriesKey(key))
     return expressions.map((expression): Verdict => {
@@ -65,7 +69,8 @@ export const evaluate = (metrics: Metrics, thresholds: Readonly<Record<string, R
       const stat = match[2] !== undefined ? `p(${match[2]})` : match[1]!
       // Stricter than k6: a latency or rate threshold on a series nobody fed fails, because a
       // scenario that never reached a route proves nothing about it.
-      const empty = (series.kind === "trend" && series.histogram.count === 0) || (series.kind === "rate" && series.total === 0)
+      const empty =
+        (series.kind === "trend" && series.histogram.count === 0) || (series.kind === "rate" && series.total === 0)
       const actual = empty ? undefined : aggregate(series, stat, metrics.seconds)
       const ok = actual !== undefined && comparisons[match[3]!]!(actual, Number(match[4]))
       return { series: formatSeriesKey(series.key), expression, actual, ok }

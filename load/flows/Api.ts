@@ -17,7 +17,9 @@ export type Method = "GET" | "POST" | "PATCH" | "DELETE"
 
 /** An operation's path with its parameters filled in (k6 has no URLSearchParams: no query here). */
 const pathOf = <K extends OperationId>(id: K, params: Operations[K]["path"]): string =>
-  operations[id].path.replace(/\{([^}]+)\}/g, (_, p: string) => encodeURIComponent((params as Record<string, string>)[p] ?? ""))
+  operations[id].path.replace(/\{([^}]+)\}/g, (_, p: string) =>
+    encodeURIComponent((params as Record<string, string>)[p] ?? "")
+  )
 
 export interface Request {
   readonly method: Method
@@ -76,8 +78,10 @@ export interface Context {
   readonly options: Readonly<Record<string, unknown>>
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
-const text = (value: unknown): string | undefined => (typeof value === "string" || typeof value === "number" ? String(value) : undefined)
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+const text = (value: unknown): string | undefined =>
+  typeof value === "string" || typeof value === "number" ? String(value) : undefined
 
 /** The synthetic client address of demo user `user` (see the top of this file). */
 export const addressOf = (user: number): string => `198.${18 + ((user >> 16) & 1)}.${(user >> 8) & 255}.${user & 255}`
@@ -99,7 +103,11 @@ export const login = async (ctx: Context, user: number): Promise<Session | undef
     method: "POST",
     path: pathOf("login", {}),
     name: "login",
-    body: { username: `${ctx.users.prefix}${user}`, password: ctx.users.password, deviceId: `load-${user}` } satisfies Operations["login"]["body"],
+    body: {
+      username: `${ctx.users.prefix}${user}`,
+      password: ctx.users.password,
+      deviceId: `load-${user}`
+    } satisfies Operations["login"]["body"],
     headers: { "X-Forwarded-For": addressOf(user) }
   })
   const body = reply.json()
@@ -125,7 +133,11 @@ export const ensureSession = async (ctx: Context, user: number): Promise<Session
 
 /** A request with the session's bearer token; a 401 drops the session (the next iteration logs in again). */
 export const authed = async (ctx: Context, session: Session, request: Omit<Request, "token">): Promise<Reply> => {
-  const reply = await ctx.client.request({ ...request, token: session.accessToken, headers: { "X-Forwarded-For": addressOf(session.user), ...request.headers } })
+  const reply = await ctx.client.request({
+    ...request,
+    token: session.accessToken,
+    headers: { "X-Forwarded-For": addressOf(session.user), ...request.headers }
+  })
   if (reply.status === 401 && ctx.state.session === session) ctx.state.session = undefined
   return reply
 }
@@ -142,14 +154,19 @@ export const accountsOf = (document: unknown): ReadonlyArray<Account> => {
       for (const item of value) {
         const id = isRecord(item) ? text(item.accountId ?? item.id) : undefined
         if (isRecord(item) && id !== undefined) {
-          found.push({ id, currency: text(item.currency), kind: text(item.system ?? item.product ?? item.kind) ?? kind })
+          found.push({
+            id,
+            currency: text(item.currency),
+            kind: text(item.system ?? item.product ?? item.kind) ?? kind
+          })
         }
       }
     } else if (isRecord(value)) {
-      for (const [key, child] of Object.entries(value)) if (key !== "transactions" && key !== "latestTransactions") visit(child, key, depth + 1)
+      for (const [key, child] of Object.entries(value))
+        if (key !== "transactions" && key !== "latestTransactions") visit(child, key, depth + 1)
     }
   }
-  visit(isRecord(document) ? document.accounts ?? document : document, undefined, 0)
+  visit(isRecord(document) ? (document.accounts ?? document) : document, undefined, 0)
   return found
 }
 
@@ -199,7 +216,9 @@ export const profileUpdate = async (ctx: Context, session: Session): Promise<voi
     method: "PATCH",
     path: pathOf("updateProfile", {}),
     name: "profile-update",
-    body: { preferences: { language: pick(["en", "fr", "nl", "de"]) ?? "en" } } satisfies Operations["updateProfile"]["body"],
+    body: {
+      preferences: { language: pick(["en", "fr", "nl", "de"]) ?? "en" }
+    } satisfies Operations["updateProfile"]["body"],
     expect: [200, 202]
   })
   ctx.client.check("profile change accepted", reply.status === 200 || reply.status === 202)
@@ -212,7 +231,11 @@ export const transactions = async (ctx: Context, session: Session, accountId: st
   const body = first.json()
   const cursor = isRecord(body) ? text(body.nextCursor ?? body.cursor) : undefined
   if (first.status !== 200 || cursor === undefined) return
-  const next = await authed(ctx, session, { method: "GET", path: `${path}?cursor=${encodeURIComponent(cursor)}`, name: "transactions" })
+  const next = await authed(ctx, session, {
+    method: "GET",
+    path: `${path}?cursor=${encodeURIComponent(cursor)}`,
+    name: "transactions"
+  })
   ctx.client.check("next transactions page", next.status === 200)
 }
 
@@ -231,14 +254,23 @@ export const transfer = async (ctx: Context, session: Session): Promise<boolean>
     name: "transfer",
     headers: { "Idempotency-Key": randomId() },
     // "1" is valid in every currency, whatever its decimals.
-    body: { fromAccountId: from.id, toAccountId: to.id, amount: { amount: "1", currency: from.currency! }, reference: "load test" } satisfies Operations["createTransfer"]["body"],
+    body: {
+      fromAccountId: from.id,
+      toAccountId: to.id,
+      amount: { amount: "1", currency: from.currency! },
+      reference: "load test"
+    } satisfies Operations["createTransfer"]["body"],
     expect: [202]
   })
   const body = reply.json()
   const id = isRecord(body) ? text(body.transferId ?? body.id) : undefined
   ctx.client.check("transfer accepted", reply.status === 202 && id !== undefined)
   if (id === undefined) return true
-  const status = await authed(ctx, session, { method: "GET", path: pathOf("getTransfer", { id }), name: "transfer-status" })
+  const status = await authed(ctx, session, {
+    method: "GET",
+    path: pathOf("getTransfer", { id }),
+    name: "transfer-status"
+  })
   ctx.client.check("transfer status readable", status.status === 200)
   return true
 }
@@ -262,7 +294,12 @@ export const refresh = async (ctx: Context, session: Session): Promise<void> => 
 }
 
 export const logout = async (ctx: Context, session: Session): Promise<void> => {
-  const reply = await authed(ctx, session, { method: "POST", path: pathOf("logout", {}), name: "logout", expect: [204] })
+  const reply = await authed(ctx, session, {
+    method: "POST",
+    path: pathOf("logout", {}),
+    name: "logout",
+    expect: [204]
+  })
   ctx.client.check("logout answers 204", reply.status === 204)
   ctx.state.session = undefined
 }

@@ -33,11 +33,33 @@ export const browse: Flow = async (ctx) => {
   if (forgedEvery > 0 && ctx.iteration % forgedEvery === 0) await Api.forgedToken(ctx)
 }
 
-type Action = "dashboard" | "transactions" | "profile" | "session" | "preferences" | "profileUpdate" | "transfer" | "refresh" | "logout"
-const actions: ReadonlyArray<Action> = ["dashboard", "transactions", "profile", "session", "preferences", "profileUpdate", "transfer", "refresh", "logout"]
+type Action =
+  | "dashboard"
+  | "transactions"
+  | "profile"
+  | "session"
+  | "preferences"
+  | "profileUpdate"
+  | "transfer"
+  | "refresh"
+  | "logout"
+const actions: ReadonlyArray<Action> = [
+  "dashboard",
+  "transactions",
+  "profile",
+  "session",
+  "preferences",
+  "profileUpdate",
+  "transfer",
+  "refresh",
+  "logout"
+]
 
 const chooseAction = (ctx: Api.Context): Action => {
-  const mix = (typeof ctx.options.mix === "object" && ctx.options.mix !== null ? ctx.options.mix : {}) as Record<string, unknown>
+  const mix = (typeof ctx.options.mix === "object" && ctx.options.mix !== null ? ctx.options.mix : {}) as Record<
+    string,
+    unknown
+  >
   const weights = actions.map((a) => (typeof mix[a] === "number" ? (mix[a] as number) : 0))
   const total = weights.reduce((a, b) => a + b, 0)
   let draw = Math.random() * total

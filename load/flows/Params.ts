@@ -13,23 +13,28 @@ export interface Stage {
 /** k6's executor fields, with `type` for k6's `executor`. */
 export type Executor =
   | { readonly type: "constant-vus"; readonly vus: number; readonly duration: string }
-  | { readonly type: "ramping-vus"; readonly startVUs?: number; readonly stages: ReadonlyArray<Stage>; readonly gracefulRampDown?: string }
   | {
-    readonly type: "constant-arrival-rate"
-    readonly rate: number
-    readonly timeUnit?: string
-    readonly duration: string
-    readonly preAllocatedVUs: number
-    readonly maxVUs?: number
-  }
+      readonly type: "ramping-vus"
+      readonly startVUs?: number
+      readonly stages: ReadonlyArray<Stage>
+      readonly gracefulRampDown?: string
+    }
   | {
-    readonly type: "ramping-arrival-rate"
-    readonly startRate?: number
-    readonly timeUnit?: string
-    readonly stages: ReadonlyArray<Stage>
-    readonly preAllocatedVUs: number
-    readonly maxVUs?: number
-  }
+      readonly type: "constant-arrival-rate"
+      readonly rate: number
+      readonly timeUnit?: string
+      readonly duration: string
+      readonly preAllocatedVUs: number
+      readonly maxVUs?: number
+    }
+  | {
+      readonly type: "ramping-arrival-rate"
+      readonly startRate?: number
+      readonly timeUnit?: string
+      readonly stages: ReadonlyArray<Stage>
+      readonly preAllocatedVUs: number
+      readonly maxVUs?: number
+    }
 
 export type FlowName = "loginStorm" | "browse" | "mixedDay" | "spike"
 
@@ -67,7 +72,8 @@ export interface Overrides {
 const fail = (what: string): never => {
   throw new Error(`load/scenarios.json: ${what}`)
 }
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
 const flows: ReadonlyArray<FlowName> = ["loginStorm", "browse", "mixedDay", "spike"]
 const executors = ["constant-vus", "ramping-vus", "constant-arrival-rate", "ramping-arrival-rate"]
 
@@ -77,17 +83,24 @@ export const parseParams = (text: string): Params => {
   if (!isObject(raw)) return fail("not an object")
   if (typeof raw.baseUrl !== "string") fail("baseUrl must be a string")
   const users = raw.users
-  if (!isObject(users) || typeof users.prefix !== "string" || typeof users.count !== "number" || typeof users.password !== "string") {
+  if (
+    !isObject(users) ||
+    typeof users.prefix !== "string" ||
+    typeof users.count !== "number" ||
+    typeof users.password !== "string"
+  ) {
     fail("users must be {prefix, count, password}")
   }
   if (!isObject(raw.scenarios)) return fail("scenarios must be an object")
   for (const [name, s] of Object.entries(raw.scenarios)) {
     if (!isObject(s)) return fail(`scenario ${name} is not an object`)
     if (!flows.includes(s.flow as FlowName)) fail(`scenario ${name}: flow must be one of ${flows.join(", ")}`)
-    if (!isObject(s.executor) || !executors.includes(s.executor.type as string)) fail(`scenario ${name}: executor.type must be one of ${executors.join(", ")}`)
+    if (!isObject(s.executor) || !executors.includes(s.executor.type as string))
+      fail(`scenario ${name}: executor.type must be one of ${executors.join(", ")}`)
     if (!isObject(s.thresholds)) fail(`scenario ${name}: thresholds must be an object`)
     for (const stage of (s.executor as { stages?: Array<unknown> }).stages ?? []) {
-      if (!isObject(stage) || typeof stage.target !== "number") fail(`scenario ${name}: every stage needs a numeric target`)
+      if (!isObject(stage) || typeof stage.target !== "number")
+        fail(`scenario ${name}: every stage needs a numeric target`)
       seconds((stage as { duration: string }).duration)
     }
   }
@@ -114,14 +127,21 @@ const durationText = (s: number): string => `${Math.max(0.001, Math.round(s * 10
 export const scaleExecutor = (e: Executor, scale: number, durationScale: number): Executor => {
   const n = (x: number) => Math.max(1, Math.round(x * scale))
   const d = (x: string) => durationText(seconds(x) * durationScale)
-  const stages = (list: ReadonlyArray<Stage>) => list.map((s) => ({ duration: d(s.duration), target: s.target === 0 ? 0 : n(s.target) }))
+  const stages = (list: ReadonlyArray<Stage>) =>
+    list.map((s) => ({ duration: d(s.duration), target: s.target === 0 ? 0 : n(s.target) }))
   switch (e.type) {
     case "constant-vus":
       return { ...e, vus: n(e.vus), duration: d(e.duration) }
     case "ramping-vus":
       return { ...e, startVUs: Math.round((e.startVUs ?? 0) * scale), stages: stages(e.stages) }
     case "constant-arrival-rate":
-      return { ...e, rate: n(e.rate), duration: d(e.duration), preAllocatedVUs: n(e.preAllocatedVUs), ...(e.maxVUs ? { maxVUs: n(e.maxVUs) } : {}) }
+      return {
+        ...e,
+        rate: n(e.rate),
+        duration: d(e.duration),
+        preAllocatedVUs: n(e.preAllocatedVUs),
+        ...(e.maxVUs ? { maxVUs: n(e.maxVUs) } : {})
+      }
     case "ramping-arrival-rate":
       return {
         ...e,

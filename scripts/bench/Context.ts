@@ -35,7 +35,10 @@ export interface Saturated {
 }
 
 /** A warm-up, then a measured run at full speed (or at `rate`), with how busy the CPUs were. */
-export const saturate = async (ctx: BenchContext, options: Omit<LoadOptions, "seconds" | "connections"> & { readonly connections?: number }): Promise<Saturated> => {
+export const saturate = async (
+  ctx: BenchContext,
+  options: Omit<LoadOptions, "seconds" | "connections"> & { readonly connections?: number }
+): Promise<Saturated> => {
   const connections = options.connections ?? ctx.connections
   if (ctx.warmupSeconds > 0) await load({ ...options, connections, seconds: ctx.warmupSeconds })
   const meter = cpuMeter()
@@ -54,4 +57,10 @@ export const rotatingToken = (tokens: ReadonlyArray<string>) => {
 }
 
 export const latencyText = (r: LoadResult): string =>
-  `p50 ${r.latency.p50.toFixed(2)} ms · p99 ${r.latency.p99.toFixed(2)} ms${r.unexpected + r.errors > 0 ? ` · ${r.unexpected} unexpected answers, ${r.errors} errors (${Object.entries(r.statuses).map(([s, n]) => `${s}: ${n}`).join(", ")})` : ""}`
+  `p50 ${r.latency.p50.toFixed(2)} ms · p99 ${r.latency.p99.toFixed(2)} ms${
+    r.unexpected + r.errors > 0
+      ? ` · ${r.unexpected} unexpected answers, ${r.errors} errors (${Object.entries(r.statuses)
+          .map(([s, n]) => `${s}: ${n}`)
+          .join(", ")})`
+      : ""
+  }`

@@ -32,7 +32,12 @@ export interface Figure {
 export const ratioOf = (f: Figure): number | undefined =>
   f.value !== undefined && f.baseline && f.baseline.value > 0 ? f.value / f.baseline.value : undefined
 
-export const notMeasured = (group: Group, label: string, unit: string, reason: string): Figure => ({ group, label, unit, notMeasured: reason })
+export const notMeasured = (group: Group, label: string, unit: string, reason: string): Figure => ({
+  group,
+  label,
+  unit,
+  notMeasured: reason
+})
 
 const digits = (n: number) => (Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : Math.abs(n) >= 1 ? 2 : 3)
 
@@ -41,4 +46,12 @@ export const fmt = (n: number, decimals = digits(n)): string =>
   n.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals })
 
 export const bytes = (n: number): string =>
-  n >= 2 ** 40 ? `${fmt(n / 2 ** 40)} TiB` : n >= 2 ** 30 ? `${fmt(n / 2 ** 30)} GiB` : n >= 2 ** 20 ? `${fmt(n / 2 ** 20)} MiB` : n >= 1024 ? `${fmt(n / 1024)} KiB` : `${fmt(n, 0)} B`
+  n >= 2 ** 40
+    ? `${fmt(n / 2 ** 40)} TiB`
+    : n >= 2 ** 30
+      ? `${fmt(n / 2 ** 30)} GiB`
+      : n >= 2 ** 20
+        ? `${fmt(n / 2 ** 20)} MiB`
+        : n >= 1024
+          ? `${fmt(n / 1024)} KiB`
+          : `${fmt(n, 0)} B`

@@ -37,7 +37,10 @@ export interface LoadOptions {
   readonly headers?: Readonly<Record<string, string>>
   readonly body?: string
   /** Changes each request before it is sent (a different token or username each time). */
-  readonly vary?: (request: { headers: Record<string, string>; body?: string }) => { headers: Record<string, string>; body?: string }
+  readonly vary?: (request: { headers: Record<string, string>; body?: string }) => {
+    headers: Record<string, string>
+    body?: string
+  }
   readonly connections: number
   readonly seconds: number
   /** Requests per second for all connections together; unlimited when absent. */
@@ -71,33 +74,36 @@ export const load = (o: LoadOptions): Promise<LoadResult> =>
       ...(o.body !== undefined ? { body: o.body } : {}),
       ...(o.vary
         ? {
-          setupRequest: (req: autocannon.Request) => {
-            const varied = o.vary!({ headers: { ...baseHeaders }, ...(o.body !== undefined ? { body: o.body } : {}) })
-            return { ...req, headers: varied.headers, ...(varied.body !== undefined ? { body: varied.body } : {}) }
+            setupRequest: (req: autocannon.Request) => {
+              const varied = o.vary!({ headers: { ...baseHeaders }, ...(o.body !== undefined ? { body: o.body } : {}) })
+              return { ...req, headers: varied.headers, ...(varied.body !== undefined ? { body: varied.body } : {}) }
+            }
           }
-        }
         : {})
     }
-    const instance = autocannon({
-      url: url.origin,
-      connections: o.connections,
-      duration: o.seconds,
-      requests: [request],
-      timeout: 30,
-      ...(o.rate ? { overallRate: o.rate } : {})
-    }, (error, result) => {
-      if (error) return reject(error)
-      const seconds = (performance.now() - started) / 1000
-      resolve({
-        perSecond: ok / seconds,
-        ok,
-        unexpected,
-        errors: result.errors + result.timeouts,
-        seconds,
-        latency: latencyOf(histogram),
-        statuses
-      })
-    })
+    const instance = autocannon(
+      {
+        url: url.origin,
+        connections: o.connections,
+        duration: o.seconds,
+        requests: [request],
+        timeout: 30,
+        ...(o.rate ? { overallRate: o.rate } : {})
+      },
+      (error, result) => {
+        if (error) return reject(error)
+        const seconds = (performance.now() - started) / 1000
+        resolve({
+          perSecond: ok / seconds,
+          ok,
+          unexpected,
+          errors: result.errors + result.timeouts,
+          seconds,
+          latency: latencyOf(histogram),
+          statuses
+        })
+      }
+    )
     instance.on("response", (_client, status, _bytes, responseTime) => {
       statuses[status] = (statuses[status] ?? 0) + 1
       if (expect.includes(status)) {
@@ -108,7 +114,8 @@ export const load = (o: LoadOptions): Promise<LoadResult> =>
   })
 
 /** Requests one after another on one connection: the latency of a route when nothing queues. */
-export const sequential = async (o: Omit<LoadOptions, "connections" | "rate">): Promise<LoadResult> => load({ ...o, connections: 1 })
+export const sequential = async (o: Omit<LoadOptions, "connections" | "rate">): Promise<LoadResult> =>
+  load({ ...o, connections: 1 })
 
 export interface Server {
   readonly url: string
@@ -116,7 +123,11 @@ export interface Server {
 }
 
 /** Starts `node --import tsx <file>` and waits for its `listening <port>` line. */
-export const startServer = (file: string, env: Readonly<Record<string, string>> = {}, log?: (line: string) => void): Promise<Server> =>
+export const startServer = (
+  file: string,
+  env: Readonly<Record<string, string>> = {},
+  log?: (line: string) => void
+): Promise<Server> =>
   new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", file], {
       cwd: root,
@@ -126,7 +137,10 @@ export const startServer = (file: string, env: Readonly<Record<string, string>> 
     const exited = new Promise<void>((r) => child.once("exit", () => r()))
     const stop = async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")
-      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())])
+      const done = await Promise.race([
+        exited.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())
+      ])
       if (!done) child.kill("SIGKILL")
     }
     process.once("exit", () => child.kill("SIGKILL"))

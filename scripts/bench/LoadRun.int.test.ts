@@ -47,10 +47,24 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 const runBrowse = (): Promise<{ code: number | null; summary: any }> => {
   const out = join(mkdtempSync(join(tmpdir(), "load-run-")), "summary.json")
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [
-      "--import", "tsx", "load/run.ts", "dashboard-browse",
-      "--base-url", baseUrl, "--scale", "0.1", "--duration-scale", "0.05", "--json", out
-    ], { cwd: root, stdio: "ignore" })
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "load/run.ts",
+        "dashboard-browse",
+        "--base-url",
+        baseUrl,
+        "--scale",
+        "0.1",
+        "--duration-scale",
+        "0.05",
+        "--json",
+        out
+      ],
+      { cwd: root, stdio: "ignore" }
+    )
     child.once("exit", (code) => resolve({ code, summary: JSON.parse(readFileSync(out, "utf8")) }))
   })
 }
@@ -76,7 +90,9 @@ describe("npm run load", () => {
     dashboardDelayMs = 30
     const { code, summary } = await runBrowse()
     expect(code).toBe(99)
-    const crossed = summary.thresholds.filter((t: { ok: boolean }) => !t.ok).map((t: { series: string; expression: string }) => `${t.series} ${t.expression}`)
+    const crossed = summary.thresholds
+      .filter((t: { ok: boolean }) => !t.ok)
+      .map((t: { series: string; expression: string }) => `${t.series} ${t.expression}`)
     expect(crossed).toContain("http_req_duration{name:dashboard} p(95)<10")
     expect(crossed).not.toContain("http_req_failed rate<0.001")
   }, 60_000)

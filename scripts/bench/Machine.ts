@@ -13,7 +13,9 @@ interface CpuTimes {
 
 const readCpu = (): CpuTimes | undefined => {
   try {
-    const line = readFileSync("/proc/stat", "utf8").split("\n").find((l) => l.startsWith("cpu "))
+    const line = readFileSync("/proc/stat", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("cpu "))
     if (!line) return undefined
     const n = line.trim().split(/\s+/).slice(1).map(Number)
     // user nice system idle iowait irq softirq steal guest guest_nice; guests are inside user.

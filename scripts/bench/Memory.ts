@@ -57,7 +57,10 @@ const scanAll = async (redis: RedisConnection, pattern: string): Promise<Array<s
   const keys: Array<string> = []
   let cursor = "0"
   do {
-    const [next, found] = (await redis.sendCommand(["SCAN", cursor, "MATCH", pattern, "COUNT", "5000"])) as [string, Array<string>]
+    const [next, found] = (await redis.sendCommand(["SCAN", cursor, "MATCH", pattern, "COUNT", "5000"])) as [
+      string,
+      Array<string>
+    ]
     cursor = String(next)
     keys.push(...found.map(String))
   } while (cursor !== "0")
@@ -123,7 +126,8 @@ export interface PerItem {
 /** Bytes per session (document plus its share of the per-customer index and token state), per token pair, per document. */
 export const perItem = (stats: ReadonlyArray<KeyStats>): ReadonlyArray<PerItem> => {
   const get = (name: string) => stats.find((s) => s.name === name)
-  const total = (s: KeyStats | undefined) => (s ? { memory: s.memoryPerKey * s.keys, payload: s.payloadPerKey * s.keys } : { memory: 0, payload: 0 })
+  const total = (s: KeyStats | undefined) =>
+    s ? { memory: s.memoryPerKey * s.keys, payload: s.payloadPerKey * s.keys } : { memory: 0, payload: 0 }
   const doc = get("session document")
   const sessions = doc?.keys ?? 0
   const shared = [get("session index"), get("session token state")].map(total)
@@ -136,7 +140,13 @@ export const perItem = (stats: ReadonlyArray<KeyStats>): ReadonlyArray<PerItem> 
   }
   const single = (item: string, name: string): PerItem => {
     const s = get(name)
-    return { name: item, memory: s?.memoryPerKey ?? 0, payload: s?.payloadPerKey ?? 0, measured: (s?.sampled ?? 0) > 0, from: `${s?.sampled ?? 0} of ${s?.keys ?? 0} keys ${s?.pattern ?? name}` }
+    return {
+      name: item,
+      memory: s?.memoryPerKey ?? 0,
+      payload: s?.payloadPerKey ?? 0,
+      measured: (s?.sampled ?? 0) > 0,
+      from: `${s?.sampled ?? 0} of ${s?.keys ?? 0} keys ${s?.pattern ?? name}`
+    }
   }
   const access = single("access token", "access token")
   const refresh = single("refresh token", "refresh token")

@@ -51,7 +51,8 @@ const nameOf = (pid: number, procs: Map<number, Proc>, known: Known): string | u
   if (parent?.cmdline.includes(known.postgresDir)) return "postgres"
   // Ours when the benchmark is among its ancestors.
   let ancestor = p.ppid
-  for (let hops = 0; hops < 10 && ancestor > 1 && ancestor !== process.pid; hops++) ancestor = procs.get(ancestor)?.ppid ?? 0
+  for (let hops = 0; hops < 10 && ancestor > 1 && ancestor !== process.pid; hops++)
+    ancestor = procs.get(ancestor)?.ppid ?? 0
   if (ancestor !== process.pid) return undefined
   const file = /(?:^| )((?:packages|scripts)\/\S+\.(?:ts|mjs))/.exec(p.cmdline)?.[1]
   if (!file) return undefined // tsx's and npm's wrappers: idle
@@ -90,4 +91,7 @@ export const processMeter = (known: Known): (() => ReadonlyArray<ProcessCpu>) =>
 }
 
 export const processText = (list: ReadonlyArray<ProcessCpu> | undefined, top = 5): string =>
-  (list ?? []).slice(0, top).map((p) => `${p.name} ${p.cores.toFixed(2)}`).join(", ")
+  (list ?? [])
+    .slice(0, top)
+    .map((p) => `${p.name} ${p.cores.toFixed(2)}`)
+    .join(", ")

@@ -12,7 +12,12 @@ export interface ReportInput {
   readonly noise: CpuUse | undefined
   readonly noiseAfter: CpuUse | undefined
   readonly servers: { readonly redis: string; readonly postgres: string }
-  readonly stack: { readonly processes: ReadonlyArray<string>; readonly skipped: ReadonlyArray<string>; readonly customers: number; readonly startSeconds: number }
+  readonly stack: {
+    readonly processes: ReadonlyArray<string>
+    readonly skipped: ReadonlyArray<string>
+    readonly customers: number
+    readonly startSeconds: number
+  }
   readonly settings: ReadonlyArray<string>
   readonly figures: ReadonlyArray<Figure>
   readonly method: ReadonlyArray<string>
@@ -22,7 +27,8 @@ export interface ReportInput {
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`
 const cell = (text: string) => text.replace(/\|/g, "\\|")
 
-const valueText = (f: Figure) => (f.value === undefined ? "—" : f.unit === "bytes" ? bytes(f.value) : `${fmt(f.value)} ${f.unit}`)
+const valueText = (f: Figure) =>
+  f.value === undefined ? "—" : f.unit === "bytes" ? bytes(f.value) : `${fmt(f.value)} ${f.unit}`
 
 export const render = (r: ReportInput): string => {
   const m = r.machine
@@ -47,9 +53,9 @@ export const render = (r: ReportInput): string => {
     ...r.settings.map((s) => `| Setting | ${cell(s)} |`),
     "",
     "The load generator (autocannon, in the benchmark's own process) shares the cores with the system it measures, as " +
-      "every process here does. \"CPU\" is how busy all cores were during a measurement (by anything); \"busiest processes\" " +
+      'every process here does. "CPU" is how busy all cores were during a measurement (by anything); "busiest processes" ' +
       "is the CPU time of each of ours over that time in cores (1.00 = one core all the time), from /proc: what bounds the figure. " +
-      "Processes are named after their entry file; \"load generator\" is the benchmark itself.",
+      'Processes are named after their entry file; "load generator" is the benchmark itself.',
     "",
     "## Results",
     "",
@@ -63,10 +69,14 @@ export const render = (r: ReportInput): string => {
       lines.push(`| **${group}** | | | | | | | |`)
     }
     const ratio = ratioOf(f)
-    const baseline = f.baseline ? `${f.baseline.label} (${f.unit === "bytes" ? bytes(f.baseline.value) : `${fmt(f.baseline.value)} ${f.unit}`})` : ""
+    const baseline = f.baseline
+      ? `${f.baseline.label} (${f.unit === "bytes" ? bytes(f.baseline.value) : `${fmt(f.baseline.value)} ${f.unit}`})`
+      : ""
     const target = f.target ? `${f.target.met ? "✅" : "❌"} ${f.target.text}` : ""
-    const detail = f.notMeasured ? `not measured: ${f.notMeasured}` : f.detail ?? ""
-    lines.push(`| ${cell(f.label)} | ${valueText(f)} | ${cell(detail)} | ${cell(baseline)} | ${ratio === undefined ? "" : `${fmt(ratio, ratio >= 100 ? 0 : 2)}×`} | ${cell(target)} | ${f.cpu ? pct(f.cpu.busy) : ""} | ${processText(f.processes)} |`)
+    const detail = f.notMeasured ? `not measured: ${f.notMeasured}` : (f.detail ?? "")
+    lines.push(
+      `| ${cell(f.label)} | ${valueText(f)} | ${cell(detail)} | ${cell(baseline)} | ${ratio === undefined ? "" : `${fmt(ratio, ratio >= 100 ? 0 : 2)}×`} | ${cell(target)} | ${f.cpu ? pct(f.cpu.busy) : ""} | ${processText(f.processes)} |`
+    )
   }
   const missing = r.figures.filter((f) => f.notMeasured)
   lines.push("", `![Benchmark chart](${r.chartFile})`, "", "## Not measured", "")
@@ -75,7 +85,10 @@ export const render = (r: ReportInput): string => {
   const targets = r.figures.filter((f) => f.target)
   lines.push("", "## Targets (issue 6)", "")
   if (targets.length === 0) lines.push("No target could be checked in this run.")
-  for (const f of targets) lines.push(`- ${f.target!.met ? "✅ met" : "❌ missed"}: ${f.label}: ${f.target!.text} (measured ${valueText(f)}${ratioOf(f) !== undefined ? `, ${fmt(ratioOf(f)!)}× ${f.baseline!.label}` : ""})`)
+  for (const f of targets)
+    lines.push(
+      `- ${f.target!.met ? "✅ met" : "❌ missed"}: ${f.label}: ${f.target!.text} (measured ${valueText(f)}${ratioOf(f) !== undefined ? `, ${fmt(ratioOf(f)!)}× ${f.baseline!.label}` : ""})`
+    )
   lines.push("", "## How each figure was taken", "", ...r.method.map((m) => `- ${m}`), "")
   return lines.join("\n")
 }

@@ -67,7 +67,9 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true
   })
-  const exited = new Promise<string>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? `code ${code}`)))
+  const exited = new Promise<string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(signal ?? `code ${code}`))
+  )
   // If we die first (Ctrl-C, a crash), start.mjs still gets to stop its processes: it runs in
   // its own process group, so only this tells it.
   const orphanGuard = () => {
@@ -90,8 +92,18 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     }
     createInterface({ input: child.stdout! }).on("line", onLine)
     createInterface({ input: child.stderr! }).on("line", onLine)
-    void exited.then((how) => reject(new Error(`npm start stopped before it was ready (${how}); see ${options.logFile}`)))
-    setTimeout(() => reject(new Error(`npm start not ready within ${(options.readyTimeoutMs ?? 300_000) / 1000} s; see ${options.logFile}`)), options.readyTimeoutMs ?? 300_000).unref()
+    void exited.then((how) =>
+      reject(new Error(`npm start stopped before it was ready (${how}); see ${options.logFile}`))
+    )
+    setTimeout(
+      () =>
+        reject(
+          new Error(
+            `npm start not ready within ${(options.readyTimeoutMs ?? 300_000) / 1000} s; see ${options.logFile}`
+          )
+        ),
+      options.readyTimeoutMs ?? 300_000
+    ).unref()
   })
 
   let stopped = false
@@ -104,7 +116,10 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     } catch {
       // already gone
     }
-    const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref())])
+    const done = await Promise.race([
+      exited.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref())
+    ])
     if (!done) {
       try {
         process.kill(-child.pid!, "SIGKILL")

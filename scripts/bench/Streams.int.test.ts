@@ -17,7 +17,17 @@ afterAll(async () => {
 })
 
 const read = async (count: number) => {
-  const reply = (await redis.sendCommand(["XREADGROUP", "GROUP", "projector", "c1", "COUNT", String(count), "STREAMS", stream, ">"])) as Array<[string, Array<[string, Array<string>]>]>
+  const reply = (await redis.sendCommand([
+    "XREADGROUP",
+    "GROUP",
+    "projector",
+    "c1",
+    "COUNT",
+    String(count),
+    "STREAMS",
+    stream,
+    ">"
+  ])) as Array<[string, Array<[string, Array<string>]>]>
   return reply[0]![1].map(([id]) => id)
 }
 

@@ -39,7 +39,16 @@ export const streamKeys = async (redis: RedisConnection, match = "stream:*"): Pr
   const keys: Array<string> = []
   let cursor = "0"
   do {
-    const [next, found] = (await redis.sendCommand(["SCAN", cursor, "MATCH", match, "TYPE", "stream", "COUNT", "1000"])) as [string, Array<string>]
+    const [next, found] = (await redis.sendCommand([
+      "SCAN",
+      cursor,
+      "MATCH",
+      match,
+      "TYPE",
+      "stream",
+      "COUNT",
+      "1000"
+    ])) as [string, Array<string>]
     cursor = String(next)
     keys.push(...found.map(String))
   } while (cursor !== "0")
@@ -55,7 +64,12 @@ export const sample = async (redis: RedisConnection): Promise<Sample> => {
     for (const raw of (await redis.sendCommand(["XINFO", "GROUPS", stream])) as Array<unknown>) {
       const g = pairs(raw)
       const entriesRead = g["entries-read"] == null ? 0 : Number(g["entries-read"])
-      const lag = g.lag == null ? (String(g["last-delivered-id"]) === lastId ? 0 : Math.max(1, length - entriesRead)) : Number(g.lag)
+      const lag =
+        g.lag == null
+          ? String(g["last-delivered-id"]) === lastId
+            ? 0
+            : Math.max(1, length - entriesRead)
+          : Number(g.lag)
       groups.push({ stream, group: String(g.name), entriesRead, lag, pending: Number(g.pending ?? 0) })
     }
   }
@@ -68,14 +82,19 @@ export const caughtUp = (s: Sample): boolean => s.groups.every((g) => g.lag === 
  * Samples every `everyMs` until every group has been caught up on three samples in a row;
  * resolves with all samples (for `applyRates`). Throws after `timeoutMs`.
  */
-export const waitCaughtUp = async (redis: RedisConnection, options: { readonly timeoutMs: number; readonly everyMs?: number }): Promise<Array<Sample>> => {
+export const waitCaughtUp = async (
+  redis: RedisConnection,
+  options: { readonly timeoutMs: number; readonly everyMs?: number }
+): Promise<Array<Sample>> => {
   const samples: Array<Sample> = []
   const deadline = performance.now() + options.timeoutMs
   let streak = 0
   while (streak < 3) {
     if (performance.now() > deadline) {
       const behind = samples.at(-1)?.groups.filter((g) => g.lag > 0 || g.pending > 0) ?? []
-      throw new Error(`consumer groups not caught up within ${options.timeoutMs / 1000} s: ${behind.map((g) => `${g.group}@${g.stream} lag ${g.lag} pending ${g.pending}`).join(", ")}`)
+      throw new Error(
+        `consumer groups not caught up within ${options.timeoutMs / 1000} s: ${behind.map((g) => `${g.group}@${g.stream} lag ${g.lag} pending ${g.pending}`).join(", ")}`
+      )
     }
     const s = await sample(redis)
     samples.push(s)
@@ -105,7 +124,11 @@ export const applyRates = (samples: ReadonlyArray<Sample>, windowMs = 2000): Arr
   return names.map((group) => {
     const series = samples.map((s) => {
       const mine = s.groups.filter((g) => g.group === group)
-      return { at: s.at, read: mine.reduce((sum, g) => sum + g.entriesRead, 0), lag: mine.reduce((sum, g) => sum + g.lag + g.pending, 0) }
+      return {
+        at: s.at,
+        read: mine.reduce((sum, g) => sum + g.entriesRead, 0),
+        lag: mine.reduce((sum, g) => sum + g.lag + g.pending, 0)
+      }
     })
     let busyMs = 0
     let busyEntries = 0

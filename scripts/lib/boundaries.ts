@@ -77,14 +77,20 @@ const skipped = new Set(["node_modules", ".git", "dist", "coverage"])
 const readJson = (file: string): any => JSON.parse(readFileSync(file, "utf8"))
 
 const workspaceDirs = (root: string): Array<string> =>
-  (readJson(join(root, "package.json")).workspaces as Array<string> ?? []).flatMap((pattern) => {
-    if (!pattern.endsWith("/*")) return [join(root, pattern)]
-    const parent = join(root, pattern.slice(0, -2))
-    return existsSync(parent) ? readdirSync(parent).map((name) => join(parent, name)) : []
-  }).filter((dir) => existsSync(join(dir, "package.json")))
+  ((readJson(join(root, "package.json")).workspaces as Array<string>) ?? [])
+    .flatMap((pattern) => {
+      if (!pattern.endsWith("/*")) return [join(root, pattern)]
+      const parent = join(root, pattern.slice(0, -2))
+      return existsSync(parent) ? readdirSync(parent).map((name) => join(parent, name)) : []
+    })
+    .filter((dir) => existsSync(join(dir, "package.json")))
 
 const bankNames = (record: Record<string, string> | undefined): Set<string> =>
-  new Set(Object.keys(record ?? {}).filter((n) => n.startsWith(scope)).map((n) => n.slice(scope.length)))
+  new Set(
+    Object.keys(record ?? {})
+      .filter((n) => n.startsWith(scope))
+      .map((n) => n.slice(scope.length))
+  )
 
 const readPackages = (root: string): Map<string, Package> => {
   const packages = new Map<string, Package>()
@@ -158,12 +164,18 @@ export const check = (root: string): Array<Violation> => {
   root = resolve(root)
   const packages = readPackages(root)
   const violations: Array<Violation> = []
-  const report = (rule: Rule, file: string, detail: string) => violations.push({ rule, file: relative(root, file), detail })
+  const report = (rule: Rule, file: string, detail: string) =>
+    violations.push({ rule, file: relative(root, file), detail })
   const graph = new Map<string, Set<string>>()
   const edge = (from: string, to: string) => (graph.get(from) ?? graph.set(from, new Set()).get(from)!).add(to)
 
   for (const p of packages.values()) {
-    if (!(p.short in allowed)) report("unknown-package", join(p.dir, "package.json"), `@bank/${p.short} has no place in the allowed-dependency table (scripts/lib/boundaries.ts, ARCHITECTURE.md)`)
+    if (!(p.short in allowed))
+      report(
+        "unknown-package",
+        join(p.dir, "package.json"),
+        `@bank/${p.short} has no place in the allowed-dependency table (scripts/lib/boundaries.ts, ARCHITECTURE.md)`
+      )
     for (const d of p.dependencies) edge(p.short, d)
   }
 
@@ -196,7 +208,11 @@ export const check = (root: string): Array<Violation> => {
 
       const declared = owner.dependencies.has(short) || (testCode && owner.devDependencies.has(short))
       if (!declared) {
-        report("undeclared", file, `@bank/${owner.short} imports ${spec} without declaring @bank/${short} in its package.json${testCode ? " (devDependencies will do for tests)" : ""}`)
+        report(
+          "undeclared",
+          file,
+          `@bank/${owner.short} imports ${spec} without declaring @bank/${short} in its package.json${testCode ? " (devDependencies will do for tests)" : ""}`
+        )
       }
       const testKit = short === "test-kit" || subpath === "./testing"
       if (testKit && !testCode) {
@@ -208,17 +224,26 @@ export const check = (root: string): Array<Violation> => {
       const isCapability = capabilities.includes(owner.short)
       const permitted = new Set([...(allowed[owner.short] ?? []), ...(testCode ? fixtures : [])])
       if (isCapability && (capabilities.includes(short) || short === "edge")) {
-        report("capability", file, `capability @bank/${owner.short} imports ${spec}: capabilities talk through streams, and only the edge composes them`)
+        report(
+          "capability",
+          file,
+          `capability @bank/${owner.short} imports ${spec}: capabilities talk through streams, and only the edge composes them`
+        )
       } else if (owner.short === "platform" && short !== "test-kit") {
         report("platform", file, `@bank/platform imports ${spec}: the platform imports no package`)
       } else if (owner.short === "contracts" && short !== "platform" && short !== "test-kit") {
         report("contracts", file, `@bank/contracts imports ${spec}: contracts import the platform only`)
       } else if (!permitted.has(short)) {
-        report("layer", file, `@bank/${owner.short} may not import ${spec} (allowed: ${[...permitted].join(", ") || "nothing"})`)
+        report(
+          "layer",
+          file,
+          `@bank/${owner.short} may not import ${spec} (allowed: ${[...permitted].join(", ") || "nothing"})`
+        )
       }
     }
   }
 
-  for (const cycle of findCycles(graph)) report("cycle", root, `package cycle: ${cycle.map((c) => `@bank/${c}`).join(" → ")}`)
+  for (const cycle of findCycles(graph))
+    report("cycle", root, `package cycle: ${cycle.map((c) => `@bank/${c}`).join(" → ")}`)
   return violations
 }

@@ -14,16 +14,22 @@ export interface UnusedEffect {
 const effectTypeId = "~effect/Effect"
 
 const isEffect = (checker: ts.TypeChecker, type: ts.Type): boolean =>
-  type.isUnion() ? type.types.some((t) => isEffect(checker, t)) : checker.getPropertiesOfType(type).some((p) => p.getName() === effectTypeId)
+  type.isUnion()
+    ? type.types.some((t) => isEffect(checker, t))
+    : checker.getPropertiesOfType(type).some((p) => p.getName() === effectTypeId)
 
 /** Every unused Effect in the files the tsconfig at `configPath` includes (outside node_modules). */
 export const unusedEffects = (configPath: string, only?: (file: string) => boolean): Array<UnusedEffect> => {
-  const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"))
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    configPath,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"))
+      }
     }
-  })
+  )
   if (parsed === undefined) throw new Error(`cannot read ${configPath}`)
   const program = ts.createProgram(parsed.fileNames, { ...parsed.options, noEmit: true })
   const checker = program.getTypeChecker()
@@ -34,10 +40,15 @@ export const unusedEffects = (configPath: string, only?: (file: string) => boole
     const visit = (node: ts.Node): void => {
       if (ts.isExpressionStatement(node)) {
         const expression = node.expression
-        const dropped = ts.isVoidExpression(expression) || ts.isYieldExpression(expression) || ts.isAwaitExpression(expression)
+        const dropped =
+          ts.isVoidExpression(expression) || ts.isYieldExpression(expression) || ts.isAwaitExpression(expression)
         if (!dropped && isEffect(checker, checker.getTypeAtLocation(expression))) {
           const { line } = source.getLineAndCharacterOfPosition(node.getStart(source))
-          found.push({ file: source.fileName, line: line + 1, text: node.getText(source).split("\n")[0]!.slice(0, 100) })
+          found.push({
+            file: source.fileName,
+            line: line + 1,
+            text: node.getText(source).split("\n")[0]!.slice(0, 100)
+          })
         }
       }
       ts.forEachChild(node, visit)

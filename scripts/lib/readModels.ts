@@ -6,9 +6,16 @@ import { DashboardProjection } from "@bank/dashboard"
 import type { Projection } from "@bank/platform"
 import { ProfileProjection } from "@bank/profile"
 
-export type Rebuildable = Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, DashboardProjection.Services | ProfileProjection.Services>
+export type Rebuildable = Projection.Projection<
+  Cdc.RowChanged,
+  Cdc.CdcMessage,
+  DashboardProjection.Services | ProfileProjection.Services
+>
 
 export const dashboard: Rebuildable = DashboardProjection.projection
 export const profile: Rebuildable = ProfileProjection.projection
 
-export const readModels: ReadonlyMap<string, Rebuildable> = new Map([[dashboard.name, dashboard], [profile.name, profile]])
+export const readModels: ReadonlyMap<string, Rebuildable> = new Map([
+  [dashboard.name, dashboard],
+  [profile.name, profile]
+])

@@ -26,11 +26,21 @@ export const probeRedis = async (target: string): Promise<RedisFacts> => {
     await client.ping()
     const info = await client.info("server")
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? "unknown"
-    const json = (await client.sendCommand(["COMMAND", "INFO", "JSON.GET"]).then((r) => Array.isArray(r) && r[0] !== null)) as boolean
+    const json = (await client
+      .sendCommand(["COMMAND", "INFO", "JSON.GET"])
+      .then((r) => Array.isArray(r) && r[0] !== null)) as boolean
     if (!seed) return { version, json }
     const cluster = String(await client.sendCommand(["CLUSTER", "INFO"]))
     const field = (name: string) => new RegExp(`${name}:(\\S+)`).exec(cluster)?.[1] ?? "unknown"
-    return { version, json, cluster: { state: field("cluster_state"), slotsOk: Number(field("cluster_slots_ok")), masters: Number(field("cluster_size")) } }
+    return {
+      version,
+      json,
+      cluster: {
+        state: field("cluster_state"),
+        slotsOk: Number(field("cluster_slots_ok")),
+        masters: Number(field("cluster_size"))
+      }
+    }
   } finally {
     await client.close().catch(() => {})
   }

@@ -10,12 +10,21 @@ const Baseline: typeof Current | undefined = other
   : undefined
 
 const item = (i: number) => ({
-  id: `deposits:${i}`, system: "deposits", accountId: "deposits:1", amount: "-1250", currency: "EUR",
-  bookedAt: `2025-06-15T10:${String(i % 60).padStart(2, "0")}:00.000000Z`, description: `Card payment ${i}`,
-  counterparty: "Grocery store", category: "groceries", runningBalance: "100000"
+  id: `deposits:${i}`,
+  system: "deposits",
+  accountId: "deposits:1",
+  amount: "-1250",
+  currency: "EUR",
+  bookedAt: `2025-06-15T10:${String(i % 60).padStart(2, "0")}:00.000000Z`,
+  description: `Card payment ${i}`,
+  counterparty: "Grocery store",
+  category: "groceries",
+  runningBalance: "100000"
 })
 const document = {
-  customerId: "42", revision: "000000000017", asOf: "2025-06-15T10:00:00.000000Z",
+  customerId: "42",
+  revision: "000000000017",
+  asOf: "2025-06-15T10:00:00.000000Z",
   sources: { deposits: { position: "0000000000001000:0000000003", commitTime: "2025-06-15T10:00:00.000000Z" } },
   totals: [{ currency: "EUR", assets: "100000", liabilities: "0", net: "100000" }],
   accounts: Array.from({ length: 4 }, (_, i) => ({ ...item(i), iban: "DE00000000000000000042", balance: "100000" })),
@@ -30,5 +39,7 @@ const bytes = Current.stringify(document).length
 for (let round = 0; round < 3; round++) {
   const current = time(Current.stringify, 20_000)
   const baseline = Baseline ? time(Baseline.stringify, 20_000) : Number.NaN
-  console.log(`${bytes} bytes: current ${current.toFixed(2)} µs, baseline ${baseline.toFixed(2)} µs, ratio ${(baseline / current).toFixed(2)}x`)
+  console.log(
+    `${bytes} bytes: current ${current.toFixed(2)} µs, baseline ${baseline.toFixed(2)} µs, ratio ${(baseline / current).toFixed(2)}x`
+  )
 }

@@ -20,8 +20,13 @@ import { startRedis } from "@bank/test-kit"
 
 const { values } = parseArgs({
   options: {
-    customers: { type: "string" }, history: { type: "string" }, chunk: { type: "string" }, rate: { type: "string" }, seconds: { type: "string" },
-    consume: { type: "string" }, "cpu-prof-dir": { type: "string" }
+    customers: { type: "string" },
+    history: { type: "string" },
+    chunk: { type: "string" },
+    rate: { type: "string" },
+    seconds: { type: "string" },
+    consume: { type: "string" },
+    "cpu-prof-dir": { type: "string" }
   }
 })
 
@@ -34,7 +39,9 @@ if (values.consume) {
     )
   )
   const scope = await Effect.runPromise(Scope.make())
-  await runtime.runPromise(DashboardProjector.run({ systems: ["deposits"], partitions: 1, ownershipMs: 5000 }).pipe(Scope.provide(scope)))
+  await runtime.runPromise(
+    DashboardProjector.run({ systems: ["deposits"], partitions: 1, ownershipMs: 5000 }).pipe(Scope.provide(scope))
+  )
   // SIGUSR2 asks for the CPU time used so far: what a change costs, however busy the machine.
   process.on("SIGUSR2", () => {
     const { user, system } = process.cpuUsage()
@@ -61,28 +68,50 @@ const spec = Cdc.partition("deposits", 0)
 const streamKey = Keys.stream(spec.name)
 const encode = Envelope.encoder(spec)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const quantile = (sorted: ReadonlyArray<number>, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+const quantile = (sorted: ReadonlyArray<number>, q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
 
 let lsn = 0x1000
 const lsnText = (n: number) => `0/${n.toString(16).toUpperCase()}`
 const pgTime = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace("Z", "+00")
 const account = (c: number, balance: string): Cdc.Row => ({
-  account_id: String(c), customer_id: String(c), iban: `DE00000000000000${String(c).padStart(6, "0")}`, product: "current",
-  name: "Current account", currency: "EUR", balance, available_balance: balance, overdraft_limit: "0",
-  interest_rate: "0.0000", last_entry_no: "1", status: "open", opened_on: "2024-01-02"
+  account_id: String(c),
+  customer_id: String(c),
+  iban: `DE00000000000000${String(c).padStart(6, "0")}`,
+  product: "current",
+  name: "Current account",
+  currency: "EUR",
+  balance,
+  available_balance: balance,
+  overdraft_limit: "0",
+  interest_rate: "0.0000",
+  last_entry_no: "1",
+  status: "open",
+  opened_on: "2024-01-02"
 })
 let transactionId = 0
 const entry = (c: number, bookedAt: string): Cdc.Row => {
   const id = String(++transactionId)
   return {
-    transaction_id: id, account_id: String(c), customer_id: String(c), entry_no: id, amount: "-1250", currency: "EUR",
-    booking_date: bookedAt.slice(0, 10), value_date: bookedAt.slice(0, 10), booked_at: bookedAt,
-    description: `Card payment ${id}`, counterparty: "Grocery store", category: "groceries", running_balance: "100000"
+    transaction_id: id,
+    account_id: String(c),
+    customer_id: String(c),
+    entry_no: id,
+    amount: "-1250",
+    currency: "EUR",
+    booking_date: bookedAt.slice(0, 10),
+    value_date: bookedAt.slice(0, 10),
+    booked_at: bookedAt,
+    description: `Card payment ${id}`,
+    counterparty: "Grocery store",
+    category: "groceries",
+    running_balance: "100000"
   }
 }
 const xadd = (messages: ReadonlyArray<Cdc.CdcMessage>, key: string) => {
   const batch = redis.multi()
-  for (const payload of messages) batch.addCommand(["XADD", streamKey, "*", ...encode(Envelope.make(spec, { key, payload }))])
+  for (const payload of messages)
+    batch.addCommand(["XADD", streamKey, "*", ...encode(Envelope.make(spec, { key, payload }))])
   return batch.execAsPipeline()
 }
 
@@ -91,16 +120,24 @@ const snapshotLsn = lsnText(lsn++)
 const started = pgTime(Date.UTC(2025, 5, 1))
 let seq = 0
 const snapshotRow = (table: string, row: Cdc.Row): Cdc.RowChanged => ({
-  _tag: "RowChanged", schema: "deposits", table, op: "snapshot",
+  _tag: "RowChanged",
+  schema: "deposits",
+  table,
+  op: "snapshot",
   key: table === "accounts" ? { account_id: row.account_id! } : { transaction_id: row.transaction_id! },
-  new: row, commitLsn: snapshotLsn, seq: ++seq, commitTime: started, xid: 0
+  new: row,
+  commitLsn: snapshotLsn,
+  seq: ++seq,
+  commitTime: started,
+  xid: 0
 })
 await xadd([{ _tag: "SnapshotStarted", commitLsn: snapshotLsn, seq: 0, startedAt: started }], "")
 for (let c = 1; c <= customers; c++) await xadd([snapshotRow("accounts", account(c, "100000"))], String(c))
 for (let h = 0; h < history; h += chunk) {
   for (let c = 1; c <= customers; c++) {
     const rows: Array<Cdc.CdcMessage> = []
-    for (let k = h; k < Math.min(history, h + chunk); k++) rows.push(snapshotRow("transactions", entry(c, pgTime(Date.UTC(2025, 4, 1) + k * 3_600_000))))
+    for (let k = h; k < Math.min(history, h + chunk); k++)
+      rows.push(snapshotRow("transactions", entry(c, pgTime(Date.UTC(2025, 4, 1) + k * 3_600_000))))
     await xadd(rows, String(c))
   }
 }
@@ -108,32 +145,43 @@ const snapshotEntries = Number(await redis.xLen(streamKey))
 
 const lag = async () => {
   const groups = (await redis.sendCommand(["XINFO", "GROUPS", streamKey]).catch(() => [])) as Array<Array<unknown>>
-  const group = groups.map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [g[2 * i], g[2 * i + 1]])))
+  const group = groups
+    .map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [g[2 * i], g[2 * i + 1]])))
     .find((g) => g.name === DashboardProjector.group)
   return { read: Number(group?.["entries-read"] ?? 0), lag: Number(group?.lag ?? Number.MAX_SAFE_INTEGER) }
 }
 // The projector in its own process, so what is profiled is the projector alone.
 const profile = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : []
-const consumer = spawn(process.execPath, [...profile, "--import", "tsx", fileURLToPath(import.meta.url), "--consume", server.url], {
-  stdio: ["ignore", "pipe", "inherit"]
-})
+const consumer = spawn(
+  process.execPath,
+  [...profile, "--import", "tsx", fileURLToPath(import.meta.url), "--consume", server.url],
+  {
+    stdio: ["ignore", "pipe", "inherit"]
+  }
+)
 const cpuReadings: Array<(ms: number) => void> = []
 consumer.stdout!.setEncoding("utf8").on("data", (text: string) => {
   for (const line of text.trim().split("\n")) cpuReadings.shift()?.(Number(line))
 })
 /** The projector's CPU time so far, ms. */
-const cpuMs = () => new Promise<number>((resolve) => {
-  cpuReadings.push(resolve)
-  consumer.kill("SIGUSR2")
-})
+const cpuMs = () =>
+  new Promise<number>((resolve) => {
+    cpuReadings.push(resolve)
+    consumer.kill("SIGUSR2")
+  })
 // Redis's own time per command (µs), to tell the projector's cost from the server's.
 const commandStats = async () => {
-  const text = await redis.sendCommand(["INFO", "commandstats"]) as string
+  const text = (await redis.sendCommand(["INFO", "commandstats"])) as string
   const stats: Record<string, { calls: number; usec: number }> = {}
-  for (const m of text.matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g)) stats[m[1]!] = { calls: Number(m[2]), usec: Number(m[3]) }
+  for (const m of text.matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g))
+    stats[m[1]!] = { calls: Number(m[2]), usec: Number(m[3]) }
   return stats
 }
-const serverShare = (before: Record<string, { calls: number; usec: number }>, after: typeof before, seconds: number) => {
+const serverShare = (
+  before: Record<string, { calls: number; usec: number }>,
+  after: typeof before,
+  seconds: number
+) => {
   const out: Record<string, string> = {}
   let busy = 0
   for (const [name, a] of Object.entries(after)) {
@@ -170,11 +218,34 @@ while (performance.now() - liveStart < seconds * 1000) {
     const now = Date.now()
     const at = { commitLsn: lsnText(lsn++), commitTime: pgTime(now), xid: committed + 1 }
     const row = entry(c, pgTime(now))
-    pending.push(xadd([
-      { _tag: "RowChanged", schema: "deposits", table: "transactions", op: "insert", key: { transaction_id: row.transaction_id! }, new: row, ...at, seq: 0 },
-      { _tag: "RowChanged", schema: "deposits", table: "accounts", op: "update", key: { account_id: String(c) }, new: account(c, String(100000 - committed)), ...at, seq: 1 },
-      { _tag: "TransactionCommitted", ...at, seq: 2, changes: 2, total: 2 }
-    ], String(c)))
+    pending.push(
+      xadd(
+        [
+          {
+            _tag: "RowChanged",
+            schema: "deposits",
+            table: "transactions",
+            op: "insert",
+            key: { transaction_id: row.transaction_id! },
+            new: row,
+            ...at,
+            seq: 0
+          },
+          {
+            _tag: "RowChanged",
+            schema: "deposits",
+            table: "accounts",
+            op: "update",
+            key: { account_id: String(c) },
+            new: account(c, String(100000 - committed)),
+            ...at,
+            seq: 1
+          },
+          { _tag: "TransactionCommitted", ...at, seq: 2, changes: 2, total: 2 }
+        ],
+        String(c)
+      )
+    )
     committed++
   }
   await Promise.all(pending)
@@ -189,7 +260,9 @@ const liveServer = serverShare(liveBefore, await commandStats(), (performance.no
 const freshness: Array<number> = []
 let from = last ? `(${last[0]}` : "-"
 while (true) {
-  const page = (await redis.sendCommand(["XRANGE", changesKey, from, "+", "COUNT", "5000"])) as Array<[string, Array<string>]>
+  const page = (await redis.sendCommand(["XRANGE", changesKey, from, "+", "COUNT", "5000"])) as Array<
+    [string, Array<string>]
+  >
   for (const [id, fields] of page) {
     const data = JSON.parse(fields[fields.indexOf("data") + 1]!) as { asOf: string | null }
     if (data.asOf) freshness.push(Number(id.split("-")[0]) - Date.parse(data.asOf))
@@ -199,16 +272,29 @@ while (true) {
 }
 freshness.sort((a, b) => a - b)
 
-console.log(JSON.stringify({
-  drain: { entries: snapshotEntries, seconds: +drainSeconds.toFixed(2), changesPerSecond: Math.round(snapshotEntries / drainSeconds),
-    // What one process could drain were the CPU its own: changes per CPU-second.
-    changesPerCpuSecond: Math.round(snapshotEntries / (drainCpu / 1000)), redis: drainServer },
-  live: {
-    targetTxPerSecond: rate, committed, achievedTxPerSecond: Math.round(committed / liveSeconds), writes: freshness.length,
-    freshnessP50: +quantile(freshness, 0.5).toFixed(1), freshnessP99: +quantile(freshness, 0.99).toFixed(1),
-    catchUpMs: Math.round(behind), cpuPercent: +((liveCpu / 10) / liveSeconds).toFixed(1), redis: liveServer
-  }
-}))
+console.log(
+  JSON.stringify({
+    drain: {
+      entries: snapshotEntries,
+      seconds: +drainSeconds.toFixed(2),
+      changesPerSecond: Math.round(snapshotEntries / drainSeconds),
+      // What one process could drain were the CPU its own: changes per CPU-second.
+      changesPerCpuSecond: Math.round(snapshotEntries / (drainCpu / 1000)),
+      redis: drainServer
+    },
+    live: {
+      targetTxPerSecond: rate,
+      committed,
+      achievedTxPerSecond: Math.round(committed / liveSeconds),
+      writes: freshness.length,
+      freshnessP50: +quantile(freshness, 0.5).toFixed(1),
+      freshnessP99: +quantile(freshness, 0.99).toFixed(1),
+      catchUpMs: Math.round(behind),
+      cpuPercent: +(liveCpu / 10 / liveSeconds).toFixed(1),
+      redis: liveServer
+    }
+  })
+)
 const exited = new Promise((r) => consumer.once("exit", r))
 consumer.kill("SIGTERM")
 await exited

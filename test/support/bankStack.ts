@@ -27,8 +27,11 @@ import manifest from "../../processes.json" with { type: "json" }
 // must be placed in one list or the other.
 const inProcess = ["edge", "cdc", "identity", "payments", "prefetch"]
 const leftOut = ["dashboard", "profile"]
-const unplaced = manifest.processes.map((p) => p.name).filter((name) => !inProcess.includes(name) && !leftOut.includes(name))
-if (unplaced.length > 0) throw new Error(`bankStack: place ${unplaced.join(", ")} (processes.json) in inProcess or leftOut`)
+const unplaced = manifest.processes
+  .map((p) => p.name)
+  .filter((name) => !inProcess.includes(name) && !leftOut.includes(name))
+if (unplaced.length > 0)
+  throw new Error(`bankStack: place ${unplaced.join(", ")} (processes.json) in inProcess or leftOut`)
 
 export interface StackOptions {
   /** Fills the migrated database before anything else starts. */
@@ -65,7 +68,11 @@ export interface Stack {
   readonly runtime: ManagedRuntime.ManagedRuntime<any, any>
   /** The suite's private Redis (one server, or a cluster whose nodes a test may kill). */
   readonly redisServer: LocalRedis
-  readonly call: (method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }) => Promise<Answer>
+  readonly call: (
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; headers?: Record<string, string> }
+  ) => Promise<Answer>
   /** Logs in through `POST /v1/auth/login`; the access token and the customer id. */
   readonly login: (username: string, password: string) => Promise<{ token: string; customerId: string }>
 }
@@ -88,7 +95,9 @@ export const useStack = (options: StackOptions): Stack => {
     await options.seed(db, pgUrl)
     redis = await connectRedis(redisServer.server.url)
     const services = Layer.mergeAll(RedisClient.layer(redisServer.server.url), Database.layer(pgUrl))
-    const identity = Identity.IdentityConfig.layer(Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4, ...options.identity }))
+    const identity = Identity.IdentityConfig.layer(
+      Identity.IdentityConfig.make({ dummyHashCost: 1024, concurrency: 4, ...options.identity })
+    )
     runtime = ManagedRuntime.make(
       Layer.mergeAll(
         EdgeServer.layer({
@@ -98,18 +107,30 @@ export const useStack = (options: StackOptions): Stack => {
           problems,
           routes: [api],
           ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {})
-        }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer)), Layer.provideMerge(Dashboard.edgeLayer)),
+        }).pipe(
+          Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer)),
+          Layer.provideMerge(Dashboard.edgeLayer)
+        ),
         options.everything
-          ? Layer.mergeAll(Dashboard.DashboardProjector.layer({ ownershipMs: 2000 }), Profile.ProfileProjector.layer, Profile.ProfileWriter.layer).pipe(
-            Layer.provide(Layer.mergeAll(DocumentStore.layer, StreamLog.layer, ReadModel.layer()))
-          )
+          ? Layer.mergeAll(
+              Dashboard.DashboardProjector.layer({ ownershipMs: 2000 }),
+              Profile.ProfileProjector.layer,
+              Profile.ProfileWriter.layer
+            ).pipe(Layer.provide(Layer.mergeAll(DocumentStore.layer, StreamLog.layer, ReadModel.layer())))
           : Layer.empty,
         Identity.actorsLayer,
-        options.allRoutes && !options.everything ? Profile.ProfileWriter.layer.pipe(Layer.provide(Profile.edgeLayer)) : Layer.empty,
+        options.allRoutes && !options.everything
+          ? Profile.ProfileWriter.layer.pipe(Layer.provide(Profile.edgeLayer))
+          : Layer.empty,
         Payments.actorLayer,
         Prefetch.PrefetchActor.layer.pipe(Layer.provide(Prefetch.PrefetchConfig.layer(options.prefetch))),
         CdcConnector.layer({
-          databaseUrl: pgUrl, schemas: [...Cdc.systems, "ref"], metricsPort: 0, slot: "bank_e2e", publication: "bank_e2e", lagIntervalMs: 5000
+          databaseUrl: pgUrl,
+          schemas: [...Cdc.systems, "ref"],
+          metricsPort: 0,
+          slot: "bank_e2e",
+          publication: "bank_e2e",
+          lagIntervalMs: 5000
         })
       ).pipe(
         Layer.provide(identity),
@@ -121,7 +142,10 @@ export const useStack = (options: StackOptions): Stack => {
     )
     const port = await runtime.runPromise(EdgeServer.EdgeServer.useSync((s) => s.port))
     base = `http://127.0.0.1:${port}`
-    await vi.waitFor(async () => expect(await redis.exists(Identity.IdentityKeys.loginName(options.waitForUser))).toBe(1), { timeout: 60_000, interval: 100 })
+    await vi.waitFor(
+      async () => expect(await redis.exists(Identity.IdentityKeys.loginName(options.waitForUser))).toBe(1),
+      { timeout: 60_000, interval: 100 }
+    )
   }, 180_000)
 
   afterAll(async () => {

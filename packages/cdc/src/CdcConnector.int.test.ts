@@ -10,7 +10,18 @@ import { usePostgres, useRedis } from "@bank/test-kit"
 import { Migrations } from "@bank/records"
 import * as CdcConnector from "./CdcConnector.ts"
 import {
-  createDatabase, redisClient, type Entry, keyOf, readEntries, readStreams, rebuild, rowChanges, startConnector, tableRows, textClient, waitUntil
+  createDatabase,
+  redisClient,
+  type Entry,
+  keyOf,
+  readEntries,
+  readStreams,
+  rebuild,
+  rowChanges,
+  startConnector,
+  tableRows,
+  textClient,
+  waitUntil
 } from "./testing/CdcTesting.ts"
 
 const postgres = usePostgres()
@@ -54,7 +65,9 @@ describe("CDC on the systems of record", () => {
     env = await fresh("records")
     await Effect.runPromise(Migrations.migrate().pipe(Effect.provide(Database.layer(env.databaseUrl))))
     // Exact-value probe beside the real tables, in a captured schema.
-    await env.db.query("CREATE TABLE deposits.cdc_probe (id bigint PRIMARY KEY, big bigint, amount numeric, label text, note text)")
+    await env.db.query(
+      "CREATE TABLE deposits.cdc_probe (id bigint PRIMARY KEY, big bigint, amount numeric, label text, note text)"
+    )
     stop = (await startConnector(env.redisUrl, { databaseUrl: env.databaseUrl, slot: env.slot })).stop
     await waitUntil("the snapshot", async () => (await env.redis.exists(CdcConnector.keys(env.slot).snapshot)) === 1)
   })
@@ -65,36 +78,60 @@ describe("CDC on the systems of record", () => {
   it("inserts, updates and deletes of every system arrive in their stream, in commit order, with exact values", async () => {
     const { db } = env
     const xids: Array<number> = []
-    xids.push(await inTransaction(db, [
-      `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
+    xids.push(
+      await inTransaction(db, [
+        `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
        VALUES (1, 'Zoë', 'Ångström', 'zoe@example.com', 'Hauptstraße 1', '1010', 'Wien', 'AT', '1990-02-03', 'retail')`
-    ]))
-    xids.push(await inTransaction(db, [`INSERT INTO crm.preferences (customer_id, language, theme) VALUES (1, 'de-AT', 'dark')`]))
-    xids.push(await inTransaction(db, [
-      `INSERT INTO deposits.accounts (account_id, customer_id, iban, product, name, currency, opened_on)
+      ])
+    )
+    xids.push(
+      await inTransaction(db, [
+        `INSERT INTO crm.preferences (customer_id, language, theme) VALUES (1, 'de-AT', 'dark')`
+      ])
+    )
+    xids.push(
+      await inTransaction(db, [
+        `INSERT INTO deposits.accounts (account_id, customer_id, iban, product, name, currency, opened_on)
        VALUES (10, 1, 'AT611904300234573201', 'current', 'Girokonto', 'EUR', '2024-01-02')`
-    ]))
-    xids.push(await inTransaction(db, [
-      `INSERT INTO cards.cards (card_id, customer_id, product, network, pan_last4, expires_on, currency, credit_limit, available_credit, interest_rate, opened_on)
+      ])
+    )
+    xids.push(
+      await inTransaction(db, [
+        `INSERT INTO cards.cards (card_id, customer_id, product, network, pan_last4, expires_on, currency, credit_limit, available_credit, interest_rate, opened_on)
        VALUES (20, 1, 'gold', 'visa', '4242', '2030-01-31', 'EUR', 500000, 500000, 19.9900, '2024-01-02')`
-    ]))
-    xids.push(await inTransaction(db, [
-      `INSERT INTO lending.loans (loan_id, customer_id, product, currency, principal, outstanding, interest_rate, term_months, start_date, maturity_date, next_instalment_date, next_instalment_amount)
+      ])
+    )
+    xids.push(
+      await inTransaction(db, [
+        `INSERT INTO lending.loans (loan_id, customer_id, product, currency, principal, outstanding, interest_rate, term_months, start_date, maturity_date, next_instalment_date, next_instalment_amount)
        VALUES (30, 1, 'personal', 'EUR', 1000000, 1000000, 4.5000, 36, '2024-01-01', '2027-01-01', '2024-02-01', 29747)`
-    ]))
-    xids.push(await inTransaction(db, [
-      `INSERT INTO investments.instruments (isin, symbol, name, asset_class, currency) VALUES ('US0378331005', 'AAPL', 'Apple Inc.', 'equity', 'USD')`
-    ]))
-    xids.push(await inTransaction(db, [`UPDATE deposits.accounts SET balance = 150000, available_balance = 150000 WHERE account_id = 10`]))
-    xids.push(await inTransaction(db, [`UPDATE cards.cards SET balance = 1999, available_credit = 498001 WHERE card_id = 20`]))
+      ])
+    )
+    xids.push(
+      await inTransaction(db, [
+        `INSERT INTO investments.instruments (isin, symbol, name, asset_class, currency) VALUES ('US0378331005', 'AAPL', 'Apple Inc.', 'equity', 'USD')`
+      ])
+    )
+    xids.push(
+      await inTransaction(db, [
+        `UPDATE deposits.accounts SET balance = 150000, available_balance = 150000 WHERE account_id = 10`
+      ])
+    )
+    xids.push(
+      await inTransaction(db, [`UPDATE cards.cards SET balance = 1999, available_credit = 498001 WHERE card_id = 20`])
+    )
     xids.push(await inTransaction(db, [`DELETE FROM investments.instruments WHERE isin = 'US0378331005'`]))
     xids.push(await inTransaction(db, [`UPDATE lending.loans SET outstanding = 970253 WHERE loan_id = 30`]))
     xids.push(await inTransaction(db, [`DELETE FROM crm.preferences WHERE customer_id = 1`]))
-    xids.push(await inTransaction(db, [
-      "INSERT INTO deposits.cdc_probe VALUES ($1, $2, $3, $4, NULL)",
-      ["1", "9223372036854775807", "12345678901234567.89", "Grüße aus 東京 🏦"]
-    ]))
-    xids.push(await inTransaction(db, ["UPDATE deposits.cdc_probe SET amount = amount + 0.01, note = 'x' WHERE id = 1"]))
+    xids.push(
+      await inTransaction(db, [
+        "INSERT INTO deposits.cdc_probe VALUES ($1, $2, $3, $4, NULL)",
+        ["1", "9223372036854775807", "12345678901234567.89", "Grüße aus 東京 🏦"]
+      ])
+    )
+    xids.push(
+      await inTransaction(db, ["UPDATE deposits.cdc_probe SET amount = amount + 0.01, note = 'x' WHERE id = 1"])
+    )
     xids.push(await inTransaction(db, ["DELETE FROM deposits.cdc_probe WHERE id = 1"]))
     // Begun first, committed last: commit order is what counts.
     const other = await textClient(env.databaseUrl)
@@ -114,8 +151,14 @@ describe("CDC on the systems of record", () => {
     const streamed = (system: string) => rowChanges(streams.get(system)!).filter((c) => c.op !== "snapshot")
     const summary = (system: string) => streamed(system).map((c) => [c.table, c.op, keyOf(c.key)])
 
-    expect(summary("customer")).toEqual([["customers", "insert", keyOf({ customer_id: "1" })], ["customers", "update", keyOf({ customer_id: "1" })]])
-    expect(summary("crm")).toEqual([["preferences", "insert", keyOf({ customer_id: "1" })], ["preferences", "delete", keyOf({ customer_id: "1" })]])
+    expect(summary("customer")).toEqual([
+      ["customers", "insert", keyOf({ customer_id: "1" })],
+      ["customers", "update", keyOf({ customer_id: "1" })]
+    ])
+    expect(summary("crm")).toEqual([
+      ["preferences", "insert", keyOf({ customer_id: "1" })],
+      ["preferences", "delete", keyOf({ customer_id: "1" })]
+    ])
     expect(summary("deposits")).toEqual([
       ["accounts", "insert", keyOf({ account_id: "10" })],
       ["accounts", "update", keyOf({ account_id: "10" })],
@@ -123,9 +166,19 @@ describe("CDC on the systems of record", () => {
       ["cdc_probe", "update", keyOf({ id: "1" })],
       ["cdc_probe", "delete", keyOf({ id: "1" })]
     ])
-    expect(summary("cards")).toEqual([["cards", "insert", keyOf({ card_id: "20" })], ["cards", "update", keyOf({ card_id: "20" })], ["cards", "update", keyOf({ card_id: "20" })]])
-    expect(summary("lending")).toEqual([["loans", "insert", keyOf({ loan_id: "30" })], ["loans", "update", keyOf({ loan_id: "30" })]])
-    expect(summary("investments")).toEqual([["instruments", "insert", keyOf({ isin: "US0378331005" })], ["instruments", "delete", keyOf({ isin: "US0378331005" })]])
+    expect(summary("cards")).toEqual([
+      ["cards", "insert", keyOf({ card_id: "20" })],
+      ["cards", "update", keyOf({ card_id: "20" })],
+      ["cards", "update", keyOf({ card_id: "20" })]
+    ])
+    expect(summary("lending")).toEqual([
+      ["loans", "insert", keyOf({ loan_id: "30" })],
+      ["loans", "update", keyOf({ loan_id: "30" })]
+    ])
+    expect(summary("investments")).toEqual([
+      ["instruments", "insert", keyOf({ isin: "US0378331005" })],
+      ["instruments", "delete", keyOf({ isin: "US0378331005" })]
+    ])
 
     // Commit order: sorting every change by its commit LSN gives the order we committed in.
     const all = [...streams.values()].flatMap((entries) => rowChanges(entries)).filter((c) => c.op !== "snapshot")
@@ -133,30 +186,54 @@ describe("CDC on the systems of record", () => {
     expect([...new Set(byLsn.map((c) => c.xid))]).toEqual(xids)
 
     const [probeInsert, probeUpdate, probeDelete] = streamed("deposits").filter((c) => c.table === "cdc_probe")
-    expect(probeInsert!.new).toEqual({ id: "1", big: "9223372036854775807", amount: "12345678901234567.89", label: "Grüße aus 東京 🏦", note: null })
+    expect(probeInsert!.new).toEqual({
+      id: "1",
+      big: "9223372036854775807",
+      amount: "12345678901234567.89",
+      label: "Grüße aus 東京 🏦",
+      note: null
+    })
     expect(probeUpdate!.new).toMatchObject({ amount: "12345678901234567.90", note: "x" })
     expect(probeDelete!.key).toEqual({ id: "1" })
 
     // The real tables have REPLICA IDENTITY FULL: updates carry the row before, and everything
     // of a customer is keyed by the customer.
     const balance = streamed("deposits").find((c) => c.table === "accounts" && c.op === "update")!
-    expect([balance.old?.["balance"], balance.new?.["balance"], balance.new?.["interest_rate"]]).toEqual(["0", "150000", "0.0000"])
-    const depositsEntries = streams.get("deposits")!.filter((e) => e.payload._tag === "RowChanged" && e.payload.table === "accounts")
+    expect([balance.old?.["balance"], balance.new?.["balance"], balance.new?.["interest_rate"]]).toEqual([
+      "0",
+      "150000",
+      "0.0000"
+    ])
+    const depositsEntries = streams
+      .get("deposits")!
+      .filter((e) => e.payload._tag === "RowChanged" && e.payload.table === "accounts")
     expect(depositsEntries.map((e) => e.key)).toEqual(["1", "1"])
     const customer = streamed("customer")[0]!
-    expect(customer.new).toMatchObject({ given_name: "Zoë", date_of_birth: "1990-02-03", roles: "{customer}", phone: null })
+    expect(customer.new).toMatchObject({
+      given_name: "Zoë",
+      date_of_birth: "1990-02-03",
+      roles: "{customer}",
+      phone: null
+    })
     expect(customer.new?.["created_at"]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+\+00$/)
   })
 
   it("keeps a transaction together: shared xid and commit LSN, and a TransactionCommitted per touched stream", async () => {
-    const xid = await inTransaction(env.db,
-      [`INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
-        VALUES (2, 'Ada', 'Lovelace', 'ada@example.com', '1 St James Sq', 'SW1Y', 'London', 'GB', '1985-12-10', 'private')`],
-      [`INSERT INTO deposits.accounts (account_id, customer_id, iban, product, name, currency, opened_on)
+    const xid = await inTransaction(
+      env.db,
+      [
+        `INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
+        VALUES (2, 'Ada', 'Lovelace', 'ada@example.com', '1 St James Sq', 'SW1Y', 'London', 'GB', '1985-12-10', 'private')`
+      ],
+      [
+        `INSERT INTO deposits.accounts (account_id, customer_id, iban, product, name, currency, opened_on)
         VALUES (11, 2, 'GB82WEST12345698765432', 'current', 'Current', 'GBP', '2024-03-01'),
-               (12, 2, 'GB33BUKB20201555555555', 'savings', 'Savings', 'GBP', '2024-03-01')`],
-      [`INSERT INTO cards.cards (card_id, customer_id, product, network, pan_last4, expires_on, currency, credit_limit, available_credit, interest_rate, opened_on)
-        VALUES (21, 2, 'classic', 'mastercard', '0005', '2029-06-30', 'GBP', 100000, 100000, 22.5000, '2024-03-01')`],
+               (12, 2, 'GB33BUKB20201555555555', 'savings', 'Savings', 'GBP', '2024-03-01')`
+      ],
+      [
+        `INSERT INTO cards.cards (card_id, customer_id, product, network, pan_last4, expires_on, currency, credit_limit, available_credit, interest_rate, opened_on)
+        VALUES (21, 2, 'classic', 'mastercard', '0005', '2029-06-30', 'GBP', 100000, 100000, 22.5000, '2024-03-01')`
+      ],
       ["UPDATE deposits.accounts SET balance = 5000, available_balance = 5000 WHERE account_id = 11"]
     )
     let streams = new Map<string, Array<Entry>>()
@@ -164,16 +241,37 @@ describe("CDC on the systems of record", () => {
       streams = await readStreams(env.redis, ["customer", "deposits", "cards", "crm"])
       return transactionCommitted(streams.get("cards")!, xid) && transactionCommitted(streams.get("deposits")!, xid)
     })
-    const ofTx = (system: string) => streams.get(system)!.filter((e) => e.payload._tag !== "SnapshotStarted" && e.payload._tag !== "SnapshotCompleted" && (e.payload as { xid: number }).xid === xid)
+    const ofTx = (system: string) =>
+      streams
+        .get(system)!
+        .filter(
+          (e) =>
+            e.payload._tag !== "SnapshotStarted" &&
+            e.payload._tag !== "SnapshotCompleted" &&
+            (e.payload as { xid: number }).xid === xid
+        )
     const changes = ["customer", "deposits", "cards"].flatMap((s) => rowChanges(ofTx(s)))
     expect(new Set(changes.map((c) => c.commitLsn)).size).toBe(1)
     expect(changes.map((c) => c.seq).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4])
-    for (const [system, count] of [["customer", 1], ["deposits", 3], ["cards", 1]] as const) {
+    for (const [system, count] of [
+      ["customer", 1],
+      ["deposits", 3],
+      ["cards", 1]
+    ] as const) {
       const entries = ofTx(system)
       // The changes first, in seq order, then the commit with the counts.
       expect(entries.map((e) => e.payload._tag)).toEqual([...Array(count).fill("RowChanged"), "TransactionCommitted"])
-      expect(rowChanges(entries).map((c) => c.seq)).toEqual([...rowChanges(entries).map((c) => c.seq)].sort((a, b) => a - b))
-      expect(entries.at(-1)!.payload).toMatchObject({ _tag: "TransactionCommitted", xid, changes: count, total: 5, seq: 5, commitLsn: changes[0]!.commitLsn })
+      expect(rowChanges(entries).map((c) => c.seq)).toEqual(
+        [...rowChanges(entries).map((c) => c.seq)].sort((a, b) => a - b)
+      )
+      expect(entries.at(-1)!.payload).toMatchObject({
+        _tag: "TransactionCommitted",
+        xid,
+        changes: count,
+        total: 5,
+        seq: 5,
+        commitLsn: changes[0]!.commitLsn
+      })
       // One customer's transaction: the commit has the customer's key, like its changes.
       expect(new Set(entries.map((e) => e.key))).toEqual(new Set(["2"]))
     }
@@ -198,9 +296,16 @@ describe("CDC hand-off and schema changes", () => {
       while (writing) {
         const id = 1 + Math.floor(Math.random() * (nextId - 1))
         await w.query("BEGIN")
-        await w.query("UPDATE deposits.accounts SET balance = balance + 100, version = version + 1 WHERE account_id IN ($1, $2)", [id, (id * 7) % nextId || 1])
-        if (transactions % 5 === 0) await w.query("INSERT INTO deposits.accounts VALUES ($1, $2, 100, 1)", [nextId, nextId % 97]).then(() => nextId++)
-        if (transactions % 7 === 0) await w.query("DELETE FROM deposits.accounts WHERE account_id = $1", [1 + Math.floor(Math.random() * 3000)])
+        await w.query(
+          "UPDATE deposits.accounts SET balance = balance + 100, version = version + 1 WHERE account_id IN ($1, $2)",
+          [id, (id * 7) % nextId || 1]
+        )
+        if (transactions % 5 === 0)
+          await w
+            .query("INSERT INTO deposits.accounts VALUES ($1, $2, 100, 1)", [nextId, nextId % 97])
+            .then(() => nextId++)
+        if (transactions % 7 === 0)
+          await w.query("DELETE FROM deposits.accounts WHERE account_id = $1", [1 + Math.floor(Math.random() * 3000)])
         await w.query("COMMIT")
         transactions++
       }
@@ -208,7 +313,12 @@ describe("CDC hand-off and schema changes", () => {
     }
     const writing1 = writer()
     await waitUntil("the writer to get going", () => transactions >= 50)
-    const { connector, stop } = await startConnector(env.redisUrl, { databaseUrl: env.databaseUrl, slot: env.slot, schemas: ["deposits"], snapshotPageSize: 200 })
+    const { connector, stop } = await startConnector(env.redisUrl, {
+      databaseUrl: env.databaseUrl,
+      slot: env.slot,
+      schemas: ["deposits"],
+      snapshotPageSize: 200
+    })
     try {
       await waitUntil("the snapshot", async () => (await env.redis.exists(CdcConnector.keys(env.slot).snapshot)) === 1)
       const atSnapshot = transactions
@@ -216,7 +326,10 @@ describe("CDC hand-off and schema changes", () => {
       writing = false
       await writing1
       const [{ lsn }] = (await db.query("SELECT pg_current_wal_lsn()::text AS lsn")).rows as [{ lsn: string }]
-      await waitUntil("the connector to catch up", async () => (await Effect.runPromise(connector.metrics)).confirmedLsn >= Cdc.lsnToBigInt(lsn))
+      await waitUntil(
+        "the connector to catch up",
+        async () => (await Effect.runPromise(connector.metrics)).confirmedLsn >= Cdc.lsnToBigInt(lsn)
+      )
 
       const entries = await readEntries(env.redis, "deposits")
       const rebuilt = rebuild(new Map([["deposits", entries]]))
@@ -224,7 +337,8 @@ describe("CDC hand-off and schema changes", () => {
       expect(rebuilt.tables.get("deposits.accounts")).toEqual(await tableRows(db, "deposits.accounts", ["account_id"]))
 
       // Per row: the snapshot's version, then +1 per streamed update; never a gap or a repeat.
-      const snapshotLsn = (entries.find((e) => e.payload._tag === "SnapshotStarted")!.payload as Cdc.SnapshotStarted).commitLsn
+      const snapshotLsn = (entries.find((e) => e.payload._tag === "SnapshotStarted")!.payload as Cdc.SnapshotStarted)
+        .commitLsn
       const versions = new Map<string, number>()
       let streamedTransactions = 0
       for (const change of rowChanges(entries)) {
@@ -239,7 +353,8 @@ describe("CDC hand-off and schema changes", () => {
         } else if (change.op === "delete") {
           versions.delete(key)
         }
-        if (change.op !== "snapshot") expect(Cdc.lsnToBigInt(change.commitLsn) > Cdc.lsnToBigInt(snapshotLsn)).toBe(true)
+        if (change.op !== "snapshot")
+          expect(Cdc.lsnToBigInt(change.commitLsn) > Cdc.lsnToBigInt(snapshotLsn)).toBe(true)
         if (change.op !== "snapshot" && change.seq === 0) streamedTransactions++
       }
       // The writer really was busy on both sides of the hand-off.
@@ -253,8 +368,14 @@ describe("CDC hand-off and schema changes", () => {
 
   it("a column added while running keeps changes flowing and shows in new rows", async () => {
     const env = await fresh("ddl")
-    await env.db.query(`CREATE SCHEMA crm; CREATE TABLE crm.interests (customer_id bigint, interest text, score smallint, PRIMARY KEY (customer_id, interest))`)
-    const { stop } = await startConnector(env.redisUrl, { databaseUrl: env.databaseUrl, slot: env.slot, schemas: ["crm"] })
+    await env.db.query(
+      `CREATE SCHEMA crm; CREATE TABLE crm.interests (customer_id bigint, interest text, score smallint, PRIMARY KEY (customer_id, interest))`
+    )
+    const { stop } = await startConnector(env.redisUrl, {
+      databaseUrl: env.databaseUrl,
+      slot: env.slot,
+      schemas: ["crm"]
+    })
     try {
       await waitUntil("the snapshot", async () => (await env.redis.exists(CdcConnector.keys(env.slot).snapshot)) === 1)
       await env.db.query("INSERT INTO crm.interests VALUES (1, 'travel', 50)")
@@ -280,23 +401,45 @@ describe("CDC hand-off and schema changes", () => {
 
   it("refills a Redis that lost its data: the slot is recreated and a new snapshot taken", async () => {
     const env = await fresh("wiped")
-    await env.db.query(`CREATE SCHEMA lending; CREATE TABLE lending.loans (loan_id bigint PRIMARY KEY, customer_id bigint, outstanding bigint)`)
+    await env.db.query(
+      `CREATE SCHEMA lending; CREATE TABLE lending.loans (loan_id bigint PRIMARY KEY, customer_id bigint, outstanding bigint)`
+    )
     await env.db.query("INSERT INTO lending.loans VALUES (1, 7, 1000)")
-    const first = await startConnector(env.redisUrl, { databaseUrl: env.databaseUrl, slot: env.slot, schemas: ["lending"] })
+    const first = await startConnector(env.redisUrl, {
+      databaseUrl: env.databaseUrl,
+      slot: env.slot,
+      schemas: ["lending"]
+    })
     await waitUntil("the snapshot", async () => (await env.redis.exists(CdcConnector.keys(env.slot).snapshot)) === 1)
     await first.stop()
     await env.redis.flushDb() // this test's own Redis database
     await env.db.query("UPDATE lending.loans SET outstanding = 900 WHERE loan_id = 1")
     await env.db.query("INSERT INTO lending.loans VALUES (2, 8, 5000)")
-    const second = await startConnector(env.redisUrl, { databaseUrl: env.databaseUrl, slot: env.slot, schemas: ["lending"] })
+    const second = await startConnector(env.redisUrl, {
+      databaseUrl: env.databaseUrl,
+      slot: env.slot,
+      schemas: ["lending"]
+    })
     try {
-      await waitUntil("a new snapshot", async () => (await env.redis.exists(CdcConnector.keys(env.slot).snapshot)) === 1)
+      await waitUntil(
+        "a new snapshot",
+        async () => (await env.redis.exists(CdcConnector.keys(env.slot).snapshot)) === 1
+      )
       const entries = await readEntries(env.redis, "lending")
-      expect(entries.map((e) => e.payload._tag)).toEqual(["SnapshotStarted", "RowChanged", "RowChanged", "SnapshotCompleted"])
-      expect(rebuild(new Map([["lending", entries]])).tables.get("lending.loans")).toEqual(await tableRows(env.db, "lending.loans", ["loan_id"]))
+      expect(entries.map((e) => e.payload._tag)).toEqual([
+        "SnapshotStarted",
+        "RowChanged",
+        "RowChanged",
+        "SnapshotCompleted"
+      ])
+      expect(rebuild(new Map([["lending", entries]])).tables.get("lending.loans")).toEqual(
+        await tableRows(env.db, "lending.loans", ["loan_id"])
+      )
       // And it streams again from the new slot.
       await env.db.query("DELETE FROM lending.loans WHERE loan_id = 2")
-      await waitUntil("the delete", async () => rowChanges(await readEntries(env.redis, "lending")).some((c) => c.op === "delete"))
+      await waitUntil("the delete", async () =>
+        rowChanges(await readEntries(env.redis, "lending")).some((c) => c.op === "delete")
+      )
     } finally {
       await second.stop()
     }

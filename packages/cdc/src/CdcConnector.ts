@@ -82,12 +82,15 @@ export const defaults = {
   columnFilters: ColumnFilter.defaults
 } satisfies Omit<CdcOptions, "databaseUrl">
 
-export class CdcConnector extends Context.Service<CdcConnector, {
-  /** A copy of the connector's current numbers. */
-  readonly metrics: Effect.Effect<Metrics.MetricsState>
-  /** The same, as Prometheus text. */
-  readonly prometheus: Effect.Effect<string>
-}>()("@bank/records/CdcConnector") {}
+export class CdcConnector extends Context.Service<
+  CdcConnector,
+  {
+    /** A copy of the connector's current numbers. */
+    readonly metrics: Effect.Effect<Metrics.MetricsState>
+    /** The same, as Prometheus text. */
+    readonly prometheus: Effect.Effect<string>
+  }
+>()("@bank/records/CdcConnector") {}
 
 /** Keys of a slot's connector state. */
 export const keys = (slot: string) => ({
@@ -97,34 +100,47 @@ export const keys = (slot: string) => ({
   lag: Keys.global(`cdc:${slot}:lag`)
 })
 
-const backoffMs = (failures: number) => Math.min(30_000, 250 * 2 ** Math.min(failures - 1, 7)) + Math.floor(Math.random() * 250)
+const backoffMs = (failures: number) =>
+  Math.min(30_000, 250 * 2 ** Math.min(failures - 1, 7)) + Math.floor(Math.random() * 250)
 
 /** Samples the slot's lag on its own connection (reconnecting as needed), standby or not. */
 const monitor = (options: CdcOptions, url: string, metrics: Metrics.MetricsState) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const redis = yield* Redis
     const lagKey = keys(options.slot).lag
-    const sample = Effect.scoped(Effect.gen(function*() {
-      const db = yield* PgConnection.connect(url, { name: "cdc-monitor" })
-      while (true) {
-        const lag = yield* Catalog.slotLag(db, options.slot)
-        metrics.slot = lag
-        metrics.slotSampledAt = Date.now()
-        if (lag) {
-          const log = lag.walStatus === "unreserved" || lag.walStatus === "lost" ? Effect.logWarning : Effect.logInfo
-          yield* log("replication slot lag", { slot: options.slot, lagBytes: lag.lagBytes, retainedBytes: lag.retainedBytes, walStatus: lag.walStatus, active: lag.active })
+    const sample = Effect.scoped(
+      Effect.gen(function* () {
+        const db = yield* PgConnection.connect(url, { name: "cdc-monitor" })
+        while (true) {
+          const lag = yield* Catalog.slotLag(db, options.slot)
+          metrics.slot = lag
+          metrics.slotSampledAt = Date.now()
+          if (lag) {
+            const log = lag.walStatus === "unreserved" || lag.walStatus === "lost" ? Effect.logWarning : Effect.logInfo
+            yield* log("replication slot lag", {
+              slot: options.slot,
+              lagBytes: lag.lagBytes,
+              retainedBytes: lag.retainedBytes,
+              walStatus: lag.walStatus,
+              active: lag.active
+            })
+          }
+          yield* redis.send("SET", lagKey, JSON.stringify(Metrics.summary(metrics))).pipe(Effect.ignore)
+          yield* Effect.sleep(options.lagIntervalMs)
         }
-        yield* redis.send("SET", lagKey, JSON.stringify(Metrics.summary(metrics))).pipe(Effect.ignore)
-        yield* Effect.sleep(options.lagIntervalMs)
-      }
-    }))
+      })
+    )
     yield* sample.pipe(
-      Effect.catchCause((cause) => Effect.logWarning("slot lag sampling failed; retrying", cause).pipe(Effect.andThen(Effect.sleep(options.lagIntervalMs)))),
+      Effect.catchCause((cause) =>
+        Effect.logWarning("slot lag sampling failed; retrying", cause).pipe(
+          Effect.andThen(Effect.sleep(options.lagIntervalMs))
+        )
+      ),
       Effect.forever
     )
   })
 
-export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions) {
+export const make = Effect.fn("CdcConnector.make")(function* (options: CdcOptions) {
   const url = Redacted.isRedacted(options.databaseUrl) ? Redacted.value(options.databaseUrl) : options.databaseUrl
   const metrics = Metrics.initial()
   const streams = yield* StreamWriter.make({
@@ -151,7 +167,7 @@ export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions
     metrics
   }
 
-  const supervise = Effect.gen(function*() {
+  const supervise = Effect.gen(function* () {
     let failures = 0
     while (true) {
       const startedAt = Date.now()
@@ -170,9 +186,14 @@ export const make = Effect.fn("CdcConnector.make")(function*(options: CdcOptions
 
   yield* Effect.forkScoped(supervise)
   // Trimming, by what the consumer groups still need (never XADD MAXLEN, which is blind to them).
-  const retained = [...options.schemas, ...ColumnFilter.privateSystems(options.columnFilters)]
-    .flatMap((system) => Cdc.streams(system, options.partitions).map((spec) => spec.name))
-  yield* Retention.run({ streams: Effect.succeed(retained), maxLen: options.streamMaxLen, keepMs: options.retentionKeepMs })
+  const retained = [...options.schemas, ...ColumnFilter.privateSystems(options.columnFilters)].flatMap((system) =>
+    Cdc.streams(system, options.partitions).map((spec) => spec.name)
+  )
+  yield* Retention.run({
+    streams: Effect.succeed(retained),
+    maxLen: options.streamMaxLen,
+    keepMs: options.retentionKeepMs
+  })
   yield* Effect.forkScoped(monitor(options, url, metrics))
   const prometheus = Effect.sync(() => Metrics.render(options.slot, metrics))
   if (options.metricsPort > 0) {
@@ -198,9 +219,11 @@ export const snapshotMarkerConfig = Cdc.snapshotMarkerConfig
 /** The connector configured from the environment (see .env.example). */
 export const layerConfig = Layer.effect(
   CdcConnector,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const options = yield* Config.all({
-      databaseUrl: Config.Redacted("DATABASE_URL").pipe(Config.withDefault(Redacted.make("postgres://postgres@127.0.0.1:5432/postgres"))),
+      databaseUrl: Config.Redacted("DATABASE_URL").pipe(
+        Config.withDefault(Redacted.make("postgres://postgres@127.0.0.1:5432/postgres"))
+      ),
       slot: Config.schema(Identifier, "CDC_SLOT").pipe(Config.withDefault(defaults.slot)),
       publication: Config.schema(Identifier, "CDC_PUBLICATION").pipe(Config.withDefault(defaults.publication)),
       schemas: Config.schema(SchemaList, "CDC_SCHEMAS").pipe(

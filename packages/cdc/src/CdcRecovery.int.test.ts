@@ -7,7 +7,17 @@ import { afterAll, describe, expect, it } from "vitest"
 import { freePort, usePostgres, useRedis } from "@bank/test-kit"
 import * as CdcConnector from "./CdcConnector.ts"
 import {
-  createDatabase, redisClient, type Entry, readStreams, rebuild, rowChanges, spawnConnector, startConnector, tableRows, textClient, waitUntil
+  createDatabase,
+  redisClient,
+  type Entry,
+  readStreams,
+  rebuild,
+  rowChanges,
+  spawnConnector,
+  startConnector,
+  tableRows,
+  textClient,
+  waitUntil
 } from "./testing/CdcTesting.ts"
 
 const postgres = usePostgres()
@@ -30,8 +40,15 @@ const fresh = async (name: string, ddl: string) => {
     await db.end()
   })
   const slot = `cdc_${name}`
-  const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, CDC_SLOT: slot, CDC_LAG_INTERVAL_MS: "1000", CDC_STANDBY_POLL_MS: "200" }
-  const snapshotDone = () => waitUntil("the snapshot", async () => (await redis.exists(CdcConnector.keys(slot).snapshot)) === 1, 60_000)
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    CDC_SLOT: slot,
+    CDC_LAG_INTERVAL_MS: "1000",
+    CDC_STANDBY_POLL_MS: "200"
+  }
+  const snapshotDone = () =>
+    waitUntil("the snapshot", async () => (await redis.exists(CdcConnector.keys(slot).snapshot)) === 1, 60_000)
   return { databaseUrl, redisUrl, redis, db, slot, env, snapshotDone }
 }
 
@@ -46,12 +63,15 @@ const spawn = (env: Record<string, string>) => {
 
 describe("CDC connector process", () => {
   it("SIGKILL during a burst of 10,000 committed changes, then a restart: every change is in Redis", async () => {
-    const env = await fresh("crash", `
+    const env = await fresh(
+      "crash",
+      `
       CREATE SCHEMA deposits; CREATE SCHEMA cards;
       CREATE TABLE deposits.accounts (account_id bigint PRIMARY KEY, customer_id bigint NOT NULL, balance bigint NOT NULL);
       CREATE TABLE deposits.transactions (transaction_id bigint PRIMARY KEY, account_id bigint NOT NULL, customer_id bigint NOT NULL, amount bigint NOT NULL, description text);
       CREATE TABLE cards.transactions (transaction_id bigint PRIMARY KEY, customer_id bigint NOT NULL, amount bigint NOT NULL, merchant text);
-      INSERT INTO deposits.accounts SELECT i, i, 0 FROM generate_series(1, 100) i;`)
+      INSERT INTO deposits.accounts SELECT i, i, 0 FROM generate_series(1, 100) i;`
+    )
     const streamEnv = { ...env.env, CDC_SCHEMAS: "deposits,cards", CDC_BATCH_SIZE: "200" }
     const first = spawn(streamEnv)
     await env.snapshotDone()
@@ -67,7 +87,10 @@ describe("CDC connector process", () => {
       for (let t = lane; t < transactions; t += 4) {
         const customer = 1 + (t % 100)
         await w.query("BEGIN")
-        await w.query("INSERT INTO deposits.transactions VALUES ($1, $2, $2, -1999, 'Café ☕'), ($3, $2, $2, 250000, 'Salary')", [2 * t, customer, 2 * t + 1])
+        await w.query(
+          "INSERT INTO deposits.transactions VALUES ($1, $2, $2, -1999, 'Café ☕'), ($3, $2, $2, 250000, 'Salary')",
+          [2 * t, customer, 2 * t + 1]
+        )
         await w.query("UPDATE deposits.accounts SET balance = balance + 248001 WHERE account_id = $1", [customer])
         await w.query("INSERT INTO cards.transactions VALUES ($1, $2, 4500, 'Bäckerei')", [t, customer])
         await w.query("UPDATE cards.transactions SET amount = 4550 WHERE transaction_id = $1", [t])
@@ -77,8 +100,13 @@ describe("CDC connector process", () => {
       await w.end()
     }
     const burst = Promise.all([0, 1, 2, 3].map(writer))
-    const streamLength = async () => (await env.redis.xLen("stream:{s:cdc.deposits.p0}")) + (await env.redis.xLen("stream:{s:cdc.cards.p0}"))
-    await waitUntil("the connector to be part-way through the burst", async () => (await streamLength()) >= 3000, 60_000)
+    const streamLength = async () =>
+      (await env.redis.xLen("stream:{s:cdc.deposits.p0}")) + (await env.redis.xLen("stream:{s:cdc.cards.p0}"))
+    await waitUntil(
+      "the connector to be part-way through the burst",
+      async () => (await streamLength()) >= 3000,
+      60_000
+    )
     first.child.kill("SIGKILL")
     const committedAtKill = committed
     await first.exited
@@ -92,14 +120,21 @@ describe("CDC connector process", () => {
     let streams = new Map<string, Array<Entry>>()
     const distinctChanges = () => {
       const positions = new Set<string>()
-      for (const entries of streams.values()) for (const c of rowChanges(entries)) if (c.op !== "snapshot") positions.add(`${c.commitLsn}#${c.seq}`)
+      for (const entries of streams.values())
+        for (const c of rowChanges(entries)) if (c.op !== "snapshot") positions.add(`${c.commitLsn}#${c.seq}`)
       return positions.size
     }
-    await waitUntil("every committed change", async () => {
-      streams = await readStreams(env.redis, ["deposits", "cards"])
-      return distinctChanges() >= transactions * changesPerTransaction
-    }, 30_000).catch((error) => {
-      throw new Error(`${error.message}: ${distinctChanges()} of ${transactions * changesPerTransaction}; connector output:\n${second.output().slice(-3000)}`)
+    await waitUntil(
+      "every committed change",
+      async () => {
+        streams = await readStreams(env.redis, ["deposits", "cards"])
+        return distinctChanges() >= transactions * changesPerTransaction
+      },
+      30_000
+    ).catch((error) => {
+      throw new Error(
+        `${error.message}: ${distinctChanges()} of ${transactions * changesPerTransaction}; connector output:\n${second.output().slice(-3000)}`
+      )
     })
     expect(distinctChanges()).toBe(transactions * changesPerTransaction)
 
@@ -138,19 +173,33 @@ describe("CDC connector process", () => {
 
     const rebuilt = rebuild(streams)
     expect(rebuilt.duplicates).toBe(duplicates)
-    expect(rebuilt.tables.get("deposits.transactions")).toEqual(await tableRows(env.db, "deposits.transactions", ["transaction_id"]))
-    expect(rebuilt.tables.get("deposits.accounts")).toEqual(await tableRows(env.db, "deposits.accounts", ["account_id"]))
-    expect(rebuilt.tables.get("cards.transactions")).toEqual(await tableRows(env.db, "cards.transactions", ["transaction_id"]))
+    expect(rebuilt.tables.get("deposits.transactions")).toEqual(
+      await tableRows(env.db, "deposits.transactions", ["transaction_id"])
+    )
+    expect(rebuilt.tables.get("deposits.accounts")).toEqual(
+      await tableRows(env.db, "deposits.accounts", ["account_id"])
+    )
+    expect(rebuilt.tables.get("cards.transactions")).toEqual(
+      await tableRows(env.db, "cards.transactions", ["transaction_id"])
+    )
   })
 
   it("exposes the slot lag, which grows while the connector is stopped and falls when it resumes", async () => {
-    const env = await fresh("lag", `CREATE SCHEMA lending; CREATE TABLE lending.loans (loan_id bigint PRIMARY KEY, customer_id bigint, outstanding bigint, memo text)`)
+    const env = await fresh(
+      "lag",
+      `CREATE SCHEMA lending; CREATE TABLE lending.loans (loan_id bigint PRIMARY KEY, customer_id bigint, outstanding bigint, memo text)`
+    )
     const active = spawn({ ...env.env, CDC_SCHEMAS: "lending" })
     await env.snapshotDone()
     // A second instance stands by and serves the metrics while the active one is stopped.
     const port = await freePort()
     const standby = await startConnector(env.redisUrl, {
-      databaseUrl: env.databaseUrl, slot: env.slot, schemas: ["lending"], metricsPort: port, lagIntervalMs: 100, standbyPollMs: 200
+      databaseUrl: env.databaseUrl,
+      slot: env.slot,
+      schemas: ["lending"],
+      metricsPort: port,
+      lagIntervalMs: 100,
+      standbyPollMs: 200
     })
     cleanups.push(standby.stop)
     const scrape = async () => {
@@ -168,9 +217,14 @@ describe("CDC connector process", () => {
       return sample
     }
     const write = (from: number) =>
-      env.db.query("INSERT INTO lending.loans SELECT i, i, 100000, repeat('x', 200) FROM generate_series($1::int, $1::int + 999) i", [from])
+      env.db.query(
+        "INSERT INTO lending.loans SELECT i, i, 100000, repeat('x', 200) FROM generate_series($1::int, $1::int + 999) i",
+        [from]
+      )
 
-    await waitUntil("the standby role", async () => (await scrape()).text.includes(`cdc_role{slot="${env.slot}",role="standby"} 1`))
+    await waitUntil("the standby role", async () =>
+      (await scrape()).text.includes(`cdc_role{slot="${env.slot}",role="standby"} 1`)
+    )
     expect((await nextSample()).lag).toBeLessThan(64 * 1024)
 
     active.child.kill("SIGSTOP")
@@ -186,7 +240,10 @@ describe("CDC connector process", () => {
     } finally {
       active.child.kill("SIGCONT")
     }
-    await waitUntil("the lag to fall once the connector resumes", async () => ((await nextSample()).lag ?? Infinity) < 64 * 1024)
+    await waitUntil(
+      "the lag to fall once the connector resumes",
+      async () => ((await nextSample()).lag ?? Infinity) < 64 * 1024
+    )
 
     // SIGTERM stops the active connector cleanly, and the standby takes over the slot.
     await write(2001)
@@ -194,7 +251,10 @@ describe("CDC connector process", () => {
     await active.exited
     // It exited by itself (Effect's runMain reports an interrupted program as 130), not by a signal.
     expect([active.child.exitCode, active.child.signalCode], active.output().slice(-2000)).toEqual([130, null])
-    await waitUntil("the standby to take over", async () => (await Effect.runPromise(standby.connector.metrics)).role === "streaming")
+    await waitUntil(
+      "the standby to take over",
+      async () => (await Effect.runPromise(standby.connector.metrics)).role === "streaming"
+    )
     await waitUntil("the rows written after the take-over", async () => {
       const entries = (await readStreams(env.redis, ["lending"])).get("lending")!
       return rowChanges(entries).filter((c) => c.op === "insert").length >= 3000
@@ -202,17 +262,31 @@ describe("CDC connector process", () => {
   })
 
   it("reconnects after PostgreSQL and Redis restart, and loses nothing", async () => {
-    const env = await fresh("restarts", "CREATE SCHEMA customer; CREATE TABLE customer.customers (customer_id bigint PRIMARY KEY, name text)")
-    const { connector, stop } = await startConnector(env.redisUrl, { databaseUrl: env.databaseUrl, slot: env.slot, schemas: ["customer"] })
+    const env = await fresh(
+      "restarts",
+      "CREATE SCHEMA customer; CREATE TABLE customer.customers (customer_id bigint PRIMARY KEY, name text)"
+    )
+    const { connector, stop } = await startConnector(env.redisUrl, {
+      databaseUrl: env.databaseUrl,
+      slot: env.slot,
+      schemas: ["customer"]
+    })
     cleanups.push(stop)
     await env.snapshotDone()
     const arrived = (count: number) =>
       waitUntil(`${count} inserts`, () =>
         // A Redis that just restarted answers LOADING for a moment: ask again.
-        readStreams(env.redis, ["customer"]).then((s) => rowChanges(s.get("customer")!).length >= count, () => false))
+        readStreams(env.redis, ["customer"]).then(
+          (s) => rowChanges(s.get("customer")!).length >= count,
+          () => false
+        )
+      )
     const insert = async (from: number) => {
       const db = await textClient(env.databaseUrl)
-      await db.query("INSERT INTO customer.customers SELECT i, 'customer ' || i FROM generate_series($1::int, $1::int + 99) i", [from])
+      await db.query(
+        "INSERT INTO customer.customers SELECT i, 'customer ' || i FROM generate_series($1::int, $1::int + 99) i",
+        [from]
+      )
       await db.end()
     }
     await insert(1)
@@ -230,16 +304,25 @@ describe("CDC connector process", () => {
     expect(entries.filter((e) => e.payload._tag === "SnapshotStarted")).toHaveLength(1)
     const db = await textClient(env.databaseUrl)
     try {
-      expect(rebuild(new Map([["customer", entries]])).tables.get("customer.customers")).toEqual(await tableRows(db, "customer.customers", ["customer_id"]))
+      expect(rebuild(new Map([["customer", entries]])).tables.get("customer.customers")).toEqual(
+        await tableRows(db, "customer.customers", ["customer_id"])
+      )
     } finally {
       await db.end()
     }
   })
 
   it("recovers from a slot PostgreSQL gave up on (max_slot_wal_keep_size) with a new snapshot", async () => {
-    const env = await fresh("lost", "CREATE SCHEMA investments; CREATE TABLE investments.accounts (account_id bigint PRIMARY KEY, customer_id bigint, market_value bigint)")
+    const env = await fresh(
+      "lost",
+      "CREATE SCHEMA investments; CREATE TABLE investments.accounts (account_id bigint PRIMARY KEY, customer_id bigint, market_value bigint)"
+    )
     await env.db.query("INSERT INTO investments.accounts SELECT i, i, 1000 FROM generate_series(1, 50) i")
-    const first = await startConnector(env.redisUrl, { databaseUrl: env.databaseUrl, slot: env.slot, schemas: ["investments"] })
+    const first = await startConnector(env.redisUrl, {
+      databaseUrl: env.databaseUrl,
+      slot: env.slot,
+      schemas: ["investments"]
+    })
     await env.snapshotDone()
     await first.stop()
     const admin = await textClient(postgres.server.url)
@@ -253,7 +336,9 @@ describe("CDC connector process", () => {
         await env.db.query("INSERT INTO public.filler SELECT i, repeat('x', 500) FROM generate_series(1, 20000) i")
         await env.db.query("SELECT pg_switch_wal()")
         await env.db.query("CHECKPOINT")
-        const [slot] = (await env.db.query("SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1", [env.slot])).rows
+        const [slot] = (
+          await env.db.query("SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1", [env.slot])
+        ).rows
         return slot?.wal_status === "lost"
       })
     } finally {
@@ -261,7 +346,11 @@ describe("CDC connector process", () => {
       await admin.query("SELECT pg_reload_conf()")
       await admin.end()
     }
-    const second = await startConnector(env.redisUrl, { databaseUrl: env.databaseUrl, slot: env.slot, schemas: ["investments"] })
+    const second = await startConnector(env.redisUrl, {
+      databaseUrl: env.databaseUrl,
+      slot: env.slot,
+      schemas: ["investments"]
+    })
     cleanups.push(second.stop)
     let entries: Array<Entry> = []
     await waitUntil("a second snapshot", async () => {
@@ -269,10 +358,12 @@ describe("CDC connector process", () => {
       return entries.filter((e) => e.payload._tag === "SnapshotCompleted").length === 2
     })
     // The updates made while the slot was abandoned reach consumers through the new snapshot.
-    expect(rebuild(new Map([["investments", entries]])).tables.get("investments.accounts"))
-      .toEqual(await tableRows(env.db, "investments.accounts", ["account_id"]))
+    expect(rebuild(new Map([["investments", entries]])).tables.get("investments.accounts")).toEqual(
+      await tableRows(env.db, "investments.accounts", ["account_id"])
+    )
     await env.db.query("DELETE FROM investments.accounts WHERE account_id = 1")
     await waitUntil("streaming again", async () =>
-      rowChanges((await readStreams(env.redis, ["investments"])).get("investments")!).some((c) => c.op === "delete"))
+      rowChanges((await readStreams(env.redis, ["investments"])).get("investments")!).some((c) => c.op === "delete")
+    )
   })
 })

@@ -10,7 +10,19 @@ const row = (table: string, values: Cdc.Row, xid = 7, op: Cdc.RowChanged["op"] =
   system: "customer",
   partition: 0,
   key: "42",
-  payload: { _tag: "RowChanged", schema: "customer", table, op, key: { customer_id: "42" }, new: values, old: values, commitLsn: "0/10", seq, commitTime: "t", xid }
+  payload: {
+    _tag: "RowChanged",
+    schema: "customer",
+    table,
+    op,
+    key: { customer_id: "42" },
+    new: values,
+    old: values,
+    commitLsn: "0/10",
+    seq,
+    commitTime: "t",
+    xid
+  }
 })
 const commit = (system: string, changes: number, xid = 7): Outgoing => ({
   system,
@@ -30,18 +42,42 @@ describe("ColumnFilter", () => {
     const general = out.filter((e) => e.system === "customer")
     expect(JSON.stringify(general)).not.toContain("scrypt")
     expect(general.map((e) => e.payload._tag)).toEqual(["RowChanged", "RowChanged", "TransactionCommitted"])
-    expect((general[0]!.payload as Cdc.RowChanged).new).toEqual({ customer_id: "42", username: "ada", status: "active" })
+    expect((general[0]!.payload as Cdc.RowChanged).new).toEqual({
+      customer_id: "42",
+      username: "ada",
+      status: "active"
+    })
     const identity = out.filter((e) => e.system === "identity")
-    expect((identity[0]!.payload as Cdc.RowChanged).new).toEqual({ customer_id: "42", username: "ada", password_hash: hash, status: "active" })
+    expect((identity[0]!.payload as Cdc.RowChanged).new).toEqual({
+      customer_id: "42",
+      username: "ada",
+      password_hash: hash,
+      status: "active"
+    })
     expect((identity[1]!.payload as Cdc.RowChanged).new).toEqual({ customer_id: "42", roles: "{customer}" })
     expect(identity[2]!.payload).toMatchObject({ _tag: "TransactionCommitted", changes: 2, xid: 7 })
   })
 
   it("mirrors snapshot markers to the private stream with its own counts", () => {
     const filter = ColumnFilter.make(ColumnFilter.defaults)
-    const started: Outgoing = { system: "customer", partition: 0, key: "s", payload: { _tag: "SnapshotStarted", commitLsn: "0/10", seq: 0, startedAt: "t" } }
+    const started: Outgoing = {
+      system: "customer",
+      partition: 0,
+      key: "s",
+      payload: { _tag: "SnapshotStarted", commitLsn: "0/10", seq: 0, startedAt: "t" }
+    }
     const completed = (system: string): Outgoing => ({
-      system, partition: 0, key: "s", payload: { _tag: "SnapshotCompleted", commitLsn: "0/10", seq: 3, rows: 2, tables: ["customer.credentials"], completedAt: "t" }
+      system,
+      partition: 0,
+      key: "s",
+      payload: {
+        _tag: "SnapshotCompleted",
+        commitLsn: "0/10",
+        seq: 3,
+        rows: 2,
+        tables: ["customer.credentials"],
+        completedAt: "t"
+      }
     })
     const out = [
       ...filter([started, { ...started, system: "crm" }]),
@@ -56,7 +92,9 @@ describe("ColumnFilter", () => {
   })
 
   it("reads rules from JSON and refuses malformed ones", () => {
-    expect(ColumnFilter.parse('{"crm.notes":{"include":["customer_id","text"]}}')).toEqual({ "crm.notes": { include: ["customer_id", "text"] } })
+    expect(ColumnFilter.parse('{"crm.notes":{"include":["customer_id","text"]}}')).toEqual({
+      "crm.notes": { include: ["customer_id", "text"] }
+    })
     expect(() => ColumnFilter.parse('{"notes":{}}')).toThrow()
     expect(() => ColumnFilter.parse('{"crm.notes":{"exclude":"text"}}')).toThrow()
   })

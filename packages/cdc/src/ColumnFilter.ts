@@ -31,9 +31,13 @@ export const TableRule = Schema.Struct({
 export type TableRule = typeof TableRule.Type
 
 const TABLE = /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/
-export const Rules = Schema.Record(Schema.String, TableRule).check(Schema.makeFilter((rules) =>
-  Object.keys(rules).filter((table) => !TABLE.test(table)).map((table) => ({ path: [table], issue: "must name a table as schema.table" }))
-))
+export const Rules = Schema.Record(Schema.String, TableRule).check(
+  Schema.makeFilter((rules) =>
+    Object.keys(rules)
+      .filter((table) => !TABLE.test(table))
+      .map((table) => ({ path: [table], issue: "must name a table as schema.table" }))
+  )
+)
 export type Rules = typeof Rules.Type
 
 export const defaults: Rules = {
@@ -45,8 +49,9 @@ export const defaults: Rules = {
 export const parse = (text: string): Rules => Schema.decodeUnknownSync(Schema.fromJsonString(Rules))(text)
 
 /** The private systems the rules copy to (each gets a stream). */
-export const privateSystems = (rules: Rules): ReadonlyArray<string> =>
-  [...new Set(Object.values(rules).flatMap((r) => (r.copyTo ? [r.copyTo] : [])))]
+export const privateSystems = (rules: Rules): ReadonlyArray<string> => [
+  ...new Set(Object.values(rules).flatMap((r) => (r.copyTo ? [r.copyTo] : [])))
+]
 
 const keep = (row: Cdc.Row | undefined, test: (column: string) => boolean): Cdc.Row | undefined => {
   if (row === undefined) return undefined
@@ -65,7 +70,8 @@ const project = (payload: Cdc.RowChanged, test: (column: string) => boolean): Cd
 
 const generalTest = (rule: TableRule) => (column: string) =>
   (rule.include === undefined || rule.include.includes(column)) && !(rule.exclude ?? []).includes(column)
-const copyTest = (rule: TableRule) => (column: string) => rule.copyColumns === undefined || rule.copyColumns.includes(column)
+const copyTest = (rule: TableRule) => (column: string) =>
+  rule.copyColumns === undefined || rule.copyColumns.includes(column)
 
 /**
  * A filter for one connector: maps the entries it is about to write (in order) to what each
@@ -103,7 +109,12 @@ export const make = (rules: Rules) => {
           } else {
             const perSystem = open.get(payload.xid) ?? new Map()
             const counted = perSystem.get(rule.copyTo)
-            perSystem.set(rule.copyTo, counted ? { changes: counted.changes + 1, key: counted.key === entry.key ? entry.key : undefined } : { changes: 1, key: entry.key })
+            perSystem.set(
+              rule.copyTo,
+              counted
+                ? { changes: counted.changes + 1, key: counted.key === entry.key ? entry.key : undefined }
+                : { changes: 1, key: entry.key }
+            )
             open.set(payload.xid, perSystem)
           }
           break
@@ -134,7 +145,12 @@ export const make = (rules: Rules) => {
           snapshots.delete(payload.commitLsn)
           for (const system of copies) {
             const counted = perSystem.get(system)
-            out.push({ system, partition: 0, key: entry.key, payload: { ...payload, rows: counted?.rows ?? 0, tables: [...(counted?.tables ?? [])] } })
+            out.push({
+              system,
+              partition: 0,
+              key: entry.key,
+              payload: { ...payload, rows: counted?.rows ?? 0, tables: [...(counted?.tables ?? [])] }
+            })
           }
           break
         }

@@ -36,34 +36,43 @@ export interface FreshSnapshot {
 }
 
 export const take = <E, R>(options: FreshSnapshotOptions<E, R>): Effect.Effect<FreshSnapshot, CdcError, R> =>
-  Effect.scoped(Effect.gen(function*() {
-    const context = yield* Effect.context<R>()
-    const replication = yield* PgConnection.connect(options.databaseUrl, { name: "rebuild-slot", replication: true })
-    const slot = `rebuild_${Date.now()}_${randomBytes(3).toString("hex")}`
-    // The exported snapshot stays valid while `replication` runs no other command.
-    const created = yield* PgConnection.createSlot(replication, slot, { temporary: true })
-    const db = yield* PgConnection.connect(options.databaseUrl, { name: "rebuild-snapshot" })
-    const result = yield* Snapshot.run({
-      db,
-      snapshotName: created.snapshotName,
-      consistentPoint: created.consistentPoint,
-      publication: options.publication,
-      systems: options.systems,
-      schemas: options.systems,
-      pageSize: options.pageSize ?? 1000,
-      // Rows go to `apply` directly, never to a stream: the layout does not matter.
-      partitions: 1,
-      // Snapshot.run speaks CdcError; what applying failed with travels as its cause.
-      write: (entries) => {
-        const rows = entries.flatMap((e) => (e.payload._tag === "RowChanged" ? [e.payload] : []))
-        const system = entries[0]?.system
-        if (rows.length === 0 || system === undefined) return Effect.void
-        return options.apply(system, rows).pipe(
-          Effect.provideContext(context),
-          Effect.mapError((cause) => new CdcError({ reason: "Redis", message: `applying snapshot rows of ${system}: ${String(cause)}`, cause }))
-        )
-      },
-      ...(options.onRows ? { onRows: options.onRows } : {})
+  Effect.scoped(
+    Effect.gen(function* () {
+      const context = yield* Effect.context<R>()
+      const replication = yield* PgConnection.connect(options.databaseUrl, { name: "rebuild-slot", replication: true })
+      const slot = `rebuild_${Date.now()}_${randomBytes(3).toString("hex")}`
+      // The exported snapshot stays valid while `replication` runs no other command.
+      const created = yield* PgConnection.createSlot(replication, slot, { temporary: true })
+      const db = yield* PgConnection.connect(options.databaseUrl, { name: "rebuild-snapshot" })
+      const result = yield* Snapshot.run({
+        db,
+        snapshotName: created.snapshotName,
+        consistentPoint: created.consistentPoint,
+        publication: options.publication,
+        systems: options.systems,
+        schemas: options.systems,
+        pageSize: options.pageSize ?? 1000,
+        // Rows go to `apply` directly, never to a stream: the layout does not matter.
+        partitions: 1,
+        // Snapshot.run speaks CdcError; what applying failed with travels as its cause.
+        write: (entries) => {
+          const rows = entries.flatMap((e) => (e.payload._tag === "RowChanged" ? [e.payload] : []))
+          const system = entries[0]?.system
+          if (rows.length === 0 || system === undefined) return Effect.void
+          return options.apply(system, rows).pipe(
+            Effect.provideContext(context),
+            Effect.mapError(
+              (cause) =>
+                new CdcError({
+                  reason: "Redis",
+                  message: `applying snapshot rows of ${system}: ${String(cause)}`,
+                  cause
+                })
+            )
+          )
+        },
+        ...(options.onRows ? { onRows: options.onRows } : {})
+      })
+      return { lsn: Lsn.format(created.consistentPoint), rows: result.rows, tables: result.tables }
     })
-    return { lsn: Lsn.format(created.consistentPoint), rows: result.rows, tables: result.tables }
-  }))
+  )

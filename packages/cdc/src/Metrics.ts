@@ -50,28 +50,56 @@ export const render = (slot: string, state: MetricsState): string => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
     for (const [labels, value] of samples) lines.push(`${name}{${label}${labels}} ${value}`)
   }
-  metric("cdc_role", "gauge", "1 for the role this connector instance is in.", roles.map((r) => [`,role="${r}"`, r === state.role ? 1 : 0]))
+  metric(
+    "cdc_role",
+    "gauge",
+    "1 for the role this connector instance is in.",
+    roles.map((r) => [`,role="${r}"`, r === state.role ? 1 : 0])
+  )
   metric("cdc_changes_total", "counter", "Row changes appended to Redis by streaming.", [["", state.changes]])
   metric("cdc_transactions_total", "counter", "Database transactions appended to Redis.", [["", state.transactions]])
   metric("cdc_snapshot_rows_total", "counter", "Rows appended by the initial snapshot.", [["", state.snapshotRows]])
-  metric("cdc_stream_cap_trims_total", "counter", "Times a stream reached its retention cap (CDC_STREAM_MAXLEN) and unread entries of some group may have been trimmed.",
-    [...Retention.capTrimCounts()].map(([stream, n]) => [`,stream="${stream}"`, n]))
-  metric("cdc_session_failures_total", "counter", "Sessions that ended in an error and were restarted.", [["", state.sessionFailures]])
-  metric("cdc_confirmed_lsn", "gauge", "Highest LSN confirmed to PostgreSQL by this instance.", [["", Number(state.confirmedLsn)]])
+  metric(
+    "cdc_stream_cap_trims_total",
+    "counter",
+    "Times a stream reached its retention cap (CDC_STREAM_MAXLEN) and unread entries of some group may have been trimmed.",
+    [...Retention.capTrimCounts()].map(([stream, n]) => [`,stream="${stream}"`, n])
+  )
+  metric("cdc_session_failures_total", "counter", "Sessions that ended in an error and were restarted.", [
+    ["", state.sessionFailures]
+  ])
+  metric("cdc_confirmed_lsn", "gauge", "Highest LSN confirmed to PostgreSQL by this instance.", [
+    ["", Number(state.confirmedLsn)]
+  ])
   if (state.lastCommitDelayMs !== undefined) {
-    metric("cdc_commit_to_redis_seconds", "gauge", "Commit-to-Redis delay of the newest transaction.", [["", state.lastCommitDelayMs / 1000]])
+    metric("cdc_commit_to_redis_seconds", "gauge", "Commit-to-Redis delay of the newest transaction.", [
+      ["", state.lastCommitDelayMs / 1000]
+    ])
   }
   if (state.slot) {
-    metric("cdc_slot_lag_bytes", "gauge", "WAL written since the slot's confirmed flush LSN.", [["", state.slot.lagBytes]])
-    metric("cdc_slot_retained_wal_bytes", "gauge", "WAL PostgreSQL keeps on disk for the slot.", [["", state.slot.retainedBytes]])
+    metric("cdc_slot_lag_bytes", "gauge", "WAL written since the slot's confirmed flush LSN.", [
+      ["", state.slot.lagBytes]
+    ])
+    metric("cdc_slot_retained_wal_bytes", "gauge", "WAL PostgreSQL keeps on disk for the slot.", [
+      ["", state.slot.retainedBytes]
+    ])
     metric("cdc_slot_active", "gauge", "1 while a connector streams from the slot.", [["", state.slot.active ? 1 : 0]])
-    metric("cdc_slot_wal_status", "gauge", "1 for the slot's wal_status.", walStatuses.map((s) => [`,status="${s}"`, s === state.slot!.walStatus ? 1 : 0]))
+    metric(
+      "cdc_slot_wal_status",
+      "gauge",
+      "1 for the slot's wal_status.",
+      walStatuses.map((s) => [`,status="${s}"`, s === state.slot!.walStatus ? 1 : 0])
+    )
     if (state.slot.safeWalBytes !== null) {
-      metric("cdc_slot_safe_wal_bytes", "gauge", "WAL that may still be written before the slot is at risk.", [["", state.slot.safeWalBytes]])
+      metric("cdc_slot_safe_wal_bytes", "gauge", "WAL that may still be written before the slot is at risk.", [
+        ["", state.slot.safeWalBytes]
+      ])
     }
   }
   if (state.slotSampledAt !== undefined) {
-    metric("cdc_slot_sampled_timestamp_seconds", "gauge", "When the slot was last sampled.", [["", state.slotSampledAt / 1000]])
+    metric("cdc_slot_sampled_timestamp_seconds", "gauge", "When the slot was last sampled.", [
+      ["", state.slotSampledAt / 1000]
+    ])
   }
   return `${lines.join("\n")}\n`
 }

@@ -68,14 +68,16 @@ export const connect = (url: string, options: { readonly replication?: boolean; 
     }),
     (client) => Effect.promise(() => client.end().catch(() => {}))
   ).pipe(
-    Effect.map((client): PgClient => ({
-      client,
-      query: (sql, params) =>
-        Effect.tryPromise({
-          try: () => (params ? client.query(sql, [...params]) : client.query(sql)),
-          catch: CdcError.database(sql.split("\n")[0]!.slice(0, 80))
-        }).pipe(Effect.map((result) => result.rows as ReadonlyArray<Row>))
-    }))
+    Effect.map(
+      (client): PgClient => ({
+        client,
+        query: (sql, params) =>
+          Effect.tryPromise({
+            try: () => (params ? client.query(sql, [...params]) : client.query(sql)),
+            catch: CdcError.database(sql.split("\n")[0]!.slice(0, 80))
+          }).pipe(Effect.map((result) => result.rows as ReadonlyArray<Row>))
+      })
+    )
   )
 
 export interface CreatedSlot {
@@ -90,12 +92,18 @@ export interface CreatedSlot {
  * when the connection closes.
  */
 export const createSlot = (replication: PgClient, slot: string, options: { readonly temporary?: boolean } = {}) =>
-  replication.query(`CREATE_REPLICATION_SLOT ${pg.escapeIdentifier(slot)}${options.temporary ? " TEMPORARY" : ""} LOGICAL pgoutput EXPORT_SNAPSHOT`).pipe(
-    Effect.map(([row]): CreatedSlot => ({
-      consistentPoint: Lsn.parse(row!["consistent_point"]!),
-      snapshotName: row!["snapshot_name"]!
-    }))
-  )
+  replication
+    .query(
+      `CREATE_REPLICATION_SLOT ${pg.escapeIdentifier(slot)}${options.temporary ? " TEMPORARY" : ""} LOGICAL pgoutput EXPORT_SNAPSHOT`
+    )
+    .pipe(
+      Effect.map(
+        ([row]): CreatedSlot => ({
+          consistentPoint: Lsn.parse(row!["consistent_point"]!),
+          snapshotName: row!["snapshot_name"]!
+        })
+      )
+    )
 
 export interface ReplicationStream {
   /** The next messages (at least one, at most `max`); fails when the stream ends or breaks. */
@@ -115,8 +123,11 @@ export interface StartOptions {
 }
 
 /** START_REPLICATION on a replication connection; the stream is stopped with the scope. */
-export const startReplication = (replication: PgClient, options: StartOptions): Effect.Effect<ReplicationStream, never, Scope.Scope> =>
-  Effect.gen(function*() {
+export const startReplication = (
+  replication: PgClient,
+  options: StartOptions
+): Effect.Effect<ReplicationStream, never, Scope.Scope> =>
+  Effect.gen(function* () {
     const highWater = options.highWater ?? 4096
     const lowWater = Math.floor(highWater / 4)
     const connection = (replication.client as unknown as { connection: CopyBothConnection }).connection
@@ -139,12 +150,16 @@ export const startReplication = (replication: PgClient, options: StartOptions): 
       }
     })
 
-    const sql = `START_REPLICATION SLOT ${pg.escapeIdentifier(options.slot)} LOGICAL ${Lsn.format(options.from)} ` +
+    const sql =
+      `START_REPLICATION SLOT ${pg.escapeIdentifier(options.slot)} LOGICAL ${Lsn.format(options.from)} ` +
       `(proto_version '1', publication_names ${pg.escapeLiteral(options.publication)})`
     const finished = replication.client.query(sql).then(
       () => {
         ended = true
-        Queue.failCauseUnsafe(queue, Cause.fail(new CdcError.CdcError({ reason: "Database", message: "the server ended the replication stream" })))
+        Queue.failCauseUnsafe(
+          queue,
+          Cause.fail(new CdcError.CdcError({ reason: "Database", message: "the server ended the replication stream" }))
+        )
       },
       (cause: unknown) => {
         ended = true

@@ -26,31 +26,36 @@ export type PgOutputMessage =
   | { readonly _tag: "Commit"; readonly commitLsn: bigint; readonly endLsn: bigint; readonly commitTime: bigint }
   | { readonly _tag: "Origin"; readonly originLsn: bigint; readonly name: string }
   | {
-    readonly _tag: "Relation"
-    readonly relationId: number
-    readonly schema: string
-    readonly table: string
-    /** d default, n nothing, f full, i index */
-    readonly replicaIdentity: string
-    readonly columns: ReadonlyArray<RelationColumn>
-  }
+      readonly _tag: "Relation"
+      readonly relationId: number
+      readonly schema: string
+      readonly table: string
+      /** d default, n nothing, f full, i index */
+      readonly replicaIdentity: string
+      readonly columns: ReadonlyArray<RelationColumn>
+    }
   | { readonly _tag: "Type"; readonly typeOid: number; readonly schema: string; readonly name: string }
   | { readonly _tag: "Insert"; readonly relationId: number; readonly newTuple: ReadonlyArray<TupleValue> }
   | {
-    readonly _tag: "Update"
-    readonly relationId: number
-    /** Present when the key changed (K: key columns only) or with REPLICA IDENTITY FULL (O). */
-    readonly oldTuple?: ReadonlyArray<TupleValue> | undefined
-    readonly oldKind?: "key" | "full" | undefined
-    readonly newTuple: ReadonlyArray<TupleValue>
-  }
+      readonly _tag: "Update"
+      readonly relationId: number
+      /** Present when the key changed (K: key columns only) or with REPLICA IDENTITY FULL (O). */
+      readonly oldTuple?: ReadonlyArray<TupleValue> | undefined
+      readonly oldKind?: "key" | "full" | undefined
+      readonly newTuple: ReadonlyArray<TupleValue>
+    }
   | {
-    readonly _tag: "Delete"
-    readonly relationId: number
-    readonly oldTuple: ReadonlyArray<TupleValue>
-    readonly oldKind: "key" | "full"
-  }
-  | { readonly _tag: "Truncate"; readonly relationIds: ReadonlyArray<number>; readonly cascade: boolean; readonly restartIdentity: boolean }
+      readonly _tag: "Delete"
+      readonly relationId: number
+      readonly oldTuple: ReadonlyArray<TupleValue>
+      readonly oldKind: "key" | "full"
+    }
+  | {
+      readonly _tag: "Truncate"
+      readonly relationIds: ReadonlyArray<number>
+      readonly cascade: boolean
+      readonly restartIdentity: boolean
+    }
   | { readonly _tag: "Message"; readonly prefix: string }
 
 export class ProtocolError extends Error {

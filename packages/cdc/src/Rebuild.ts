@@ -92,10 +92,12 @@ const lastId = (stream: string) =>
 
 /** How far a group is: what it has not read yet, and the oldest entry it has not finished. */
 const groupState = (stream: string, group: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const redis = yield* Redis
     const key = Keys.stream(stream)
-    const info = (yield* redis.send<Array<Array<unknown>>>("XINFO", "GROUPS", key)).map(fields).find((g) => g["name"] === group)
+    const info = (yield* redis.send<Array<Array<unknown>>>("XINFO", "GROUPS", key))
+      .map(fields)
+      .find((g) => g["name"] === group)
     if (!info) return { lastDelivered: "0-0", unread: 0, pending: 0, oldestPending: undefined }
     const pending = Number(info["pending"] ?? 0)
     const [, oldest] = pending > 0 ? yield* redis.send<[number, string | null]>("XPENDING", key, group) : [0, null]
@@ -111,119 +113,145 @@ const groupState = (stream: string, group: string) =>
 export type Rebuildable<R> = Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, R>
 
 export const rebuild = <R>(model: Rebuildable<R>, options: RebuildOptions) =>
-  Effect.scoped(Effect.gen(function*() {
-    const started = Date.now()
-    const progress = options.onProgress ?? (() => {})
-    const graceMs = options.graceMs ?? 30_000
-    const deadline = () => Date.now() + (options.catchUpTimeoutMs ?? 600_000)
-    const streams = model.sources.flatMap((system) => Cdc.streams(system, options.partitions).map((spec) => spec.name))
-    const groupsOf = (generation: number) => streams.map((stream) => ({ stream, group: model.group(generation) }))
-    const drop = (generation: number, onProgress?: (deleted: number) => void) =>
-      ReadModel.dropGeneration({ name: model.name, generation, groups: groupsOf(generation), keys: model.keys(generation, options.partitions), ...(onProgress ? { onProgress } : {}) })
+  Effect.scoped(
+    Effect.gen(function* () {
+      const started = Date.now()
+      const progress = options.onProgress ?? (() => {})
+      const graceMs = options.graceMs ?? 30_000
+      const deadline = () => Date.now() + (options.catchUpTimeoutMs ?? 600_000)
+      const streams = model.sources.flatMap((system) =>
+        Cdc.streams(system, options.partitions).map((spec) => spec.name)
+      )
+      const groupsOf = (generation: number) => streams.map((stream) => ({ stream, group: model.group(generation) }))
+      const drop = (generation: number, onProgress?: (deleted: number) => void) =>
+        ReadModel.dropGeneration({
+          name: model.name,
+          generation,
+          groups: groupsOf(generation),
+          keys: model.keys(generation, options.partitions),
+          ...(onProgress ? { onProgress } : {})
+        })
 
-    yield* ReadModel.holdRebuildLease(model.name, `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`)
-    const from = yield* ReadModel.generation(model.name)
-    const to = from + 1
-    // What an earlier rebuild that did not finish left: `to` (stopped before its switch) and the
-    // generation before `from` (stopped during its grace).
-    const leftover = yield* drop(to)
-    const stale = from > 1 ? yield* drop(from - 1) : { documents: 0 }
-    progress({ step: "start", from, to, leftover: leftover.documents + stale.documents })
+      yield* ReadModel.holdRebuildLease(model.name, `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`)
+      const from = yield* ReadModel.generation(model.name)
+      const to = from + 1
+      // What an earlier rebuild that did not finish left: `to` (stopped before its switch) and the
+      // generation before `from` (stopped during its grace).
+      const leftover = yield* drop(to)
+      const stale = from > 1 ? yield* drop(from - 1) : { documents: 0 }
+      progress({ step: "start", from, to, leftover: leftover.documents + stale.documents })
 
-    // 1. The tail starts after what the streams hold now: the snapshot is taken later.
-    for (const { stream, group } of groupsOf(to)) {
-      const id = yield* lastId(stream)
-      yield* Redis.use((redis) => redis.send("XGROUP", "CREATE", Keys.stream(stream), group, id, "MKSTREAM"))
-    }
+      // 1. The tail starts after what the streams hold now: the snapshot is taken later.
+      for (const { stream, group } of groupsOf(to)) {
+        const id = yield* lastId(stream)
+        yield* Redis.use((redis) => redis.send("XGROUP", "CREATE", Keys.stream(stream), group, id, "MKSTREAM"))
+      }
 
-    // The N+1 projector's scope: it runs from step 3 until the grace after the switch ends.
-    const consumers = yield* Scope.fork(yield* Effect.scope)
-    const build = Effect.gen(function*() {
-      // 2. The snapshot, projected as it is read.
-      const snapshotStarted = Date.now()
-      let rows = 0
-      const snapshot = yield* FreshSnapshot.take({
-        databaseUrl: options.databaseUrl,
-        publication: options.publication,
-        systems: model.sources,
-        ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
-        apply: (system, page) => model.applySnapshot(to, system, page),
-        onRows: (n) => progress({ step: "snapshot", rows: (rows += n) })
-      })
-      const snapshotMs = Date.now() - snapshotStarted
-      progress({ step: "snapshot-done", lsn: snapshot.lsn, rows: snapshot.rows })
+      // The N+1 projector's scope: it runs from step 3 until the grace after the switch ends.
+      const consumers = yield* Scope.fork(yield* Effect.scope)
+      const build = Effect.gen(function* () {
+        // 2. The snapshot, projected as it is read.
+        const snapshotStarted = Date.now()
+        let rows = 0
+        const snapshot = yield* FreshSnapshot.take({
+          databaseUrl: options.databaseUrl,
+          publication: options.publication,
+          systems: model.sources,
+          ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+          apply: (system, page) => model.applySnapshot(to, system, page),
+          onRows: (n) => progress({ step: "snapshot", rows: (rows += n) })
+        })
+        const snapshotMs = Date.now() - snapshotStarted
+        progress({ step: "snapshot-done", lsn: snapshot.lsn, rows: snapshot.rows })
 
-      // 3. The tail.
-      const catchUpStarted = Date.now()
-      let switched = false
-      yield* model.run(to, { snapshotLsn: snapshot.lsn, announce: () => switched, partitions: options.partitions }).pipe(Scope.provide(consumers))
-      const lag = Effect.map(Effect.forEach(groupsOf(to), ({ stream, group }) => groupState(stream, group)), (states) =>
-        states.reduce((n, s) => n + s.unread + s.pending, 0))
+        // 3. The tail.
+        const catchUpStarted = Date.now()
+        let switched = false
+        yield* model
+          .run(to, { snapshotLsn: snapshot.lsn, announce: () => switched, partitions: options.partitions })
+          .pipe(Scope.provide(consumers))
+        const lag = Effect.map(
+          Effect.forEach(groupsOf(to), ({ stream, group }) => groupState(stream, group)),
+          (states) => states.reduce((n, s) => n + s.unread + s.pending, 0)
+        )
 
-      // Every change committed before the snapshot's LSN must be in the streams first.
-      const until = deadline()
-      const target = Cdc.lsnToBigInt(snapshot.lsn)
-      yield* Effect.scoped(Effect.gen(function*() {
-        const db = yield* PgConnection.connect(options.databaseUrl, { name: "rebuild-monitor" })
+        // Every change committed before the snapshot's LSN must be in the streams first.
+        const until = deadline()
+        const target = Cdc.lsnToBigInt(snapshot.lsn)
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const db = yield* PgConnection.connect(options.databaseUrl, { name: "rebuild-monitor" })
+            while (true) {
+              const [slot] = yield* db.query(
+                "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1",
+                [options.slot]
+              )
+              const at = slot?.["lsn"] ?? null
+              if (at !== null && Cdc.lsnToBigInt(at) >= target) return
+              progress({ step: "tail", lag: yield* lag, connectorAt: at })
+              if (Date.now() > until) {
+                return yield* new RebuildError({
+                  readModel: model.name,
+                  reason: "ConnectorBehind",
+                  message: slot
+                    ? `the CDC connector (slot ${options.slot}) is at ${at}, short of the snapshot's ${snapshot.lsn}: is it running?`
+                    : `there is no replication slot ${options.slot}: set CDC_SLOT to the connector's slot`
+                })
+              }
+              yield* Effect.sleep(250)
+            }
+          })
+        )
+        const targets = yield* Effect.forEach(streams, lastId)
         while (true) {
-          const [slot] = yield* db.query("SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1", [options.slot])
-          const at = slot?.["lsn"] ?? null
-          if (at !== null && Cdc.lsnToBigInt(at) >= target) return
-          progress({ step: "tail", lag: yield* lag, connectorAt: at })
+          const states = yield* Effect.forEach(groupsOf(to), ({ stream, group }) => groupState(stream, group))
+          const caughtUp = states.every(
+            (s, i) =>
+              compareIds(s.lastDelivered, targets[i]!) >= 0 &&
+              (s.oldestPending === undefined || compareIds(s.oldestPending, targets[i]!) > 0)
+          )
+          if (caughtUp) break
+          progress({ step: "tail", lag: states.reduce((n, s) => n + s.unread + s.pending, 0), connectorAt: null })
           if (Date.now() > until) {
             return yield* new RebuildError({
               readModel: model.name,
-              reason: "ConnectorBehind",
-              message: slot
-                ? `the CDC connector (slot ${options.slot}) is at ${at}, short of the snapshot's ${snapshot.lsn}: is it running?`
-                : `there is no replication slot ${options.slot}: set CDC_SLOT to the connector's slot`
+              reason: "CatchUpTimeout",
+              message: `generation ${to} did not catch up with the streams in time`
             })
           }
-          yield* Effect.sleep(250)
+          yield* Effect.sleep(200)
         }
-      }))
-      const targets = yield* Effect.forEach(streams, lastId)
-      while (true) {
-        const states = yield* Effect.forEach(groupsOf(to), ({ stream, group }) => groupState(stream, group))
-        const caughtUp = states.every((s, i) =>
-          compareIds(s.lastDelivered, targets[i]!) >= 0 && (s.oldestPending === undefined || compareIds(s.oldestPending, targets[i]!) > 0))
-        if (caughtUp) break
-        progress({ step: "tail", lag: states.reduce((n, s) => n + s.unread + s.pending, 0), connectorAt: null })
-        if (Date.now() > until) {
-          return yield* new RebuildError({ readModel: model.name, reason: "CatchUpTimeout", message: `generation ${to} did not catch up with the streams in time` })
-        }
-        yield* Effect.sleep(200)
-      }
-      const catchUpMs = Date.now() - catchUpStarted
+        const catchUpMs = Date.now() - catchUpStarted
 
-      // 4. The switch.
-      yield* ReadModel.switchGeneration(model.name, from, to)
-      switched = true
-      const switchedAt = Date.now()
-      progress({ step: "switched", generation: to })
-      return { snapshot, snapshotMs, catchUpMs, switchedAt }
+        // 4. The switch.
+        yield* ReadModel.switchGeneration(model.name, from, to)
+        switched = true
+        const switchedAt = Date.now()
+        progress({ step: "switched", generation: to })
+        return { snapshot, snapshotMs, catchUpMs, switchedAt }
+      })
+
+      const built = yield* build.pipe(
+        // Failed or stopped before the switch: readers never saw `to`; delete what was built of it.
+        Effect.onError(() => Scope.close(consumers, Exit.void).pipe(Effect.andThen(Effect.ignore(drop(to)))))
+      )
+
+      // 5. Grace, then the old generation goes.
+      yield* Effect.sleep(graceMs)
+      yield* Scope.close(consumers, Exit.void)
+      const dropped = yield* drop(from, (deleted) => progress({ step: "cleanup", deleted }))
+      return {
+        readModel: model.name,
+        from,
+        to,
+        snapshotLsn: built.snapshot.lsn,
+        snapshotRows: built.snapshot.rows,
+        snapshotMs: built.snapshotMs,
+        catchUpMs: built.catchUpMs,
+        switchedAt: built.switchedAt,
+        deletedDocuments: dropped.documents,
+        deletedGroups: dropped.groups,
+        totalMs: Date.now() - started
+      } satisfies RebuildSummary
     })
-
-    const built = yield* build.pipe(
-      // Failed or stopped before the switch: readers never saw `to`; delete what was built of it.
-      Effect.onError(() => Scope.close(consumers, Exit.void).pipe(Effect.andThen(Effect.ignore(drop(to)))))
-    )
-
-    // 5. Grace, then the old generation goes.
-    yield* Effect.sleep(graceMs)
-    yield* Scope.close(consumers, Exit.void)
-    const dropped = yield* drop(from, (deleted) => progress({ step: "cleanup", deleted }))
-    return {
-      readModel: model.name,
-      from,
-      to,
-      snapshotLsn: built.snapshot.lsn,
-      snapshotRows: built.snapshot.rows,
-      snapshotMs: built.snapshotMs,
-      catchUpMs: built.catchUpMs,
-      switchedAt: built.switchedAt,
-      deletedDocuments: dropped.documents,
-      deletedGroups: dropped.groups,
-      totalMs: Date.now() - started
-    } satisfies RebuildSummary
-  }))
+  )

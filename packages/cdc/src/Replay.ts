@@ -46,7 +46,7 @@ export class ReplayError extends Schema.TaggedError<ReplayError>()("ReplayError"
 }) {}
 
 export const replay = <R>(model: Rebuildable<R>, options: ReplayOptions) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const started = Date.now()
     const system = model.sources.find((s) => s === Cdc.systemOfStream(options.stream))
     if (system === undefined) {
@@ -59,11 +59,22 @@ export const replay = <R>(model: Rebuildable<R>, options: ReplayOptions) =>
     const generation = options.generation ?? (yield* ReadModel.generation(model.name))
     const replayer = model.replayer(generation, system)
     const log = yield* StreamLog.StreamLog
-    const totals = { entries: 0, undecodable: 0, units: 0, changed: 0, warnings: [] as Array<string>, lastId: null as string | null }
+    const totals = {
+      entries: 0,
+      undecodable: 0,
+      units: 0,
+      changed: 0,
+      warnings: [] as Array<string>,
+      lastId: null as string | null
+    }
     yield* Stream.runForEachArray(
-      log.read(spec, { from: options.from, ...(options.to ? { to: options.to } : {}), pageSize: options.pageSize ?? 500 }),
+      log.read(spec, {
+        from: options.from,
+        ...(options.to ? { to: options.to } : {}),
+        pageSize: options.pageSize ?? 500
+      }),
       (page) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const entries = page.flatMap((e) => ("payload" in e ? [{ entryId: e.entryId, payload: e.payload }] : []))
           totals.undecodable += page.length - entries.length
           totals.entries += page.length

@@ -33,10 +33,12 @@ export const carriesFiltered = (rules: ColumnFilter.Rules, payload: unknown): bo
   const rule = rules[`${row.schema}.${row.table}`]
   if (rule === undefined) return false
   const columns = [...Object.keys(row.new ?? {}), ...Object.keys(row.old ?? {})]
-  return columns.some((c) => (rule.exclude ?? []).includes(c) || (rule.include !== undefined && !rule.include.includes(c)))
+  return columns.some(
+    (c) => (rule.exclude ?? []).includes(c) || (rule.include !== undefined && !rule.include.includes(c))
+  )
 }
 
-export const scrub = Effect.fn("Scrub.scrub")(function*(options: {
+export const scrub = Effect.fn("Scrub.scrub")(function* (options: {
   readonly rules: ColumnFilter.Rules
   readonly systems: ReadonlyArray<string>
   readonly apply: boolean
@@ -49,7 +51,10 @@ export const scrub = Effect.fn("Scrub.scrub")(function*(options: {
     for (const key of [Keys.stream(name), Keys.deadLetter(name)]) {
       if ((yield* redis.send<string>("TYPE", key)) !== "stream") continue
       // Entries up to the oldest position every (relevant) group has read, and none pending.
-      const groups = key === Keys.stream(name) ? yield* redis.send<ReadonlyArray<ReadonlyArray<unknown>>>("XINFO", "GROUPS", key) : []
+      const groups =
+        key === Keys.stream(name)
+          ? yield* redis.send<ReadonlyArray<ReadonlyArray<unknown>>>("XINFO", "GROUPS", key)
+          : []
       let cutoff: string | undefined
       const pending = new Set<string>()
       for (const group of groups) {
@@ -58,7 +63,14 @@ export const scrub = Effect.fn("Scrub.scrub")(function*(options: {
         if ((options.ignoreGroups ?? []).includes(String(info.name))) continue
         const last = String(info["last-delivered-id"])
         if (cutoff === undefined || compareIds(last, cutoff) < 0) cutoff = last
-        const ids = yield* redis.send<ReadonlyArray<ReadonlyArray<unknown>>>("XPENDING", key, String(info.name), "-", "+", "100000")
+        const ids = yield* redis.send<ReadonlyArray<ReadonlyArray<unknown>>>(
+          "XPENDING",
+          key,
+          String(info.name),
+          "-",
+          "+",
+          "100000"
+        )
         for (const p of ids) pending.add(String(p[0]))
       }
       let found = 0
@@ -66,7 +78,14 @@ export const scrub = Effect.fn("Scrub.scrub")(function*(options: {
       let heldBack = 0
       let from = "-"
       while (true) {
-        const page = yield* redis.send<ReadonlyArray<[string, ReadonlyArray<string>]>>("XRANGE", key, from, "+", "COUNT", "1000")
+        const page = yield* redis.send<ReadonlyArray<[string, ReadonlyArray<string>]>>(
+          "XRANGE",
+          key,
+          from,
+          "+",
+          "COUNT",
+          "1000"
+        )
         for (const [id, fields] of page) {
           const data = fields[fields.indexOf("data") + 1]
           let payload: unknown

@@ -34,20 +34,23 @@ export interface SnapshotResult {
   readonly tables: number
 }
 
-export const run = Effect.fn("Snapshot.run")(function*(options: SnapshotOptions) {
+export const run = Effect.fn("Snapshot.run")(function* (options: SnapshotOptions) {
   const { db } = options
   const commitLsn = Lsn.format(options.consistentPoint)
   const startedAt = new Date().toISOString()
   let seq = 0
   const everyStream = options.systems.flatMap((system) =>
-    Cdc.streams(system, options.partitions).map((_, partition) => ({ system, partition })))
+    Cdc.streams(system, options.partitions).map((_, partition) => ({ system, partition }))
+  )
   const streamKey = (system: string, partition: number) => `${system}#${partition}`
-  yield* options.write(everyStream.map(({ system, partition }) => ({
-    system,
-    partition,
-    key: `snapshot:${commitLsn}`,
-    payload: { _tag: "SnapshotStarted", commitLsn, seq, startedAt } satisfies Cdc.SnapshotStarted
-  })))
+  yield* options.write(
+    everyStream.map(({ system, partition }) => ({
+      system,
+      partition,
+      key: `snapshot:${commitLsn}`,
+      payload: { _tag: "SnapshotStarted", commitLsn, seq, startedAt } satisfies Cdc.SnapshotStarted
+    }))
+  )
   seq++
 
   yield* db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -105,18 +108,20 @@ export const run = Effect.fn("Snapshot.run")(function*(options: SnapshotOptions)
   yield* db.query("COMMIT")
 
   const completedAt = new Date().toISOString()
-  yield* options.write(everyStream.map(({ system, partition }) => ({
-    system,
-    partition,
-    key: `snapshot:${commitLsn}`,
-    payload: {
-      _tag: "SnapshotCompleted",
-      commitLsn,
-      seq,
-      rows: rowsPerStream.get(streamKey(system, partition)) ?? 0,
-      tables: tablesPerSystem.get(system) ?? [],
-      completedAt
-    } satisfies Cdc.SnapshotCompleted
-  })))
+  yield* options.write(
+    everyStream.map(({ system, partition }) => ({
+      system,
+      partition,
+      key: `snapshot:${commitLsn}`,
+      payload: {
+        _tag: "SnapshotCompleted",
+        commitLsn,
+        seq,
+        rows: rowsPerStream.get(streamKey(system, partition)) ?? 0,
+        tables: tablesPerSystem.get(system) ?? [],
+        completedAt
+      } satisfies Cdc.SnapshotCompleted
+    }))
+  )
   return { rows: seq - 1, tables: tables.length } satisfies SnapshotResult
 })

@@ -23,10 +23,17 @@ export interface WriterOptions {
   readonly maxLen: number
 }
 
-export const make = Effect.fn("StreamWriter.make")(function*(options: WriterOptions) {
+export const make = Effect.fn("StreamWriter.make")(function* (options: WriterOptions) {
   const topology = yield* RedisTopology.RedisTopology
   const redis = yield* Redis
-  const specs = new Map<string, { spec: StreamSpec.StreamSpec<Cdc.CdcMessage>; key: string; encode: (envelope: Envelope.Envelope<Cdc.CdcMessage>) => Array<string> }>()
+  const specs = new Map<
+    string,
+    {
+      spec: StreamSpec.StreamSpec<Cdc.CdcMessage>
+      key: string
+      encode: (envelope: Envelope.Envelope<Cdc.CdcMessage>) => Array<string>
+    }
+  >()
   const streamOf = (system: string, partition: number) => {
     const id = `${system}#${partition}`
     let stream = specs.get(id)
@@ -43,8 +50,11 @@ export const make = Effect.fn("StreamWriter.make")(function*(options: WriterOpti
    * `replicas` > 0 once that many replicas of each stream's master hold them too (or the
    * timeout passed): with the fewest replicas that acknowledged.
    */
-  const write = (entries: ReadonlyArray<Outgoing>, durability: { readonly replicas: number; readonly timeoutMs: number } = { replicas: 0, timeoutMs: 0 }) =>
-    Effect.gen(function*() {
+  const write = (
+    entries: ReadonlyArray<Outgoing>,
+    durability: { readonly replicas: number; readonly timeoutMs: number } = { replicas: 0, timeoutMs: 0 }
+  ) =>
+    Effect.gen(function* () {
       if (entries.length === 0) return Number.POSITIVE_INFINITY
       const byStream = new Map<string, { key: string; commands: Array<ReadonlyArray<string>> }>()
       for (const entry of entries) {
@@ -54,26 +64,41 @@ export const make = Effect.fn("StreamWriter.make")(function*(options: WriterOpti
         batch.commands.push(["XADD", stream.key, "*", ...fields])
         byStream.set(stream.key, batch)
       }
-      const acknowledged = yield* Effect.forEach(byStream.values(), ({ key, commands }) =>
-        topology.transaction(key, commands).pipe(
-          Effect.andThen(durability.replicas > 0 ? topology.waitForReplicas(key, durability.replicas, durability.timeoutMs) : Effect.succeed(Number.POSITIVE_INFINITY))
-        ), { concurrency: "unbounded" }).pipe(Effect.mapError(CdcError.redis("appending to the CDC streams")))
+      const acknowledged = yield* Effect.forEach(
+        byStream.values(),
+        ({ key, commands }) =>
+          topology
+            .transaction(key, commands)
+            .pipe(
+              Effect.andThen(
+                durability.replicas > 0
+                  ? topology.waitForReplicas(key, durability.replicas, durability.timeoutMs)
+                  : Effect.succeed(Number.POSITIVE_INFINITY)
+              )
+            ),
+        { concurrency: "unbounded" }
+      ).pipe(Effect.mapError(CdcError.redis("appending to the CDC streams")))
       return Math.min(...acknowledged)
     }).pipe(Effect.withSpan("StreamWriter.write", { attributes: { entries: entries.length } }))
 
   /** The position of the newest entry of each stream partition, by stream name (none when empty). */
-  const lastPositions = Effect.gen(function*() {
+  const lastPositions = Effect.gen(function* () {
     const positions = new Map<string, Cdc.Position>()
-    for (const { spec } of options.systems.flatMap((system) => Cdc.streams(system, options.partitions).map((_, p) => streamOf(system, p)))) {
-      const [last] = yield* redis.send<Array<RawEntry>>("XREVRANGE", Keys.stream(spec.name), "+", "-", "COUNT", "1").pipe(
-        Effect.mapError(CdcError.redis("reading the last CDC entry"))
-      )
+    for (const { spec } of options.systems.flatMap((system) =>
+      Cdc.streams(system, options.partitions).map((_, p) => streamOf(system, p))
+    )) {
+      const [last] = yield* redis
+        .send<Array<RawEntry>>("XREVRANGE", Keys.stream(spec.name), "+", "-", "COUNT", "1")
+        .pipe(Effect.mapError(CdcError.redis("reading the last CDC entry")))
       if (!last) continue
       const decoded = yield* Effect.result(Envelope.decode(spec, last[0], last[1], 0))
       if (decoded._tag === "Success") {
         positions.set(spec.name, { commitLsn: decoded.success.payload.commitLsn, seq: decoded.success.payload.seq })
       } else {
-        yield* Effect.logWarning("last CDC entry unreadable; not skipping on", { stream: spec.name, error: decoded.failure.message })
+        yield* Effect.logWarning("last CDC entry unreadable; not skipping on", {
+          stream: spec.name,
+          error: decoded.failure.message
+        })
       }
     }
     return positions
@@ -89,16 +114,18 @@ export type StreamWriter = Effect.Success<ReturnType<typeof make>>
  * by stream name). Once an entry of a stream passes, that stream needs no more checks
  * (positions only grow).
  */
-export const skipWritten = (written: Map<string, Cdc.Position>) => (entries: ReadonlyArray<Outgoing>): ReadonlyArray<Outgoing> => {
-  if (written.size === 0) return entries
-  return entries.filter((entry) => {
-    const name = Cdc.partition(entry.system, entry.partition).name
-    const last = written.get(name)
-    if (!last) return true
-    if (Cdc.isNewer(entry.payload, last)) {
-      written.delete(name)
-      return true
-    }
-    return false
-  })
-}
+export const skipWritten =
+  (written: Map<string, Cdc.Position>) =>
+  (entries: ReadonlyArray<Outgoing>): ReadonlyArray<Outgoing> => {
+    if (written.size === 0) return entries
+    return entries.filter((entry) => {
+      const name = Cdc.partition(entry.system, entry.partition).name
+      const last = written.get(name)
+      if (!last) return true
+      if (Cdc.isNewer(entry.payload, last)) {
+        written.delete(name)
+        return true
+      }
+      return false
+    })
+  }

@@ -5,13 +5,22 @@ import { Unchanged } from "./PgOutput.ts"
 import * as Translator from "./Translator.ts"
 
 const accounts: Translator.Relation = {
-  schema: "deposits", table: "accounts", columns: ["account_id", "customer_id", "balance", "memo"], primaryKey: ["account_id"]
+  schema: "deposits",
+  table: "accounts",
+  columns: ["account_id", "customer_id", "balance", "memo"],
+  primaryKey: ["account_id"]
 }
 const cards: Translator.Relation = {
-  schema: "cards", table: "cards", columns: ["card_id", "customer_id", "balance"], primaryKey: ["card_id"]
+  schema: "cards",
+  table: "cards",
+  columns: ["card_id", "customer_id", "balance"],
+  primaryKey: ["card_id"]
 }
 const instruments: Translator.Relation = {
-  schema: "investments", table: "instruments", columns: ["isin", "name"], primaryKey: ["isin"]
+  schema: "investments",
+  table: "instruments",
+  columns: ["isin", "name"],
+  primaryKey: ["isin"]
 }
 
 const given = () => {
@@ -37,10 +46,16 @@ describe("Translator", () => {
       partition: 0,
       key: "42",
       payload: {
-        _tag: "RowChanged", schema: "deposits", table: "accounts", op: "insert",
+        _tag: "RowChanged",
+        schema: "deposits",
+        table: "accounts",
+        op: "insert",
         key: { account_id: "10" },
         new: { account_id: "10", customer_id: "42", balance: "-12345678901234567", memo: null },
-        commitLsn: "1/200", seq: 0, commitTime: "2000-01-01T00:00:00.000000Z", xid: 901
+        commitLsn: "1/200",
+        seq: 0,
+        commitTime: "2000-01-01T00:00:00.000000Z",
+        xid: 901
       }
     })
     expect(rows(second)[0]).toMatchObject({ commitLsn: "1/200", seq: 1, xid: 901 })
@@ -60,13 +75,29 @@ describe("Translator", () => {
         system: "deposits",
         partition: 0,
         key: "42", // all its deposits changes belong to customer 42: same ordering key
-        payload: { _tag: "TransactionCommitted", commitLsn: "1/200", seq: 3, commitTime: "2000-01-01T00:00:00.000000Z", xid: 901, changes: 2, total: 3 }
+        payload: {
+          _tag: "TransactionCommitted",
+          commitLsn: "1/200",
+          seq: 3,
+          commitTime: "2000-01-01T00:00:00.000000Z",
+          xid: 901,
+          changes: 2,
+          total: 3
+        }
       },
       {
         system: "investments",
         partition: 0,
         key: "investments.instruments:US0378331005",
-        payload: { _tag: "TransactionCommitted", commitLsn: "1/200", seq: 3, commitTime: "2000-01-01T00:00:00.000000Z", xid: 901, changes: 1, total: 3 }
+        payload: {
+          _tag: "TransactionCommitted",
+          commitLsn: "1/200",
+          seq: 3,
+          commitTime: "2000-01-01T00:00:00.000000Z",
+          xid: 901,
+          changes: 1,
+          total: 3
+        }
       }
     ])
   })
@@ -82,10 +113,15 @@ describe("Translator", () => {
   it("fills unchanged TOAST values from the full old row, and names those it cannot", () => {
     const t = given()
     t.apply(begin)
-    const full = rows(t.apply({
-      _tag: "Update", relationId: 1, oldKind: "full",
-      oldTuple: ["10", "42", "1", "long memo"], newTuple: ["10", "42", "2", Unchanged]
-    }))[0]!
+    const full = rows(
+      t.apply({
+        _tag: "Update",
+        relationId: 1,
+        oldKind: "full",
+        oldTuple: ["10", "42", "1", "long memo"],
+        newTuple: ["10", "42", "2", Unchanged]
+      })
+    )[0]!
     expect(full.new).toEqual({ account_id: "10", customer_id: "42", balance: "2", memo: "long memo" })
     expect(full.old).toEqual({ account_id: "10", customer_id: "42", balance: "1", memo: "long memo" })
     expect(full.unchanged).toBeUndefined()
@@ -107,7 +143,9 @@ describe("Translator", () => {
     const t = given()
     t.apply(begin)
     const step = t.apply({ _tag: "Truncate", relationIds: [1, 2], cascade: false, restartIdentity: false })
-    expect(step.entries.map((e) => [e.system, e.key, (e.payload as Cdc.RowChanged).op, (e.payload as Cdc.RowChanged).seq])).toEqual([
+    expect(
+      step.entries.map((e) => [e.system, e.key, (e.payload as Cdc.RowChanged).op, (e.payload as Cdc.RowChanged).seq])
+    ).toEqual([
       ["deposits", "deposits.accounts", "truncate", 0],
       ["cards", "cards.cards", "truncate", 1]
     ])
@@ -117,8 +155,9 @@ describe("Translator", () => {
     const t = given()
     t.defineRelation(1, { ...accounts, columns: [...accounts.columns, "nickname"] })
     t.apply(begin)
-    expect(rows(t.apply({ _tag: "Insert", relationId: 1, newTuple: ["12", "42", "0", null, "Holiday"] }))[0]!.new)
-      .toEqual({ account_id: "12", customer_id: "42", balance: "0", memo: null, nickname: "Holiday" })
+    expect(
+      rows(t.apply({ _tag: "Insert", relationId: 1, newTuple: ["12", "42", "0", null, "Holiday"] }))[0]!.new
+    ).toEqual({ account_id: "12", customer_id: "42", balance: "0", memo: null, nickname: "Holiday" })
   })
 
   it("refuses changes for unknown relations or outside a transaction", () => {
@@ -131,8 +170,8 @@ describe("Translator", () => {
 
 describe("Lsn", () => {
   it("formats like PostgreSQL and converts wire timestamps with microseconds", () => {
-    expect(Lsn.format(0x16_B374_D848n)).toBe("16/B374D848")
-    expect(Lsn.parse("16/B374D848")).toBe(0x16_B374_D848n)
+    expect(Lsn.format(0x16_b374_d848n)).toBe("16/B374D848")
+    expect(Lsn.parse("16/B374D848")).toBe(0x16_b374_d848n)
     expect(Lsn.timestampToIso(802_008_000_123_456n)).toBe("2025-05-31T12:00:00.123456Z")
   })
 
@@ -141,15 +180,20 @@ describe("Lsn", () => {
     t.defineRelation(1, accounts)
     const customers = ["1", "2", "3", "4", "5", "6", "7", "8"]
     t.apply(begin)
-    const changes = customers.map((c, i) => t.apply({ _tag: "Insert", relationId: 1, newTuple: [String(10 + i), c, "1", null] }).entries[0]!)
+    const changes = customers.map(
+      (c, i) => t.apply({ _tag: "Insert", relationId: 1, newTuple: [String(10 + i), c, "1", null] }).entries[0]!
+    )
     for (const change of changes) expect(change.partition).toBe(Cdc.partitionOf(change.key, 4))
     const touched = [...new Set(changes.map((c) => c.partition))].sort()
     expect(touched.length).toBeGreaterThan(1)
     const done = t.apply(commit).entries
     expect(done.map((e) => e.partition).sort()).toEqual(touched)
     for (const e of done) {
-      expect(e.payload).toMatchObject({ _tag: "TransactionCommitted", total: 8, changes: changes.filter((c) => c.partition === e.partition).length })
+      expect(e.payload).toMatchObject({
+        _tag: "TransactionCommitted",
+        total: 8,
+        changes: changes.filter((c) => c.partition === e.partition).length
+      })
     }
   })
 })
-

@@ -114,12 +114,16 @@ export const make = (partitions: number = Cdc.defaultPartitions) => {
       commitTime: t.commitTime,
       xid: t.xid
     }
-    const key = op === "truncate" ? `${relation.schema}.${relation.table}` : envelopeKey(relation, parts.key, parts.new ?? parts.old)
+    const key =
+      op === "truncate"
+        ? `${relation.schema}.${relation.table}`
+        : envelopeKey(relation, parts.key, parts.new ?? parts.old)
     const partition = partitionFor(system, key, partitions)
     const stream = `${system}#${partition}`
     const counted = t.perStream.get(stream)
     if (!counted) t.perStream.set(stream, { system, partition, changes: 1, key })
-    else t.perStream.set(stream, { ...counted, changes: counted.changes + 1, key: counted.key === key ? key : undefined })
+    else
+      t.perStream.set(stream, { ...counted, changes: counted.changes + 1, key: counted.key === key ? key : undefined })
     return { system, partition, key, payload }
   }
 

@@ -8,10 +8,15 @@ import { Effect, Layer } from "effect"
 import * as CdcConnector from "./CdcConnector.ts"
 
 // The connector's numbers (slot lag, role, throughput) on the process's /metrics.
-const exported = Layer.effectDiscard(Effect.gen(function*() {
-  const management = yield* Management.Management
-  const connector = yield* CdcConnector.CdcConnector
-  management.collect(connector.prometheus)
-}))
+const exported = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const management = yield* Management.Management
+    const connector = yield* CdcConnector.CdcConnector
+    management.collect(connector.prometheus)
+  })
+)
 
-Process.launch({ name: "cdc", needs: ["redis"], retryStart: true }, exported.pipe(Layer.provideMerge(CdcConnector.layerConfig)))
+Process.launch(
+  { name: "cdc", needs: ["redis"], retryStart: true },
+  exported.pipe(Layer.provideMerge(CdcConnector.layerConfig))
+)

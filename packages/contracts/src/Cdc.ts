@@ -113,9 +113,11 @@ export const partitionsConfig = Config.schema(
 ).pipe(Config.withDefault(defaultPartitions))
 
 /** The partition count as an Effect that cannot fail (a bad CDC_PARTITIONS stops the process at start-up anyway). */
-export const partitionCount = Effect.orDie(Effect.gen(function*() {
-  return yield* partitionsConfig
-}))
+export const partitionCount = Effect.orDie(
+  Effect.gen(function* () {
+    return yield* partitionsConfig
+  })
+)
 
 /**
  * Systems whose streams are not partitioned: the reference data (small, read whole by everyone)
@@ -134,7 +136,8 @@ const spec = (name: string, retention?: StreamSpec.Retention): StreamSpec.Stream
   })
 
 /** The one stream of an unpartitioned system, e.g. `stream("ref")` is `cdc.ref`. */
-export const stream = (system: string, retention?: StreamSpec.Retention): StreamSpec.StreamSpec<CdcMessage> => spec(`cdc.${system}`, retention)
+export const stream = (system: string, retention?: StreamSpec.Retention): StreamSpec.StreamSpec<CdcMessage> =>
+  spec(`cdc.${system}`, retention)
 
 /** FNV-1a (32 bit) of `key` mod `partitions`: stable across processes, versions and hosts. */
 export const partitionOf = (key: string, partitions: number): number => {
@@ -147,19 +150,30 @@ export const partitionOf = (key: string, partitions: number): number => {
 }
 
 /** The stream of one partition of a system, e.g. `cdc.deposits.p2`; `cdc.ref` for unpartitioned ones. */
-export const partition = (system: string, index: number, retention?: StreamSpec.Retention): StreamSpec.StreamSpec<CdcMessage> =>
+export const partition = (
+  system: string,
+  index: number,
+  retention?: StreamSpec.Retention
+): StreamSpec.StreamSpec<CdcMessage> =>
   unpartitioned.has(system) ? stream(system, retention) : spec(`cdc.${system}.p${index}`, retention)
 
 /** Every stream of a system, in partition order. */
-export const streams = (system: string, partitions: number, retention?: StreamSpec.Retention): ReadonlyArray<StreamSpec.StreamSpec<CdcMessage>> =>
-  unpartitioned.has(system) ? [stream(system, retention)] : Array.from({ length: partitions }, (_, i) => partition(system, i, retention))
+export const streams = (
+  system: string,
+  partitions: number,
+  retention?: StreamSpec.Retention
+): ReadonlyArray<StreamSpec.StreamSpec<CdcMessage>> =>
+  unpartitioned.has(system)
+    ? [stream(system, retention)]
+    : Array.from({ length: partitions }, (_, i) => partition(system, i, retention))
 
 /** The stream an entry with envelope key `key` of `system` goes to. */
 export const streamFor = (system: string, key: string, partitions: number): StreamSpec.StreamSpec<CdcMessage> =>
   unpartitioned.has(system) ? stream(system) : partition(system, partitionOf(key, partitions))
 
 /** The system a CDC stream name belongs to (`cdc.deposits.p2` → deposits), or undefined. */
-export const systemOfStream = (name: string): string | undefined => /^cdc\.([a-z_][a-z0-9_]*)(?:\.p\d+)?$/.exec(name)?.[1]
+export const systemOfStream = (name: string): string | undefined =>
+  /^cdc\.([a-z_][a-z0-9_]*)(?:\.p\d+)?$/.exec(name)?.[1]
 
 export interface Position {
   readonly commitLsn: string

@@ -57,7 +57,11 @@ export const RevokeSession = Schema.TaggedStruct("RevokeSession", {
   bySessionId: Id,
   clientAddress: Text(64)
 })
-export const RevokeAllSessions = Schema.TaggedStruct("RevokeAllSessions", { customerId: Id, bySessionId: Id, clientAddress: Text(64) })
+export const RevokeAllSessions = Schema.TaggedStruct("RevokeAllSessions", {
+  customerId: Id,
+  bySessionId: Id,
+  clientAddress: Text(64)
+})
 
 /** Re-authentication within a session (step-up) before a sensitive action: the password again. */
 export const StepUp = Schema.TaggedStruct("StepUp", {
@@ -79,9 +83,22 @@ export const AdminEndSessions = Schema.TaggedStruct("AdminEndSessions", {
   bySessionId: Id
 })
 /** The bank's staff lifts a username's lockout. */
-export const AdminUnlock = Schema.TaggedStruct("AdminUnlock", { username: Text(256), byCustomerId: Id, bySessionId: Id })
+export const AdminUnlock = Schema.TaggedStruct("AdminUnlock", {
+  username: Text(256),
+  byCustomerId: Id,
+  bySessionId: Id
+})
 
-export const IdentityRequest = Schema.Union([Login, Refresh, Logout, RevokeSession, RevokeAllSessions, StepUp, AdminEndSessions, AdminUnlock])
+export const IdentityRequest = Schema.Union([
+  Login,
+  Refresh,
+  Logout,
+  RevokeSession,
+  RevokeAllSessions,
+  StepUp,
+  AdminEndSessions,
+  AdminUnlock
+])
 export type IdentityRequest = typeof IdentityRequest.Type
 
 // ── Replies ─────────────────────────────────────────────────────────────────────────────────
@@ -125,7 +142,16 @@ export const StepUpRefused = Schema.TaggedStruct("StepUpRefused", {
 
 export const Unlocked = Schema.TaggedStruct("Unlocked", { wasLocked: Schema.Boolean })
 
-export const IdentityReply = Schema.Union([LoggedIn, LoginRefused, TokensRefreshed, RefreshRefused, SessionsRevoked, SteppedUp, StepUpRefused, Unlocked])
+export const IdentityReply = Schema.Union([
+  LoggedIn,
+  LoginRefused,
+  TokensRefreshed,
+  RefreshRefused,
+  SessionsRevoked,
+  SteppedUp,
+  StepUpRefused,
+  Unlocked
+])
 export type IdentityReply = typeof IdentityReply.Type
 
 export const requests = {
@@ -151,7 +177,14 @@ const Subject = {
 export const LoginSucceeded = Schema.TaggedStruct("LoginSucceeded", { ...Subject, sessionId: Id, ...Client })
 export const LoginFailed = Schema.TaggedStruct("LoginFailed", {
   ...Subject,
-  reason: Schema.Literals(["WrongPassword", "UnknownUser", "AccountUnavailable", "RateLimited", "LockedOut", "SessionLimitReached"]),
+  reason: Schema.Literals([
+    "WrongPassword",
+    "UnknownUser",
+    "AccountUnavailable",
+    "RateLimited",
+    "LockedOut",
+    "SessionLimitReached"
+  ]),
   /** Consecutive failures on this username so far (wrong password / unknown user). */
   failures: Schema.optionalKey(Schema.Int),
   ...Client
@@ -164,7 +197,11 @@ export const AccountLockedOut = Schema.TaggedStruct("AccountLockedOut", {
 })
 export const LockoutCleared = Schema.TaggedStruct("LockoutCleared", { ...Subject, by: Text(128) })
 export const TokenRefreshed = Schema.TaggedStruct("TokenRefreshed", { customerId: Id, sessionId: Id, ...Client })
-export const RefreshTokenReused = Schema.TaggedStruct("RefreshTokenReused", { customerId: Id, sessionId: Id, ...Client })
+export const RefreshTokenReused = Schema.TaggedStruct("RefreshTokenReused", {
+  customerId: Id,
+  sessionId: Id,
+  ...Client
+})
 export const SessionEndReason = Schema.Literals([
   "Logout",
   "Revoked",
@@ -201,7 +238,11 @@ export const DeadLettersHandled = Schema.TaggedStruct("DeadLettersHandled", {
   ids: Schema.Array(Text(64))
 })
 
-export const StepUpSucceeded = Schema.TaggedStruct("StepUpSucceeded", { customerId: Id, sessionId: Id, clientAddress: Text(64) })
+export const StepUpSucceeded = Schema.TaggedStruct("StepUpSucceeded", {
+  customerId: Id,
+  sessionId: Id,
+  clientAddress: Text(64)
+})
 export const StepUpFailed = Schema.TaggedStruct("StepUpFailed", {
   customerId: Id,
   sessionId: Id,
@@ -255,7 +296,10 @@ export const Recommendation = Schema.Struct({ id: Id, title: Text(200), reason: 
 
 const InSession = { customerId: Id, sessionId: Id }
 
-export const SessionStarted = Schema.TaggedStruct("SessionStarted", { ...InSession, deviceId: Schema.optionalKey(Text(128)) })
+export const SessionStarted = Schema.TaggedStruct("SessionStarted", {
+  ...InSession,
+  deviceId: Schema.optionalKey(Text(128))
+})
 export const SessionEnded = Schema.TaggedStruct("SessionEnded", { ...InSession, reason: SessionEndReason })
 /** A request the customer made in the session (method and path), with its status. */
 export const SessionActivityRecorded = Schema.TaggedStruct("SessionActivityRecorded", {
@@ -264,7 +308,10 @@ export const SessionActivityRecorded = Schema.TaggedStruct("SessionActivityRecor
   status: Schema.Int,
   at: Schema.String
 })
-export const SessionPreferencesChanged = Schema.TaggedStruct("SessionPreferencesChanged", { ...InSession, preferences: Preferences })
+export const SessionPreferencesChanged = Schema.TaggedStruct("SessionPreferencesChanged", {
+  ...InSession,
+  preferences: Preferences
+})
 export const SessionRecommendationsUpdated = Schema.TaggedStruct("SessionRecommendationsUpdated", {
   ...InSession,
   recommendations: Schema.Array(Recommendation)

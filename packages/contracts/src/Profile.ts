@@ -33,11 +33,13 @@ export const PreferenceChanges = Schema.Struct({
   language: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-z]{2}(-[A-Z]{2})?$/))),
   theme: Schema.optionalKey(Schema.Literals(["light", "dark", "system"])),
   /** Marketing consent per channel (opt-in). */
-  marketing: Schema.optionalKey(Schema.Struct({
-    email: Schema.optionalKey(Schema.Boolean),
-    sms: Schema.optionalKey(Schema.Boolean),
-    push: Schema.optionalKey(Schema.Boolean)
-  }))
+  marketing: Schema.optionalKey(
+    Schema.Struct({
+      email: Schema.optionalKey(Schema.Boolean),
+      sms: Schema.optionalKey(Schema.Boolean),
+      push: Schema.optionalKey(Schema.Boolean)
+    })
+  )
 })
 
 /** What a customer may change about themselves: contact data and preferences. */

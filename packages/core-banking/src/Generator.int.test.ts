@@ -6,21 +6,39 @@ import { DEMO_PASSWORD, seed, seedIfEmpty } from "./Generator.ts"
 import { Ledgers } from "@bank/records"
 
 const TABLES = [
-  "customer.customers", "customer.credentials", "crm.preferences", "crm.wish_list_items", "crm.interests",
-  "deposits.accounts", "deposits.transactions", "cards.cards", "cards.transactions", "lending.loans",
-  "lending.transactions", "investments.instruments", "investments.accounts", "investments.holdings", "investments.transactions"
+  "customer.customers",
+  "customer.credentials",
+  "crm.preferences",
+  "crm.wish_list_items",
+  "crm.interests",
+  "deposits.accounts",
+  "deposits.transactions",
+  "cards.cards",
+  "cards.transactions",
+  "lending.loans",
+  "lending.transactions",
+  "investments.instruments",
+  "investments.accounts",
+  "investments.holdings",
+  "investments.transactions"
 ]
 
 describe("Generator", () => {
   const pg = usePostgres()
   let runtime: ManagedRuntime.ManagedRuntime<Database.Database, never>
   const run = <A, E>(effect: Effect.Effect<A, E, Database.Database>) => runtime.runPromise(effect)
-  const query = <A extends object>(sql: string, params?: ReadonlyArray<unknown>) => run(Database.Database.use((db) => db.query<A>(sql, params)))
+  const query = <A extends object>(sql: string, params?: ReadonlyArray<unknown>) =>
+    run(Database.Database.use((db) => db.query<A>(sql, params)))
   // Small and quick: 50 customers, a handful of password hashes, a fixed as-of date.
   const options = { customers: 50, months: 2, asOf: "2025-03-10", hashPool: 4, progress: false }
   const checksum = async () => {
-    const parts = await Promise.all(TABLES.map((t) =>
-      query<{ digest: string; rows: string }>(`SELECT md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS digest, count(*) AS rows FROM ${t} t`)))
+    const parts = await Promise.all(
+      TABLES.map((t) =>
+        query<{ digest: string; rows: string }>(
+          `SELECT md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS digest, count(*) AS rows FROM ${t} t`
+        )
+      )
+    )
     return parts.map(([p], i) => `${TABLES[i]}:${p!.rows}:${p!.digest}`).join("\n")
   }
   let first: string
@@ -36,7 +54,8 @@ describe("Generator", () => {
 
   it("gives every customer a log-in demo<n> whose scrypt hash verifies demo-password and nothing else", async () => {
     const rows = await query<{ username: string; password_hash: string }>(
-      "SELECT username, password_hash FROM customer.credentials WHERE username IN ('demo1', 'demo50') ORDER BY username")
+      "SELECT username, password_hash FROM customer.credentials WHERE username IN ('demo1', 'demo50') ORDER BY username"
+    )
     expect(rows.map((r) => r.username)).toEqual(["demo1", "demo50"])
     const demo1 = rows[0]!.password_hash
     expect(demo1).toMatch(/^scrypt\$N=16384,r=8,p=1\$/)
@@ -60,9 +79,16 @@ describe("Generator", () => {
 
   it("produces months of history in several currencies, across every product system", async () => {
     const [span] = await query<{ first: string; last: string }>(
-      "SELECT min(booking_date)::text AS first, max(booking_date)::text AS last FROM deposits.transactions")
+      "SELECT min(booking_date)::text AS first, max(booking_date)::text AS last FROM deposits.transactions"
+    )
     expect(span).toEqual({ first: "2025-01-10", last: "2025-03-09" })
-    const [mix] = await query<{ currencies: string; cards: string; loans: string; investments: string; holdings: string }>(`
+    const [mix] = await query<{
+      currencies: string
+      cards: string
+      loans: string
+      investments: string
+      holdings: string
+    }>(`
       SELECT (SELECT count(DISTINCT currency) FROM deposits.accounts) AS currencies, (SELECT count(*) FROM cards.transactions) AS cards,
              (SELECT count(*) FROM lending.transactions) AS loans, (SELECT count(*) FROM investments.transactions) AS investments,
              (SELECT count(*) FROM investments.holdings) AS holdings`)
@@ -89,12 +115,18 @@ describe("Generator", () => {
     const url = pg.server.url.replace(/\/postgres$/, "/racing")
     const other = ManagedRuntime.make(Database.layer(url))
     try {
-      const results = await Promise.all([1, 2].map(() => other.runPromise(seedIfEmpty(url, { ...options, customers: 10, seed: "9" }))))
+      const results = await Promise.all(
+        [1, 2].map(() => other.runPromise(seedIfEmpty(url, { ...options, customers: 10, seed: "9" })))
+      )
       expect(results.filter((r) => r.skipped === undefined).map((r) => r.customers)).toEqual([10])
       expect(results.filter((r) => r.skipped !== undefined)).toHaveLength(1)
-      const [n] = await other.runPromise(Database.Database.use((db) =>
-        db.query<{ n: string; admins: string }>("SELECT count(*) FILTER (WHERE NOT 'admin' = ANY(roles)) AS n, count(*) FILTER (WHERE 'admin' = ANY(roles)) AS admins FROM customer.customers")
-      ))
+      const [n] = await other.runPromise(
+        Database.Database.use((db) =>
+          db.query<{ n: string; admins: string }>(
+            "SELECT count(*) FILTER (WHERE NOT 'admin' = ANY(roles)) AS n, count(*) FILTER (WHERE 'admin' = ANY(roles)) AS admins FROM customer.customers"
+          )
+        )
+      )
       // Ten customers, and the one staff login the demo data adds.
       expect(n).toEqual({ n: "10", admins: "1" })
     } finally {
@@ -105,7 +137,8 @@ describe("Generator", () => {
   it("leaves the identities past the generated ids, so the back ends can insert", async () => {
     const [row] = await query<{ customer_id: string }>(
       `INSERT INTO customer.customers (given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
-       VALUES ('New', 'Customer', 'new@example.com', '1 Main Street', '10115', 'Berlin', 'DE', '1990-01-01', 'retail') RETURNING customer_id`)
+       VALUES ('New', 'Customer', 'new@example.com', '1 Main Street', '10115', 'Berlin', 'DE', '1990-01-01', 'retail') RETURNING customer_id`
+    )
     expect(row!.customer_id).toBe("51")
   })
 })

@@ -65,9 +65,20 @@ export class SeedError extends Schema.TaggedError<SeedError>()("SeedError", { de
 }
 
 const SYSTEM_TABLES = [
-  "customer.customers", "customer.credentials", "crm.preferences", "crm.wish_list_items", "crm.interests",
-  "deposits.accounts", "deposits.transactions", "cards.cards", "cards.transactions", "lending.loans",
-  "lending.transactions", "investments.accounts", "investments.holdings", "investments.transactions",
+  "customer.customers",
+  "customer.credentials",
+  "crm.preferences",
+  "crm.wish_list_items",
+  "crm.interests",
+  "deposits.accounts",
+  "deposits.transactions",
+  "cards.cards",
+  "cards.transactions",
+  "lending.loans",
+  "lending.transactions",
+  "investments.accounts",
+  "investments.holdings",
+  "investments.transactions",
   "investments.instruments"
 ]
 
@@ -76,18 +87,28 @@ const options = (o: SeedOptions) => {
   const months = o.months ?? 3
   const asOf = o.asOf ?? new Date().toISOString().slice(0, 10)
   const end = Date.parse(`${asOf}T00:00:00Z`)
-  if (!Number.isInteger(customers) || customers < 1) return Effect.fail(new SeedError({ detail: "customers must be a positive integer" }))
-  if (!Number.isInteger(months) || months < 1 || months > 120) return Effect.fail(new SeedError({ detail: "months must be 1-120" }))
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(end)) return Effect.fail(new SeedError({ detail: `as-of ${asOf} is not a date` }))
+  if (!Number.isInteger(customers) || customers < 1)
+    return Effect.fail(new SeedError({ detail: "customers must be a positive integer" }))
+  if (!Number.isInteger(months) || months < 1 || months > 120)
+    return Effect.fail(new SeedError({ detail: "months must be 1-120" }))
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(end))
+    return Effect.fail(new SeedError({ detail: `as-of ${asOf} is not a date` }))
   return Effect.succeed({
-    customers, months, asOf, seed: o.seed ?? "42", force: o.force ?? false, hashPool: Math.max(1, o.hashPool ?? 1000),
-    scrypt: o.scrypt ?? PasswordHash.defaultParams, batchSize: Math.max(1, o.batchSize ?? 500), progress: o.progress ?? true,
+    customers,
+    months,
+    asOf,
+    seed: o.seed ?? "42",
+    force: o.force ?? false,
+    hashPool: Math.max(1, o.hashPool ?? 1000),
+    scrypt: o.scrypt ?? PasswordHash.defaultParams,
+    batchSize: Math.max(1, o.batchSize ?? 500),
+    progress: o.progress ?? true,
     window: { start: addMonths(end, -months), end }
   })
 }
 
 /** Why the systems of record should not be seeded now, or undefined when they are empty. */
-const occupied = Effect.fn("Generator.occupied")(function*() {
+const occupied = Effect.fn("Generator.occupied")(function* () {
   const db = yield* Database.Database
   const [row] = yield* db.query<{ customers: boolean; finished: boolean | null }>(
     `SELECT EXISTS (SELECT 1 FROM customer.customers) AS customers,
@@ -99,14 +120,21 @@ const occupied = Effect.fn("Generator.occupied")(function*() {
     : "the systems of record already hold data: left as they are (--force wipes and seeds again)"
 })
 
-const hashes = Effect.fn("Generator.hashes")(function*(seed: string, count: number, params: ScryptParams, showProgress: boolean) {
+const hashes = Effect.fn("Generator.hashes")(function* (
+  seed: string,
+  count: number,
+  params: ScryptParams,
+  showProgress: boolean
+) {
   const progress = showProgress ? meter("seed: password hashes", count, "hashes") : silent
   let done = 0
   return yield* Effect.forEach(
     Array.from({ length: count }, (_, i) => i),
     (i) => {
       const salt = createHash("sha256").update(`${seed}\u0000salt\u0000${i}`).digest().subarray(0, 16)
-      return PasswordHash.hash(DEMO_PASSWORD, { salt, params }).pipe(Effect.tap(() => Effect.sync(() => progress.update(++done))))
+      return PasswordHash.hash(DEMO_PASSWORD, { salt, params }).pipe(
+        Effect.tap(() => Effect.sync(() => progress.update(++done)))
+      )
     },
     // scrypt runs on libuv's thread pool; one hash per core keeps every core busy.
     { concurrency: availableParallelism() }
@@ -117,7 +145,7 @@ const hashes = Effect.fn("Generator.hashes")(function*(seed: string, count: numb
  * Migrates, then seeds `url` unless the systems of record already hold data (or wipes them
  * first with `force`). Needs `Database` on the same database as `url`.
  */
-export const seed = Effect.fn("Generator.seed")(function*(url: string, given: SeedOptions = {}) {
+export const seed = Effect.fn("Generator.seed")(function* (url: string, given: SeedOptions = {}) {
   const o = yield* options(given)
   const db = yield* Database.Database
   const started = performance.now()
@@ -125,7 +153,10 @@ export const seed = Effect.fn("Generator.seed")(function*(url: string, given: Se
   // One seed at a time per database: a second one waits here, then finds the data and skips.
   // The lock is the session's, held on a connection of its own until the scope closes.
   const guard = yield* connect(url)
-  yield* Effect.tryPromise({ try: () => guard.query("SELECT pg_advisory_lock(hashtext('@bank/records seed'))"), catch: toDatabaseError })
+  yield* Effect.tryPromise({
+    try: () => guard.query("SELECT pg_advisory_lock(hashtext('@bank/records seed'))"),
+    catch: toDatabaseError
+  })
   const reason = yield* occupied()
   if (reason && !o.force) return { migrated, skipped: reason, customers: 0, rows: 0, seconds: 0 } satisfies SeedSummary
   if (reason) yield* db.query(`TRUNCATE ${SYSTEM_TABLES.join(", ")} RESTART IDENTITY CASCADE`)
@@ -134,7 +165,9 @@ export const seed = Effect.fn("Generator.seed")(function*(url: string, given: Se
     "INSERT INTO records_meta.seed_runs (seed, customers, months, as_of) VALUES ($1, $2, $3, $4) RETURNING run_id",
     [o.seed, o.customers, o.months, o.asOf]
   )
-  const currencies = yield* db.query<{ code: string; minor_unit: number }>("SELECT code, minor_unit FROM ref.currencies")
+  const currencies = yield* db.query<{ code: string; minor_unit: number }>(
+    "SELECT code, minor_unit FROM ref.currencies"
+  )
   for (const i of instruments) {
     yield* db.query(
       `INSERT INTO investments.instruments (isin, symbol, name, asset_class, currency) VALUES ($1, $2, $3, $4, $5)
@@ -146,7 +179,10 @@ export const seed = Effect.fn("Generator.seed")(function*(url: string, given: Se
 
   const ids = new Ids()
   const world = {
-    seed: o.seed, window: o.window, ids, prices: priceBook(o.seed, o.window),
+    seed: o.seed,
+    window: o.window,
+    ids,
+    prices: priceBook(o.seed, o.window),
     units: new Map(currencies.map((c) => [c.code, c.minor_unit])),
     passwordHash: (customerId: number) => pool[(customerId - 1) % pool.length]!
   }
@@ -164,20 +200,28 @@ export const seed = Effect.fn("Generator.seed")(function*(url: string, given: Se
     for (let id = first; id <= last; id++) generateCustomer({ ...world, sink: batch }, id)
     // Batch n loads on client n % 2, once batch n - 2 has released it.
     if (inFlight.length >= clients.length) yield* Fiber.join(inFlight.shift()!)
-    inFlight.push(yield* Effect.forkChild(load(clients[n % clients.length]!, batch).pipe(
-      Effect.tap(() => Effect.sync(() => {
-        rows += batch.rows
-        loaded += last - first + 1
-        progress.update(loaded, `${rows.toLocaleString("en-US")} rows`)
-      }))
-    )))
+    inFlight.push(
+      yield* Effect.forkChild(
+        load(clients[n % clients.length]!, batch).pipe(
+          Effect.tap(() =>
+            Effect.sync(() => {
+              rows += batch.rows
+              loaded += last - first + 1
+              progress.update(loaded, `${rows.toLocaleString("en-US")} rows`)
+            })
+          )
+        )
+      )
+    )
   }
   for (const fiber of inFlight) yield* Fiber.join(fiber)
   progress.finish(`${rows.toLocaleString("en-US")} rows`)
 
   // The generator chose the ids itself: move each identity past them for later inserts.
   for (const [table, column] of identities) {
-    yield* db.query(`SELECT setval(pg_get_serial_sequence('${table}', '${column}'), (SELECT COALESCE(max(${column}), 0) + 1 FROM ${table}), false)`)
+    yield* db.query(
+      `SELECT setval(pg_get_serial_sequence('${table}', '${column}'), (SELECT COALESCE(max(${column}), 0) + 1 FROM ${table}), false)`
+    )
   }
   yield* db.query(`ANALYZE ${SYSTEM_TABLES.join(", ")}`)
   yield* db.query("UPDATE records_meta.seed_runs SET finished_at = now() WHERE run_id = $1", [run!.run_id])
@@ -185,7 +229,7 @@ export const seed = Effect.fn("Generator.seed")(function*(url: string, given: Se
 }, Effect.scoped)
 
 /** The admin login, a separate identity from every customer (admin API, dead letters). */
-export const seedAdmin = Effect.fn("Generator.seedAdmin")(function*(seedText: string, params: ScryptParams) {
+export const seedAdmin = Effect.fn("Generator.seedAdmin")(function* (seedText: string, params: ScryptParams) {
   const db = yield* Database.Database
   const adminSalt = createHash("sha256").update(`${seedText}\u0000admin`).digest().subarray(0, 16)
   const adminHash = yield* PasswordHash.hash(DEMO_ADMIN.password, { salt: adminSalt, params })
@@ -195,13 +239,15 @@ export const seedAdmin = Effect.fn("Generator.seedAdmin")(function*(seedText: st
      RETURNING customer_id::text`
   )
   yield* db.query("INSERT INTO customer.credentials (customer_id, username, password_hash) VALUES ($1, $2, $3)", [
-    admin!.customer_id, DEMO_ADMIN.username, adminHash
+    admin!.customer_id,
+    DEMO_ADMIN.username,
+    adminHash
   ])
 })
 
 /** The demo data: `seed`, then (when it seeded) the admin login. */
 export const seedDemo = (url: string, given: SeedOptions = {}) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const summary = yield* seed(url, given)
     if (summary.skipped === undefined) {
       const o = yield* options(given)
@@ -211,4 +257,5 @@ export const seedDemo = (url: string, given: SeedOptions = {}) =>
   })
 
 /** What `npm start` calls: seeds only a database whose systems of record are empty. */
-export const seedIfEmpty = (url: string, given: Omit<SeedOptions, "force"> = {}) => seedDemo(url, { ...given, force: false })
+export const seedIfEmpty = (url: string, given: Omit<SeedOptions, "force"> = {}) =>
+  seedDemo(url, { ...given, force: false })

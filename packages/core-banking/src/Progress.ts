@@ -20,7 +20,12 @@ export const duration = (seconds: number): string => {
 
 export const silent: Meter = { update: () => {}, finish: () => {} }
 
-export const meter = (label: string, total: number, unit: string, stream: NodeJS.WriteStream = process.stderr): Meter => {
+export const meter = (
+  label: string,
+  total: number,
+  unit: string,
+  stream: NodeJS.WriteStream = process.stderr
+): Meter => {
   const started = performance.now()
   const tty = stream.isTTY === true
   const every = tty ? 250 : 5000
@@ -31,8 +36,10 @@ export const meter = (label: string, total: number, unit: string, stream: NodeJS
     const rate = seconds > 0 ? done / seconds : 0
     const left = rate > 0 ? (total - done) / rate : Infinity
     const percent = total > 0 ? ((100 * done) / total).toFixed(1) : "100.0"
-    return `${label}: ${group(done)}/${group(total)} ${unit} (${percent}%) · ${group(rate)} ${unit}/s · ` +
+    return (
+      `${label}: ${group(done)}/${group(total)} ${unit} (${percent}%) · ${group(rate)} ${unit}/s · ` +
       `${done >= total ? `took ${duration(seconds)}` : `ETA ${duration(left)}`}${detail ? ` · ${detail}` : ""}`
+    )
   }
   const print = (text: string, final: boolean) =>
     stream.write(tty ? `\r\x1b[2K${text}${final ? "\n" : ""}` : `${text}\n`)

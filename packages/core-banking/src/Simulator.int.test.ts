@@ -11,7 +11,9 @@ describe("Simulator", () => {
   let runtime: ManagedRuntime.ManagedRuntime<Database.Database, never>
   const run = <A, E>(effect: Effect.Effect<A, E, Database.Database>) => runtime.runPromise(effect)
   const count = async (table: string) =>
-    Number((await run(Database.Database.use((db) => db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`))))[0]!.n)
+    Number(
+      (await run(Database.Database.use((db) => db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`))))[0]!.n
+    )
   const entries = async () => ({
     deposits: await count("deposits.transactions"),
     cards: await count("cards.transactions"),

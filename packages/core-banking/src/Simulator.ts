@@ -52,29 +52,44 @@ export class SimulatorError extends Schema.TaggedError<SimulatorError>()("Simula
 }
 
 // The mix of a retail bank's day: mostly card and current-account activity.
-const MIX: ReadonlyArray<readonly [System, number]> = [["deposits", 60], ["cards", 28], ["investments", 9], ["lending", 3]]
+const MIX: ReadonlyArray<readonly [System, number]> = [
+  ["deposits", 60],
+  ["cards", 28],
+  ["investments", 9],
+  ["lending", 3]
+]
 
 const SAMPLES = 50_000
 
 /** Enough workers that one slow transaction does not hold the rest back. */
 export const defaultWorkers = (rate: number): number => Math.min(32, Math.max(2, Math.ceil(rate / 50)))
 
-export const run = Effect.fn("Simulator.run")(function*(options: SimulatorOptions) {
+export const run = Effect.fn("Simulator.run")(function* (options: SimulatorOptions) {
   if (!(options.rate > 0)) return yield* new SimulatorError({ detail: "the rate must be a positive number" })
   const db = yield* Database.Database
-  const currencies = yield* db.query<{ code: string; minor_unit: number }>("SELECT code, minor_unit FROM ref.currencies")
+  const currencies = yield* db.query<{ code: string; minor_unit: number }>(
+    "SELECT code, minor_unit FROM ref.currencies"
+  )
   const ranges = new Map<System, { min: number; max: number }>()
   for (const [system, table, id] of [
-    ["deposits", "deposits.accounts", "account_id"], ["cards", "cards.cards", "card_id"],
-    ["lending", "lending.loans", "loan_id"], ["investments", "investments.accounts", "account_id"]
+    ["deposits", "deposits.accounts", "account_id"],
+    ["cards", "cards.cards", "card_id"],
+    ["lending", "lending.loans", "loan_id"],
+    ["investments", "investments.accounts", "account_id"]
   ] as const) {
-    const [r] = yield* db.query<{ min: string | null; max: string | null }>(`SELECT min(${id}), max(${id}) FROM ${table}`)
+    const [r] = yield* db.query<{ min: string | null; max: string | null }>(
+      `SELECT min(${id}), max(${id}) FROM ${table}`
+    )
     if (r?.min != null && r.max != null) ranges.set(system, { min: Number(r.min), max: Number(r.max) })
   }
   const mix = MIX.filter(([system]) => ranges.has(system))
-  if (mix.length === 0) return yield* new SimulatorError({ detail: "no accounts to simulate on: seed the systems of record first" })
+  if (mix.length === 0)
+    return yield* new SimulatorError({ detail: "no accounts to simulate on: seed the systems of record first" })
 
-  const env: Env = { rng: random(hashSeed(options.seed ?? String(Math.random()), "simulator")), units: new Map(currencies.map((c) => [c.code, c.minor_unit])) }
+  const env: Env = {
+    rng: random(hashSeed(options.seed ?? String(Math.random()), "simulator")),
+    units: new Map(currencies.map((c) => [c.code, c.minor_unit]))
+  }
   const interval = 1000 / options.rate
   const workers = options.workers ?? defaultWorkers(options.rate)
   const stop = options.stop ?? (yield* Deferred.make<void>())
@@ -89,9 +104,13 @@ export const run = Effect.fn("Simulator.run")(function*(options: SimulatorOption
   const summary = (): SimulatorSummary => {
     const seconds = (performance.now() - started) / 1000
     const sorted = [...latencies].sort((a, b) => a - b)
-    const at = (q: number) => sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+    const at = (q: number) =>
+      sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
     return {
-      targetRate: options.rate, seconds, ...counts, bySystem: { ...bySystem },
+      targetRate: options.rate,
+      seconds,
+      ...counts,
+      bySystem: { ...bySystem },
       achievedRate: seconds > 0 ? (counts.booked + counts.declined) / seconds : 0,
       latencyMs: { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0 }
     }
@@ -114,17 +133,19 @@ export const run = Effect.fn("Simulator.run")(function*(options: SimulatorOption
     return started + next++ * interval
   }
   let warned = false
-  const one = Effect.gen(function*() {
+  const one = Effect.gen(function* () {
     const system = env.rng.weighted(mix)
     const { min, max } = ranges.get(system)!
     const begun = performance.now()
     const outcome = yield* activities[system](env, env.rng.int(min, max)).pipe(
       Effect.catchTag("DatabaseError", (error) =>
-        Effect.gen(function*() {
-          if (!warned) yield* Effect.logWarning(`simulate: ${system} activity failed (later failures are only counted)`, error)
+        Effect.gen(function* () {
+          if (!warned)
+            yield* Effect.logWarning(`simulate: ${system} activity failed (later failures are only counted)`, error)
           warned = true
           return "failed" as const
-        }))
+        })
+      )
     )
     if (outcome === "missing") return false // a gap in the ids, or a closed account: draw again
     if (outcome !== "failed") record(performance.now() - begun)
@@ -132,7 +153,7 @@ export const run = Effect.fn("Simulator.run")(function*(options: SimulatorOption
     if (outcome === "booked") bySystem[system] += 1
     return true
   })
-  const worker = Effect.gen(function*() {
+  const worker = Effect.gen(function* () {
     while (!Deferred.isDoneUnsafe(stop)) {
       const due = takeSlot()
       if (due >= deadline) return
@@ -143,8 +164,15 @@ export const run = Effect.fn("Simulator.run")(function*(options: SimulatorOption
     }
   })
   const reporter = options.onReport
-    ? Effect.forever(Effect.sleep(options.reportEveryMs ?? 5000).pipe(Effect.andThen(Effect.sync(() => options.onReport!(summary())))))
+    ? Effect.forever(
+        Effect.sleep(options.reportEveryMs ?? 5000).pipe(
+          Effect.andThen(Effect.sync(() => options.onReport!(summary())))
+        )
+      )
     : Effect.never
-  yield* Effect.raceFirst(Effect.forEach(Array.from({ length: workers }), () => worker, { concurrency: "unbounded", discard: true }), reporter)
+  yield* Effect.raceFirst(
+    Effect.forEach(Array.from({ length: workers }), () => worker, { concurrency: "unbounded", discard: true }),
+    reporter
+  )
   return summary()
 })

@@ -11,7 +11,12 @@ const entries = (messages: ReadonlyArray<Cdc.CdcMessage>, from = 0) =>
   messages.map((payload, i) => ({ entryId: `1-${from + i}`, payload }))
 
 /** Feeds messages of one stream and applies what completes to `doc` (for customer 7). */
-const project = (system: Dashboard.System, messages: ReadonlyArray<Cdc.CdcMessage>, doc?: Dashboard.DashboardDocument, latest?: number) => {
+const project = (
+  system: Dashboard.System,
+  messages: ReadonlyArray<Cdc.CdcMessage>,
+  doc?: Dashboard.DashboardDocument,
+  latest?: number
+) => {
   const { units } = TransactionAssembler.make().feed(entries(messages))
   const mine = units.filter((u) => u.customerId === "7").map((u) => u.unit)
   return Dashboard.applyUnits(doc, "7", system, mine, latest === undefined ? {} : { latest })
@@ -24,9 +29,16 @@ describe("dashboard projection", () => {
   it("shows every account with exact money in the API's form and totals per currency", () => {
     const big = "123456789012345678901234567890"
     const given = project("deposits", [
-      ...transaction(0x10, 1, [deposit("insert", depositAccount("7", "1", big)), deposit("insert", depositAccount("7", "2", "-500", "USD"))])
+      ...transaction(0x10, 1, [
+        deposit("insert", depositAccount("7", "1", big)),
+        deposit("insert", depositAccount("7", "2", "-500", "USD"))
+      ])
     ])
-    const then = project("cards", transaction(0x11, 2, [{ schema: "cards", table: "cards", op: "insert", row: card("7", "9", "2500") }]), given.document)
+    const then = project(
+      "cards",
+      transaction(0x11, 2, [{ schema: "cards", table: "cards", op: "insert", row: card("7", "9", "2500") }]),
+      given.document
+    )
     const bigText = "1234567890123456789012345678.90"
     expect(then.document.accounts.map((a) => [a.id, a.type, a.balance])).toEqual([
       ["deposits:1", "current", { amount: bigText, currency: "EUR" }],
@@ -34,7 +46,9 @@ describe("dashboard projection", () => {
       ["cards:9", "credit_card", { amount: "25.00", currency: "EUR" }]
     ])
     expect(then.document.accounts[2]).toMatchObject({
-      creditLimit: { amount: "5000.00", currency: "EUR" }, availableCredit: { amount: "4975.00", currency: "EUR" }, panLast4: "4242"
+      creditLimit: { amount: "5000.00", currency: "EUR" },
+      availableCredit: { amount: "4975.00", currency: "EUR" },
+      panLast4: "4242"
     })
     const eur = (amount: string) => ({ amount, currency: "EUR" })
     const usd = (amount: string) => ({ amount, currency: "USD" })
@@ -61,11 +75,21 @@ describe("dashboard projection", () => {
     expect(done.units[0]!.unit.rows).toHaveLength(2)
     // Only now are the rows done with: they stayed pending in Redis until then.
     expect(done.ack).toEqual(["1-0", "1-1", "1-2"])
-    const applied = Dashboard.applyUnits(undefined, "7", "deposits", done.units.map((u) => u.unit))
-    expect(applied.document.latestTransactions).toEqual([expect.objectContaining({
-      id: "deposits:100", accountId: "deposits:1", amount: { amount: "-2.50", currency: "EUR" },
-      runningBalance: { amount: "97.50", currency: "EUR" }, bookedAt: "2025-06-15T09:00:00.500000Z"
-    })])
+    const applied = Dashboard.applyUnits(
+      undefined,
+      "7",
+      "deposits",
+      done.units.map((u) => u.unit)
+    )
+    expect(applied.document.latestTransactions).toEqual([
+      expect.objectContaining({
+        id: "deposits:100",
+        accountId: "deposits:1",
+        amount: { amount: "-2.50", currency: "EUR" },
+        runningBalance: { amount: "97.50", currency: "EUR" },
+        bookedAt: "2025-06-15T09:00:00.500000Z"
+      })
+    ])
   })
 
   it("lets go of a transaction's rows once a later commit shows its own commit will never come", () => {
@@ -93,25 +117,62 @@ describe("dashboard projection", () => {
 
   it("keeps the newest N transactions across accounts, newest first, whatever order they arrive in", () => {
     const times = [5, 1, 9, 3, 7, 2, 8, 6, 4]
-    const rows = times.map((t, i) => entry(depositEntry("7", String(1 + (i % 2)), String(100 + i), "-1", "0", `2025-06-15 10:00:0${t}+00`)))
-    const { document } = project("deposits", rows.map((row, i) => transaction(0x40 + i, 10 + i, [row])).flat(), undefined, 4)
-    expect(document.latestTransactions.map((t) => t.bookedAt)).toEqual([9, 8, 7, 6].map((t) => `2025-06-15T10:00:0${t}.000000Z`))
+    const rows = times.map((t, i) =>
+      entry(depositEntry("7", String(1 + (i % 2)), String(100 + i), "-1", "0", `2025-06-15 10:00:0${t}+00`))
+    )
+    const { document } = project(
+      "deposits",
+      rows.map((row, i) => transaction(0x40 + i, 10 + i, [row])).flat(),
+      undefined,
+      4
+    )
+    expect(document.latestTransactions.map((t) => t.bookedAt)).toEqual(
+      [9, 8, 7, 6].map((t) => `2025-06-15T10:00:0${t}.000000Z`)
+    )
   })
 
   it("rebuilds a stream's part from scratch when a newer snapshot starts, keeping the others", () => {
-    const streamed = project("deposits", transaction(0x50, 1, [deposit("insert", depositAccount("7", "1", "10")), deposit("insert", depositAccount("7", "2", "20"))]))
-    const withCard = project("cards", transaction(0x51, 2, [{ schema: "cards", table: "cards", op: "insert", row: card("7", "9", "0") }]), streamed.document)
-    const resnapshot = project("deposits", snapshot(0x60, [{ schema: "deposits", table: "accounts", row: depositAccount("7", "2", "25") }]), withCard.document)
-    expect(resnapshot.document.accounts.map((a) => `${a.id}=${(a.balance as { amount: string }).amount}`)).toEqual(["deposits:2=0.25", "cards:9=0.00"])
+    const streamed = project(
+      "deposits",
+      transaction(0x50, 1, [
+        deposit("insert", depositAccount("7", "1", "10")),
+        deposit("insert", depositAccount("7", "2", "20"))
+      ])
+    )
+    const withCard = project(
+      "cards",
+      transaction(0x51, 2, [{ schema: "cards", table: "cards", op: "insert", row: card("7", "9", "0") }]),
+      streamed.document
+    )
+    const resnapshot = project(
+      "deposits",
+      snapshot(0x60, [{ schema: "deposits", table: "accounts", row: depositAccount("7", "2", "25") }]),
+      withCard.document
+    )
+    expect(resnapshot.document.accounts.map((a) => `${a.id}=${(a.balance as { amount: string }).amount}`)).toEqual([
+      "deposits:2=0.25",
+      "cards:9=0.00"
+    ])
     // Replaying the same snapshot does not reset what it built.
-    expect(project("deposits", snapshot(0x60, [{ schema: "deposits", table: "accounts", row: depositAccount("7", "2", "25") }]), resnapshot.document).applied).toBe(0)
+    expect(
+      project(
+        "deposits",
+        snapshot(0x60, [{ schema: "deposits", table: "accounts", row: depositAccount("7", "2", "25") }]),
+        resnapshot.document
+      ).applied
+    ).toBe(0)
   })
 
   it("moves an account to its new customer when its customer_id changes", () => {
-    const moved = transaction(0x70, 3, [{ ...deposit("update", depositAccount("8", "1", "5")), old: depositAccount("7", "1", "5") }])
+    const moved = transaction(0x70, 3, [
+      { ...deposit("update", depositAccount("8", "1", "5")), old: depositAccount("7", "1", "5") }
+    ])
     const { units } = TransactionAssembler.make().feed(entries(moved))
-    expect(units.map((u) => [u.customerId, u.unit.rows[0]!.op])).toEqual([["7", "delete"], ["8", "update"]])
-    const before = project("deposits", transaction(0x6F, 2, [deposit("insert", depositAccount("7", "1", "5"))]))
+    expect(units.map((u) => [u.customerId, u.unit.rows[0]!.op])).toEqual([
+      ["7", "delete"],
+      ["8", "update"]
+    ])
+    const before = project("deposits", transaction(0x6f, 2, [deposit("insert", depositAccount("7", "1", "5"))]))
     expect(project("deposits", moved, before.document).document.accounts).toEqual([])
   })
 })

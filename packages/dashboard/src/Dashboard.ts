@@ -91,7 +91,10 @@ const money = (value: Json | undefined): bigint => {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return 0n
   const { amount, currency } = value as { amount?: Json; currency?: Json }
   // Products.ts wrote it with exactly the currency's decimals, so dropping the point is exact.
-  return typeof amount === "string" && typeof currency === "string" && currencyExponents.has(currency) && /^-?[0-9]+(\.[0-9]+)?$/.test(amount)
+  return typeof amount === "string" &&
+    typeof currency === "string" &&
+    currencyExponents.has(currency) &&
+    /^-?[0-9]+(\.[0-9]+)?$/.test(amount)
     ? BigInt(amount.replace(".", ""))
     : 0n
 }
@@ -119,11 +122,13 @@ export const totalsOf = (accounts: ReadonlyArray<Item>): ReadonlyArray<Total> =>
     }
     sums.set(currency, sum)
   }
-  return [...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([currency, s]) => {
-    const exponent = currencyExponents.get(currency) ?? 0
-    const view = (minor: bigint): MoneyView => ({ amount: minorToText(minor, exponent), currency })
-    return { currency, assets: view(s.assets), liabilities: view(s.liabilities), net: view(s.assets - s.liabilities) }
-  })
+  return [...sums]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([currency, s]) => {
+      const exponent = currencyExponents.get(currency) ?? 0
+      const view = (minor: bigint): MoneyView => ({ amount: minorToText(minor, exponent), currency })
+      return { currency, assets: view(s.assets), liabilities: view(s.liabilities), net: view(s.assets - s.liabilities) }
+    })
 }
 
 /** The customer a row belongs to (the new row's, else the old row's, else the key's). */
@@ -202,7 +207,10 @@ export const applyUnits = (
   if (applied === 0) return { document: base, applied }
   const accounts = [...work.accounts.values()].sort(compareAccounts)
   const sources = { ...base.sources, [system]: source }
-  const asOf = Object.values(sources).reduce<string | null>((max, s) => (s && (max === null || s.commitTime > max) ? s.commitTime : max), null)
+  const asOf = Object.values(sources).reduce<string | null>(
+    (max, s) => (s && (max === null || s.commitTime > max) ? s.commitTime : max),
+    null
+  )
   const document: DashboardDocument = {
     customerId,
     revision: revision(Number(base.revision) + 1),

@@ -16,13 +16,16 @@ import type { RedisError } from "effect/persistence/Redis"
 import * as Dashboard from "./Dashboard.ts"
 import { readModel } from "./DashboardProjector.ts"
 
-export class DashboardDocuments extends Context.Service<DashboardDocuments, {
-  /** The customer's dashboard as stored (JSON text), or the empty dashboard while there is none. */
-  readonly text: (customerId: string) => Effect.Effect<string, RedisError | DocumentStore.DocumentStoreError>
-  /** Drops the customer's cached document (their dashboard changed). */
-  readonly forget: (customerId: string) => Effect.Effect<void, RedisError>
-  readonly cached: boolean
-}>()("@bank/dashboard/DashboardDocuments") {}
+export class DashboardDocuments extends Context.Service<
+  DashboardDocuments,
+  {
+    /** The customer's dashboard as stored (JSON text), or the empty dashboard while there is none. */
+    readonly text: (customerId: string) => Effect.Effect<string, RedisError | DocumentStore.DocumentStoreError>
+    /** Drops the customer's cached document (their dashboard changed). */
+    readonly forget: (customerId: string) => Effect.Effect<void, RedisError>
+    readonly cached: boolean
+  }
+>()("@bank/dashboard/DashboardDocuments") {}
 
 export interface Options {
   readonly cache: boolean
@@ -33,24 +36,28 @@ export interface Options {
 }
 
 export const make = (options: Options) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const store = yield* DocumentStore.DocumentStore
     const readModels = yield* ReadModel.ReadModel
     const topology = yield* RedisTopology.RedisTopology
-    const cache = options.cache && store.backend === "lua"
-      ? yield* topology.cachedStrings({ maxEntries: options.maxEntries ?? 10_000, ttlMs: options.ttlMs ?? 60_000 })
-      : undefined
+    const cache =
+      options.cache && store.backend === "lua"
+        ? yield* topology.cachedStrings({ maxEntries: options.maxEntries ?? 10_000, ttlMs: options.ttlMs ?? 60_000 })
+        : undefined
     const orEmpty = (customerId: string) => Option.getOrElse(() => JSON.stringify(Dashboard.empty(customerId)))
     return DashboardDocuments.of({
       cached: cache !== undefined,
       text: (customerId) =>
-        Effect.flatMap(readModels.documentKey(readModel, customerId), (key): Effect.Effect<string, RedisError | DocumentStore.DocumentStoreError> => {
-          if (cache === undefined) return Effect.map(store.getRaw(key), orEmpty(customerId))
-          const hit = cache.peek(key)
-          return hit !== undefined
-            ? Effect.succeed(hit ?? JSON.stringify(Dashboard.empty(customerId)))
-            : Effect.map(cache.read(key), (text) => text ?? JSON.stringify(Dashboard.empty(customerId)))
-        }),
+        Effect.flatMap(
+          readModels.documentKey(readModel, customerId),
+          (key): Effect.Effect<string, RedisError | DocumentStore.DocumentStoreError> => {
+            if (cache === undefined) return Effect.map(store.getRaw(key), orEmpty(customerId))
+            const hit = cache.peek(key)
+            return hit !== undefined
+              ? Effect.succeed(hit ?? JSON.stringify(Dashboard.empty(customerId)))
+              : Effect.map(cache.read(key), (text) => text ?? JSON.stringify(Dashboard.empty(customerId)))
+          }
+        ),
       forget: (customerId) =>
         cache === undefined ? Effect.void : Effect.map(readModels.documentKey(readModel, customerId), cache.forget)
     })

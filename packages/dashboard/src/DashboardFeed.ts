@@ -29,11 +29,17 @@ export interface Subscription {
   readonly close: () => void
 }
 
-export class DashboardFeed extends Context.Service<DashboardFeed, {
-  readonly subscribe: (customerId: string, lastEventId: string | undefined) => Effect.Effect<Subscription, RedisError | DocumentStore.DocumentStoreError>
-  /** Open subscriptions in this process. */
-  readonly size: Effect.Effect<number>
-}>()("@bank/dashboard/DashboardFeed") {}
+export class DashboardFeed extends Context.Service<
+  DashboardFeed,
+  {
+    readonly subscribe: (
+      customerId: string,
+      lastEventId: string | undefined
+    ) => Effect.Effect<Subscription, RedisError | DocumentStore.DocumentStoreError>
+    /** Open subscriptions in this process. */
+    readonly size: Effect.Effect<number>
+  }
+>()("@bank/dashboard/DashboardFeed") {}
 
 const ENTRY_ID = /^(\d{1,20})-(\d{1,20})$/
 const U64_MAX = 2n ** 64n - 1n
@@ -62,7 +68,10 @@ class Sub implements Subscription {
   closed = false
   /** Id of the newest event handed out: older ones are not sent again. */
   delivered = "0-0"
-  constructor(readonly customerId: string, private readonly onClose: (s: Sub) => void) {}
+  constructor(
+    readonly customerId: string,
+    private readonly onClose: (s: Sub) => void
+  ) {}
 
   offer(event: FeedEvent) {
     if (this.closed || compareIds(event.id, this.delivered) <= 0) return
@@ -103,7 +112,7 @@ export interface FeedOptions {
 }
 
 export const make = (options: FeedOptions = {}) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const redis = yield* Redis
     const store = yield* DocumentStore.DocumentStore
     const readModels = yield* ReadModel.ReadModel
@@ -131,9 +140,16 @@ export const make = (options: FeedOptions = {}) =>
 
     // One round: read what is new, then push each affected customer's document once.
     const tailOnce = (connection: Redis["Service"]["send"]) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const reply = yield* connection<Array<[string, Array<RawEntry>]> | null>(
-          "XREAD", "COUNT", "1000", "BLOCK", "5000", "STREAMS", stream, tailedTo
+          "XREAD",
+          "COUNT",
+          "1000",
+          "BLOCK",
+          "5000",
+          "STREAMS",
+          stream,
+          tailedTo
         )
         const entries = reply?.[0]?.[1] ?? []
         const latest = new Map<string, string>()
@@ -146,17 +162,25 @@ export const make = (options: FeedOptions = {}) =>
         // Before anything is pushed: a GET after an event must not see the cached document before it.
         yield* Effect.forEach(changed, documents.forget, { discard: true })
         if (entries.length > 0) tailedTo = entries.at(-1)![0]
-        yield* Effect.forEach(latest, ([customerId, id]) =>
-          Effect.map(documentText(customerId), (data) => {
-            for (const sub of subscribers.get(customerId) ?? []) sub.offer({ id, data })
-          }), { concurrency: 16, discard: true })
+        yield* Effect.forEach(
+          latest,
+          ([customerId, id]) =>
+            Effect.map(documentText(customerId), (data) => {
+              for (const sub of subscribers.get(customerId) ?? []) sub.offer({ id, data })
+            }),
+          { concurrency: 16, discard: true }
+        )
       })
 
-    const tail = Effect.scoped(Effect.gen(function*() {
-      const connection = yield* redis.reserve
-      while (true) yield* tailOnce(connection.send)
-    })).pipe(
-      Effect.catchCause((cause) => Effect.logWarning("dashboard feed interrupted; reconnecting", cause).pipe(Effect.andThen(Effect.sleep(500)))),
+    const tail = Effect.scoped(
+      Effect.gen(function* () {
+        const connection = yield* redis.reserve
+        while (true) yield* tailOnce(connection.send)
+      })
+    ).pipe(
+      Effect.catchCause((cause) =>
+        Effect.logWarning("dashboard feed interrupted; reconnecting", cause).pipe(Effect.andThen(Effect.sleep(500)))
+      ),
       Effect.forever
     )
     yield* Effect.forkScoped(tail)
@@ -164,7 +188,7 @@ export const make = (options: FeedOptions = {}) =>
     // Whether the customer's dashboard changed after `since`: the newest such entry id, or
     // "unknown" when the stream no longer holds `since` or the scan reached its bound.
     const changedSince = (customerId: string, since: string) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         // Nothing can follow the largest id (and Redis refuses an exclusive range from it).
         if (since === `${U64_MAX}-${U64_MAX}`) return undefined
         const [first] = yield* redis.send<Array<RawEntry>>("XRANGE", stream, "-", "+", "COUNT", "1")
@@ -183,7 +207,7 @@ export const make = (options: FeedOptions = {}) =>
       })
 
     const subscribe = (customerId: string, lastEventId: string | undefined) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const sub = new Sub(customerId, forget)
         // Registered first, so no change between the look below and the tail's next round is missed.
         const set = subscribers.get(customerId) ?? new Set<Sub>()
@@ -191,7 +215,7 @@ export const make = (options: FeedOptions = {}) =>
         subscribers.set(customerId, set)
         const resume = lastEventId !== undefined && isEntryId(lastEventId) ? lastEventId : undefined
         const seen = tailedTo
-        const first = Effect.gen(function*() {
+        const first = Effect.gen(function* () {
           const since = resume === undefined ? "unknown" : yield* changedSince(customerId, resume)
           if (resume !== undefined && since === undefined) {
             sub.delivered = resume
@@ -210,5 +234,10 @@ export const make = (options: FeedOptions = {}) =>
     })
   })
 
-export const layer = (options: FeedOptions = {}): Layer.Layer<DashboardFeed, RedisError, Redis | DocumentStore.DocumentStore | ReadModel.ReadModel | DashboardDocuments> =>
-  Layer.effect(DashboardFeed, make(options))
+export const layer = (
+  options: FeedOptions = {}
+): Layer.Layer<
+  DashboardFeed,
+  RedisError,
+  Redis | DocumentStore.DocumentStore | ReadModel.ReadModel | DashboardDocuments
+> => Layer.effect(DashboardFeed, make(options))

@@ -19,10 +19,14 @@ const systemOf = (system: string): Dashboard.System => {
 }
 
 const revisions = (generation: number, customerIds: ReadonlyArray<string>) =>
-  Effect.forEach(customerIds, (id) =>
-    DocumentStore.DocumentStore.use((store) => store.getRaw(DashboardProjector.documentKey(id, generation), "$.revision")).pipe(
-      Effect.map(Option.getOrUndefined)
-    ), { concurrency: 32 })
+  Effect.forEach(
+    customerIds,
+    (id) =>
+      DocumentStore.DocumentStore.use((store) =>
+        store.getRaw(DashboardProjector.documentKey(id, generation), "$.revision")
+      ).pipe(Effect.map(Option.getOrUndefined)),
+    { concurrency: 32 }
+  )
 
 export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, Services> = {
   name: DashboardProjector.readModel,
@@ -54,7 +58,7 @@ export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, S
     const assembler = TransactionAssembler.make()
     return {
       feed: (entries) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const { units, warnings } = assembler.feed(entries)
           const customers = [...new Set(units.map((u) => u.customerId))]
           const before = yield* revisions(generation, customers)

@@ -32,7 +32,11 @@ const run = <A>(effect: Effect.Effect<A, unknown, Services>) => runtime.runPromi
 const send = <A>(...command: [string, ...Array<string>]) => run(Redis.use((r) => r.send<A>(...command)))
 
 const publish = (system: string, messages: ReadonlyArray<Cdc.CdcMessage>, key: string) =>
-  run(StreamLog.StreamLog.use((log) => Effect.forEach(messages, (payload) => log.publish(Cdc.partition(system, 0), { key, payload }), { discard: true })))
+  run(
+    StreamLog.StreamLog.use((log) =>
+      Effect.forEach(messages, (payload) => log.publish(Cdc.partition(system, 0), { key, payload }), { discard: true })
+    )
+  )
 
 /** Starts the projector (its consumers) until `stop`. */
 const startProjector = async (options: DashboardProjector.ProjectorOptions & { consumer?: string } = {}) => {
@@ -47,9 +51,18 @@ const document = async (customerId: string) => {
 }
 
 const pending = (system: string) =>
-  send<[number, ...Array<unknown>]>("XPENDING", Keys.stream(Cdc.partition(system, 0).name), DashboardProjector.group).then((r) => Number(r[0]))
+  send<[number, ...Array<unknown>]>(
+    "XPENDING",
+    Keys.stream(Cdc.partition(system, 0).name),
+    DashboardProjector.group
+  ).then((r) => Number(r[0]))
 
-const deposit = (op: "insert" | "update", row: ReturnType<typeof depositAccount>): TxRow => ({ schema: "deposits", table: "accounts", op, row })
+const deposit = (op: "insert" | "update", row: ReturnType<typeof depositAccount>): TxRow => ({
+  schema: "deposits",
+  table: "accounts",
+  op,
+  row
+})
 
 describe("dashboard projector", () => {
   it("makes a committed database transaction visible whole, only once its commit arrives", async () => {
@@ -58,7 +71,12 @@ describe("dashboard projector", () => {
       await publish("deposits", transaction(0x100, 1, [deposit("insert", depositAccount("101", "1", "10000"))]), "101")
       await vi.waitFor(async () => expect((await document("101"))?.accounts).toHaveLength(1))
       const [entryRow, accountRow, commit] = transaction(0x101, 2, [
-        { schema: "deposits", table: "transactions", op: "insert", row: depositEntry("101", "1", "55", "-2500", "7500", "2025-06-15 11:00:00+00") },
+        {
+          schema: "deposits",
+          table: "transactions",
+          op: "insert",
+          row: depositEntry("101", "1", "55", "-2500", "7500", "2025-06-15 11:00:00+00")
+        },
         deposit("update", depositAccount("101", "1", "7500"))
       ])
       // Given the rows were delivered but their commit is not on the stream yet...
@@ -74,12 +92,17 @@ describe("dashboard projector", () => {
       expect(after.accounts[0]?.balance).toEqual({ amount: "75.00", currency: "EUR" })
       expect(after.latestTransactions.map((t) => t.id)).toEqual(["deposits:55"])
       const eur = (amount: string) => ({ amount, currency: "EUR" })
-      expect(after.totals).toEqual([{ currency: "EUR", assets: eur("75.00"), liabilities: eur("0.00"), net: eur("75.00") }])
+      expect(after.totals).toEqual([
+        { currency: "EUR", assets: eur("75.00"), liabilities: eur("0.00"), net: eur("75.00") }
+      ])
       expect(await pending("deposits")).toBe(0)
       // Each write was announced, in order, for the live feed.
       const announced = await run(StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(changes))))
-      expect(announced.filter((e) => "payload" in e && e.payload.customerId === "101").map((e) => "payload" in e && e.payload.revision))
-        .toEqual(["000000000001", "000000000002"])
+      expect(
+        announced
+          .filter((e) => "payload" in e && e.payload.customerId === "101")
+          .map((e) => "payload" in e && e.payload.revision)
+      ).toEqual(["000000000001", "000000000002"])
     } finally {
       await stop()
     }
@@ -93,13 +116,15 @@ describe("dashboard projector", () => {
       return doc
     })
     await stop()
-    const replay = run(StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(Cdc.partition("deposits", 0)))).pipe(
-      Effect.flatMap((delivered) => {
-        const entries = delivered.flatMap((e) => ("payload" in e ? [{ entryId: e.entryId, payload: e.payload }] : []))
-        const { units } = TransactionAssembler.make().feed(entries)
-        return DashboardProjector.applyBatch("deposits", units)
-      })
-    ))
+    const replay = run(
+      StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(Cdc.partition("deposits", 0)))).pipe(
+        Effect.flatMap((delivered) => {
+          const entries = delivered.flatMap((e) => ("payload" in e ? [{ entryId: e.entryId, payload: e.payload }] : []))
+          const { units } = TransactionAssembler.make().feed(entries)
+          return DashboardProjector.applyBatch("deposits", units)
+        })
+      )
+    )
     await replay
     await replay
     expect(await document("101")).toEqual(expected)
@@ -109,15 +134,24 @@ describe("dashboard projector", () => {
     const first = await startProjector({ systems: ["cards"], consumer: "first" })
     const second = await startProjector({ systems: ["cards"], consumer: "second" })
     const holder = await send<string>("GET", Keys.streamLease(Cdc.partition("cards", 0).name, DashboardProjector.group))
-    const [rows, commit] = [transaction(0x200, 3, [{ schema: "cards", table: "cards", op: "insert", row: card("102", "9", "100") }]).slice(0, 1),
-      transaction(0x200, 3, [{ schema: "cards", table: "cards", op: "insert", row: card("102", "9", "100") }]).slice(1)]
+    const [rows, commit] = [
+      transaction(0x200, 3, [{ schema: "cards", table: "cards", op: "insert", row: card("102", "9", "100") }]).slice(
+        0,
+        1
+      ),
+      transaction(0x200, 3, [{ schema: "cards", table: "cards", op: "insert", row: card("102", "9", "100") }]).slice(1)
+    ]
     await publish("cards", rows, "102")
     await vi.waitFor(async () => expect(await pending("cards")).toBe(1))
     // The active one stops with the transaction's row unacknowledged; the standby takes over.
     await (holder === "first" ? first : second)()
     await publish("cards", commit, "102")
-    await vi.waitFor(async () => expect((await document("102"))?.accounts.map((a) => a.balance)).toEqual([{ amount: "1.00", currency: "EUR" }]))
-    expect(await send<string>("GET", Keys.streamLease(Cdc.partition("cards", 0).name, DashboardProjector.group))).toBe(holder === "first" ? "second" : "first")
+    await vi.waitFor(async () =>
+      expect((await document("102"))?.accounts.map((a) => a.balance)).toEqual([{ amount: "1.00", currency: "EUR" }])
+    )
+    expect(await send<string>("GET", Keys.streamLease(Cdc.partition("cards", 0).name, DashboardProjector.group))).toBe(
+      holder === "first" ? "second" : "first"
+    )
     await (holder === "first" ? second : first)()
   })
 
@@ -132,29 +166,54 @@ describe("dashboard projector", () => {
       for (let i = 0; i < perStream; i++) {
         customers.forEach((customerId, c) => {
           const n = i * customers.length + c
-          const row: TxRow = system === "deposits"
-            ? deposit(i === 0 ? "insert" : "update", depositAccount(customerId, `${c}`, String(i + 1)))
-            : { schema: "cards", table: "cards", op: i === 0 ? "insert" : "update", row: card(customerId, `${c}`, String(i + 1)) }
-          for (const m of transaction(0x1000 + n, (system === "deposits" ? 10_000 : 20_000) + n, [row])) out.push([m, customerId])
+          const row: TxRow =
+            system === "deposits"
+              ? deposit(i === 0 ? "insert" : "update", depositAccount(customerId, `${c}`, String(i + 1)))
+              : {
+                  schema: "cards",
+                  table: "cards",
+                  op: i === 0 ? "insert" : "update",
+                  row: card(customerId, `${c}`, String(i + 1))
+                }
+          for (const m of transaction(0x1000 + n, (system === "deposits" ? 10_000 : 20_000) + n, [row]))
+            out.push([m, customerId])
         })
       }
       return out
     }
-    await Promise.all((["deposits", "cards"] as const).map((system) =>
-      run(StreamLog.StreamLog.use((log) => Effect.forEach(streamOf(system), ([payload, key]) => log.publish(Cdc.partition(system, 0), { key, payload }), { discard: true })))
-    ))
+    await Promise.all(
+      (["deposits", "cards"] as const).map((system) =>
+        run(
+          StreamLog.StreamLog.use((log) =>
+            Effect.forEach(
+              streamOf(system),
+              ([payload, key]) => log.publish(Cdc.partition(system, 0), { key, payload }),
+              { discard: true }
+            )
+          )
+        )
+      )
+    )
     try {
       for (const customerId of customers) {
-        await vi.waitFor(async () => {
-          const doc = await document(customerId)
-          expect(doc?.accounts.map((a) => [a.system, a.balance])).toEqual([["deposits", { amount: "0.40", currency: "EUR" }], ["cards", { amount: "0.40", currency: "EUR" }]])
-        }, { timeout: 20_000 })
+        await vi.waitFor(
+          async () => {
+            const doc = await document(customerId)
+            expect(doc?.accounts.map((a) => [a.system, a.balance])).toEqual([
+              ["deposits", { amount: "0.40", currency: "EUR" }],
+              ["cards", { amount: "0.40", currency: "EUR" }]
+            ])
+          },
+          { timeout: 20_000 }
+        )
       }
       // Every write built on the one before it (the compare-and-set held): the announced
       // revisions of each customer are 1, 2, 3... without a repeat.
       const announced = await run(StreamLog.StreamLog.use((log) => Stream.runCollect(log.read(changes))))
       for (const customerId of customers) {
-        const revisions = announced.flatMap((e) => ("payload" in e && e.payload.customerId === customerId ? [Number(e.payload.revision)] : []))
+        const revisions = announced.flatMap((e) =>
+          "payload" in e && e.payload.customerId === customerId ? [Number(e.payload.revision)] : []
+        )
         expect(revisions).toEqual(revisions.map((_, i) => i + 1))
         expect(Number((await document(customerId))?.revision)).toBe(revisions.length)
       }
@@ -164,13 +223,23 @@ describe("dashboard projector", () => {
   })
 
   it("given a transaction's changes, when the projection value applies them, then this document", async () => {
-    const doc = await run(Projection.given(DashboardProjection.projection, "deposits", transaction(0x900, 9, [
-      deposit("insert", depositAccount("301", "7", "4200")),
-      { schema: "deposits", table: "transactions", op: "insert", row: depositEntry("301", "7", "77", "4200", "4200", "2025-06-15 12:00:00+00") }
-    ])).then("301")) as Dashboard.DashboardDocument
+    const doc = (await run(
+      Projection.given(
+        DashboardProjection.projection,
+        "deposits",
+        transaction(0x900, 9, [
+          deposit("insert", depositAccount("301", "7", "4200")),
+          {
+            schema: "deposits",
+            table: "transactions",
+            op: "insert",
+            row: depositEntry("301", "7", "77", "4200", "4200", "2025-06-15 12:00:00+00")
+          }
+        ])
+      ).then("301")
+    )) as Dashboard.DashboardDocument
     expect(doc.accounts.map((a) => [a.id, a.balance])).toEqual([["deposits:7", { amount: "42.00", currency: "EUR" }]])
     expect(doc.latestTransactions.map((t) => t.id)).toEqual(["deposits:77"])
     expect(doc.revision).toBe("000000000001")
   })
 })
-

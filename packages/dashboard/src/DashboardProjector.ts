@@ -33,7 +33,8 @@ export const readModel = "dashboard"
 export const group = "dashboard"
 
 /** A customer's dashboard in `generation` (1, the default, keeps the key from before generations). */
-export const documentKey = (customerId: string, generation = 1): string => ReadModel.documentKey(readModel, generation, customerId)
+export const documentKey = (customerId: string, generation = 1): string =>
+  ReadModel.documentKey(readModel, generation, customerId)
 
 /** The consumer group of `generation` on every product stream. */
 export const groupOf = (generation: number): string => ReadModel.groupOf(group, generation)
@@ -109,14 +110,18 @@ export const freshness = Metric.histogram("dashboard_freshness_seconds", {
 })
 
 const observeFreshness = (units: ReadonlyArray<Dashboard.Unit>) =>
-  Effect.forEach(units, (unit) => {
-    const committed = Date.parse(unit.commitTime)
-    if (Number.isNaN(committed) || unit.rows.some((row) => row.op === "snapshot")) return Effect.void
-    return Metric.update(freshness, Math.max(0, Date.now() - committed) / 1000)
-  }, { discard: true })
+  Effect.forEach(
+    units,
+    (unit) => {
+      const committed = Date.parse(unit.commitTime)
+      if (Number.isNaN(committed) || unit.rows.some((row) => row.op === "snapshot")) return Effect.void
+      return Metric.update(freshness, Math.max(0, Date.now() - committed) / 1000)
+    },
+    { discard: true }
+  )
 
 /** Applies one customer's units of `system` to their document. */
-export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(function*(
+export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(function* (
   system: Dashboard.System,
   customerId: string,
   units: ReadonlyArray<Dashboard.Unit>,
@@ -150,7 +155,14 @@ export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(funct
     const { revision, asOf } = result.document
     yield* log.publish(changes, {
       key: customerId,
-      payload: { _tag: "DashboardChanged", customerId, revision, system, position: result.document.sources[system]!.position, asOf }
+      payload: {
+        _tag: "DashboardChanged",
+        customerId,
+        revision,
+        system,
+        position: result.document.sources[system]!.position,
+        asOf
+      }
     })
     return result.document
   }
@@ -167,7 +179,12 @@ const retryable = (cause: Cause.Cause<unknown>): boolean => {
 }
 
 /** Applies a batch of one stream's units, customers in parallel, each customer's in order. */
-export const applyBatch = (system: Dashboard.System, units: ReadonlyArray<CustomerUnit>, options: ProjectorOptions = {}, cache?: Cache) => {
+export const applyBatch = (
+  system: Dashboard.System,
+  units: ReadonlyArray<CustomerUnit>,
+  options: ProjectorOptions = {},
+  cache?: Cache
+) => {
   const byCustomer = new Map<string, Array<Dashboard.Unit>>()
   for (const { customerId, unit } of units) {
     if (options.skipThrough !== undefined && unit.position <= options.skipThrough) continue
@@ -184,8 +201,8 @@ export const applyBatch = (system: Dashboard.System, units: ReadonlyArray<Custom
           retryable(cause) || Cause.hasInterruptsOnly(cause)
             ? Effect.failCause(cause)
             : Effect.logError("dashboard not updated for a customer", cause).pipe(
-              Effect.annotateLogs({ customerId, system, position: list.at(-1)?.position })
-            )
+                Effect.annotateLogs({ customerId, system, position: list.at(-1)?.position })
+              )
         )
       ),
     { concurrency: options.concurrency ?? 32, discard: true }
@@ -197,20 +214,27 @@ export const partitions = (count: number, systems: ReadonlyArray<Dashboard.Syste
   systems.flatMap((system) => Cdc.streams(system, count).map((spec) => ({ spec, system })))
 
 /** Applies the units each partition completes, whole transactions only; acknowledges what they used. */
-const partitionHandler = (system: Dashboard.System, options: ProjectorOptions, cache: Cache): OwnedPartitions.PartitionHandler<Cdc.CdcMessage, unknown, DocumentStore.DocumentStore | StreamLog.StreamLog> => {
+const partitionHandler = (
+  system: Dashboard.System,
+  options: ProjectorOptions,
+  cache: Cache
+): OwnedPartitions.PartitionHandler<Cdc.CdcMessage, unknown, DocumentStore.DocumentStore | StreamLog.StreamLog> => {
   const assembler = TransactionAssembler.make()
   return {
     handle: (entries) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         // A new snapshot means Redis may have lost its documents: a cached document could then
         // pass the revision compare-and-set (a missing revision passes) and bring old content
         // back, so every process forgets its cache before it applies anything of the snapshot.
         if (entries.some((e) => e.payload._tag === "SnapshotStarted")) cache.clear()
         const assembled = assembler.feed(entries.map((e) => ({ entryId: e.entryId, payload: e.payload })))
-        for (const warning of assembled.warnings) yield* Effect.logWarning(warning).pipe(Effect.annotateLogs({ system }))
+        for (const warning of assembled.warnings)
+          yield* Effect.logWarning(warning).pipe(Effect.annotateLogs({ system }))
         // Redis being away: the same units again, a few times, before the partition starts over.
         if (assembled.units.length > 0) {
-          yield* applyBatch(system, assembled.units, options, cache).pipe(Effect.retry({ schedule: Schedule.exponential("100 millis"), times: 6 }))
+          yield* applyBatch(system, assembled.units, options, cache).pipe(
+            Effect.retry({ schedule: Schedule.exponential("100 millis"), times: 6 })
+          )
         }
         return assembled.ack
       })
@@ -219,18 +243,18 @@ const partitionHandler = (system: Dashboard.System, options: ProjectorOptions, c
 
 /** Runs the projector in the current scope: this process's share of the partitions. */
 export const run = (options: ProjectorOptions = {}) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     // One cache for every partition: they write the same documents.
     const cache = makeCache(options.cacheSize ?? 5000)
     const owned = partitions(options.partitions ?? (yield* Cdc.partitionsConfig), options.systems)
     const systemOf = new Map(owned.map(({ spec, system }) => [spec.name, system]))
     return yield* OwnedPartitions.run({
-    group: groupOf(options.generation ?? 1),
-    streams: owned.map(({ spec }) => spec),
-    open: (spec) => partitionHandler(systemOf.get(spec.name)!, options, cache),
-    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-    ...(options.ownershipMs !== undefined ? { ownershipMs: options.ownershipMs } : {}),
-    ...(options.consumer !== undefined ? { consumer: options.consumer } : {})
+      group: groupOf(options.generation ?? 1),
+      streams: owned.map(({ spec }) => spec),
+      open: (spec) => partitionHandler(systemOf.get(spec.name)!, options, cache),
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      ...(options.ownershipMs !== undefined ? { ownershipMs: options.ownershipMs } : {}),
+      ...(options.consumer !== undefined ? { consumer: options.consumer } : {})
     })
   })
 
@@ -241,7 +265,7 @@ export const layer = (options: ProjectorOptions = {}) => Layer.effectDiscard(run
  * DASHBOARD_LATEST_TRANSACTIONS (20), DASHBOARD_BATCH_SIZE (500), DASHBOARD_OWNERSHIP_MS (15000).
  */
 export const layerConfig = Layer.effectDiscard(
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const options = yield* Config.all({
       latest: Config.Int("DASHBOARD_LATEST_TRANSACTIONS").pipe(Config.withDefault(Dashboard.defaultLatest)),
       batchSize: Config.Int("DASHBOARD_BATCH_SIZE").pipe(Config.withDefault(500)),
@@ -254,7 +278,7 @@ export const layerConfig = Layer.effectDiscard(
 /** For readiness: the generation readers use, loaded once its group applied every product stream. */
 export const readModelSource: Readiness.ReadModelSource = {
   name: readModel,
-  groups: Effect.gen(function*() {
+  groups: Effect.gen(function* () {
     const generation = yield* ReadModel.generation(readModel)
     return partitions(yield* Cdc.partitionCount).map(({ spec }) => ({ stream: spec.name, group: groupOf(generation) }))
   }),

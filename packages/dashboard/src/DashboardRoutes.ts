@@ -29,7 +29,12 @@ import { DashboardFeed, isEntryId } from "./DashboardFeed.ts"
 import { InvalidLastEventId } from "./Errors.ts"
 import { readModel } from "./DashboardProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | DashboardFeed | DashboardDocuments | ReadModel.ReadModel | LiveSessions
+export type Services =
+  | DocumentStore.DocumentStore
+  | DashboardFeed
+  | DashboardDocuments
+  | ReadModel.ReadModel
+  | LiveSessions
 
 /** The caller, as the edge's token check put it on the request (a route not behind it is a bug: 500). */
 export const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
@@ -46,8 +51,13 @@ export interface RouteOptions {
  * decided, and if booked, the from-account's lastEntryNo has reached the debit's entry. None
  * while it does not; the caller's own transfer keys only, so another customer's id shows nothing.
  */
-const showsTransfer = (store: DocumentStore.DocumentStore["Service"], key: string, customerId: string, claim: ConsistencyToken.Claim) =>
-  Effect.gen(function*() {
+const showsTransfer = (
+  store: DocumentStore.DocumentStore["Service"],
+  key: string,
+  customerId: string,
+  claim: ConsistencyToken.Claim
+) =>
+  Effect.gen(function* () {
     const { transferId } = yield* ConsistencyToken.fields(claim, Payments.TransferClaim)
     const status = yield* store.getRaw(Payments.transferStatusKey(customerId, transferId))
     if (Option.isNone(status)) return Option.none<string>()
@@ -55,69 +65,92 @@ const showsTransfer = (store: DocumentStore.DocumentStore["Service"], key: strin
     if (Option.isNone(outcome) || outcome.value.status === "pending") return Option.none<string>()
     const raw = yield* store.getRaw(key)
     const { debitEntryNo, fromAccountId } = outcome.value
-    if (outcome.value.status === "rejected" || debitEntryNo === undefined) return Option.some(Option.getOrElse(raw, () => JSON.stringify(Dashboard.empty(customerId))))
+    if (outcome.value.status === "rejected" || debitEntryNo === undefined)
+      return Option.some(Option.getOrElse(raw, () => JSON.stringify(Dashboard.empty(customerId))))
     if (Option.isNone(raw)) return Option.none<string>()
     const document = JSON.parse(raw.value) as Dashboard.DashboardDocument
     const account = document.accounts.find((a) => a.id === fromAccountId)
     return typeof account?.lastEntryNo === "number" && account.lastEntryNo >= debitEntryNo ? raw : Option.none<string>()
   })
 
-export const dashboardRoutes = (options: RouteOptions = {}): Routes<Services, ProblemTag> => (app, run) => {
-  const heartbeatMs = options.heartbeatMs ?? 15_000
-  const consistencyWaitMs = options.consistencyWaitMs ?? ConsistencyToken.defaultWaitMs
+export const dashboardRoutes =
+  (options: RouteOptions = {}): Routes<Services, ProblemTag> =>
+  (app, run) => {
+    const heartbeatMs = options.heartbeatMs ?? 15_000
+    const consistencyWaitMs = options.consistencyWaitMs ?? ConsistencyToken.defaultWaitMs
 
-  app.get("/v1/dashboard", (c) =>
-    run(c, Effect.gen(function*() {
-      const { customerId } = principalOf(c)
-      // Read-your-writes costs nothing when the header is absent: the (cached) stored text as it is.
-      if (c.req.header(ConsistencyToken.header) === undefined) {
-        const text = yield* DashboardDocuments.use((documents) => documents.text(customerId))
-        return c.body(text, 200, { "Content-Type": "application/json", "Cache-Control": "private, no-store" })
-      }
-      const store = yield* DocumentStore.DocumentStore
-      const key = yield* ReadModel.ReadModel.use((r) => r.documentKey(readModel, customerId))
-      const claim = yield* ConsistencyToken.fromRequest(c)
-      const raw = Option.isSome(claim) && claim.value.k === Payments.transferClaimKind
-        ? Option.some(yield* ConsistencyToken.waitFor(c, showsTransfer(store, key, customerId, claim.value), { timeoutMs: consistencyWaitMs }))
-        : yield* store.getRaw(key)
-      const body = Option.getOrElse(raw, () => JSON.stringify(Dashboard.empty(customerId)))
-      return c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": "private, no-store" })
-    })))
+    app.get("/v1/dashboard", (c) =>
+      run(
+        c,
+        Effect.gen(function* () {
+          const { customerId } = principalOf(c)
+          // Read-your-writes costs nothing when the header is absent: the (cached) stored text as it is.
+          if (c.req.header(ConsistencyToken.header) === undefined) {
+            const text = yield* DashboardDocuments.use((documents) => documents.text(customerId))
+            return c.body(text, 200, { "Content-Type": "application/json", "Cache-Control": "private, no-store" })
+          }
+          const store = yield* DocumentStore.DocumentStore
+          const key = yield* ReadModel.ReadModel.use((r) => r.documentKey(readModel, customerId))
+          const claim = yield* ConsistencyToken.fromRequest(c)
+          const raw =
+            Option.isSome(claim) && claim.value.k === Payments.transferClaimKind
+              ? Option.some(
+                  yield* ConsistencyToken.waitFor(c, showsTransfer(store, key, customerId, claim.value), {
+                    timeoutMs: consistencyWaitMs
+                  })
+                )
+              : yield* store.getRaw(key)
+          const body = Option.getOrElse(raw, () => JSON.stringify(Dashboard.empty(customerId)))
+          return c.body(body, 200, { "Content-Type": "application/json", "Cache-Control": "private, no-store" })
+        })
+      )
+    )
 
-  app.get("/v1/dashboard/events", (c) =>
-    run(c, Effect.gen(function*() {
-      const principal = yield* callerOf(c)
-      const lastEventId = c.req.header("Last-Event-ID")
-      if (lastEventId !== undefined && !isEntryId(lastEventId)) return yield* new InvalidLastEventId()
-      c.header("Cache-Control", "private, no-store")
-      // Hono answers HEAD by running this GET handler and dropping the body without cancelling
-      // it: a subscription opened here would never be closed.
-      if (c.req.method === "HEAD") return c.body(null, 200, { "Content-Type": "text/event-stream" })
-      const live = yield* LiveSessions.use((s) => s.watch(principal, c.req.header("Authorization")))
-      const feed = yield* DashboardFeed
-      const subscription = yield* feed.subscribe(principal.customerId, lastEventId).pipe(Effect.onError(() => Effect.sync(live.release)))
-      let endReason: string | undefined
-      void live.ended.then((reason) => {
-        endReason = reason
-        subscription.close()
-      })
-      const close = () => {
-        subscription.close()
-        live.release()
-      }
-      // Proxies such as nginx buffer responses unless told not to.
-      c.header("X-Accel-Buffering", "no")
-      return streamSSE(c, async (stream) => {
-        stream.onAbort(close)
-        await stream.writeSSE({ event: "ready", data: "{}", retry: 2000 })
-        while (!stream.aborted && !stream.closed) {
-          const event = await subscription.next(heartbeatMs)
-          if (event === "closed") break
-          if (event === "timeout") await stream.write(": keep-alive\n\n")
-          else await stream.writeSSE({ id: event.id, event: "dashboard", data: event.data })
-        }
-        if (endReason !== undefined && !stream.aborted) await stream.writeSSE({ event: "end", data: JSON.stringify({ reason: endReason }) })
-        close()
-      }, async () => close())
-    })))
-}
+    app.get("/v1/dashboard/events", (c) =>
+      run(
+        c,
+        Effect.gen(function* () {
+          const principal = yield* callerOf(c)
+          const lastEventId = c.req.header("Last-Event-ID")
+          if (lastEventId !== undefined && !isEntryId(lastEventId)) return yield* new InvalidLastEventId()
+          c.header("Cache-Control", "private, no-store")
+          // Hono answers HEAD by running this GET handler and dropping the body without cancelling
+          // it: a subscription opened here would never be closed.
+          if (c.req.method === "HEAD") return c.body(null, 200, { "Content-Type": "text/event-stream" })
+          const live = yield* LiveSessions.use((s) => s.watch(principal, c.req.header("Authorization")))
+          const feed = yield* DashboardFeed
+          const subscription = yield* feed
+            .subscribe(principal.customerId, lastEventId)
+            .pipe(Effect.onError(() => Effect.sync(live.release)))
+          let endReason: string | undefined
+          void live.ended.then((reason) => {
+            endReason = reason
+            subscription.close()
+          })
+          const close = () => {
+            subscription.close()
+            live.release()
+          }
+          // Proxies such as nginx buffer responses unless told not to.
+          c.header("X-Accel-Buffering", "no")
+          return streamSSE(
+            c,
+            async (stream) => {
+              stream.onAbort(close)
+              await stream.writeSSE({ event: "ready", data: "{}", retry: 2000 })
+              while (!stream.aborted && !stream.closed) {
+                const event = await subscription.next(heartbeatMs)
+                if (event === "closed") break
+                if (event === "timeout") await stream.write(": keep-alive\n\n")
+                else await stream.writeSSE({ id: event.id, event: "dashboard", data: event.data })
+              }
+              if (endReason !== undefined && !stream.aborted)
+                await stream.writeSSE({ event: "end", data: JSON.stringify({ reason: endReason }) })
+              close()
+            },
+            async () => close()
+          )
+        })
+      )
+    )
+  }

@@ -16,11 +16,13 @@ export interface Assembled {
 }
 
 const select = (list: ReadonlyArray<{ column: string; time: boolean }>, alias: string) =>
-  list.map(({ column, time }) =>
-    time
-      ? `to_char(${alias}.${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS ${column}`
-      : `${alias}.${column}::text AS ${column}`
-  ).join(", ")
+  list
+    .map(({ column, time }) =>
+      time
+        ? `to_char(${alias}.${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS ${column}`
+        : `${alias}.${column}::text AS ${column}`
+    )
+    .join(", ")
 
 const queries = (system: System) => {
   const spec = products[system]
@@ -44,30 +46,39 @@ export const assembleMany = (
   customerIds: ReadonlyArray<string>,
   options: { readonly latest?: number } = {}
 ): Effect.Effect<Map<string, Assembled>, DatabaseError, Database.Database> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const db = yield* Database.Database
     const latest = options.latest ?? Dashboard.defaultLatest
     const ids = customerIds.map(String)
-    const results = yield* Effect.forEach(systems, (system) =>
-      Effect.all([
-        db.query<Row>(sql[system].accounts, [ids]),
-        db.query<Row>(sql[system].transactions, [ids, latest])
-      ], { concurrency: 2 }).pipe(Effect.map(([accounts, transactions]) => ({ system, accounts, transactions }))), { concurrency: "unbounded" })
+    const results = yield* Effect.forEach(
+      systems,
+      (system) =>
+        Effect.all(
+          [db.query<Row>(sql[system].accounts, [ids]), db.query<Row>(sql[system].transactions, [ids, latest])],
+          { concurrency: 2 }
+        ).pipe(Effect.map(([accounts, transactions]) => ({ system, accounts, transactions }))),
+      { concurrency: "unbounded" }
+    )
     const accounts = new Map<string, Array<Item>>(ids.map((id) => [id, []]))
     const transactions = new Map<string, Array<Item>>(ids.map((id) => [id, []]))
     for (const { system, accounts: a, transactions: t } of results) {
       for (const row of a) accounts.get(row.customer_id!)?.push(accountOf(system, row))
       for (const row of t) transactions.get(row.customer_id!)?.push(transactionOf(system, row))
     }
-    return new Map(ids.map((customerId) => {
-      const list = accounts.get(customerId)!.sort(Dashboard.compareAccounts)
-      return [customerId, {
-        customerId,
-        totals: Dashboard.totalsOf(list),
-        accounts: list,
-        latestTransactions: transactions.get(customerId)!.sort(Dashboard.compareTransactions).slice(0, latest)
-      }]
-    }))
+    return new Map(
+      ids.map((customerId) => {
+        const list = accounts.get(customerId)!.sort(Dashboard.compareAccounts)
+        return [
+          customerId,
+          {
+            customerId,
+            totals: Dashboard.totalsOf(list),
+            accounts: list,
+            latestTransactions: transactions.get(customerId)!.sort(Dashboard.compareTransactions).slice(0, latest)
+          }
+        ]
+      })
+    )
   }).pipe(Effect.withSpan("PgDashboard.assembleMany", { attributes: { customers: customerIds.length } }))
 
 /** One customer's dashboard from PostgreSQL. */

@@ -33,9 +33,15 @@ export interface ProductSpec {
 }
 
 const ledger: ReadonlyArray<Field> = [
-  ["entryNo", "entry_no", "int"], ["amount", "amount", "money"], ["bookingDate", "booking_date"],
-  ["valueDate", "value_date"], ["bookedAt", "booked_at", "time"], ["description", "description"],
-  ["counterparty", "counterparty"], ["category", "category"], ["runningBalance", "running_balance", "money"]
+  ["entryNo", "entry_no", "int"],
+  ["amount", "amount", "money"],
+  ["bookingDate", "booking_date"],
+  ["valueDate", "value_date"],
+  ["bookedAt", "booked_at", "time"],
+  ["description", "description"],
+  ["counterparty", "counterparty"],
+  ["category", "category"],
+  ["runningBalance", "running_balance", "money"]
 ]
 
 export const products: Readonly<Record<System, ProductSpec>> = {
@@ -44,9 +50,16 @@ export const products: Readonly<Record<System, ProductSpec>> = {
     accountId: "account_id",
     type: { column: "product" },
     accountFields: [
-      ["name", "name"], ["iban", "iban"], ["currency", "currency"], ["balance", "balance", "money"],
-      ["availableBalance", "available_balance", "money"], ["overdraftLimit", "overdraft_limit", "money"],
-      ["interestRate", "interest_rate"], ["status", "status"], ["openedOn", "opened_on"], ["lastEntryNo", "last_entry_no", "int"]
+      ["name", "name"],
+      ["iban", "iban"],
+      ["currency", "currency"],
+      ["balance", "balance", "money"],
+      ["availableBalance", "available_balance", "money"],
+      ["overdraftLimit", "overdraft_limit", "money"],
+      ["interestRate", "interest_rate"],
+      ["status", "status"],
+      ["openedOn", "opened_on"],
+      ["lastEntryNo", "last_entry_no", "int"]
     ],
     transactions: "transactions",
     transactionFields: ledger
@@ -56,11 +69,21 @@ export const products: Readonly<Record<System, ProductSpec>> = {
     accountId: "card_id",
     type: { constant: "credit_card" },
     accountFields: [
-      ["product", "product"], ["network", "network"], ["panLast4", "pan_last4"], ["expiresOn", "expires_on"],
-      ["currency", "currency"], ["creditLimit", "credit_limit", "money"], ["balance", "balance", "money"],
-      ["availableCredit", "available_credit", "money"], ["interestRate", "interest_rate"], ["statementDate", "statement_date"],
-      ["statementBalance", "statement_balance", "money"], ["minimumPayment", "minimum_payment", "money"],
-      ["paymentDueDate", "payment_due_date"], ["status", "status"], ["openedOn", "opened_on"]
+      ["product", "product"],
+      ["network", "network"],
+      ["panLast4", "pan_last4"],
+      ["expiresOn", "expires_on"],
+      ["currency", "currency"],
+      ["creditLimit", "credit_limit", "money"],
+      ["balance", "balance", "money"],
+      ["availableCredit", "available_credit", "money"],
+      ["interestRate", "interest_rate"],
+      ["statementDate", "statement_date"],
+      ["statementBalance", "statement_balance", "money"],
+      ["minimumPayment", "minimum_payment", "money"],
+      ["paymentDueDate", "payment_due_date"],
+      ["status", "status"],
+      ["openedOn", "opened_on"]
     ],
     transactions: "transactions",
     transactionFields: [...ledger, ["originalAmount", "original_amount", "money", "original_currency"]]
@@ -70,10 +93,16 @@ export const products: Readonly<Record<System, ProductSpec>> = {
     accountId: "loan_id",
     type: { column: "product" },
     accountFields: [
-      ["currency", "currency"], ["principal", "principal", "money"], ["outstandingPrincipal", "outstanding", "money"],
-      ["interestRate", "interest_rate"], ["termMonths", "term_months", "int"], ["startDate", "start_date"],
-      ["maturityDate", "maturity_date"], ["nextInstalmentDate", "next_instalment_date"],
-      ["nextInstalmentAmount", "next_instalment_amount", "money"], ["status", "status"]
+      ["currency", "currency"],
+      ["principal", "principal", "money"],
+      ["outstandingPrincipal", "outstanding", "money"],
+      ["interestRate", "interest_rate"],
+      ["termMonths", "term_months", "int"],
+      ["startDate", "start_date"],
+      ["maturityDate", "maturity_date"],
+      ["nextInstalmentDate", "next_instalment_date"],
+      ["nextInstalmentAmount", "next_instalment_amount", "money"],
+      ["status", "status"]
     ],
     transactions: "transactions",
     transactionFields: ledger
@@ -83,8 +112,13 @@ export const products: Readonly<Record<System, ProductSpec>> = {
     accountId: "account_id",
     type: { column: "product" },
     accountFields: [
-      ["name", "name"], ["currency", "currency"], ["cashBalance", "cash_balance", "money"], ["marketValue", "market_value", "money"],
-      ["valuedAt", "valued_at", "time"], ["status", "status"], ["openedOn", "opened_on"]
+      ["name", "name"],
+      ["currency", "currency"],
+      ["cashBalance", "cash_balance", "money"],
+      ["marketValue", "market_value", "money"],
+      ["valuedAt", "valued_at", "time"],
+      ["status", "status"],
+      ["openedOn", "opened_on"]
     ],
     transactions: "transactions",
     transactionFields: [...ledger, ["isin", "isin"], ["quantity", "quantity"], ["price", "price", "money"]]
@@ -104,7 +138,10 @@ const currencyOf = (row: Cdc.Row, column: string, target: Record<string, Json>, 
   const fromRow = row[column]
   if (typeof fromRow === "string") return fromRow
   const shown = target[field]
-  return shown !== null && typeof shown === "object" && !Array.isArray(shown) && typeof (shown as { currency?: Json }).currency === "string"
+  return shown !== null &&
+    typeof shown === "object" &&
+    !Array.isArray(shown) &&
+    typeof (shown as { currency?: Json }).currency === "string"
     ? (shown as { currency: string }).currency
     : undefined
 }
@@ -116,32 +153,53 @@ const convert = (value: string | null, kind: Kind | undefined, currency: string 
   if (kind === "money") {
     const exponent = currency === undefined ? undefined : currencyExponents.get(currency)
     // A currency we do not know cannot be formatted: the minor units stay visible, not a guess.
-    return exponent === undefined ? { amount: value, currency: currency ?? null, minorUnits: true } : { amount: minorToText(BigInt(value), exponent), currency: currency! }
+    return exponent === undefined
+      ? { amount: value, currency: currency ?? null, minorUnits: true }
+      : { amount: minorToText(BigInt(value), exponent), currency: currency! }
   }
   return value
 }
 
 // Columns an update left out (unchanged TOASTed values) keep the field the item already has.
-const fill = (target: Record<string, Json>, fields: ReadonlyArray<Field>, row: Cdc.Row, unchanged: ReadonlyArray<string>) => {
+const fill = (
+  target: Record<string, Json>,
+  fields: ReadonlyArray<Field>,
+  row: Cdc.Row,
+  unchanged: ReadonlyArray<string>
+) => {
   for (const [field, column, kind, currencyColumn] of fields) {
     if (Object.hasOwn(row, column) && !unchanged.includes(column)) {
-      target[field] = convert(row[column] ?? null, kind, kind === "money" ? currencyOf(row, currencyColumn ?? "currency", target, field) : undefined)
+      target[field] = convert(
+        row[column] ?? null,
+        kind,
+        kind === "money" ? currencyOf(row, currencyColumn ?? "currency", target, field) : undefined
+      )
     } else if (!(field in target)) target[field] = null
   }
 }
 
 /** The account a row of the system's accounts table describes, over what `existing` held. */
-export const accountOf = (system: System, row: Cdc.Row, unchanged: ReadonlyArray<string> = [], existing?: Item): Item => {
+export const accountOf = (
+  system: System,
+  row: Cdc.Row,
+  unchanged: ReadonlyArray<string> = [],
+  existing?: Item
+): Item => {
   const spec = products[system]
   const account: Record<string, Json> = { ...existing, id: `${system}:${row[spec.accountId]}`, system }
-  account.type = "constant" in spec.type ? spec.type.constant : existing?.type ?? null
+  account.type = "constant" in spec.type ? spec.type.constant : (existing?.type ?? null)
   if ("column" in spec.type && Object.hasOwn(row, spec.type.column)) account.type = row[spec.type.column] ?? null
   fill(account, spec.accountFields, row, unchanged)
   return account as Item
 }
 
 /** The transaction a ledger row describes. */
-export const transactionOf = (system: System, row: Cdc.Row, unchanged: ReadonlyArray<string> = [], existing?: Item): Item => {
+export const transactionOf = (
+  system: System,
+  row: Cdc.Row,
+  unchanged: ReadonlyArray<string> = [],
+  existing?: Item
+): Item => {
   const spec = products[system]
   const transaction: Record<string, Json> = {
     ...existing,
@@ -159,12 +217,23 @@ export const columns = (system: System) => {
   const pick = (fields: ReadonlyArray<Field>) => {
     const picked = fields.map(([, column, kind]) => ({ column, time: kind === "time" }))
     // Money needs its currency's column even where the currency is not a field of its own.
-    const currencies = fields.flatMap(([, , kind, currencyColumn]) => (kind === "money" ? [currencyColumn ?? "currency"] : []))
-    for (const column of new Set(currencies)) if (!picked.some((p) => p.column === column)) picked.push({ column, time: false })
+    const currencies = fields.flatMap(([, , kind, currencyColumn]) =>
+      kind === "money" ? [currencyColumn ?? "currency"] : []
+    )
+    for (const column of new Set(currencies))
+      if (!picked.some((p) => p.column === column)) picked.push({ column, time: false })
     return picked
   }
   return {
-    accounts: [{ column: spec.accountId, time: false }, ...typeColumn.map((column) => ({ column, time: false })), ...pick(spec.accountFields)],
-    transactions: [{ column: "transaction_id", time: false }, { column: spec.accountId, time: false }, ...pick(spec.transactionFields)]
+    accounts: [
+      { column: spec.accountId, time: false },
+      ...typeColumn.map((column) => ({ column, time: false })),
+      ...pick(spec.accountFields)
+    ],
+    transactions: [
+      { column: "transaction_id", time: false },
+      { column: spec.accountId, time: false },
+      ...pick(spec.transactionFields)
+    ]
   }
 }

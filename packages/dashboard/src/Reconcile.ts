@@ -26,10 +26,19 @@ export interface Mismatch {
 export const canonical = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        )
+      : v
+  )
 
-const compareItems = (customerId: string, list: string, expected: ReadonlyArray<Item>, actual: ReadonlyArray<Item>, out: Array<Mismatch>) => {
+const compareItems = (
+  customerId: string,
+  list: string,
+  expected: ReadonlyArray<Item>,
+  actual: ReadonlyArray<Item>,
+  out: Array<Mismatch>
+) => {
   const byId = new Map(actual.map((item) => [item.id, item]))
   for (const want of expected) {
     const have = byId.get(want.id)
@@ -40,20 +49,40 @@ const compareItems = (customerId: string, list: string, expected: ReadonlyArray<
     }
     for (const field of new Set([...Object.keys(want), ...Object.keys(have)])) {
       if (canonical(want[field] ?? null) !== canonical(have[field] ?? null)) {
-        out.push({ customerId, document: "dashboard", what: `${list}[${want.id}].${field}`, expected: want[field] ?? null, actual: have[field] ?? null })
+        out.push({
+          customerId,
+          document: "dashboard",
+          what: `${list}[${want.id}].${field}`,
+          expected: want[field] ?? null,
+          actual: have[field] ?? null
+        })
       }
     }
   }
-  for (const extra of byId.values()) out.push({ customerId, document: "dashboard", what: `${list}[${extra.id}] not in the systems of record`, actual: extra })
+  for (const extra of byId.values())
+    out.push({
+      customerId,
+      document: "dashboard",
+      what: `${list}[${extra.id}] not in the systems of record`,
+      actual: extra
+    })
 }
 
 /** What differs between a stored dashboard and the one assembled from PostgreSQL. Pure. */
-export const compare = (expected: PgDashboard.Assembled, stored: Dashboard.DashboardDocument | undefined): Array<Mismatch> => {
+export const compare = (
+  expected: PgDashboard.Assembled,
+  stored: Dashboard.DashboardDocument | undefined
+): Array<Mismatch> => {
   const { customerId } = expected
   const out: Array<Mismatch> = []
   if (stored === undefined) {
     if (expected.accounts.length > 0 || expected.latestTransactions.length > 0) {
-      out.push({ customerId, document: "dashboard", what: "missing document", expected: expected.accounts.map((a) => a.id) })
+      out.push({
+        customerId,
+        document: "dashboard",
+        what: "missing document",
+        expected: expected.accounts.map((a) => a.id)
+      })
     }
     return out
   }
@@ -61,7 +90,13 @@ export const compare = (expected: PgDashboard.Assembled, stored: Dashboard.Dashb
   compareItems(customerId, "latestTransactions", expected.latestTransactions, stored.latestTransactions, out)
   const order = (items: ReadonlyArray<Item>) => items.map((i) => i.id).join(",")
   if (order(expected.latestTransactions) !== order(stored.latestTransactions)) {
-    out.push({ customerId, document: "dashboard", what: "latestTransactions order", expected: order(expected.latestTransactions), actual: order(stored.latestTransactions) })
+    out.push({
+      customerId,
+      document: "dashboard",
+      what: "latestTransactions order",
+      expected: order(expected.latestTransactions),
+      actual: order(stored.latestTransactions)
+    })
   }
   if (canonical(expected.totals) !== canonical(stored.totals)) {
     out.push({ customerId, document: "dashboard", what: "totals", expected: expected.totals, actual: stored.totals })
@@ -89,33 +124,49 @@ export interface Report {
 type Services = Database.Database | DocumentStore.DocumentStore | Redis | RedisTopology.RedisTopology
 
 const checkCustomers = (customerIds: ReadonlyArray<string>, latest: number | undefined, generation: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const store = yield* DocumentStore.DocumentStore
     const expected = yield* PgDashboard.assembleMany(customerIds, latest === undefined ? {} : { latest })
-    const found = yield* Effect.forEach(customerIds, (id) => store.getRaw(documentKey(id, generation)), { concurrency: 32 })
+    const found = yield* Effect.forEach(customerIds, (id) => store.getRaw(documentKey(id, generation)), {
+      concurrency: 32
+    })
     return customerIds.flatMap((id, i) => {
       const raw = found[i]!
-      return compare(expected.get(id)!, Option.isSome(raw) ? (JSON.parse(raw.value) as Dashboard.DashboardDocument) : undefined)
+      return compare(
+        expected.get(id)!,
+        Option.isSome(raw) ? (JSON.parse(raw.value) as Dashboard.DashboardDocument) : undefined
+      )
     })
   })
 
 // Dashboards whose customer is gone from the master (every master's keys on a cluster).
-const orphans = (generation: number) => Effect.gen(function*() {
-  const db = yield* Database.Database
-  const ids: Array<string> = []
-  yield* RedisTopology.scanKeys(ReadModel.documentPattern(readModel, generation), (keys) =>
-    Effect.sync(() => {
-      for (const key of keys) ids.push(key.slice(3, key.indexOf("}")))
-    }))
-  if (ids.length === 0) return []
-  const known = yield* db.query<{ id: string }>("SELECT customer_id::text AS id FROM customer.customers WHERE customer_id::text = ANY($1)", [ids])
-  const present = new Set(known.map((r) => r.id))
-  return ids.filter((id) => !present.has(id)).map((customerId): Mismatch => ({ customerId, document: "dashboard", what: "customer not in the customer master" }))
-})
+const orphans = (generation: number) =>
+  Effect.gen(function* () {
+    const db = yield* Database.Database
+    const ids: Array<string> = []
+    yield* RedisTopology.scanKeys(ReadModel.documentPattern(readModel, generation), (keys) =>
+      Effect.sync(() => {
+        for (const key of keys) ids.push(key.slice(3, key.indexOf("}")))
+      })
+    )
+    if (ids.length === 0) return []
+    const known = yield* db.query<{ id: string }>(
+      "SELECT customer_id::text AS id FROM customer.customers WHERE customer_id::text = ANY($1)",
+      [ids]
+    )
+    const present = new Set(known.map((r) => r.id))
+    return ids
+      .filter((id) => !present.has(id))
+      .map(
+        (customerId): Mismatch => ({ customerId, document: "dashboard", what: "customer not in the customer master" })
+      )
+  })
 
 /** Compares every dashboard with the systems of record. */
-export const reconcile = (options: ReconcileOptions = {}): Effect.Effect<Report, DatabaseError | DocumentStore.DocumentStoreError | RedisError, Services> =>
-  Effect.gen(function*() {
+export const reconcile = (
+  options: ReconcileOptions = {}
+): Effect.Effect<Report, DatabaseError | DocumentStore.DocumentStoreError | RedisError, Services> =>
+  Effect.gen(function* () {
     const db = yield* Database.Database
     const pageSize = options.pageSize ?? 200
     const generation = options.generation ?? (yield* ReadModel.generation(readModel))

@@ -43,7 +43,8 @@ const byCustomer = (rows: ReadonlyArray<Cdc.RowChanged>, warnings: Array<string>
   for (const row of rows) {
     const customerId = customerOf(row)
     if (customerId === undefined) {
-      if (row.op === "truncate") warnings.push(`${row.schema}.${row.table} was truncated: documents keep its rows until a rebuild`)
+      if (row.op === "truncate")
+        warnings.push(`${row.schema}.${row.table} was truncated: documents keep its rows until a rebuild`)
       continue
     }
     const before = row.old?.customer_id
@@ -102,10 +103,15 @@ export const make = () => {
           open.delete(payload.xid)
           const rows = tx?.entries ?? []
           if (rows.length !== payload.changes) {
-            warnings.push(`transaction ${payload.xid} at ${payload.commitLsn}: ${rows.length} of its ${payload.changes} rows were read`)
+            warnings.push(
+              `transaction ${payload.xid} at ${payload.commitLsn}: ${rows.length} of its ${payload.changes} rows were read`
+            )
           }
           const position = encode(payload)
-          for (const [customerId, customerRows] of byCustomer(rows.map((e) => e.row), warnings)) {
+          for (const [customerId, customerRows] of byCustomer(
+            rows.map((e) => e.row),
+            warnings
+          )) {
             units.push({ customerId, unit: { position, commitTime: payload.commitTime, rows: customerRows } })
           }
           ack.push(...rows.map((e) => e.entryId), entryId)

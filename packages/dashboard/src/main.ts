@@ -11,5 +11,7 @@ import * as DashboardProjector from "./DashboardProjector.ts"
 
 Process.launch(
   { name: "dashboard", needs: ["redis"] },
-  DashboardProjector.layerConfig.pipe(Layer.provide(Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer, ReadModel.layer())))
+  DashboardProjector.layerConfig.pipe(
+    Layer.provide(Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer, ReadModel.layer()))
+  )
 )

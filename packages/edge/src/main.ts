@@ -10,11 +10,13 @@ import { Effect, Layer } from "effect"
 import { api, problems, readModels, servicesLayer } from "./Api.ts"
 
 // The read models' readiness, backlog and reconciliation drift on the edge's /metrics.
-const readModelMetrics = Layer.effectDiscard(Effect.gen(function*() {
-  const management = yield* Management.Management
-  const readiness = yield* Readiness.Readiness
-  management.collect(readiness.prometheus.pipe(Effect.orElseSucceed(() => "")))
-}))
+const readModelMetrics = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const management = yield* Management.Management
+    const readiness = yield* Readiness.Readiness
+    management.collect(readiness.prometheus.pipe(Effect.orElseSucceed(() => "")))
+  })
+)
 
 Process.launch(
   { name: "edge", needs: ["redis", "postgres"] },

@@ -49,8 +49,22 @@ export interface AppOptions<R, P extends ProblemTable = Record<never, never>> {
 }
 
 /** What a browser app may send and read across origins. */
-const corsRequestHeaders = ["Authorization", "Content-Type", "Idempotency-Key", "Consistency-Token", "Last-Event-ID", "X-Request-Id"]
-const corsResponseHeaders = ["Consistency-Token", "Location", "Retry-After", "X-Request-Id", "X-Data-Source", "WWW-Authenticate"]
+const corsRequestHeaders = [
+  "Authorization",
+  "Content-Type",
+  "Idempotency-Key",
+  "Consistency-Token",
+  "Last-Event-ID",
+  "X-Request-Id"
+]
+const corsResponseHeaders = [
+  "Consistency-Token",
+  "Location",
+  "Retry-After",
+  "X-Request-Id",
+  "X-Data-Source",
+  "WWW-Authenticate"
+]
 
 export const defaultBodyLimitBytes = 64 * 1024
 
@@ -69,13 +83,15 @@ export const makeApp = <R, P extends ProblemTable = Record<never, never>>(option
   // Before everything else, the token check included: a preflight (OPTIONS) carries no token.
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     const origins = [...options.corsOrigins]
-    app.use(cors({
-      origin: origins.includes("*") ? "*" : origins,
-      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-      allowHeaders: corsRequestHeaders,
-      exposeHeaders: corsResponseHeaders,
-      maxAge: 600
-    }))
+    app.use(
+      cors({
+        origin: origins.includes("*") ? "*" : origins,
+        allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allowHeaders: corsRequestHeaders,
+        exposeHeaders: corsResponseHeaders,
+        maxAge: 600
+      })
+    )
   }
   app.use(responseHeaders({ debugHeaders: options.debugHeaders ?? false }))
   const limitBody = bodyLimit({
@@ -89,7 +105,9 @@ export const makeApp = <R, P extends ProblemTable = Record<never, never>>(option
   healthRoutes({ readinessTimeout: options.readinessTimeout ?? "1 second" })(app, run)
   for (const routes of options.routes ?? []) routes(app, run)
 
-  app.notFound((c) => problemResponse(c, problemOf(problems, new RouteNotFound({ method: c.req.method, path: c.req.path }))))
+  app.notFound((c) =>
+    problemResponse(c, problemOf(problems, new RouteNotFound({ method: c.req.method, path: c.req.path })))
+  )
   app.onError((error, c) => {
     // Hono's own 4xx (a middleware rejecting the request) keep their status.
     if (error instanceof HTTPException && error.status < 500) {

@@ -12,7 +12,14 @@ describe("firstDuplicateKey", () => {
   })
 
   it("finds none where there is none", () => {
-    for (const text of ['{"a":1,"b":{"a":1}}', '[{"a":1},{"a":1}]', '"{\\"a\\":1,\\"a\\":2}"', '{"s":"a,\\"a\\":"}', "[]", "1"]) {
+    for (const text of [
+      '{"a":1,"b":{"a":1}}',
+      '[{"a":1},{"a":1}]',
+      '"{\\"a\\":1,\\"a\\":2}"',
+      '{"s":"a,\\"a\\":"}',
+      "[]",
+      "1"
+    ]) {
       expect(firstDuplicateKey(text), text).toBeUndefined()
     }
   })

@@ -10,7 +10,9 @@ export const firstDuplicateKey = (text: string): string | undefined => {
   let expectingKey = false
   let i = 0
   const pointer = (last: string) =>
-    [...stack.slice(0, -1).map((f) => f.at), last].map((s) => `/${String(s).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("")
+    [...stack.slice(0, -1).map((f) => f.at), last]
+      .map((s) => `/${String(s).replaceAll("~", "~0").replaceAll("/", "~1")}`)
+      .join("")
   while (i < text.length) {
     const ch = text[i]!
     if (ch === '"') {

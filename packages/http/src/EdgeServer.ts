@@ -11,17 +11,21 @@ import type { AddressInfo } from "node:net"
 import { defaultBodyLimitBytes, makeApp, type AppOptions, type Routes } from "./App.ts"
 import type { ProblemTable } from "./ErrorTable.ts"
 
-export class EdgeServer extends Context.Service<EdgeServer, {
-  /** The port it listens on: the one asked for, or the one the OS picked for port 0. */
-  readonly port: number
-}>()("@bank/edge/EdgeServer") {}
+export class EdgeServer extends Context.Service<
+  EdgeServer,
+  {
+    /** The port it listens on: the one asked for, or the one the OS picked for port 0. */
+    readonly port: number
+  }
+>()("@bank/edge/EdgeServer") {}
 
 export class ListenError extends Schema.TaggedError<ListenError>()("ListenError", {
   port: Schema.Number,
   cause: Schema.Defect()
 }) {}
 
-export interface ServeOptions<R, P extends ProblemTable = Record<never, never>> extends Omit<AppOptions<R, P>, "context"> {
+export interface ServeOptions<R, P extends ProblemTable = Record<never, never>>
+  extends Omit<AppOptions<R, P>, "context"> {
   /** 0 lets the OS pick a free port (tests). */
   readonly port: number
   /** Interface to bind; all of them when absent. */
@@ -66,20 +70,20 @@ const gracefulServer = (listener: ReturnType<typeof getRequestListener>) => {
   return { server, close }
 }
 
-export const layer = <R, P extends ProblemTable = Record<never, never>>(options: ServeOptions<R, P>): Layer.Layer<EdgeServer, ListenError, R | Redis | RedisTopology.RedisTopology | Database.Database> =>
+export const layer = <R, P extends ProblemTable = Record<never, never>>(
+  options: ServeOptions<R, P>
+): Layer.Layer<EdgeServer, ListenError, R | Redis | RedisTopology.RedisTopology | Database.Database> =>
   Layer.effect(
     EdgeServer,
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const context = yield* Effect.context<R | Redis | RedisTopology.RedisTopology | Database.Database>()
       const app = makeApp({ ...options, context })
       const { server, close } = gracefulServer(getRequestListener(app.fetch))
-      yield* Effect.acquireRelease(
-        listen(server, options),
-        () =>
-          Effect.logInfo("Edge stopping: finishing in-flight requests").pipe(
-            Effect.andThen(close(options.shutdownGrace ?? "8 seconds")),
-            Effect.andThen(Effect.logInfo("Edge stopped"))
-          )
+      yield* Effect.acquireRelease(listen(server, options), () =>
+        Effect.logInfo("Edge stopping: finishing in-flight requests").pipe(
+          Effect.andThen(close(options.shutdownGrace ?? "8 seconds")),
+          Effect.andThen(Effect.logInfo("Edge stopped"))
+        )
       )
       const port = (server.address() as AddressInfo).port
       yield* Effect.logInfo(`Edge listening on port ${port}`)
@@ -93,7 +97,7 @@ export const layerConfig = <R, P extends ProblemTable = Record<never, never>>(op
   readonly routes?: ReadonlyArray<Routes<R, NoInfer<keyof P & string>>>
 }) =>
   Layer.unwrap(
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const config = yield* Config.all({
         port: Config.Port("PORT").pipe(Config.withDefault(3000)),
         debugHeaders: Config.Boolean("HTTP_DEBUG_HEADERS").pipe(Config.withDefault(false)),
@@ -102,7 +106,12 @@ export const layerConfig = <R, P extends ProblemTable = Record<never, never>>(op
         ),
         corsOrigins: Config.String("CORS_ORIGINS").pipe(
           Config.withDefault(""),
-          Config.map((text) => text.split(",").map((o) => o.trim()).filter((o) => o !== ""))
+          Config.map((text) =>
+            text
+              .split(",")
+              .map((o) => o.trim())
+              .filter((o) => o !== "")
+          )
         )
       })
       return layer({ ...options, ...config })

@@ -8,7 +8,15 @@
 // internals (SQL, keys, hosts); 5xx causes go to the log instead.
 import type { DatabaseError, DocumentStoreError, PublishError, RequestFailed } from "@bank/platform"
 import type { RedisError } from "effect/persistence/Redis"
-import type { DuplicateKey, InvalidBody, InvalidQuery, NotYetConsistent, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
+import type {
+  DuplicateKey,
+  InvalidBody,
+  InvalidQuery,
+  NotYetConsistent,
+  PayloadTooLarge,
+  RouteNotFound,
+  UnsupportedMediaType
+} from "./HttpErrors.ts"
 import type { Problem } from "./ProblemDetails.ts"
 import type { StepUpRequired } from "./StepUp.ts"
 
@@ -44,13 +52,15 @@ export const kitProblems = {
   InvalidBody: entry<InvalidBody>({
     status: 400,
     title: "Invalid request body",
-    detail: (e) => `The request body has ${e.errors.length} invalid field${e.errors.length === 1 ? "" : "s"}; see errors.`,
+    detail: (e) =>
+      `The request body has ${e.errors.length} invalid field${e.errors.length === 1 ? "" : "s"}; see errors.`,
     extensions: (e) => ({ errors: e.errors })
   }),
   InvalidQuery: entry<InvalidQuery>({
     status: 400,
     title: "Invalid query",
-    detail: (e) => `The request has ${e.errors.length} invalid parameter${e.errors.length === 1 ? "" : "s"}; see errors.`,
+    detail: (e) =>
+      `The request has ${e.errors.length} invalid parameter${e.errors.length === 1 ? "" : "s"}; see errors.`,
     extensions: (e) => ({ errors: e.errors })
   }),
   PayloadTooLarge: entry<PayloadTooLarge>({
@@ -67,7 +77,8 @@ export const kitProblems = {
   NotYetConsistent: entry<NotYetConsistent>({
     status: 503,
     title: "Not yet consistent",
-    detail: (e) => `Your change is not in this document yet. Try again in ${e.retryAfterSeconds} second(s) with the same Consistency-Token.`,
+    detail: (e) =>
+      `Your change is not in this document yet. Try again in ${e.retryAfterSeconds} second(s) with the same Consistency-Token.`,
     extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
   }),
   RouteNotFound: entry<RouteNotFound>({
@@ -90,11 +101,19 @@ export const kitProblems = {
     title: "Step-up authentication required",
     detail: (e) =>
       `This ${e.action === "transfer" ? "transfer" : "change"} needs you to confirm it is you: POST /v1/auth/step-up with your password (valid ${e.maxAgeSeconds} seconds), then send it again.`,
-    extensions: (e) => ({ stepUp: { href: "/v1/auth/step-up", method: "POST", factors: ["password"] }, action: e.action })
+    extensions: (e) => ({
+      stepUp: { href: "/v1/auth/step-up", method: "POST", factors: ["password"] },
+      action: e.action
+    })
   }),
 
   // Infrastructure (platform): unavailable is worth a retry (503), a bug is not (500).
-  RedisError: entry<RedisError>({ type: "unavailable", status: 503, title: "Service unavailable", detail: unavailable }),
+  RedisError: entry<RedisError>({
+    type: "unavailable",
+    status: 503,
+    title: "Service unavailable",
+    detail: unavailable
+  }),
   DatabaseError: entry<DatabaseError>({
     type: "unavailable",
     status: (e) => (e.retryable ? 503 : 500),
@@ -152,5 +171,8 @@ export const problemOf = (table: ProblemTable, error: { readonly _tag: string })
 }
 
 export const isMappedError = (table: ProblemTable, u: unknown): u is { readonly _tag: string } =>
-  typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" &&
+  typeof u === "object" &&
+  u !== null &&
+  "_tag" in u &&
+  typeof u._tag === "string" &&
   (Object.hasOwn(table, u._tag) || Object.hasOwn(kitProblems, u._tag))

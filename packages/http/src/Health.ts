@@ -25,51 +25,70 @@ const check = (probe: Effect.Effect<unknown, unknown>, timeout: Duration.Input):
 /** Seconds a client should wait before asking /readyz again (or retrying a login) while not ready. */
 export const retryAfterSeconds = 2
 
-export const healthRoutes = (options: { readonly readinessTimeout: Duration.Input }) =>
-(app: Hono<EdgeEnv>, run: Run<RedisTopology.RedisTopology | Database.Database>): void => {
-  app.get("/healthz", (c) => c.json({ status: "ok" }))
+export const healthRoutes =
+  (options: { readonly readinessTimeout: Duration.Input }) =>
+  (app: Hono<EdgeEnv>, run: Run<RedisTopology.RedisTopology | Database.Database>): void => {
+    app.get("/healthz", (c) => c.json({ status: "ok" }))
 
-  app.get("/readyz", (c) =>
-    run(
-      c,
-      Effect.gen(function*() {
-        const topology = yield* RedisTopology.RedisTopology
-        const database = yield* Database.Database
-        let redisState: RedisTopology.Health | undefined
-        const checks = yield* Effect.all({
-          redis: check(topology.health.pipe(
-            Effect.tap((health) => Effect.sync(() => void (redisState = health))),
-            Effect.filterOrFail((health) => health.ok, () => "not ok")
-          ), options.readinessTimeout),
-          postgres: check(database.ping, options.readinessTimeout)
-        }, { concurrency: "unbounded" })
-        const redis = redisState && {
-          topology: redisState.topology,
-          cluster_state: redisState.state,
-          slots_covered: redisState.slotsCovered,
-          masters: redisState.masters,
-          ...(redisState.detail ? { detail: redisState.detail } : {})
-        }
-        const failed = Object.entries(checks).filter(([, result]) => result === "failed").map(([name]) => name)
-        const readiness = yield* Effect.serviceOption(Readiness.Readiness)
-        const report = failed.includes("redis") || Option.isNone(readiness)
-          ? undefined
-          : yield* readiness.value.check.pipe(Effect.timeout(options.readinessTimeout), Effect.option, Effect.map(Option.getOrUndefined))
-        const notReady = report ? Object.entries(report.readModels).filter(([, s]) => s.status !== "ready") : []
-        if (Option.isSome(readiness) && report === undefined && !failed.includes("redis")) failed.push("read models")
-        if (failed.length === 0 && notReady.length === 0) return c.json({ status: "ok", checks, redis, ...(report ? { readModels: report.readModels } : {}) })
-        c.header("Retry-After", String(retryAfterSeconds))
-        const reasons = [
-          ...(failed.length > 0 ? [`not answering: ${failed.join(", ")}`] : []),
-          ...notReady.map(([name, s]) => `${name} ${s.status}${s.behind > 0 ? ` (${s.behind} entries behind)` : ""}`)
-        ]
-        return problemResponse(c, {
-          type: "not-ready",
-          title: "Not ready",
-          status: 503,
-          detail: `${reasons.join("; ")}.`.replace(/^./, (first) => first.toUpperCase()),
-          extensions: { checks, redis, ...(report ? { readModels: report.readModels } : {}) }
+    app.get("/readyz", (c) =>
+      run(
+        c,
+        Effect.gen(function* () {
+          const topology = yield* RedisTopology.RedisTopology
+          const database = yield* Database.Database
+          let redisState: RedisTopology.Health | undefined
+          const checks = yield* Effect.all(
+            {
+              redis: check(
+                topology.health.pipe(
+                  Effect.tap((health) => Effect.sync(() => void (redisState = health))),
+                  Effect.filterOrFail(
+                    (health) => health.ok,
+                    () => "not ok"
+                  )
+                ),
+                options.readinessTimeout
+              ),
+              postgres: check(database.ping, options.readinessTimeout)
+            },
+            { concurrency: "unbounded" }
+          )
+          const redis = redisState && {
+            topology: redisState.topology,
+            cluster_state: redisState.state,
+            slots_covered: redisState.slotsCovered,
+            masters: redisState.masters,
+            ...(redisState.detail ? { detail: redisState.detail } : {})
+          }
+          const failed = Object.entries(checks)
+            .filter(([, result]) => result === "failed")
+            .map(([name]) => name)
+          const readiness = yield* Effect.serviceOption(Readiness.Readiness)
+          const report =
+            failed.includes("redis") || Option.isNone(readiness)
+              ? undefined
+              : yield* readiness.value.check.pipe(
+                  Effect.timeout(options.readinessTimeout),
+                  Effect.option,
+                  Effect.map(Option.getOrUndefined)
+                )
+          const notReady = report ? Object.entries(report.readModels).filter(([, s]) => s.status !== "ready") : []
+          if (Option.isSome(readiness) && report === undefined && !failed.includes("redis")) failed.push("read models")
+          if (failed.length === 0 && notReady.length === 0)
+            return c.json({ status: "ok", checks, redis, ...(report ? { readModels: report.readModels } : {}) })
+          c.header("Retry-After", String(retryAfterSeconds))
+          const reasons = [
+            ...(failed.length > 0 ? [`not answering: ${failed.join(", ")}`] : []),
+            ...notReady.map(([name, s]) => `${name} ${s.status}${s.behind > 0 ? ` (${s.behind} entries behind)` : ""}`)
+          ]
+          return problemResponse(c, {
+            type: "not-ready",
+            title: "Not ready",
+            status: 503,
+            detail: `${reasons.join("; ")}.`.replace(/^./, (first) => first.toUpperCase()),
+            extensions: { checks, redis, ...(report ? { readModels: report.readModels } : {}) }
+          })
         })
-      })
-    ))
-}
+      )
+    )
+  }

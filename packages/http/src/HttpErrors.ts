@@ -38,7 +38,10 @@ export class RouteNotFound extends Schema.TaggedError<RouteNotFound>()("RouteNot
 }) {}
 
 /** A Consistency-Token header that is not one the API issued. */
-export class InvalidConsistencyToken extends Schema.TaggedError<InvalidConsistencyToken>()("InvalidConsistencyToken", {}) {}
+export class InvalidConsistencyToken extends Schema.TaggedError<InvalidConsistencyToken>()(
+  "InvalidConsistencyToken",
+  {}
+) {}
 
 /** The document did not reflect the write named by the Consistency-Token within the wait. */
 export class NotYetConsistent extends Schema.TaggedError<NotYetConsistent>()("NotYetConsistent", {

@@ -15,7 +15,10 @@ export interface LiveStream {
   readonly release: () => void
 }
 
-export class LiveSessions extends Context.Service<LiveSessions, {
-  /** Starts watching the caller's session and the token in `authorization` for one stream. */
-  readonly watch: (principal: Principal, authorization: string | undefined) => Effect.Effect<LiveStream, RedisError>
-}>()("@bank/edge/LiveSessions") {}
+export class LiveSessions extends Context.Service<
+  LiveSessions,
+  {
+    /** Starts watching the caller's session and the token in `authorization` for one stream. */
+    readonly watch: (principal: Principal, authorization: string | undefined) => Effect.Effect<LiveStream, RedisError>
+  }
+>()("@bank/edge/LiveSessions") {}

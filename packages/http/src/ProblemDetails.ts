@@ -41,7 +41,8 @@ export const problemTypeUri = (slug: string): string => `/docs/problems/${slug}`
 export const problemResponse = (c: Context<EdgeEnv>, problem: Problem): Response => {
   // Unavailable or timed out is worth a retry (a Redis failover, a restart): say when, unless
   // the route already did (throttling, readiness).
-  if ((problem.status === 503 || problem.status === 504) && !c.res.headers.has("Retry-After")) c.header("Retry-After", "1")
+  if ((problem.status === 503 || problem.status === 504) && !c.res.headers.has("Retry-After"))
+    c.header("Retry-After", "1")
   return c.body(
     JSON.stringify({
       ...problem.extensions,

@@ -8,8 +8,12 @@ const decodeWith = <S extends Schema.Top & { readonly DecodingServices: never }>
   const app = new Hono()
   app.post("/", async (c) => c.json(await Effect.runPromise(Effect.result(decodeBody(c, schema)))))
   return (body: string, contentType?: string) =>
-    Promise.resolve(app.request("/", { method: "POST", body, headers: contentType ? { "Content-Type": contentType } : {} }))
-      .then((r) => r.json() as Promise<{ _tag: "Success"; value: unknown } | { _tag: "Failure"; failure: Record<string, unknown> }>)
+    Promise.resolve(
+      app.request("/", { method: "POST", body, headers: contentType ? { "Content-Type": contentType } : {} })
+    ).then(
+      (r) =>
+        r.json() as Promise<{ _tag: "Success"; value: unknown } | { _tag: "Failure"; failure: Record<string, unknown> }>
+    )
 }
 
 describe("decodeBody", () => {
@@ -38,7 +42,10 @@ describe("decodeBody", () => {
       _tag: "Failure",
       failure: {
         _tag: "InvalidBody",
-        errors: [{ path: "/a~1b", message: "Expected number" }, { path: "/~0x/1", message: "Expected string" }]
+        errors: [
+          { path: "/a~1b", message: "Expected number" },
+          { path: "/~0x/1", message: "Expected string" }
+        ]
       }
     })
   })

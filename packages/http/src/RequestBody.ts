@@ -44,13 +44,16 @@ export const decodeBody = <S extends Schema.Top>(
   c: Context,
   schema: S
 ): Effect.Effect<S["Type"], UnsupportedMediaType | MalformedBody | DuplicateKey | InvalidBody, S["DecodingServices"]> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const contentType = c.req.header("Content-Type")
     if (!isJson(contentType)) {
       return yield* new UnsupportedMediaType(contentType === undefined ? {} : { contentType })
     }
     const text = yield* Effect.tryPromise({ try: () => c.req.text(), catch: (cause) => new MalformedBody({ cause }) })
-    const json = yield* Effect.try({ try: (): unknown => JSON.parse(text), catch: (cause) => new MalformedBody({ cause }) })
+    const json = yield* Effect.try({
+      try: (): unknown => JSON.parse(text),
+      catch: (cause) => new MalformedBody({ cause })
+    })
     const duplicated = firstDuplicateKey(text)
     if (duplicated !== undefined) return yield* new DuplicateKey({ path: duplicated })
     return yield* Schema.decodeUnknownEffect(schema)(json, { errors: "all" }).pipe(

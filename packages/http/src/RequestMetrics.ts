@@ -19,6 +19,8 @@ export const requestMetrics: MiddlewareHandler = async (c, next) => {
     // The last route with a handler is the endpoint; the ones before it are middleware ("/*").
     const route = matchedRoutes(c).findLast((r) => r.path !== "/*" && r.method !== "ALL")?.path ?? "unmatched"
     const attributes = { method: c.req.method, route, status: String(c.res.status) }
-    Effect.runSync(Metric.update(Metric.withAttributes(requestDuration, attributes), (performance.now() - started) / 1000))
+    Effect.runSync(
+      Metric.update(Metric.withAttributes(requestDuration, attributes), (performance.now() - started) / 1000)
+    )
   }
 }

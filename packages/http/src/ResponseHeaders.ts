@@ -18,19 +18,21 @@ export const contentSecurityPolicy =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; " +
   "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
-export const responseHeaders = (options: Options = {}): MiddlewareHandler => async (c, next) => {
-  await next()
-  const headers = c.res.headers
-  headers.set("X-Content-Type-Options", "nosniff")
-  headers.set("Referrer-Policy", "no-referrer")
-  if (headers.get("Content-Type")?.startsWith("text/html")) {
-    headers.set("Content-Security-Policy", contentSecurityPolicy)
-    headers.set("X-Frame-Options", "DENY")
+export const responseHeaders =
+  (options: Options = {}): MiddlewareHandler =>
+  async (c, next) => {
+    await next()
+    const headers = c.res.headers
+    headers.set("X-Content-Type-Options", "nosniff")
+    headers.set("Referrer-Policy", "no-referrer")
+    if (headers.get("Content-Type")?.startsWith("text/html")) {
+      headers.set("Content-Security-Policy", contentSecurityPolicy)
+      headers.set("X-Frame-Options", "DENY")
+    }
+    const tls = c.req.url.startsWith("https:") || c.req.header("X-Forwarded-Proto")?.split(",")[0]?.trim() === "https"
+    if (tls) headers.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if (c.req.header("Authorization") !== undefined && !(headers.get("Cache-Control") ?? "").includes("no-store")) {
+      headers.set("Cache-Control", "no-store")
+    }
+    if (!options.debugHeaders) headers.delete("X-Data-Source")
   }
-  const tls = c.req.url.startsWith("https:") || c.req.header("X-Forwarded-Proto")?.split(",")[0]?.trim() === "https"
-  if (tls) headers.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-  if (c.req.header("Authorization") !== undefined && !(headers.get("Cache-Control") ?? "").includes("no-store")) {
-    headers.set("Cache-Control", "no-store")
-  }
-  if (!options.debugHeaders) headers.delete("X-Data-Source")
-}

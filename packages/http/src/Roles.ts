@@ -14,16 +14,21 @@ export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {
   role: Schema.String
 }) {}
 
-export const hasRole = (principal: Principal | undefined, role: string): boolean => principal?.roles.includes(role) ?? false
+export const hasRole = (principal: Principal | undefined, role: string): boolean =>
+  principal?.roles.includes(role) ?? false
 
 /** Hono middleware: the caller must have `role`, else 403 problem+json. */
-export const requireRole = (role: string): MiddlewareHandler<EdgeEnv> => async (c, next) => {
-  if (!hasRole(c.get("principal"), role)) return problemResponse(c, problemOf(kitProblems, new Forbidden({ role })))
-  await next()
-}
+export const requireRole =
+  (role: string): MiddlewareHandler<EdgeEnv> =>
+  async (c, next) => {
+    if (!hasRole(c.get("principal"), role)) return problemResponse(c, problemOf(kitProblems, new Forbidden({ role })))
+    await next()
+  }
 
 /** The same inside a route's Effect: the principal, or Forbidden. */
 export const principalWithRole = (c: Context<EdgeEnv>, role: string): Effect.Effect<Principal, Forbidden> => {
   const principal = c.get("principal")
-  return principal !== undefined && hasRole(principal, role) ? Effect.succeed(principal) : Effect.fail(new Forbidden({ role }))
+  return principal !== undefined && hasRole(principal, role)
+    ? Effect.succeed(principal)
+    : Effect.fail(new Forbidden({ role }))
 }

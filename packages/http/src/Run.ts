@@ -23,12 +23,18 @@ export type Run<R, Tag extends string = never> = <E extends MappedError<Tag>>(
   effect: Effect.Effect<Response, E, R>
 ) => Response | Promise<Response>
 
-const respondToFailure = (table: ProblemTable, c: HonoContext<EdgeEnv>, cause: Cause.Cause<unknown>): Effect.Effect<Response> => {
+const respondToFailure = (
+  table: ProblemTable,
+  c: HonoContext<EdgeEnv>,
+  cause: Cause.Cause<unknown>
+): Effect.Effect<Response> => {
   const error = Cause.findErrorOption(cause)
   if (Option.isSome(error) && isMappedError(table, error.value)) {
     const problem = problemOf(table, error.value)
     const response = problemResponse(c, problem)
-    return problem.status >= 500 ? Effect.as(Effect.logError("Request failed", cause), response) : Effect.succeed(response)
+    return problem.status >= 500
+      ? Effect.as(Effect.logError("Request failed", cause), response)
+      : Effect.succeed(response)
   }
   return Effect.as(Effect.logError("Request failed unexpectedly", cause), internalErrorResponse(c))
 }
@@ -66,7 +72,11 @@ export const makeRun = <R>(context: Context.Context<R>, problems: ProblemTable):
         Effect.catchCause((cause) => respondToFailure(problems, c, cause)),
         Effect.annotateLogs({ requestId: c.get("requestId"), method: c.req.method, path: c.req.path }),
         // An inbound W3C `traceparent` makes this request's span part of the caller's trace.
-        Effect.withSpan(`${c.req.method} ${routePath(c)}`, { parent: Tracing.parentOf(c.req.header("traceparent")) }, { captureStackTrace: false })
+        Effect.withSpan(
+          `${c.req.method} ${routePath(c)}`,
+          { parent: Tracing.parentOf(c.req.header("traceparent")) },
+          { captureStackTrace: false }
+        )
       )
     )
     const done = fiber.pollUnsafe()

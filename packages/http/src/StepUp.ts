@@ -31,12 +31,16 @@ export const layer = (settings: Partial<Settings> = {}) => Layer.succeed(StepUpP
 
 export const layerConfig = Layer.effect(
   StepUpPolicy,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const settings = yield* Config.all({
-      maxAgeMs: Config.Duration("STEP_UP_MAX_AGE").pipe(Config.map(Duration.toMillis), Config.withDefault(defaults.maxAgeMs)),
-      transferThreshold: Config.schema(Schema.String.check(Schema.isPattern(/^\d{1,15}(\.\d{1,4})?$/)), "STEP_UP_TRANSFER_THRESHOLD").pipe(
-        Config.withDefault(defaults.transferThreshold)
-      )
+      maxAgeMs: Config.Duration("STEP_UP_MAX_AGE").pipe(
+        Config.map(Duration.toMillis),
+        Config.withDefault(defaults.maxAgeMs)
+      ),
+      transferThreshold: Config.schema(
+        Schema.String.check(Schema.isPattern(/^\d{1,15}(\.\d{1,4})?$/)),
+        "STEP_UP_TRANSFER_THRESHOLD"
+      ).pipe(Config.withDefault(defaults.transferThreshold))
     })
     return StepUpPolicy.of(settings)
   })
@@ -48,7 +52,7 @@ export const isRecent = (principal: Principal, maxAgeMs: number, now = Date.now(
 
 /** Succeeds when the session authenticated recently enough, else StepUpRequired for `action`. */
 export const requireRecent = (principal: Principal, action: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const policy = yield* StepUpPolicy
     if (!isRecent(principal, policy.maxAgeMs)) {
       return yield* new StepUpRequired({ action, maxAgeSeconds: Math.floor(policy.maxAgeMs / 1000) })

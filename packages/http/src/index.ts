@@ -9,8 +9,25 @@
 // export routes, operations and problem tables built with it; only the edge composes them.
 export { defaultBodyLimitBytes, makeApp, type AppOptions, type Routes } from "./App.ts"
 export * as EdgeServer from "./EdgeServer.ts"
-export { entry, kitProblems, problemOf, type Entry, type KitTag, type MappedError, type ProblemTable } from "./ErrorTable.ts"
-export { DuplicateKey, FieldError, InvalidBody, InvalidQuery, MalformedBody, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./HttpErrors.ts"
+export {
+  entry,
+  kitProblems,
+  problemOf,
+  type Entry,
+  type KitTag,
+  type MappedError,
+  type ProblemTable
+} from "./ErrorTable.ts"
+export {
+  DuplicateKey,
+  FieldError,
+  InvalidBody,
+  InvalidQuery,
+  MalformedBody,
+  PayloadTooLarge,
+  RouteNotFound,
+  UnsupportedMediaType
+} from "./HttpErrors.ts"
 export { principalOf, problemResponse, type EdgeEnv, type Problem } from "./ProblemDetails.ts"
 export { decodeBody, fieldErrors } from "./RequestBody.ts"
 export { type Run } from "./Run.ts"
@@ -20,6 +37,12 @@ export * as ConsistencyToken from "./ConsistencyToken.ts"
 export { docsRoutes, kitOperations, renderDocs } from "./DocsRoutes.ts"
 export { InvalidConsistencyToken, NotYetConsistent } from "./HttpErrors.ts"
 export * as OpenApiDocument from "./OpenApiDocument.ts"
-export { consistencyTokenRequest, consistencyTokenResponse, type Operation, operation, openApiPath } from "./Operations.ts"
+export {
+  consistencyTokenRequest,
+  consistencyTokenResponse,
+  type Operation,
+  operation,
+  openApiPath
+} from "./Operations.ts"
 export { Forbidden, hasRole, principalWithRole, requireRole } from "./Roles.ts"
 export * as StepUp from "./StepUp.ts"

@@ -39,93 +39,128 @@ export const adminRoutes: Routes<Services, ProblemTag> = (app, run) => {
     target: { readonly customerId?: string; readonly username?: string },
     body: Effect.Effect<Response, E, Services>
   ) =>
-    run(c, Effect.gen(function*() {
-      const principal = yield* principalWithRole(c, "admin")
-      const config = yield* IdentityConfig
-      const action = `${c.req.method} ${routePath(c, -1)}`
-      const record = (status: number) =>
-        Audit.record({
-          _tag: "AdminActionTaken",
-          byCustomerId: principal.customerId,
-          bySessionId: principal.sessionId,
-          action,
-          status,
-          ...(target.customerId !== undefined && CUSTOMER_ID.test(target.customerId) ? { customerId: target.customerId } : {}),
-          ...(target.username !== undefined && USERNAME.test(target.username) ? { username: target.username } : {}),
-          clientAddress: ClientAddress.of(c, config.trustedProxyHops).slice(0, 64)
-        }).pipe(Effect.ignore)
-      return yield* body.pipe(
-        Effect.tap((response) => record(response.status)),
-        Effect.tapError(() => record(400))
-      )
-      // The bodies below fail only with mapped tags (identity's and the kit's); TypeScript cannot
-      // carry that through this generic helper, so the check is the routes' own.
-    }) as Effect.Effect<Response, { readonly _tag: ProblemTag }, Services>)
+    run(
+      c,
+      Effect.gen(function* () {
+        const principal = yield* principalWithRole(c, "admin")
+        const config = yield* IdentityConfig
+        const action = `${c.req.method} ${routePath(c, -1)}`
+        const record = (status: number) =>
+          Audit.record({
+            _tag: "AdminActionTaken",
+            byCustomerId: principal.customerId,
+            bySessionId: principal.sessionId,
+            action,
+            status,
+            ...(target.customerId !== undefined && CUSTOMER_ID.test(target.customerId)
+              ? { customerId: target.customerId }
+              : {}),
+            ...(target.username !== undefined && USERNAME.test(target.username) ? { username: target.username } : {}),
+            clientAddress: ClientAddress.of(c, config.trustedProxyHops).slice(0, 64)
+          }).pipe(Effect.ignore)
+        return yield* body.pipe(
+          Effect.tap((response) => record(response.status)),
+          Effect.tapError(() => record(400))
+        )
+        // The bodies below fail only with mapped tags (identity's and the kit's); TypeScript cannot
+        // carry that through this generic helper, so the check is the routes' own.
+      }) as Effect.Effect<Response, { readonly _tag: ProblemTag }, Services>
+    )
 
   app.get("/v1/admin/customers/:customerId/sessions", (c) =>
-    admin(c, { customerId: c.req.param("customerId") }, Effect.gen(function*() {
-      const customerId = c.req.param("customerId")
-      if (!CUSTOMER_ID.test(customerId)) return yield* notFound(customerId)
-      return c.json({ sessions: yield* sessionsOf(customerId) })
-    })))
+    admin(
+      c,
+      { customerId: c.req.param("customerId") },
+      Effect.gen(function* () {
+        const customerId = c.req.param("customerId")
+        if (!CUSTOMER_ID.test(customerId)) return yield* notFound(customerId)
+        return c.json({ sessions: yield* sessionsOf(customerId) })
+      })
+    )
+  )
 
   app.delete("/v1/admin/customers/:customerId/sessions", (c) =>
-    admin(c, { customerId: c.req.param("customerId") }, Effect.gen(function*() {
-      const customerId = c.req.param("customerId")
-      if (!CUSTOMER_ID.test(customerId)) return yield* notFound(customerId)
-      const { customerId: byCustomerId, sessionId: bySessionId } = yield* principalWithRole(c, "admin")
-      const reply = yield* ask(customerId, { _tag: "AdminEndSessions", customerId, byCustomerId, bySessionId })
-      return c.json({ ended: reply._tag === "SessionsRevoked" ? reply.count : 0 })
-    })))
+    admin(
+      c,
+      { customerId: c.req.param("customerId") },
+      Effect.gen(function* () {
+        const customerId = c.req.param("customerId")
+        if (!CUSTOMER_ID.test(customerId)) return yield* notFound(customerId)
+        const { customerId: byCustomerId, sessionId: bySessionId } = yield* principalWithRole(c, "admin")
+        const reply = yield* ask(customerId, { _tag: "AdminEndSessions", customerId, byCustomerId, bySessionId })
+        return c.json({ ended: reply._tag === "SessionsRevoked" ? reply.count : 0 })
+      })
+    )
+  )
 
   app.delete("/v1/admin/customers/:customerId/sessions/:sessionId", (c) =>
-    admin(c, { customerId: c.req.param("customerId") }, Effect.gen(function*() {
-      const customerId = c.req.param("customerId")
-      const sessionId = c.req.param("sessionId")
-      if (!CUSTOMER_ID.test(customerId) || !SESSION_ID.test(sessionId)) return yield* notFound(sessionId)
-      const { customerId: byCustomerId, sessionId: bySessionId } = yield* principalWithRole(c, "admin")
-      const reply = yield* ask(customerId, { _tag: "AdminEndSessions", customerId, sessionId, byCustomerId, bySessionId })
-      if (reply._tag !== "SessionsRevoked" || reply.count === 0) return yield* notFound(sessionId)
-      return c.body(null, 204)
-    })))
+    admin(
+      c,
+      { customerId: c.req.param("customerId") },
+      Effect.gen(function* () {
+        const customerId = c.req.param("customerId")
+        const sessionId = c.req.param("sessionId")
+        if (!CUSTOMER_ID.test(customerId) || !SESSION_ID.test(sessionId)) return yield* notFound(sessionId)
+        const { customerId: byCustomerId, sessionId: bySessionId } = yield* principalWithRole(c, "admin")
+        const reply = yield* ask(customerId, {
+          _tag: "AdminEndSessions",
+          customerId,
+          sessionId,
+          byCustomerId,
+          bySessionId
+        })
+        if (reply._tag !== "SessionsRevoked" || reply.count === 0) return yield* notFound(sessionId)
+        return c.body(null, 204)
+      })
+    )
+  )
 
   app.post("/v1/admin/lockouts/:username/unlock", (c) =>
-    admin(c, { username: c.req.param("username") }, Effect.gen(function*() {
-      const username = c.req.param("username")
-      if (!USERNAME.test(username)) {
-        return yield* new InvalidQuery({ errors: [{ path: "/username", message: "is not a username" }] })
-      }
-      const { customerId: byCustomerId, sessionId: bySessionId } = yield* principalWithRole(c, "admin")
-      const reply = yield* ask(`unlock:${username}`, { _tag: "AdminUnlock", username, byCustomerId, bySessionId })
-      return c.json({ wasLocked: reply._tag === "Unlocked" && reply.wasLocked })
-    })))
+    admin(
+      c,
+      { username: c.req.param("username") },
+      Effect.gen(function* () {
+        const username = c.req.param("username")
+        if (!USERNAME.test(username)) {
+          return yield* new InvalidQuery({ errors: [{ path: "/username", message: "is not a username" }] })
+        }
+        const { customerId: byCustomerId, sessionId: bySessionId } = yield* principalWithRole(c, "admin")
+        const reply = yield* ask(`unlock:${username}`, { _tag: "AdminUnlock", username, byCustomerId, bySessionId })
+        return c.json({ wasLocked: reply._tag === "Unlocked" && reply.wasLocked })
+      })
+    )
+  )
 
   app.get("/v1/admin/customers/:customerId/audit", (c) =>
-    admin(c, { customerId: c.req.param("customerId") }, Effect.gen(function*() {
-      const customerId = c.req.param("customerId")
-      if (!CUSTOMER_ID.test(customerId)) return yield* notFound(customerId)
-      const limitText = c.req.query("limit") ?? "100"
-      const limit = Number(limitText)
-      if (!/^[0-9]{1,4}$/.test(limitText) || limit < 1 || limit > 1000) {
-        return yield* new InvalidQuery({ errors: [{ path: "/limit", message: "must be 1 to 1000" }] })
-      }
-      const redis = yield* Redis
-      const key = Keys.stream(Identity.audit.name)
-      const events: Array<unknown> = []
-      let end = "+"
-      let scanned = 0
-      while (events.length < limit && scanned < AUDIT_SCAN) {
-        const page = yield* redis.send<ReadonlyArray<RawEntry>>("XREVRANGE", key, end, "-", "COUNT", "1000")
-        for (const [id, fields] of page) {
-          const data = fields[fields.indexOf("data") + 1]
-          const event = data ? (JSON.parse(data) as Record<string, unknown>) : undefined
-          if (event?.customerId === customerId && events.length < limit) events.push({ id, ...event })
+    admin(
+      c,
+      { customerId: c.req.param("customerId") },
+      Effect.gen(function* () {
+        const customerId = c.req.param("customerId")
+        if (!CUSTOMER_ID.test(customerId)) return yield* notFound(customerId)
+        const limitText = c.req.query("limit") ?? "100"
+        const limit = Number(limitText)
+        if (!/^[0-9]{1,4}$/.test(limitText) || limit < 1 || limit > 1000) {
+          return yield* new InvalidQuery({ errors: [{ path: "/limit", message: "must be 1 to 1000" }] })
         }
-        scanned += page.length
-        if (page.length < 1000) break
-        end = `(${page.at(-1)![0]}`
-      }
-      return c.json({ events })
-    })))
+        const redis = yield* Redis
+        const key = Keys.stream(Identity.audit.name)
+        const events: Array<unknown> = []
+        let end = "+"
+        let scanned = 0
+        while (events.length < limit && scanned < AUDIT_SCAN) {
+          const page = yield* redis.send<ReadonlyArray<RawEntry>>("XREVRANGE", key, end, "-", "COUNT", "1000")
+          for (const [id, fields] of page) {
+            const data = fields[fields.indexOf("data") + 1]
+            const event = data ? (JSON.parse(data) as Record<string, unknown>) : undefined
+            if (event?.customerId === customerId && events.length < limit) events.push({ id, ...event })
+          }
+          scanned += page.length
+          if (page.length < 1000) break
+          end = `(${page.at(-1)![0]}`
+        }
+        return c.json({ events })
+      })
+    )
+  )
 }
-

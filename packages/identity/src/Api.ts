@@ -175,7 +175,9 @@ export const adminOperations: ReadonlyArray<Operation> = [
     tag: "Admin",
     summary: "A customer's active sessions (staff only)",
     parameters: [customerIdParameter],
-    responses: { 200: { description: "Every active session.", schema: Schema.Struct({ sessions: Schema.Array(SessionSummary) }) } },
+    responses: {
+      200: { description: "Every active session.", schema: Schema.Struct({ sessions: Schema.Array(SessionSummary) }) }
+    },
     problems: [...staffOnly, "SessionNotFound"]
   }),
   operation({
@@ -194,7 +196,10 @@ export const adminOperations: ReadonlyArray<Operation> = [
     operationId: "adminEndSession",
     tag: "Admin",
     summary: "End one session of a customer (staff only)",
-    parameters: [customerIdParameter, { name: "sessionId", in: "path" as const, required: true, description: "A session id." }],
+    parameters: [
+      customerIdParameter,
+      { name: "sessionId", in: "path" as const, required: true, description: "A session id." }
+    ],
     responses: { 204: { description: "Ended." } },
     problems: [...staffOnly, "SessionNotFound"]
   }),
@@ -214,8 +219,13 @@ export const adminOperations: ReadonlyArray<Operation> = [
     operationId: "adminAuditTrail",
     tag: "Admin",
     summary: "A customer's newest audit events (staff only)",
-    parameters: [customerIdParameter, { name: "limit", in: "query" as const, required: false, description: "1 to 1000 (default 100)." }],
-    responses: { 200: { description: "Newest first.", schema: Schema.Struct({ events: Schema.Array(Schema.Unknown) }) } },
+    parameters: [
+      customerIdParameter,
+      { name: "limit", in: "query" as const, required: false, description: "1 to 1000 (default 100)." }
+    ],
+    responses: {
+      200: { description: "Newest first.", schema: Schema.Struct({ events: Schema.Array(Schema.Unknown) }) }
+    },
     problems: [...staffOnly, "SessionNotFound", "InvalidQuery"]
   })
 ]

@@ -6,15 +6,16 @@ import { StreamLog } from "@bank/platform"
 import type { Envelope } from "@bank/platform"
 import { Effect } from "effect"
 
-export const record = Effect.fn("Audit.record")(function*(
+export const record = Effect.fn("Audit.record")(function* (
   event: Identity.AuditEvent,
   causedBy?: Pick<Envelope.Envelope, "id" | "correlationId" | "trace">
 ) {
   const log = yield* StreamLog.StreamLog
-  const key = "customerId" in event && event.customerId !== undefined
-    ? event.customerId
-    : "usernameFingerprint" in event
-    ? `u:${event.usernameFingerprint}`
-    : "unknown"
+  const key =
+    "customerId" in event && event.customerId !== undefined
+      ? event.customerId
+      : "usernameFingerprint" in event
+        ? `u:${event.usernameFingerprint}`
+        : "unknown"
   yield* log.publish(Identity.audit, { key, payload: event, causedBy })
 })

@@ -43,7 +43,9 @@ export const makeCoalescer = (windowMs: number, maxEntries = 50_000) => {
 }
 
 /** The token check as Hono middleware, running its Effects through the edge's `run`. */
-export const tokenCheck = <R>(run: Run<R | TokenCheck | IdentityConfig | StreamLog.StreamLog, ProblemTag>): MiddlewareHandler => {
+export const tokenCheck = <R>(
+  run: Run<R | TokenCheck | IdentityConfig | StreamLog.StreamLog, ProblemTag>
+): MiddlewareHandler => {
   let shouldRecord: ((key: string, now: number) => boolean) | undefined
   // The service, once the first request has fetched it through `run`. A token that resolves is
   // then checked without `run`'s request span, log annotations and abort wiring (they cost more
@@ -64,17 +66,23 @@ export const tokenCheck = <R>(run: Run<R | TokenCheck | IdentityConfig | StreamL
         else rejected = await run(c, Effect.failCause(exit.cause))
       }
     } else {
-      rejected = await run(c, Effect.gen(function*() {
-        const service = yield* TokenCheck
-        principal = yield* service.resolve(c.req.header("Authorization"))
-        if (shouldRecord === undefined) shouldRecord = makeCoalescer((yield* IdentityConfig).activityCoalesceMs)
-        check = service
-        return passed
-      }))
+      rejected = await run(
+        c,
+        Effect.gen(function* () {
+          const service = yield* TokenCheck
+          principal = yield* service.resolve(c.req.header("Authorization"))
+          if (shouldRecord === undefined) shouldRecord = makeCoalescer((yield* IdentityConfig).activityCoalesceMs)
+          check = service
+          return passed
+        })
+      )
     }
     if (principal === undefined) {
       const response = new Response(rejected.body, rejected)
-      response.headers.set("WWW-Authenticate", c.req.header("Authorization") ? 'Bearer error="invalid_token"' : "Bearer")
+      response.headers.set(
+        "WWW-Authenticate",
+        c.req.header("Authorization") ? 'Bearer error="invalid_token"' : "Bearer"
+      )
       return response
     }
     ;(c as Context<EdgeEnv>).set("principal", principal)
@@ -85,15 +93,27 @@ export const tokenCheck = <R>(run: Run<R | TokenCheck | IdentityConfig | StreamL
     if (!shouldRecord!(`${principal.sessionId} ${action}`, now)) return
     const { customerId, sessionId } = principal
     const status = c.res.status
-    void run(c, Effect.gen(function*() {
-      const log = yield* StreamLog.StreamLog
-      yield* Effect.forkDetach(
-        log.publish(Identity.sessionEvents, {
-          key: customerId,
-          payload: { _tag: "SessionActivityRecorded", customerId, sessionId, action, status, at: new Date(now).toISOString() }
-        }).pipe(Effect.catchCause((cause) => Effect.logWarning("session activity not recorded", cause)))
-      )
-      return passed
-    }))
+    void run(
+      c,
+      Effect.gen(function* () {
+        const log = yield* StreamLog.StreamLog
+        yield* Effect.forkDetach(
+          log
+            .publish(Identity.sessionEvents, {
+              key: customerId,
+              payload: {
+                _tag: "SessionActivityRecorded",
+                customerId,
+                sessionId,
+                action,
+                status,
+                at: new Date(now).toISOString()
+              }
+            })
+            .pipe(Effect.catchCause((cause) => Effect.logWarning("session activity not recorded", cause)))
+        )
+        return passed
+      })
+    )
   }
 }

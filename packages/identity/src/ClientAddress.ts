@@ -8,7 +8,10 @@ import type { Context } from "hono"
 /** Pure: the address given the socket peer, the X-Forwarded-For header and the trusted hops. */
 export const resolve = (peer: string | undefined, forwardedFor: string | undefined, trustedHops: number): string => {
   if (trustedHops > 0 && forwardedFor) {
-    const hops = forwardedFor.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+    const hops = forwardedFor
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0)
     const candidate = hops[hops.length - trustedHops]
     if (candidate && /^[0-9A-Fa-f.:]{2,45}$/.test(candidate)) return candidate
   }

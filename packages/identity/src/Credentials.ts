@@ -28,7 +28,10 @@ const USERNAME = /^[a-z0-9][a-z0-9._-]{2,63}$/
 export const isUsernameShaped = (username: string): boolean => USERNAME.test(username)
 
 export const parseRoles = (text: string | undefined): ReadonlyArray<string> =>
-  (text ?? "").split(",").map((r) => r.trim()).filter((r) => r.length > 0)
+  (text ?? "")
+    .split(",")
+    .map((r) => r.trim())
+    .filter((r) => r.length > 0)
 
 /** PostgreSQL's text form of a text[] (`{customer,premium}`) as a plain list. */
 export const parsePgArray = (text: string): ReadonlyArray<string> => {
@@ -39,14 +42,20 @@ export const parsePgArray = (text: string): ReadonlyArray<string> => {
 
 /** PostgreSQL's timestamptz text (`2025-06-15 10:00:00.123456+00`) as epoch ms; NaN if unreadable. */
 export const pgTimestampToMs = (text: string): number =>
-  Date.parse(text.trim().replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00"))
+  Date.parse(
+    text
+      .trim()
+      .replace(" ", "T")
+      .replace(/([+-]\d\d)$/, "$1:00")
+  )
 
 /** Whether the customer master allows the account to log in at `now`. */
 export const isActive = (record: LoginRecord, now: number): boolean =>
-  record.status === "active" || (record.status === "locked" && record.lockedUntil !== undefined && record.lockedUntil <= now)
+  record.status === "active" ||
+  (record.status === "locked" && record.lockedUntil !== undefined && record.lockedUntil <= now)
 
 /** The login data of `username` (already normalised), if it names a customer. */
-export const lookup = Effect.fn("Credentials.lookup")(function*(username: string) {
+export const lookup = Effect.fn("Credentials.lookup")(function* (username: string) {
   if (!isUsernameShaped(username)) return Option.none<LoginRecord>()
   const redis = yield* Redis
   const customerId = yield* redis.send<string | null>("GET", IdentityKeys.loginName(username))

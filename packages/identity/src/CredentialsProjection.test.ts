@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest"
 import { parsePgArray, pgTimestampToMs } from "./Credentials.ts"
 import { changeOf, positionArgs } from "./CredentialsProjection.ts"
 
-const row = (table: string, op: Cdc.RowChanged["op"], values: Cdc.Row, extra: Partial<Cdc.RowChanged> = {}): Cdc.RowChanged => ({
+const row = (
+  table: string,
+  op: Cdc.RowChanged["op"],
+  values: Cdc.Row,
+  extra: Partial<Cdc.RowChanged> = {}
+): Cdc.RowChanged => ({
   _tag: "RowChanged",
   schema: "customer",
   table,
@@ -20,12 +25,26 @@ const row = (table: string, op: Cdc.RowChanged["op"], values: Cdc.Row, extra: Pa
 describe("CredentialsProjection.changeOf", () => {
   it("given a credentials row, when it is inserted, then the login fields are set", () => {
     const hash = "scrypt$N=1024,r=8,p=1$c2FsdA==$aGFzaA=="
-    expect(changeOf(row("credentials", "insert", { customer_id: "7", username: "demo7", password_hash: hash, status: "active", locked_until: null })))
-      .toEqual({ mode: "set", fields: ["username", "demo7", "passwordHash", hash, "status", "active", "lockedUntil", ""] })
+    expect(
+      changeOf(
+        row("credentials", "insert", {
+          customer_id: "7",
+          username: "demo7",
+          password_hash: hash,
+          status: "active",
+          locked_until: null
+        })
+      )
+    ).toEqual({
+      mode: "set",
+      fields: ["username", "demo7", "passwordHash", hash, "status", "active", "lockedUntil", ""]
+    })
   })
 
   it("keeps a value PostgreSQL did not resend (unchanged TOAST column)", () => {
-    const change = changeOf(row("credentials", "update", { customer_id: "7", status: "locked" }, { unchanged: ["password_hash"] }))
+    const change = changeOf(
+      row("credentials", "update", { customer_id: "7", status: "locked" }, { unchanged: ["password_hash"] })
+    )
     expect(change).toEqual({ mode: "set", fields: ["status", "locked"] })
   })
 
@@ -35,8 +54,10 @@ describe("CredentialsProjection.changeOf", () => {
   })
 
   it("takes the roles from the customer row, and ignores other tables and schemas", () => {
-    expect(changeOf(row("customers", "snapshot", { customer_id: "7", roles: "{customer,premium}" })))
-      .toEqual({ mode: "set", fields: ["roles", "customer,premium"] })
+    expect(changeOf(row("customers", "snapshot", { customer_id: "7", roles: "{customer,premium}" }))).toEqual({
+      mode: "set",
+      fields: ["roles", "customer,premium"]
+    })
     expect(changeOf(row("addresses", "insert", { customer_id: "7" }))).toBeUndefined()
     expect(changeOf({ ...row("credentials", "insert", {}), schema: "crm" })).toBeUndefined()
     expect(changeOf(row("credentials", "truncate", {}))).toBeUndefined()

@@ -36,7 +36,10 @@ export const stream = Cdc.stream("identity")
 /** How long a deleted customer's tombstone keeps stale redeliveries out (a week). */
 const TOMBSTONE_MS = 7 * 24 * 3600 * 1000
 
-type Change = { readonly mode: "set"; readonly fields: ReadonlyArray<string> } | { readonly mode: "clear-login" } | { readonly mode: "forget" }
+type Change =
+  | { readonly mode: "set"; readonly fields: ReadonlyArray<string> }
+  | { readonly mode: "clear-login" }
+  | { readonly mode: "forget" }
 
 /** What a row change means for the customer's login data, if anything. Pure. */
 export const changeOf = (row: Cdc.RowChanged): Change | undefined => {
@@ -64,7 +67,8 @@ export const changeOf = (row: Cdc.RowChanged): Change | undefined => {
   return undefined
 }
 
-const customerIdOf = (row: Cdc.RowChanged): string | undefined => row.key.customer_id ?? row.old?.customer_id ?? row.new?.customer_id ?? undefined
+const customerIdOf = (row: Cdc.RowChanged): string | undefined =>
+  row.key.customer_id ?? row.old?.customer_id ?? row.new?.customer_id ?? undefined
 
 /** The position as the three decimal numbers credentials.lua compares. */
 export const positionArgs = (position: Cdc.Position): readonly [string, string, string] => {
@@ -92,25 +96,38 @@ export const endReasonOf = (
 }
 
 /** Writes the customer's roles into the access tokens of their live sessions. */
-const applyRoles = Effect.fn("CredentialsProjection.applyRoles")(function*(customerId: string, roles: string) {
+const applyRoles = Effect.fn("CredentialsProjection.applyRoles")(function* (customerId: string, roles: string) {
   const redis = yield* Redis
   const states = yield* redis.send<ReadonlyArray<string>>("HVALS", SessionStore.keys(customerId).state)
-  yield* Effect.forEach(states, (text) => {
-    const state = SessionStore.parseState(text)
-    return state === undefined ? Effect.void : Effect.asVoid(redis.eval(Scripts.setTokenField)(IdentityKeys.accessToken(state.accessHash), "r", roles))
-  }, { discard: true })
+  yield* Effect.forEach(
+    states,
+    (text) => {
+      const state = SessionStore.parseState(text)
+      return state === undefined
+        ? Effect.void
+        : Effect.asVoid(redis.eval(Scripts.setTokenField)(IdentityKeys.accessToken(state.accessHash), "r", roles))
+    },
+    { discard: true }
+  )
 })
 
-export const apply = Effect.fn("CredentialsProjection.apply")(function*(row: Cdc.RowChanged, causedBy?: Envelope.Delivered<Cdc.CdcMessage>) {
+export const apply = Effect.fn("CredentialsProjection.apply")(function* (
+  row: Cdc.RowChanged,
+  causedBy?: Envelope.Delivered<Cdc.CdcMessage>
+) {
   const change = changeOf(row)
   const customerId = customerIdOf(row)
   if (change === undefined || customerId === undefined) return
   const redis = yield* Redis
   const values = change.mode === "set" ? change.fields : change.mode === "forget" ? [String(TOMBSTONE_MS)] : []
   const [applied, before, after, passwordChanged, rolesBefore, rolesAfter] = yield* redis.eval(Scripts.credentials)(
-    recordKey(customerId), positionArgs(row), change.mode, values
+    recordKey(customerId),
+    positionArgs(row),
+    change.mode,
+    values
   )
-  if (before !== "" && before !== after) yield* redis.eval(Scripts.deleteIfEquals)(IdentityKeys.loginName(before), customerId)
+  if (before !== "" && before !== after)
+    yield* redis.eval(Scripts.deleteIfEquals)(IdentityKeys.loginName(before), customerId)
   if (after !== "") yield* redis.send("SET", IdentityKeys.loginName(after), customerId)
   // Snapshot rows restate what is known; only live changes end sessions.
   if (applied !== 1 || row.op === "snapshot") return
@@ -124,7 +141,9 @@ const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {
   switch (payload._tag) {
     case "RowChanged":
       if (payload.op === "truncate" && payload.schema === "customer") {
-        return Effect.logWarning("customer master table truncated: login data is kept until a rebuild", { table: payload.table })
+        return Effect.logWarning("customer master table truncated: login data is kept until a rebuild", {
+          table: payload.table
+        })
       }
       return apply(payload, message)
     default:

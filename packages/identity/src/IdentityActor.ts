@@ -26,7 +26,9 @@ import * as TokenStore from "./TokenStore.ts"
 
 export const group = "identity"
 
-type Request<T extends Identity.IdentityRequest["_tag"]> = Envelope.Delivered<Extract<Identity.IdentityRequest, { _tag: T }>>
+type Request<T extends Identity.IdentityRequest["_tag"]> = Envelope.Delivered<
+  Extract<Identity.IdentityRequest, { _tag: T }>
+>
 
 const clientOf = (r: { readonly clientAddress: string; readonly userAgent?: string; readonly deviceId?: string }) => ({
   clientAddress: r.clientAddress,
@@ -45,7 +47,7 @@ const endSession = (
 
 const refused = (reason: "Unknown" | "Reused" | "SessionEnded") => ({ _tag: "RefreshRefused", reason }) as const
 
-const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refresh">) {
+const refresh = Effect.fn("Identity.refresh")(function* (request: Request<"Refresh">) {
   const config = yield* IdentityConfig
   const redis = yield* Redis
   const r = request.payload
@@ -53,7 +55,7 @@ const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refres
   const use = yield* TokenStore.useRefresh(r.refreshTokenHash)
   if (use._tag === "Unknown") return refused("Unknown")
   const { customerId, sessionId } = use
-  const replayed = Effect.gen(function*() {
+  const replayed = Effect.gen(function* () {
     yield* Audit.record({ _tag: "RefreshTokenReused", customerId, sessionId, ...client }, request)
     yield* endSession(request, customerId, sessionId, "RefreshTokenReused", { clientAddress: r.clientAddress })
     return refused("Reused")
@@ -64,15 +66,22 @@ const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refres
   const fields = yield* redis.send<ReadonlyArray<string>>("HGETALL", Credentials.recordKey(customerId))
   const account: Record<string, string> = {}
   for (let i = 0; i + 1 < fields.length; i += 2) account[fields[i]!] = fields[i + 1]!
-  const stillActive = account.passwordHash !== undefined && Credentials.isActive({
-    customerId,
-    username: account.username ?? "",
-    passwordHash: account.passwordHash,
-    status: account.status ?? "active",
-    lockedUntil: account.lockedUntil ? Number(account.lockedUntil) : undefined,
-    roles: []
-  }, now)
-  const state = SessionStore.parseState(yield* redis.send<string | null>("HGET", SessionStore.keys(customerId).state, sessionId))
+  const stillActive =
+    account.passwordHash !== undefined &&
+    Credentials.isActive(
+      {
+        customerId,
+        username: account.username ?? "",
+        passwordHash: account.passwordHash,
+        status: account.status ?? "active",
+        lockedUntil: account.lockedUntil ? Number(account.lockedUntil) : undefined,
+        roles: []
+      },
+      now
+    )
+  const state = SessionStore.parseState(
+    yield* redis.send<string | null>("HGET", SessionStore.keys(customerId).state, sessionId)
+  )
   if (!stillActive || state === undefined) {
     yield* endSession(request, customerId, sessionId, "Revoked", { clientAddress: r.clientAddress })
     return refused("SessionEnded")
@@ -94,19 +103,22 @@ const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refres
     ...(authenticatedAt !== undefined ? { authenticatedAt } : {})
   }
   // The new pair and the session's move to it must survive a Redis failover (Durability.ts).
-  const rotation = yield* Durability.durableOrLogged("a token refresh", Effect.gen(function*() {
-    yield* TokenStore.putAccess(r.newAccessTokenHash, principal, accessTtlMs)
-    yield* TokenStore.putRefresh(r.newRefreshTokenHash, principal, refreshTtlMs)
-    return yield* SessionStore.rotate({
-      customerId,
-      sessionId,
-      now,
-      idleMs,
-      refreshHash: r.refreshTokenHash,
-      newAccessHash: r.newAccessTokenHash,
-      newRefreshHash: r.newRefreshTokenHash
+  const rotation = yield* Durability.durableOrLogged(
+    "a token refresh",
+    Effect.gen(function* () {
+      yield* TokenStore.putAccess(r.newAccessTokenHash, principal, accessTtlMs)
+      yield* TokenStore.putRefresh(r.newRefreshTokenHash, principal, refreshTtlMs)
+      return yield* SessionStore.rotate({
+        customerId,
+        sessionId,
+        now,
+        idleMs,
+        refreshHash: r.refreshTokenHash,
+        newAccessHash: r.newAccessTokenHash,
+        newRefreshHash: r.newRefreshTokenHash
+      })
     })
-  }))
+  )
   if (rotation._tag !== "Rotated") {
     yield* TokenStore.revoke({ access: [r.newAccessTokenHash], refresh: [r.newRefreshTokenHash] }, "revoked")
     if (rotation._tag === "Stale") return yield* replayed
@@ -124,25 +136,25 @@ const refresh = Effect.fn("Identity.refresh")(function*(request: Request<"Refres
   } as const
 })
 
-const logout = Effect.fn("Identity.logout")(function*(request: Request<"Logout">) {
+const logout = Effect.fn("Identity.logout")(function* (request: Request<"Logout">) {
   const { customerId, sessionId, clientAddress } = request.payload
   const ended = yield* endSession(request, customerId, sessionId, "Logout", { clientAddress })
   return { _tag: "SessionsRevoked", count: ended ? 1 : 0 } as const
 })
 
-const revokeSession = Effect.fn("Identity.revokeSession")(function*(request: Request<"RevokeSession">) {
+const revokeSession = Effect.fn("Identity.revokeSession")(function* (request: Request<"RevokeSession">) {
   const { customerId, sessionId, bySessionId, clientAddress } = request.payload
   const ended = yield* endSession(request, customerId, sessionId, "Revoked", { bySessionId, clientAddress })
   return { _tag: "SessionsRevoked", count: ended ? 1 : 0 } as const
 })
 
-const revokeAll = Effect.fn("Identity.revokeAll")(function*(request: Request<"RevokeAllSessions">) {
+const revokeAll = Effect.fn("Identity.revokeAll")(function* (request: Request<"RevokeAllSessions">) {
   const { customerId, bySessionId, clientAddress } = request.payload
   const ended = yield* Revocation.endAll(customerId, "LoggedOutEverywhere", { bySessionId, clientAddress }, request)
   return { _tag: "SessionsRevoked", count: ended.length } as const
 })
 
-const adminEndSessions = Effect.fn("Identity.adminEndSessions")(function*(request: Request<"AdminEndSessions">) {
+const adminEndSessions = Effect.fn("Identity.adminEndSessions")(function* (request: Request<"AdminEndSessions">) {
   const { customerId, sessionId, byCustomerId, bySessionId } = request.payload
   const by = { byCustomerId, bySessionId }
   if (sessionId !== undefined) {
@@ -153,16 +165,23 @@ const adminEndSessions = Effect.fn("Identity.adminEndSessions")(function*(reques
   return { _tag: "SessionsRevoked", count: ended.length } as const
 })
 
-const adminUnlock = Effect.fn("Identity.adminUnlock")(function*(request: Request<"AdminUnlock">) {
+const adminUnlock = Effect.fn("Identity.adminUnlock")(function* (request: Request<"AdminUnlock">) {
   const config = yield* IdentityConfig
-  const usernameFingerprint = Secrets.fingerprint(config.keys, "username", Secrets.normaliseUsername(request.payload.username))
+  const usernameFingerprint = Secrets.fingerprint(
+    config.keys,
+    "username",
+    Secrets.normaliseUsername(request.payload.username)
+  )
   const wasLocked = yield* LoginThrottle.unlock(usernameFingerprint)
-  yield* Audit.record({ _tag: "LockoutCleared", usernameFingerprint, by: `admin:${request.payload.byCustomerId}` }, request)
+  yield* Audit.record(
+    { _tag: "LockoutCleared", usernameFingerprint, by: `admin:${request.payload.byCustomerId}` },
+    request
+  )
   return { _tag: "Unlocked", wasLocked } as const
 })
 
 /** Starts the identity actor in the current scope. */
-export const run = Effect.gen(function*() {
+export const run = Effect.gen(function* () {
   const config = yield* IdentityConfig
   // Made once: an unknown username is checked against it at the cost of a real hash.
   const dummyHash = yield* Login.makeDummyHash(config.dummyHashCost)
@@ -174,7 +193,7 @@ export const run = Effect.gen(function*() {
     concurrency: config.concurrency,
     batchSize: Math.max(config.concurrency, 16),
     handle: (request) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         switch (request.payload._tag) {
           case "Login":
             return yield* login(request as Request<"Login">)

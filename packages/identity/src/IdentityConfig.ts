@@ -83,8 +83,10 @@ export const defaults: Omit<Settings, "keys"> = {
 }
 
 /** The idle timeout of a session of a customer with `roles` (its kind: staff or money-moving). */
-export const idleTimeoutFor = (settings: Pick<Settings, "sessionIdleTimeoutMs" | "adminSessionIdleTimeoutMs">, roles: ReadonlyArray<string>): number =>
-  roles.includes("admin") ? settings.adminSessionIdleTimeoutMs : settings.sessionIdleTimeoutMs
+export const idleTimeoutFor = (
+  settings: Pick<Settings, "sessionIdleTimeoutMs" | "adminSessionIdleTimeoutMs">,
+  roles: ReadonlyArray<string>
+): number => (roles.includes("admin") ? settings.adminSessionIdleTimeoutMs : settings.sessionIdleTimeoutMs)
 
 /** Settings for tests and benchmarks: the defaults, `overrides`, and the given or a random key. */
 export const make = (overrides: Partial<Settings> = {}): Settings => ({
@@ -101,7 +103,7 @@ const int = (name: string, fallback: number) => Config.Int(name).pipe(Config.wit
 
 export const layerConfig = Layer.effect(
   IdentityConfig,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const d = defaults
     const settings = yield* Config.all({
       accessTokenTtlMs: ms("IDENTITY_ACCESS_TOKEN_TTL", d.accessTokenTtlMs),
@@ -137,7 +139,8 @@ export const layerConfig = Layer.effect(
           "request stream are then as good as clear text; set a random 32-byte key (base64) in production."
       )
     }
-    const key = transportKey._tag === "Some" ? Secrets.parseKey(Redacted.value(transportKey.value)) : Secrets.developmentKey
+    const key =
+      transportKey._tag === "Some" ? Secrets.parseKey(Redacted.value(transportKey.value)) : Secrets.developmentKey
     if (key === undefined) return yield* Effect.die(new Error("IDENTITY_TRANSPORT_KEY must be 32 bytes in base64"))
     return IdentityConfig.of({ ...rest, keys: Secrets.deriveKeys(key) })
   })

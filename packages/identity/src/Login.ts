@@ -38,7 +38,7 @@ export const makeDummyHash = (cost: number) =>
   PasswordHash.hash(Secrets.newToken(), { params: { ...PasswordHash.defaultParams, N: cost } })
 
 export const handle = (dummyHash: string) =>
-  Effect.fn("Identity.login")(function*(request: Envelope.Delivered<typeof Identity.Login.Type>) {
+  Effect.fn("Identity.login")(function* (request: Envelope.Delivered<typeof Identity.Login.Type>) {
     const config = yield* IdentityConfig
     const log = yield* StreamLog.StreamLog
     const login = request.payload
@@ -51,24 +51,39 @@ export const handle = (dummyHash: string) =>
     }
     const audit = (event: Identity.AuditEvent) => Audit.record(event, request)
 
-    const verdict = yield* LoginThrottle.admit(usernameFingerprint, Secrets.fingerprint(config.keys, "address", login.clientAddress), config)
+    const verdict = yield* LoginThrottle.admit(
+      usernameFingerprint,
+      Secrets.fingerprint(config.keys, "address", login.clientAddress),
+      config
+    )
     if (verdict._tag !== "Allowed") {
       yield* audit({ _tag: "LoginFailed", usernameFingerprint, reason: verdict._tag, ...client })
       return refused(verdict._tag, verdict.retryAfterMs)
     }
 
-    const password = Secrets.open(config.keys, login.sealedPassword, Secrets.loginContext(login.username, login.accessTokenHash))
+    const password = Secrets.open(
+      config.keys,
+      login.sealedPassword,
+      Secrets.loginContext(login.username, login.accessTokenHash)
+    )
     if (password === undefined) {
-      yield* Effect.logWarning("a login's password could not be unsealed: do the edge and identity share IDENTITY_TRANSPORT_KEY?")
+      yield* Effect.logWarning(
+        "a login's password could not be unsealed: do the edge and identity share IDENTITY_TRANSPORT_KEY?"
+      )
     }
     const found = yield* Credentials.lookup(username)
-    const matches = yield* PasswordHash.verify(password ?? "", Option.isSome(found) ? found.value.passwordHash : dummyHash)
+    const matches = yield* PasswordHash.verify(
+      password ?? "",
+      Option.isSome(found) ? found.value.passwordHash : dummyHash
+    )
 
     // An unknown username is only unknown once the credentials have loaded; before that the
     // login cannot be decided, and telling the customer the password is wrong would be a lie.
     if (Option.isNone(found)) {
       const readiness = yield* Effect.serviceOption(Readiness.Readiness)
-      const credentials = Option.isSome(readiness) ? yield* readiness.value.of(CredentialsProjection.readModel.name) : undefined
+      const credentials = Option.isSome(readiness)
+        ? yield* readiness.value.of(CredentialsProjection.readModel.name)
+        : undefined
       if (credentials !== undefined && credentials.status === "loading") return refused("NotReady", notReadyRetryMs)
     }
 
@@ -81,10 +96,22 @@ export const handle = (dummyHash: string) =>
       const subject = Option.isSome(found)
         ? { usernameFingerprint, customerId: found.value.customerId, username }
         : { usernameFingerprint }
-      yield* audit({ _tag: "LoginFailed", ...subject, reason: Option.isSome(found) ? "WrongPassword" : "UnknownUser", failures, ...client })
+      yield* audit({
+        _tag: "LoginFailed",
+        ...subject,
+        reason: Option.isSome(found) ? "WrongPassword" : "UnknownUser",
+        failures,
+        ...client
+      })
       if (locked) {
         const lockedUntil = new Date(Date.now() + config.lockoutDurationMs).toISOString()
-        yield* audit({ _tag: "AccountLockedOut", ...subject, failures, lockedUntil, clientAddress: login.clientAddress })
+        yield* audit({
+          _tag: "AccountLockedOut",
+          ...subject,
+          failures,
+          lockedUntil,
+          clientAddress: login.clientAddress
+        })
       }
       return refused("InvalidCredentials")
     }
@@ -113,7 +140,13 @@ export const handle = (dummyHash: string) =>
     })
     for (const removed of opened.removed) {
       const reason = removed.why === "evicted" ? "Evicted" : "Expired"
-      yield* Revocation.announce(record.customerId, removed.sessionId, reason, reason === "Evicted" ? { bySessionId: sessionId } : {}, request)
+      yield* Revocation.announce(
+        record.customerId,
+        removed.sessionId,
+        reason,
+        reason === "Evicted" ? { bySessionId: sessionId } : {},
+        request
+      )
     }
     if (!opened.opened) {
       yield* audit({ _tag: "LoginFailed", ...subject, reason: "SessionLimitReached", ...client })
@@ -126,29 +159,44 @@ export const handle = (dummyHash: string) =>
     const principal = { customerId: record.customerId, sessionId, roles: record.roles, authenticatedAt: now }
     // The session (opened above in the customer's slot, so on the same master as its document)
     // and the tokens must survive a Redis failover before the customer is told "logged in".
-    yield* Durability.durableOrLogged("a new session and its tokens", Effect.gen(function*() {
-      yield* SessionStore.writeDocument({
-        sessionId,
-        customerId: record.customerId,
-        device: { deviceId: login.deviceId ?? null, userAgent: login.userAgent ?? null, clientAddress: login.clientAddress },
-        createdAt: at,
-        lastSeenAt: at,
-        absoluteExpiresAt: new Date(absolute).toISOString(),
-        recentActions: [],
-        preferences: { theme: "system", language: "en" },
-        recommendations: []
-      }, deadline)
-      yield* SessionStore.setAuthenticatedAt(record.customerId, sessionId, now, absolute)
-      yield* TokenStore.putAccess(login.accessTokenHash, principal, accessTtlMs)
-      yield* TokenStore.putRefresh(login.refreshTokenHash, principal, refreshTtlMs)
-    }))
+    yield* Durability.durableOrLogged(
+      "a new session and its tokens",
+      Effect.gen(function* () {
+        yield* SessionStore.writeDocument(
+          {
+            sessionId,
+            customerId: record.customerId,
+            device: {
+              deviceId: login.deviceId ?? null,
+              userAgent: login.userAgent ?? null,
+              clientAddress: login.clientAddress
+            },
+            createdAt: at,
+            lastSeenAt: at,
+            absoluteExpiresAt: new Date(absolute).toISOString(),
+            recentActions: [],
+            preferences: { theme: "system", language: "en" },
+            recommendations: []
+          },
+          deadline
+        )
+        yield* SessionStore.setAuthenticatedAt(record.customerId, sessionId, now, absolute)
+        yield* TokenStore.putAccess(login.accessTokenHash, principal, accessTtlMs)
+        yield* TokenStore.putRefresh(login.refreshTokenHash, principal, refreshTtlMs)
+      })
+    )
     yield* LoginThrottle.recordSuccess(usernameFingerprint)
     yield* SessionExpiry.track(record.customerId, sessionId, deadline)
 
     yield* audit({ _tag: "LoginSucceeded", ...subject, sessionId, ...client })
     yield* log.publish(Identity.sessionEvents, {
       key: record.customerId,
-      payload: { _tag: "SessionStarted", customerId: record.customerId, sessionId, ...(login.deviceId ? { deviceId: login.deviceId } : {}) },
+      payload: {
+        _tag: "SessionStarted",
+        customerId: record.customerId,
+        sessionId,
+        ...(login.deviceId ? { deviceId: login.deviceId } : {})
+      },
       causedBy: request
     })
     return {

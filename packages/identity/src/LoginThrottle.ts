@@ -30,15 +30,25 @@ const allowed: Verdict = { _tag: "Allowed" }
  * Counts this attempt against the address and the username and says whether it may proceed.
  * A locked username answers LockedOut with the lock's remaining time.
  */
-export const admit = Effect.fn("LoginThrottle.admit")(function*(usernameFp: string, addressFp: string, limits: Limits) {
+export const admit = Effect.fn("LoginThrottle.admit")(function* (
+  usernameFp: string,
+  addressFp: string,
+  limits: Limits
+) {
   const redis = yield* Redis
-  const [addressAttempts, addressTtl] = yield* redis.eval(Scripts.throttleHit)(IdentityKeys.loginThrottle(addressFp, "rate"), limits.rateWindowMs)
+  const [addressAttempts, addressTtl] = yield* redis.eval(Scripts.throttleHit)(
+    IdentityKeys.loginThrottle(addressFp, "rate"),
+    limits.rateWindowMs
+  )
   if (addressAttempts > limits.addressRateLimit) {
     return { _tag: "RateLimited", scope: "address", retryAfterMs: addressTtl } satisfies Verdict as Verdict
   }
   const lockTtl = yield* redis.send<number>("PTTL", IdentityKeys.loginThrottle(usernameFp, "lock"))
   if (lockTtl > 0) return { _tag: "LockedOut", retryAfterMs: lockTtl } satisfies Verdict as Verdict
-  const [userAttempts, userTtl] = yield* redis.eval(Scripts.throttleHit)(IdentityKeys.loginThrottle(usernameFp, "rate"), limits.rateWindowMs)
+  const [userAttempts, userTtl] = yield* redis.eval(Scripts.throttleHit)(
+    IdentityKeys.loginThrottle(usernameFp, "rate"),
+    limits.rateWindowMs
+  )
   if (userAttempts > limits.usernameRateLimit) {
     return { _tag: "RateLimited", scope: "username", retryAfterMs: userTtl } satisfies Verdict as Verdict
   }
@@ -52,7 +62,7 @@ export interface Lockout {
 }
 
 /** Records a failed login; says how many in a row and whether this one locked the username. */
-export const recordFailure = Effect.fn("LoginThrottle.recordFailure")(function*(usernameFp: string, lockout: Lockout) {
+export const recordFailure = Effect.fn("LoginThrottle.recordFailure")(function* (usernameFp: string, lockout: Lockout) {
   const redis = yield* Redis
   const [failures, locked] = yield* redis.eval(Scripts.throttleFailure)(
     IdentityKeys.loginThrottle(usernameFp, "failures"),
@@ -65,16 +75,20 @@ export const recordFailure = Effect.fn("LoginThrottle.recordFailure")(function*(
 })
 
 /** A successful login clears the run of failures. */
-export const recordSuccess = Effect.fn("LoginThrottle.recordSuccess")(function*(usernameFp: string) {
+export const recordSuccess = Effect.fn("LoginThrottle.recordSuccess")(function* (usernameFp: string) {
   const redis = yield* Redis
   yield* redis.send("DEL", IdentityKeys.loginThrottle(usernameFp, "failures"))
 })
 
 /** Lifts a lockout and the username's rate window at once; true when the username was locked. */
-export const unlock = Effect.fn("LoginThrottle.unlock")(function*(usernameFp: string) {
+export const unlock = Effect.fn("LoginThrottle.unlock")(function* (usernameFp: string) {
   const redis = yield* Redis
   const removed = yield* redis.send<number>("DEL", IdentityKeys.loginThrottle(usernameFp, "lock"))
-  yield* redis.send("DEL", IdentityKeys.loginThrottle(usernameFp, "failures"), IdentityKeys.loginThrottle(usernameFp, "rate"))
+  yield* redis.send(
+    "DEL",
+    IdentityKeys.loginThrottle(usernameFp, "failures"),
+    IdentityKeys.loginThrottle(usernameFp, "rate")
+  )
   return removed > 0
 })
 

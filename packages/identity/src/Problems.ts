@@ -8,9 +8,14 @@ export const problems = {
   Unauthenticated: entry<Errors.Unauthenticated>({
     status: 401,
     title: "Unauthenticated",
-    detail: (e) => (e.reason === "MissingToken" ? "Send a bearer access token." : "The access token is invalid, expired or revoked.")
+    detail: (e) =>
+      e.reason === "MissingToken" ? "Send a bearer access token." : "The access token is invalid, expired or revoked."
   }),
-  InvalidCredentials: entry({ status: 401, title: "Invalid credentials", detail: "The username or password is wrong." }),
+  InvalidCredentials: entry({
+    status: 401,
+    title: "Invalid credentials",
+    detail: "The username or password is wrong."
+  }),
   StepUpFailed: entry({ status: 403, title: "Step-up failed", detail: "The password is wrong." }),
   LoginThrottled: entry<Errors.LoginThrottled>({
     status: 429,
@@ -24,7 +29,11 @@ export const problems = {
     detail: (e) => `The service is starting. Try again in ${e.retryAfterSeconds} seconds.`,
     extensions: (e) => ({ retryAfterSeconds: e.retryAfterSeconds })
   }),
-  AccountUnavailable: entry({ status: 403, title: "Account unavailable", detail: "This account cannot log in. Contact the bank." }),
+  AccountUnavailable: entry({
+    status: 403,
+    title: "Account unavailable",
+    detail: "This account cannot log in. Contact the bank."
+  }),
   SessionLimitReached: entry({
     status: 409,
     title: "Too many sessions",

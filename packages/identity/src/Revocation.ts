@@ -13,7 +13,7 @@ import * as SessionStore from "./SessionStore.ts"
 type Cause = Pick<Envelope.Envelope, "id" | "correlationId" | "trace">
 
 /** Audits and announces that one session ended. */
-export const announce = Effect.fn("Revocation.announce")(function*(
+export const announce = Effect.fn("Revocation.announce")(function* (
   customerId: string,
   sessionId: string,
   reason: Identity.SessionEndReason,
@@ -22,11 +22,15 @@ export const announce = Effect.fn("Revocation.announce")(function*(
 ) {
   const log = yield* StreamLog.StreamLog
   yield* Audit.record({ _tag: "SessionRevoked", customerId, sessionId, reason, ...extra }, causedBy)
-  yield* log.publish(Identity.sessionEvents, { key: customerId, payload: { _tag: "SessionEnded", customerId, sessionId, reason }, causedBy })
+  yield* log.publish(Identity.sessionEvents, {
+    key: customerId,
+    payload: { _tag: "SessionEnded", customerId, sessionId, reason },
+    causedBy
+  })
 })
 
 /** Ends one session; false when there was none. */
-export const endOne = Effect.fn("Revocation.endOne")(function*(
+export const endOne = Effect.fn("Revocation.endOne")(function* (
   customerId: string,
   sessionId: string,
   reason: Identity.SessionEndReason,
@@ -39,7 +43,7 @@ export const endOne = Effect.fn("Revocation.endOne")(function*(
 })
 
 /** Ends every session of the customer; the ids it ended. */
-export const endAll = Effect.fn("Revocation.endAll")(function*(
+export const endAll = Effect.fn("Revocation.endAll")(function* (
   customerId: string,
   reason: Identity.SessionEndReason,
   extra: { readonly bySessionId?: string; readonly clientAddress?: string; readonly byCustomerId?: string } = {},

@@ -11,7 +11,8 @@ describe("Secrets", () => {
     expect(Secrets.hashToken(token)).not.toContain(token)
     expect(Secrets.hashToken(token)).toBe(Secrets.hashToken(token))
     expect(Secrets.newToken()).not.toBe(token)
-    for (const bad of ["", "short", `${token}x`, token.replace(/.$/, "!")]) expect(Secrets.isTokenShaped(bad)).toBe(false)
+    for (const bad of ["", "short", `${token}x`, token.replace(/.$/, "!")])
+      expect(Secrets.isTokenShaped(bad)).toBe(false)
   })
 
   it("opens a sealed password only with the same key and context", () => {
@@ -23,7 +24,9 @@ describe("Secrets", () => {
     const [v, iv, body, tag] = sealed.split(".")
     const flipped = Buffer.from(body!, "base64url")
     flipped[0] = flipped[0]! ^ 1
-    expect(Secrets.open(keys, [v, iv, flipped.toString("base64url"), tag].join("."), "login\nalice\nhash")).toBeUndefined()
+    expect(
+      Secrets.open(keys, [v, iv, flipped.toString("base64url"), tag].join("."), "login\nalice\nhash")
+    ).toBeUndefined()
     expect(Secrets.open(keys, "v1.garbage", "login\nalice\nhash")).toBeUndefined()
   })
 

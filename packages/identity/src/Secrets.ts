@@ -47,7 +47,9 @@ export const seal = (keys: Keys, plaintext: string, context: string): string => 
   const cipher = createCipheriv("aes-256-gcm", keys.seal, iv)
   cipher.setAAD(Buffer.from(context, "utf8"))
   const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()])
-  return ["v1", iv.toString("base64url"), body.toString("base64url"), cipher.getAuthTag().toString("base64url")].join(".")
+  return ["v1", iv.toString("base64url"), body.toString("base64url"), cipher.getAuthTag().toString("base64url")].join(
+    "."
+  )
 }
 
 /** The plaintext, or undefined when the sealed text was altered, sealed under another key or context. */
@@ -72,4 +74,5 @@ export const fingerprint = (keys: Keys, kind: "username" | "address", value: str
   createHmac("sha256", keys.fingerprint).update(`${kind}:${value}`).digest("base64url")
 
 /** What a login's sealed password is bound to: its username and the access token it asks for. */
-export const loginContext = (username: string, accessTokenHash: string): string => `login\n${username}\n${accessTokenHash}`
+export const loginContext = (username: string, accessTokenHash: string): string =>
+  `login\n${username}\n${accessTokenHash}`

@@ -23,15 +23,28 @@ const BATCH = 200
 const member = (customerId: string, sessionId: string) => `${customerId} ${sessionId}`
 
 /** Registers a new session's deadline with the sweeper. */
-export const track = Effect.fn("SessionExpiry.track")(function*(customerId: string, sessionId: string, deadline: number) {
+export const track = Effect.fn("SessionExpiry.track")(function* (
+  customerId: string,
+  sessionId: string,
+  deadline: number
+) {
   const redis = yield* Redis
   yield* redis.send("ZADD", key, String(deadline), member(customerId, sessionId))
 })
 
 /** One sweep: ends the sessions past their deadline at `now`; how many it ended. */
-export const sweep = Effect.fn("SessionExpiry.sweep")(function*(now: number) {
+export const sweep = Effect.fn("SessionExpiry.sweep")(function* (now: number) {
   const redis = yield* Redis
-  const due = yield* redis.send<ReadonlyArray<string>>("ZRANGE", key, "-inf", String(now), "BYSCORE", "LIMIT", "0", String(BATCH))
+  const due = yield* redis.send<ReadonlyArray<string>>(
+    "ZRANGE",
+    key,
+    "-inf",
+    String(now),
+    "BYSCORE",
+    "LIMIT",
+    "0",
+    String(BATCH)
+  )
   let ended = 0
   for (const entry of due) {
     const [customerId, sessionId] = entry.split(" ") as [string, string]
@@ -48,10 +61,12 @@ export const sweep = Effect.fn("SessionExpiry.sweep")(function*(now: number) {
 
 /** Sweeps every `intervalMs` while the layer lives. */
 export const layer = (intervalMs = 500) =>
-  Layer.effectDiscard(Effect.forkScoped(
-    Effect.suspend(() => sweep(Date.now())).pipe(
-      Effect.catchCause((cause) => Effect.logWarning("session expiry sweep failed; retrying", cause)),
-      Effect.andThen(Effect.sleep(intervalMs)),
-      Effect.forever
+  Layer.effectDiscard(
+    Effect.forkScoped(
+      Effect.suspend(() => sweep(Date.now())).pipe(
+        Effect.catchCause((cause) => Effect.logWarning("session expiry sweep failed; retrying", cause)),
+        Effect.andThen(Effect.sleep(intervalMs)),
+        Effect.forever
+      )
     )
-  ))
+  )

@@ -23,12 +23,19 @@ export const group = "identity.sessions"
 const MARKER_TTL_SECONDS = 24 * 3600
 
 /** The document operations an event stands for; undefined when it does not touch the document. Pure. */
-export const opsOf = (event: Identity.SessionEvent, recentActions: number): ReadonlyArray<DocumentStore.Op> | undefined => {
+export const opsOf = (
+  event: Identity.SessionEvent,
+  recentActions: number
+): ReadonlyArray<DocumentStore.Op> | undefined => {
   switch (event._tag) {
     case "SessionActivityRecorded":
       return [
         DocumentStore.Op.set("$.lastSeenAt", event.at),
-        DocumentStore.Op.append("$.recentActions", [{ action: event.action, status: event.status, at: event.at }], recentActions)
+        DocumentStore.Op.append(
+          "$.recentActions",
+          [{ action: event.action, status: event.status, at: event.at }],
+          recentActions
+        )
       ]
     case "SessionPreferencesChanged":
       return [DocumentStore.Op.merge("$.preferences", event.preferences as DocumentStore.Json)]
@@ -41,7 +48,7 @@ export const opsOf = (event: Identity.SessionEvent, recentActions: number): Read
 
 /** The idle timeout of the customer's sessions: their kind follows the customer's roles. */
 const idleFor = (customerId: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const config = yield* IdentityConfig
     if (config.adminSessionIdleTimeoutMs === config.sessionIdleTimeoutMs) return config.sessionIdleTimeoutMs
     const redis = yield* Redis
@@ -49,7 +56,9 @@ const idleFor = (customerId: string) =>
     return idleTimeoutFor(config, Credentials.parseRoles(roles ?? undefined))
   })
 
-export const handle = Effect.fn("SessionProjector.handle")(function*(message: Envelope.Delivered<Identity.SessionEvent>) {
+export const handle = Effect.fn("SessionProjector.handle")(function* (
+  message: Envelope.Delivered<Identity.SessionEvent>
+) {
   const config = yield* IdentityConfig
   const ops = opsOf(message.payload, config.recentActions)
   if (ops === undefined || !("sessionId" in message.payload)) return
@@ -60,7 +69,9 @@ export const handle = Effect.fn("SessionProjector.handle")(function*(message: En
   const slides = message.payload._tag !== "SessionRecommendationsUpdated"
   const deadline = slides
     ? yield* SessionStore.touch(customerId, sessionId, now, yield* idleFor(customerId))
-    : (yield* SessionStore.isLive(customerId, sessionId, now)) ? -1 : 0
+    : (yield* SessionStore.isLive(customerId, sessionId, now))
+      ? -1
+      : 0
   if (deadline === 0) return
   const key = SessionStore.keys(customerId).document(sessionId)
   yield* store.apply(key, ops, {

@@ -21,29 +21,44 @@ beforeAll(async () => {
 afterAll(() => client?.close())
 
 const run = <A, E>(effect: Effect.Effect<A, E, any>): Promise<A> =>
-  Effect.runPromise(effect.pipe(
-    Effect.provide(DocumentStore.layer.pipe(Layer.provideMerge(RedisClient.layer(server.server.url)))),
-    Effect.provideService(References.MinimumLogLevel, "Warn")
-  ) as Effect.Effect<A, E, never>)
+  Effect.runPromise(
+    effect.pipe(
+      Effect.provide(DocumentStore.layer.pipe(Layer.provideMerge(RedisClient.layer(server.server.url)))),
+      Effect.provideService(References.MinimumLogLevel, "Warn")
+    ) as Effect.Effect<A, E, never>
+  )
 
 let customerNo = 0
 const hash = () => Buffer.from(uuidv7()).toString("base64url").slice(0, 43).padEnd(43, "x")
-const openSession = async (customerId: string, now: number, options: { idle?: number; lifetime?: number; cap?: number; policy?: "evict-oldest" | "refuse" } = {}) => {
+const openSession = async (
+  customerId: string,
+  now: number,
+  options: { idle?: number; lifetime?: number; cap?: number; policy?: "evict-oldest" | "refuse" } = {}
+) => {
   const sessionId = uuidv7()
   const absolute = now + (options.lifetime ?? 60_000)
   const deadline = Math.min(now + (options.idle ?? 10_000), absolute)
   const tokens = { access: hash(), refresh: hash() }
-  const result = await run(Effect.gen(function*() {
-    const opened = yield* SessionStore.open({
-      customerId, sessionId, now, deadline, absolute, accessHash: tokens.access, refreshHash: tokens.refresh,
-      cap: options.cap ?? 5, policy: options.policy ?? "evict-oldest"
+  const result = await run(
+    Effect.gen(function* () {
+      const opened = yield* SessionStore.open({
+        customerId,
+        sessionId,
+        now,
+        deadline,
+        absolute,
+        accessHash: tokens.access,
+        refreshHash: tokens.refresh,
+        cap: options.cap ?? 5,
+        policy: options.policy ?? "evict-oldest"
+      })
+      if (opened.opened) {
+        yield* TokenStore.putAccess(tokens.access, { customerId, sessionId, roles: ["customer"] }, 60_000)
+        yield* SessionStore.writeDocument({ sessionId, customerId } as SessionStore.SessionDocument, deadline)
+      }
+      return opened
     })
-    if (opened.opened) {
-      yield* TokenStore.putAccess(tokens.access, { customerId, sessionId, roles: ["customer"] }, 60_000)
-      yield* SessionStore.writeDocument({ sessionId, customerId } as SessionStore.SessionDocument, deadline)
-    }
-    return opened
-  }))
+  )
   return { sessionId, tokens, ...result }
 }
 
@@ -65,7 +80,7 @@ describe("SessionStore", () => {
     const { sessionId } = await openSession(customerId, Date.now())
     expect(await run(SessionStore.end(customerId, sessionId))).toBe(true)
     const key = SessionStore.keys(customerId).document(sessionId)
-    await client.set(key, "{\"lastSeenAt\":\"late\"}") // what an unguarded write would leave
+    await client.set(key, '{"lastSeenAt":"late"}') // what an unguarded write would leave
     expect(await run(SessionStore.touch(customerId, sessionId, Date.now(), 10_000))).toBe(0)
     expect(await client.exists(key)).toBe(0)
     expect(await run(SessionStore.end(customerId, sessionId))).toBe(false)
@@ -89,7 +104,10 @@ describe("SessionStore", () => {
     const second = await openSession(customerId, now + 1, { cap: 2, policy: "refuse" })
     const third = await openSession(customerId, now + 2, { cap: 2, policy: "refuse" })
     expect(third.opened).toBe(false)
-    expect((await run(SessionStore.list(customerId, now + 3))).map((s) => s.sessionId)).toEqual([first.sessionId, second.sessionId])
+    expect((await run(SessionStore.list(customerId, now + 3))).map((s) => s.sessionId)).toEqual([
+      first.sessionId,
+      second.sessionId
+    ])
     expect(await client.exists(IdentityKeys.accessToken(first.tokens.access))).toBe(1)
   })
 
@@ -106,22 +124,42 @@ describe("SessionStore", () => {
 
 describe("the credentials projection in Redis", () => {
   const change = (op: Cdc.RowChanged["op"], lsn: string, values: Cdc.Row, table = "credentials"): Cdc.RowChanged => ({
-    _tag: "RowChanged", schema: "customer", table, op, key: { customer_id: "900" },
-    ...(op === "delete" ? { old: values } : { new: values }), commitLsn: lsn, seq: 0, commitTime: "", xid: 1
+    _tag: "RowChanged",
+    schema: "customer",
+    table,
+    op,
+    key: { customer_id: "900" },
+    ...(op === "delete" ? { old: values } : { new: values }),
+    commitLsn: lsn,
+    seq: 0,
+    commitTime: "",
+    xid: 1
   })
   const login = (username: string) => run(Credentials.lookup(username))
 
   it("drops redelivered older changes, follows a rename and stays deleted", async () => {
     const hash = "scrypt$N=1024,r=8,p=1$c2FsdA==$aGFzaA=="
-    await run(CredentialsProjection.apply(change("insert", "0/10", { username: "zoe", password_hash: hash, status: "active" })))
-    await run(CredentialsProjection.apply(change("update", "0/20", { username: "zoe.b", password_hash: hash, status: "active" })))
+    await run(
+      CredentialsProjection.apply(change("insert", "0/10", { username: "zoe", password_hash: hash, status: "active" }))
+    )
+    await run(
+      CredentialsProjection.apply(
+        change("update", "0/20", { username: "zoe.b", password_hash: hash, status: "active" })
+      )
+    )
     // The insert again (at-least-once): older than what was applied, so dropped.
-    await run(CredentialsProjection.apply(change("insert", "0/10", { username: "zoe", password_hash: hash, status: "active" })))
+    await run(
+      CredentialsProjection.apply(change("insert", "0/10", { username: "zoe", password_hash: hash, status: "active" }))
+    )
     expect((await login("zoe"))._tag).toBe("None")
     expect(await login("zoe.b")).toMatchObject({ value: { customerId: "900", username: "zoe.b", status: "active" } })
 
     await run(CredentialsProjection.apply(change("delete", "0/30", { customer_id: "900" }, "customers")))
-    await run(CredentialsProjection.apply(change("update", "0/20", { username: "zoe.b", password_hash: hash, status: "active" })))
+    await run(
+      CredentialsProjection.apply(
+        change("update", "0/20", { username: "zoe.b", password_hash: hash, status: "active" })
+      )
+    )
     expect((await login("zoe.b"))._tag).toBe("None")
     expect(await client.get(IdentityKeys.loginName("zoe.b"))).toBeNull()
   })

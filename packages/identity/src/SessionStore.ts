@@ -46,7 +46,11 @@ const sessionKeys = (customerId: string, sessionId: string): Scripts.SessionKeys
 export interface SessionDocument {
   readonly sessionId: string
   readonly customerId: string
-  readonly device: { readonly deviceId: string | null; readonly userAgent: string | null; readonly clientAddress: string }
+  readonly device: {
+    readonly deviceId: string | null
+    readonly userAgent: string | null
+    readonly clientAddress: string
+  }
   readonly createdAt: string
   readonly lastSeenAt: string
   readonly absoluteExpiresAt: string
@@ -64,7 +68,11 @@ export interface Removed {
 const removedOf = (reply: ReadonlyArray<string>, from: number): Array<Removed> => {
   const removed: Array<Removed> = []
   for (let i = from; i + 2 < reply.length; i += 3) {
-    removed.push({ sessionId: reply[i]!, state: parseState(reply[i + 1]), why: reply[i + 2] === "evicted" ? "evicted" : "expired" })
+    removed.push({
+      sessionId: reply[i]!,
+      state: parseState(reply[i + 1]),
+      why: reply[i + 2] === "evicted" ? "evicted" : "expired"
+    })
   }
   return removed
 }
@@ -79,12 +87,16 @@ const tokensOf = (states: ReadonlyArray<SessionState | undefined>) => ({
 })
 
 /** Deletes what is left of sessions the index already dropped: their tokens, then documents. */
-export const dispose = Effect.fn("SessionStore.dispose")(function*(customerId: string, removed: ReadonlyArray<Removed>) {
+export const dispose = Effect.fn("SessionStore.dispose")(function* (
+  customerId: string,
+  removed: ReadonlyArray<Removed>
+) {
   if (removed.length === 0) return
   const redis = yield* Redis
   for (const why of ["expired", "evicted"] as const) {
     const these = removed.filter((r) => r.why === why)
-    if (these.length > 0) yield* TokenStore.revoke(tokensOf(these.map((r) => r.state)), why === "expired" ? "session-expired" : "evicted")
+    if (these.length > 0)
+      yield* TokenStore.revoke(tokensOf(these.map((r) => r.state)), why === "expired" ? "session-expired" : "evicted")
   }
   yield* Effect.forEach(removed, (r) => redis.send("DEL", keys(customerId).document(r.sessionId)), { discard: true })
 })
@@ -102,7 +114,7 @@ export interface OpenOptions {
 }
 
 /** Registers a session within the cap; `removed` are sessions it expired or evicted (already disposed). */
-export const open = Effect.fn("SessionStore.open")(function*(options: OpenOptions) {
+export const open = Effect.fn("SessionStore.open")(function* (options: OpenOptions) {
   const redis = yield* Redis
   const k = keys(options.customerId)
   const reply = yield* redis.eval(Scripts.openSession)({ index: k.index, state: k.state }, options)
@@ -112,7 +124,10 @@ export const open = Effect.fn("SessionStore.open")(function*(options: OpenOption
 })
 
 /** Writes the new session's document, expiring with the session. */
-export const writeDocument = Effect.fn("SessionStore.writeDocument")(function*(document: SessionDocument, deadline: number) {
+export const writeDocument = Effect.fn("SessionStore.writeDocument")(function* (
+  document: SessionDocument,
+  deadline: number
+) {
   const redis = yield* Redis
   const store = yield* DocumentStore.DocumentStore
   const key = keys(document.customerId).document(document.sessionId)
@@ -121,17 +136,27 @@ export const writeDocument = Effect.fn("SessionStore.writeDocument")(function*(d
 })
 
 /** Slides the session's expiry; 0 when the session has ended (its leftovers are deleted). */
-export const touch = Effect.fn("SessionStore.touch")(function*(customerId: string, sessionId: string, now: number, idleMs: number) {
+export const touch = Effect.fn("SessionStore.touch")(function* (
+  customerId: string,
+  sessionId: string,
+  now: number,
+  idleMs: number
+) {
   const redis = yield* Redis
   return yield* redis.eval(Scripts.touchSession)(sessionKeys(customerId, sessionId), sessionId, now, idleMs)
 })
 
 export type Rotation =
-  | { readonly _tag: "Rotated"; readonly previousAccessHash: string; readonly deadline: number; readonly absolute: number }
+  | {
+      readonly _tag: "Rotated"
+      readonly previousAccessHash: string
+      readonly deadline: number
+      readonly absolute: number
+    }
   | { readonly _tag: "Gone" }
   | { readonly _tag: "Stale" }
 
-export const rotate = Effect.fn("SessionStore.rotate")(function*(options: {
+export const rotate = Effect.fn("SessionStore.rotate")(function* (options: {
   readonly customerId: string
   readonly sessionId: string
   readonly now: number
@@ -143,7 +168,12 @@ export const rotate = Effect.fn("SessionStore.rotate")(function*(options: {
   const redis = yield* Redis
   const reply = yield* redis.eval(Scripts.rotateSession)(sessionKeys(options.customerId, options.sessionId), options)
   if (reply[0] === "rotated") {
-    return { _tag: "Rotated", previousAccessHash: reply[1]!, deadline: Number(reply[2]), absolute: Number(reply[3]) } satisfies Rotation as Rotation
+    return {
+      _tag: "Rotated",
+      previousAccessHash: reply[1]!,
+      deadline: Number(reply[2]),
+      absolute: Number(reply[3])
+    } satisfies Rotation as Rotation
   }
   return (reply[0] === "stale" ? { _tag: "Stale" } : { _tag: "Gone" }) satisfies Rotation as Rotation
 })
@@ -152,7 +182,7 @@ export const rotate = Effect.fn("SessionStore.rotate")(function*(options: {
  * Ends one session: tokens first, then index entry, state and document. False if there was
  * none. `reason` (kebab case) is what a live stream bound to its token is told.
  */
-export const end = Effect.fn("SessionStore.end")(function*(customerId: string, sessionId: string, reason = "revoked") {
+export const end = Effect.fn("SessionStore.end")(function* (customerId: string, sessionId: string, reason = "revoked") {
   const redis = yield* Redis
   const k = keys(customerId)
   const before = parseState(yield* redis.send<string | null>("HGET", k.state, sessionId))
@@ -167,36 +197,52 @@ export const end = Effect.fn("SessionStore.end")(function*(customerId: string, s
 })
 
 /** Ends every session of the customer; returns the ids it ended. */
-export const endAll = Effect.fn("SessionStore.endAll")(function*(customerId: string, reason = "revoked") {
+export const endAll = Effect.fn("SessionStore.endAll")(function* (customerId: string, reason = "revoked") {
   const redis = yield* Redis
   const k = keys(customerId)
   const indexed = yield* redis.send<ReadonlyArray<string>>("ZRANGE", k.index, "0", "-1")
   const stated = yield* redis.send<ReadonlyArray<string>>("HKEYS", k.state)
   const ids = [...new Set([...indexed, ...stated])]
-  const ended = yield* Effect.forEach(ids, (id) => end(customerId, id, reason).pipe(Effect.map((existed) => (existed ? [id] : []))), {
-    concurrency: 8
-  })
+  const ended = yield* Effect.forEach(
+    ids,
+    (id) => end(customerId, id, reason).pipe(Effect.map((existed) => (existed ? [id] : []))),
+    {
+      concurrency: 8
+    }
+  )
   return ended.flat()
 })
 
 /** The customer's live sessions (id and expiry deadline), oldest first. */
-export const list = Effect.fn("SessionStore.list")(function*(customerId: string, now: number) {
+export const list = Effect.fn("SessionStore.list")(function* (customerId: string, now: number) {
   const redis = yield* Redis
-  const reply = yield* redis.send<ReadonlyArray<string>>("ZRANGE", keys(customerId).index, String(now + 1), "+inf", "BYSCORE", "WITHSCORES")
+  const reply = yield* redis.send<ReadonlyArray<string>>(
+    "ZRANGE",
+    keys(customerId).index,
+    String(now + 1),
+    "+inf",
+    "BYSCORE",
+    "WITHSCORES"
+  )
   const live: Array<{ readonly sessionId: string; readonly deadline: number }> = []
   for (let i = 0; i + 1 < reply.length; i += 2) live.push({ sessionId: reply[i]!, deadline: Number(reply[i + 1]) })
   return live.sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1))
 })
 
 /** Whether `sessionId` is among the customer's live sessions. */
-export const isLive = Effect.fn("SessionStore.isLive")(function*(customerId: string, sessionId: string, now: number) {
+export const isLive = Effect.fn("SessionStore.isLive")(function* (customerId: string, sessionId: string, now: number) {
   const redis = yield* Redis
   const score = yield* redis.send<string | null>("ZSCORE", keys(customerId).index, sessionId)
   return score !== null && Number(score) > now
 })
 
 /** Records when the session last authenticated (login, step-up); kept as long as the session can live. */
-export const setAuthenticatedAt = Effect.fn("SessionStore.setAuthenticatedAt")(function*(customerId: string, sessionId: string, at: number, absolute: number) {
+export const setAuthenticatedAt = Effect.fn("SessionStore.setAuthenticatedAt")(function* (
+  customerId: string,
+  sessionId: string,
+  at: number,
+  absolute: number
+) {
   const redis = yield* Redis
   const key = keys(customerId).auth
   yield* redis.send("HSET", key, sessionId, String(at))
@@ -204,7 +250,10 @@ export const setAuthenticatedAt = Effect.fn("SessionStore.setAuthenticatedAt")(f
 })
 
 /** When the session last authenticated, if known. */
-export const authenticatedAt = Effect.fn("SessionStore.authenticatedAt")(function*(customerId: string, sessionId: string) {
+export const authenticatedAt = Effect.fn("SessionStore.authenticatedAt")(function* (
+  customerId: string,
+  sessionId: string
+) {
   const redis = yield* Redis
   const text = yield* redis.send<string | null>("HGET", keys(customerId).auth, sessionId)
   return text === null ? undefined : Number(text)

@@ -25,7 +25,7 @@ export const context = (customerId: string, sessionId: string, accessTokenHash: 
   `step-up\n${customerId}\n${sessionId}\n${accessTokenHash}`
 
 export const handle = (dummyHash: string) =>
-  Effect.fn("Identity.stepUp")(function*(request: Envelope.Delivered<Identity.StepUp>) {
+  Effect.fn("Identity.stepUp")(function* (request: Envelope.Delivered<Identity.StepUp>) {
     const config = yield* IdentityConfig
     const redis = yield* Redis
     const { customerId, sessionId, accessTokenHash, clientAddress } = request.payload
@@ -34,16 +34,30 @@ export const handle = (dummyHash: string) =>
       audit({ _tag: "StepUpFailed", customerId, sessionId, reason, clientAddress })
 
     const now = Date.now()
-    const state = SessionStore.parseState(yield* redis.send<string | null>("HGET", SessionStore.keys(customerId).state, sessionId))
-    if (state === undefined || state.accessHash !== accessTokenHash || !(yield* SessionStore.isLive(customerId, sessionId, now))) {
+    const state = SessionStore.parseState(
+      yield* redis.send<string | null>("HGET", SessionStore.keys(customerId).state, sessionId)
+    )
+    if (
+      state === undefined ||
+      state.accessHash !== accessTokenHash ||
+      !(yield* SessionStore.isLive(customerId, sessionId, now))
+    ) {
       yield* failed("SessionEnded")
       return { _tag: "StepUpRefused", reason: "SessionEnded" } satisfies Reply as Reply
     }
     const fields = yield* redis.send<ReadonlyArray<string>>("HGETALL", Credentials.recordKey(customerId))
     const account: Record<string, string> = {}
     for (let i = 0; i + 1 < fields.length; i += 2) account[fields[i]!] = fields[i + 1]!
-    const usernameFingerprint = Secrets.fingerprint(config.keys, "username", account.username ?? `customer:${customerId}`)
-    const verdict = yield* LoginThrottle.admit(usernameFingerprint, Secrets.fingerprint(config.keys, "address", clientAddress), config)
+    const usernameFingerprint = Secrets.fingerprint(
+      config.keys,
+      "username",
+      account.username ?? `customer:${customerId}`
+    )
+    const verdict = yield* LoginThrottle.admit(
+      usernameFingerprint,
+      Secrets.fingerprint(config.keys, "address", clientAddress),
+      config
+    )
     if (verdict._tag !== "Allowed") {
       yield* failed(verdict._tag)
       return {
@@ -52,7 +66,11 @@ export const handle = (dummyHash: string) =>
         retryAfterSeconds: LoginThrottle.retryAfterSeconds(verdict.retryAfterMs)
       } satisfies Reply as Reply
     }
-    const password = Secrets.open(config.keys, request.payload.sealedPassword, context(customerId, sessionId, accessTokenHash))
+    const password = Secrets.open(
+      config.keys,
+      request.payload.sealedPassword,
+      context(customerId, sessionId, accessTokenHash)
+    )
     const matches = yield* PasswordHash.verify(password ?? "", account.passwordHash ?? dummyHash)
     if (!matches || account.passwordHash === undefined) {
       const { locked } = yield* LoginThrottle.recordFailure(usernameFingerprint, {
@@ -64,8 +82,11 @@ export const handle = (dummyHash: string) =>
       // A lockout ends the session too: whoever holds it does not know the password.
       if (locked) {
         yield* Revocation.endOne(customerId, sessionId, "Revoked", { clientAddress }, request)
-        return { _tag: "StepUpRefused", reason: "LockedOut", retryAfterSeconds: LoginThrottle.retryAfterSeconds(config.lockoutDurationMs) } satisfies
-          Reply as Reply
+        return {
+          _tag: "StepUpRefused",
+          reason: "LockedOut",
+          retryAfterSeconds: LoginThrottle.retryAfterSeconds(config.lockoutDurationMs)
+        } satisfies Reply as Reply
       }
       return { _tag: "StepUpRefused", reason: "InvalidCredentials" } satisfies Reply as Reply
     }

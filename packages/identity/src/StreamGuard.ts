@@ -34,11 +34,12 @@ interface Watched {
 }
 
 /** The set of one session's live streams (in the customer's hash tag). */
-export const streamsKey = (customerId: string, sessionId: string): string => Keys.customer(customerId).key(`streams:${sessionId}`)
+export const streamsKey = (customerId: string, sessionId: string): string =>
+  Keys.customer(customerId).key(`streams:${sessionId}`)
 
 const ended = (reason: string): LiveStream => ({ ended: Promise.resolve(reason), release: () => {} })
 
-export const make = Effect.gen(function*() {
+export const make = Effect.gen(function* () {
   const config = yield* IdentityConfig
   const redis = yield* Redis
   const context = yield* Effect.context<Redis>()
@@ -46,16 +47,20 @@ export const make = Effect.gen(function*() {
   const watched = new Map<string, Watched>()
 
   const checkOne = (w: Watched, now: number) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       if (now >= w.expiresAt) return w.settle("token-expired")
-      const [fields, score] = yield* Effect.all([
-        redis.send<ReadonlyArray<string | null>>("HMGET", w.tokenKey, "c", "x", "e"),
-        redis.send<string | null>("ZSCORE", w.streamsKey, w.id)
-      ], { concurrency: 2 })
+      const [fields, score] = yield* Effect.all(
+        [
+          redis.send<ReadonlyArray<string | null>>("HMGET", w.tokenKey, "c", "x", "e"),
+          redis.send<string | null>("ZSCORE", w.streamsKey, w.id)
+        ],
+        { concurrency: 2 }
+      )
       const state = TokenStore.stateOf(fields, now)
       if (state._tag === "Ended") return w.settle(state.reason)
       // Gone without a tombstone: it expired (Redis deleted it at its expiry) or the data is lost.
-      if (state._tag === "Gone") return w.settle(now >= w.expiresAt - 2 * config.streamCheckIntervalMs ? "token-expired" : "session-ended")
+      if (state._tag === "Gone")
+        return w.settle(now >= w.expiresAt - 2 * config.streamCheckIntervalMs ? "token-expired" : "session-ended")
       if (score === null) return w.settle("superseded")
       w.expiresAt = state.expiresAt
     })
@@ -73,12 +78,15 @@ export const make = Effect.gen(function*() {
   )
 
   const watch = (principal: Principal, authorization: string | undefined) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const token = bearerToken(authorization)
       if (token === undefined) return ended("session-ended")
       const tokenKey = IdentityKeys.accessToken(Secrets.hashToken(token))
       const now = Date.now()
-      const state = TokenStore.stateOf(yield* redis.send<ReadonlyArray<string | null>>("HMGET", tokenKey, "c", "x", "e"), now)
+      const state = TokenStore.stateOf(
+        yield* redis.send<ReadonlyArray<string | null>>("HMGET", tokenKey, "c", "x", "e"),
+        now
+      )
       if (state._tag === "Ended") return ended(state.reason)
       if (state._tag === "Gone") return ended("session-ended")
       const id = uuidv7()
@@ -90,7 +98,13 @@ export const make = Effect.gen(function*() {
           resolve(reason)
         }
       })
-      const dropped = yield* redis.eval(Scripts.openStream)(key, id, now, config.maxStreamsPerSession, config.sessionMaxLifetimeMs)
+      const dropped = yield* redis.eval(Scripts.openStream)(
+        key,
+        id,
+        now,
+        config.maxStreamsPerSession,
+        config.sessionMaxLifetimeMs
+      )
       // Watched only once it is among the session's streams: a check between the two would find
       // no place for it and end it as "superseded" (seen on a cluster, where the script's first
       // call on a master can take a NOSCRIPT round trip).

@@ -8,7 +8,8 @@ describe("bearerToken", () => {
   it("reads the token of a Bearer header, the scheme in any case", () => {
     expect(bearerToken("Bearer abc")).toBe("abc")
     expect(bearerToken("bearer  abc ")).toBe("abc")
-    for (const header of [undefined, "", "Basic abc", "Bearer", "Bearer a b", "Bearerabc"]) expect(bearerToken(header)).toBeUndefined()
+    for (const header of [undefined, "", "Basic abc", "Bearer", "Bearer a b", "Bearerabc"])
+      expect(bearerToken(header)).toBeUndefined()
   })
 })
 

@@ -18,17 +18,20 @@ import { IdentityConfig } from "./IdentityConfig.ts"
 import * as Secrets from "./Secrets.ts"
 import * as TokenStore from "./TokenStore.ts"
 
-export class TokenCheck extends Context.Service<TokenCheck, {
-  /** The principal behind an Authorization header, or Unauthenticated. */
-  readonly resolve: (authorization: string | undefined) => Effect.Effect<Principal, Unauthenticated | RedisError>
-  /**
-   * The principal when the token's record is in the client-side cache, synchronously (no
-   * Effect, no round trip); undefined means "ask `resolve`", which also answers every refusal.
-   */
-  readonly cachedPrincipal: (authorization: string | undefined) => Principal | undefined
-  /** Whether lookups are served from the client-side cache. */
-  readonly cached: boolean
-}>()("@bank/identity/TokenCheck") {}
+export class TokenCheck extends Context.Service<
+  TokenCheck,
+  {
+    /** The principal behind an Authorization header, or Unauthenticated. */
+    readonly resolve: (authorization: string | undefined) => Effect.Effect<Principal, Unauthenticated | RedisError>
+    /**
+     * The principal when the token's record is in the client-side cache, synchronously (no
+     * Effect, no round trip); undefined means "ask `resolve`", which also answers every refusal.
+     */
+    readonly cachedPrincipal: (authorization: string | undefined) => Principal | undefined
+    /** Whether lookups are served from the client-side cache. */
+    readonly cached: boolean
+  }
+>()("@bank/identity/TokenCheck") {}
 
 /** The token of a Bearer header (scheme case-insensitive, RFC 6750), if there is one. */
 export const bearerToken = (authorization: string | undefined): string | undefined => {
@@ -68,7 +71,7 @@ const make = (
 /** Plain lookups on the shared connection. */
 export const layerDirect = Layer.effect(
   TokenCheck,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const redis = yield* Redis
     return make((key) => redis.send("HGETALL", key), undefined)
   })
@@ -78,18 +81,24 @@ export const layerDirect = Layer.effect(
 export const layerCached = (options: { readonly maxEntries?: number; readonly ttlMs?: number } = {}) =>
   Layer.effect(
     TokenCheck,
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const topology = yield* RedisTopology.RedisTopology
       // An upper bound on staleness should an invalidation ever be missed.
-      const hashes = yield* topology.cachedHashes({ ttlMs: options.ttlMs ?? 60_000, maxEntries: options.maxEntries ?? 100_000 })
+      const hashes = yield* topology.cachedHashes({
+        ttlMs: options.ttlMs ?? 60_000,
+        maxEntries: options.maxEntries ?? 100_000
+      })
       return make(hashes.read, hashes.peek)
     })
   )
 
 /** Direct or cached, as IDENTITY_TOKEN_CACHE says. */
-export const layer: Layer.Layer<TokenCheck, RedisError, IdentityConfig | Redis | RedisTopology.RedisTopology> = Layer.unwrap(
-  Effect.gen(function*() {
-    const config = yield* IdentityConfig
-    return config.tokenCache ? layerCached() : (layerDirect as Layer.Layer<TokenCheck, RedisError, Redis | RedisTopology.RedisTopology>)
-  })
-)
+export const layer: Layer.Layer<TokenCheck, RedisError, IdentityConfig | Redis | RedisTopology.RedisTopology> =
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const config = yield* IdentityConfig
+      return config.tokenCache
+        ? layerCached()
+        : (layerDirect as Layer.Layer<TokenCheck, RedisError, Redis | RedisTopology.RedisTopology>)
+    })
+  )

@@ -14,19 +14,39 @@ import { Redis } from "effect/persistence/Redis"
 import type { Principal } from "@bank/contracts"
 import * as Scripts from "./Scripts.ts"
 
-export const putAccess = Effect.fn("TokenStore.putAccess")(function*(hash: string, principal: Principal, ttlMs: number) {
+export const putAccess = Effect.fn("TokenStore.putAccess")(function* (
+  hash: string,
+  principal: Principal,
+  ttlMs: number
+) {
   const redis = yield* Redis
   const ttl = Math.max(1, Math.floor(ttlMs))
   yield* redis.eval(Scripts.putToken)(IdentityKeys.accessToken(hash), ttl, [
-    "c", principal.customerId, "s", principal.sessionId, "r", principal.roles.join(","), "x", String(Date.now() + ttl),
+    "c",
+    principal.customerId,
+    "s",
+    principal.sessionId,
+    "r",
+    principal.roles.join(","),
+    "x",
+    String(Date.now() + ttl),
     ...(principal.authenticatedAt !== undefined ? ["a", String(principal.authenticatedAt)] : [])
   ])
 })
 
-export const putRefresh = Effect.fn("TokenStore.putRefresh")(function*(hash: string, owner: { readonly customerId: string; readonly sessionId: string }, ttlMs: number) {
+export const putRefresh = Effect.fn("TokenStore.putRefresh")(function* (
+  hash: string,
+  owner: { readonly customerId: string; readonly sessionId: string },
+  ttlMs: number
+) {
   const redis = yield* Redis
   yield* redis.eval(Scripts.putToken)(IdentityKeys.refreshToken(hash), Math.max(1, Math.floor(ttlMs)), [
-    "c", owner.customerId, "s", owner.sessionId, "state", "active"
+    "c",
+    owner.customerId,
+    "s",
+    owner.sessionId,
+    "state",
+    "active"
   ])
 })
 
@@ -58,7 +78,9 @@ export const principalOf = (
   }
   if (!c || !s || (x !== undefined && Number(x) <= now)) return Option.none()
   const roles = r ? r.split(",") : []
-  return Option.some(a ? { customerId: c, sessionId: s, roles, authenticatedAt: Number(a) } : { customerId: c, sessionId: s, roles })
+  return Option.some(
+    a ? { customerId: c, sessionId: s, roles, authenticatedAt: Number(a) } : { customerId: c, sessionId: s, roles }
+  )
 }
 
 export type RefreshUse =
@@ -67,11 +89,13 @@ export type RefreshUse =
   | { readonly _tag: "Active"; readonly customerId: string; readonly sessionId: string }
 
 /** Spends a refresh token: only the first use of an active one is `Active`. */
-export const useRefresh = Effect.fn("TokenStore.useRefresh")(function*(hash: string) {
+export const useRefresh = Effect.fn("TokenStore.useRefresh")(function* (hash: string) {
   const redis = yield* Redis
   const [status, customerId, sessionId] = yield* redis.eval(Scripts.useRefreshToken)(IdentityKeys.refreshToken(hash))
-  if (status === "active") return { _tag: "Active", customerId: customerId!, sessionId: sessionId! } satisfies RefreshUse as RefreshUse
-  if (status === "reused") return { _tag: "Reused", customerId: customerId!, sessionId: sessionId! } satisfies RefreshUse as RefreshUse
+  if (status === "active")
+    return { _tag: "Active", customerId: customerId!, sessionId: sessionId! } satisfies RefreshUse as RefreshUse
+  if (status === "reused")
+    return { _tag: "Reused", customerId: customerId!, sessionId: sessionId! } satisfies RefreshUse as RefreshUse
   return { _tag: "Unknown" } satisfies RefreshUse as RefreshUse
 })
 
@@ -83,17 +107,24 @@ export const TOMBSTONE_MS = 60_000
  * leaves a tombstone with `reason` (kebab case: "logout", "revoked", ...) for a minute, which
  * a live stream bound to it reads to tell its client why it ends.
  */
-export const revoke = Effect.fn("TokenStore.revoke")(function*(
+export const revoke = Effect.fn("TokenStore.revoke")(function* (
   tokens: { readonly access: ReadonlyArray<string>; readonly refresh: ReadonlyArray<string> },
   reason = "revoked"
 ) {
   const redis = yield* Redis
   // One command per key: on Redis Cluster each record is in its own slot.
-  yield* Effect.forEach(tokens.access, (hash) => redis.eval(Scripts.revokeToken)(IdentityKeys.accessToken(hash), reason, TOMBSTONE_MS), {
+  yield* Effect.forEach(
+    tokens.access,
+    (hash) => redis.eval(Scripts.revokeToken)(IdentityKeys.accessToken(hash), reason, TOMBSTONE_MS),
+    {
+      concurrency: "unbounded",
+      discard: true
+    }
+  )
+  yield* Effect.forEach(tokens.refresh, (hash) => redis.send("DEL", IdentityKeys.refreshToken(hash)), {
     concurrency: "unbounded",
     discard: true
   })
-  yield* Effect.forEach(tokens.refresh, (hash) => redis.send("DEL", IdentityKeys.refreshToken(hash)), { concurrency: "unbounded", discard: true })
 })
 
 export type TokenState =

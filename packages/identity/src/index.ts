@@ -24,7 +24,15 @@ export { adminOperations, identityOperations, SessionDocument, TokenPair } from 
 export { problems, type ProblemTag } from "./Problems.ts"
 export { identityRoutes, type Services as RouteServices } from "./Routes.ts"
 export { adminRoutes } from "./AdminRoutes.ts"
-export { CredentialsProjection, IdentityActor, IdentityConfig, SessionExpiry, SessionProjector, StreamGuard, TokenCheck }
+export {
+  CredentialsProjection,
+  IdentityActor,
+  IdentityConfig,
+  SessionExpiry,
+  SessionProjector,
+  StreamGuard,
+  TokenCheck
+}
 export * as Credentials from "./Credentials.ts"
 export * as IdentityKeys from "./IdentityKeys.ts"
 export * as LoginThrottle from "./LoginThrottle.ts"

@@ -10,12 +10,12 @@ const REFRESH_MS = 5 * 60_000
 let cached: { readonly exponents: Exponents; readonly at: number } | undefined
 
 /** Currency code → number of decimals. */
-export const exponents = Effect.gen(function*() {
+export const exponents = Effect.gen(function* () {
   if (cached && Date.now() - cached.at < REFRESH_MS) return cached.exponents
   const db = yield* Database.Database
-  const read = db.query<{ code: string; minor_unit: number }>("SELECT code, minor_unit FROM ref.currencies").pipe(
-    Effect.map((rows): Exponents => new Map(rows.map((r) => [r.code, Number(r.minor_unit)])))
-  )
+  const read = db
+    .query<{ code: string; minor_unit: number }>("SELECT code, minor_unit FROM ref.currencies")
+    .pipe(Effect.map((rows): Exponents => new Map(rows.map((r) => [r.code, Number(r.minor_unit)]))))
   if (cached) {
     const previous = cached.exponents
     const fresh = yield* read.pipe(Effect.orElseSucceed(() => previous))

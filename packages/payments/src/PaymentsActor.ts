@@ -15,7 +15,7 @@ import * as TransferStatus from "./TransferStatus.ts"
 
 export const GROUP = "payments"
 
-export const handle = Effect.fn("PaymentsActor.handle")(function*(message: Delivered<Payments.PaymentsCommand>) {
+export const handle = Effect.fn("PaymentsActor.handle")(function* (message: Delivered<Payments.PaymentsCommand>) {
   const command = message.payload
   const { transfer, decidedNow } = yield* TransferBooking.book(command)
   if (transfer.transferId !== command.transferId || transfer.requestHash !== command.requestHash) {
@@ -34,10 +34,18 @@ export const handle = Effect.fn("PaymentsActor.handle")(function*(message: Deliv
   yield* store.set(key, "$", { ...TransferStatus.decidedView(transfer, exponents) })
   yield* redis.send("EXPIRE", key, String(TransferStatus.RETENTION_SECONDS))
   if (decidedNow) {
-    yield* Effect.logInfo("transfer decided", { transferId: transfer.transferId, status: transfer.status, reason: transfer.reason })
+    yield* Effect.logInfo("transfer decided", {
+      transferId: transfer.transferId,
+      status: transfer.status,
+      reason: transfer.reason
+    })
   }
 })
 
 /** The actor, running while the layer lives; needs Redis, DocumentStore and Database. */
-export const layer = (options: Pick<Actor.ActorOptions<Payments.PaymentsCommand, never, never>, "claimIdleMs" | "consumer" | "concurrency"> = {}) =>
-  Actor.layer({ group: GROUP, stream: Payments.commands, handle, ...options })
+export const layer = (
+  options: Pick<
+    Actor.ActorOptions<Payments.PaymentsCommand, never, never>,
+    "claimIdleMs" | "consumer" | "concurrency"
+  > = {}
+) => Actor.layer({ group: GROUP, stream: Payments.commands, handle, ...options })

@@ -19,7 +19,11 @@ export const problems = {
     detail: "This Idempotency-Key was used for a different transfer. Send a new key with a new transfer.",
     extensions: (e) => ({ transferId: e.transferId })
   }),
-  TransferNotFound: entry({ status: 404, title: "Transfer not found", detail: "There is no such transfer among yours." })
+  TransferNotFound: entry({
+    status: 404,
+    title: "Transfer not found",
+    detail: "There is no such transfer among yours."
+  })
 }
 
 export type ProblemTag = keyof typeof problems

@@ -48,14 +48,20 @@ const COLUMNS = `transfer_id::text AS "transferId", customer_id::text AS "custom
 
 /** The customer's transfer with this id, if there is one. */
 export const find = (db: Queryable, customerId: string, transferId: string) =>
-  db.query<StoredTransfer>(`SELECT ${COLUMNS} FROM payments.transfers WHERE transfer_id = $1 AND customer_id = $2`, [transferId, customerId])
+  db
+    .query<StoredTransfer>(`SELECT ${COLUMNS} FROM payments.transfers WHERE transfer_id = $1 AND customer_id = $2`, [
+      transferId,
+      customerId
+    ])
     .pipe(Effect.map((rows) => rows[0]))
 
 const byKey = (tx: Queryable, command: Payments.BookTransfer) =>
-  tx.query<StoredTransfer>(`SELECT ${COLUMNS} FROM payments.transfers WHERE customer_id = $1 AND idempotency_key = $2`, [
-    command.customerId,
-    command.idempotencyKey
-  ]).pipe(Effect.map((rows) => rows[0]))
+  tx
+    .query<StoredTransfer>(
+      `SELECT ${COLUMNS} FROM payments.transfers WHERE customer_id = $1 AND idempotency_key = $2`,
+      [command.customerId, command.idempotencyKey]
+    )
+    .pipe(Effect.map((rows) => rows[0]))
 
 interface Account {
   readonly account_id: string
@@ -68,11 +74,16 @@ interface Account {
   readonly iban: string
 }
 
-const decide = (command: Payments.BookTransfer, from: Account | undefined, to: Account | undefined): Payments.RejectionReason | undefined => {
+const decide = (
+  command: Payments.BookTransfer,
+  from: Account | undefined,
+  to: Account | undefined
+): Payments.RejectionReason | undefined => {
   if (!from || from.customer_id !== command.customerId) return "FromAccountNotFound"
   // Another customer's account the transfer cannot go to (closed, blocked, another currency)
   // reads exactly like a missing one: the reason must not tell which ids exist and what they are.
-  if (!to || (to.customer_id !== command.customerId && (to.status !== "open" || to.currency !== command.currency))) return "ToAccountNotFound"
+  if (!to || (to.customer_id !== command.customerId && (to.status !== "open" || to.currency !== command.currency)))
+    return "ToAccountNotFound"
   if (from.status !== "open" || to.status !== "open") return "AccountNotOpen"
   if (from.currency !== command.currency || to.currency !== command.currency) return "CurrencyMismatch"
   if (BigInt(from.available_balance) < BigInt(command.amount)) return "InsufficientFunds"
@@ -80,7 +91,7 @@ const decide = (command: Payments.BookTransfer, from: Account | undefined, to: A
 }
 
 const decideAndBook = (tx: Queryable, command: Payments.BookTransfer): Effect.Effect<Outcome, DatabaseError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const earlier = yield* byKey(tx, command)
     if (earlier) return { transfer: earlier, decidedNow: false }
 
@@ -92,37 +103,59 @@ const decideAndBook = (tx: Queryable, command: Payments.BookTransfer): Effect.Ef
     const from = accounts.find((a) => a.account_id === command.fromAccountId)
     const to = accounts.find((a) => a.account_id === command.toAccountId)
     const reason = decide(command, from, to)
-    const entries = reason === undefined ? [String(BigInt(from!.last_entry_no) + 1n), String(BigInt(to!.last_entry_no) + 1n)] : [null, null]
+    const entries =
+      reason === undefined
+        ? [String(BigInt(from!.last_entry_no) + 1n), String(BigInt(to!.last_entry_no) + 1n)]
+        : [null, null]
 
     const inserted = yield* tx.query<StoredTransfer>(
       `INSERT INTO payments.transfers (transfer_id, customer_id, idempotency_key, request_hash, from_account_id, to_account_id,
          amount, currency, reference, status, reason, debit_entry_no, credit_entry_no, requested_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
-      [command.transferId, command.customerId, command.idempotencyKey, command.requestHash, command.fromAccountId,
-        command.toAccountId, command.amount, command.currency, command.reference, reason === undefined ? "booked" : "rejected",
-        reason ?? null, entries[0], entries[1], command.requestedAt]
+      [
+        command.transferId,
+        command.customerId,
+        command.idempotencyKey,
+        command.requestHash,
+        command.fromAccountId,
+        command.toAccountId,
+        command.amount,
+        command.currency,
+        command.reference,
+        reason === undefined ? "booked" : "rejected",
+        reason ?? null,
+        entries[0],
+        entries[1],
+        command.requestedAt
+      ]
     )
     const transfer = inserted[0]
     if (!transfer) {
       // Another delivery of this command decided it while we waited for the locks.
       const winner = yield* byKey(tx, command)
-      if (!winner) return yield* Effect.die(new Error(`transfer ${command.transferId} conflicts with a row that is not there`))
+      if (!winner)
+        return yield* Effect.die(new Error(`transfer ${command.transferId} conflicts with a row that is not there`))
       return { transfer: winner, decidedNow: false }
     }
     if (reason === undefined) {
       const amount = BigInt(command.amount)
       const description = command.reference === "" ? "Transfer" : command.reference
-      yield* postDepositEntry(tx, from!, { amount: -amount, description, counterparty: to!.iban, category: "transfer_out" })
+      yield* postDepositEntry(tx, from!, {
+        amount: -amount,
+        description,
+        counterparty: to!.iban,
+        category: "transfer_out"
+      })
       yield* postDepositEntry(tx, to!, { amount, description, counterparty: from!.iban, category: "transfer_in" })
     }
     return { transfer, decidedNow: true }
   })
 
 /** Decides and books `command` (see the top of this file). */
-export const book = Effect.fn("TransferBooking.book")(function*(command: Payments.BookTransfer) {
+export const book = Effect.fn("TransferBooking.book")(function* (command: Payments.BookTransfer) {
   const db = yield* Database.Database
-  return yield* db.transaction((tx) => decideAndBook(tx, command)).pipe(
-    Effect.retry({ schedule: Schedule.exponential("50 millis"), times: 8, while: (error) => error.retryable })
-  )
+  return yield* db
+    .transaction((tx) => decideAndBook(tx, command))
+    .pipe(Effect.retry({ schedule: Schedule.exponential("50 millis"), times: 8, while: (error) => error.retryable }))
 })

@@ -38,7 +38,8 @@ export const Body = Schema.Struct({
   reference: Reference.annotate({ description: "Shown on both statements; up to 140 characters." })
 }).annotate({
   identifier: "TransferRequest",
-  description: "From one of your current or savings accounts to a current or savings account (deposits:… ids); an amount greater than zero in the accounts' currency."
+  description:
+    "From one of your current or savings accounts to a current or savings account (deposits:… ids); an amount greater than zero in the accounts' currency."
 })
 export type Body = typeof Body.Type
 
@@ -48,26 +49,38 @@ export const depositId = (accountId: string): string | undefined =>
 
 /** The body's Schema for the currencies the bank knows: Body plus the rules that need the table. */
 export const body = (exponents: Exponents) =>
-  Body.check(Schema.makeFilter((b) => {
-    const issues: Array<Schema.FilterIssue> = []
-    const { amount, currency } = b.amount
-    const exponent = exponents.get(currency)
-    if (exponent === undefined) issues.push({ path: ["amount", "currency"], issue: `${currency} is not a currency we hold accounts in` })
-    else {
-      try {
-        if (minorFromText(amount, exponent) <= 0n) issues.push({ path: ["amount", "amount"], issue: "must be greater than zero" })
-      } catch (error) {
-        issues.push({ path: ["amount", "amount"], issue: `${(error as Error).message} (${currency} has ${exponent} decimals)` })
+  Body.check(
+    Schema.makeFilter((b) => {
+      const issues: Array<Schema.FilterIssue> = []
+      const { amount, currency } = b.amount
+      const exponent = exponents.get(currency)
+      if (exponent === undefined)
+        issues.push({ path: ["amount", "currency"], issue: `${currency} is not a currency we hold accounts in` })
+      else {
+        try {
+          if (minorFromText(amount, exponent) <= 0n)
+            issues.push({ path: ["amount", "amount"], issue: "must be greater than zero" })
+        } catch (error) {
+          issues.push({
+            path: ["amount", "amount"],
+            issue: `${(error as Error).message} (${currency} has ${exponent} decimals)`
+          })
+        }
       }
-    }
-    for (const field of ["fromAccountId", "toAccountId"] as const) {
-      const id = depositId(b[field])
-      if (id === undefined) issues.push({ path: [field], issue: "must be a current or savings account (deposits:…): transfers move money between them" })
-      else if (BigInt(id) > MAX_ID) issues.push({ path: [field], issue: "is not an account id" })
-    }
-    if (b.fromAccountId === b.toAccountId) issues.push({ path: ["toAccountId"], issue: "must differ from fromAccountId" })
-    return issues
-  }))
+      for (const field of ["fromAccountId", "toAccountId"] as const) {
+        const id = depositId(b[field])
+        if (id === undefined)
+          issues.push({
+            path: [field],
+            issue: "must be a current or savings account (deposits:…): transfers move money between them"
+          })
+        else if (BigInt(id) > MAX_ID) issues.push({ path: [field], issue: "is not an account id" })
+      }
+      if (b.fromAccountId === b.toAccountId)
+        issues.push({ path: ["toAccountId"], issue: "must differ from fromAccountId" })
+      return issues
+    })
+  )
 
 /** A validated request: deposit account ids (digits) and the amount in minor units. */
 export interface TransferRequest {
@@ -93,8 +106,8 @@ export const idempotencyKey = (header: string | undefined): Effect.Effect<string
   header === undefined || header === ""
     ? Effect.fail(new InvalidIdempotencyKey({ reason: "Missing" }))
     : KEY.test(header)
-    ? Effect.succeed(header)
-    : Effect.fail(new InvalidIdempotencyKey({ reason: "Malformed" }))
+      ? Effect.succeed(header)
+      : Effect.fail(new InvalidIdempotencyKey({ reason: "Malformed" }))
 
 /** The transfer's id: a version-8 UUID from SHA-256 of the customer and the idempotency key. */
 export const transferId = (customerId: string, key: string): string => {
@@ -105,7 +118,8 @@ export const transferId = (customerId: string, key: string): string => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
-export const isTransferId = (id: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)
+export const isTransferId = (id: string): boolean =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)
 
 /** SHA-256 (hex) of the request's content in a canonical form. */
 export const requestHash = (r: TransferRequest): string =>

@@ -35,9 +35,12 @@ export const TransferView = Schema.Struct({
   reference: Schema.String,
   requestedAt: DateTime,
   decidedAt: Schema.optionalKey(DateTime),
-  debitEntryNo: Schema.optionalKey(Schema.Int.annotate({
-    description: "A booked transfer's entry number in the from-account's ledger: the entryNo of its transactions page, and what the dashboard account's lastEntryNo reaches once it shows the transfer."
-  }))
+  debitEntryNo: Schema.optionalKey(
+    Schema.Int.annotate({
+      description:
+        "A booked transfer's entry number in the from-account's ledger: the entryNo of its transactions page, and what the dashboard account's lastEntryNo reaches once it shows the transfer."
+    })
+  )
 }).annotate({ identifier: "Transfer" })
 export type TransferView = typeof TransferView.Type
 
@@ -51,7 +54,12 @@ const details: Record<Payments.RejectionReason, string> = {
   InsufficientFunds: "The available balance of the account to pay from does not cover the amount."
 }
 
-export const pendingView = (transferId: string, request: TransferRequest, exponents: Exponents, requestedAt: string): TransferView => ({
+export const pendingView = (
+  transferId: string,
+  request: TransferRequest,
+  exponents: Exponents,
+  requestedAt: string
+): TransferView => ({
   transferId,
   status: "pending",
   fromAccountId: accountId(request.fromAccountId),

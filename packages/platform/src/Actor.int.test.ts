@@ -24,10 +24,13 @@ let streamNo = 0
 const freshStream = () => counted(`test.actor.${++streamNo}`)
 
 const publishAll = (spec: ReturnType<typeof counted>, count: number, keys: number, poisonAt?: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const log = yield* StreamLog
     for (let seq = 0; seq < count; seq++) {
-      yield* log.publish(spec, { key: `k${seq % keys}`, payload: { _tag: "Counted", seq, ...(seq === poisonAt ? { poison: true } : {}) } })
+      yield* log.publish(spec, {
+        key: `k${seq % keys}`,
+        payload: { _tag: "Counted", seq, ...(seq === poisonAt ? { poison: true } : {}) }
+      })
     }
   })
 
@@ -47,10 +50,12 @@ const pendingCount = async (spec: ReturnType<typeof counted>, group: string) => 
 /** Runs an actor in its own scope; returns a function that shuts it down gracefully. */
 const startActor = async <E>(options: Actor.ActorOptions<any, E, Redis>) => {
   const scope = await Effect.runPromise(Scope.make())
-  await Effect.runPromise(Effect.gen(function*() {
-    const context = yield* Layer.buildWithScope(layer(redisServer.server.url), scope)
-    yield* Actor.run(options).pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope))
-  }))
+  await Effect.runPromise(
+    Effect.gen(function* () {
+      const context = yield* Layer.buildWithScope(layer(redisServer.server.url), scope)
+      yield* Actor.run(options).pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope))
+    })
+  )
   return () => Effect.runPromise(Scope.close(scope, Exit.void))
 }
 
@@ -97,10 +102,12 @@ describe("Actor", () => {
           if (running > 4) overlapped = true
         }).pipe(
           Effect.andThen(Effect.sleep(Math.random() * 3)),
-          Effect.andThen(Effect.sync(() => {
-            running--
-            seen.set(m.key, [...(seen.get(m.key) ?? []), m.payload.seq])
-          }))
+          Effect.andThen(
+            Effect.sync(() => {
+              running--
+              seen.set(m.key, [...(seen.get(m.key) ?? []), m.payload.seq])
+            })
+          )
         )
     })
     await waitUntil("all handled", async () => [...seen.values()].flat().length >= 300)
@@ -175,11 +182,27 @@ describe("Actor", () => {
     await runWith(redisServer.server.url, publishAll(spec, 1, 1))
     const key = Keys.stream(spec.name)
     await client.sendCommand(["XGROUP", "CREATE", key, "fragile", "0"])
-    const read = (await client.sendCommand(["XREADGROUP", "GROUP", "fragile", "crashed", "COUNT", "1", "STREAMS", key, ">"])) as Array<[string, Array<[string, Array<string>]>]>
+    const read = (await client.sendCommand([
+      "XREADGROUP",
+      "GROUP",
+      "fragile",
+      "crashed",
+      "COUNT",
+      "1",
+      "STREAMS",
+      key,
+      ">"
+    ])) as Array<[string, Array<[string, Array<string>]>]>
     const id = read[0]![1][0]![0]
     await client.sendCommand(["XCLAIM", key, "fragile", "crashed", "0", id, "RETRYCOUNT", "4", "IDLE", "60000"])
     let handled = 0
-    const stop = await startActor({ group: "fragile", stream: spec, maxDeliveries: 4, claimIdleMs: 100, handle: () => Effect.sync(() => handled++) })
+    const stop = await startActor({
+      group: "fragile",
+      stream: spec,
+      maxDeliveries: 4,
+      claimIdleMs: 100,
+      handle: () => Effect.sync(() => handled++)
+    })
     await waitUntil("dead-lettered", async () => (await client.xLen(Keys.deadLetter(spec.name))) === 1)
     await stop()
     expect(handled).toBe(0)
@@ -195,7 +218,7 @@ describe("Actor", () => {
       stream: spec,
       retryDelayMs: 5,
       handle: (m) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const redis = yield* Redis
           yield* Idempotency.once({ marker: Keys.once(Keys.customer(m.key).tag, "once", m.id), ttlSeconds: 3600 })(
             redis.send("HINCRBY", Keys.customer(m.key).key("applied"), String(m.payload.seq), "1")
@@ -233,7 +256,12 @@ describe("Actor", () => {
     expect(handledByFirst.size).toBeLessThan(60)
     // Long claim idle time: only a proper release lets the second consumer take them now.
     const second: Array<number> = []
-    const stopSecond = await startActor({ group: "handover", stream: spec, claimIdleMs: 60_000, handle: (m) => Effect.sync(() => second.push(m.payload.seq)) })
+    const stopSecond = await startActor({
+      group: "handover",
+      stream: spec,
+      claimIdleMs: 60_000,
+      handle: (m) => Effect.sync(() => second.push(m.payload.seq))
+    })
     await waitUntil("all handled", async () => new Set([...first, ...second]).size === 60, 15_000)
     await waitUntil("nothing pending", async () => (await pendingCount(spec, "handover")) === 0)
     await stopSecond()
@@ -243,13 +271,16 @@ describe("Actor", () => {
     const spec = freshStream()
     await runWith(redisServer.server.url, publishAll(spec, 1200, 4))
     await client.xAdd(Keys.stream(spec.name), "*", { junk: "1" })
-    const result = await runWith(redisServer.server.url, Effect.gen(function*() {
-      const log = yield* StreamLog
-      const all = yield* log.read(spec, { pageSize: 100 }).pipe((s) => Effect.promise(() => collect(s)))
-      const from = (all[600] as { entryId: string }).entryId
-      const tail = yield* log.read(spec, { from }).pipe((s) => Effect.promise(() => collect(s)))
-      return { all, tail }
-    }))
+    const result = await runWith(
+      redisServer.server.url,
+      Effect.gen(function* () {
+        const log = yield* StreamLog
+        const all = yield* log.read(spec, { pageSize: 100 }).pipe((s) => Effect.promise(() => collect(s)))
+        const from = (all[600] as { entryId: string }).entryId
+        const tail = yield* log.read(spec, { from }).pipe((s) => Effect.promise(() => collect(s)))
+        return { all, tail }
+      })
+    )
     expect(result.all).toHaveLength(1201)
     const seqs = result.all.slice(0, 1200).map((e) => ("payload" in e ? e.payload.seq : -1))
     expect(seqs).toEqual(Array.from({ length: 1200 }, (_, i) => i))
@@ -265,7 +296,12 @@ describe("Actor and Redis restarts", () => {
   it("keeps consuming after Redis restarts (a new connection, and the group made again)", async () => {
     const spec = freshStream()
     const handled: Array<number> = []
-    const stop = await startActor({ group: "survivor", stream: spec, blockMs: 200, handle: (m) => Effect.sync(() => handled.push(m.payload.seq)) })
+    const stop = await startActor({
+      group: "survivor",
+      stream: spec,
+      blockMs: 200,
+      handle: (m) => Effect.sync(() => handled.push(m.payload.seq))
+    })
     await runWith(redisServer.server.url, publishAll(spec, 3, 1))
     await waitUntil("first messages", async () => handled.length === 3)
     await client.close()

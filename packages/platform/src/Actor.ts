@@ -62,7 +62,7 @@ const IDLE_CONSUMER_MS = 3_600_000
 
 /** Starts the actor in the current scope; closing the scope shuts it down gracefully. */
 export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const spec = options.stream
     const ref: ConsumerGroup.GroupRef = { stream: spec.name, group: options.group }
     const consumer = options.consumer ?? ConsumerGroup.consumerName(options.group)
@@ -101,13 +101,15 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
     })
 
     const acknowledge = (ids: ReadonlyArray<string>) =>
-      ConsumerGroup.acknowledge(ref, ids).pipe(Effect.tap(() => Effect.sync(() => ids.forEach((id) => holding.delete(id)))))
+      ConsumerGroup.acknowledge(ref, ids).pipe(
+        Effect.tap(() => Effect.sync(() => ids.forEach((id) => holding.delete(id))))
+      )
 
     const handleBatch = (entries: ReadonlyArray<RawEntry>, deliveriesOf: (entryId: string) => number) =>
       Effect.flatten(batches.prepare(entries, deliveriesOf)).pipe(Effect.flatMap(acknowledge))
 
     /** Takes over entries that stayed pending too long (their consumer died or hung). */
-    const claim = Effect.gen(function*() {
+    const claim = Effect.gen(function* () {
       const pending = yield* ConsumerGroup.pendingIdle(ref, claimIdleMs, batchSize)
       if (pending.length === 0) return 0
       const counts = new Map(pending.map((p) => [p.id, p.deliveries]))
@@ -115,7 +117,12 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
       const exhausted = pending.filter((p) => p.deliveries >= maxDeliveries)
       for (const p of exhausted) {
         const fields = (yield* ConsumerGroup.entry(ref, p.id)) ?? []
-        yield* batches.deadLetter(p.id, fields, `delivered ${p.deliveries} times without being acknowledged: the consumer handling it died or hung`, p.deliveries)
+        yield* batches.deadLetter(
+          p.id,
+          fields,
+          `delivered ${p.deliveries} times without being acknowledged: the consumer handling it died or hung`,
+          p.deliveries
+        )
       }
       const retry = pending.filter((p) => p.deliveries < maxDeliveries).map((p) => p.id)
       const live = yield* ConsumerGroup.claimIdle(ref, consumer, claimIdleMs, retry)
@@ -127,34 +134,53 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
     })
 
     const connection = yield* BlockingConnection.make
-    const readNew = connection.send<Array<[string, Array<RawEntry>]> | null>(
-      "XREADGROUP", "GROUP", options.group, consumer, "COUNT", String(batchSize), "BLOCK", String(options.blockMs ?? 2000), "STREAMS", Keys.stream(spec.name), ">"
-    ).pipe(Effect.map((reply) => reply?.[0]?.[1] ?? []))
+    const readNew = connection
+      .send<Array<[string, Array<RawEntry>]> | null>(
+        "XREADGROUP",
+        "GROUP",
+        options.group,
+        consumer,
+        "COUNT",
+        String(batchSize),
+        "BLOCK",
+        String(options.blockMs ?? 2000),
+        "STREAMS",
+        Keys.stream(spec.name),
+        ">"
+      )
+      .pipe(Effect.map((reply) => reply?.[0]?.[1] ?? []))
 
     const slots = yield* Semaphore.make(pipeline)
     const inFlight = yield* FiberSet.make<void, never>()
 
     /** Handles a batch just read: in line, or beside the earlier ones (pipeline). */
     const dispatch = (entries: ReadonlyArray<RawEntry>) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         if (pipeline === 1) return yield* handleBatch(entries, () => 1)
         const handling = yield* batches.prepare(entries, () => 1)
         yield* slots.take(1)
-        yield* FiberSet.run(inFlight, handling.pipe(
-          Effect.flatMap(acknowledge),
-          Effect.catchCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("actor batch failed", cause).pipe(log)),
-          Effect.ensuring(slots.release(1))
-        ))
+        yield* FiberSet.run(
+          inFlight,
+          handling.pipe(
+            Effect.flatMap(acknowledge),
+            Effect.catchCause((cause) =>
+              Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("actor batch failed", cause).pipe(log)
+            ),
+            Effect.ensuring(slots.release(1))
+          )
+        )
       })
 
     const claimEveryMs = Math.max(10, Math.min(claimIdleMs, 5_000) / 2)
     let nextClaimAt = 0
     let nextCleanupAt = Date.now() + 60_000
-    const step = Effect.gen(function*() {
+    const step = Effect.gen(function* () {
       phase = "handling"
       if (Date.now() >= nextClaimAt) {
         nextClaimAt = Date.now() + claimEveryMs
-        while (!stopping && (yield* claim) === batchSize) { /* drain a backlog of stale entries */ }
+        while (!stopping && (yield* claim) === batchSize) {
+          /* drain a backlog of stale entries */
+        }
       }
       if (Date.now() >= nextCleanupAt) {
         nextCleanupAt = Date.now() + 60_000
@@ -168,21 +194,25 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
       yield* dispatch(entries)
     })
 
-    const loop = Effect.gen(function*() {
+    const loop = Effect.gen(function* () {
       while (!stopping) {
         yield* step.pipe(
           Effect.catchCause((cause) =>
             Cause.hasInterruptsOnly(cause)
               ? Effect.failCause(cause)
-              // A read cut short by shutdown fails on its closed connection: nothing to report.
-              : stopping
-              ? Effect.void
-              : Effect.logError("actor step failed; retrying", cause).pipe(
-                log,
-                Effect.andThen(Effect.sleep(500)),
-                // A Redis that restarted without its data lost the group too: make it again.
-                Effect.andThen(String(cause).includes("NOGROUP") ? Effect.ignore(ConsumerGroup.ensure(ref, startFrom)) : Effect.void)
-              )
+              : // A read cut short by shutdown fails on its closed connection: nothing to report.
+                stopping
+                ? Effect.void
+                : Effect.logError("actor step failed; retrying", cause).pipe(
+                    log,
+                    Effect.andThen(Effect.sleep(500)),
+                    // A Redis that restarted without its data lost the group too: make it again.
+                    Effect.andThen(
+                      String(cause).includes("NOGROUP")
+                        ? Effect.ignore(ConsumerGroup.ensure(ref, startFrom))
+                        : Effect.void
+                    )
+                  )
           )
         )
       }
@@ -195,12 +225,12 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
     // is cut short; a running batch finishes the messages it started (within the grace period)
     // and leaves the rest, which `release` makes claimable by others at once.
     yield* Effect.addFinalizer(() =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         stopping = true
         if (phase === "reading") yield* Fiber.interrupt(fiber)
-        const finished = yield* Effect.interruptible(Fiber.await(fiber).pipe(Effect.andThen(FiberSet.awaitEmpty(inFlight)))).pipe(
-          Effect.timeoutOption(options.shutdownGraceMs ?? 10_000)
-        )
+        const finished = yield* Effect.interruptible(
+          Fiber.await(fiber).pipe(Effect.andThen(FiberSet.awaitEmpty(inFlight)))
+        ).pipe(Effect.timeoutOption(options.shutdownGraceMs ?? 10_000))
         if (finished._tag === "None") {
           yield* Fiber.interrupt(fiber)
           yield* FiberSet.clear(inFlight)
@@ -213,5 +243,7 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
   })
 
 /** The actor as a layer: started when the layer is built, stopped when its scope closes. */
-export const layer = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>): Layer.Layer<never, RedisError, Redis | Exclude<R, Scope.Scope>> =>
+export const layer = <A extends AnyMessage, E, R>(
+  options: ActorOptions<A, E, R>
+): Layer.Layer<never, RedisError, Redis | Exclude<R, Scope.Scope>> =>
   Layer.effectDiscard(run(options)) as Layer.Layer<never, RedisError, Redis | Exclude<R, Scope.Scope>>

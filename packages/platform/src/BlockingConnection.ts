@@ -10,14 +10,14 @@ export interface BlockingConnection {
 }
 
 /** Lives as long as the current scope; each failure closes the connection it happened on. */
-export const make: Effect.Effect<BlockingConnection, never, Redis | Scope.Scope> = Effect.gen(function*() {
+export const make: Effect.Effect<BlockingConnection, never, Redis | Scope.Scope> = Effect.gen(function* () {
   const redis = yield* Redis
   const owner = yield* Effect.scope
   let current: { readonly send: BlockingConnection["send"]; readonly scope: Scope.Closeable } | undefined
 
   const acquire = Effect.suspend(() => {
     if (current) return Effect.succeed(current)
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const scope = yield* Scope.fork(owner)
       const connection = yield* redis.reserve.pipe(
         Scope.provide(scope),

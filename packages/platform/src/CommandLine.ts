@@ -33,11 +33,14 @@ export interface Spec<O extends Readonly<Record<string, OptionSpec>>> {
 }
 
 type Values<O extends Readonly<Record<string, OptionSpec>>> = {
-  -readonly [K in keyof O]?: O[K]["type"] extends "boolean" ? (O[K]["multiple"] extends true ? Array<boolean> : boolean)
-    : O[K]["multiple"] extends true ? Array<string>
-    : string
+  -readonly [K in keyof O]?: O[K]["type"] extends "boolean"
+    ? O[K]["multiple"] extends true
+      ? Array<boolean>
+      : boolean
+    : O[K]["multiple"] extends true
+      ? Array<string>
+      : string
 }
-
 
 /** The help text of a spec. */
 export const help = <O extends Readonly<Record<string, OptionSpec>>>(spec: Spec<O>): string => {
@@ -65,7 +68,11 @@ export const parse = <const O extends Readonly<Record<string, OptionSpec>>>(
   argv: ReadonlyArray<string> = process.argv.slice(2)
 ): { readonly values: Values<O>; readonly positionals: ReadonlyArray<string> } => {
   const words = spec.name.split(" ").filter((word) => !word.startsWith("-"))
-  const name = words.at(-1)!.split("/").pop()!.replace(/\.[mc]?[jt]s$/, "")
+  const name = words
+    .at(-1)!
+    .split("/")
+    .pop()!
+    .replace(/\.[mc]?[jt]s$/, "")
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(help(spec))
     process.exit(0)
@@ -93,6 +100,7 @@ export const parse = <const O extends Readonly<Record<string, OptionSpec>>>(
 export const positiveInt = (name: string, flag: string, value: string | undefined): number | undefined => {
   if (value === undefined) return undefined
   const n = Number(value.replaceAll("_", ""))
-  if (!Number.isInteger(n) || n < 1) usageError(name, `--${flag} needs a positive whole number, got ${JSON.stringify(value)}`)
+  if (!Number.isInteger(n) || n < 1)
+    usageError(name, `--${flag} needs a positive whole number, got ${JSON.stringify(value)}`)
   return n
 }

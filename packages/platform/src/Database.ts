@@ -26,7 +26,8 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
 
   override get message(): string {
     // The cause may be a plain object (a decoded defect) with no toString of its own.
-    const text = this.cause instanceof Error ? this.cause.message : fieldOf(this.cause, "message") ?? safeText(this.cause)
+    const text =
+      this.cause instanceof Error ? this.cause.message : (fieldOf(this.cause, "message") ?? safeText(this.cause))
     return `${this.reason}${this.code ? ` (${this.code})` : ""}: ${text}`
   }
 }
@@ -96,18 +97,21 @@ export interface Queryable {
 
 export type IsolationLevel = "read committed" | "repeatable read" | "serializable"
 
-export class Database extends Context.Service<Database, Queryable & {
-  /**
-   * Runs `f` in one transaction on one client: COMMIT when it succeeds, ROLLBACK when it fails,
-   * dies or is interrupted. Query only through the `tx` it is given.
-   */
-  readonly transaction: <A, E, R>(
-    f: (tx: Queryable) => Effect.Effect<A, E, R>,
-    options?: { readonly isolation?: IsolationLevel }
-  ) => Effect.Effect<A, E | DatabaseError, R>
-  /** A round trip (`SELECT 1`): what readiness checks use. */
-  readonly ping: Effect.Effect<void, DatabaseError>
-}>()("@bank/platform/Database") {}
+export class Database extends Context.Service<
+  Database,
+  Queryable & {
+    /**
+     * Runs `f` in one transaction on one client: COMMIT when it succeeds, ROLLBACK when it fails,
+     * dies or is interrupted. Query only through the `tx` it is given.
+     */
+    readonly transaction: <A, E, R>(
+      f: (tx: Queryable) => Effect.Effect<A, E, R>,
+      options?: { readonly isolation?: IsolationLevel }
+    ) => Effect.Effect<A, E | DatabaseError, R>
+    /** A round trip (`SELECT 1`): what readiness checks use. */
+    readonly ping: Effect.Effect<void, DatabaseError>
+  }
+>()("@bank/platform/Database") {}
 
 export interface DatabaseOptions {
   readonly url: string | Redacted.Redacted<string>
@@ -117,7 +121,8 @@ export interface DatabaseOptions {
   readonly connectTimeoutMillis?: number
 }
 
-const queryWith = (client: pg.Pool | pg.PoolClient) =>
+const queryWith =
+  (client: pg.Pool | pg.PoolClient) =>
   <A extends object = Row>(sql: string, params: ReadonlyArray<unknown> = []) =>
     Effect.tryPromise({
       try: () => client.query(sql, [...params]),
@@ -128,14 +133,15 @@ const queryWith = (client: pg.Pool | pg.PoolClient) =>
  * Builds the service on a new pool, closed when the scope ends. Connections open lazily: the
  * process starts while PostgreSQL is down and `ping` (readiness) says so.
  */
-export const make = Effect.fnUntraced(function*(options: DatabaseOptions) {
+export const make = Effect.fnUntraced(function* (options: DatabaseOptions) {
   const pool = yield* Effect.acquireRelease(
-    Effect.sync(() =>
-      new pg.Pool({
-        connectionString: Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url,
-        max: options.maxConnections ?? 10,
-        connectionTimeoutMillis: options.connectTimeoutMillis ?? 5000
-      })
+    Effect.sync(
+      () =>
+        new pg.Pool({
+          connectionString: Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url,
+          max: options.maxConnections ?? 10,
+          connectionTimeoutMillis: options.connectTimeoutMillis ?? 5000
+        })
     ),
     (pool) => Effect.promise(() => pool.end()).pipe(Effect.ignore)
   )
@@ -169,11 +175,15 @@ export const make = Effect.fnUntraced(function*(options: DatabaseOptions) {
         )
       },
       ({ client, onError }, exit) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           // A client whose ROLLBACK fails is in an unknown state: destroy it rather than pool it.
-          const rolledBack = exit._tag === "Success"
-            ? true
-            : yield* queryWith(client)("ROLLBACK").pipe(Effect.as(true), Effect.orElseSucceed(() => false))
+          const rolledBack =
+            exit._tag === "Success"
+              ? true
+              : yield* queryWith(client)("ROLLBACK").pipe(
+                  Effect.as(true),
+                  Effect.orElseSucceed(() => false)
+                )
           client.removeListener("error", onError)
           client.release(rolledBack ? undefined : true)
         })
@@ -195,7 +205,7 @@ export const layer = (url: string | Redacted.Redacted<string>, options?: Omit<Da
 /** Connects to `DATABASE_URL`, with `DATABASE_POOL_MAX` and `DATABASE_CONNECT_TIMEOUT_MS`. */
 export const layerConfig = Layer.effect(
   Database,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const options = yield* Config.all({
       url: Config.Redacted("DATABASE_URL").pipe(
         Config.withDefault(Redacted.make("postgres://postgres@127.0.0.1:5432/postgres"))

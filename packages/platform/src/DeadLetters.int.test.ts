@@ -35,10 +35,12 @@ const waitUntil = async (what: string, check: () => Promise<boolean>, timeoutMs 
 
 const startActor = async <E>(options: Actor.ActorOptions<any, E, Redis>) => {
   const scope = await Effect.runPromise(Scope.make())
-  await Effect.runPromise(Effect.gen(function*() {
-    const context = yield* Layer.buildWithScope(layer(redisServer.server.url), scope)
-    yield* Actor.run(options).pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope))
-  }))
+  await Effect.runPromise(
+    Effect.gen(function* () {
+      const context = yield* Layer.buildWithScope(layer(redisServer.server.url), scope)
+      yield* Actor.run(options).pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope))
+    })
+  )
   return () => Effect.runPromise(Scope.close(scope, Exit.void))
 }
 const tools = <A>(program: Effect.Effect<A, unknown, any>) => runWith(redisServer.server.url, program)
@@ -53,13 +55,20 @@ describe("DeadLetters", () => {
       stream: spec,
       maxDeliveries: 2,
       retryDelayMs: 5,
-      handle: (m) => (m.payload.poison && broken ? Effect.fail(new Error("ledger closed")) : Effect.sync(() => handled.push(m)))
+      handle: (m) =>
+        m.payload.poison && broken ? Effect.fail(new Error("ledger closed")) : Effect.sync(() => handled.push(m))
     })
     try {
-      await tools(Effect.gen(function*() {
-        const log = yield* StreamLog
-        for (let seq = 0; seq < 5; seq++) yield* log.publish(spec, { key: "k", payload: { _tag: "Counted", seq, ...(seq === 3 ? { poison: true } : {}) } })
-      }))
+      await tools(
+        Effect.gen(function* () {
+          const log = yield* StreamLog
+          for (let seq = 0; seq < 5; seq++)
+            yield* log.publish(spec, {
+              key: "k",
+              payload: { _tag: "Counted", seq, ...(seq === 3 ? { poison: true } : {}) }
+            })
+        })
+      )
       await waitUntil("one dead letter", async () => (await client.xLen(Keys.deadLetter(spec.name))) === 1)
 
       const depths = await tools(DeadLetters.streams())
@@ -80,7 +89,9 @@ describe("DeadLetters", () => {
       expect(second!.id).not.toBe(letter!.id)
 
       broken = false
-      const outcomes = await tools(DeadLetters.redrive({ stream: spec.name, group: "bookkeeper" }, { timeoutMs: 30_000 }))
+      const outcomes = await tools(
+        DeadLetters.redrive({ stream: spec.name, group: "bookkeeper" }, { timeoutMs: 30_000 })
+      )
       expect(outcomes.map((o) => o.outcome)).toEqual(["redriven"])
       expect(await client.xLen(Keys.deadLetter(spec.name))).toBe(0)
       const redriven = handled.find((m) => m.payload.seq === 3)!
@@ -98,7 +109,14 @@ describe("DeadLetters", () => {
   it("purges the dead letters of a range and leaves the others", async () => {
     const name = "test.dlq.purge"
     const ids: Array<string> = []
-    for (let i = 0; i < 4; i++) ids.push(await client.xAdd(Keys.deadLetter(name), "*", { data: `{"n":${i}}`, "dead.group": i < 3 ? "g1" : "g2", "dead.error": "boom" }))
+    for (let i = 0; i < 4; i++)
+      ids.push(
+        await client.xAdd(Keys.deadLetter(name), "*", {
+          data: `{"n":${i}}`,
+          "dead.group": i < 3 ? "g1" : "g2",
+          "dead.error": "boom"
+        })
+      )
     const purged = await tools(DeadLetters.purge({ stream: name, group: "g1", from: ids[1]!, to: ids[3]! }))
     expect(purged).toEqual([ids[1], ids[2]])
     const left = await tools(DeadLetters.list({ stream: name }))

@@ -83,27 +83,45 @@ const parse = (stream: string, [id, raw]: RawEntry): DeadLetter => {
 }
 
 /** The streams that have a dead-letter stream with anything in it, with their depth. */
-export const streams = Effect.fn("DeadLetters.streams")(function*() {
+export const streams = Effect.fn("DeadLetters.streams")(function* () {
   const redis = yield* Redis
   const found = new Map<string, number>()
   // Every master's keys (on a cluster each holds some of the streams).
-  yield* scanKeys("stream:{s:*}:dead", (keys) =>
-    Effect.forEach(keys, (key) => {
-      const name = /^stream:\{s:(.+)\}:dead$/.exec(key)?.[1]
-      return name === undefined ? Effect.void : Effect.map(redis.send<number>("XLEN", key), (depth) => void found.set(name, Number(depth)))
-    }, { discard: true }), { type: "stream" })
-  return [...found].filter(([, depth]) => depth > 0).sort(([a], [b]) => a.localeCompare(b)).map(([stream, depth]) => ({ stream, depth }))
+  yield* scanKeys(
+    "stream:{s:*}:dead",
+    (keys) =>
+      Effect.forEach(
+        keys,
+        (key) => {
+          const name = /^stream:\{s:(.+)\}:dead$/.exec(key)?.[1]
+          return name === undefined
+            ? Effect.void
+            : Effect.map(redis.send<number>("XLEN", key), (depth) => void found.set(name, Number(depth)))
+        },
+        { discard: true }
+      ),
+    { type: "stream" }
+  )
+  return [...found]
+    .filter(([, depth]) => depth > 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([stream, depth]) => ({ stream, depth }))
 })
 
 /** The dead letters a selection names, oldest first. */
-export const list = Effect.fn("DeadLetters.list")(function*(selection: Selection) {
+export const list = Effect.fn("DeadLetters.list")(function* (selection: Selection) {
   const redis = yield* Redis
   const key = Keys.deadLetter(selection.stream)
   const count = selection.count ?? 100
   const matches = (d: DeadLetter) => selection.group === undefined || d.group === selection.group
   const found: Array<DeadLetter> = []
   if (selection.ids !== undefined) {
-    for (const id of selection.ids) found.push(...(yield* redis.send<Array<RawEntry>>("XRANGE", key, id, id)).map((e) => parse(selection.stream, e)).filter(matches))
+    for (const id of selection.ids)
+      found.push(
+        ...(yield* redis.send<Array<RawEntry>>("XRANGE", key, id, id))
+          .map((e) => parse(selection.stream, e))
+          .filter(matches)
+      )
     return found.slice(0, count)
   }
   // The group filter applies after reading, so read pages until `count` match.
@@ -121,11 +139,13 @@ export const list = Effect.fn("DeadLetters.list")(function*(selection: Selection
 
 /** Whether `group` has acknowledged entry `id` of `stream`: delivered to it and no longer pending. */
 const acknowledged = (stream: string, group: string, id: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const redis = yield* Redis
     const key = Keys.stream(stream)
     const groups = yield* redis.send<Array<Array<unknown>>>("XINFO", "GROUPS", key)
-    const info = groups.map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [String(g[2 * i]), g[2 * i + 1]]))).find((g) => g.name === group)
+    const info = groups
+      .map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [String(g[2 * i]), g[2 * i + 1]])))
+      .find((g) => g.name === group)
     if (info === undefined || compareIds(String(info["last-delivered-id"]), id) < 0) return false
     const pending = yield* redis.send<Array<unknown>>("XPENDING", key, group, id, id, "1")
     return pending.length === 0
@@ -133,7 +153,7 @@ const acknowledged = (stream: string, group: string, id: string) =>
 
 /** The dead letter a redriven entry produced, if its group gave up on it again. */
 const deadAgain = (stream: string, newEntryId: string, since: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const redis = yield* Redis
     const recent = yield* redis.send<Array<RawEntry>>("XRANGE", Keys.deadLetter(stream), `(${since}`, "+")
     return recent.map((e) => parse(stream, e)).find((d) => d.entryId === newEntryId)
@@ -143,23 +163,40 @@ const deadAgain = (stream: string, newEntryId: string, since: string) =>
  * Redrives each selected dead letter (see the top of this file); waits up to `timeoutMs` per
  * dead letter for its group to finish with it.
  */
-export const redrive = Effect.fn("DeadLetters.redrive")(function*(selection: Selection, options: { readonly timeoutMs?: number } = {}) {
+export const redrive = Effect.fn("DeadLetters.redrive")(function* (
+  selection: Selection,
+  options: { readonly timeoutMs?: number } = {}
+) {
   const redis = yield* Redis
   const letters = yield* list(selection)
   const outcomes: Array<RedriveOutcome> = []
   for (const letter of letters) {
-    const lastDead = (yield* redis.send<Array<RawEntry>>("XREVRANGE", Keys.deadLetter(letter.stream), "+", "-", "COUNT", "1"))[0]?.[0] ?? letter.id
+    const lastDead =
+      (yield* redis.send<Array<RawEntry>>(
+        "XREVRANGE",
+        Keys.deadLetter(letter.stream),
+        "+",
+        "-",
+        "COUNT",
+        "1"
+      ))[0]?.[0] ?? letter.id
     const newEntryId = yield* redis.send<string>("XADD", Keys.stream(letter.stream), "*", ...letter.fields.flat())
-    const settle: Effect.Effect<RedriveOutcome | undefined, RedisError, Redis> = Effect.gen(function*() {
+    const settle: Effect.Effect<RedriveOutcome | undefined, RedisError, Redis> = Effect.gen(function* () {
       const again = yield* deadAgain(letter.stream, newEntryId, lastDead)
-      if (again !== undefined) return { id: letter.id, outcome: "failed-again", newEntryId, error: again.error } as const
-      if (letter.group !== "" && (yield* acknowledged(letter.stream, letter.group, newEntryId))) return { id: letter.id, outcome: "redriven", newEntryId } as const
+      if (again !== undefined)
+        return { id: letter.id, outcome: "failed-again", newEntryId, error: again.error } as const
+      if (letter.group !== "" && (yield* acknowledged(letter.stream, letter.group, newEntryId)))
+        return { id: letter.id, outcome: "redriven", newEntryId } as const
       return undefined
     })
     const outcome = yield* settle.pipe(
       Effect.repeat({ until: (o) => o !== undefined, schedule: Schedule.spaced("100 millis") }),
       Effect.timeoutOption(options.timeoutMs ?? 30_000),
-      Effect.map((o) => (o._tag === "Some" && o.value !== undefined ? o.value : ({ id: letter.id, outcome: "timed-out", newEntryId } as const)))
+      Effect.map((o) =>
+        o._tag === "Some" && o.value !== undefined
+          ? o.value
+          : ({ id: letter.id, outcome: "timed-out", newEntryId } as const)
+      )
     )
     if (outcome.outcome !== "timed-out") yield* redis.send("XDEL", Keys.deadLetter(letter.stream), letter.id)
     outcomes.push(outcome)
@@ -168,7 +205,7 @@ export const redrive = Effect.fn("DeadLetters.redrive")(function*(selection: Sel
 })
 
 /** Deletes the selected dead letters; returns their ids. */
-export const purge = Effect.fn("DeadLetters.purge")(function*(selection: Selection) {
+export const purge = Effect.fn("DeadLetters.purge")(function* (selection: Selection) {
   const redis = yield* Redis
   const letters = yield* list(selection)
   if (letters.length > 0) yield* redis.send("XDEL", Keys.deadLetter(selection.stream), ...letters.map((d) => d.id))

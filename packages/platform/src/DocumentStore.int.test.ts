@@ -77,7 +77,10 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
     await run((s) => s.set(k, "$.profile.tags[1]", "c"))
     await run((s) => s.set(k, "$.accounts", [{ balance: 1 }]))
     await run((s) => s.set(k, "$.accounts[0].balance", 2))
-    expect(await value(k)).toEqual({ profile: { address: { city: "Oslo" }, tags: ["a", "c"] }, accounts: [{ balance: 2 }] })
+    expect(await value(k)).toEqual({
+      profile: { address: { city: "Oslo" }, tags: ["a", "c"] },
+      accounts: [{ balance: 2 }]
+    })
     await run((s) => s.set(k, "$", { replaced: true }))
     expect(await value(k)).toEqual({ replaced: true })
   })
@@ -157,9 +160,9 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
       amount: "12.50",
       tiny: "0.000000000000000001",
       name: "Åsa Ñúñez 😀 中文",
-      escapes: "quote \" backslash \\ slash / newline \n tab \t nul \u0000 bell \u0007",
+      escapes: 'quote " backslash \\ slash / newline \n tab \t nul \u0000 bell \u0007',
       "key with.dots": 1,
-      "ключ": { "a\"b": true }
+      ключ: { 'a"b': true }
     }
     await run((s) => s.set(k, "$", doc))
     expect(await value(k)).toEqual(doc)
@@ -179,8 +182,14 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
       const k = key("tricky")
       const doc = { before: { s: text, list: [text, { [text]: [text] }] }, n: 1, after: [text] }
       await run((s) => s.set(k, "$", doc))
-      await run((s) => s.apply(k, [Op.incr("$.n", 1), Op.append("$.after", [text], 2), Op.set("$.before.list[1].x", text)]))
-      expect(await value(k)).toEqual({ before: { s: text, list: [text, { [text]: [text], x: text }] }, n: 2, after: [text, text] })
+      await run((s) =>
+        s.apply(k, [Op.incr("$.n", 1), Op.append("$.after", [text], 2), Op.set("$.before.list[1].x", text)])
+      )
+      expect(await value(k)).toEqual({
+        before: { s: text, list: [text, { [text]: [text], x: text }] },
+        n: 2,
+        after: [text, text]
+      })
       expect(await value(k, `$.before.list[1][${JSON.stringify(text)}][0]`)).toBe(text)
     }
   })
@@ -188,14 +197,20 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
   test("merges as RFC 7386 says: objects merge, null deletes, arrays and scalars replace", async () => {
     const k = key("merge")
     await run((s) => s.set(k, "$", { a: 1, keep: "x", nested: { x: 1, y: { z: 1 } }, list: [1, 2, 3], gone: {} }))
-    await run((s) => s.merge(k, "$", { a: 2, gone: null, nested: { y: { w: 2 }, x: null }, list: [9], added: { n: null, m: 1 } }))
+    await run((s) =>
+      s.merge(k, "$", { a: 2, gone: null, nested: { y: { w: 2 }, x: null }, list: [9], added: { n: null, m: 1 } })
+    )
     expect(await value(k)).toEqual({ a: 2, keep: "x", nested: { y: { z: 1, w: 2 } }, list: [9], added: { m: 1 } })
     await run((s) => s.merge(k, "$.fresh.deeper", { v: 1 }))
     await run((s) => s.merge(k, "$.a", { now: "object" }))
     await run((s) => s.merge(k, "$.keep", null))
     await run((s) => s.merge(k, "$.list", "scalar"))
     expect(await value(k)).toEqual({
-      a: { now: "object" }, nested: { y: { z: 1, w: 2 } }, list: "scalar", added: { m: 1 }, fresh: { deeper: { v: 1 } }
+      a: { now: "object" },
+      nested: { y: { z: 1, w: 2 } },
+      list: "scalar",
+      added: { m: 1 },
+      fresh: { deeper: { v: 1 } }
     })
     const missing = key("mergeNew")
     await run((s) => s.merge(missing, "$", { b: { c: null, d: [] } }))
@@ -231,11 +246,19 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
     const k = key("apply")
     await run((s) => s.set(k, "$", { balance: 100, name: "x", txs: [] }))
     const applied = await run((s) =>
-      s.apply(k, [Op.incr("$.balance", -30), Op.append("$.txs", [{ id: 1 }], 10), Op.set("$.seen", true), Op.merge("$", { name: "y" }), Op.delete("$.nothing")])
+      s.apply(k, [
+        Op.incr("$.balance", -30),
+        Op.append("$.txs", [{ id: 1 }], 10),
+        Op.set("$.seen", true),
+        Op.merge("$", { name: "y" }),
+        Op.delete("$.nothing")
+      ])
     )
     expect(applied).toEqual({ _tag: "Applied", results: ["70", 1, null, null, false] })
     const before = await raw(k)
-    const error = await failure((s) => s.apply(k, [Op.incr("$.balance", 1), Op.append("$.txs", [{ id: 2 }]), Op.incr("$.name", 1)]))
+    const error = await failure((s) =>
+      s.apply(k, [Op.incr("$.balance", 1), Op.append("$.txs", [{ id: 2 }]), Op.incr("$.name", 1)])
+    )
     expect(error.reason).toBe("TypeMismatch")
     expect(error.message).toContain("$.name")
     expect(await raw(k)).toBe(before)
@@ -253,22 +276,30 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
     expect(await value(k)).toEqual({ balance: 5, txs: ["tx-1"] })
     const ttl = await runtime!.runPromise(Redis.use((r) => r.send<number>("TTL", once.markerKey)))
     expect(ttl).toBeGreaterThan(0)
-    expect(await run((s) => s.apply(k, ops, { once: { ...once, id: "tx-2" } }))).toEqual({ _tag: "Applied", results: ["10", 2] })
+    expect(await run((s) => s.apply(k, ops, { once: { ...once, id: "tx-2" } }))).toEqual({
+      _tag: "Applied",
+      results: ["10", 2]
+    })
   })
 
   test("applies nothing, marker included, unless every guard's string is missing or sorts before `below`", async () => {
     // Positions as a projector writes them: fixed-width, so byte order is numeric order.
-    const position = (lsn: number, seq: number) => `${lsn.toString(16).toUpperCase().padStart(16, "0")}:${String(seq).padStart(10, "0")}`
+    const position = (lsn: number, seq: number) =>
+      `${lsn.toString(16).toUpperCase().padStart(16, "0")}:${String(seq).padStart(10, "0")}`
     const k = key("guard")
     const apply = (at: string, amount: number, once?: { markerKey: string; id: string; ttlSeconds: number }) =>
-      run((s) => s.apply(k, [Op.incr("$.balance", amount), Op.set("$.source.position", at), Op.guard("$.source.position", at)], { once }))
+      run((s) =>
+        s.apply(k, [Op.incr("$.balance", amount), Op.set("$.source.position", at), Op.guard("$.source.position", at)], {
+          once
+        })
+      )
     // Missing: passes. The guard may stand anywhere in the list; it is checked before any write.
     expect(await apply(position(0x10, 1), 100)).toEqual({ _tag: "Applied", results: ["100", null, null] })
     expect(await apply(position(0x20, 0), 5)).toEqual({ _tag: "Applied", results: ["105", null, null] })
     const before = await raw(k)
     // The same change again, and an older one after a newer one: nothing changes.
     expect(await apply(position(0x20, 0), 5)).toEqual({ _tag: "Stale" })
-    expect(await apply(position(0x1F, 9), 7)).toEqual({ _tag: "Stale" })
+    expect(await apply(position(0x1f, 9), 7)).toEqual({ _tag: "Stale" })
     expect(await apply(position(0x10, 2), 7)).toEqual({ _tag: "Stale" })
     expect(await raw(k)).toBe(before)
     // A stale apply records no marker: the same id applies once its guard passes.
@@ -280,14 +311,24 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
     // Several guards: all must pass (a compare-and-set on a revision beside a position).
     await run((s) => s.set(k, "$.revision", "0002"))
     const cas = (expected: string, next: string) =>
-      run((s) => s.apply(k, [Op.guard("$.revision", next), Op.guard("$.source.position", position(0x200000000, 0)), Op.set("$.revision", next)]))
+      run((s) =>
+        s.apply(k, [
+          Op.guard("$.revision", next),
+          Op.guard("$.source.position", position(0x200000000, 0)),
+          Op.set("$.revision", next)
+        ])
+      )
     expect(await cas("0002", "0003")).toMatchObject({ _tag: "Applied" })
     expect(await cas("0002", "0003")).toEqual({ _tag: "Stale" })
     expect(await raw(k, "$.revision")).toBe('"0003"')
     // A missing document or path on the way passes; a value that is not a string is refused.
-    expect(await run((s) => s.apply(key("guardFresh"), [Op.guard("$.a.b", "1"), Op.set("$.a", { b: "0" })]))).toMatchObject({ _tag: "Applied" })
+    expect(
+      await run((s) => s.apply(key("guardFresh"), [Op.guard("$.a.b", "1"), Op.set("$.a", { b: "0" })]))
+    ).toMatchObject({ _tag: "Applied" })
     expect(await run((s) => s.apply(k, [Op.guard("$.balance.deeper", "1")]))).toMatchObject({ _tag: "Applied" })
-    expect((await failure((s) => s.apply(k, [Op.guard("$.balance", "1"), Op.set("$.x", 1)]))).reason).toBe("TypeMismatch")
+    expect((await failure((s) => s.apply(k, [Op.guard("$.balance", "1"), Op.set("$.x", 1)]))).reason).toBe(
+      "TypeMismatch"
+    )
     expect(await run((s) => s.get(k, "$.x"))).toEqual(Option.none())
   })
 
@@ -302,7 +343,10 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
       ["InvalidValue", (s) => s.set(k, "$.x", Number.NaN)],
       ["InvalidValue", (s) => s.incr(k, "$.n", "1,5")],
       ["InvalidValue", (s) => s.append(k, "$.list", [1], { keepLast: 0 })],
-      ["InvalidValue", (s) => s.apply(k, [Op.incr("$.n", 1)], { once: { markerKey: "elsewhere:marker", id: "m", ttlSeconds: 60 } })],
+      [
+        "InvalidValue",
+        (s) => s.apply(k, [Op.incr("$.n", 1)], { once: { markerKey: "elsewhere:marker", id: "m", ttlSeconds: 60 } })
+      ],
       ["TypeMismatch", (s) => s.incr(k, "$.s", 1)],
       ["TypeMismatch", (s) => s.incr(k, "$.o", 1)],
       ["TypeMismatch", (s) => s.append(k, "$.o", [1])],
@@ -332,7 +376,9 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
   test("refuses keys that do not hold one of its documents", async () => {
     const text = key("notJson")
     const hash = key("hash")
-    await runtime!.runPromise(Redis.use((r) => Effect.all([r.send("SET", text, "hello {"), r.send("HSET", hash, "a", "1")])))
+    await runtime!.runPromise(
+      Redis.use((r) => Effect.all([r.send("SET", text, "hello {"), r.send("HSET", hash, "a", "1")]))
+    )
     // Plain text is a corrupt document to the lua backend and a foreign type to RedisJSON.
     const expected = backend === "lua" ? "CorruptDocument" : "TypeMismatch"
     expect((await failure((s) => s.get(text))).reason).toBe(expected)
@@ -369,7 +415,8 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
         const context = JSON.stringify({ before: model, ops })
         if (expected === "refused") {
           expect(outcome._tag, context).toBe("Failure")
-          if (outcome._tag === "Failure") expect(["TypeMismatch", "PathNotFound"], context).toContain(outcome.failure.reason)
+          if (outcome._tag === "Failure")
+            expect(["TypeMismatch", "PathNotFound"], context).toContain(outcome.failure.reason)
         } else {
           expect(outcome._tag, context).toBe("Success")
           model = expected.doc
@@ -382,17 +429,26 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
   test("sums many concurrent increments from several clients exactly", async () => {
     const k = key("concurrent")
     const by = 10n ** 15n + 1n
-    const clients = await Promise.all(Array.from({ length: 4 }, async () => {
-      const client = ManagedRuntime.make(storeLayer(backend))
-      await client.runPromise(Effect.void)
-      return client
-    }))
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const client = ManagedRuntime.make(storeLayer(backend))
+        await client.runPromise(Effect.void)
+        return client
+      })
+    )
     try {
-      await Promise.all(clients.map((client) =>
-        client.runPromise(DocumentStore.use((s) =>
-          Effect.all(Array.from({ length: 50 }, () => s.incr(k, "$.total", by)), { concurrency: "unbounded" })
-        ))
-      ))
+      await Promise.all(
+        clients.map((client) =>
+          client.runPromise(
+            DocumentStore.use((s) =>
+              Effect.all(
+                Array.from({ length: 50 }, () => s.incr(k, "$.total", by)),
+                { concurrency: "unbounded" }
+              )
+            )
+          )
+        )
+      )
     } finally {
       await Promise.all(clients.map((client) => client.dispose()))
     }
@@ -413,7 +469,9 @@ describe("DocumentStore start-up", () => {
     const forced = ManagedRuntime.make(layerBackend("native").pipe(Layer.provide(redis)))
     const exit = await forced.runPromiseExit(Effect.void)
     await forced.dispose()
-    expect(Exit.isFailure(exit) ? Cause.squash(exit.cause) : exit).toMatchObject({ _tag: "DocumentStoreError", reason: "Unavailable" })
+    expect(Exit.isFailure(exit) ? Cause.squash(exit.cause) : exit).toMatchObject({
+      _tag: "DocumentStoreError",
+      reason: "Unavailable"
+    })
   })
 })
-

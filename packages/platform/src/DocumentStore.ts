@@ -35,7 +35,15 @@ export type { Json } from "./documentStore/JsonText.ts"
 export type { BackendName, Once } from "./documentStore/Backend.ts"
 type Json = JsonText.Json
 
-export const reasons = ["InvalidPath", "InvalidValue", "TypeMismatch", "PathNotFound", "NotExact", "CorruptDocument", "Unavailable"] as const
+export const reasons = [
+  "InvalidPath",
+  "InvalidValue",
+  "TypeMismatch",
+  "PathNotFound",
+  "NotExact",
+  "CorruptDocument",
+  "Unavailable"
+] as const
 
 /**
  * InvalidPath: not in the path subset. InvalidValue: not JSON (NaN, a function, a bad increment).
@@ -56,7 +64,12 @@ export type Op =
   | { readonly op: "set"; readonly path: string; readonly value: Json }
   | { readonly op: "merge"; readonly path: string; readonly patch: Json }
   | { readonly op: "incr"; readonly path: string; readonly by: number | bigint | string }
-  | { readonly op: "append"; readonly path: string; readonly values: ReadonlyArray<Json>; readonly keepLast?: number | undefined }
+  | {
+      readonly op: "append"
+      readonly path: string
+      readonly values: ReadonlyArray<Json>
+      readonly keepLast?: number | undefined
+    }
   | { readonly op: "delete"; readonly path: string }
   | { readonly op: "guard"; readonly path: string; readonly below: string }
 
@@ -67,7 +80,12 @@ export const Op = {
   /** Adds `by` exactly; a missing number counts as 0. */
   incr: (path: string, by: number | bigint | string): Op => ({ op: "incr", path, by }),
   /** Appends to the array at `path` (created when missing), keeping only the newest `keepLast`. */
-  append: (path: string, values: ReadonlyArray<Json>, keepLast?: number): Op => ({ op: "append", path, values, keepLast }),
+  append: (path: string, values: ReadonlyArray<Json>, keepLast?: number): Op => ({
+    op: "append",
+    path,
+    values,
+    keepLast
+  }),
   delete: (path: string): Op => ({ op: "delete", path }),
   /**
    * A precondition of the whole `apply`: unless the string at `path` is missing or sorts before
@@ -94,35 +112,57 @@ export interface ApplyOptions {
   readonly once?: Backend.Once | undefined
 }
 
-export class DocumentStore extends Context.Service<DocumentStore, {
-  readonly backend: Backend.BackendName
-  /** The value at `path` (default the whole document), parsed; none when the key or path is missing. */
-  readonly get: (key: string, path?: string) => Effect.Effect<Option.Option<unknown>, DocumentStoreError>
-  /** The stored JSON text at `path`, untouched: exact numbers, no re-serialising. */
-  readonly getRaw: (key: string, path?: string) => Effect.Effect<Option.Option<string>, DocumentStoreError>
-  readonly set: (key: string, path: string, value: Json) => Effect.Effect<void, DocumentStoreError>
-  readonly merge: (key: string, path: string, patch: Json) => Effect.Effect<void, DocumentStoreError>
-  /** Returns the new value as exact decimal text. */
-  readonly incr: (key: string, path: string, by: number | bigint | string) => Effect.Effect<string, DocumentStoreError>
-  /** Returns the array's length afterwards. */
-  readonly append: (key: string, path: string, values: ReadonlyArray<Json>, options?: { readonly keepLast?: number }) => Effect.Effect<number, DocumentStoreError>
-  /** Deletes the value at `path` (default: the whole document); false when there was none. */
-  readonly delete: (key: string, path?: string) => Effect.Effect<boolean, DocumentStoreError>
-  /** All of `ops` on one document in one server-side step, or none of them when one fails or a guard does not pass. */
-  readonly apply: (key: string, ops: ReadonlyArray<Op>, options?: ApplyOptions) => Effect.Effect<ApplyResult, DocumentStoreError>
-}>()("@bank/platform/DocumentStore") {}
+export class DocumentStore extends Context.Service<
+  DocumentStore,
+  {
+    readonly backend: Backend.BackendName
+    /** The value at `path` (default the whole document), parsed; none when the key or path is missing. */
+    readonly get: (key: string, path?: string) => Effect.Effect<Option.Option<unknown>, DocumentStoreError>
+    /** The stored JSON text at `path`, untouched: exact numbers, no re-serialising. */
+    readonly getRaw: (key: string, path?: string) => Effect.Effect<Option.Option<string>, DocumentStoreError>
+    readonly set: (key: string, path: string, value: Json) => Effect.Effect<void, DocumentStoreError>
+    readonly merge: (key: string, path: string, patch: Json) => Effect.Effect<void, DocumentStoreError>
+    /** Returns the new value as exact decimal text. */
+    readonly incr: (
+      key: string,
+      path: string,
+      by: number | bigint | string
+    ) => Effect.Effect<string, DocumentStoreError>
+    /** Returns the array's length afterwards. */
+    readonly append: (
+      key: string,
+      path: string,
+      values: ReadonlyArray<Json>,
+      options?: { readonly keepLast?: number }
+    ) => Effect.Effect<number, DocumentStoreError>
+    /** Deletes the value at `path` (default: the whole document); false when there was none. */
+    readonly delete: (key: string, path?: string) => Effect.Effect<boolean, DocumentStoreError>
+    /** All of `ops` on one document in one server-side step, or none of them when one fails or a guard does not pass. */
+    readonly apply: (
+      key: string,
+      ops: ReadonlyArray<Op>,
+      options?: ApplyOptions
+    ) => Effect.Effect<ApplyResult, DocumentStoreError>
+  }
+>()("@bank/platform/DocumentStore") {}
 
 const isReason = (s: string): s is DocumentStoreError["reason"] => (reasons as ReadonlyArray<string>).includes(s)
 
-const fromRedis = (key: string) => (error: RedisError): DocumentStoreError => {
-  const text = error.cause instanceof Error ? error.cause.message : String(error.cause)
-  const script = /^DOCSTORE (\w+) ([\s\S]*)$/.exec(text)
-  if (script && isReason(script[1]!)) return new DocumentStoreError({ key, reason: script[1], message: script[2]! })
-  if (text.startsWith("WRONGTYPE")) {
-    return new DocumentStoreError({ key, reason: "TypeMismatch", message: `${key} holds a value that is not a document of this store` })
+const fromRedis =
+  (key: string) =>
+  (error: RedisError): DocumentStoreError => {
+    const text = error.cause instanceof Error ? error.cause.message : String(error.cause)
+    const script = /^DOCSTORE (\w+) ([\s\S]*)$/.exec(text)
+    if (script && isReason(script[1]!)) return new DocumentStoreError({ key, reason: script[1], message: script[2]! })
+    if (text.startsWith("WRONGTYPE")) {
+      return new DocumentStoreError({
+        key,
+        reason: "TypeMismatch",
+        message: `${key} holds a value that is not a document of this store`
+      })
+    }
+    return new DocumentStoreError({ key, reason: "Unavailable", message: text, cause: error })
   }
-  return new DocumentStoreError({ key, reason: "Unavailable", message: text, cause: error })
-}
 
 // Projectors write the same few paths millions of times: each is parsed and encoded once.
 const encodedPaths = new Map<string, string>()
@@ -176,16 +216,19 @@ const decodeResult = (op: Op, text: string): OpResult => {
   }
 }
 
-const invalid = (key: string) => (error: unknown): DocumentStoreError =>
-  new DocumentStoreError({
-    key,
-    reason: error instanceof JsonPath.PathSyntaxError
-      ? "InvalidPath"
-      : error instanceof JsonText.NotExactError
-      ? "NotExact"
-      : "InvalidValue",
-    message: error instanceof Error ? error.message : String(error)
-  })
+const invalid =
+  (key: string) =>
+  (error: unknown): DocumentStoreError =>
+    new DocumentStoreError({
+      key,
+      reason:
+        error instanceof JsonPath.PathSyntaxError
+          ? "InvalidPath"
+          : error instanceof JsonText.NotExactError
+            ? "NotExact"
+            : "InvalidValue",
+      message: error instanceof Error ? error.message : String(error)
+    })
 
 // Redis Cluster hashes only the part between the first { and the next }, when not empty.
 const hashTag = (key: string): string => {
@@ -197,7 +240,9 @@ const hashTag = (key: string): string => {
 const checkOnce = (key: string, once: Backend.Once | undefined): void => {
   if (once === undefined) return
   if (hashTag(once.markerKey) !== hashTag(key)) {
-    throw new JsonText.JsonValueError(`the marker ${once.markerKey} must share the hash tag of ${key}, or one script could not touch both on a cluster`)
+    throw new JsonText.JsonValueError(
+      `the marker ${once.markerKey} must share the hash tag of ${key}, or one script could not touch both on a cluster`
+    )
   }
   if (once.id === "") throw new JsonText.JsonValueError("the once id must not be empty")
   if (!(Number.isSafeInteger(once.ttlSeconds) && once.ttlSeconds > 0)) {
@@ -211,50 +256,67 @@ export interface Options {
 }
 
 export const make = (options: Options = {}) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const redis = yield* Redis
     const hasJson = yield* Backend.hasJsonType(redis)
     const wanted = options.backend ?? "auto"
     if (wanted === "native" && !hasJson) {
-      return yield* new DocumentStoreError({ key: "", reason: "Unavailable", message: "the native backend needs the JSON type, which this Redis does not have" })
+      return yield* new DocumentStoreError({
+        key: "",
+        reason: "Unavailable",
+        message: "the native backend needs the JSON type, which this Redis does not have"
+      })
     }
     const backend = wanted === "lua" || !hasJson ? Backend.luaBackend(redis) : Backend.nativeBackend(redis)
     yield* Effect.logInfo(`DocumentStore uses the ${backend.name} backend`).pipe(
       Effect.annotateLogs({ backend: backend.name, serverHasJson: hasJson })
     )
 
-    const parsePath = (key: string, path: string) => Effect.try({ try: () => JsonPath.parse(path), catch: invalid(key) })
+    const parsePath = (key: string, path: string) =>
+      Effect.try({ try: () => JsonPath.parse(path), catch: invalid(key) })
 
-    const getRawAt = Effect.fn("DocumentStore.getRaw")(function*(key: string, path: string) {
+    const getRawAt = Effect.fn("DocumentStore.getRaw")(function* (key: string, path: string) {
       const segments = yield* parsePath(key, path)
       const text = yield* backend.read(key, segments).pipe(Effect.mapError(fromRedis(key)))
       if (text === null || backend.resolvesPaths || segments.length === 0) return Option.fromNullishOr(text)
-      return Option.fromNullishOr(yield* Effect.try({
-        try: () => JsonScan.valueAt(text, segments),
-        catch: (error) => new DocumentStoreError({ key, reason: "CorruptDocument", message: String(error instanceof Error ? error.message : error) })
-      }))
+      return Option.fromNullishOr(
+        yield* Effect.try({
+          try: () => JsonScan.valueAt(text, segments),
+          catch: (error) =>
+            new DocumentStoreError({
+              key,
+              reason: "CorruptDocument",
+              message: String(error instanceof Error ? error.message : error)
+            })
+        })
+      )
     })
     // A whole document is what every read route serves, once per request: the same span, but
     // no call-site stack captured (Effect.fn's `new Error()` per call) and no path parsing.
     const rootPath: JsonPath.Path = []
     const getRawRoot = (key: string) =>
-      backend.read(key, rootPath).pipe(
-        Effect.mapError(fromRedis(key)),
-        Effect.map(Option.fromNullishOr),
-        Effect.withSpan("DocumentStore.getRaw", undefined, { captureStackTrace: false })
-      )
+      backend
+        .read(key, rootPath)
+        .pipe(
+          Effect.mapError(fromRedis(key)),
+          Effect.map(Option.fromNullishOr),
+          Effect.withSpan("DocumentStore.getRaw", undefined, { captureStackTrace: false })
+        )
     const getRaw = (key: string, path = "$") => (path === "$" ? getRawRoot(key) : getRawAt(key, path))
 
-    const get = Effect.fn("DocumentStore.get")(function*(key: string, path = "$") {
+    const get = Effect.fn("DocumentStore.get")(function* (key: string, path = "$") {
       const text = yield* getRaw(key, path)
       if (Option.isNone(text)) return Option.none<unknown>()
-      return Option.some<unknown>(yield* Effect.try({
-        try: () => JSON.parse(text.value) as unknown,
-        catch: () => new DocumentStoreError({ key, reason: "CorruptDocument", message: `${key} does not hold JSON text` })
-      }))
+      return Option.some<unknown>(
+        yield* Effect.try({
+          try: () => JSON.parse(text.value) as unknown,
+          catch: () =>
+            new DocumentStoreError({ key, reason: "CorruptDocument", message: `${key} does not hold JSON text` })
+        })
+      )
     })
 
-    const apply = Effect.fn("DocumentStore.apply")(function*(
+    const apply = Effect.fn("DocumentStore.apply")(function* (
       key: string,
       ops: ReadonlyArray<Op>,
       options: ApplyOptions = {}
@@ -274,16 +336,19 @@ export const make = (options: Options = {}) =>
     })
 
     const one = (key: string, op: Op) =>
-      apply(key, [op]).pipe(Effect.map((r) => (r._tag === "Applied" ? r.results[0] ?? null : null)))
+      apply(key, [op]).pipe(Effect.map((r) => (r._tag === "Applied" ? (r.results[0] ?? null) : null)))
 
-    const set = Effect.fn("DocumentStore.set")(function*(key: string, path: string, value: Json) {
+    const set = Effect.fn("DocumentStore.set")(function* (key: string, path: string, value: Json) {
       if (path !== "$") return yield* Effect.asVoid(one(key, Op.set(path, value)))
       // The whole document: one plain command, no script.
-      const text = yield* Effect.try({ try: () => JsonText.stringify(value, { int64: backend.int64 }), catch: invalid(key) })
+      const text = yield* Effect.try({
+        try: () => JsonText.stringify(value, { int64: backend.int64 }),
+        catch: invalid(key)
+      })
       yield* backend.setRoot(key, text).pipe(Effect.mapError(fromRedis(key)))
     })
 
-    const del = Effect.fn("DocumentStore.delete")(function*(key: string, path = "$") {
+    const del = Effect.fn("DocumentStore.delete")(function* (key: string, path = "$") {
       if (path === "$") return (yield* redis.send<number>("DEL", key).pipe(Effect.mapError(fromRedis(key)))) > 0
       return (yield* one(key, Op.delete(path))) === true
     })
@@ -293,7 +358,9 @@ export const make = (options: Options = {}) =>
       get,
       getRaw,
       set,
-      merge: Effect.fn("DocumentStore.merge")((key: string, path: string, patch: Json) => Effect.asVoid(one(key, Op.merge(path, patch)))),
+      merge: Effect.fn("DocumentStore.merge")((key: string, path: string, patch: Json) =>
+        Effect.asVoid(one(key, Op.merge(path, patch)))
+      ),
       incr: Effect.fn("DocumentStore.incr")((key: string, path: string, by: number | bigint | string) =>
         Effect.map(one(key, Op.incr(path, by)), String)
       ),
@@ -318,8 +385,10 @@ export const layerBackend = (backend: Backend.BackendName) => Layer.effect(Docum
  */
 export const layerConfig = Layer.effect(
   DocumentStore,
-  Effect.gen(function*() {
-    const backend = yield* Config.Literals(["auto", "native", "lua"], "DOCUMENT_STORE_BACKEND").pipe(Config.withDefault("auto"))
+  Effect.gen(function* () {
+    const backend = yield* Config.Literals(["auto", "native", "lua"], "DOCUMENT_STORE_BACKEND").pipe(
+      Config.withDefault("auto")
+    )
     return yield* make({ backend })
   })
 )

@@ -41,47 +41,72 @@ export class NotReplicated extends Schema.TaggedError<NotReplicated>()("NotRepli
 type Connection = Effect.Success<Redis["Service"]["reserve"]>
 
 /** The fixed pool of connections durable writes take turns on (made by RedisClient.layer). */
-export class DurableConnections extends Context.Service<DurableConnections, Pool.Pool<Connection, RedisError>>()("@bank/platform/DurableConnections") {}
+export class DurableConnections extends Context.Service<DurableConnections, Pool.Pool<Connection, RedisError>>()(
+  "@bank/platform/DurableConnections"
+) {}
 
 /** `size` reserved connections, reserved once and kept for the scope (replaced when one fails). */
-export const makeConnections = (redis: Redis["Service"], size: number): Effect.Effect<Pool.Pool<Connection, RedisError>, never, Scope.Scope> =>
-  Pool.make({ acquire: redis.reserve, size })
+export const makeConnections = (
+  redis: Redis["Service"],
+  size: number
+): Effect.Effect<Pool.Pool<Connection, RedisError>, never, Scope.Scope> => Pool.make({ acquire: redis.reserve, size })
 
 const writeThenWait = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const settings = yield* DurabilitySettings
     if (settings.replicas <= 0) return { result: yield* effect, settings, acknowledged: Number.POSITIVE_INFINITY }
     const redis = yield* Redis
     const pool = yield* Effect.serviceOption(DurableConnections)
-    return yield* Effect.scoped(Effect.gen(function*() {
-      const connection = Option.isSome(pool) ? yield* Pool.get(pool.value) : yield* redis.reserve
-      return yield* Effect.gen(function*() {
-        const result = yield* Effect.provideService(effect, Redis, Redis.of({ ...redis, send: connection.send, eval: connection.eval }))
-        const acknowledged = yield* connection.send<number>("WAIT", String(settings.replicas), String(settings.timeoutMs))
-        return { result, settings, acknowledged }
-      }).pipe(
-        // A connection something failed on (a master gone, a command cut off) is not handed out again.
-        Effect.onError(() => Option.isSome(pool) ? Pool.invalidate(pool.value, connection) : Effect.void)
-      )
-    }))
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const connection = Option.isSome(pool) ? yield* Pool.get(pool.value) : yield* redis.reserve
+        return yield* Effect.gen(function* () {
+          const result = yield* Effect.provideService(
+            effect,
+            Redis,
+            Redis.of({ ...redis, send: connection.send, eval: connection.eval })
+          )
+          const acknowledged = yield* connection.send<number>(
+            "WAIT",
+            String(settings.replicas),
+            String(settings.timeoutMs)
+          )
+          return { result, settings, acknowledged }
+        }).pipe(
+          // A connection something failed on (a master gone, a command cut off) is not handed out again.
+          Effect.onError(() => (Option.isSome(pool) ? Pool.invalidate(pool.value, connection) : Effect.void))
+        )
+      })
+    )
   })
 
 /**
  * Runs `effect` with its Redis commands on one reserved connection, then waits until the
  * configured number of replicas acknowledged them; fails NotReplicated when they did not in time.
  */
-export const durable = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | RedisError | NotReplicated, R | Redis> =>
+export const durable = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | RedisError | NotReplicated, R | Redis> =>
   Effect.flatMap(writeThenWait(effect), ({ result, settings, acknowledged }) =>
     acknowledged >= settings.replicas
       ? Effect.succeed(result)
-      : Effect.fail(new NotReplicated({ wanted: settings.replicas, acknowledged, timeoutMs: settings.timeoutMs })))
+      : Effect.fail(new NotReplicated({ wanted: settings.replicas, acknowledged, timeoutMs: settings.timeoutMs }))
+  )
 
 /** `durable`, but a write too few replicas acknowledged in time is kept and logged, not failed. */
-export const durableOrLogged = <A, E, R>(what: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | RedisError, R | Redis> =>
+export const durableOrLogged = <A, E, R>(
+  what: string,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | RedisError, R | Redis> =>
   Effect.flatMap(writeThenWait(effect), ({ result, settings, acknowledged }) =>
     acknowledged >= settings.replicas
       ? Effect.succeed(result)
       : Effect.as(
-        Effect.logWarning(`degraded durability: ${what} is on its master only`, { wanted: settings.replicas, acknowledged, timeoutMs: settings.timeoutMs }),
-        result
-      ))
+          Effect.logWarning(`degraded durability: ${what} is on its master only`, {
+            wanted: settings.replicas,
+            acknowledged,
+            timeoutMs: settings.timeoutMs
+          }),
+          result
+        )
+  )

@@ -5,9 +5,14 @@ import * as StreamSpec from "./StreamSpec.ts"
 
 const Deposited = Schema.TaggedStruct("Deposited", { accountId: Schema.String, amountMinor: Schema.BigInt })
 const Closed = Schema.TaggedStruct("Closed", { accountId: Schema.String })
-const spec = StreamSpec.define({ name: "test.accounts", schema: Schema.Union([Deposited, Closed]), versions: { Deposited: 2 } })
+const spec = StreamSpec.define({
+  name: "test.accounts",
+  schema: Schema.Union([Deposited, Closed]),
+  versions: { Deposited: 2 }
+})
 
-const roundTrip = (fields: ReadonlyArray<string>) => Effect.runPromise(Effect.result(Envelope.decode(spec, "1-0", fields, 1)))
+const roundTrip = (fields: ReadonlyArray<string>) =>
+  Effect.runPromise(Effect.result(Envelope.decode(spec, "1-0", fields, 1)))
 const encode = (envelope: Envelope.Envelope<any>) => Effect.runPromise(Envelope.encode(spec, envelope))
 const withField = (fields: ReadonlyArray<string>, name: string, value: string) => {
   const copy = [...fields]
@@ -17,7 +22,12 @@ const withField = (fields: ReadonlyArray<string>, name: string, value: string) =
 
 describe("Envelope", () => {
   it("round-trips every field, keeping amounts beyond 2^53 exact", async () => {
-    const envelope = Envelope.make(spec, { key: "c1", payload: { _tag: "Deposited", accountId: "a1", amountMinor: 12345678901234567890n }, replyTo: "replies:{r:x}", deadline: 123 })
+    const envelope = Envelope.make(spec, {
+      key: "c1",
+      payload: { _tag: "Deposited", accountId: "a1", amountMinor: 12345678901234567890n },
+      replyTo: "replies:{r:x}",
+      deadline: 123
+    })
     const decoded = await roundTrip(await encode(envelope))
     expect(decoded._tag).toBe("Success")
     if (decoded._tag !== "Success") return

@@ -98,8 +98,20 @@ export const make = <A extends AnyMessage>(spec: StreamSpec<A>, out: Outgoing<A>
 
 const fieldList = (envelope: Envelope<AnyMessage>, data: string): Array<string> => {
   const fields: Array<string> = [
-    "id", envelope.id, "type", envelope.type, "v", String(envelope.version), "at", envelope.occurredAt,
-    "key", envelope.key, "corr", envelope.correlationId, "tp", envelope.trace.traceparent
+    "id",
+    envelope.id,
+    "type",
+    envelope.type,
+    "v",
+    String(envelope.version),
+    "at",
+    envelope.occurredAt,
+    "key",
+    envelope.key,
+    "corr",
+    envelope.correlationId,
+    "tp",
+    envelope.trace.traceparent
   ]
   if (envelope.causationId !== undefined) fields.push("cause", envelope.causationId)
   if (envelope.trace.tracestate !== undefined) fields.push("ts", envelope.trace.tracestate)
@@ -110,7 +122,10 @@ const fieldList = (envelope: Envelope<AnyMessage>, data: string): Array<string> 
 }
 
 /** The XADD field list of an envelope; fails when the payload does not fit its schema. */
-export const encode = Effect.fn("Envelope.encode")(function*<A extends AnyMessage>(spec: StreamSpec<A>, envelope: Envelope<A>) {
+export const encode = Effect.fn("Envelope.encode")(function* <A extends AnyMessage>(
+  spec: StreamSpec<A>,
+  envelope: Envelope<A>
+) {
   return fieldList(envelope, yield* Schema.encodeEffect(payloadCodec(spec))(envelope.payload))
 })
 
@@ -118,7 +133,7 @@ export const encode = Effect.fn("Envelope.encode")(function*<A extends AnyMessag
  * The same as `encode`, synchronous, for hot paths whose payloads are built by the program
  * itself (the CDC connector): an invalid payload there is a bug, and throws.
  */
-export const encoder = <A extends AnyMessage>(spec: StreamSpec<A>): (envelope: Envelope<A>) => Array<string> => {
+export const encoder = <A extends AnyMessage>(spec: StreamSpec<A>): ((envelope: Envelope<A>) => Array<string>) => {
   const data = Schema.encodeSync(payloadCodec(spec))
   return (envelope) => fieldList(envelope, data(envelope.payload))
 }
@@ -138,8 +153,11 @@ const typesOf = (spec: StreamSpec<any>): ReadonlySet<string> | undefined => {
     const members = ast._tag === "Union" ? (ast.types ?? []) : [ast]
     const tags = new Set<string>()
     for (const member of members) {
-      const tagProp = (member as { propertySignatures?: ReadonlyArray<{ name: PropertyKey; type: { _tag: string; literal?: unknown } }> })
-        .propertySignatures?.find((p) => p.name === "_tag")
+      const tagProp = (
+        member as {
+          propertySignatures?: ReadonlyArray<{ name: PropertyKey; type: { _tag: string; literal?: unknown } }>
+        }
+      ).propertySignatures?.find((p) => p.name === "_tag")
       if (tagProp?.type._tag === "Literal" && typeof tagProp.type.literal === "string") tags.add(tagProp.type.literal)
     }
     knownTypes.set(spec, tags.size > 0 ? tags : undefined)
@@ -154,7 +172,7 @@ export const decode = <A extends AnyMessage>(
   rawFields: ReadonlyArray<string>,
   deliveries: number
 ): Effect.Effect<Delivered<A>, EnvelopeDecodeError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fail = (reason: EnvelopeDecodeError["reason"], message: string) =>
       new EnvelopeDecodeError({ entryId, reason, message })
     const f = yield* Schema.decodeUnknownEffect(Fields)(toRecord(rawFields)).pipe(

@@ -28,12 +28,12 @@ const isMissingStream = (error: { readonly cause?: unknown }) => /no such key/i.
 
 /** Every group of one stream (by its name, e.g. `cdc.customer`); none when the stream does not exist. */
 export const ofStream = (stream: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const redis = yield* Redis
     const key = Keys.stream(stream)
-    const groups = yield* redis.send<Array<unknown>>("XINFO", "GROUPS", key).pipe(
-      Effect.catchIf(isMissingStream, () => Effect.succeed([] as Array<unknown>))
-    )
+    const groups = yield* redis
+      .send<Array<unknown>>("XINFO", "GROUPS", key)
+      .pipe(Effect.catchIf(isMissingStream, () => Effect.succeed([] as Array<unknown>)))
     if (groups.length === 0) return [] as Array<GroupState>
     const info = fields(yield* redis.send<unknown>("XINFO", "STREAM", key))
     const lastId = String(info["last-generated-id"] ?? "0-0")
@@ -42,8 +42,19 @@ export const ofStream = (stream: string) =>
       const g = fields(raw)
       const entriesRead = g["entries-read"] == null ? 0 : Number(g["entries-read"])
       // Redis answers nil for `lag` after deletions/trims it cannot account for.
-      const lag = g["lag"] == null ? (String(g["last-delivered-id"]) === lastId ? 0 : Math.max(1, length - entriesRead)) : Number(g["lag"])
-      return { stream, group: String(g["name"]), lag, pending: Number(g["pending"] ?? 0), consumers: Number(g["consumers"] ?? 0) }
+      const lag =
+        g["lag"] == null
+          ? String(g["last-delivered-id"]) === lastId
+            ? 0
+            : Math.max(1, length - entriesRead)
+          : Number(g["lag"])
+      return {
+        stream,
+        group: String(g["name"]),
+        lag,
+        pending: Number(g["pending"] ?? 0),
+        consumers: Number(g["consumers"] ?? 0)
+      }
     })
   })
 

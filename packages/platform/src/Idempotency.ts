@@ -26,19 +26,30 @@ export interface OnceOptions {
  * it was a duplicate. Fails with ActionInProgress while another consumer holds the lease (the
  * actor retries it later).
  */
-export const once = (options: OnceOptions) =>
-<A, E, R>(action: Effect.Effect<A, E, R>): Effect.Effect<Option.Option<A>, E | ActionInProgress | RedisError, R | Redis> =>
-  Effect.gen(function*() {
-    const redis = yield* Redis
-    const taken = yield* redis.send<string | null>("SET", options.marker, "running", "NX", "PX", String(options.leaseMs ?? 30_000))
-    if (taken === null) {
-      const state = yield* redis.send<string | null>("GET", options.marker)
-      if (state === "done") return Option.none()
-      return yield* new ActionInProgress({ marker: options.marker, message: "the same message is being handled by another consumer" })
-    }
-    const result = yield* action.pipe(
-      Effect.onError(() => redis.send("DEL", options.marker).pipe(Effect.ignore))
-    )
-    yield* redis.send("SET", options.marker, "done", "EX", String(options.ttlSeconds))
-    return Option.some(result)
-  })
+export const once =
+  (options: OnceOptions) =>
+  <A, E, R>(
+    action: Effect.Effect<A, E, R>
+  ): Effect.Effect<Option.Option<A>, E | ActionInProgress | RedisError, R | Redis> =>
+    Effect.gen(function* () {
+      const redis = yield* Redis
+      const taken = yield* redis.send<string | null>(
+        "SET",
+        options.marker,
+        "running",
+        "NX",
+        "PX",
+        String(options.leaseMs ?? 30_000)
+      )
+      if (taken === null) {
+        const state = yield* redis.send<string | null>("GET", options.marker)
+        if (state === "done") return Option.none()
+        return yield* new ActionInProgress({
+          marker: options.marker,
+          message: "the same message is being handled by another consumer"
+        })
+      }
+      const result = yield* action.pipe(Effect.onError(() => redis.send("DEL", options.marker).pipe(Effect.ignore)))
+      yield* redis.send("SET", options.marker, "done", "EX", String(options.ttlSeconds))
+      return Option.some(result)
+    })

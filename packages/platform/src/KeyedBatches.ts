@@ -49,7 +49,9 @@ export const make = <A extends AnyMessage, E, R>(options: KeyedOptions<A, E, R>)
       Effect.catch((cause) =>
         Cause.hasInterruptsOnly(cause)
           ? Effect.failCause(cause as Cause.Cause<never>)
-          : deadLetter(message.entryId, fields, Cause.pretty(cause), message.deliveries + attempts - 1).pipe(Effect.as(false))
+          : deadLetter(message.entryId, fields, Cause.pretty(cause), message.deliveries + attempts - 1).pipe(
+              Effect.as(false)
+            )
       )
     )
   }
@@ -63,12 +65,17 @@ export const make = <A extends AnyMessage, E, R>(options: KeyedOptions<A, E, R>)
    * yields the ids handled.
    */
   const prepare = (entries: ReadonlyArray<RawEntry>, deliveriesOf: (entryId: string) => number) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const byKey = new Map<string, Array<[Envelope.Delivered<A>, ReadonlyArray<string>]>>()
       for (const [entryId, fields] of entries) {
         const decoded = yield* Effect.result(Envelope.decode(spec, entryId, fields ?? [], deliveriesOf(entryId)))
         if (decoded._tag === "Failure") {
-          yield* deadLetter(entryId, fields ?? [], `${decoded.failure.reason}: ${decoded.failure.message}`, deliveriesOf(entryId))
+          yield* deadLetter(
+            entryId,
+            fields ?? [],
+            `${decoded.failure.reason}: ${decoded.failure.message}`,
+            deliveriesOf(entryId)
+          )
           continue
         }
         const key = options.orderingKey(decoded.success)
@@ -85,22 +92,25 @@ export const make = <A extends AnyMessage, E, R>(options: KeyedOptions<A, E, R>)
       })
       const handled: Array<string> = []
       const handleGroup = ({ key, queue, earlier, mine }: (typeof groups)[number]) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           if (earlier) yield* Deferred.await(earlier)
           for (const [message, fields] of queue) {
             if (options.stopping()) return
             if (yield* handleOne(message, fields)) handled.push(message.entryId)
           }
         }).pipe(
-          Effect.ensuring(Effect.suspend(() => {
-            if (!mine) return Effect.void
-            if (keyTails.get(key) === mine) keyTails.delete(key)
-            return Deferred.succeed(mine, undefined)
-          }))
+          Effect.ensuring(
+            Effect.suspend(() => {
+              if (!mine) return Effect.void
+              if (keyTails.get(key) === mine) keyTails.delete(key)
+              return Deferred.succeed(mine, undefined)
+            })
+          )
         )
-      return Effect.forEach(groups, handleGroup, { concurrency: options.concurrency, discard: true }).pipe(Effect.as(handled as ReadonlyArray<string>))
+      return Effect.forEach(groups, handleGroup, { concurrency: options.concurrency, discard: true }).pipe(
+        Effect.as(handled as ReadonlyArray<string>)
+      )
     })
 
   return { prepare, deadLetter }
 }
-

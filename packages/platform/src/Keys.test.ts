@@ -11,7 +11,13 @@ const hashTag = (key: string) => {
 describe("Keys", () => {
   it("keeps everything of one customer in one hash slot", () => {
     const c = Keys.customer("42")
-    const keys = [c.document("dashboard"), c.document("profile"), c.applied("dashboard"), c.key("sessions"), Keys.once(c.tag, "payments", "m-1")]
+    const keys = [
+      c.document("dashboard"),
+      c.document("profile"),
+      c.applied("dashboard"),
+      c.key("sessions"),
+      Keys.once(c.tag, "payments", "m-1")
+    ]
     expect(new Set(keys.map(hashTag))).toEqual(new Set(["c:42"]))
   })
 

@@ -16,7 +16,8 @@ export const checked = (what: string, value: string): string => {
 export const stream = (name: string): string => `stream:{s:${checked("stream name", name)}}`
 export const deadLetter = (name: string): string => `stream:{s:${checked("stream name", name)}}:dead`
 /** The lease that makes `holder` the one owner of a stream partition for `group` (same slot as the stream). */
-export const streamLease = (name: string, group: string): string => `stream:{s:${checked("stream name", name)}}:lease:${checked("consumer group", group)}`
+export const streamLease = (name: string, group: string): string =>
+  `stream:{s:${checked("stream name", name)}}:lease:${checked("consumer group", group)}`
 export const replies = (instanceId: string): string => `replies:{r:${checked("instance id", instanceId)}}`
 
 /** Keys of one customer: documents, idempotency markers, indexes. */

@@ -4,7 +4,7 @@ import { script } from "effect/persistence/Redis"
 import * as Lua from "./Lua.ts"
 
 /** `(key, holder, ttlMs)`: 1 when `holder` holds the lease afterwards; ttlMs 0 gives it back. */
-export const leaseScript = script(
-  (key: string, holder: string, ttlMs: number) => [key, holder, ttlMs],
-  { lua: Lua.source("lease"), numberOfKeys: 1 }
-).withReturnType<number>()
+export const leaseScript = script((key: string, holder: string, ttlMs: number) => [key, holder, ttlMs], {
+  lua: Lua.source("lease"),
+  numberOfKeys: 1
+}).withReturnType<number>()

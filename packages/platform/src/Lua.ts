@@ -23,7 +23,10 @@ const expand = (dir: URL, name: string, seen: Set<string>): string => {
 export const load = (dir: URL, name: string): string => expand(dir, name, new Set())
 
 /** A loader for the scripts in `dir`: `loader(new URL("./lua/", import.meta.url))("lease")`. */
-export const loader = (dir: URL) => (name: string): string => load(dir, name)
+export const loader =
+  (dir: URL) =>
+  (name: string): string =>
+    load(dir, name)
 
 /** The platform's own scripts (packages/platform/src/lua). */
 export const source = loader(new URL("./lua/", import.meta.url))

@@ -13,12 +13,15 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import * as GroupProgress from "./GroupProgress.ts"
 
-export class Management extends Context.Service<Management, {
-  /** Where it listens (the port the OS picked when MANAGEMENT_PORT is 0). */
-  readonly url: string
-  /** Adds Prometheus text to /metrics, computed at each scrape. */
-  readonly collect: (text: Effect.Effect<string>) => void
-}>()("@bank/platform/Management") {}
+export class Management extends Context.Service<
+  Management,
+  {
+    /** Where it listens (the port the OS picked when MANAGEMENT_PORT is 0). */
+    readonly url: string
+    /** Adds Prometheus text to /metrics, computed at each scrape. */
+    readonly collect: (text: Effect.Effect<string>) => void
+  }
+>()("@bank/platform/Management") {}
 
 export interface Options {
   /** The process's name (a `process` label on its series). */
@@ -29,10 +32,10 @@ export interface Options {
   readonly ready: Effect.Effect<boolean>
 }
 
-const escape = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, "\\\"").replace(/\n/g, "\\n")
+const escape = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")
 
 /** The watched groups' numbers as Prometheus gauges (read from Redis at each scrape). */
-const groupMetrics = Effect.gen(function*() {
+const groupMetrics = Effect.gen(function* () {
   const redis = yield* Effect.serviceOption(Redis)
   const refs = GroupProgress.watched()
   if (Option.isNone(redis) || refs.length === 0) return ""
@@ -41,7 +44,8 @@ const groupMetrics = Effect.gen(function*() {
       Effect.map(([state, dead]) => ({ ...ref, state, dead })),
       Effect.provideService(Redis, redis.value),
       Effect.option
-    ))
+    )
+  )
   const lines = [
     "# HELP consumer_group_lag Entries of the stream not yet delivered to the group.",
     "# TYPE consumer_group_lag gauge",
@@ -55,7 +59,10 @@ const groupMetrics = Effect.gen(function*() {
     if (Option.isNone(row)) continue
     const { stream, group, state, dead } = row.value
     const labels = `stream="${escape(stream)}",group="${escape(group)}"`
-    lines.push(`consumer_group_lag{${labels}} ${state?.lag ?? 0}`, `consumer_group_pending{${labels}} ${state?.pending ?? 0}`)
+    lines.push(
+      `consumer_group_lag{${labels}} ${state?.lag ?? 0}`,
+      `consumer_group_pending{${labels}} ${state?.pending ?? 0}`
+    )
     if (!deadDone.has(stream)) {
       deadDone.add(stream)
       lines.push(`dead_letter_depth{stream="${escape(stream)}"} ${dead}`)
@@ -83,9 +90,13 @@ const processMetrics = (name: string) =>
   })
 
 export const make = (options: Options) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const context = yield* Effect.context<never>()
-    const collectors: Array<Effect.Effect<string>> = [processMetrics(options.name), groupMetrics, PrometheusMetrics.format()]
+    const collectors: Array<Effect.Effect<string>> = [
+      processMetrics(options.name),
+      groupMetrics,
+      PrometheusMetrics.format()
+    ]
     const run = <A>(effect: Effect.Effect<A>) => Effect.runPromiseWith(context)(effect)
     const server = createServer((request, response) => {
       const path = (request.url ?? "/").split("?")[0]
@@ -94,16 +105,26 @@ export const make = (options: Options) =>
         response.end(body)
       }
       if (request.method !== "GET") return send(405, "text/plain", "GET only\n")
-      if (path === "/healthz") return send(200, "application/json", JSON.stringify({ status: "ok", process: options.name, pid: process.pid }))
+      if (path === "/healthz")
+        return send(200, "application/json", JSON.stringify({ status: "ok", process: options.name, pid: process.pid }))
       if (path === "/readyz") {
-        return void run(options.ready.pipe(Effect.timeout("2 seconds"), Effect.orElseSucceed(() => false))).then((ready) =>
+        return void run(
+          options.ready.pipe(
+            Effect.timeout("2 seconds"),
+            Effect.orElseSucceed(() => false)
+          )
+        ).then((ready) =>
           ready
             ? send(200, "application/json", JSON.stringify({ status: "ok", process: options.name }))
-            : send(503, "application/json", JSON.stringify({ status: "not-ready", process: options.name }), { "retry-after": "2" })
+            : send(503, "application/json", JSON.stringify({ status: "not-ready", process: options.name }), {
+                "retry-after": "2"
+              })
         )
       }
       if (path === "/metrics") {
-        return void run(Effect.forEach(collectors, (c) => c.pipe(Effect.orElseSucceed(() => "")), { concurrency: "unbounded" })).then(
+        return void run(
+          Effect.forEach(collectors, (c) => c.pipe(Effect.orElseSucceed(() => "")), { concurrency: "unbounded" })
+        ).then(
           (parts) => send(200, "text/plain; version=0.0.4; charset=utf-8", parts.join("")),
           () => send(500, "text/plain", "metrics failed\n")
         )
@@ -131,7 +152,7 @@ export const make = (options: Options) =>
 export const layerConfig = (name: string, ready: Effect.Effect<boolean>) =>
   Layer.effect(
     Management,
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const config = yield* Config.all({
         port: Config.Port("MANAGEMENT_PORT").pipe(Config.withDefault(0)),
         host: Config.String("MANAGEMENT_HOST").pipe(Config.withDefault("127.0.0.1"))

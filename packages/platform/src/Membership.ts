@@ -27,7 +27,11 @@ export const leave = (group: string, member: string, ttlMs: number) =>
  * The partitions `me` should own: partitions sorted by name, dealt round-robin over the sorted
  * members, so every member gets ⌊P/N⌋ or ⌈P/N⌉ and one system's partitions spread over members.
  */
-export const assign = (partitions: ReadonlyArray<string>, members: ReadonlyArray<string>, me: string): ReadonlyArray<string> => {
+export const assign = (
+  partitions: ReadonlyArray<string>,
+  members: ReadonlyArray<string>,
+  me: string
+): ReadonlyArray<string> => {
   const sorted = [...new Set(members)].sort()
   const index = sorted.indexOf(me)
   if (index < 0) return []

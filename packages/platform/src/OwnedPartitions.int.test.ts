@@ -33,26 +33,34 @@ let run = 0
 type Seen = Array<{ member: string; stream: string; seq: number }>
 
 /** A member of `group` on `streams` that records what it handles; `hold` keeps entries unacknowledged. */
-const startMember = async (group: string, streams: ReadonlyArray<ReturnType<typeof counted>>, member: string, seen: Seen, hold?: (seq: number) => boolean) => {
+const startMember = async (
+  group: string,
+  streams: ReadonlyArray<ReturnType<typeof counted>>,
+  member: string,
+  seen: Seen,
+  hold?: (seq: number) => boolean
+) => {
   const scope = await Effect.runPromise(Scope.make())
-  const engine = await Effect.runPromise(Effect.gen(function*() {
-    const context = yield* Layer.buildWithScope(layer(redisServer.server.url), scope)
-    return yield* OwnedPartitions.run({
-      group,
-      streams,
-      consumer: member,
-      ownershipMs: 1000,
-      rebalanceMs: 100,
-      blockMs: 200,
-      open: (spec) => ({
-        handle: (entries) =>
-          Effect.sync(() => {
-            for (const e of entries) seen.push({ member, stream: spec.name, seq: e.payload.seq })
-            return entries.filter((e) => !hold?.(e.payload.seq)).map((e) => e.entryId)
-          })
-      })
-    }).pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope))
-  }))
+  const engine = await Effect.runPromise(
+    Effect.gen(function* () {
+      const context = yield* Layer.buildWithScope(layer(redisServer.server.url), scope)
+      return yield* OwnedPartitions.run({
+        group,
+        streams,
+        consumer: member,
+        ownershipMs: 1000,
+        rebalanceMs: 100,
+        blockMs: 200,
+        open: (spec) => ({
+          handle: (entries) =>
+            Effect.sync(() => {
+              for (const e of entries) seen.push({ member, stream: spec.name, seq: e.payload.seq })
+              return entries.filter((e) => !hold?.(e.payload.seq)).map((e) => e.entryId)
+            })
+        })
+      }).pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope))
+    })
+  )
   return {
     status: () => Effect.runPromise(engine.status),
     stop: () => Effect.runPromise(Scope.close(scope, Exit.void))
@@ -60,9 +68,16 @@ const startMember = async (group: string, streams: ReadonlyArray<ReturnType<type
 }
 
 const publish = (spec: ReturnType<typeof counted>, from: number, count: number) =>
-  runWith(redisServer.server.url, StreamLog.use((log) =>
-    Effect.forEach(Array.from({ length: count }, (_, i) => from + i), (seq) => log.publish(spec, { key: "k", payload: { _tag: "Counted", seq } }), { discard: true })
-  ))
+  runWith(
+    redisServer.server.url,
+    StreamLog.use((log) =>
+      Effect.forEach(
+        Array.from({ length: count }, (_, i) => from + i),
+        (seq) => log.publish(spec, { key: "k", payload: { _tag: "Counted", seq } }),
+        { discard: true }
+      )
+    )
+  )
 
 describe("partition-owned consumers", () => {
   it("spreads partitions evenly, one owner each, and rebalances when a member leaves", async () => {
@@ -74,8 +89,16 @@ describe("partition-owned consumers", () => {
     // Settled: every member sees all three and owns exactly what the assignment gives it.
     const settled = async () => {
       const statuses = await Promise.all(members.map((m) => m.status()))
-      return statuses.every((s) =>
-        s.members.length === 3 && s.owned.join() === Membership.assign(streams.map((x) => x.name), s.members, s.member).join())
+      return statuses.every(
+        (s) =>
+          s.members.length === 3 &&
+          s.owned.join() ===
+            Membership.assign(
+              streams.map((x) => x.name),
+              s.members,
+              s.member
+            ).join()
+      )
     }
     await waitUntil("the assignment settled", settled)
     expect((await owned()).map((o) => o.length).sort()).toEqual([1, 1, 2])
@@ -91,8 +114,17 @@ describe("partition-owned consumers", () => {
     await members[0]!.stop()
     const rest = members.slice(1)
     await waitUntil("the leaver's partitions taken over", async () =>
-      (await Promise.all(rest.map((m) => m.status()))).every((s) =>
-        s.members.length === 2 && s.owned.join() === Membership.assign(streams.map((x) => x.name), s.members, s.member).join()))
+      (await Promise.all(rest.map((m) => m.status()))).every(
+        (s) =>
+          s.members.length === 2 &&
+          s.owned.join() ===
+            Membership.assign(
+              streams.map((x) => x.name),
+              s.members,
+              s.member
+            ).join()
+      )
+    )
     expect((await Promise.all(rest.map((m) => m.status()))).map((s) => s.owned.length)).toEqual([2, 2])
     await Promise.all(streams.map((s) => publish(s, 20, 5)))
     await waitUntil("new entries handled by the two left", () => seen.length === 100)

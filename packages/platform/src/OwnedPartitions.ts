@@ -65,7 +65,14 @@ export interface OwnedStatus {
 }
 
 const readScript = script(
-  (stream: string, lease: string, group: string, consumer: string, count: number, leaseMs: number) => [stream, lease, group, consumer, count, leaseMs],
+  (stream: string, lease: string, group: string, consumer: string, count: number, leaseMs: number) => [
+    stream,
+    lease,
+    group,
+    consumer,
+    count,
+    leaseMs
+  ],
   { lua: Lua.source("ownedRead"), numberOfKeys: 2 }
 ).withReturnType<[0] | [1, Array<RawEntry>] | [2, string]>()
 
@@ -79,7 +86,7 @@ interface Worker {
 
 /** Starts the engine in the current scope; closing the scope gives every partition back. */
 export const run = <A extends AnyMessage, E, R>(options: OwnedOptions<A, E, R>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const redis = yield* Redis
     const me = options.consumer ?? ConsumerGroup.consumerName(options.group)
     const group = options.group
@@ -108,7 +115,7 @@ export const run = <A extends AnyMessage, E, R>(options: OwnedOptions<A, E, R>) 
 
     /** Consumes one partition until it is lost, given away or the scope closes. */
     const consume = (spec: StreamSpec<A>, control: { stopping: boolean; phase: "waiting" | "handling" }) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const ref = { stream: spec.name, group }
         const key = Keys.stream(spec.name)
         const lease = Keys.streamLease(spec.name, group)
@@ -116,27 +123,47 @@ export const run = <A extends AnyMessage, E, R>(options: OwnedOptions<A, E, R>) 
         const connection = yield* BlockingConnection.make
 
         const handle = (raw: ReadonlyArray<RawEntry>) =>
-          Effect.uninterruptible(Effect.gen(function*() {
-            if (raw.length === 0) return
-            const decoded: Array<Envelope.Delivered<A>> = []
-            for (const [entryId, fields] of raw) {
-              const result = yield* Effect.result(Envelope.decode(spec, entryId, fields ?? [], 1))
-              if (result._tag === "Success") decoded.push(result.success)
-              else yield* ConsumerGroup.deadLetter(ref, { entryId, fields: fields ?? [], error: `${result.failure.reason}: ${result.failure.message}`, deliveries: 1, consumer: me })
-            }
-            // No retry here: a handler keeps state across batches (a transaction's first rows), so a
-            // failed batch ends the worker and the partition starts over from its pending entries.
-            const done = yield* handler.handle(decoded)
-            yield* ConsumerGroup.acknowledge(ref, done)
-          }))
+          Effect.uninterruptible(
+            Effect.gen(function* () {
+              if (raw.length === 0) return
+              const decoded: Array<Envelope.Delivered<A>> = []
+              for (const [entryId, fields] of raw) {
+                const result = yield* Effect.result(Envelope.decode(spec, entryId, fields ?? [], 1))
+                if (result._tag === "Success") decoded.push(result.success)
+                else
+                  yield* ConsumerGroup.deadLetter(ref, {
+                    entryId,
+                    fields: fields ?? [],
+                    error: `${result.failure.reason}: ${result.failure.message}`,
+                    deliveries: 1,
+                    consumer: me
+                  })
+              }
+              // No retry here: a handler keeps state across batches (a transaction's first rows), so a
+              // failed batch ends the worker and the partition starts over from its pending entries.
+              const done = yield* handler.handle(decoded)
+              yield* ConsumerGroup.acknowledge(ref, done)
+            })
+          )
 
         // What the previous owner left pending comes first, in stream order.
-        const claimed = yield* ConsumerGroup.recoverGroup(ref, startFrom, ConsumerGroup.claimAll(ref, me, batchSize, handle))
-        if (claimed > 0) yield* Effect.logInfo("took over pending entries", { stream: spec.name, count: claimed }).pipe(log)
+        const claimed = yield* ConsumerGroup.recoverGroup(
+          ref,
+          startFrom,
+          ConsumerGroup.claimAll(ref, me, batchSize, handle)
+        )
+        if (claimed > 0)
+          yield* Effect.logInfo("took over pending entries", { stream: spec.name, count: claimed }).pipe(log)
         while (!control.stopping) {
-          const reply = yield* ConsumerGroup.recoverGroup(ref, startFrom, redis.eval(readScript)(key, lease, group, me, batchSize, ownershipMs))
+          const reply = yield* ConsumerGroup.recoverGroup(
+            ref,
+            startFrom,
+            redis.eval(readScript)(key, lease, group, me, batchSize, ownershipMs)
+          )
           if (reply[0] === 0) {
-            yield* Effect.logWarning("partition lost: its lease lapsed or went to another process", { stream: spec.name }).pipe(log)
+            yield* Effect.logWarning("partition lost: its lease lapsed or went to another process", {
+              stream: spec.name
+            }).pipe(log)
             return
           }
           if (reply[0] === 1) {
@@ -150,7 +177,7 @@ export const run = <A extends AnyMessage, E, R>(options: OwnedOptions<A, E, R>) 
       })
 
     const start = (name: string) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const spec = specs.get(name)!
         if ((yield* redis.eval(leaseScript)(Keys.streamLease(name, group), me, ownershipMs)) !== 1) return
         const scope = yield* Scope.fork(outer)
@@ -159,22 +186,32 @@ export const run = <A extends AnyMessage, E, R>(options: OwnedOptions<A, E, R>) 
           Effect.catchCause((cause) =>
             Cause.hasInterruptsOnly(cause) || control.stopping
               ? Effect.void
-              : Effect.logError("partition consumer failed; it starts again from its pending entries", cause).pipe(log, Effect.annotateLogs({ stream: name }))
+              : Effect.logError("partition consumer failed; it starts again from its pending entries", cause).pipe(
+                  log,
+                  Effect.annotateLogs({ stream: name })
+                )
           ),
           // Whatever ended the worker, the partition goes back (if it is still ours).
           Effect.ensuring(Effect.ignore(redis.eval(leaseScript)(Keys.streamLease(name, group), me, 0))),
-          Effect.ensuring(Effect.sync(() => {
-            if (workers.get(name)?.scope === scope) workers.delete(name)
-          }))
+          Effect.ensuring(
+            Effect.sync(() => {
+              if (workers.get(name)?.scope === scope) workers.delete(name)
+            })
+          )
         )
         const fiber = yield* Effect.forkIn(Effect.provideContext(body, context), scope)
-        workers.set(name, { fiber, scope, stop: () => void (control.stopping = true), waiting: () => control.phase === "waiting" })
+        workers.set(name, {
+          fiber,
+          scope,
+          stop: () => void (control.stopping = true),
+          waiting: () => control.phase === "waiting"
+        })
         yield* Effect.logInfo("partition owned", { stream: name }).pipe(log)
       })
 
     /** Stops a worker: a wait for entries is cut short, a batch in hand finishes (within the grace). */
     const stop = (name: string) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const worker = workers.get(name)
         if (!worker) return
         worker.stop()
@@ -185,7 +222,7 @@ export const run = <A extends AnyMessage, E, R>(options: OwnedOptions<A, E, R>) 
         workers.delete(name)
       })
 
-    const rebalance = Effect.gen(function*() {
+    const rebalance = Effect.gen(function* () {
       if (closing) return
       members = yield* Membership.beat(group, me, ownershipMs)
       const wanted = new Set(Membership.assign([...specs.keys()], members, me))
@@ -198,17 +235,25 @@ export const run = <A extends AnyMessage, E, R>(options: OwnedOptions<A, E, R>) 
       for (const name of wanted) if (!workers.has(name)) yield* start(name)
     })
 
-    yield* Effect.forkScoped(Effect.forever(
-      rebalance.pipe(
-        Effect.catchCause((cause) => Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : closing ? Effect.void : Effect.logWarning("rebalance failed; retrying", cause).pipe(log)),
-        Effect.andThen(Effect.sleep(rebalanceMs))
+    yield* Effect.forkScoped(
+      Effect.forever(
+        rebalance.pipe(
+          Effect.catchCause((cause) =>
+            Cause.hasInterruptsOnly(cause)
+              ? Effect.failCause(cause)
+              : closing
+                ? Effect.void
+                : Effect.logWarning("rebalance failed; retrying", cause).pipe(log)
+          ),
+          Effect.andThen(Effect.sleep(rebalanceMs))
+        )
       )
-    ))
+    )
 
     // Runs before the rebalancing fiber is interrupted: every worker finishes its batch and gives
     // its partition back, and the member leaves, so the others take over at once.
     yield* Effect.addFinalizer(() =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         closing = true
         yield* Effect.forEach([...workers.keys()], stop, { concurrency: "unbounded", discard: true })
         yield* Membership.leave(group, me, ownershipMs)

@@ -16,7 +16,9 @@ describe("PasswordHash", () => {
     expect(a).not.toBe(b)
     const salt = Buffer.alloc(16, 7)
     const params = { N: 1024, r: 8, p: 1, keylen: 32 }
-    expect(await Effect.runPromise(hash("same", { salt, params }))).toBe(await Effect.runPromise(hash("same", { salt, params })))
+    expect(await Effect.runPromise(hash("same", { salt, params }))).toBe(
+      await Effect.runPromise(hash("same", { salt, params }))
+    )
   })
 
   it("verifies a hash made with other parameters, and refuses a malformed one", async () => {

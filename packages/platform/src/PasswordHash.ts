@@ -35,8 +35,15 @@ export const parse = (encoded: string): ParsedHash | undefined => {
   const hash = Buffer.from(match[5]!, "base64")
   const params = { N: Number(match[1]), r: Number(match[2]), p: Number(match[3]), keylen: hash.length }
   // Bounds keep a corrupt or hostile hash from asking for gigabytes or minutes of work.
-  const sane = params.N >= 2 && params.N <= 2 ** 20 && (params.N & (params.N - 1)) === 0 &&
-    params.r >= 1 && params.r <= 32 && params.p >= 1 && params.p <= 16 && params.keylen >= 16
+  const sane =
+    params.N >= 2 &&
+    params.N <= 2 ** 20 &&
+    (params.N & (params.N - 1)) === 0 &&
+    params.r >= 1 &&
+    params.r <= 32 &&
+    params.p >= 1 &&
+    params.p <= 16 &&
+    params.keylen >= 16
   if (!sane) return undefined
   return { params, salt: Buffer.from(match[4]!, "base64"), hash }
 }
@@ -50,11 +57,12 @@ const derive = (password: string, salt: Buffer, params: ScryptParams) =>
     // Room for the working memory plus slack; Node's default cap (32 MiB) is too tight above N=2^14.
     const maxmem = 256 * N * r + 1024 * 1024
     scrypt(password.normalize("NFC"), salt, keylen, { N, r, p, maxmem }, (error, key) =>
-      resume(error ? Effect.die(error) : Effect.succeed(key)))
+      resume(error ? Effect.die(error) : Effect.succeed(key))
+    )
   })
 
 /** Hashes `password` with a fresh random salt, or with `salt` when given (reproducible demo data). */
-export const hash = Effect.fn("PasswordHash.hash")(function*(
+export const hash = Effect.fn("PasswordHash.hash")(function* (
   password: string,
   options?: { readonly salt?: Buffer; readonly params?: ScryptParams }
 ) {
@@ -64,7 +72,7 @@ export const hash = Effect.fn("PasswordHash.hash")(function*(
 })
 
 /** True when `password` matches `encoded`; false for a wrong password or an unreadable hash. */
-export const verify = Effect.fn("PasswordHash.verify")(function*(password: string, encoded: string) {
+export const verify = Effect.fn("PasswordHash.verify")(function* (password: string, encoded: string) {
   const parsed = parse(encoded)
   if (!parsed) return false
   const key = yield* derive(password, parsed.salt, parsed.params)

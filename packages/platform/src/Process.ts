@@ -42,12 +42,15 @@ export interface Options<N extends Need> {
 
 /** Ready once the process's layer has started and, when it uses Redis, Redis answers. */
 const readiness = (started: () => boolean, needs: ReadonlyArray<Need>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (!started()) return false
     if (!needs.includes("redis")) return true
     const redis = yield* Effect.serviceOption(Redis)
     if (redis._tag === "None") return true
-    return yield* redis.value.send("PING").pipe(Effect.as(true), Effect.orElseSucceed(() => false))
+    return yield* redis.value.send("PING").pipe(
+      Effect.as(true),
+      Effect.orElseSucceed(() => false)
+    )
   })
 
 const servicesFor = (needs: ReadonlyArray<Need>): Layer.Layer<any, any> => {
@@ -58,31 +61,45 @@ const servicesFor = (needs: ReadonlyArray<Need>): Layer.Layer<any, any> => {
 }
 
 /** Runs `layer` as this process until it is told to stop. */
-export const launch = <N extends Need, ROut, E, R extends Provided<N> | Management.Management>(options: Options<N>, layer: Layer.Layer<ROut, E, R>): void => {
+export const launch = <N extends Need, ROut, E, R extends Provided<N> | Management.Management>(
+  options: Options<N>,
+  layer: Layer.Layer<ROut, E, R>
+): void => {
   CommandLine.parse({
     name: `node --import tsx packages/${options.name}/src/main.ts`,
-    summary: options.summary ?? `The ${options.name} process of the system (processes.json); runs until SIGTERM or SIGINT.`,
-    details: "Configuration comes from the environment (see .env.example); MANAGEMENT_PORT / MANAGEMENT_HOST place /healthz, /readyz and /metrics."
+    summary:
+      options.summary ?? `The ${options.name} process of the system (processes.json); runs until SIGTERM or SIGINT.`,
+    details:
+      "Configuration comes from the environment (see .env.example); MANAGEMENT_PORT / MANAGEMENT_HOST place /healthz, /readyz and /metrics."
   })
   let isStarted = false
   const started = Effect.logInfo(`${options.name} started`).pipe(
     Effect.annotateLogs(options.annotations ?? {}),
-    Effect.andThen(Effect.sync(() => {
-      isStarted = true
-    }))
+    Effect.andThen(
+      Effect.sync(() => {
+        isStarted = true
+      })
+    )
   )
-  const management = Management.layerConfig(options.name, readiness(() => isStarted, options.needs))
+  const management = Management.layerConfig(
+    options.name,
+    readiness(() => isStarted, options.needs)
+  )
   const program = layer.pipe(
     Layer.tap(() => started),
     Layer.provideMerge(management),
     Layer.provide(servicesFor(options.needs) as Layer.Layer<Exclude<R, Management.Management>, unknown>),
     Layer.launch
   )
-  const retried = options.retryStart === true
-    ? program.pipe(
-      Effect.tapError((error) => Effect.logWarning(`${options.name} could not start; retrying`, error)),
-      Effect.retry({ schedule: Schedule.min([Schedule.exponential("250 millis"), Schedule.spaced("30 seconds")]) })
-    )
-    : program
-  retried.pipe(Effect.provide(Layer.merge(Telemetry.layerConfig, Tracing.layerConfig(options.name))), NodeRuntime.runMain)
+  const retried =
+    options.retryStart === true
+      ? program.pipe(
+          Effect.tapError((error) => Effect.logWarning(`${options.name} could not start; retrying`, error)),
+          Effect.retry({ schedule: Schedule.min([Schedule.exponential("250 millis"), Schedule.spaced("30 seconds")]) })
+        )
+      : program
+  retried.pipe(
+    Effect.provide(Layer.merge(Telemetry.layerConfig, Tracing.layerConfig(options.name))),
+    NodeRuntime.runMain
+  )
 }

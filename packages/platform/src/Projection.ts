@@ -29,7 +29,9 @@ export interface ReplayCounts {
 
 /** Applies entries of one stream partition, page after page, in stream order. */
 export interface Replayer<Message, R> {
-  readonly feed: (entries: ReadonlyArray<{ readonly entryId: string; readonly payload: Message }>) => Effect.Effect<ReplayCounts, unknown, R>
+  readonly feed: (
+    entries: ReadonlyArray<{ readonly entryId: string; readonly payload: Message }>
+  ) => Effect.Effect<ReplayCounts, unknown, R>
   /** Rows of transactions whose commit was not in the range: not applied. */
   readonly unfinished: () => number
 }
@@ -48,12 +50,19 @@ export interface Projection<Change, Message, R> {
   /** Keys of a generation besides documents and groups (partition leases, membership, retention markers). */
   readonly keys: (generation: number, partitions: number) => ReadonlyArray<string>
   /** Writes one source's snapshot rows into `generation`, silently (readers do not use it yet). */
-  readonly applySnapshot: (generation: number, source: string, rows: ReadonlyArray<Change>) => Effect.Effect<void, unknown, R>
+  readonly applySnapshot: (
+    generation: number,
+    source: string,
+    rows: ReadonlyArray<Change>
+  ) => Effect.Effect<void, unknown, R>
   /**
    * Runs the projector of `generation` in the current scope (the one runner); with `snapshotLsn`
    * it drops what the snapshot taken there holds; it announces writes once `announce()` says so.
    */
-  readonly run: (generation: number, options: { readonly snapshotLsn?: string; readonly announce?: () => boolean; readonly partitions?: number }) => Effect.Effect<unknown, unknown, R | Scope.Scope>
+  readonly run: (
+    generation: number,
+    options: { readonly snapshotLsn?: string; readonly announce?: () => boolean; readonly partitions?: number }
+  ) => Effect.Effect<unknown, unknown, R | Scope.Scope>
   readonly replayer: (generation: number, source: string) => Replayer<Message, R>
 }
 
@@ -69,8 +78,13 @@ export const given = <Change, Message, R>(
   generation = 1
 ) => ({
   then: (customerId: string) =>
-    projection.replayer(generation, source).feed(messages.map((payload, i) => ({ entryId: `${i + 1}-0`, payload }))).pipe(
-      Effect.andThen(DocumentStore.DocumentStore.use((store) => store.getRaw(projection.documentKey(customerId, generation)))),
-      Effect.map((raw) => (Option.isSome(raw) ? JSON.parse(raw.value) as unknown : undefined))
-    )
+    projection
+      .replayer(generation, source)
+      .feed(messages.map((payload, i) => ({ entryId: `${i + 1}-0`, payload })))
+      .pipe(
+        Effect.andThen(
+          DocumentStore.DocumentStore.use((store) => store.getRaw(projection.documentKey(customerId, generation)))
+        ),
+        Effect.map((raw) => (Option.isSome(raw) ? (JSON.parse(raw.value) as unknown) : undefined))
+      )
 })

@@ -44,10 +44,13 @@ describe("read-model generations", () => {
     expect(await b(ReadModel.ReadModel.use((r) => r.current(name)))).toBe(1)
     // Both cached generation 1 for a minute: only the notice can move them.
     await a(ReadModel.switchGeneration(name, 1, 2))
-    await vi.waitFor(async () => {
-      expect(await a(ReadModel.ReadModel.use((r) => r.current(name)))).toBe(2)
-      expect(await b(ReadModel.ReadModel.use((r) => r.documentKey(name, "7")))).toBe(`{c:7}:doc:${name}:g2`)
-    }, { timeout: 1000, interval: 20 })
+    await vi.waitFor(
+      async () => {
+        expect(await a(ReadModel.ReadModel.use((r) => r.current(name)))).toBe(2)
+        expect(await b(ReadModel.ReadModel.use((r) => r.documentKey(name, "7")))).toBe(`{c:7}:doc:${name}:g2`)
+      },
+      { timeout: 1000, interval: 20 }
+    )
   })
 
   it("refuses a switch from a generation the pointer no longer holds, and changes nothing", async () => {
@@ -65,7 +68,10 @@ describe("read-model generations", () => {
     // A pointer moved without a notice, as if the subscriber had been disconnected.
     await send("SET", ReadModel.pointerKey(name), "5")
     const movedAt = Date.now()
-    await vi.waitFor(async () => expect(await quick(ReadModel.ReadModel.use((r) => r.current(name)))).toBe(5), { timeout: 2000, interval: 20 })
+    await vi.waitFor(async () => expect(await quick(ReadModel.ReadModel.use((r) => r.current(name)))).toBe(5), {
+      timeout: 2000,
+      interval: 20
+    })
     expect(Date.now() - movedAt).toBeLessThan(1000)
   })
 
@@ -73,16 +79,18 @@ describe("read-model generations", () => {
     const name = freshModel()
     const events: Array<string> = []
     const projector = (generation: number) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         events.push(`start ${generation}`)
         yield* Effect.addFinalizer(() => Effect.sync(() => events.push(`stop ${generation}`)))
       })
     const scope = await Effect.runPromise(Scope.make())
     const follower = processes[0]!
-    await follower.runPromise(ReadModel.follow(name, projector).pipe(
-      Scope.provide(scope),
-      Effect.provideService(References.MinimumLogLevel, "Error")
-    ))
+    await follower.runPromise(
+      ReadModel.follow(name, projector).pipe(
+        Scope.provide(scope),
+        Effect.provideService(References.MinimumLogLevel, "Error")
+      )
+    )
     expect(events).toEqual(["start 1"])
     await a(ReadModel.switchGeneration(name, 1, 2))
     await vi.waitFor(() => expect(events).toEqual(["start 1", "stop 1", "start 2"]), { timeout: 1000, interval: 20 })
@@ -96,17 +104,33 @@ describe("read-model generations", () => {
     const stream = `${name}.source`
     for (let i = 0; i < customers.length; i += 500) {
       const slice = customers.slice(i, i + 500)
-      await send("MSET", ...slice.flatMap((id) => [ReadModel.documentKey(name, 1, id), "{}", ReadModel.documentKey(name, 2, id), "{}"]) as [string, ...Array<string>])
+      await send(
+        "MSET",
+        ...(slice.flatMap((id) => [
+          ReadModel.documentKey(name, 1, id),
+          "{}",
+          ReadModel.documentKey(name, 2, id),
+          "{}"
+        ]) as [string, ...Array<string>])
+      )
     }
     await send("SET", Keys.customer("1").document(`${name}x`), "{}")
     await send("SET", ReadModel.documentKey(name, 12, "1"), "{}")
     await send("XGROUP", "CREATE", Keys.stream(stream), name, "0", "MKSTREAM")
     await send("XGROUP", "CREATE", Keys.stream(stream), ReadModel.groupOf(name, 2), "0")
-    const dropped = await a(ReadModel.dropGeneration({ name, generation: 1, groups: [{ stream, group: name }], batch: 300 }))
+    const dropped = await a(
+      ReadModel.dropGeneration({ name, generation: 1, groups: [{ stream, group: name }], batch: 300 })
+    )
     expect(dropped).toEqual({ documents: customers.length, groups: 1 })
-    expect(await send<number>("EXISTS", ReadModel.documentKey(name, 1, "1"), ReadModel.documentKey(name, 1, "2500"))).toBe(0)
-    expect(await send<number>("EXISTS", ReadModel.documentKey(name, 2, "1"), ReadModel.documentKey(name, 2, "2500"))).toBe(2)
-    expect(await send<number>("EXISTS", Keys.customer("1").document(`${name}x`), ReadModel.documentKey(name, 12, "1"))).toBe(2)
+    expect(
+      await send<number>("EXISTS", ReadModel.documentKey(name, 1, "1"), ReadModel.documentKey(name, 1, "2500"))
+    ).toBe(0)
+    expect(
+      await send<number>("EXISTS", ReadModel.documentKey(name, 2, "1"), ReadModel.documentKey(name, 2, "2500"))
+    ).toBe(2)
+    expect(
+      await send<number>("EXISTS", Keys.customer("1").document(`${name}x`), ReadModel.documentKey(name, 12, "1"))
+    ).toBe(2)
     const groups = await send<Array<Array<unknown>>>("XINFO", "GROUPS", Keys.stream(stream))
     expect(groups.map((g) => g[1])).toEqual([ReadModel.groupOf(name, 2)])
   })

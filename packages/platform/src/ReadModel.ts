@@ -34,16 +34,19 @@ export const pointerKey = (name: string): string => Keys.global(`readmodel:${nam
 export const rebuildLeaseKey = (name: string): string => Keys.global(`readmodel:${name}:rebuild`)
 
 /** The document kind of a generation: `name` for 1 (today's keys), `name:g<N>` after. */
-export const documentKind = (name: string, generation: number): string => (generation <= 1 ? name : `${name}:g${generation}`)
+export const documentKind = (name: string, generation: number): string =>
+  generation <= 1 ? name : `${name}:g${generation}`
 
 export const documentKey = (name: string, generation: number, customerId: string): string =>
   Keys.customer(customerId).document(documentKind(name, generation))
 
 /** SCAN MATCH pattern of every customer's document of one generation (Keys.customer(*).document). */
-export const documentPattern = (name: string, generation: number): string => `{c:*}:doc:${documentKind(name, generation)}`
+export const documentPattern = (name: string, generation: number): string =>
+  `{c:*}:doc:${documentKind(name, generation)}`
 
 /** The consumer group of a generation: `group` for 1, `group.g<N>` after. */
-export const groupOf = (group: string, generation: number): string => (generation <= 1 ? group : `${group}.g${generation}`)
+export const groupOf = (group: string, generation: number): string =>
+  generation <= 1 ? group : `${group}.g${generation}`
 
 export const parseGeneration = (text: string | null | undefined): number => {
   const n = Number(text ?? "1")
@@ -67,11 +70,19 @@ export const generation = (name: string): Effect.Effect<number, RedisError, Redi
   Redis.use((redis) => redis.send<string | null>("GET", pointerKey(name))).pipe(Effect.map(parseGeneration))
 
 /** Points readers at `to` if the pointer still holds `from`; every process is told at once. */
-export const switchGeneration = Effect.fn("ReadModel.switchGeneration")(function*(name: string, from: number, to: number) {
+export const switchGeneration = Effect.fn("ReadModel.switchGeneration")(function* (
+  name: string,
+  from: number,
+  to: number
+) {
   const redis = yield* Redis
   const switched = yield* redis.eval(switchScript)(pointerKey(name), from, to, `${name} ${to}`)
   if (switched !== 1) {
-    return yield* new ReadModelError({ name, reason: "Conflict", message: `the pointer of ${name} no longer holds generation ${from}` })
+    return yield* new ReadModelError({
+      name,
+      reason: "Conflict",
+      message: `the pointer of ${name} no longer holds generation ${from}`
+    })
   }
 })
 
@@ -92,7 +103,7 @@ export interface DropOptions {
  * blocks) and its consumer groups. On a cluster SCAN must run on every primary: this walks the
  * node it is connected to.
  */
-export const dropGeneration = Effect.fn("ReadModel.dropGeneration")(function*(options: DropOptions) {
+export const dropGeneration = Effect.fn("ReadModel.dropGeneration")(function* (options: DropOptions) {
   // Generation 0 would name generation 1's documents.
   if (!(Number.isSafeInteger(options.generation) && options.generation >= 1)) {
     return yield* Effect.die(new RangeError(`no generation ${options.generation} of ${options.name}`))
@@ -100,17 +111,24 @@ export const dropGeneration = Effect.fn("ReadModel.dropGeneration")(function*(op
   const redis = yield* Redis
   let documents = 0
   // Every master's keys; one UNLINK per key, since a batch holds keys of many slots.
-  yield* scanKeys(documentPattern(options.name, options.generation), (keys) =>
-    Effect.forEach(keys, (key) => redis.send<number>("UNLINK", key), { concurrency: 16 }).pipe(
-      Effect.map((removed) => {
-        documents += removed.reduce((a, b) => a + b, 0)
-        options.onProgress?.(documents)
-      })
-    ), { count: options.batch ?? 1000 })
+  yield* scanKeys(
+    documentPattern(options.name, options.generation),
+    (keys) =>
+      Effect.forEach(keys, (key) => redis.send<number>("UNLINK", key), { concurrency: 16 }).pipe(
+        Effect.map((removed) => {
+          documents += removed.reduce((a, b) => a + b, 0)
+          options.onProgress?.(documents)
+        })
+      ),
+    { count: options.batch ?? 1000 }
+  )
   let groups = 0
   for (const { stream, group } of options.groups) {
     groups += yield* redis.send<number>("XGROUP", "DESTROY", Keys.stream(stream), group).pipe(
-      Effect.catchIf((e) => String(e.cause).includes("no such key"), () => Effect.succeed(0))
+      Effect.catchIf(
+        (e) => String(e.cause).includes("no such key"),
+        () => Effect.succeed(0)
+      )
     )
   }
   if (options.keys) yield* Effect.forEach(options.keys, (key) => redis.send("UNLINK", key), { discard: true })
@@ -122,15 +140,21 @@ export const dropGeneration = Effect.fn("ReadModel.dropGeneration")(function*(op
  * back when the scope closes); fails Busy when another rebuild holds it.
  */
 export const holdRebuildLease = (name: string, holder: string, ttlMs = 30_000) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const redis = yield* Redis
     const key = rebuildLeaseKey(name)
     const take = redis.eval(leaseScript)(key, holder, ttlMs)
     if ((yield* take) !== 1) {
-      return yield* new ReadModelError({ name, reason: "Busy", message: `another rebuild of ${name} is running (${key})` })
+      return yield* new ReadModelError({
+        name,
+        reason: "Busy",
+        message: `another rebuild of ${name} is running (${key})`
+      })
     }
     yield* Effect.addFinalizer(() => redis.eval(leaseScript)(key, holder, 0).pipe(Effect.ignore))
-    yield* Effect.forkScoped(Effect.forever(Effect.sleep(Math.floor(ttlMs / 3)).pipe(Effect.andThen(Effect.ignore(take)))))
+    yield* Effect.forkScoped(
+      Effect.forever(Effect.sleep(Math.floor(ttlMs / 3)).pipe(Effect.andThen(Effect.ignore(take))))
+    )
   })
 
 export interface Options {
@@ -138,18 +162,21 @@ export interface Options {
   readonly maxAgeMs?: number
 }
 
-export class ReadModel extends Context.Service<ReadModel, {
-  readonly maxAgeMs: number
-  /** The generation to read `name` from now; cached, refreshed by switch notices. */
-  readonly current: (name: string) => Effect.Effect<number, RedisError>
-  /** The key of a customer's document of `name` in the current generation. */
-  readonly documentKey: (name: string, customerId: string) => Effect.Effect<string, RedisError>
-  /** Completes at the next switch notice for `name`, or after `timeoutMs`. */
-  readonly changed: (name: string, timeoutMs: number) => Effect.Effect<void>
-}>()("@bank/platform/ReadModel") {}
+export class ReadModel extends Context.Service<
+  ReadModel,
+  {
+    readonly maxAgeMs: number
+    /** The generation to read `name` from now; cached, refreshed by switch notices. */
+    readonly current: (name: string) => Effect.Effect<number, RedisError>
+    /** The key of a customer's document of `name` in the current generation. */
+    readonly documentKey: (name: string, customerId: string) => Effect.Effect<string, RedisError>
+    /** Completes at the next switch notice for `name`, or after `timeoutMs`. */
+    readonly changed: (name: string, timeoutMs: number) => Effect.Effect<void>
+  }
+>()("@bank/platform/ReadModel") {}
 
 export const make = (options: Options = {}) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const redis = yield* Redis
     const topology = yield* RedisTopology
     const maxAgeMs = options.maxAgeMs ?? 1000
@@ -211,14 +238,14 @@ export const layer = (options: Options = {}) => Layer.effect(ReadModel, make(opt
  * the new generation. Runs in the background of the current scope.
  */
 export const follow = <E, R>(name: string, start: (generation: number) => Effect.Effect<void, E, R | Scope.Scope>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const readModel = yield* ReadModel
     const outer = yield* Effect.scope
     let running: { readonly generation: number; readonly scope: Scope.Closeable } | undefined
     const log = Effect.annotateLogs({ readModel: name })
 
     const switchTo = (next: number) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         if (running) {
           yield* Scope.close(running.scope, Exit.void)
           yield* Effect.logInfo("stopped the old generation's projector", { generation: running.generation }).pipe(log)
@@ -234,10 +261,14 @@ export const follow = <E, R>(name: string, start: (generation: number) => Effect
         yield* Effect.logInfo("projecting generation", { generation: next }).pipe(log)
       })
 
-    const step = Effect.gen(function*() {
+    const step = Effect.gen(function* () {
       const wanted = yield* readModel.current(name)
       if (wanted !== running?.generation) yield* switchTo(wanted)
-    }).pipe(Effect.catchCause((cause) => Effect.logWarning("could not follow the read model's generation; retrying", cause).pipe(log)))
+    }).pipe(
+      Effect.catchCause((cause) =>
+        Effect.logWarning("could not follow the read model's generation; retrying", cause).pipe(log)
+      )
+    )
 
     yield* step
     yield* Effect.forkScoped(Effect.forever(readModel.changed(name, readModel.maxAgeMs).pipe(Effect.andThen(step))))

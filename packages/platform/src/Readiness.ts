@@ -46,13 +46,16 @@ export const driftKey = (name: string): string => Keys.global(`readmodel:${name}
 /** The snapshot marker value a read model has caught up with. */
 export const loadedKey = (name: string): string => Keys.global(`readmodel:${name}:loaded`)
 
-export class Readiness extends Context.Service<Readiness, {
-  readonly check: Effect.Effect<Report, RedisError>
-  /** One read model's status (e.g. "credentials" in the identity actor). */
-  readonly of: (name: string) => Effect.Effect<ReadModelState, RedisError>
-  /** Prometheus gauges: readmodel_ready, readmodel_behind, readmodel_drift per read model. */
-  readonly prometheus: Effect.Effect<string, RedisError>
-}>()("@bank/platform/Readiness") {}
+export class Readiness extends Context.Service<
+  Readiness,
+  {
+    readonly check: Effect.Effect<Report, RedisError>
+    /** One read model's status (e.g. "credentials" in the identity actor). */
+    readonly of: (name: string) => Effect.Effect<ReadModelState, RedisError>
+    /** Prometheus gauges: readmodel_ready, readmodel_behind, readmodel_drift per read model. */
+    readonly prometheus: Effect.Effect<string, RedisError>
+  }
+>()("@bank/platform/Readiness") {}
 
 export interface Options {
   readonly readModels: ReadonlyArray<ReadModelSource>
@@ -63,13 +66,13 @@ export interface Options {
 }
 
 export const make = (options: Options) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const redis = yield* Redis
     const maxLag = options.maxLag ?? 10_000
     const byName = new Map(options.readModels.map((m) => [m.name, m]))
 
     const stateOf = (model: ReadModelSource): Effect.Effect<ReadModelState, RedisError> =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const marker = model.fedByCdc && options.cdcSnapshotMarker !== undefined ? options.cdcSnapshotMarker : undefined
         const [stale, snapshot, loadedAt] = yield* Effect.all([
           redis.send<number>("EXISTS", staleKey(model.name)),
@@ -91,14 +94,21 @@ export const make = (options: Options) =>
         return { status: behind > maxLag ? "lagging" : "ready", behind } as const
       }).pipe(Effect.provideService(Redis, redis))
 
-    const check = Effect.forEach(options.readModels, (m) => stateOf(m).pipe(Effect.map((s) => [m.name, s] as const)), { concurrency: "unbounded" }).pipe(
-      Effect.map((entries): Report => ({ ready: entries.every(([, s]) => s.status === "ready"), readModels: Object.fromEntries(entries) }))
+    const check = Effect.forEach(options.readModels, (m) => stateOf(m).pipe(Effect.map((s) => [m.name, s] as const)), {
+      concurrency: "unbounded"
+    }).pipe(
+      Effect.map(
+        (entries): Report => ({
+          ready: entries.every(([, s]) => s.status === "ready"),
+          readModels: Object.fromEntries(entries)
+        })
+      )
     )
     const of = (name: string) => {
       const model = byName.get(name)
       return model ? stateOf(model) : Effect.succeed<ReadModelState>({ status: "ready", behind: 0 })
     }
-    const prometheus = Effect.gen(function*() {
+    const prometheus = Effect.gen(function* () {
       const report = yield* check
       const lines = [
         "# HELP readmodel_ready 1 when the read model has loaded and is neither lagging nor marked stale.",
@@ -110,7 +120,10 @@ export const make = (options: Options) =>
       ]
       for (const [name, state] of Object.entries(report.readModels)) {
         const drift = yield* redis.send<string | null>("GET", driftKey(name))
-        lines.push(`readmodel_ready{read_model="${name}"} ${state.status === "ready" ? 1 : 0}`, `readmodel_behind{read_model="${name}"} ${state.behind}`)
+        lines.push(
+          `readmodel_ready{read_model="${name}"} ${state.status === "ready" ? 1 : 0}`,
+          `readmodel_behind{read_model="${name}"} ${state.behind}`
+        )
         if (drift !== null) lines.push(`readmodel_drift{read_model="${name}"} ${Number(drift)}`)
       }
       return `${lines.join("\n")}\n`
@@ -127,7 +140,7 @@ export const layer = (options: Options): Layer.Layer<Readiness, never, Redis> =>
 export const layerConfig = (readModels: ReadonlyArray<ReadModelSource>, cdcSnapshotMarker: Config.Config<string>) =>
   Layer.effect(
     Readiness,
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const config = yield* Config.all({
         cdcSnapshotMarker,
         maxLag: Config.Int("READINESS_MAX_LAG").pipe(Config.withDefault(10_000))

@@ -37,31 +37,37 @@ const fail = (cause: unknown) => new RedisError({ cause })
 /** Every command of a transaction must be in `key`'s slot. */
 const checkTransaction = (key: string, commands: ReadonlyArray<ReadonlyArray<string>>) =>
   Effect.try({
-    try: () => assertOneSlot(`MULTI/EXEC on ${key}`, [key, ...commands.flatMap((c) => routingKey(c[0]!, c.slice(1)) ?? [])]),
+    try: () =>
+      assertOneSlot(`MULTI/EXEC on ${key}`, [key, ...commands.flatMap((c) => routingKey(c[0]!, c.slice(1)) ?? [])]),
     catch: fail
   })
 
 const withTransactionCheck = (topology: RedisTopology["Service"]): RedisTopology["Service"] => ({
   ...topology,
-  transaction: (key, commands) => checkTransaction(key, commands).pipe(Effect.andThen(topology.transaction(key, commands)))
+  transaction: (key, commands) =>
+    checkTransaction(key, commands).pipe(Effect.andThen(topology.transaction(key, commands)))
 })
 
 // Wraps `eval` (shared and reserved) so a script handed keys of two slots fails before it runs.
 const withSlotCheck = (redis: Redis["Service"]): Redis["Service"] => {
-  const checkedEval = (evaluate: Redis["Service"]["eval"]): Redis["Service"]["eval"] => (script) => {
-    const run = evaluate(script)
-    return (...params) =>
-      Effect.suspend(() => {
-        const keys = scriptKeys(script.numberOfKeys(...params), script.params(...params))
-        if (keys.length > 1) {
-          const first = slotOf(keys[0]!)
-          if (keys.some((k) => slotOf(k) !== first)) {
-            return Effect.try({ try: () => assertOneSlot("a Lua script", keys), catch: fail }).pipe(Effect.andThen(Effect.die("unreachable")))
+  const checkedEval =
+    (evaluate: Redis["Service"]["eval"]): Redis["Service"]["eval"] =>
+    (script) => {
+      const run = evaluate(script)
+      return (...params) =>
+        Effect.suspend(() => {
+          const keys = scriptKeys(script.numberOfKeys(...params), script.params(...params))
+          if (keys.length > 1) {
+            const first = slotOf(keys[0]!)
+            if (keys.some((k) => slotOf(k) !== first)) {
+              return Effect.try({ try: () => assertOneSlot("a Lua script", keys), catch: fail }).pipe(
+                Effect.andThen(Effect.die("unreachable"))
+              )
+            }
           }
-        }
-        return run(...params)
-      })
-  }
+          return run(...params)
+        })
+    }
   return Redis.of({
     ...redis,
     eval: checkedEval(redis.eval),
@@ -71,8 +77,10 @@ const withSlotCheck = (redis: Redis["Service"]): Redis["Service"] => {
 
 // ── One server ──────────────────────────────────────────────────────────────────────────────
 const single = (url: string, options: Options) =>
-  Effect.gen(function*() {
-    const context = yield* Layer.build(NodeRedis.layer({ url, maxConnections: options.maxConnections ?? 64, disableOfflineQueue: true }))
+  Effect.gen(function* () {
+    const context = yield* Layer.build(
+      NodeRedis.layer({ url, maxConnections: options.maxConnections ?? 64, disableOfflineQueue: true })
+    )
     const { client } = Context.get(context, NodeRedis.NodeRedis)
     const redis = Context.get(context, Redis)
     const runSync = Effect.runSyncWith(yield* Effect.context<never>())
@@ -97,28 +105,45 @@ const single = (url: string, options: Options) =>
           // node-redis 5.9 keeps the RESP2 reply transforms on a RESP3 duplicate.
           Effect.tryPromise({ try: () => TrackedHashes.connect(client.options ?? {}, cache), catch: fail }),
           (tracked) => Effect.promise(() => tracked.close())
-        ).pipe(Effect.map((tracked) => ({
-          read: (key: string) => {
-            const hit = tracked.peek(key)
-            return hit !== undefined ? Effect.succeed(hit) : Effect.tryPromise({ try: () => tracked.read(key), catch: fail })
-          },
-          peek: tracked.peek
-        }))),
+        ).pipe(
+          Effect.map((tracked) => ({
+            read: (key: string) => {
+              const hit = tracked.peek(key)
+              return hit !== undefined
+                ? Effect.succeed(hit)
+                : Effect.tryPromise({ try: () => tracked.read(key), catch: fail })
+            },
+            peek: tracked.peek
+          }))
+        ),
       cachedStrings: (cache) =>
         Effect.acquireRelease(
           Effect.tryPromise({ try: () => TrackedHashes.connectStrings(client.options ?? {}, cache), catch: fail }),
           (tracked) => Effect.promise(() => tracked.close())
-        ).pipe(Effect.map((tracked) => ({
-          read: (key: string) => {
-            const hit = tracked.peek(key)
-            return hit !== undefined ? Effect.succeed(hit) : Effect.tryPromise({ try: () => tracked.read(key), catch: fail })
-          },
-          peek: tracked.peek,
-          forget: tracked.forget
-        }))),
+        ).pipe(
+          Effect.map((tracked) => ({
+            read: (key: string) => {
+              const hit = tracked.peek(key)
+              return hit !== undefined
+                ? Effect.succeed(hit)
+                : Effect.tryPromise({ try: () => tracked.read(key), catch: fail })
+            },
+            peek: tracked.peek,
+            forget: tracked.forget
+          }))
+        ),
       health: redis.send("PING").pipe(
         Effect.as<Health>({ topology: "single", ok: true, state: "ok", slotsCovered: 16384, masters: 1 }),
-        Effect.catch((error) => Effect.succeed<Health>({ topology: "single", ok: false, state: "unreachable", slotsCovered: 0, masters: 1, detail: String(error.cause) }))
+        Effect.catch((error) =>
+          Effect.succeed<Health>({
+            topology: "single",
+            ok: false,
+            state: "unreachable",
+            slotsCovered: 0,
+            masters: 1,
+            detail: String(error.cause)
+          })
+        )
       )
     })
     return { redis, topology }
@@ -129,23 +154,34 @@ const single = (url: string, options: Options) =>
  * cluster's seed nodes). Commands fail at once while a node is unreachable instead of queueing
  * in memory: readiness answers at once, actors retry, and shutdown does not wait for a dead node.
  */
-export const layer = (target: string | Target, options: Options = {}): Layer.Layer<Redis | RedisTopology, RedisError> => {
+export const layer = (
+  target: string | Target,
+  options: Options = {}
+): Layer.Layer<Redis | RedisTopology, RedisError> => {
   const parsed = typeof target === "string" ? parseTarget(target) : target
   const checkSlots = options.checkSlots ?? true
   const replicas = options.waitReplicas ?? (parsed._tag === "Cluster" ? 1 : 0)
-  return Layer.effectContext(Effect.gen(function*() {
-    const made = yield* (parsed._tag === "Single" ? single(parsed.url, options) : RedisCluster.make(parsed, { maxConnections: options.maxConnections ?? 64 }))
-    const redis = checkSlots ? withSlotCheck(made.redis) : made.redis
-    const context = Context.make(Redis, redis).pipe(
-      Context.add(RedisTopology, checkSlots ? withTransactionCheck(made.topology) : made.topology),
-      Context.add(DurabilitySettings, { replicas, timeoutMs: options.waitTimeoutMs ?? 500 })
-    )
-    // Where durable writes may wait for a replica (a cluster; one server told to): Durability.ts.
-    // On a cluster a reserved connection opens its sockets at first use, so an idle pool costs nothing.
-    return replicas > 0 || parsed._tag === "Cluster"
-      ? Context.add(context, DurableConnections, yield* makeConnections(redis, Math.max(1, options.durableConnections ?? 8)))
-      : context
-  }))
+  return Layer.effectContext(
+    Effect.gen(function* () {
+      const made = yield* parsed._tag === "Single"
+        ? single(parsed.url, options)
+        : RedisCluster.make(parsed, { maxConnections: options.maxConnections ?? 64 })
+      const redis = checkSlots ? withSlotCheck(made.redis) : made.redis
+      const context = Context.make(Redis, redis).pipe(
+        Context.add(RedisTopology, checkSlots ? withTransactionCheck(made.topology) : made.topology),
+        Context.add(DurabilitySettings, { replicas, timeoutMs: options.waitTimeoutMs ?? 500 })
+      )
+      // Where durable writes may wait for a replica (a cluster; one server told to): Durability.ts.
+      // On a cluster a reserved connection opens its sockets at first use, so an idle pool costs nothing.
+      return replicas > 0 || parsed._tag === "Cluster"
+        ? Context.add(
+            context,
+            DurableConnections,
+            yield* makeConnections(redis, Math.max(1, options.durableConnections ?? 8))
+          )
+        : context
+    })
+  )
 }
 
 /**
@@ -157,16 +193,26 @@ export const layer = (target: string | Target, options: Options = {}): Layer.Lay
 export const targetConfig: Config.Config<Target> = Config.all({
   nodes: Config.String("REDIS_CLUSTER_NODES").pipe(Config.option),
   url: Config.String("REDIS_URL").pipe(Config.withDefault("redis://127.0.0.1:6379"))
-}).pipe(Config.map(({ nodes, url }) => (nodes._tag === "Some" && nodes.value.trim() !== "" ? clusterTarget(nodes.value) : parseTarget(url))))
+}).pipe(
+  Config.map(({ nodes, url }) =>
+    nodes._tag === "Some" && nodes.value.trim() !== "" ? clusterTarget(nodes.value) : parseTarget(url)
+  )
+)
 
 export const layerConfig: Layer.Layer<Redis | RedisTopology, RedisError | Config.ConfigError> = Layer.unwrap(
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const target = yield* targetConfig
     const maxConnections = yield* Config.Int("REDIS_MAX_RESERVED_CONNECTIONS").pipe(Config.withDefault(64))
     const checkSlots = yield* Config.Boolean("REDIS_CHECK_SLOTS").pipe(Config.withDefault(true))
     const waitReplicas = yield* Config.Int("REDIS_WAIT_REPLICAS").pipe(Config.option)
     const waitTimeoutMs = yield* Config.Int("REDIS_WAIT_TIMEOUT_MS").pipe(Config.withDefault(500))
     const durableConnections = yield* Config.Int("REDIS_DURABLE_CONNECTIONS").pipe(Config.withDefault(8))
-    return layer(target, { maxConnections, checkSlots, waitTimeoutMs, durableConnections, ...(waitReplicas._tag === "Some" ? { waitReplicas: waitReplicas.value } : {}) })
+    return layer(target, {
+      maxConnections,
+      checkSlots,
+      waitTimeoutMs,
+      durableConnections,
+      ...(waitReplicas._tag === "Some" ? { waitReplicas: waitReplicas.value } : {})
+    })
   })
 )

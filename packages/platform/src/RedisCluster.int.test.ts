@@ -23,7 +23,14 @@ beforeAll(async () => {
   cluster = await startRedisCluster()
   scope = await Effect.runPromise(Scope.make())
   const context = await Effect.runPromise(Layer.buildWithScope(layer(cluster.url), scope))
-  run = (effect) => Effect.runPromise(effect.pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope)) as Effect.Effect<any, any, never>)
+  run = (effect) =>
+    Effect.runPromise(
+      effect.pipe(Effect.provideContext(context), Effect.provideService(Scope.Scope, scope)) as Effect.Effect<
+        any,
+        any,
+        never
+      >
+    )
 }, 60_000)
 
 afterAll(async () => {
@@ -31,12 +38,14 @@ afterAll(async () => {
   await cluster?.stop()
 })
 
-const withRedis = <A, E>(f: (redis: Redis["Service"]) => Effect.Effect<A, E>) => Effect.gen(function*() {
-  return yield* f(yield* Redis)
-})
-const withTopology = <A, E>(f: (topology: RedisTopology["Service"]) => Effect.Effect<A, E>) => Effect.gen(function*() {
-  return yield* f(yield* RedisTopology)
-})
+const withRedis = <A, E>(f: (redis: Redis["Service"]) => Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    return yield* f(yield* Redis)
+  })
+const withTopology = <A, E>(f: (topology: RedisTopology["Service"]) => Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    return yield* f(yield* RedisTopology)
+  })
 
 const waitUntil = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000) => {
   const deadline = Date.now() + timeoutMs
@@ -50,7 +59,11 @@ describe("Redis Cluster", () => {
   it("runs each customer's scripts on the master of its slot and walks every master's keys", async () => {
     const customers = Array.from({ length: 60 }, (_, i) => `walk-${i}`)
     expect(new Set(customers.map((c) => slotOf(Keys.customer(c).key("lease")))).size).toBeGreaterThan(30)
-    const held = await run(Effect.forEach(customers, (c) => withRedis((r) => r.eval(leaseScript)(Keys.customer(c).key("lease"), "me", 60_000))))
+    const held = await run(
+      Effect.forEach(customers, (c) =>
+        withRedis((r) => r.eval(leaseScript)(Keys.customer(c).key("lease"), "me", 60_000))
+      )
+    )
     expect(held.every((h) => h === 1)).toBe(true)
 
     const found: Array<string> = []
@@ -66,17 +79,24 @@ describe("Redis Cluster", () => {
 
   it("refuses a script handed keys of two slots before it runs", async () => {
     const twoSlots = script2()
-    const error = await run(Effect.flip(withRedis((r) => r.eval(twoSlots)(Keys.customer("a").key("x"), Keys.customer("b").key("x")))))
+    const error = await run(
+      Effect.flip(withRedis((r) => r.eval(twoSlots)(Keys.customer("a").key("x"), Keys.customer("b").key("x"))))
+    )
     expect(String(error.cause)).toContain("more than one hash slot")
   })
 
   it("keeps a transaction in one slot and waits for a replica of it", async () => {
     const key = Keys.stream("test.tx")
-    const acked = await run(Effect.gen(function*() {
-      const topology = yield* RedisTopology
-      yield* topology.transaction(key, [["XADD", key, "*", "a", "1"], ["XADD", key, "*", "a", "2"]])
-      return yield* topology.waitForReplicas(key, 1, 2000)
-    }))
+    const acked = await run(
+      Effect.gen(function* () {
+        const topology = yield* RedisTopology
+        yield* topology.transaction(key, [
+          ["XADD", key, "*", "a", "1"],
+          ["XADD", key, "*", "a", "2"]
+        ])
+        return yield* topology.waitForReplicas(key, 1, 2000)
+      })
+    )
     expect(acked).toBe(1)
     const crossSlot = await run(Effect.flip(withTopology((t) => t.transaction(key, [["SET", "elsewhere", "1"]]))))
     expect(String(crossSlot.cause)).toContain("more than one hash slot")
@@ -91,17 +111,20 @@ describe("Redis Cluster", () => {
     const spec = counted("test.cluster.failover")
     const streamKey = Keys.stream(spec.name)
     const seen = new Map<number, number>()
-    await run(Actor.run({
-      group: "failover",
-      stream: spec,
-      blockMs: 500,
-      claimIdleMs: 2000,
-      handle: (message) => Effect.sync(() => void seen.set(message.payload.seq, (seen.get(message.payload.seq) ?? 0) + 1))
-    }))
+    await run(
+      Actor.run({
+        group: "failover",
+        stream: spec,
+        blockMs: 500,
+        claimIdleMs: 2000,
+        handle: (message) =>
+          Effect.sync(() => void seen.set(message.payload.seq, (seen.get(message.payload.seq) ?? 0) + 1))
+      })
+    )
     // Every entry counted as written was acknowledged by a replica (WAIT 1), so it must survive.
     const written: Array<number> = []
     const publish = (seq: number) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const log = yield* StreamLog
         const topology = yield* RedisTopology
         yield* log.publish(spec, { key: `k${seq % 5}`, payload: { _tag: "Counted", seq } })
@@ -116,7 +139,11 @@ describe("Redis Cluster", () => {
     let firstAfter: number | undefined
     for (let seq = 100; seq < 200; seq++) {
       // Appends fail while the slot has no master; retry each until it is taken.
-      await waitUntil(`entry ${seq} appended`, async () => Exit.isSuccess(await Effect.runPromiseExit(Effect.promise(() => run(Effect.exit(publish(seq)))).pipe(Effect.flatten))))
+      await waitUntil(`entry ${seq} appended`, async () =>
+        Exit.isSuccess(
+          await Effect.runPromiseExit(Effect.promise(() => run(Effect.exit(publish(seq)))).pipe(Effect.flatten))
+        )
+      )
       if (firstAfter === undefined) {
         firstAfter = Date.now()
         // The promoted replica has no replica of its own until the old master is back (as one).
@@ -124,7 +151,9 @@ describe("Redis Cluster", () => {
       }
     }
     await waitUntil("every replicated entry handled after the failover", () => written.every((seq) => seen.has(seq)))
-    console.log(`actor failover: first append ${firstAfter! - killedAt} ms after the kill; ${written.length} replicated entries, ${[...seen.values()].filter((n) => n > 1).length} handled twice`)
+    console.log(
+      `actor failover: first append ${firstAfter! - killedAt} ms after the kill; ${written.length} replicated entries, ${[...seen.values()].filter((n) => n > 1).length} handled twice`
+    )
     expect(written.filter((seq) => !seen.has(seq))).toEqual([])
 
     expect(written.some((seq) => seq >= 100)).toBe(true)

@@ -30,11 +30,16 @@ export interface ClusterOptions {
 const nodeDefaults = {
   // Fail at once while a node is unreachable rather than queue in memory (503 and retry above).
   disableOfflineQueue: true,
-  socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) + Math.floor(Math.random() * 100) }
+  socket: {
+    connectTimeout: 2000,
+    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) + Math.floor(Math.random() * 100)
+  }
 }
 
 const isConnectionFailure = (cause: unknown) => !(cause instanceof ErrorReply)
-const isMoved = (cause: unknown) => cause instanceof ErrorReply && (cause.message.startsWith("MOVED") || cause.message.startsWith("CLUSTERDOWN") || cause.message.startsWith("TRYAGAIN"))
+const isMoved = (cause: unknown) =>
+  cause instanceof ErrorReply &&
+  (cause.message.startsWith("MOVED") || cause.message.startsWith("CLUSTERDOWN") || cause.message.startsWith("TRYAGAIN"))
 
 /** Asks `cluster` for a fresh topology, at most every 200 ms. */
 const rediscovery = (cluster: Cluster) => {
@@ -43,7 +48,9 @@ const rediscovery = (cluster: Cluster) => {
     const now = Date.now()
     if (!force && now - last < 200) return Promise.resolve()
     last = now
-    const known = [...cluster.masters, ...cluster.replicas].map((n) => n.client).filter((c): c is NonNullable<typeof c> => c !== undefined)
+    const known = [...cluster.masters, ...cluster.replicas]
+      .map((n) => n.client)
+      .filter((c): c is NonNullable<typeof c> => c !== undefined)
     const start = known.find((c) => c.isReady) ?? known[0]
     if (!start) return Promise.resolve()
     return cluster._slots.rediscover(start as never).catch(() => undefined)
@@ -52,7 +59,7 @@ const rediscovery = (cluster: Cluster) => {
 
 const fail = (cause: unknown) => new Redis.RedisError({ cause })
 
-export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: ClusterOptions) {
+export const make = Effect.fnUntraced(function* (target: ClusterTarget, options: ClusterOptions) {
   const runSync = Effect.runSyncWith(yield* Effect.context<never>())
   let lastWarning = 0
   const warn = (message: string, cause: unknown) => {
@@ -65,7 +72,9 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
     Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
-          const cluster = createCluster({ rootNodes, defaults: nodeDefaults, ...extra } as Parameters<typeof createCluster>[0])
+          const cluster = createCluster({ rootNodes, defaults: nodeDefaults, ...extra } as Parameters<
+            typeof createCluster
+          >[0])
           cluster.on("error", (cause) => warn("Redis Cluster error", cause))
           cluster.on("node-error", (cause, node) => warn(`Redis Cluster node ${node?.host}:${node?.port} error`, cause))
           await cluster.connect()
@@ -92,10 +101,12 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
         const stuck = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error("Redis Cluster command got no answer in 10 s")), 10_000)
         })
-        return Promise.race([run(), stuck]).catch((cause) => {
-          afterFailure(cause)
-          throw cause
-        }).finally(() => clearTimeout(timer))
+        return Promise.race([run(), stuck])
+          .catch((cause) => {
+            afterFailure(cause)
+            throw cause
+          })
+          .finally(() => clearTimeout(timer))
       },
       catch: fail
     })
@@ -106,17 +117,28 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
     const name = command.toUpperCase()
     if (name === "SCRIPT" && args[0]?.toUpperCase() === "LOAD") {
       return attempt(async () => {
-        const loaded = await Promise.allSettled(cluster.masters.map(async (m) => (await masterClient(m)).sendCommand([command, ...args])))
+        const loaded = await Promise.allSettled(
+          cluster.masters.map(async (m) => (await masterClient(m)).sendCommand([command, ...args]))
+        )
         const ok = loaded.find((r) => r.status === "fulfilled")
-        if (!ok) throw (loaded[0] as PromiseRejectedResult | undefined)?.reason ?? new Error("no master to load the script on")
+        if (!ok)
+          throw (loaded[0] as PromiseRejectedResult | undefined)?.reason ?? new Error("no master to load the script on")
         return ok.value as A
       })
     }
     if (name === "SCAN" || name === "KEYS") {
-      return Effect.fail(fail(new Error(`${name} on a Redis Cluster sees one node only: walk every master (RedisTopology.scanKeys)`)))
+      return Effect.fail(
+        fail(new Error(`${name} on a Redis Cluster sees one node only: walk every master (RedisTopology.scanKeys)`))
+      )
     }
     if (name === "WAIT") {
-      return Effect.fail(fail(new Error("WAIT on the shared cluster client waits on an arbitrary node: send it on a reserved connection (Durability.durable)")))
+      return Effect.fail(
+        fail(
+          new Error(
+            "WAIT on the shared cluster client waits on an arbitrary node: send it on a reserved connection (Durability.durable)"
+          )
+        )
+      )
     }
     return attempt(() => cluster.sendCommand(routingKey(command, args), false, [command, ...args]) as Promise<A>)
   }
@@ -129,13 +151,22 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
       let client = clients.get(node.address)
       // A kept connection (Durability's pool) may have lost a socket since (the node restarted):
       // connect again rather than send a write on a socket that is gone.
-      if (client && !(await client.then((c) => c.isReady, () => false))) {
+      if (
+        client &&
+        !(await client.then(
+          (c) => c.isReady,
+          () => false
+        ))
+      ) {
         if (clients.get(node.address) === client) clients.delete(node.address)
         client = undefined
       }
       if (!client) {
         client = (async () => {
-          const c = createClient({ socket: { host: node.host, port: node.port, connectTimeout: 2000, reconnectStrategy: false }, disableOfflineQueue: true })
+          const c = createClient({
+            socket: { host: node.host, port: node.port, connectTimeout: 2000, reconnectStrategy: false },
+            disableOfflineQueue: true
+          })
           c.on("error", (cause) => warn(`Redis reserved connection to ${node.address} failed`, cause))
           await c.connect()
           return c as NodeClient
@@ -155,7 +186,9 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
         const targets = [...written]
         written.clear()
         if (targets.length === 0) return Number.MAX_SAFE_INTEGER
-        const acked = await Promise.all(targets.map(async (address) => (await clients.get(address))!.sendCommand(args) as Promise<number>))
+        const acked = await Promise.all(
+          targets.map(async (address) => (await clients.get(address))!.sendCommand(args) as Promise<number>)
+        )
         return Math.min(...acked)
       }
       const key = routingKey(args[0]!, args.slice(1))
@@ -173,7 +206,8 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
           afterFailure(cause)
           if (isMoved(cause) && redirects < 5) {
             await refresh(true)
-            if (cause instanceof ErrorReply && !cause.message.startsWith("MOVED")) await new Promise((r) => setTimeout(r, 100))
+            if (cause instanceof ErrorReply && !cause.message.startsWith("MOVED"))
+              await new Promise((r) => setTimeout(r, 100))
             continue
           }
           throw cause
@@ -184,7 +218,11 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
       send: <A = unknown>(command: string, ...args: ReadonlyArray<string>) =>
         Effect.tryPromise({ try: () => run([command, ...args]) as Promise<A>, catch: fail }),
       close: Effect.sync(() => {
-        for (const client of clients.values()) client.then((c) => c.isOpen && c.destroy(), () => undefined)
+        for (const client of clients.values())
+          client.then(
+            (c) => c.isOpen && c.destroy(),
+            () => undefined
+          )
         clients.clear()
       })
     }
@@ -202,15 +240,20 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
     connect,
     pool: { maxConnections: options.maxConnections },
     subscribe: (channel, onMessage) =>
-      Effect.as(subscribe(channel, (message) => onMessage({ channel, message })), Effect.never)
+      Effect.as(
+        subscribe(channel, (message) => onMessage({ channel, message })),
+        Effect.never
+      )
   })
 
   const masters = Effect.sync(() =>
-    cluster.masters.map((m): Node => ({
-      address: m.address,
-      send: <A>(command: string, ...args: ReadonlyArray<string>) =>
-        attempt(async () => (await masterClient(m)).sendCommand([command, ...args]) as Promise<A>)
-    }))
+    cluster.masters.map(
+      (m): Node => ({
+        address: m.address,
+        send: <A>(command: string, ...args: ReadonlyArray<string>) =>
+          attempt(async () => (await masterClient(m)).sendCommand([command, ...args]) as Promise<A>)
+      })
+    )
   )
 
   const transaction = (key: string, commands: ReadonlyArray<ReadonlyArray<string>>) =>
@@ -221,16 +264,20 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
     })
 
   const cachedHashes = (cache: { readonly maxEntries: number; readonly ttlMs: number }) =>
-    Effect.gen(function*() {
-      const cached = yield* connectCluster({ RESP: 3, clientSideCache: { ttl: cache.ttlMs, maxEntries: cache.maxEntries, evictPolicy: "LRU" } })
+    Effect.gen(function* () {
+      const cached = yield* connectCluster({
+        RESP: 3,
+        clientSideCache: { ttl: cache.ttlMs, maxEntries: cache.maxEntries, evictPolicy: "LRU" }
+      })
       const refreshCached = rediscovery(cached)
       return {
         read: (key: string) =>
           Effect.tryPromise({
-            try: () => (cached.hGetAll(key) as Promise<Record<string, string>>).catch((cause) => {
-              if (isConnectionFailure(cause) || isMoved(cause)) void refreshCached()
-              throw cause
-            }),
+            try: () =>
+              (cached.hGetAll(key) as Promise<Record<string, string>>).catch((cause) => {
+                if (isConnectionFailure(cause) || isMoved(cause)) void refreshCached()
+                throw cause
+              }),
             catch: fail
           }),
         // node-redis's cluster cache has no synchronous lookup: every read goes through `read`.
@@ -241,16 +288,26 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
   const health: Effect.Effect<Health> = Effect.promise(async (): Promise<Health> => {
     try {
       const info = String(await cluster.sendCommand(undefined, true, ["CLUSTER", "INFO"]))
-      const fields = Object.fromEntries(info.split(/\r?\n/).filter((l) => l.includes(":")).map((l) => l.trim().split(":") as [string, string]))
+      const fields = Object.fromEntries(
+        info
+          .split(/\r?\n/)
+          .filter((l) => l.includes(":"))
+          .map((l) => l.trim().split(":") as [string, string])
+      )
       const answering = new Set<string>()
-      await Promise.all(cluster.masters.map(async (m) => {
-        try {
-          await (await masterClient(m)).sendCommand(["PING"])
-          answering.add(m.address)
-        } catch { /* not answering */ }
-      }))
+      await Promise.all(
+        cluster.masters.map(async (m) => {
+          try {
+            await (await masterClient(m)).sendCommand(["PING"])
+            answering.add(m.address)
+          } catch {
+            /* not answering */
+          }
+        })
+      )
       let slotsCovered = 0
-      for (let slot = 0; slot < SLOTS; slot++) if (answering.has(cluster.slots[slot]?.master.address ?? "")) slotsCovered++
+      for (let slot = 0; slot < SLOTS; slot++)
+        if (answering.has(cluster.slots[slot]?.master.address ?? "")) slotsCovered++
       const state = fields.cluster_state ?? "unknown"
       return {
         topology: "cluster",
@@ -260,10 +317,19 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
         state,
         slotsCovered,
         masters: cluster.masters.length,
-        ...(slotsCovered < SLOTS ? { detail: `${SLOTS - slotsCovered} slots without an answering master (failover in progress?)` } : {})
+        ...(slotsCovered < SLOTS
+          ? { detail: `${SLOTS - slotsCovered} slots without an answering master (failover in progress?)` }
+          : {})
       }
     } catch (cause) {
-      return { topology: "cluster", ok: false, state: "unreachable", slotsCovered: 0, masters: cluster.masters.length, detail: String(cause) }
+      return {
+        topology: "cluster",
+        ok: false,
+        state: "unreachable",
+        slotsCovered: 0,
+        masters: cluster.masters.length,
+        detail: String(cause)
+      }
     }
   })
 
@@ -272,9 +338,21 @@ export const make = Effect.fnUntraced(function*(target: ClusterTarget, options: 
 
   // Not cached on a cluster yet (one tracked connection per node would be needed): a plain GET.
   const cachedStrings = () =>
-    Effect.succeed({ read: (key: string) => redis.send<string | null>("GET", key), peek: () => undefined, forget: () => {} })
+    Effect.succeed({
+      read: (key: string) => redis.send<string | null>("GET", key),
+      peek: () => undefined,
+      forget: () => {}
+    })
 
-  const topology: RedisTopology["Service"] = { kind: "cluster", masters, transaction, waitForReplicas, subscribe, cachedHashes, cachedStrings, health }
+  const topology: RedisTopology["Service"] = {
+    kind: "cluster",
+    masters,
+    transaction,
+    waitForReplicas,
+    subscribe,
+    cachedHashes,
+    cachedStrings,
+    health
+  }
   return { redis, topology }
 })
-

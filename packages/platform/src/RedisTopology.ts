@@ -16,17 +16,25 @@ import type { Redis, RedisError } from "effect/persistence/Redis"
 
 export type Target =
   | { readonly _tag: "Single"; readonly url: string }
-  | { readonly _tag: "Cluster"; readonly nodes: ReadonlyArray<{ readonly host: string; readonly port: number }>; readonly url: string }
+  | {
+      readonly _tag: "Cluster"
+      readonly nodes: ReadonlyArray<{ readonly host: string; readonly port: number }>
+      readonly url: string
+    }
 
 const CLUSTER_SCHEME = "redis-cluster://"
 
 /** `host:port,host:port` (seed nodes) to a cluster target; throws on anything else. */
 export const clusterTarget = (seeds: string): Target => {
-  const nodes = seeds.split(",").map((s) => s.trim()).filter((s) => s !== "").map((seed) => {
-    const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(seed)
-    if (!match) throw new Error(`REDIS_CLUSTER_NODES: "${seed}" is not host:port`)
-    return { host: match[1]!, port: Number(match[2]) }
-  })
+  const nodes = seeds
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((seed) => {
+      const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(seed)
+      if (!match) throw new Error(`REDIS_CLUSTER_NODES: "${seed}" is not host:port`)
+      return { host: match[1]!, port: Number(match[2]) }
+    })
   if (nodes.length === 0) throw new Error("REDIS_CLUSTER_NODES: no seed node given")
   return { _tag: "Cluster", nodes, url: `${CLUSTER_SCHEME}${nodes.map((n) => `${n.host}:${n.port}`).join(",")}` }
 }
@@ -76,35 +84,42 @@ export interface CachedStrings {
   readonly forget: (key: string) => void
 }
 
-export class RedisTopology extends Context.Service<RedisTopology, {
-  readonly kind: "single" | "cluster"
-  /** Every master now (a cluster's topology is looked up again after failures). */
-  readonly masters: Effect.Effect<ReadonlyArray<Node>, RedisError>
-  /** MULTI/EXEC on the node owning `key`; every command's key must be in `key`'s slot. */
-  readonly transaction: (key: string, commands: ReadonlyArray<ReadonlyArray<string>>) => Effect.Effect<ReadonlyArray<unknown>, RedisError>
-  /**
-   * WAIT on the shared connection to `key`'s master: resolves with how many replicas hold
-   * everything written through it so far (a `transaction` on `key` included). It holds up that
-   * connection meanwhile: for writers that can afford it (the CDC connector); others use
-   * Durability.durable on a reserved connection.
-   */
-  readonly waitForReplicas: (key: string, replicas: number, timeoutMs: number) => Effect.Effect<number, RedisError>
-  /** Delivers `channel`'s messages for the lifetime of the scope, resubscribing (elsewhere) after failures. */
-  readonly subscribe: (channel: string, onMessage: (message: string) => void) => Effect.Effect<void, never, Scope.Scope>
-  /** HGETALL through a RESP3 client with client-side caching, for the lifetime of the scope. */
-  readonly cachedHashes: (options: { readonly maxEntries: number; readonly ttlMs: number }) => Effect.Effect<
-    CachedHashes,
-    RedisError,
-    Scope.Scope
-  >
-  /** GET through a RESP3 client with client-side caching, for the lifetime of the scope. */
-  readonly cachedStrings: (options: { readonly maxEntries: number; readonly ttlMs: number }) => Effect.Effect<
-    CachedStrings,
-    RedisError,
-    Scope.Scope
-  >
-  readonly health: Effect.Effect<Health>
-}>()("@bank/platform/RedisTopology") {}
+export class RedisTopology extends Context.Service<
+  RedisTopology,
+  {
+    readonly kind: "single" | "cluster"
+    /** Every master now (a cluster's topology is looked up again after failures). */
+    readonly masters: Effect.Effect<ReadonlyArray<Node>, RedisError>
+    /** MULTI/EXEC on the node owning `key`; every command's key must be in `key`'s slot. */
+    readonly transaction: (
+      key: string,
+      commands: ReadonlyArray<ReadonlyArray<string>>
+    ) => Effect.Effect<ReadonlyArray<unknown>, RedisError>
+    /**
+     * WAIT on the shared connection to `key`'s master: resolves with how many replicas hold
+     * everything written through it so far (a `transaction` on `key` included). It holds up that
+     * connection meanwhile: for writers that can afford it (the CDC connector); others use
+     * Durability.durable on a reserved connection.
+     */
+    readonly waitForReplicas: (key: string, replicas: number, timeoutMs: number) => Effect.Effect<number, RedisError>
+    /** Delivers `channel`'s messages for the lifetime of the scope, resubscribing (elsewhere) after failures. */
+    readonly subscribe: (
+      channel: string,
+      onMessage: (message: string) => void
+    ) => Effect.Effect<void, never, Scope.Scope>
+    /** HGETALL through a RESP3 client with client-side caching, for the lifetime of the scope. */
+    readonly cachedHashes: (options: {
+      readonly maxEntries: number
+      readonly ttlMs: number
+    }) => Effect.Effect<CachedHashes, RedisError, Scope.Scope>
+    /** GET through a RESP3 client with client-side caching, for the lifetime of the scope. */
+    readonly cachedStrings: (options: {
+      readonly maxEntries: number
+      readonly ttlMs: number
+    }) => Effect.Effect<CachedStrings, RedisError, Scope.Scope>
+    readonly health: Effect.Effect<Health>
+  }
+>()("@bank/platform/RedisTopology") {}
 
 /**
  * Calls `f` with each batch of keys matching `match` on every master (SCAN on one node of a
@@ -115,13 +130,19 @@ export const scanKeys = <E, R>(
   f: (keys: ReadonlyArray<string>) => Effect.Effect<void, E, R>,
   options: { readonly count?: number; readonly type?: string } = {}
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const topology = yield* RedisTopology
     for (const node of yield* topology.masters) {
       let cursor = "0"
       do {
         const [next, keys] = yield* node.send<[string, Array<string>]>(
-          "SCAN", cursor, "MATCH", match, "COUNT", String(options.count ?? 1000), ...(options.type ? ["TYPE", options.type] : [])
+          "SCAN",
+          cursor,
+          "MATCH",
+          match,
+          "COUNT",
+          String(options.count ?? 1000),
+          ...(options.type ? ["TYPE", options.type] : [])
         )
         if (keys.length > 0) yield* f(keys)
         cursor = next

@@ -38,16 +38,19 @@ export class RequestFailed extends Schema.TaggedError<RequestFailed>()("RequestF
 /** How long an unread reply stream lives after its last reply (its owner may have died). */
 const REPLY_STREAM_TTL_MS = 10 * 60 * 1000
 
-export class Requester extends Context.Service<Requester, {
-  readonly instanceId: string
-  readonly request: <Req extends AnyMessage, Res extends AnyMessage>(
-    spec: RequestSpec<Req, Res>,
-    out: Envelope.Outgoing<Req>,
-    options: { readonly timeoutMs: number }
-  ) => Effect.Effect<Res, RequestTimeout | RequestFailed>
-}>()("@bank/platform/Requester") {}
+export class Requester extends Context.Service<
+  Requester,
+  {
+    readonly instanceId: string
+    readonly request: <Req extends AnyMessage, Res extends AnyMessage>(
+      spec: RequestSpec<Req, Res>,
+      out: Envelope.Outgoing<Req>,
+      options: { readonly timeoutMs: number }
+    ) => Effect.Effect<Res, RequestTimeout | RequestFailed>
+  }
+>()("@bank/platform/Requester") {}
 
-export const makeRequester = Effect.gen(function*() {
+export const makeRequester = Effect.gen(function* () {
   const redis = yield* Redis
   const log = yield* StreamLog
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`
@@ -57,10 +60,19 @@ export const makeRequester = Effect.gen(function*() {
   const connection = yield* BlockingConnection.make
   let lastId = "0-0"
   const readReplies = Effect.suspend(() =>
-    connection.send<Array<[string, Array<RawEntry>]> | null>("XREAD", "COUNT", "500", "BLOCK", "5000", "STREAMS", inbox, lastId)
+    connection.send<Array<[string, Array<RawEntry>]> | null>(
+      "XREAD",
+      "COUNT",
+      "500",
+      "BLOCK",
+      "5000",
+      "STREAMS",
+      inbox,
+      lastId
+    )
   ).pipe(
     Effect.flatMap((reply) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const entries = reply?.[0]?.[1] ?? []
         for (const [entryId, fields] of entries) {
           lastId = entryId
@@ -74,14 +86,19 @@ export const makeRequester = Effect.gen(function*() {
     )
   )
   yield* readReplies.pipe(
-    Effect.catchCause((cause) => Effect.logWarning("reply reader failed; retrying", cause).pipe(Effect.andThen(Effect.sleep(200)))),
+    Effect.catchCause((cause) =>
+      Effect.logWarning("reply reader failed; retrying", cause).pipe(Effect.andThen(Effect.sleep(200)))
+    ),
     Effect.forever,
     Effect.forkScoped
   )
   yield* Effect.addFinalizer(() =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       for (const waiter of waiting.values()) {
-        yield* Deferred.fail(waiter, new RequestFailed({ stream: inbox, reason: "ShuttingDown", message: "the process is shutting down" }))
+        yield* Deferred.fail(
+          waiter,
+          new RequestFailed({ stream: inbox, reason: "ShuttingDown", message: "the process is shutting down" })
+        )
       }
       yield* redis.send("DEL", inbox).pipe(Effect.ignore)
     })
@@ -92,32 +109,47 @@ export const makeRequester = Effect.gen(function*() {
     out: Envelope.Outgoing<Req>,
     options: { readonly timeoutMs: number }
   ) =>
-    Effect.gen(function*() {
-      const envelope = Envelope.make(spec.requests, { ...out, replyTo: inbox, deadline: Date.now() + options.timeoutMs })
+    Effect.gen(function* () {
+      const envelope = Envelope.make(spec.requests, {
+        ...out,
+        replyTo: inbox,
+        deadline: Date.now() + options.timeoutMs
+      })
       const waiter = yield* Deferred.make<RawEntry, RequestFailed>()
       waiting.set(envelope.id, waiter)
-      return yield* Effect.gen(function*() {
-        yield* log.append(spec.requests, envelope).pipe(
-          Effect.mapError((e: PublishError) => new RequestFailed({ stream: spec.requests.name, reason: "Unavailable", message: e.message }))
-        )
+      return yield* Effect.gen(function* () {
+        yield* log
+          .append(spec.requests, envelope)
+          .pipe(
+            Effect.mapError(
+              (e: PublishError) =>
+                new RequestFailed({ stream: spec.requests.name, reason: "Unavailable", message: e.message })
+            )
+          )
         const [entryId, fields] = yield* Deferred.await(waiter).pipe(
           Effect.timeoutOrElse({
             duration: options.timeoutMs,
             orElse: () =>
-              Effect.fail(new RequestTimeout({
-                stream: spec.requests.name,
-                type: envelope.type,
-                timeoutMs: options.timeoutMs,
-                message: `no reply to ${envelope.type} within ${options.timeoutMs} ms`
-              }))
+              Effect.fail(
+                new RequestTimeout({
+                  stream: spec.requests.name,
+                  type: envelope.type,
+                  timeoutMs: options.timeoutMs,
+                  message: `no reply to ${envelope.type} within ${options.timeoutMs} ms`
+                })
+              )
           })
         )
         const reply = yield* Envelope.decode(spec.replies, entryId, fields, 1).pipe(
-          Effect.mapError((e) => new RequestFailed({ stream: spec.requests.name, reason: "InvalidReply", message: e.message }))
+          Effect.mapError(
+            (e) => new RequestFailed({ stream: spec.requests.name, reason: "InvalidReply", message: e.message })
+          )
         )
         return reply.payload
       }).pipe(Effect.ensuring(Effect.sync(() => waiting.delete(envelope.id))))
-    }).pipe(Effect.withSpan("Requester.request", { attributes: { stream: spec.requests.name, type: out.payload._tag } }))
+    }).pipe(
+      Effect.withSpan("Requester.request", { attributes: { stream: spec.requests.name, type: out.payload._tag } })
+    )
 
   return Requester.of({ instanceId, request })
 })
@@ -131,8 +163,10 @@ export interface ResponderOptions<Req extends AnyMessage, Res extends AnyMessage
 }
 
 /** An actor that answers requests on `spec.requests`. */
-export const respond = <Req extends AnyMessage, Res extends AnyMessage, E, R>(options: ResponderOptions<Req, Res, E, R>) =>
-  Effect.gen(function*() {
+export const respond = <Req extends AnyMessage, Res extends AnyMessage, E, R>(
+  options: ResponderOptions<Req, Res, E, R>
+) =>
+  Effect.gen(function* () {
     const redis = yield* Redis
     const log = yield* StreamLog
     const { spec, handle, ...actorOptions } = options
@@ -144,18 +178,28 @@ export const respond = <Req extends AnyMessage, Res extends AnyMessage, E, R>(op
       orderingKey: actorOptions.orderingKey ?? ((m) => m.id),
       pipeline: actorOptions.pipeline ?? 4,
       handle: (request) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           if (request.deadline !== undefined && request.deadline < Date.now()) {
-            yield* Effect.logInfo("request expired before it was handled; nobody waits for it", { type: request.type, id: request.id })
+            yield* Effect.logInfo("request expired before it was handled; nobody waits for it", {
+              type: request.type,
+              id: request.id
+            })
             return
           }
           const answer = yield* handle(request)
           if (request.replyTo === undefined) return
           const inbox = request.replyTo
           if (!inbox.startsWith("replies:{r:")) {
-            return yield* Effect.logWarning("request names a reply stream outside replies:*; not answered", { inbox, id: request.id })
+            return yield* Effect.logWarning("request names a reply stream outside replies:*; not answered", {
+              inbox,
+              id: request.id
+            })
           }
-          yield* log.append(spec.replies, Envelope.make(spec.replies, { payload: answer, key: request.key, causedBy: request }), inbox)
+          yield* log.append(
+            spec.replies,
+            Envelope.make(spec.replies, { payload: answer, key: request.key, causedBy: request }),
+            inbox
+          )
           yield* redis.send("PEXPIRE", inbox, String(REPLY_STREAM_TTL_MS))
         })
     })

@@ -27,9 +27,13 @@ const fill = async (count: number) => {
   return { name, key: Keys.stream(name), ids }
 }
 const read = (key: string, group: string, count: number) =>
-  client.sendCommand(["XREADGROUP", "GROUP", group, "c", "COUNT", String(count), "STREAMS", key, ">"]) as Promise<Array<[string, Array<[string, unknown]>]>>
-const trim = (stream: string, maxLen: number) => runWith(redisServer.server.url, Retention.trim({ stream, maxLen, keepMs: 0 }))
-const first = async (key: string) => ((await client.sendCommand(["XRANGE", key, "-", "+", "COUNT", "1"])) as Array<[string]>)[0]?.[0]
+  client.sendCommand(["XREADGROUP", "GROUP", group, "c", "COUNT", String(count), "STREAMS", key, ">"]) as Promise<
+    Array<[string, Array<[string, unknown]>]>
+  >
+const trim = (stream: string, maxLen: number) =>
+  runWith(redisServer.server.url, Retention.trim({ stream, maxLen, keepMs: 0 }))
+const first = async (key: string) =>
+  ((await client.sendCommand(["XRANGE", key, "-", "+", "COUNT", "1"])) as Array<[string]>)[0]?.[0]
 
 describe("retention", () => {
   it("trims only below the oldest entry some group still needs: its oldest pending, else what it has not read", async () => {
@@ -63,15 +67,22 @@ describe("retention", () => {
     expect(await first(key)).toBeDefined()
     expect(await client.exists(Retention.lostKey(name, "asleep"))).toBe(1)
     expect(await client.exists(Retention.lostKey(name, "reader"))).toBe(0)
-    const readiness = await runWith(redisServer.server.url, Effect.gen(function*() {
-      const r = yield* Readiness.Readiness
-      return yield* r.check
-    }).pipe(Effect.provide(Readiness.layer({
-      readModels: [
-        { name: "sleepy", groups: Effect.succeed([{ stream: name, group: "asleep" }]), fedByCdc: false },
-        { name: "awake", groups: Effect.succeed([{ stream: name, group: "reader" }]), fedByCdc: false }
-      ]
-    }).pipe(Layer.orDie))))
+    const readiness = await runWith(
+      redisServer.server.url,
+      Effect.gen(function* () {
+        const r = yield* Readiness.Readiness
+        return yield* r.check
+      }).pipe(
+        Effect.provide(
+          Readiness.layer({
+            readModels: [
+              { name: "sleepy", groups: Effect.succeed([{ stream: name, group: "asleep" }]), fedByCdc: false },
+              { name: "awake", groups: Effect.succeed([{ stream: name, group: "reader" }]), fedByCdc: false }
+            ]
+          }).pipe(Layer.orDie)
+        )
+      )
+    )
     expect(readiness.readModels["sleepy"]?.status).toBe("stale")
     expect(readiness.readModels["awake"]?.status).toBe("ready")
     expect(Retention.capTrimCounts().get(name)).toBe(1)

@@ -55,11 +55,14 @@ const capTrims = new Map<string, number>()
 export const capTrimCounts = (): ReadonlyMap<string, number> => new Map(capTrims)
 
 /** Trims one stream as far as its groups and `keepMs` allow, then to `maxLen` (loudly) if still longer. */
-export const trim = Effect.fn("Retention.trim")(function*(options: TrimOptions) {
+export const trim = Effect.fn("Retention.trim")(function* (options: TrimOptions) {
   const redis = yield* Redis
   const key = Keys.stream(options.stream)
   const groups = yield* redis.send<Array<unknown>>("XINFO", "GROUPS", key).pipe(
-    Effect.catchIf((e) => /no such key/i.test(String(e.cause)), () => Effect.succeed([] as Array<unknown>))
+    Effect.catchIf(
+      (e) => /no such key/i.test(String(e.cause)),
+      () => Effect.succeed([] as Array<unknown>)
+    )
   )
   // What each group still needs: its oldest pending entry, else what comes after its last delivered one.
   const needs = new Map<string, string>()
@@ -83,7 +86,11 @@ export const trim = Effect.fn("Retention.trim")(function*(options: TrimOptions) 
   const capped = [...needs].filter(([, needed]) => compareIds(needed, firstKept) < 0).map(([group]) => group)
   capTrims.set(options.stream, (capTrims.get(options.stream) ?? 0) + 1)
   for (const group of capped) {
-    yield* redis.send("SET", lostKey(options.stream, group), JSON.stringify({ at: new Date().toISOString(), firstKept, needed: needs.get(group) }))
+    yield* redis.send(
+      "SET",
+      lostKey(options.stream, group),
+      JSON.stringify({ at: new Date().toISOString(), firstKept, needed: needs.get(group) })
+    )
   }
   yield* Effect.logError(
     `stream ${options.stream} reached its retention cap of ${options.maxLen} entries: ` +
@@ -97,7 +104,7 @@ export const trim = Effect.fn("Retention.trim")(function*(options: TrimOptions) 
 
 /** Which of `groups` lost unread entries to a cap (their read model is stale). */
 export const lostGroups = (groups: ReadonlyArray<{ readonly stream: string; readonly group: string }>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (groups.length === 0) return []
     const redis = yield* Redis
     const found = yield* Effect.forEach(groups, (g) => redis.send<number>("EXISTS", lostKey(g.stream, g.group)))
@@ -116,9 +123,11 @@ export interface RunOptions {
 /** Trims `streams` every `everyMs` in the background of the current scope. */
 export const run = (options: RunOptions) =>
   Effect.forkScoped(
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const streams = yield* options.streams
-      yield* Effect.forEach(streams, (stream) => trim({ stream, maxLen: options.maxLen, keepMs: options.keepMs }), { discard: true })
+      yield* Effect.forEach(streams, (stream) => trim({ stream, maxLen: options.maxLen, keepMs: options.keepMs }), {
+        discard: true
+      })
     }).pipe(
       Effect.catchCause((cause) => Effect.logWarning("stream retention round failed; trying again next round", cause)),
       Effect.repeat(Schedule.spaced(options.everyMs ?? 5000))

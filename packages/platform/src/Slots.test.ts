@@ -12,12 +12,16 @@ describe("Slots", () => {
 
   it("keeps one customer's keys and a stream's dead letters in one slot", () => {
     const c = Keys.customer("c-42")
-    expect(() => assertOneSlot("openSession", [c.key("sessions"), c.key("session-state"), c.document("dashboard")])).not.toThrow()
+    expect(() =>
+      assertOneSlot("openSession", [c.key("sessions"), c.key("session-state"), c.document("dashboard")])
+    ).not.toThrow()
     expect(() => assertOneSlot("dead-letter", [Keys.stream("cdc.core"), Keys.deadLetter("cdc.core")])).not.toThrow()
   })
 
   it("refuses keys of two slots", () => {
-    expect(() => assertOneSlot("script", [Keys.customer("a").key("x"), Keys.customer("b").key("x")])).toThrow(CrossSlotError)
+    expect(() => assertOneSlot("script", [Keys.customer("a").key("x"), Keys.customer("b").key("x")])).toThrow(
+      CrossSlotError
+    )
   })
 
   it("routes a command by the key that decides its node", () => {

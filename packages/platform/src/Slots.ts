@@ -31,8 +31,13 @@ export const slotOf = (key: string): number => {
 }
 
 export class CrossSlotError extends Error {
-  constructor(readonly what: string, readonly keys: ReadonlyArray<string>) {
-    super(`${what} touches keys of more than one hash slot (it would fail with CROSSSLOT on Redis Cluster): ${keys.map((k) => `${k} (slot ${slotOf(k)})`).join(", ")}`)
+  constructor(
+    readonly what: string,
+    readonly keys: ReadonlyArray<string>
+  ) {
+    super(
+      `${what} touches keys of more than one hash slot (it would fail with CROSSSLOT on Redis Cluster): ${keys.map((k) => `${k} (slot ${slotOf(k)})`).join(", ")}`
+    )
     this.name = "CrossSlotError"
   }
 }
@@ -47,9 +52,38 @@ export const assertOneSlot = (what: string, keys: ReadonlyArray<string>): void =
 // Commands without a key (or whose key is not their first argument). Anything not listed here
 // routes by its first argument, which is right for every data command the project sends.
 const keyless = new Set([
-  "PING", "INFO", "CLUSTER", "SCRIPT", "WAIT", "SCAN", "DBSIZE", "TIME", "PUBLISH", "COMMAND", "CONFIG",
-  "CLIENT", "FLUSHALL", "FLUSHDB", "FUNCTION", "MULTI", "EXEC", "DISCARD", "HELLO", "READONLY", "READWRITE",
-  "ECHO", "LASTSAVE", "BGREWRITEAOF", "BGSAVE", "SAVE", "MEMORY", "LATENCY", "SLOWLOG", "ROLE", "DEBUG", "RANDOMKEY"
+  "PING",
+  "INFO",
+  "CLUSTER",
+  "SCRIPT",
+  "WAIT",
+  "SCAN",
+  "DBSIZE",
+  "TIME",
+  "PUBLISH",
+  "COMMAND",
+  "CONFIG",
+  "CLIENT",
+  "FLUSHALL",
+  "FLUSHDB",
+  "FUNCTION",
+  "MULTI",
+  "EXEC",
+  "DISCARD",
+  "HELLO",
+  "READONLY",
+  "READWRITE",
+  "ECHO",
+  "LASTSAVE",
+  "BGREWRITEAOF",
+  "BGSAVE",
+  "SAVE",
+  "MEMORY",
+  "LATENCY",
+  "SLOWLOG",
+  "ROLE",
+  "DEBUG",
+  "RANDOMKEY"
 ])
 
 /**

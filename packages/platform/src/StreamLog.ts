@@ -39,27 +39,54 @@ export const nextId = (id: string): string => {
   return `${ms}-${BigInt(seq ?? "0") + 1n}`
 }
 
-export class StreamLog extends Context.Service<StreamLog, {
-  /** Appends one message; returns the entry id. */
-  readonly publish: <A extends AnyMessage>(spec: StreamSpec<A>, out: Envelope.Outgoing<A>) => Effect.Effect<string, PublishError>
-  /** Appends an already built envelope (request/reply and tests use this to keep ids). */
-  readonly append: <A extends AnyMessage>(spec: StreamSpec<A>, envelope: Envelope.Envelope<A>, key?: string) => Effect.Effect<string, PublishError>
-  /** Every entry from `from` onward, in order; undecodable ones arrive as errors in the stream. */
-  readonly read: <A extends AnyMessage>(spec: StreamSpec<A>, options?: ReadOptions) => Stream.Stream<Envelope.Delivered<A> | Envelope.EnvelopeDecodeError, RedisError>
-  readonly length: (spec: StreamSpec<any>) => Effect.Effect<number, RedisError>
-}>()("@bank/platform/StreamLog") {}
+export class StreamLog extends Context.Service<
+  StreamLog,
+  {
+    /** Appends one message; returns the entry id. */
+    readonly publish: <A extends AnyMessage>(
+      spec: StreamSpec<A>,
+      out: Envelope.Outgoing<A>
+    ) => Effect.Effect<string, PublishError>
+    /** Appends an already built envelope (request/reply and tests use this to keep ids). */
+    readonly append: <A extends AnyMessage>(
+      spec: StreamSpec<A>,
+      envelope: Envelope.Envelope<A>,
+      key?: string
+    ) => Effect.Effect<string, PublishError>
+    /** Every entry from `from` onward, in order; undecodable ones arrive as errors in the stream. */
+    readonly read: <A extends AnyMessage>(
+      spec: StreamSpec<A>,
+      options?: ReadOptions
+    ) => Stream.Stream<Envelope.Delivered<A> | Envelope.EnvelopeDecodeError, RedisError>
+    readonly length: (spec: StreamSpec<any>) => Effect.Effect<number, RedisError>
+  }
+>()("@bank/platform/StreamLog") {}
 
-export const make = Effect.gen(function*() {
+export const make = Effect.gen(function* () {
   const redis = yield* Redis
 
-  const append = <A extends AnyMessage>(spec: StreamSpec<A>, envelope: Envelope.Envelope<A>, key = Keys.stream(spec.name)) =>
-    Effect.gen(function*() {
+  const append = <A extends AnyMessage>(
+    spec: StreamSpec<A>,
+    envelope: Envelope.Envelope<A>,
+    key = Keys.stream(spec.name)
+  ) =>
+    Effect.gen(function* () {
       const fields = yield* Envelope.encode(spec, envelope).pipe(
         Effect.mapError((e) => new PublishError({ stream: spec.name, reason: "InvalidMessage", message: e.message }))
       )
-      return yield* redis.send<string>("XADD", key, ...retentionArgs(spec), "*", ...fields).pipe(
-        Effect.mapError((cause) => new PublishError({ stream: spec.name, reason: "Unavailable", message: "could not append to the stream", cause }))
-      )
+      return yield* redis
+        .send<string>("XADD", key, ...retentionArgs(spec), "*", ...fields)
+        .pipe(
+          Effect.mapError(
+            (cause) =>
+              new PublishError({
+                stream: spec.name,
+                reason: "Unavailable",
+                message: "could not append to the stream",
+                cause
+              })
+          )
+        )
     }).pipe(Effect.withSpan("StreamLog.append", { attributes: { stream: spec.name, type: envelope.type } }))
 
   const read = <A extends AnyMessage>(spec: StreamSpec<A>, options: ReadOptions = {}) => {
@@ -90,9 +117,9 @@ export const make = Effect.gen(function*() {
       out.causedBy !== undefined
         ? append(spec, Envelope.make(spec, out))
         : Effect.flatMap(Tracing.fromCurrentSpan, (trace) => {
-          const envelope = Envelope.make(spec, out)
-          return append(spec, trace === undefined ? envelope : { ...envelope, trace })
-        }),
+            const envelope = Envelope.make(spec, out)
+            return append(spec, trace === undefined ? envelope : { ...envelope, trace })
+          }),
     append,
     read,
     length: (spec) => redis.send<number>("XLEN", Keys.stream(spec.name))

@@ -18,7 +18,10 @@ export const resilientSubscription = (
     Effect.tryPromise(async () => {
       const options = candidates()
       const chosen = options[turn++ % Math.max(1, options.length)] ?? {}
-      const client = createClient({ ...chosen, socket: { ...chosen.socket, connectTimeout: 2000, reconnectStrategy: false } as never })
+      const client = createClient({
+        ...chosen,
+        socket: { ...chosen.socket, connectTimeout: 2000, reconnectStrategy: false } as never
+      })
       client.on("error", () => {})
       try {
         await client.connect()
@@ -30,15 +33,18 @@ export const resilientSubscription = (
       return client
     }),
     // Until the connection ends (the node died or the scope closes).
-    (client) => Effect.callback<void>((resume) => {
-      if (!client.isOpen) return resume(Effect.void)
-      client.once("end", () => resume(Effect.void))
-      client.once("error", () => resume(Effect.void))
-    }),
+    (client) =>
+      Effect.callback<void>((resume) => {
+        if (!client.isOpen) return resume(Effect.void)
+        client.once("end", () => resume(Effect.void))
+        client.once("error", () => resume(Effect.void))
+      }),
     (client) => Effect.sync(() => client.isOpen && client.destroy())
   )
   return once.pipe(
-    Effect.catchCause((cause) => Effect.sync(() => warn(`subscription to ${channel} failed; subscribing again`, cause))),
+    Effect.catchCause((cause) =>
+      Effect.sync(() => warn(`subscription to ${channel} failed; subscribing again`, cause))
+    ),
     Effect.andThen(Effect.sleep(250)),
     Effect.forever,
     Effect.forkScoped,

@@ -6,14 +6,25 @@ import * as Telemetry from "./Telemetry.ts"
 
 const levelWith = (env: Record<string, string>) =>
   Effect.runPromiseExit(
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       return yield* References.MinimumLogLevel
-    }).pipe(Effect.provide(Telemetry.layerConfig.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({ LOG_FORMAT: "json", ...env }))))))
+    }).pipe(
+      Effect.provide(
+        Telemetry.layerConfig.pipe(
+          Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({ LOG_FORMAT: "json", ...env })))
+        )
+      )
+    )
   )
 
 describe("Telemetry LOG_LEVEL", () => {
   it("takes a level in any case", async () => {
-    for (const [text, level] of [["debug", "Debug"], ["WARN", "Warn"], ["Error", "Error"], [" trace ", "Trace"]]) {
+    for (const [text, level] of [
+      ["debug", "Debug"],
+      ["WARN", "Warn"],
+      ["Error", "Error"],
+      [" trace ", "Trace"]
+    ]) {
       const exit = await levelWith({ LOG_LEVEL: text! })
       expect(Exit.isSuccess(exit) ? exit.value : exit).toBe(level)
     }

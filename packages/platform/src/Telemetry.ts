@@ -10,16 +10,18 @@ const LogLevelAnyCase = Schema.String.pipe(
     Schema.Literals(LogLevel.values),
     SchemaTransformation.transform({
       // Unknown text passes through unchanged, for the literals to reject with the list.
-      decode: (text: string) => (LogLevel.values.find((level) => level.toLowerCase() === text.trim().toLowerCase()) ?? text) as LogLevel.LogLevel,
+      decode: (text: string) =>
+        (LogLevel.values.find((level) => level.toLowerCase() === text.trim().toLowerCase()) ??
+          text) as LogLevel.LogLevel,
       encode: (level: string) => level
     })
   )
 )
 
 export const layerConfig = Layer.unwrap(
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const format = yield* Config.Literals(["json", "pretty"], "LOG_FORMAT").pipe(
-      Config.withDefault(process.stdout.isTTY ? "pretty" as const : "json" as const)
+      Config.withDefault(process.stdout.isTTY ? ("pretty" as const) : ("json" as const))
     )
     const level = yield* Config.schema(LogLevelAnyCase, "LOG_LEVEL").pipe(Config.withDefault("Info" as const))
     return Layer.mergeAll(

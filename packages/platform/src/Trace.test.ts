@@ -12,7 +12,11 @@ describe("Trace", () => {
   })
 
   it("starts a new trace instead of propagating a malformed or all-zero parent", () => {
-    for (const bad of ["nonsense", `00-${"0".repeat(32)}-${"1".repeat(16)}-01`, `00-${"a".repeat(32)}-${"0".repeat(16)}-01`]) {
+    for (const bad of [
+      "nonsense",
+      `00-${"0".repeat(32)}-${"1".repeat(16)}-01`,
+      `00-${"a".repeat(32)}-${"0".repeat(16)}-01`
+    ]) {
       const child = Trace.child({ traceparent: bad })
       expect(Trace.isValidTraceparent(child.traceparent)).toBe(true)
       expect(child.traceparent).not.toContain(bad.slice(3, 35))

@@ -25,4 +25,5 @@ export const parse = (text: string): AccountRef | undefined => {
 }
 
 /** The canonical form, `<system>:<id>`. */
-export const format = (ref: { readonly ledger: Ledger; readonly id: string }): string => `${ref.ledger.system}:${ref.id}`
+export const format = (ref: { readonly ledger: Ledger; readonly id: string }): string =>
+  `${ref.ledger.system}:${ref.id}`

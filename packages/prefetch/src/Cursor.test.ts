@@ -18,9 +18,15 @@ describe("Cursor", () => {
     expect(Option.isNone(Cursor.decode(cursor, "cards:10"))).toBe(true)
     const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url")
     for (const bad of [
-      "", "not base64!", cursor.slice(0, -3), "x".repeat(300),
-      forged({ v: 2, a: "deposits:10", b: 41 }), forged({ v: 1, a: "deposits:10", b: 0 }),
-      forged({ v: 1, a: "deposits:10", b: 1.5 }), forged({ v: 1, a: "deposits:10", b: "41" }), forged([1, 2])
+      "",
+      "not base64!",
+      cursor.slice(0, -3),
+      "x".repeat(300),
+      forged({ v: 2, a: "deposits:10", b: 41 }),
+      forged({ v: 1, a: "deposits:10", b: 0 }),
+      forged({ v: 1, a: "deposits:10", b: 1.5 }),
+      forged({ v: 1, a: "deposits:10", b: "41" }),
+      forged([1, 2])
     ]) {
       expect(Option.isNone(Cursor.decode(bad, "deposits:10")), bad).toBe(true)
     }
@@ -29,7 +35,10 @@ describe("Cursor", () => {
 
 describe("transactions query parameters", () => {
   it("names accounts only by the API's one account id, <system>:<id>", () => {
-    expect(AccountRef.parse("cards:7")).toMatchObject({ ledger: { system: "cards", entries: "cards.transactions" }, id: "7" })
+    expect(AccountRef.parse("cards:7")).toMatchObject({
+      ledger: { system: "cards", entries: "cards.transactions" },
+      id: "7"
+    })
     expect(AccountRef.format(AccountRef.parse("deposits:10")!)).toBe("deposits:10")
     for (const bad of ["", "0", "10", "deposits:", "loans:3", "deposits:01", "1;DROP", "99999999999999999999"]) {
       expect(AccountRef.parse(bad), bad).toBeUndefined()

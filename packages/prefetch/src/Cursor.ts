@@ -17,7 +17,11 @@ export const encode = (position: Position): string =>
 export const decode = (cursor: string, account: string): Option.Option<Position> => {
   if (!/^[A-Za-z0-9_-]{1,256}$/.test(cursor)) return Option.none()
   try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { v?: unknown; a?: unknown; b?: unknown }
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as {
+      v?: unknown
+      a?: unknown
+      b?: unknown
+    }
     if (value.v !== 1 || value.a !== account) return Option.none()
     if (typeof value.b !== "number" || !Number.isSafeInteger(value.b) || value.b < 1) return Option.none()
     return Option.some({ account, before: value.b })

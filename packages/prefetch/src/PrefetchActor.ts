@@ -23,7 +23,7 @@ import * as Transactions from "./Transactions.ts"
 
 export const GROUP = "prefetch"
 
-export const onLogin = Effect.fn("PrefetchActor.onLogin")(function*(message: Delivered<Identity.AuditEvent>) {
+export const onLogin = Effect.fn("PrefetchActor.onLogin")(function* (message: Delivered<Identity.AuditEvent>) {
   const event = message.payload
   if (event._tag !== "LoginSucceeded" || event.customerId === undefined) return
   const config = yield* PrefetchConfig
@@ -37,14 +37,16 @@ export const onLogin = Effect.fn("PrefetchActor.onLogin")(function*(message: Del
   )
 })
 
-export const onLedgerChange = Effect.fn("PrefetchActor.onLedgerChange")(function*(message: Delivered<Cdc.CdcMessage>) {
+export const onLedgerChange = Effect.fn("PrefetchActor.onLedgerChange")(function* (message: Delivered<Cdc.CdcMessage>) {
   const change = message.payload
   if (change._tag !== "RowChanged" || change.table !== "transactions") return
   const ledger = AccountRef.ledgerOf(change.schema)
   if (!ledger) return
   if (change.op === "truncate") {
     // No keys to route by: the windows of that ledger stay until they expire or a gap drops them.
-    return yield* Effect.logWarning("ledger truncated: prefetched windows are not dropped", { table: `${change.schema}.${change.table}` })
+    return yield* Effect.logWarning("ledger truncated: prefetched windows are not dropped", {
+      table: `${change.schema}.${change.table}`
+    })
   }
   const row = change.new ?? change.old ?? change.key
   const customerId = row.customer_id ?? change.old?.customer_id
@@ -61,14 +63,17 @@ export const onLedgerChange = Effect.fn("PrefetchActor.onLedgerChange")(function
  */
 export const makeOnReferenceChange = () => {
   const changed = new Set<ReferenceData.DataSet>()
-  return Effect.fn("PrefetchActor.onReferenceChange")(function*(message: Delivered<Cdc.CdcMessage>) {
+  return Effect.fn("PrefetchActor.onReferenceChange")(function* (message: Delivered<Cdc.CdcMessage>) {
     const change = message.payload
     const all = Object.keys(ReferenceData.dataSets) as Array<ReferenceData.DataSet>
-    const sets = change._tag === "RowChanged"
-      ? (change.schema === "ref" ? ReferenceData.dataSetsOf(change.table) : [])
-      : change._tag === "TransactionCommitted"
-      ? []
-      : all // a new snapshot: whatever we had may be older than it
+    const sets =
+      change._tag === "RowChanged"
+        ? change.schema === "ref"
+          ? ReferenceData.dataSetsOf(change.table)
+          : []
+        : change._tag === "TransactionCommitted"
+          ? []
+          : all // a new snapshot: whatever we had may be older than it
     for (const set of sets) {
       yield* ReferenceData.invalidate(set)
       changed.add(set)
@@ -84,13 +89,24 @@ export const makeOnReferenceChange = () => {
 export const layer = Layer.mergeAll(
   Actor.layer({ group: GROUP, stream: Identity.audit, startFrom: "$", handle: onLogin }),
   // Every partition of every ledger's stream (CDC_PARTITIONS).
-  Layer.effectDiscard(Effect.gen(function*() {
-    const partitions = yield* Cdc.partitionsConfig
-    yield* Effect.forEach(ledgers.flatMap((l) => Cdc.streams(l.system, partitions)), (stream) =>
-      Actor.run({ group: GROUP, stream, startFrom: "$", handle: onLedgerChange }), { discard: true })
-  })),
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const partitions = yield* Cdc.partitionsConfig
+      yield* Effect.forEach(
+        ledgers.flatMap((l) => Cdc.streams(l.system, partitions)),
+        (stream) => Actor.run({ group: GROUP, stream, startFrom: "$", handle: onLedgerChange }),
+        { discard: true }
+      )
+    })
+  ),
   // One queue for the whole stream: a transaction's end must come after its changes.
   Layer.suspend(() =>
-    Actor.layer({ group: GROUP, stream: Cdc.stream("ref"), startFrom: "$", orderingKey: () => "ref", handle: makeOnReferenceChange() })
+    Actor.layer({
+      group: GROUP,
+      stream: Cdc.stream("ref"),
+      startFrom: "$",
+      orderingKey: () => "ref",
+      handle: makeOnReferenceChange()
+    })
   )
 )

@@ -24,11 +24,12 @@ export const defaults: Settings = {
 
 export const layer = (overrides: Partial<Settings> = {}) => Layer.succeed(PrefetchConfig, { ...defaults, ...overrides })
 
-const ms = (name: string, fallback: number) => Config.Duration(name).pipe(Config.map(Duration.toMillis), Config.withDefault(fallback))
+const ms = (name: string, fallback: number) =>
+  Config.Duration(name).pipe(Config.map(Duration.toMillis), Config.withDefault(fallback))
 
 export const layerConfig = Layer.effect(
   PrefetchConfig,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const settings = yield* Config.all({
       windowDays: Config.Int("PREFETCH_WINDOW_DAYS").pipe(Config.withDefault(defaults.windowDays)),
       maxEntries: Config.Int("PREFETCH_MAX_ENTRIES").pipe(Config.withDefault(defaults.maxEntries)),
@@ -36,7 +37,9 @@ export const layerConfig = Layer.effect(
       loginMaxAgeMs: ms("PREFETCH_LOGIN_MAX_AGE", defaults.loginMaxAgeMs)
     })
     if (settings.windowDays < 1 || settings.maxEntries < 1 || settings.ttlMs < 1000) {
-      return yield* Effect.die(new Error("PREFETCH_WINDOW_DAYS and PREFETCH_MAX_ENTRIES must be positive, PREFETCH_TTL at least a second"))
+      return yield* Effect.die(
+        new Error("PREFETCH_WINDOW_DAYS and PREFETCH_MAX_ENTRIES must be positive, PREFETCH_TTL at least a second")
+      )
     }
     return PrefetchConfig.of(settings)
   })

@@ -23,15 +23,18 @@ interface Account {
 
 const accountsOf = (db: Queryable, customerId: string) =>
   db.query<{ system: string; id: string; currency: string; exponent: number }>(
-    ledgers.map((l) =>
-      `SELECT '${l.system}' AS system, a.${l.id}::text AS id, a.currency, c.minor_unit AS exponent
+    ledgers
+      .map(
+        (l) =>
+          `SELECT '${l.system}' AS system, a.${l.id}::text AS id, a.currency, c.minor_unit AS exponent
          FROM ${l.accounts} a JOIN ref.currencies c ON c.code = a.currency WHERE a.customer_id = $1`
-    ).join(" UNION ALL ") + " ORDER BY system, id",
+      )
+      .join(" UNION ALL ") + " ORDER BY system, id",
     [customerId]
   )
 
 const loadWindow = (tx: Queryable, account: Account, since: Date, maxEntries: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const l = AccountRef.ledgerOf(account.system)!
     const [bounds] = yield* tx.query<{ last: string; first: string | null }>(
       `SELECT a.last_entry_no::text AS last,
@@ -51,21 +54,36 @@ const loadWindow = (tx: Queryable, account: Account, since: Date, maxEntries: nu
     // The ledger rule says entries from..last are all there; a window that is not is not cached.
     if (entries.length !== last - from + 1 || entries.some((e, i) => e === undefined || e[1] !== from + i)) {
       yield* Effect.logWarning("account not prefetched: its entries do not follow the ledger rule", {
-        account: `${account.system}:${account.id}`, from, last, entries: entries.length, unreadable: entries.filter((e) => e === undefined).length
+        account: `${account.system}:${account.id}`,
+        from,
+        last,
+        entries: entries.length,
+        unreadable: entries.filter((e) => e === undefined).length
       })
       return undefined
     }
-    return { from, last, currency: account.currency, exponent: account.exponent, entries: entries as ReadonlyArray<Transactions.Compact> }
+    return {
+      from,
+      last,
+      currency: account.currency,
+      exponent: account.exponent,
+      entries: entries as ReadonlyArray<Transactions.Compact>
+    }
   })
 
 /** Prefetches the customer's accounts; returns how many windows are now ready. */
-export const prefetch = Effect.fn("Prefetcher.prefetch")(function*(customerId: string) {
+export const prefetch = Effect.fn("Prefetcher.prefetch")(function* (customerId: string) {
   const db = yield* Database.Database
   const config = yield* PrefetchConfig
-  const accounts: ReadonlyArray<Account> = (yield* accountsOf(db, customerId)).map((a) => ({ ...a, exponent: Number(a.exponent) }))
+  const accounts: ReadonlyArray<Account> = (yield* accountsOf(db, customerId)).map((a) => ({
+    ...a,
+    exponent: Number(a.exponent)
+  }))
   const token = randomBytes(12).toString("base64url")
   const name = (a: Account) => `${a.system}:${a.id}`
-  yield* Effect.forEach(accounts, (a) => TransactionCache.beginLoad(customerId, name(a), token, LOAD_LEASE_MS), { discard: true })
+  yield* Effect.forEach(accounts, (a) => TransactionCache.beginLoad(customerId, name(a), token, LOAD_LEASE_MS), {
+    discard: true
+  })
   const since = new Date(Date.now() - config.windowDays * 86_400_000)
   const windows = yield* db.transaction(
     (tx) => Effect.forEach(accounts, (a) => loadWindow(tx, a, since, config.maxEntries)),

@@ -18,36 +18,59 @@ const storeScript = script(
   { lua: source("storeReference"), numberOfKeys: 1 }
 ).withReturnType<number>()
 
-const invalidateScript = script((key: string) => [key], { lua: source("invalidateReference"), numberOfKeys: 1 })
-  .withReturnType<number>()
+const invalidateScript = script((key: string) => [key], {
+  lua: source("invalidateReference"),
+  numberOfKeys: 1
+}).withReturnType<number>()
 
 export const MAX_AGE_MS = 60 * 60_000
 
 const products = Database.Database.use((db) =>
-  db.query<{ system: string; product: string; name: string; description: string; rate: string | null; fee: string; fee_currency: string; exponent: number; available: boolean; updated_at: string }>(
-    `SELECT p.system, p.product, p.name, p.description, p.interest_rate::text AS rate, p.annual_fee::text AS fee,
+  db
+    .query<{
+      system: string
+      product: string
+      name: string
+      description: string
+      rate: string | null
+      fee: string
+      fee_currency: string
+      exponent: number
+      available: boolean
+      updated_at: string
+    }>(
+      `SELECT p.system, p.product, p.name, p.description, p.interest_rate::text AS rate, p.annual_fee::text AS fee,
             p.fee_currency, c.minor_unit AS exponent, p.available,
             to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated_at
        FROM ref.products p JOIN ref.currencies c ON c.code = p.fee_currency ORDER BY p.system, p.product`
-  ).pipe(Effect.map((rows) => ({
-    products: rows.map((r) => ({
-      system: r.system,
-      product: r.product,
-      name: r.name,
-      description: r.description,
-      interestRate: r.rate,
-      annualFee: { amount: minorToText(BigInt(r.fee), Number(r.exponent)), currency: r.fee_currency },
-      available: r.available,
-      updatedAt: r.updated_at
-    }))
-  })))
+    )
+    .pipe(
+      Effect.map((rows) => ({
+        products: rows.map((r) => ({
+          system: r.system,
+          product: r.product,
+          name: r.name,
+          description: r.description,
+          interestRate: r.rate,
+          annualFee: { amount: minorToText(BigInt(r.fee), Number(r.exponent)), currency: r.fee_currency },
+          available: r.available,
+          updatedAt: r.updated_at
+        }))
+      }))
+    )
 )
 
 const exchangeRates = Database.Database.use((db) =>
-  db.query<{ base: string; quote: string; rate: string; as_of: string }>(
-    `SELECT base, quote, rate::text AS rate, to_char(as_of AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS as_of
+  db
+    .query<{ base: string; quote: string; rate: string; as_of: string }>(
+      `SELECT base, quote, rate::text AS rate, to_char(as_of AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS as_of
        FROM ref.exchange_rates ORDER BY base, quote`
-  ).pipe(Effect.map((rows) => ({ rates: rows.map((r) => ({ base: r.base, quote: r.quote, rate: r.rate, asOf: r.as_of })) })))
+    )
+    .pipe(
+      Effect.map((rows) => ({
+        rates: rows.map((r) => ({ base: r.base, quote: r.quote, rate: r.rate, asOf: r.as_of }))
+      }))
+    )
 )
 
 export const dataSets = {
@@ -58,11 +81,13 @@ export type DataSet = keyof typeof dataSets
 
 /** The ref.* tables whose changes concern each data set. */
 export const dataSetsOf = (table: string): ReadonlyArray<DataSet> =>
-  (Object.keys(dataSets) as Array<DataSet>).filter((name) => (dataSets[name].tables as ReadonlyArray<string>).includes(table))
+  (Object.keys(dataSets) as Array<DataSet>).filter((name) =>
+    (dataSets[name].tables as ReadonlyArray<string>).includes(table)
+  )
 
 /** Reads the set from PostgreSQL and stores it unless it was invalidated meanwhile. */
 const load = (name: DataSet, generation: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const body = JSON.stringify(yield* dataSets[name].load)
     const redis = yield* Redis
     yield* redis.eval(storeScript)(dataSets[name].key, generation, body, Date.now())
@@ -70,21 +95,27 @@ const load = (name: DataSet, generation: string) =>
   })
 
 /** The data set's body (JSON), and whether the cache served it. */
-export const read = Effect.fn("ReferenceData.read")(function*(name: DataSet) {
+export const read = Effect.fn("ReferenceData.read")(function* (name: DataSet) {
   const redis = yield* Redis
-  const [gen, body, loadedAt] = yield* redis.send<Array<string | null>>("HMGET", dataSets[name].key, "gen", "body", "loadedAt")
+  const [gen, body, loadedAt] = yield* redis.send<Array<string | null>>(
+    "HMGET",
+    dataSets[name].key,
+    "gen",
+    "body",
+    "loadedAt"
+  )
   if (body && Date.now() - Number(loadedAt) < MAX_AGE_MS) return { body, source: "redis" as const }
   return { body: yield* load(name, gen ?? "0"), source: "postgres" as const }
 })
 
 /** CDC reported a change: drop the cached body. */
-export const invalidate = Effect.fn("ReferenceData.invalidate")(function*(name: DataSet) {
+export const invalidate = Effect.fn("ReferenceData.invalidate")(function* (name: DataSet) {
   const redis = yield* Redis
   return yield* redis.eval(invalidateScript)(dataSets[name].key)
 })
 
 /** Loads the set again if it is not cached (after an invalidation), so readers find it warm. */
-export const warm = Effect.fn("ReferenceData.warm")(function*(name: DataSet) {
+export const warm = Effect.fn("ReferenceData.warm")(function* (name: DataSet) {
   const redis = yield* Redis
   const [gen, body] = yield* redis.send<Array<string | null>>("HMGET", dataSets[name].key, "gen", "body")
   if (!body) yield* load(name, gen ?? "0")

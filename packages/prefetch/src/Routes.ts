@@ -26,7 +26,10 @@ export const DEFAULT_LIMIT = 20
 export const MAX_LIMIT = 100
 
 const respond = (body: string, source: "redis" | "postgres", cacheControl: string) =>
-  new Response(body, { status: 200, headers: { "Content-Type": "application/json", "Cache-Control": cacheControl, "X-Data-Source": source } })
+  new Response(body, {
+    status: 200,
+    headers: { "Content-Type": "application/json", "Cache-Control": cacheControl, "X-Data-Source": source }
+  })
 
 /** The `limit` parameter: 1-100, default 20. */
 export const parseLimit = (text: string | undefined): number | undefined => {
@@ -38,30 +41,46 @@ export const parseLimit = (text: string | undefined): number | undefined => {
 
 export const prefetchRoutes: Routes<Services, ProblemTag> = (app, run) => {
   app.get("/v1/accounts/:id/transactions", (c) =>
-    run(c, Effect.gen(function*() {
-      const { customerId } = principalOf(c)
-      const ref = AccountRef.parse(c.req.param("id"))
-      if (!ref) return yield* new AccountNotFound({ accountId: c.req.param("id").slice(0, 64) })
-      const limit = parseLimit(c.req.query("limit"))
-      if (limit === undefined) return yield* new InvalidPageQuery({ parameter: "limit", detail: `must be a whole number from 1 to ${MAX_LIMIT}` })
-      const cursorText = c.req.query("cursor")
-      let before: number | undefined
-      if (cursorText !== undefined) {
-        const position = Cursor.decode(cursorText, AccountRef.format(ref))
-        if (Option.isNone(position)) return yield* new InvalidPageQuery({ parameter: "cursor", detail: "is not a cursor of this account's pages" })
-        before = position.value.before
-      }
-      const { page, source } = yield* TransactionPages.read(customerId, ref, before, limit)
-      return respond(JSON.stringify(page), source, "private, no-store")
-    })))
+    run(
+      c,
+      Effect.gen(function* () {
+        const { customerId } = principalOf(c)
+        const ref = AccountRef.parse(c.req.param("id"))
+        if (!ref) return yield* new AccountNotFound({ accountId: c.req.param("id").slice(0, 64) })
+        const limit = parseLimit(c.req.query("limit"))
+        if (limit === undefined)
+          return yield* new InvalidPageQuery({
+            parameter: "limit",
+            detail: `must be a whole number from 1 to ${MAX_LIMIT}`
+          })
+        const cursorText = c.req.query("cursor")
+        let before: number | undefined
+        if (cursorText !== undefined) {
+          const position = Cursor.decode(cursorText, AccountRef.format(ref))
+          if (Option.isNone(position))
+            return yield* new InvalidPageQuery({
+              parameter: "cursor",
+              detail: "is not a cursor of this account's pages"
+            })
+          before = position.value.before
+        }
+        const { page, source } = yield* TransactionPages.read(customerId, ref, before, limit)
+        return respond(JSON.stringify(page), source, "private, no-store")
+      })
+    )
+  )
 
   const reference = (path: string, name: ReferenceData.DataSet) =>
     app.get(path, (c) =>
-      run(c, Effect.gen(function*() {
-        principalOf(c)
-        const { body, source } = yield* ReferenceData.read(name)
-        return respond(body, source, "private, max-age=60")
-      })))
+      run(
+        c,
+        Effect.gen(function* () {
+          principalOf(c)
+          const { body, source } = yield* ReferenceData.read(name)
+          return respond(body, source, "private, max-age=60")
+        })
+      )
+    )
   reference("/v1/reference/products", "products")
   reference("/v1/reference/exchange-rates", "exchangeRates")
 }

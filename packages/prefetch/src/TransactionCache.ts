@@ -27,14 +27,26 @@ const beginLoadScript = script(
 
 const finishLoadScript = script(
   (keys: readonly [string, string], token: string, window: LoadedWindow, ttlMs: number, loadedAt: number) => [
-    ...keys, token, String(window.from), String(window.last), window.currency, String(window.exponent), String(ttlMs), String(loadedAt),
+    ...keys,
+    token,
+    String(window.from),
+    String(window.last),
+    window.currency,
+    String(window.exponent),
+    String(ttlMs),
+    String(loadedAt),
     ...window.entries.flatMap((entry) => [String(entry[1]), JSON.stringify(entry)])
   ],
   { lua: source("finishLoad"), numberOfKeys: 2 }
 ).withReturnType<number>()
 
 const applyEntryScript = script(
-  (keys: readonly [string, string], op: "insert" | "invalidate", entryNo: string, member: string) => [...keys, op, entryNo, member],
+  (keys: readonly [string, string], op: "insert" | "invalidate", entryNo: string, member: string) => [
+    ...keys,
+    op,
+    entryNo,
+    member
+  ],
   { lua: source("applyEntry"), numberOfKeys: 2 }
 ).withReturnType<"absent" | "buffered" | "present" | "appended" | "invalidated">()
 
@@ -63,7 +75,9 @@ export interface LoadedWindow {
 /** Completes a load; false when it was superseded (another load, or CDC found a gap). */
 export const finishLoad = (customerId: string, account: string, token: string, window: LoadedWindow, ttlMs: number) =>
   Redis.use((redis) =>
-    redis.eval(finishLoadScript)(keys(customerId, account), token, window, ttlMs, Date.now()).pipe(Effect.map((last) => Number(last) >= 0))
+    redis
+      .eval(finishLoadScript)(keys(customerId, account), token, window, ttlMs, Date.now())
+      .pipe(Effect.map((last) => Number(last) >= 0))
   )
 
 /** Applies an entry CDC delivered (or drops the window); see applyEntry.lua. */
@@ -71,7 +85,12 @@ export const apply = (customerId: string, account: string, change: { readonly en
   Redis.use((redis) =>
     change === "invalidate"
       ? redis.eval(applyEntryScript)(keys(customerId, account), "invalidate", "0", "")
-      : redis.eval(applyEntryScript)(keys(customerId, account), "insert", String(change.entry[1]), JSON.stringify(change.entry))
+      : redis.eval(applyEntryScript)(
+          keys(customerId, account),
+          "insert",
+          String(change.entry[1]),
+          JSON.stringify(change.entry)
+        )
   )
 
 export interface CachedPage {
@@ -83,11 +102,17 @@ export interface CachedPage {
 /** The page of entries numbered below `before` (undefined: the newest), if the window can answer it. */
 export const page = (customerId: string, account: string, before: number | undefined, limit: number) =>
   Redis.use((redis) =>
-    redis.eval(pageScript)(keys(customerId, account), before === undefined ? "" : String(before), limit).pipe(
-      Effect.map((reply): CachedPage | undefined => {
-        if (!reply || reply.length < 2) return undefined
-        const [currency, exponent, ...members] = reply
-        return { currency: currency!, exponent: Number(exponent), entries: members.map((m) => JSON.parse(m) as Compact) }
-      })
-    )
+    redis
+      .eval(pageScript)(keys(customerId, account), before === undefined ? "" : String(before), limit)
+      .pipe(
+        Effect.map((reply): CachedPage | undefined => {
+          if (!reply || reply.length < 2) return undefined
+          const [currency, exponent, ...members] = reply
+          return {
+            currency: currency!,
+            exponent: Number(exponent),
+            entries: members.map((m) => JSON.parse(m) as Compact)
+          }
+        })
+      )
   )

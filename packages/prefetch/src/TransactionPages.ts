@@ -24,7 +24,7 @@ export interface Served {
 }
 
 const fromDatabase = (customerId: string, ref: AccountRef.AccountRef, before: number | undefined, limit: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const db = yield* Database.Database
     const l = ref.ledger
     // The customer's own account only: another customer's reads exactly like a missing one.
@@ -41,12 +41,17 @@ const fromDatabase = (customerId: string, ref: AccountRef.AccountRef, before: nu
       [ref.id, before ?? Number.MAX_SAFE_INTEGER, limit]
     )
     const entries = rows.map(Transactions.compact)
-    if (entries.some((e) => e === undefined)) return yield* Effect.die(new Error(`unreadable ledger entry in ${l.entries}`))
-    return { currency: account.currency, exponent: Number(account.exponent), entries: entries as ReadonlyArray<Transactions.Compact> }
+    if (entries.some((e) => e === undefined))
+      return yield* Effect.die(new Error(`unreadable ledger entry in ${l.entries}`))
+    return {
+      currency: account.currency,
+      exponent: Number(account.exponent),
+      entries: entries as ReadonlyArray<Transactions.Compact>
+    }
   })
 
 /** The page of `ref`'s entries numbered below `cursor`'s position (the newest without one). */
-export const read = Effect.fn("TransactionPages.read")(function*(
+export const read = Effect.fn("TransactionPages.read")(function* (
   customerId: string,
   ref: AccountRef.AccountRef,
   before: number | undefined,
@@ -54,14 +59,17 @@ export const read = Effect.fn("TransactionPages.read")(function*(
 ) {
   const account = AccountRef.format(ref)
   const cached = yield* TransactionCache.page(customerId, account, before, limit)
-  const source = cached ? "redis" as const : "postgres" as const
+  const source = cached ? ("redis" as const) : ("postgres" as const)
   const { currency, exponent, entries } = cached ?? (yield* fromDatabase(customerId, ref, before, limit))
   const oldest = entries.at(-1)
   const page: Page = {
     accountId: account,
     currency,
     transactions: entries.map((e) => Transactions.view(e, currency, exponent)),
-    nextCursor: entries.length === limit && oldest !== undefined && oldest[1] > 1 ? Cursor.encode({ account, before: oldest[1] }) : null
+    nextCursor:
+      entries.length === limit && oldest !== undefined && oldest[1] > 1
+        ? Cursor.encode({ account, before: oldest[1] })
+        : null
   }
   return { page, source } satisfies Served
 })

@@ -38,7 +38,8 @@ const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/
 
 /** "2025-06-15 10:00:00.1234+00" (PostgreSQL, UTC) as "2025-06-15T10:00:00.123400Z"; undefined otherwise. */
 export const isoMicros = (text: string): string | undefined => {
-  const match = /^([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,6}))?(?:\+00(?::00)?|Z)$/.exec(text)
+  const match =
+    /^([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,6}))?(?:\+00(?::00)?|Z)$/.exec(text)
   return match ? `${match[1]}T${match[2]}.${(match[3] ?? "").padEnd(6, "0")}Z` : undefined
 }
 
@@ -48,9 +49,21 @@ export const compact = (row: Row): Compact | undefined => {
   const { description, counterparty, category, running_balance: runningBalance } = row
   const bookedAt = row.booked_at ? isoMicros(row.booked_at) : undefined
   if (!id || !DIGITS.test(id) || !entryNo || !DIGITS.test(entryNo) || !amount || !DIGITS.test(amount)) return undefined
-  if (!bookingDate || !DATE.test(bookingDate) || !valueDate || !DATE.test(valueDate) || bookedAt === undefined) return undefined
+  if (!bookingDate || !DATE.test(bookingDate) || !valueDate || !DATE.test(valueDate) || bookedAt === undefined)
+    return undefined
   if (description == null || category == null || !runningBalance || !DIGITS.test(runningBalance)) return undefined
-  return [id, Number(entryNo), amount, bookingDate, valueDate, bookedAt, description, counterparty ?? null, category, runningBalance]
+  return [
+    id,
+    Number(entryNo),
+    amount,
+    bookingDate,
+    valueDate,
+    bookedAt,
+    description,
+    counterparty ?? null,
+    category,
+    runningBalance
+  ]
 }
 
 export const view = (c: Compact, currency: string, exponent: number): TransactionView => ({
@@ -65,4 +78,3 @@ export const view = (c: Compact, currency: string, exponent: number): Transactio
   category: c[8],
   runningBalance: { amount: minorToText(BigInt(c[9]), exponent), currency }
 })
-

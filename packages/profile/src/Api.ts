@@ -60,7 +60,8 @@ export const ProfileDocument = Schema.Struct({
       reason: Schema.optionalKey(Schema.String),
       at: DateTime
     }).annotate({
-      description: "The outcome of your latest PATCH /v1/profile or e-mail confirmation. A new e-mail address is " +
+      description:
+        "The outcome of your latest PATCH /v1/profile or e-mail confirmation. A new e-mail address is " +
         "`pending-verification` until confirmed with the code sent to it; a wrong code and an address that cannot be " +
         "yours are both `rejected` with `verification-failed`."
     })

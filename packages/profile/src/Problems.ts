@@ -5,7 +5,11 @@ import { entry } from "@bank/http"
 import type * as Errors from "./Errors.ts"
 
 export const problems = {
-  ProfileNotFound: entry({ status: 404, title: "Profile not found", detail: "Your profile is being prepared. Try again shortly." }),
+  ProfileNotFound: entry({
+    status: 404,
+    title: "Profile not found",
+    detail: "Your profile is being prepared. Try again shortly."
+  }),
   UnknownProfileField: entry<Errors.UnknownProfileField>({
     status: 400,
     title: "Unknown profile field",

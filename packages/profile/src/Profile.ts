@@ -33,9 +33,15 @@ export const isoTime = (text: string | null | undefined): string | null => {
 
 /** PostgreSQL's text of a text[] without quoting (`{customer,premium}`). */
 export const parseArray = (text: string | null | undefined): Array<string> =>
-  text == null || text === "{}" ? [] : text.slice(1, -1).split(",").map((s) => s.replace(/^"(.*)"$/, "$1"))
+  text == null || text === "{}"
+    ? []
+    : text
+        .slice(1, -1)
+        .split(",")
+        .map((s) => s.replace(/^"(.*)"$/, "$1"))
 
-const bool = (text: string | null | undefined): boolean | null => (text == null ? null : text === "t" || text === "true")
+const bool = (text: string | null | undefined): boolean | null =>
+  text == null ? null : text === "t" || text === "true"
 
 export const productTables: Readonly<Record<string, { readonly id: string; readonly type?: string }>> = {
   "deposits.accounts": { id: "account_id" },
@@ -62,7 +68,16 @@ export const rowPaths = (schema: string, table: string, row: Cdc.Row): RowPaths 
         [["name"], { given: row.given_name ?? null, family: row.family_name ?? null }],
         [["email"], row.email ?? null],
         [["phone"], row.phone ?? null],
-        [["address"], { line1: row.address_line1 ?? null, line2: row.address_line2 ?? null, postalCode: row.postal_code ?? null, city: row.city ?? null, country: row.country ?? null }],
+        [
+          ["address"],
+          {
+            line1: row.address_line1 ?? null,
+            line2: row.address_line2 ?? null,
+            postalCode: row.postal_code ?? null,
+            city: row.city ?? null,
+            country: row.country ?? null
+          }
+        ],
         [["dateOfBirth"], row.date_of_birth ?? null],
         [["segment"], row.segment ?? null],
         [["kyc"], { status: row.kyc_status ?? null, reviewedAt: isoTime(row.kyc_reviewed_at) }],
@@ -71,25 +86,49 @@ export const rowPaths = (schema: string, table: string, row: Cdc.Row): RowPaths 
       return { source: name, sets, owns: sets.map(([path]) => path) }
     }
     case "customer.credentials":
-      return { source: name, sets: [[["username"], row.username ?? null], [["loginStatus"], row.status ?? null]], owns: [["username"], ["loginStatus"]] }
+      return {
+        source: name,
+        sets: [
+          [["username"], row.username ?? null],
+          [["loginStatus"], row.status ?? null]
+        ],
+        owns: [["username"], ["loginStatus"]]
+      }
     case "crm.preferences":
       return {
         source: name,
-        sets: [[["preferences"], {
-          language: row.language ?? null,
-          theme: row.theme ?? null,
-          marketing: { email: bool(row.marketing_email), sms: bool(row.marketing_sms), push: bool(row.marketing_push) },
-          consentUpdatedAt: isoTime(row.consent_updated_at)
-        }]],
+        sets: [
+          [
+            ["preferences"],
+            {
+              language: row.language ?? null,
+              theme: row.theme ?? null,
+              marketing: {
+                email: bool(row.marketing_email),
+                sms: bool(row.marketing_sms),
+                push: bool(row.marketing_push)
+              },
+              consentUpdatedAt: isoTime(row.consent_updated_at)
+            }
+          ]
+        ],
         owns: [["preferences"]]
       }
     case "crm.wish_list_items": {
       const path = ["wishList", row.product_code ?? ""]
-      return { source: `${name}:${row.product_code}`, sets: [[path, { note: row.note ?? null, addedAt: isoTime(row.added_at) }]], owns: [path] }
+      return {
+        source: `${name}:${row.product_code}`,
+        sets: [[path, { note: row.note ?? null, addedAt: isoTime(row.added_at) }]],
+        owns: [path]
+      }
     }
     case "crm.interests": {
       const path = ["interests", row.interest ?? ""]
-      return { source: `${name}:${row.interest}`, sets: [[path, row.score == null ? null : Number(row.score)]], owns: [path] }
+      return {
+        source: `${name}:${row.interest}`,
+        sets: [[path, row.score == null ? null : Number(row.score)]],
+        owns: [path]
+      }
     }
     default: {
       const product = productTables[name]
@@ -97,7 +136,17 @@ export const rowPaths = (schema: string, table: string, row: Cdc.Row): RowPaths 
       const path = ["products", `${schema}:${row[product.id]}`]
       return {
         source: `${name}:${row[product.id]}`,
-        sets: [[path, { line: schema, type: product.type ?? row.product ?? null, currency: row.currency ?? null, status: row.status ?? null }]],
+        sets: [
+          [
+            path,
+            {
+              line: schema,
+              type: product.type ?? row.product ?? null,
+              currency: row.currency ?? null,
+              status: row.status ?? null
+            }
+          ]
+        ],
         owns: [path]
       }
     }
@@ -106,7 +155,22 @@ export const rowPaths = (schema: string, table: string, row: Cdc.Row): RowPaths 
 
 /** The columns each table contributes (what PgProfile selects). */
 export const tableColumns: Readonly<Record<string, ReadonlyArray<string>>> = {
-  "customer.customers": ["given_name", "family_name", "email", "phone", "address_line1", "address_line2", "postal_code", "city", "country", "date_of_birth", "segment", "kyc_status", "kyc_reviewed_at", "roles"],
+  "customer.customers": [
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "date_of_birth",
+    "segment",
+    "kyc_status",
+    "kyc_reviewed_at",
+    "roles"
+  ],
   "customer.credentials": ["username", "status"],
   "crm.preferences": ["language", "theme", "marketing_email", "marketing_sms", "marketing_push", "consent_updated_at"],
   "crm.wish_list_items": ["product_code", "note", "added_at"],
@@ -119,7 +183,10 @@ export const tableColumns: Readonly<Record<string, ReadonlyArray<string>>> = {
 export const timeColumns: ReadonlySet<string> = new Set(["kyc_reviewed_at", "consent_updated_at", "added_at"])
 
 /** A plain document from rows (PgProfile's side): the same paths the projector writes. */
-export const build = (customerId: string, rows: ReadonlyArray<{ readonly table: string; readonly row: Cdc.Row }>): Record<string, Json> => {
+export const build = (
+  customerId: string,
+  rows: ReadonlyArray<{ readonly table: string; readonly row: Cdc.Row }>
+): Record<string, Json> => {
   const doc: Record<string, any> = { customerId }
   for (const { table, row } of rows) {
     const [schema, name] = table.split(".") as [string, string]
@@ -132,7 +199,8 @@ export const build = (customerId: string, rows: ReadonlyArray<{ readonly table: 
   return doc
 }
 
-const isEmptyObject = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0
+const isEmptyObject = (v: unknown) =>
+  v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0
 
 /**
  * What reconciliation compares: everything but the projector's bookkeeping, and without the
@@ -147,6 +215,21 @@ export const pathText = (path: JsonPath.Path): string => JsonPath.format(path)
 
 /** Fields `GET /v1/profile?fields=` may ask for. */
 export const fields = [
-  "customerId", "name", "email", "phone", "address", "dateOfBirth", "segment", "kyc", "roles", "username", "loginStatus",
-  "preferences", "interests", "wishList", "products", "asOf", "lastUpdate"
+  "customerId",
+  "name",
+  "email",
+  "phone",
+  "address",
+  "dateOfBirth",
+  "segment",
+  "kyc",
+  "roles",
+  "username",
+  "loginStatus",
+  "preferences",
+  "interests",
+  "wishList",
+  "products",
+  "asOf",
+  "lastUpdate"
 ] as const

@@ -16,8 +16,11 @@ export type Services = Redis | DocumentStore.DocumentStore | StreamLog.StreamLog
 const customerOf = (row: Cdc.RowChanged): string | undefined => ProfileProjector.opsOf(row)?.customerId
 
 const documents = (generation: number, customerIds: ReadonlyArray<string>) =>
-  Effect.forEach(customerIds, (id) =>
-    DocumentStore.DocumentStore.use((store) => store.getRaw(ProfileProjector.documentKey(id, generation))), { concurrency: 32 })
+  Effect.forEach(
+    customerIds,
+    (id) => DocumentStore.DocumentStore.use((store) => store.getRaw(ProfileProjector.documentKey(id, generation))),
+    { concurrency: 32 }
+  )
 
 export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, Services> = {
   name: ProfileProjector.readModel,
@@ -26,20 +29,27 @@ export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, S
   documentKey: ProfileProjector.documentKey,
   guard: "row-position",
   keys: (generation, partitions) =>
-    ProfileProjector.systems.flatMap((system) => CdcContract.streams(system, partitions))
+    ProfileProjector.systems
+      .flatMap((system) => CdcContract.streams(system, partitions))
       .map((stream) => Retention.lostKey(stream.name, ProfileProjector.groupOf(generation))),
-  applySnapshot: (generation, _system, rows) => Effect.forEach(rows, ProfileProjector.applyTo(generation), { concurrency: 32, discard: true }),
+  applySnapshot: (generation, _system, rows) =>
+    Effect.forEach(rows, ProfileProjector.applyTo(generation), { concurrency: 32, discard: true }),
   // Changes committed before a rebuild's snapshot are older than its rows: the row guards drop them.
-  run: (generation, { partitions }) => ProfileProjector.run({ generation, ...(partitions !== undefined ? { partitions } : {}) }),
+  run: (generation, { partitions }) =>
+    ProfileProjector.run({ generation, ...(partitions !== undefined ? { partitions } : {}) }),
   replayer: (generation) => ({
     feed: (entries) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const rows = entries.flatMap((e) => (e.payload._tag === "RowChanged" ? [e.payload] : []))
         const customers = [...new Set(rows.map(customerOf).filter((c): c is string => c !== undefined))]
         const before = yield* documents(generation, customers)
         yield* Effect.forEach(rows, ProfileProjector.applyTo(generation), { discard: true })
         const after = yield* documents(generation, customers)
-        return { units: rows.length, changed: customers.filter((_, i) => JSON.stringify(before[i]) !== JSON.stringify(after[i])).length, warnings: [] }
+        return {
+          units: rows.length,
+          changed: customers.filter((_, i) => JSON.stringify(before[i]) !== JSON.stringify(after[i])).length,
+          warnings: []
+        }
       }),
     unfinished: () => 0
   })

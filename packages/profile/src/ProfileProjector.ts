@@ -19,7 +19,8 @@ export const systems = ["customer", "crm", "deposits", "cards", "lending", "inve
 export const readModel = "profile"
 
 /** A customer's profile in `generation` (1, the default, keeps the key from before generations). */
-export const documentKey = (customerId: string, generation = 1): string => ReadModel.documentKey(readModel, generation, customerId)
+export const documentKey = (customerId: string, generation = 1): string =>
+  ReadModel.documentKey(readModel, generation, customerId)
 
 /** The consumer group of `generation` on every stream partition. */
 export const groupOf = (generation: number): string => ReadModel.groupOf(group, generation)
@@ -28,7 +29,9 @@ export const groupOf = (generation: number): string => ReadModel.groupOf(group, 
 export const lastUpdateKey = (customerId: string): string => Keys.customer(customerId).key("profile-last-update")
 
 /** The guarded write of one row change; undefined for rows the profile does not hold. */
-export const opsOf = (row: Cdc.RowChanged): { readonly customerId: string; readonly ops: ReadonlyArray<DocumentStore.Op> } | undefined => {
+export const opsOf = (
+  row: Cdc.RowChanged
+): { readonly customerId: string; readonly ops: ReadonlyArray<DocumentStore.Op> } | undefined => {
   if (row.op === "truncate") return undefined
   const values = row.op === "delete" ? { ...row.key, ...row.old } : row.new
   const customerId = values?.customer_id ?? row.key.customer_id
@@ -58,10 +61,13 @@ export const applyTo = (generation: number) => (row: Cdc.RowChanged) => applyRow
 /** Applies one row change to the document of generation 1. */
 export const apply = (row: Cdc.RowChanged) => applyRow(row, 1)
 
-const applyRow = Effect.fn("ProfileProjector.apply")(function*(row: Cdc.RowChanged, generation: number) {
+const applyRow = Effect.fn("ProfileProjector.apply")(function* (row: Cdc.RowChanged, generation: number) {
   const write = opsOf(row)
   if (write === undefined) {
-    if (row.op === "truncate") yield* Effect.logWarning("table truncated: profiles keep its rows until a rebuild", { table: `${row.schema}.${row.table}` })
+    if (row.op === "truncate")
+      yield* Effect.logWarning("table truncated: profiles keep its rows until a rebuild", {
+        table: `${row.schema}.${row.table}`
+      })
     return
   }
   const store = yield* DocumentStore.DocumentStore
@@ -75,12 +81,23 @@ const handle = (generation: number) => (message: Envelope.Delivered<Cdc.CdcMessa
  * One actor per stream partition in the current scope, writing `generation` (default 1;
  * partitions: default CDC_PARTITIONS).
  */
-export const run = (options: { readonly concurrency?: number; readonly partitions?: number; readonly generation?: number } = {}) =>
-  Effect.gen(function*() {
+export const run = (
+  options: { readonly concurrency?: number; readonly partitions?: number; readonly generation?: number } = {}
+) =>
+  Effect.gen(function* () {
     const partitions = options.partitions ?? (yield* Cdc.partitionsConfig)
     const generation = options.generation ?? 1
-    yield* Effect.forEach(systems.flatMap((system) => Cdc.streams(system, partitions)), (stream) =>
-      Actor.run({ group: groupOf(generation), stream, handle: handle(generation), concurrency: options.concurrency ?? 16 }), { discard: true })
+    yield* Effect.forEach(
+      systems.flatMap((system) => Cdc.streams(system, partitions)),
+      (stream) =>
+        Actor.run({
+          group: groupOf(generation),
+          stream,
+          handle: handle(generation),
+          concurrency: options.concurrency ?? 16
+        }),
+      { discard: true }
+    )
   })
 
 /** Generation 1 only (tests and stacks without rebuilds). */
@@ -92,10 +109,12 @@ export const layerFollowing = Layer.effectDiscard(ReadModel.follow(readModel, (g
 /** For readiness: profiles are loaded once this group has applied every system's snapshot. */
 export const readModelSource: Readiness.ReadModelSource = {
   name: "profile",
-  groups: Effect.gen(function*() {
+  groups: Effect.gen(function* () {
     const generation = yield* ReadModel.generation(readModel)
     const partitions = yield* Cdc.partitionCount
-    return systems.flatMap((system) => Cdc.streams(system, partitions)).map((stream) => ({ stream: stream.name, group: groupOf(generation) }))
+    return systems
+      .flatMap((system) => Cdc.streams(system, partitions))
+      .map((stream) => ({ stream: stream.name, group: groupOf(generation) }))
   }),
   fedByCdc: true
 }

@@ -53,18 +53,32 @@ const ProfileClaim = Schema.Struct({ k: Schema.Literal("profile"), requestId: Sc
 // record may normalise an e-mail address).
 const shows = (document: unknown, changes: unknown): boolean => {
   if (changes !== null && typeof changes === "object") {
-    return document !== null && typeof document === "object" &&
+    return (
+      document !== null &&
+      typeof document === "object" &&
       Object.entries(changes).every(([k, v]) => shows((document as Record<string, unknown>)[k], v))
+    )
   }
-  return typeof changes === "string" && typeof document === "string" ? changes.toLowerCase() === document.toLowerCase() : changes === document
+  return typeof changes === "string" && typeof document === "string"
+    ? changes.toLowerCase() === document.toLowerCase()
+    : changes === document
 }
 
 /** Some(()) once the profile shows the change a Consistency-Token names, or says it was rejected. */
-const showsChange = (store: DocumentStore.DocumentStore["Service"], key: string, outcomeKey: string, claim: ConsistencyToken.Claim) =>
-  Effect.gen(function*() {
+const showsChange = (
+  store: DocumentStore.DocumentStore["Service"],
+  key: string,
+  outcomeKey: string,
+  claim: ConsistencyToken.Claim
+) =>
+  Effect.gen(function* () {
     const { requestId, changes } = yield* ConsistencyToken.fields(claim, ProfileClaim)
-    const [raw, outcome] = yield* Effect.all([store.getRaw(key), store.getRaw(outcomeKey)], { concurrency: "unbounded" })
-    const lastUpdate = Option.isSome(outcome) ? (JSON.parse(outcome.value) as { requestId?: string; status?: string }) : undefined
+    const [raw, outcome] = yield* Effect.all([store.getRaw(key), store.getRaw(outcomeKey)], {
+      concurrency: "unbounded"
+    })
+    const lastUpdate = Option.isSome(outcome)
+      ? (JSON.parse(outcome.value) as { requestId?: string; status?: string })
+      : undefined
     if (lastUpdate?.requestId === requestId && lastUpdate.status === "rejected") return Option.some<void>(undefined)
     if (Option.isNone(raw)) return Option.none<void>()
     const document = JSON.parse(raw.value) as Record<string, unknown>
@@ -72,77 +86,113 @@ const showsChange = (store: DocumentStore.DocumentStore["Service"], key: string,
     return rejected || shows(document, changes) ? Option.some<void>(undefined) : Option.none<void>()
   })
 
-export const makeProfileRoutes = (options: { readonly consistencyWaitMs?: number } = {}): Routes<Services, ProblemTag> => (app, run) => {
-  app.get("/v1/profile", (c) =>
-    run(c, Effect.gen(function*() {
-      const { customerId } = yield* callerOf(c)
-      const store = yield* DocumentStore.DocumentStore
-      // The generation readers use (a rebuild switches it); the request outcome lives beside it.
-      const key = yield* (yield* ReadModel.ReadModel).documentKey(readModel, customerId)
-      const outcome = lastUpdateKey(customerId)
-      if (c.req.header(ConsistencyToken.header) !== undefined) {
-        const claim = yield* ConsistencyToken.fromRequest(c)
-        if (Option.isSome(claim) && claim.value.k === "profile") {
-          yield* ConsistencyToken.waitFor(c, showsChange(store, key, outcome, claim.value), { timeoutMs: options.consistencyWaitMs })
-        }
-      }
-      const asked = c.req.query("fields")
-      if (asked === undefined) {
-        const [raw, lastUpdate] = yield* Effect.all([store.getRaw(key), store.getRaw(outcome)], { concurrency: "unbounded" })
-        if (Option.isNone(raw)) return yield* new ProfileNotFound()
-        // The stored text as it is, with `lastUpdate` added at its end when there is one.
-        const body = Option.isSome(lastUpdate) ? withField(raw.value, "lastUpdate", lastUpdate.value) : raw.value
-        return c.body(body, 200, json)
-      }
-      const names = [...new Set(asked.split(",").map((f) => f.trim()).filter((f) => f !== ""))]
-      const unknown = names.filter((f) => !allowed.has(f))
-      if (unknown.length > 0 || names.length === 0) {
-        return yield* new UnknownProfileField({ fields: names.length === 0 ? [asked] : unknown, allowed: [...allowedFields] })
-      }
-      // Each field read at its path; the texts are put together as they are stored.
-      const values = yield* Effect.forEach(names, (name) => (name === "lastUpdate" ? store.getRaw(outcome) : store.getRaw(key, `$.${name}`)), { concurrency: "unbounded" })
-      if (values.every(Option.isNone) && Option.isNone(yield* store.getRaw(key, "$.customerId"))) return yield* new ProfileNotFound()
-      const body = `{${names.map((name, i) => `${JSON.stringify(name)}:${Option.getOrElse(values[i]!, () => "null")}`).join(",")}}`
-      return c.body(body, 200, json)
-    })))
+export const makeProfileRoutes =
+  (options: { readonly consistencyWaitMs?: number } = {}): Routes<Services, ProblemTag> =>
+  (app, run) => {
+    app.get("/v1/profile", (c) =>
+      run(
+        c,
+        Effect.gen(function* () {
+          const { customerId } = yield* callerOf(c)
+          const store = yield* DocumentStore.DocumentStore
+          // The generation readers use (a rebuild switches it); the request outcome lives beside it.
+          const key = yield* (yield* ReadModel.ReadModel).documentKey(readModel, customerId)
+          const outcome = lastUpdateKey(customerId)
+          if (c.req.header(ConsistencyToken.header) !== undefined) {
+            const claim = yield* ConsistencyToken.fromRequest(c)
+            if (Option.isSome(claim) && claim.value.k === "profile") {
+              yield* ConsistencyToken.waitFor(c, showsChange(store, key, outcome, claim.value), {
+                timeoutMs: options.consistencyWaitMs
+              })
+            }
+          }
+          const asked = c.req.query("fields")
+          if (asked === undefined) {
+            const [raw, lastUpdate] = yield* Effect.all([store.getRaw(key), store.getRaw(outcome)], {
+              concurrency: "unbounded"
+            })
+            if (Option.isNone(raw)) return yield* new ProfileNotFound()
+            // The stored text as it is, with `lastUpdate` added at its end when there is one.
+            const body = Option.isSome(lastUpdate) ? withField(raw.value, "lastUpdate", lastUpdate.value) : raw.value
+            return c.body(body, 200, json)
+          }
+          const names = [
+            ...new Set(
+              asked
+                .split(",")
+                .map((f) => f.trim())
+                .filter((f) => f !== "")
+            )
+          ]
+          const unknown = names.filter((f) => !allowed.has(f))
+          if (unknown.length > 0 || names.length === 0) {
+            return yield* new UnknownProfileField({
+              fields: names.length === 0 ? [asked] : unknown,
+              allowed: [...allowedFields]
+            })
+          }
+          // Each field read at its path; the texts are put together as they are stored.
+          const values = yield* Effect.forEach(
+            names,
+            (name) => (name === "lastUpdate" ? store.getRaw(outcome) : store.getRaw(key, `$.${name}`)),
+            { concurrency: "unbounded" }
+          )
+          if (values.every(Option.isNone) && Option.isNone(yield* store.getRaw(key, "$.customerId")))
+            return yield* new ProfileNotFound()
+          const body = `{${names.map((name, i) => `${JSON.stringify(name)}:${Option.getOrElse(values[i]!, () => "null")}`).join(",")}}`
+          return c.body(body, 200, json)
+        })
+      )
+    )
 
-  app.patch("/v1/profile", (c) =>
-    run(c, Effect.gen(function*() {
-      const principal = yield* callerOf(c)
-      const { customerId } = principal
-      const changes = yield* decodeBody(c, ProfileContract.ProfileChanges)
-      if (Object.keys(changes).length === 0) {
-        return yield* new InvalidBody({ errors: [{ path: "", message: "Send at least one of email, phone, address, preferences" }] })
-      }
-      // How the bank reaches the customer (and resets access) changes only after a recent authentication.
-      if (changes.email !== undefined || changes.phone !== undefined) yield* StepUp.requireRecent(principal, "contact-change")
-      const requestId = uuidv7()
-      const log = yield* StreamLog.StreamLog
-      yield* log.publish(ProfileContract.commands, {
-        key: customerId,
-        payload: { _tag: "UpdateProfile", customerId, requestId, changes, requestedAt: new Date().toISOString() }
-      })
-      // The claim waits for what the change writes now: a new e-mail address waits for its code.
-      const { email: _pending, ...shown } = changes
-      c.header(ConsistencyToken.header, ConsistencyToken.encode({ k: "profile", requestId, changes: shown }))
-      return c.json({ requestId, status: "accepted" }, 202)
-    })))
+    app.patch("/v1/profile", (c) =>
+      run(
+        c,
+        Effect.gen(function* () {
+          const principal = yield* callerOf(c)
+          const { customerId } = principal
+          const changes = yield* decodeBody(c, ProfileContract.ProfileChanges)
+          if (Object.keys(changes).length === 0) {
+            return yield* new InvalidBody({
+              errors: [{ path: "", message: "Send at least one of email, phone, address, preferences" }]
+            })
+          }
+          // How the bank reaches the customer (and resets access) changes only after a recent authentication.
+          if (changes.email !== undefined || changes.phone !== undefined)
+            yield* StepUp.requireRecent(principal, "contact-change")
+          const requestId = uuidv7()
+          const log = yield* StreamLog.StreamLog
+          yield* log.publish(ProfileContract.commands, {
+            key: customerId,
+            payload: { _tag: "UpdateProfile", customerId, requestId, changes, requestedAt: new Date().toISOString() }
+          })
+          // The claim waits for what the change writes now: a new e-mail address waits for its code.
+          const { email: _pending, ...shown } = changes
+          c.header(ConsistencyToken.header, ConsistencyToken.encode({ k: "profile", requestId, changes: shown }))
+          return c.json({ requestId, status: "accepted" }, 202)
+        })
+      )
+    )
 
-  app.post("/v1/profile/email/confirm", (c) =>
-    run(c, Effect.gen(function*() {
-      const principal = yield* callerOf(c)
-      const { customerId } = principal
-      const { code } = yield* decodeBody(c, EmailConfirmation)
-      yield* StepUp.requireRecent(principal, "contact-change")
-      const requestId = uuidv7()
-      const log = yield* StreamLog.StreamLog
-      yield* log.publish(ProfileContract.commands, {
-        key: customerId,
-        payload: { _tag: "ConfirmEmail", customerId, requestId, code, requestedAt: new Date().toISOString() }
-      })
-      c.header(ConsistencyToken.header, ConsistencyToken.encode({ k: "profile", requestId, changes: {} }))
-      return c.json({ requestId, status: "accepted" }, 202)
-    })))
-}
+    app.post("/v1/profile/email/confirm", (c) =>
+      run(
+        c,
+        Effect.gen(function* () {
+          const principal = yield* callerOf(c)
+          const { customerId } = principal
+          const { code } = yield* decodeBody(c, EmailConfirmation)
+          yield* StepUp.requireRecent(principal, "contact-change")
+          const requestId = uuidv7()
+          const log = yield* StreamLog.StreamLog
+          yield* log.publish(ProfileContract.commands, {
+            key: customerId,
+            payload: { _tag: "ConfirmEmail", customerId, requestId, code, requestedAt: new Date().toISOString() }
+          })
+          c.header(ConsistencyToken.header, ConsistencyToken.encode({ k: "profile", requestId, changes: {} }))
+          return c.json({ requestId, status: "accepted" }, 202)
+        })
+      )
+    )
+  }
 
 export const profileRoutes: Routes<Services, ProblemTag> = makeProfileRoutes()

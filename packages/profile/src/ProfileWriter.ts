@@ -15,7 +15,16 @@
 // wrong, expired or used-up code and an address that turns out to be taken all answer the same
 // `rejected` / `verification-failed`, so only whoever reads that mailbox could tell them apart.
 import { Profile } from "@bank/contracts"
-import { Actor, Database, type DatabaseError, DocumentStore, Idempotency, Keys, type Queryable, StreamLog } from "@bank/platform"
+import {
+  Actor,
+  Database,
+  type DatabaseError,
+  DocumentStore,
+  Idempotency,
+  Keys,
+  type Queryable,
+  StreamLog
+} from "@bank/platform"
 import type { Envelope } from "@bank/platform"
 import { Effect, Layer, Option } from "effect"
 import { createHash, randomInt, timingSafeEqual } from "node:crypto"
@@ -50,7 +59,13 @@ const preferenceColumns = (changes: Profile.ProfileChanges): Array<readonly [str
   return out
 }
 
-const update = (tx: Queryable, table: string, customerId: string, columns: ReadonlyArray<readonly [string, unknown]>, extra = "") =>
+const update = (
+  tx: Queryable,
+  table: string,
+  customerId: string,
+  columns: ReadonlyArray<readonly [string, unknown]>,
+  extra = ""
+) =>
   tx.query(
     `UPDATE ${table} SET ${columns.map(([c], i) => `${c} = $${i + 2}`).join(", ")}${extra} WHERE customer_id = $1`,
     [customerId, ...columns.map(([, v]) => v)]
@@ -61,7 +76,8 @@ const VERIFICATION_TTL_MS = 15 * 60_000
 const VERIFICATION_ATTEMPTS = 5
 
 /** Where a customer's pending e-mail verification is kept (beside the profile document). */
-export const emailVerificationKey = (customerId: string): string => Keys.customer(customerId).key("profile-email-verification")
+export const emailVerificationKey = (customerId: string): string =>
+  Keys.customer(customerId).key("profile-email-verification")
 
 interface PendingEmail {
   readonly requestId: string
@@ -76,20 +92,31 @@ const hashCode = (customerId: string, requestId: string, code: string): string =
 
 /** Applies the changes to the customer master and the CRM in one transaction (never the e-mail address: see above). */
 export const write = (command: Profile.UpdateProfile): Effect.Effect<void, DatabaseError, Database.Database> =>
-  Database.Database.use((db) => db.transaction((tx) => Effect.gen(function*() {
-    const { email: _email, ...changes } = command.changes
-    const contact = contactColumns(changes)
-    if (contact.length > 0) yield* update(tx, "customer.customers", command.customerId, contact)
-    const preferences = preferenceColumns(command.changes)
-    if (preferences.length > 0) {
-      yield* tx.query("INSERT INTO crm.preferences (customer_id) VALUES ($1) ON CONFLICT (customer_id) DO NOTHING", [command.customerId])
-      // Consent changes are dated, as the CRM's consent rule asks.
-      const consent = command.changes.preferences?.marketing !== undefined ? ", consent_updated_at = now()" : ""
-      yield* update(tx, "crm.preferences", command.customerId, preferences, consent)
-    }
-  })))
+  Database.Database.use((db) =>
+    db.transaction((tx) =>
+      Effect.gen(function* () {
+        const { email: _email, ...changes } = command.changes
+        const contact = contactColumns(changes)
+        if (contact.length > 0) yield* update(tx, "customer.customers", command.customerId, contact)
+        const preferences = preferenceColumns(command.changes)
+        if (preferences.length > 0) {
+          yield* tx.query(
+            "INSERT INTO crm.preferences (customer_id) VALUES ($1) ON CONFLICT (customer_id) DO NOTHING",
+            [command.customerId]
+          )
+          // Consent changes are dated, as the CRM's consent rule asks.
+          const consent = command.changes.preferences?.marketing !== undefined ? ", consent_updated_at = now()" : ""
+          yield* update(tx, "crm.preferences", command.customerId, preferences, consent)
+        }
+      })
+    )
+  )
 
-const outcome = (command: Profile.ProfileCommand, status: "applied" | "rejected" | "pending-verification", reason?: string) =>
+const outcome = (
+  command: Profile.ProfileCommand,
+  status: "applied" | "rejected" | "pending-verification",
+  reason?: string
+) =>
   DocumentStore.DocumentStore.use((store) =>
     store.set(lastUpdateKey(command.customerId), "$", {
       requestId: command.requestId,
@@ -101,7 +128,7 @@ const outcome = (command: Profile.ProfileCommand, status: "applied" | "rejected"
 
 /** Records the pending address and puts its code on the outbox: the same steps whoever has the address. */
 const requestVerification = (command: Profile.UpdateProfile, email: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const code = String(randomInt(0, 1_000_000)).padStart(6, "0")
     const pending: PendingEmail = {
       requestId: command.requestId,
@@ -110,37 +137,60 @@ const requestVerification = (command: Profile.UpdateProfile, email: string) =>
       expiresAt: Date.now() + VERIFICATION_TTL_MS,
       attempts: 0
     }
-    yield* DocumentStore.DocumentStore.use((store) => store.set(emailVerificationKey(command.customerId), "$", { ...pending }))
+    yield* DocumentStore.DocumentStore.use((store) =>
+      store.set(emailVerificationKey(command.customerId), "$", { ...pending })
+    )
     yield* StreamLog.StreamLog.use((log) =>
       log.publish(Profile.emailOutbox, {
         key: command.customerId,
-        payload: { _tag: "EmailVerificationRequested", customerId: command.customerId, requestId: command.requestId, email, code }
-      }))
+        payload: {
+          _tag: "EmailVerificationRequested",
+          customerId: command.customerId,
+          requestId: command.requestId,
+          email,
+          code
+        }
+      })
+    )
   })
 
 /** Rejections of the systems of record that retrying cannot help (see below). */
-const rejectedBySystemsOfRecord = (error: DatabaseError) => error.reason === "Constraint" || error.code?.startsWith("22") === true
+const rejectedBySystemsOfRecord = (error: DatabaseError) =>
+  error.reason === "Constraint" || error.code?.startsWith("22") === true
 
 const applyUpdate = (command: Profile.UpdateProfile) =>
   write(command).pipe(
-    Effect.andThen(command.changes.email === undefined
-      ? outcome(command, "applied")
-      : requestVerification(command, command.changes.email).pipe(Effect.andThen(outcome(command, "pending-verification")))),
-    Effect.catchTag("DatabaseError", (error): Effect.Effect<void, DatabaseError | DocumentStore.DocumentStoreError, DocumentStore.DocumentStore> =>
-      // A rule of the systems of record said no (class 23: the customer is gone) or the value
-      // cannot be stored at all (class 22: data exception, e.g. a NUL character): retrying cannot
-      // help, so it is recorded as the request's outcome, never left to the dead-letter stream
-      // where nobody would tell the customer.
-      rejectedBySystemsOfRecord(error)
-        ? outcome(command, "rejected", "invalid").pipe(
-          Effect.andThen(Effect.logWarning("profile update rejected by the systems of record", { requestId: command.requestId, constraint: error.constraint, code: error.code }))
-        )
-        : Effect.fail(error))
+    Effect.andThen(
+      command.changes.email === undefined
+        ? outcome(command, "applied")
+        : requestVerification(command, command.changes.email).pipe(
+            Effect.andThen(outcome(command, "pending-verification"))
+          )
+    ),
+    Effect.catchTag(
+      "DatabaseError",
+      (error): Effect.Effect<void, DatabaseError | DocumentStore.DocumentStoreError, DocumentStore.DocumentStore> =>
+        // A rule of the systems of record said no (class 23: the customer is gone) or the value
+        // cannot be stored at all (class 22: data exception, e.g. a NUL character): retrying cannot
+        // help, so it is recorded as the request's outcome, never left to the dead-letter stream
+        // where nobody would tell the customer.
+        rejectedBySystemsOfRecord(error)
+          ? outcome(command, "rejected", "invalid").pipe(
+              Effect.andThen(
+                Effect.logWarning("profile update rejected by the systems of record", {
+                  requestId: command.requestId,
+                  constraint: error.constraint,
+                  code: error.code
+                })
+              )
+            )
+          : Effect.fail(error)
+    )
   )
 
 /** The code checked against the pending verification; the address written only when it matches. */
 const confirm = (command: Profile.ConfirmEmail) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const store = yield* DocumentStore.DocumentStore
     const key = emailVerificationKey(command.customerId)
     const failed = outcome(command, "rejected", "verification-failed")
@@ -159,11 +209,16 @@ const confirm = (command: Profile.ConfirmEmail) =>
     }
     // One code, one use, whatever happens next.
     yield* store.delete(key)
-    yield* Database.Database.use((db) => update(db, "customer.customers", command.customerId, [["email", pending.email]])).pipe(
+    yield* Database.Database.use((db) =>
+      update(db, "customer.customers", command.customerId, [["email", pending.email]])
+    ).pipe(
       Effect.andThen(outcome(command, "applied")),
       // The address is taken (or became so): the same answer as a wrong code.
-      Effect.catchTag("DatabaseError", (error): Effect.Effect<void, DatabaseError | DocumentStore.DocumentStoreError, DocumentStore.DocumentStore> =>
-        rejectedBySystemsOfRecord(error) ? failed : Effect.fail(error))
+      Effect.catchTag(
+        "DatabaseError",
+        (error): Effect.Effect<void, DatabaseError | DocumentStore.DocumentStoreError, DocumentStore.DocumentStore> =>
+          rejectedBySystemsOfRecord(error) ? failed : Effect.fail(error)
+      )
     )
   })
 

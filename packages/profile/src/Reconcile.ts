@@ -20,19 +20,35 @@ export interface Mismatch {
 const canonical = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        )
+      : v
+  )
 
 /** What differs between a stored profile and the one assembled from PostgreSQL. Pure. */
-export const compare = (customerId: string, expected: Record<string, Json> | undefined, stored: Record<string, unknown> | undefined): Array<Mismatch> => {
-  if (expected === undefined) return stored === undefined || stored.deleted === true ? [] : [{ customerId, document: "profile", what: "customer not in the customer master" }]
+export const compare = (
+  customerId: string,
+  expected: Record<string, Json> | undefined,
+  stored: Record<string, unknown> | undefined
+): Array<Mismatch> => {
+  if (expected === undefined)
+    return stored === undefined || stored.deleted === true
+      ? []
+      : [{ customerId, document: "profile", what: "customer not in the customer master" }]
   if (stored === undefined) return [{ customerId, document: "profile", what: "missing document" }]
   const want = content(expected)
   const have = content(stored)
   const out: Array<Mismatch> = []
   for (const field of new Set([...Object.keys(want), ...Object.keys(have)])) {
     if (canonical(want[field] ?? null) !== canonical(have[field] ?? null)) {
-      out.push({ customerId, document: "profile", what: field, expected: want[field] ?? null, actual: have[field] ?? null })
+      out.push({
+        customerId,
+        document: "profile",
+        what: field,
+        expected: want[field] ?? null,
+        actual: have[field] ?? null
+      })
     }
   }
   return out
@@ -45,20 +61,32 @@ export interface ReconcileOptions {
 }
 
 const check = (customerIds: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const store = yield* DocumentStore.DocumentStore
     const generation = yield* ReadModel.generation(readModel).pipe(Effect.orElseSucceed(() => 1))
     const expected = yield* PgProfile.assembleMany(customerIds)
-    const stored = yield* Effect.forEach(customerIds, (id) => store.getRaw(documentKey(id, generation)), { concurrency: 32 })
+    const stored = yield* Effect.forEach(customerIds, (id) => store.getRaw(documentKey(id, generation)), {
+      concurrency: 32
+    })
     return customerIds.flatMap((id, i) => {
       const raw = stored[i]!
-      return compare(id, expected.get(id), Option.isSome(raw) ? (JSON.parse(raw.value) as Record<string, unknown>) : undefined)
+      return compare(
+        id,
+        expected.get(id),
+        Option.isSome(raw) ? (JSON.parse(raw.value) as Record<string, unknown>) : undefined
+      )
     })
   })
 
 /** Compares every profile with the systems of record. */
-export const reconcile = (options: ReconcileOptions = {}): Effect.Effect<{ readonly checked: number; readonly mismatches: ReadonlyArray<Mismatch> }, DatabaseError | DocumentStore.DocumentStoreError, Database.Database | DocumentStore.DocumentStore | Redis> =>
-  Effect.gen(function*() {
+export const reconcile = (
+  options: ReconcileOptions = {}
+): Effect.Effect<
+  { readonly checked: number; readonly mismatches: ReadonlyArray<Mismatch> },
+  DatabaseError | DocumentStore.DocumentStoreError,
+  Database.Database | DocumentStore.DocumentStore | Redis
+> =>
+  Effect.gen(function* () {
     const db = yield* Database.Database
     const pageSize = options.pageSize ?? 500
     let after = "0"

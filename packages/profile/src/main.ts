@@ -11,5 +11,7 @@ import * as ProfileWriter from "./ProfileWriter.ts"
 
 Process.launch(
   { name: "profile", needs: ["redis", "postgres"] },
-  Layer.mergeAll(ProfileProjector.layerFollowing, ProfileWriter.layer).pipe(Layer.provide(Layer.mergeAll(DocumentStore.layerConfig, ReadModel.layer(), StreamLog.layer)))
+  Layer.mergeAll(ProfileProjector.layerFollowing, ProfileWriter.layer).pipe(
+    Layer.provide(Layer.mergeAll(DocumentStore.layerConfig, ReadModel.layer(), StreamLog.layer))
+  )
 )

@@ -32,15 +32,24 @@ export const postDepositEntry = (
   account: LockedDepositAccount,
   entry: DepositEntry
 ): Effect.Effect<LockedDepositAccount & { readonly entryNo: bigint }, DatabaseError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const balance = BigInt(account.balance) + entry.amount
     const entryNo = BigInt(account.last_entry_no) + 1n
     yield* tx.query(
       `INSERT INTO deposits.transactions (account_id, customer_id, entry_no, amount, currency, description, counterparty, category,
          running_balance, booking_date, value_date, booked_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, (now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date, now())`,
-      [account.account_id, account.customer_id, String(entryNo), String(entry.amount), account.currency, entry.description,
-        entry.counterparty, entry.category, String(balance)]
+      [
+        account.account_id,
+        account.customer_id,
+        String(entryNo),
+        String(entry.amount),
+        account.currency,
+        entry.description,
+        entry.counterparty,
+        entry.category,
+        String(balance)
+      ]
     )
     yield* tx.query(
       `UPDATE deposits.accounts SET balance = $2, available_balance = available_balance + $3, last_entry_no = $4 WHERE account_id = $1`,

@@ -15,10 +15,28 @@ interface Ledger {
 }
 
 export const ledgers: ReadonlyArray<Ledger> = [
-  { system: "deposits", accounts: "deposits.accounts", id: "account_id", balance: "balance", entries: "deposits.transactions" },
+  {
+    system: "deposits",
+    accounts: "deposits.accounts",
+    id: "account_id",
+    balance: "balance",
+    entries: "deposits.transactions"
+  },
   { system: "cards", accounts: "cards.cards", id: "card_id", balance: "balance", entries: "cards.transactions" },
-  { system: "lending", accounts: "lending.loans", id: "loan_id", balance: "outstanding", entries: "lending.transactions" },
-  { system: "investments", accounts: "investments.accounts", id: "account_id", balance: "cash_balance", entries: "investments.transactions" }
+  {
+    system: "lending",
+    accounts: "lending.loans",
+    id: "loan_id",
+    balance: "outstanding",
+    entries: "lending.transactions"
+  },
+  {
+    system: "investments",
+    accounts: "investments.accounts",
+    id: "account_id",
+    balance: "cash_balance",
+    entries: "investments.transactions"
+  }
 ]
 
 export interface Discrepancy {
@@ -55,24 +73,42 @@ const valuationQuery = `
   WHERE a.market_value <> COALESCE(h.total, 0) ORDER BY a.account_id LIMIT 20`
 
 /** Every breach of the ledger rule (at most 20 per check); empty when the books are consistent. */
-export const check = Effect.fn("Ledgers.check")(function*() {
+export const check = Effect.fn("Ledgers.check")(function* () {
   const db = yield* Database.Database
   const found: Array<Discrepancy> = []
   for (const l of ledgers) {
-    type AccountRow = { id: string; balance: string; last_entry_no: string; total: string | null; entries: string; max_entry: string | null; last_running: string | null }
+    type AccountRow = {
+      id: string
+      balance: string
+      last_entry_no: string
+      total: string | null
+      entries: string
+      max_entry: string | null
+      last_running: string | null
+    }
     for (const r of yield* db.query<AccountRow>(accountsQuery(l))) {
       found.push({
-        system: l.system, accountId: r.id,
-        problem: `${l.balance} ${r.balance}, sum of entries ${r.total ?? 0}, last running balance ${r.last_running ?? "-"}, ` +
+        system: l.system,
+        accountId: r.id,
+        problem:
+          `${l.balance} ${r.balance}, sum of entries ${r.total ?? 0}, last running balance ${r.last_running ?? "-"}, ` +
           `last_entry_no ${r.last_entry_no}, entries ${r.entries}, highest entry_no ${r.max_entry ?? 0}`
       })
     }
     for (const r of yield* db.query<{ id: string; entry_no: string }>(chainQuery(l))) {
-      found.push({ system: l.system, accountId: r.id, problem: `running balance of entry ${r.entry_no} is not the sum of the amounts up to it` })
+      found.push({
+        system: l.system,
+        accountId: r.id,
+        problem: `running balance of entry ${r.entry_no} is not the sum of the amounts up to it`
+      })
     }
   }
   for (const r of yield* db.query<{ id: string; market_value: string; holdings: string }>(valuationQuery)) {
-    found.push({ system: "investments", accountId: r.id, problem: `market_value ${r.market_value}, holdings sum to ${r.holdings}` })
+    found.push({
+      system: "investments",
+      accountId: r.id,
+      problem: `market_value ${r.market_value}, holdings sum to ${r.holdings}`
+    })
   }
   return found as ReadonlyArray<Discrepancy>
 })

@@ -31,16 +31,31 @@ describe("Migrations", () => {
     const files = await Effect.runPromise(load())
     const first = await run(migrate())
     expect(first.applied.map((m) => m.version)).toEqual(files.map((m) => m.version))
-    const schemas = await run(query<{ nspname: string }>(
-      "SELECT nspname FROM pg_namespace WHERE nspname IN ('ref', 'customer', 'crm', 'deposits', 'cards', 'lending', 'investments') ORDER BY 1"))
-    expect(schemas.map((s) => s.nspname)).toEqual(["cards", "crm", "customer", "deposits", "investments", "lending", "ref"])
+    const schemas = await run(
+      query<{ nspname: string }>(
+        "SELECT nspname FROM pg_namespace WHERE nspname IN ('ref', 'customer', 'crm', 'deposits', 'cards', 'lending', 'investments') ORDER BY 1"
+      )
+    )
+    expect(schemas.map((s) => s.nspname)).toEqual([
+      "cards",
+      "crm",
+      "customer",
+      "deposits",
+      "investments",
+      "lending",
+      "ref"
+    ])
 
     const second = await run(migrate())
     expect(second).toEqual({ applied: [], alreadyApplied: files.length })
 
     // The API formats money with the code's copy of the currency table: it must be this one.
-    const currencies = await run(query<{ code: string; minor_unit: number }>("SELECT code, minor_unit FROM ref.currencies ORDER BY code"))
-    expect(new Map(currencies.map((c) => [c.code, Number(c.minor_unit)]))).toEqual(new Map([...currencyExponents].sort()))
+    const currencies = await run(
+      query<{ code: string; minor_unit: number }>("SELECT code, minor_unit FROM ref.currencies ORDER BY code")
+    )
+    expect(new Map(currencies.map((c) => [c.code, Number(c.minor_unit)]))).toEqual(
+      new Map([...currencyExponents].sort())
+    )
   })
 
   it("lets two processes migrate the same database at once: each migration is applied exactly once", async () => {
@@ -48,7 +63,9 @@ describe("Migrations", () => {
     const b = on("concurrent")
     const [ra, rb] = await Promise.all([a(migrate()), b(migrate())])
     const files = await Effect.runPromise(load())
-    expect([...ra.applied, ...rb.applied].map((m) => m.version).sort((x, y) => x - y)).toEqual(files.map((m) => m.version))
+    expect([...ra.applied, ...rb.applied].map((m) => m.version).sort((x, y) => x - y)).toEqual(
+      files.map((m) => m.version)
+    )
     const recorded = await a(query<{ n: string }>("SELECT count(*) AS n FROM records_meta.schema_migrations"))
     expect(recorded[0]?.n).toBe(String(files.length))
   })
@@ -76,27 +93,43 @@ describe("Migrations", () => {
       return error as DatabaseError
     }
     const account = (currency: string, balance: number, available: number, overdraft = 0) =>
-      [`INSERT INTO deposits.accounts (customer_id, iban, product, name, currency, balance, available_balance, overdraft_limit, opened_on)
+      [
+        `INSERT INTO deposits.accounts (customer_id, iban, product, name, currency, balance, available_balance, overdraft_limit, opened_on)
         VALUES (1, $1, 'current', 'Current account', $2, $3, $4, $5, '2024-01-01') RETURNING account_id`,
-      [`DE00999900000000${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`, currency, balance, available, overdraft]] as const
+        [
+          `DE00999900000000${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`,
+          currency,
+          balance,
+          available,
+          overdraft
+        ]
+      ] as const
 
     beforeAll(async () => {
-      await run(query(`INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
-                       VALUES (1, 'Ada', 'Lovelace', 'ada@example.com', '1 Main Street', '10115', 'Berlin', 'DE', '1990-12-10', 'retail')`))
+      await run(
+        query(`INSERT INTO customer.customers (customer_id, given_name, family_name, email, address_line1, postal_code, city, country, date_of_birth, segment)
+                       VALUES (1, 'Ada', 'Lovelace', 'ada@example.com', '1 Main Street', '10115', 'Berlin', 'DE', '1990-12-10', 'retail')`)
+      )
     })
 
     it("accepts a consistent account and its entry", async () => {
       const [row] = await run(query<{ account_id: string }>(...account("EUR", 10_000, 8_000)))
-      await run(query(
-        `INSERT INTO deposits.transactions (account_id, customer_id, entry_no, amount, currency, booking_date, value_date, booked_at, description, category, running_balance)
-         VALUES ($1, 1, 1, 10000, 'EUR', '2024-01-02', '2024-01-02', now(), 'Opening', 'opening', 10000)`, [row!.account_id]))
+      await run(
+        query(
+          `INSERT INTO deposits.transactions (account_id, customer_id, entry_no, amount, currency, booking_date, value_date, booked_at, description, category, running_balance)
+         VALUES ($1, 1, 1, 10000, 'EUR', '2024-01-02', '2024-01-02', now(), 'Opening', 'opening', 10000)`,
+          [row!.account_id]
+        )
+      )
     })
 
     it("rejects money that is not whole minor units", async () => {
       const [row] = await run(query<{ account_id: string }>(...account("EUR", 0, 0)))
       const error = await refused(
         `INSERT INTO deposits.transactions (account_id, customer_id, entry_no, amount, currency, booking_date, value_date, booked_at, description, category, running_balance)
-         VALUES ($1, 1, 1, $2, 'EUR', '2024-01-02', '2024-01-02', now(), 'Coffee', 'dining', 0)`, [row!.account_id, "-12.50"])
+         VALUES ($1, 1, 1, $2, 'EUR', '2024-01-02', '2024-01-02', now(), 'Coffee', 'dining', 0)`,
+        [row!.account_id, "-12.50"]
+      )
       expect(error.code).toBe("22P02") // invalid input syntax for type bigint
     })
 
@@ -117,7 +150,9 @@ describe("Migrations", () => {
       const [row] = await run(query<{ account_id: string }>(...account("EUR", 0, 0)))
       const error = await refused(
         `INSERT INTO deposits.transactions (account_id, customer_id, entry_no, amount, currency, booking_date, value_date, booked_at, description, category, running_balance)
-         VALUES ($1, 1, 1, 100, 'USD', '2024-01-02', '2024-01-02', now(), 'Wire', 'transfer_in', 100)`, [row!.account_id])
+         VALUES ($1, 1, 1, 100, 'USD', '2024-01-02', '2024-01-02', now(), 'Wire', 'transfer_in', 100)`,
+        [row!.account_id]
+      )
       expect(error.code).toBe("23503")
     })
 

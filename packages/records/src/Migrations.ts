@@ -41,7 +41,7 @@ export const defaultDirectory = fileURLToPath(new URL("../migrations/", import.m
 const FILE = /^(\d{3})_([a-z0-9_]+)\.sql$/
 
 /** Reads and orders the migration files of `directory`. */
-export const load = Effect.fn("Migrations.load")(function*(directory: string = defaultDirectory) {
+export const load = Effect.fn("Migrations.load")(function* (directory: string = defaultDirectory) {
   const unreadable = (cause: unknown) => new MigrationError({ reason: "Unreadable", detail: directory, cause })
   const names = yield* Effect.tryPromise({ try: () => readdir(directory), catch: unreadable })
   const migrations: Array<Migration> = []
@@ -74,32 +74,35 @@ const recorded = (tx: Queryable, version: number) =>
   tx.query<{ checksum: string }>("SELECT checksum FROM records_meta.schema_migrations WHERE version = $1", [version])
 
 /** Applies what `directory` has and the database does not; returns what it applied. */
-export const migrate = Effect.fn("Migrations.migrate")(function*(options?: { readonly directory?: string }) {
+export const migrate = Effect.fn("Migrations.migrate")(function* (options?: { readonly directory?: string }) {
   const db = yield* Database.Database
   const migrations = yield* load(options?.directory)
   yield* db.transaction((tx) => lock(tx).pipe(Effect.andThen(tx.query(BOOTSTRAP))))
   const applied: Array<Migration> = []
   for (const migration of migrations) {
-    const done = yield* db.transaction(Effect.fnUntraced(function*(tx) {
-      yield* lock(tx)
-      const [previous] = yield* recorded(tx, migration.version)
-      if (previous) {
-        if (previous.checksum !== migration.checksum) {
-          return yield* new MigrationError({
-            reason: "ChecksumMismatch",
-            detail: `migration ${migration.version}_${migration.name} changed after it was applied; add a new migration instead`
-          })
+    const done = yield* db.transaction(
+      Effect.fnUntraced(function* (tx) {
+        yield* lock(tx)
+        const [previous] = yield* recorded(tx, migration.version)
+        if (previous) {
+          if (previous.checksum !== migration.checksum) {
+            return yield* new MigrationError({
+              reason: "ChecksumMismatch",
+              detail: `migration ${migration.version}_${migration.name} changed after it was applied; add a new migration instead`
+            })
+          }
+          return false
         }
-        return false
-      }
-      // No parameters: the simple query protocol, which runs a file of many statements.
-      yield* tx.query(migration.sql)
-      yield* tx.query(
-        "INSERT INTO records_meta.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-        [migration.version, migration.name, migration.checksum]
-      )
-      return true
-    }))
+        // No parameters: the simple query protocol, which runs a file of many statements.
+        yield* tx.query(migration.sql)
+        yield* tx.query("INSERT INTO records_meta.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", [
+          migration.version,
+          migration.name,
+          migration.checksum
+        ])
+        return true
+      })
+    )
     if (done) applied.push(migration)
   }
   return { applied, alreadyApplied: migrations.length - applied.length } satisfies MigrationReport

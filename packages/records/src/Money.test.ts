@@ -1,7 +1,21 @@
 import { describe, expect, it } from "vitest"
-import { annuity, convert, divRound, minorFromText, minorToText, monthlyInterest, rateFromText, rateToText } from "./Money.ts"
+import {
+  annuity,
+  convert,
+  divRound,
+  minorFromText,
+  minorToText,
+  monthlyInterest,
+  rateFromText,
+  rateToText
+} from "./Money.ts"
 
-const units = new Map([["EUR", 2], ["JPY", 0], ["KWD", 3], ["USD", 2]])
+const units = new Map([
+  ["EUR", 2],
+  ["JPY", 0],
+  ["KWD", 3],
+  ["USD", 2]
+])
 
 describe("Money", () => {
   it("rounds half away from zero, for debits as for credits", () => {
@@ -60,6 +74,7 @@ describe("Money", () => {
     expect(minorToText(0n, 3)).toBe("0.000")
     expect(minorToText(1500n, 0)).toBe("1500")
     expect(minorToText(2n ** 63n - 1n, 2)).toBe("92233720368547758.07")
-    for (const text of ["12.50", "-0.01", "1.234"]) expect(minorToText(minorFromText(text, text.split(".")[1]!.length), text.split(".")[1]!.length)).toBe(text)
+    for (const text of ["12.50", "-0.01", "1.234"])
+      expect(minorToText(minorFromText(text, text.split(".")[1]!.length), text.split(".")[1]!.length)).toBe(text)
   })
 })

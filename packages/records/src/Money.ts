@@ -11,7 +11,15 @@ export type MinorUnits = ReadonlyMap<string, number>
  * dashboard projection) can format money without a database round trip.
  */
 export const currencyExponents: MinorUnits = new Map([
-  ["EUR", 2], ["USD", 2], ["GBP", 2], ["CHF", 2], ["SEK", 2], ["PLN", 2], ["JPY", 0], ["KWD", 3], ["BHD", 3]
+  ["EUR", 2],
+  ["USD", 2],
+  ["GBP", 2],
+  ["CHF", 2],
+  ["SEK", 2],
+  ["PLN", 2],
+  ["JPY", 0],
+  ["KWD", 3],
+  ["BHD", 3]
 ])
 
 /**
@@ -24,7 +32,11 @@ export interface MoneyView {
 }
 
 /** Minor units of `currency` as a MoneyView; undefined for a currency we do not know. */
-export const moneyView = (minor: bigint, currency: string, units: MinorUnits = currencyExponents): MoneyView | undefined => {
+export const moneyView = (
+  minor: bigint,
+  currency: string,
+  units: MinorUnits = currencyExponents
+): MoneyView | undefined => {
   const exponent = units.get(currency)
   return exponent === undefined ? undefined : { amount: minorToText(minor, exponent), currency }
 }
@@ -32,7 +44,7 @@ export const moneyView = (minor: bigint, currency: string, units: MinorUnits = c
 /** a / b rounded half away from zero. */
 export const divRound = (a: bigint, b: bigint): bigint => {
   if (b === 0n) throw new RangeError("division by zero")
-  const negative = (a < 0n) !== (b < 0n)
+  const negative = a < 0n !== b < 0n
   const absA = a < 0n ? -a : a
   const absB = b < 0n ? -b : b
   const q = (absA * 2n + absB) / (absB * 2n)
@@ -134,7 +146,9 @@ export const minorFromText = (text: string, exponent: number): bigint => {
   if (!match) throw new RangeError("must be a decimal number such as 12.50")
   const decimals = match[3] ?? ""
   if (decimals.length > exponent) {
-    throw new RangeError(exponent === 0 ? "must be a whole number in this currency" : `has more than ${exponent} decimals`)
+    throw new RangeError(
+      exponent === 0 ? "must be a whole number in this currency" : `has more than ${exponent} decimals`
+    )
   }
   const magnitude = BigInt(match[2]! + decimals.padEnd(exponent, "0"))
   if (magnitude > MAX_MINOR) throw new RangeError("is too large")

@@ -9,8 +9,13 @@ import { cpuMeter } from "../Machine.ts"
 import { processMeter } from "../Processes.ts"
 
 const probeStatus = async (url: string, token: string) => {
-  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) }).catch(() => undefined)
-  return response ? { status: response.status, bytes: (await response.arrayBuffer()).byteLength } : { status: 0, bytes: 0 }
+  const response = await fetch(url, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(10_000)
+  }).catch(() => undefined)
+  return response
+    ? { status: response.status, bytes: (await response.arrayBuffer()).byteLength }
+    : { status: 0, bytes: 0 }
 }
 
 export const dashboard = async (ctx: BenchContext, hono: Saturated, loginFailure: string | undefined) => {
@@ -21,13 +26,17 @@ export const dashboard = async (ctx: BenchContext, hono: Saturated, loginFailure
     half: "GET /v1/dashboard p99 at half its peak rate"
   }
   if (loginFailure || ctx.tokens.length === 0) {
-    for (const label of Object.values(labels)) ctx.figures.push(notMeasured(group, label, "req/s", `no access token: ${loginFailure ?? "no login succeeded"}`))
+    for (const label of Object.values(labels))
+      ctx.figures.push(notMeasured(group, label, "req/s", `no access token: ${loginFailure ?? "no login succeeded"}`))
     return
   }
   const url = `${ctx.stack.baseUrl}/v1/dashboard`
   const first = await probeStatus(url, ctx.tokens[0]!)
   if (first.status !== 200) {
-    const why = first.status === 404 ? "the edge does not serve GET /v1/dashboard yet (404)" : `GET /v1/dashboard answered ${first.status}`
+    const why =
+      first.status === 404
+        ? "the edge does not serve GET /v1/dashboard yet (404)"
+        : `GET /v1/dashboard answered ${first.status}`
     for (const label of Object.values(labels)) ctx.figures.push(notMeasured(group, label, "req/s", why))
     return
   }
@@ -41,8 +50,12 @@ export const dashboard = async (ctx: BenchContext, hono: Saturated, loginFailure
     unit: "req/s",
     detail: `at saturation ${latencyText(redis.result)}; unloaded p50 ${unloaded.latency.p50.toFixed(2)} ms, p99 ${unloaded.latency.p99.toFixed(2)} ms; documents of ~${fmt(first.bytes / 1024, 1)} KiB`,
     baseline: { label: "plain Hono", value: hono.result.perSecond },
-    target: { text: "at least 50% of the plain Hono route", met: redis.result.perSecond >= 0.5 * hono.result.perSecond },
-    cpu: redis.cpu, processes: redis.processes,
+    target: {
+      text: "at least 50% of the plain Hono route",
+      met: redis.result.perSecond >= 0.5 * hono.result.perSecond
+    },
+    cpu: redis.cpu,
+    processes: redis.processes,
     chart: "http"
   })
 
@@ -50,7 +63,13 @@ export const dashboard = async (ctx: BenchContext, hono: Saturated, loginFailure
   const rate = Math.max(1, Math.floor(redis.result.perSecond / 2))
   const meter = cpuMeter()
   const perProcess = processMeter(ctx.known)
-  const half = await load({ url, vary: rotatingToken(ctx.tokens), connections: ctx.connections, seconds: ctx.seconds, rate })
+  const half = await load({
+    url,
+    vary: rotatingToken(ctx.tokens),
+    connections: ctx.connections,
+    seconds: ctx.seconds,
+    rate
+  })
   ctx.figures.push({
     group,
     label: labels.half,
@@ -63,12 +82,25 @@ export const dashboard = async (ctx: BenchContext, hono: Saturated, loginFailure
     chart: "latency"
   })
 
-  const probe = await startServer("scripts/bench/servers/probe.ts", { ...ctx.stack.env, IDENTITY_TOKEN_CACHE: "false" }, ctx.log("bench-probe-pg"))
+  const probe = await startServer(
+    "scripts/bench/servers/probe.ts",
+    { ...ctx.stack.env, IDENTITY_TOKEN_CACHE: "false" },
+    ctx.log("bench-probe-pg")
+  )
   try {
     const pgUrl = `${probe.url}/v1/bench/dashboard-pg`
     const check = await probeStatus(pgUrl, ctx.tokens[0]!)
     if (check.status !== 200) {
-      ctx.figures.push(notMeasured(group, labels.pg, "req/s", check.status === 404 ? "@bank/dashboard has no PgDashboard to assemble it with" : `the PostgreSQL route answered ${check.status}`))
+      ctx.figures.push(
+        notMeasured(
+          group,
+          labels.pg,
+          "req/s",
+          check.status === 404
+            ? "@bank/dashboard has no PgDashboard to assemble it with"
+            : `the PostgreSQL route answered ${check.status}`
+        )
+      )
       return
     }
     ctx.say("dashboard from PostgreSQL: unloaded latency, then saturation")
@@ -82,7 +114,8 @@ export const dashboard = async (ctx: BenchContext, hono: Saturated, loginFailure
       detail: `at saturation ${latencyText(pg.result)}; unloaded p50 ${pgUnloaded.latency.p50.toFixed(2)} ms, p99 ${pgUnloaded.latency.p99.toFixed(2)} ms; Redis serves ${fmt(redis.result.perSecond / Math.max(1e-9, pg.result.perSecond), 2)}× as many`,
       baseline: { label: "the Redis dashboard", value: redis.result.perSecond },
       target: { text: "Redis at least 10× this", met: redis.result.perSecond >= 10 * pg.result.perSecond },
-      cpu: pg.cpu, processes: pg.processes,
+      cpu: pg.cpu,
+      processes: pg.processes,
       chart: "http"
     })
     ctx.figures.push(

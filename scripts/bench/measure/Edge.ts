@@ -7,7 +7,13 @@ import { latencyText, rotatingToken, saturate, type BenchContext, type Saturated
 import { notMeasured } from "../Figures.ts"
 import { sequential, startServer, type Server } from "../Http.ts"
 
-const withServer = async <A>(ctx: BenchContext, name: string, file: string, env: Record<string, string>, use: (server: Server) => Promise<A>): Promise<A> => {
+const withServer = async <A>(
+  ctx: BenchContext,
+  name: string,
+  file: string,
+  env: Record<string, string>,
+  use: (server: Server) => Promise<A>
+): Promise<A> => {
   const server = await startServer(file, env, ctx.log(name))
   try {
     return await use(server)
@@ -29,7 +35,10 @@ export const ceiling = async (ctx: BenchContext): Promise<{ bare: Saturated; hon
     ctx.say("edge ceiling: bare node:http, plain Hono, twice each")
     const runs = []
     for (let round = 0; round < 2; round++) {
-      runs.push(await saturate(ctx, { url: `${bareServer.url}/noop` }), await saturate(ctx, { url: `${honoServer.url}/noop` }))
+      runs.push(
+        await saturate(ctx, { url: `${bareServer.url}/noop` }),
+        await saturate(ctx, { url: `${honoServer.url}/noop` })
+      )
     }
     bare = best(runs[0]!, runs[2]!)
     hono = best(runs[1]!, runs[3]!)
@@ -37,7 +46,16 @@ export const ceiling = async (ctx: BenchContext): Promise<{ bare: Saturated; hon
     await Promise.all([bareServer.stop(), honoServer.stop()])
   }
   ctx.figures.push(
-    { group: "Edge ceiling", label: "bare node:http route", value: bare.result.perSecond, unit: "req/s", detail: latencyText(bare.result), cpu: bare.cpu, processes: bare.processes, chart: "http" },
+    {
+      group: "Edge ceiling",
+      label: "bare node:http route",
+      value: bare.result.perSecond,
+      unit: "req/s",
+      detail: latencyText(bare.result),
+      cpu: bare.cpu,
+      processes: bare.processes,
+      chart: "http"
+    },
     {
       group: "Edge ceiling",
       label: "plain Hono route",
@@ -45,7 +63,8 @@ export const ceiling = async (ctx: BenchContext): Promise<{ bare: Saturated; hon
       unit: "req/s",
       detail: latencyText(hono.result),
       baseline: { label: "bare node:http", value: bare.result.perSecond },
-      cpu: hono.cpu, processes: hono.processes,
+      cpu: hono.cpu,
+      processes: hono.processes,
       chart: "http"
     }
   )
@@ -65,10 +84,16 @@ const identityPresent = async () => {
 }
 
 /** The edge's own no-op and the token-checked no-op; needs access tokens in ctx.tokens. */
-export const tokenCheck = async (ctx: BenchContext, hono: Saturated, loginFailure: string | undefined): Promise<Saturated | undefined> => {
+export const tokenCheck = async (
+  ctx: BenchContext,
+  hono: Saturated,
+  loginFailure: string | undefined
+): Promise<Saturated | undefined> => {
   const group = "Token check"
   if (!(await identityPresent())) {
-    ctx.figures.push(notMeasured(group, "token-checked no-op route", "req/s", "the identity package (token check) is not there"))
+    ctx.figures.push(
+      notMeasured(group, "token-checked no-op route", "req/s", "the identity package (token check) is not there")
+    )
     return undefined
   }
   const env = { ...ctx.stack.env, IDENTITY_TOKEN_CACHE: "false" }
@@ -83,17 +108,29 @@ export const tokenCheck = async (ctx: BenchContext, hono: Saturated, loginFailur
       unit: "req/s",
       detail: latencyText(edgeNoop.result),
       baseline: { label: "plain Hono", value: hono.result.perSecond },
-      cpu: edgeNoop.cpu, processes: edgeNoop.processes,
+      cpu: edgeNoop.cpu,
+      processes: edgeNoop.processes,
       chart: "http"
     })
     if (ctx.tokens.length === 0) {
-      ctx.figures.push(notMeasured(group, "token-checked no-op route", "req/s", `no access token: ${loginFailure ?? "no login succeeded"}`))
+      ctx.figures.push(
+        notMeasured(
+          group,
+          "token-checked no-op route",
+          "req/s",
+          `no access token: ${loginFailure ?? "no login succeeded"}`
+        )
+      )
       return
     }
     const tokens = ctx.tokens
     ctx.say("token check: added latency, sequential requests")
     const plain = await sequential({ url: `${probe.url}/bench/noop`, seconds: Math.max(3, ctx.seconds / 2) })
-    const checked = await sequential({ url: `${probe.url}/v1/bench/noop`, seconds: Math.max(3, ctx.seconds / 2), vary: rotatingToken(tokens) })
+    const checked = await sequential({
+      url: `${probe.url}/v1/bench/noop`,
+      seconds: Math.max(3, ctx.seconds / 2),
+      vary: rotatingToken(tokens)
+    })
     const addedMicros = (checked.latency.p50 - plain.latency.p50) * 1000
     ctx.figures.push({
       group,
@@ -112,36 +149,48 @@ export const tokenCheck = async (ctx: BenchContext, hono: Saturated, loginFailur
       unit: "req/s",
       detail: latencyText(direct.result),
       baseline: { label: "edge app no-op", value: edgeNoop.result.perSecond },
-      cpu: direct.cpu, processes: direct.processes,
+      cpu: direct.cpu,
+      processes: direct.processes,
       chart: "http"
     })
   })
   if (ctx.tokens.length > 0) {
-    await withServer(ctx, "bench-probe-cached", "scripts/bench/servers/probe.ts", { ...ctx.stack.env, IDENTITY_TOKEN_CACHE: "true" }, async (probe) => {
-      ctx.say("token check: client-side caching")
-      const plain = await sequential({ url: `${probe.url}/bench/noop`, seconds: Math.max(3, ctx.seconds / 2) })
-      const checked = await sequential({ url: `${probe.url}/v1/bench/noop`, seconds: Math.max(3, ctx.seconds / 2), vary: rotatingToken(ctx.tokens) })
-      const addedMicros = (checked.latency.p50 - plain.latency.p50) * 1000
-      ctx.figures.push({
-        group,
-        label: "added latency of the token check, p50 (client-side cache)",
-        value: addedMicros,
-        unit: "µs",
-        detail: `no-op p50 ${plain.latency.p50.toFixed(3)} ms without, ${checked.latency.p50.toFixed(3)} ms with the check`,
-        target: { text: "under 100 µs at p50", met: addedMicros < 100 }
-      })
-      const cached = await saturate(ctx, { url: `${probe.url}/v1/bench/noop`, vary: rotatingToken(ctx.tokens) })
-      ctx.figures.push({
-        group,
-        label: "token-checked no-op route (client-side cache)",
-        value: cached.result.perSecond,
-        unit: "req/s",
-        detail: latencyText(cached.result),
-        baseline: { label: "edge app no-op", value: edgeNoop!.result.perSecond },
-        cpu: cached.cpu, processes: cached.processes,
-        chart: "http"
-      })
-    })
+    await withServer(
+      ctx,
+      "bench-probe-cached",
+      "scripts/bench/servers/probe.ts",
+      { ...ctx.stack.env, IDENTITY_TOKEN_CACHE: "true" },
+      async (probe) => {
+        ctx.say("token check: client-side caching")
+        const plain = await sequential({ url: `${probe.url}/bench/noop`, seconds: Math.max(3, ctx.seconds / 2) })
+        const checked = await sequential({
+          url: `${probe.url}/v1/bench/noop`,
+          seconds: Math.max(3, ctx.seconds / 2),
+          vary: rotatingToken(ctx.tokens)
+        })
+        const addedMicros = (checked.latency.p50 - plain.latency.p50) * 1000
+        ctx.figures.push({
+          group,
+          label: "added latency of the token check, p50 (client-side cache)",
+          value: addedMicros,
+          unit: "µs",
+          detail: `no-op p50 ${plain.latency.p50.toFixed(3)} ms without, ${checked.latency.p50.toFixed(3)} ms with the check`,
+          target: { text: "under 100 µs at p50", met: addedMicros < 100 }
+        })
+        const cached = await saturate(ctx, { url: `${probe.url}/v1/bench/noop`, vary: rotatingToken(ctx.tokens) })
+        ctx.figures.push({
+          group,
+          label: "token-checked no-op route (client-side cache)",
+          value: cached.result.perSecond,
+          unit: "req/s",
+          detail: latencyText(cached.result),
+          baseline: { label: "edge app no-op", value: edgeNoop!.result.perSecond },
+          cpu: cached.cpu,
+          processes: cached.processes,
+          chart: "http"
+        })
+      }
+    )
   }
   ctx.method.push(
     "Token check: `scripts/bench/servers/probe.ts` composes the edge exactly as `packages/edge/src/main.ts` does (identity routes first, so their token check guards every /v1 route) and adds a no-op at `/bench/noop` (outside /v1: no check) and `/v1/bench/noop` (behind the check). " +

@@ -29,13 +29,26 @@ export const epochMs = (text: string): number => {
 type Entries = Array<[string, Array<[string, Array<string>]>]> | null
 
 /** Tails `keys` from now on, calling `onEntry(fields)` at each entry's arrival, until `stop()`. */
-export const tail = async (url: string, keys: ReadonlyArray<string>, onEntry: (fields: Record<string, string>, arrived: number) => void) => {
+export const tail = async (
+  url: string,
+  keys: ReadonlyArray<string>,
+  onEntry: (fields: Record<string, string>, arrived: number) => void
+) => {
   const client = await connect(url)
   const ids = new Map(keys.map((k) => [k, "$"]))
   let running = true
   const loop = (async () => {
     while (running) {
-      const reply = (await client.sendCommand(["XREAD", "BLOCK", "500", "COUNT", "1000", "STREAMS", ...keys, ...keys.map((k) => ids.get(k)!)])) as Entries
+      const reply = (await client.sendCommand([
+        "XREAD",
+        "BLOCK",
+        "500",
+        "COUNT",
+        "1000",
+        "STREAMS",
+        ...keys,
+        ...keys.map((k) => ids.get(k)!)
+      ])) as Entries
       const arrived = now()
       for (const [key, entries] of reply ?? []) {
         for (const [id, flat] of entries) {
@@ -56,27 +69,48 @@ export const tail = async (url: string, keys: ReadonlyArray<string>, onEntry: (f
 
 export const simulate = (env: Readonly<Record<string, string>>, rate: number, seconds: number) =>
   new Promise<{ achievedRate: number; booked: number; failed: number; missed: number }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/simulate.ts", "--rate", String(rate), "--duration", `${seconds}s`, "--seed", "bench"], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "ignore"]
-    })
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "scripts/simulate.ts",
+        "--rate",
+        String(rate),
+        "--duration",
+        `${seconds}s`,
+        "--seed",
+        "bench"
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "ignore"]
+      }
+    )
     let last = ""
     createInterface({ input: child.stdout! }).on("line", (line) => (last = line))
-    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(last)) : reject(new Error(`simulate.ts exited with ${code}`))))
+    child.once("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(last)) : reject(new Error(`simulate.ts exited with ${code}`))
+    )
   })
 
-export const freshness = async (ctx: BenchContext, _loginFailure: string | undefined, rates: ReadonlyArray<number> = [100, 1000]) => {
+export const freshness = async (
+  ctx: BenchContext,
+  _loginFailure: string | undefined,
+  rates: ReadonlyArray<number> = [100, 1000]
+) => {
   const group = "Projectors and CDC"
   const label = (rate: number) => `commit-to-dashboard freshness p99 at ${fmt(rate, 0)} transactions/s`
   const cdc = await streamKeys(ctx.redis, "stream:{s:cdc.*}")
   const changesKey = Keys.stream("dashboard.changes")
   const groups = (await sample(ctx.redis)).groups
-  const why = cdc.length === 0
-    ? "no CDC stream in Redis: the CDC connector is not among npm start's processes"
-    : !groups.some((g) => g.group === "dashboard" && cdc.includes(g.stream))
-    ? "no dashboard projector (consumer group `dashboard` on the CDC streams) among npm start's processes"
-    : undefined
+  const why =
+    cdc.length === 0
+      ? "no CDC stream in Redis: the CDC connector is not among npm start's processes"
+      : !groups.some((g) => g.group === "dashboard" && cdc.includes(g.stream))
+        ? "no dashboard projector (consumer group `dashboard` on the CDC streams) among npm start's processes"
+        : undefined
   if (why) {
     for (const rate of rates) ctx.figures.push(notMeasured(group, label(rate), "ms", why))
     return
@@ -103,7 +137,9 @@ export const freshness = async (ctx: BenchContext, _loginFailure: string | undef
     const meter = cpuMeter()
     const perProcess = processMeter(ctx.known)
     // Read just before the simulator ends: an ended process's time is gone.
-    const processes = new Promise<ReturnType<typeof perProcess>>((r) => setTimeout(() => r(perProcess()), (seconds - 0.5) * 1000))
+    const processes = new Promise<ReturnType<typeof perProcess>>((r) =>
+      setTimeout(() => r(perProcess()), (seconds - 0.5) * 1000)
+    )
     // biome-ignore lint/nursery/noMisusedPromises: `finally` waits for the promise its callback returns
     const summary = await simulate(ctx.stack.env, rate, seconds).finally(async () => {
       // Whatever was committed last still has to reach the dashboard.
@@ -114,7 +150,14 @@ export const freshness = async (ctx: BenchContext, _loginFailure: string | undef
     const cpu = meter()
     const ms = (h: Histogram, p: number) => h.percentile(p) / 1000
     if (dashboard.count === 0) {
-      ctx.figures.push(notMeasured(group, label(rate), "ms", `no dashboard change arrived on dashboard.changes while ${fmt(summary.booked, 0)} activities were booked`))
+      ctx.figures.push(
+        notMeasured(
+          group,
+          label(rate),
+          "ms",
+          `no dashboard change arrived on dashboard.changes while ${fmt(summary.booked, 0)} activities were booked`
+        )
+      )
       continue
     }
     const atTarget = rate >= 1000
@@ -123,11 +166,19 @@ export const freshness = async (ctx: BenchContext, _loginFailure: string | undef
       label: label(rate),
       value: ms(dashboard, 99),
       unit: "ms",
-      detail: `p50 ${ms(dashboard, 50).toFixed(1)} ms, max ${(dashboard.max / 1000).toFixed(0)} ms over ${fmt(dashboard.count, 0)} dashboard writes; ` +
+      detail:
+        `p50 ${ms(dashboard, 50).toFixed(1)} ms, max ${(dashboard.max / 1000).toFixed(0)} ms over ${fmt(dashboard.count, 0)} dashboard writes; ` +
         `simulator achieved ${fmt(summary.achievedRate, 0)}/s (${fmt(summary.booked, 0)} booked, ${summary.missed} slots missed, ${summary.failed} failed); ` +
         `CDC commit-to-stream p50 ${ms(commit, 50).toFixed(1)} ms, p99 ${ms(commit, 99).toFixed(1)} ms over ${fmt(commit.count, 0)} transactions`,
       ...(commit.count > 0 ? { baseline: { label: "CDC commit-to-stream p99", value: ms(commit, 99) } } : {}),
-      ...(atTarget ? { target: { text: "p99 under 50 ms at 1,000 committed transactions/s", met: ms(dashboard, 99) < 50 && summary.achievedRate >= 0.95 * rate } } : {}),
+      ...(atTarget
+        ? {
+            target: {
+              text: "p99 under 50 ms at 1,000 committed transactions/s",
+              met: ms(dashboard, 99) < 50 && summary.achievedRate >= 0.95 * rate
+            }
+          }
+        : {}),
       cpu,
       processes: await processes,
       chart: "latency"

@@ -30,8 +30,13 @@ const loginOnce = async (baseUrl: string, user: number): Promise<{ status: numbe
 /** Why logins cannot work, from what Redis shows: nobody consumes the identity request stream. */
 const diagnose = async (ctx: BenchContext): Promise<string> => {
   const stream = Keys.stream("identity.requests")
-  const groups = Number(await ctx.redis.sendCommand(["EXISTS", stream])) === 1 ? ((await ctx.redis.sendCommand(["XINFO", "GROUPS", stream])) as Array<unknown>) : []
-  return groups.length === 0 ? " (no identity actor consumes identity.requests: packages/identity/src/main.ts is not among npm start's processes)" : ""
+  const groups =
+    Number(await ctx.redis.sendCommand(["EXISTS", stream])) === 1
+      ? ((await ctx.redis.sendCommand(["XINFO", "GROUPS", stream])) as Array<unknown>)
+      : []
+  return groups.length === 0
+    ? " (no identity actor consumes identity.requests: packages/identity/src/main.ts is not among npm start's processes)"
+    : ""
 }
 
 /** Logs in demo1 ... demoN, a few at a time; fills ctx.tokens. Says why when none worked. */
@@ -39,35 +44,47 @@ export const tokenPool = async (ctx: BenchContext, users: number): Promise<strin
   ctx.say(`logging in ${users} demo users for the token pool`)
   // One first: when logins cannot work at all, each would wait for the edge's request timeout.
   const first = await loginOnce(ctx.stack.baseUrl, 1)
-  if (!first.token) return `POST /v1/auth/login answered ${first.status === 0 ? "nothing" : first.status}${await diagnose(ctx)}`
+  if (!first.token)
+    return `POST /v1/auth/login answered ${first.status === 0 ? "nothing" : first.status}${await diagnose(ctx)}`
   ctx.tokens.push(first.token)
   const statuses = new Map<number, number>([[first.status, 1]])
   let next = 2
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next <= users) {
-      const result = await loginOnce(ctx.stack.baseUrl, next++)
-      statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1)
-      if (result.token) ctx.tokens.push(result.token)
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next <= users) {
+        const result = await loginOnce(ctx.stack.baseUrl, next++)
+        statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1)
+        if (result.token) ctx.tokens.push(result.token)
+      }
+    })
+  )
   if (ctx.tokens.length > 0) return undefined
   return `POST /v1/auth/login answered ${[...statuses].map(([s, n]) => `${s === 0 ? "no answer" : s} ×${n}`).join(", ")}`
 }
 
 /** scripts/bench/kdf.ts in its own process with the identity process's thread-pool size. */
 const bareKdf = (seconds: number, threads: number) =>
-  new Promise<{ perSecond: number; threads: number; params: { N: number; r: number; p: number } }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/bench/kdf.ts", String(seconds)], {
-      cwd: root,
-      env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) },
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-    let result: string | undefined
-    createInterface({ input: child.stdout! }).on("line", (line) => (result = line))
-    child.once("exit", (code) => (code === 0 && result ? resolve(JSON.parse(result)) : reject(new Error(`kdf.ts exited with ${code}`))))
-  })
+  new Promise<{ perSecond: number; threads: number; params: { N: number; r: number; p: number } }>(
+    (resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "scripts/bench/kdf.ts", String(seconds)], {
+        cwd: root,
+        env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) },
+        stdio: ["ignore", "pipe", "inherit"]
+      })
+      let result: string | undefined
+      createInterface({ input: child.stdout! }).on("line", (line) => (result = line))
+      child.once("exit", (code) =>
+        code === 0 && result ? resolve(JSON.parse(result)) : reject(new Error(`kdf.ts exited with ${code}`))
+      )
+    }
+  )
 
-export const loginThroughput = async (ctx: BenchContext, customers: number, poolUsers: number, loginFailure: string | undefined) => {
+export const loginThroughput = async (
+  ctx: BenchContext,
+  customers: number,
+  poolUsers: number,
+  loginFailure: string | undefined
+) => {
   const group = "Login"
   // The identity process sizes its pool the same way (packages/identity/src/main.ts).
   const threads = Number(ctx.stack.env.IDENTITY_KDF_THREADS ?? Math.max(4, availableParallelism()))
@@ -75,7 +92,9 @@ export const loginThroughput = async (ctx: BenchContext, customers: number, pool
   const meter = cpuMeter()
   const perProcess = processMeter(ctx.known)
   // Read the processes just before the KDF process ends: an ended process's time is gone.
-  const kdfProcesses = new Promise<ReturnType<typeof perProcess>>((r) => setTimeout(() => r(perProcess()), Math.max(1, ctx.seconds - 0.5) * 1000))
+  const kdfProcesses = new Promise<ReturnType<typeof perProcess>>((r) =>
+    setTimeout(() => r(perProcess()), Math.max(1, ctx.seconds - 0.5) * 1000)
+  )
   const kdf = await bareKdf(ctx.seconds, threads)
   const kdfCpu = meter()
   ctx.figures.push({
@@ -105,7 +124,10 @@ export const loginThroughput = async (ctx: BenchContext, customers: number, pool
     vary: (request) => {
       const user = poolUsers + 1 + (n++ % span)
       request.headers["x-forwarded-for"] = addressOf(user)
-      return { headers: request.headers, body: JSON.stringify({ username: `demo${user}`, password: PASSWORD, deviceId: `bench-${user}` }) }
+      return {
+        headers: request.headers,
+        body: JSON.stringify({ username: `demo${user}`, password: PASSWORD, deviceId: `bench-${user}` })
+      }
     }
   })
   ctx.figures.push({
@@ -116,7 +138,8 @@ export const loginThroughput = async (ctx: BenchContext, customers: number, pool
     detail: `${latencyText(run.result)}; 16 connections, distinct users`,
     baseline: { label: "bare KDF", value: kdf.perSecond },
     target: { text: "at least 80% of the bare KDF", met: run.result.perSecond >= 0.8 * kdf.perSecond },
-    cpu: run.cpu, processes: run.processes,
+    cpu: run.cpu,
+    processes: run.processes,
     chart: "login"
   })
   ctx.method.push(

@@ -18,9 +18,17 @@ const bareRead = async (ctx: BenchContext, stream: string) => {
     const started = performance.now()
     const deadline = started + ctx.seconds * 1000
     while (performance.now() < deadline) {
-      const reply = (await ctx.redis.sendCommand(["XREADGROUP", "GROUP", group, "c", "COUNT", "500", "STREAMS", stream, ">"])) as
-        | Array<[string, Array<[string, Array<string>]>]>
-        | null
+      const reply = (await ctx.redis.sendCommand([
+        "XREADGROUP",
+        "GROUP",
+        group,
+        "c",
+        "COUNT",
+        "500",
+        "STREAMS",
+        stream,
+        ">"
+      ])) as Array<[string, Array<[string, Array<string>]>]> | null
       const entries = reply?.[0]?.[1] ?? []
       if (entries.length === 0) break
       // The fields are decoded as a projector would before applying: the envelope's JSON payload.
@@ -41,10 +49,19 @@ export const projectors = async (ctx: BenchContext, samples: ReadonlyArray<Sampl
   const group = "Projectors and CDC"
   const cdcStreams = await streamKeys(ctx.redis, "stream:{s:cdc.*}")
   if (cdcStreams.length === 0) {
-    ctx.figures.push(notMeasured(group, "projector throughput", "entries/s", "no CDC stream in Redis: the CDC connector is not among npm start's processes"))
+    ctx.figures.push(
+      notMeasured(
+        group,
+        "projector throughput",
+        "entries/s",
+        "no CDC stream in Redis: the CDC connector is not among npm start's processes"
+      )
+    )
     return
   }
-  const lengths = await Promise.all(cdcStreams.map(async (s) => ({ stream: s, length: Number(await ctx.redis.sendCommand(["XLEN", s])) })))
+  const lengths = await Promise.all(
+    cdcStreams.map(async (s) => ({ stream: s, length: Number(await ctx.redis.sendCommand(["XLEN", s])) }))
+  )
   const biggest = lengths.sort((a, b) => b.length - a.length)[0]!
   ctx.say(`bare stream read on ${biggest.stream} (${biggest.length} entries)`)
   const bare = await bareRead(ctx, biggest.stream)
@@ -58,7 +75,14 @@ export const projectors = async (ctx: BenchContext, samples: ReadonlyArray<Sampl
   })
   const rates = applyRates(samples).filter((r) => r.streams.some((s) => cdcStreams.includes(s)) && r.entries > 0)
   if (rates.length === 0) {
-    ctx.figures.push(notMeasured(group, "projector throughput", "entries/s", "no consumer group reads the CDC streams: no projector is among npm start's processes"))
+    ctx.figures.push(
+      notMeasured(
+        group,
+        "projector throughput",
+        "entries/s",
+        "no consumer group reads the CDC streams: no projector is among npm start's processes"
+      )
+    )
   }
   for (const r of rates) {
     // A group that never had much to catch up on was paced by the CDC connector, not by itself.
@@ -71,7 +95,9 @@ export const projectors = async (ctx: BenchContext, samples: ReadonlyArray<Sampl
       detail: `${fmt(r.entries, 0)} entries of ${r.streams.map((s) => /\{s:(.+)\}/.exec(s)?.[1] ?? s).join(", ")} in ${fmt(r.busySeconds, 1)} s; best 2 s ${fmt(r.peakPerSecond, 0)}/s; largest backlog ${fmt(r.peakLag, 0)}${paced ? " (small: the CDC connector set the pace, so this is a lower bound)" : ""}`,
       baseline: { label: "bare stream read", value: bare.perSecond },
       // A paced group's rate says nothing about what it could do: no verdict.
-      ...(paced ? {} : { target: { text: `at least ${fmt(TARGET, 0)} changes/s per process`, met: r.perSecond >= TARGET } }),
+      ...(paced
+        ? {}
+        : { target: { text: `at least ${fmt(TARGET, 0)} changes/s per process`, met: r.perSecond >= TARGET } }),
       chart: "stream"
     })
   }

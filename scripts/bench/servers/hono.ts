@@ -5,5 +5,7 @@ import { Hono } from "hono"
 
 const app = new Hono()
 app.get("/noop", (c) => c.json({ ok: true }))
-const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => console.log(`listening ${info.port}`))
+const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
+  console.log(`listening ${info.port}`)
+)
 process.on("SIGTERM", () => server.close(() => process.exit(0)))

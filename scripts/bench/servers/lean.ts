@@ -54,8 +54,12 @@ app.get("/v1/reference/products", async (c) => {
   const who = await caller(c)
   if (!who) return unauthorized(c)
   const [, body] = await redis.hmGet("global:ref:products", ["gen", "body", "loadedAt"])
-  return body ? c.body(body, 200, { ...json, "Cache-Control": "private, max-age=60" }) : c.json({ title: "Not cached" }, 503)
+  return body
+    ? c.body(body, 200, { ...json, "Cache-Control": "private, max-age=60" })
+    : c.json({ title: "Not cached" }, 503)
 })
 
-const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => console.log(`listening ${info.port}`))
+const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
+  console.log(`listening ${info.port}`)
+)
 process.on("SIGTERM", () => server.close(() => void redis.close().finally(() => process.exit(0))))

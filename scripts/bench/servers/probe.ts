@@ -22,26 +22,42 @@ type Services = Redis | RedisClient.RedisTopology | Database.Database | Identity
 const PgDashboard = (await import("@bank/dashboard").catch(() => undefined))?.PgDashboard
 
 const probeRoutes: Routes<Services, never> = (app, run) => {
-  app.get("/bench/noop", (c) => run(c, Effect.sync(() => c.json({ ok: true }))))
-  app.get("/v1/bench/noop", (c) => run(c, Effect.sync(() => c.json({ ok: true }))))
+  app.get("/bench/noop", (c) =>
+    run(
+      c,
+      Effect.sync(() => c.json({ ok: true }))
+    )
+  )
+  app.get("/v1/bench/noop", (c) =>
+    run(
+      c,
+      Effect.sync(() => c.json({ ok: true }))
+    )
+  )
   if (PgDashboard) {
     const assemble = PgDashboard.assemble
     app.get("/v1/bench/dashboard-pg", (c) =>
-      run(c, Effect.gen(function*() {
-        const { customerId } = Identity.principalOf(c)
-        const document = yield* assemble(customerId)
-        return c.json({ ...document, asOf: new Date().toISOString() })
-      })))
+      run(
+        c,
+        Effect.gen(function* () {
+          const { customerId } = Identity.principalOf(c)
+          const document = yield* assemble(customerId)
+          return c.json({ ...document, asOf: new Date().toISOString() })
+        })
+      )
+    )
   }
 }
 
 const routes: ReadonlyArray<Routes<Services, Identity.ProblemTag>> = [
-  (app, run) => { app.use("/v1/*", Identity.tokenCheck(run)) },
+  (app, run) => {
+    app.use("/v1/*", Identity.tokenCheck(run))
+  },
   Identity.identityRoutes,
   probeRoutes
 ]
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const server = yield* EdgeServer.EdgeServer
   yield* Effect.sync(() => console.log(`listening ${server.port}`))
   return yield* Effect.never

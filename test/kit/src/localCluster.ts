@@ -49,17 +49,26 @@ export interface ClusterOptions {
 }
 
 const cli = (port: number, ...args: ReadonlyArray<string>): string => {
-  const r = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args], { encoding: "utf8", timeout: 10_000 })
+  const r = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args], {
+    encoding: "utf8",
+    timeout: 10_000
+  })
   if (r.status !== 0) throw new Error(`redis-cli -p ${port} ${args.join(" ")}: ${r.stderr || r.stdout}`)
   return r.stdout
 }
 
 const info = (text: string): Record<string, string> =>
-  Object.fromEntries(text.split(/\r?\n/).filter((l) => l.includes(":")).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]))
+  Object.fromEntries(
+    text
+      .split(/\r?\n/)
+      .filter((l) => l.includes(":"))
+      .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()])
+  )
 
 export const startRedisCluster = async (options: ClusterOptions = {}): Promise<LocalRedisCluster> => {
   const bin = which("redis-server")
-  if (!bin || !which("redis-cli")) throw new Error("redis-server/redis-cli not found: install Redis (Debian: apt-get install redis-server)")
+  if (!bin || !which("redis-cli"))
+    throw new Error("redis-server/redis-cli not found: install Redis (Debian: apt-get install redis-server)")
   const count = (options.masters ?? 3) * (1 + (options.replicasPerMaster ?? 1))
   const root = mkdtempSync(join(tmpdir(), "bank-redis-cluster-"))
   const children = new Map<number, ChildProcess>()
@@ -72,17 +81,40 @@ export const startRedisCluster = async (options: ClusterOptions = {}): Promise<L
   }
 
   const exited = (c: ChildProcess) =>
-    c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once("exit", () => r()))
+    c.exitCode !== null || c.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => c.once("exit", () => r()))
 
   const makeNode = (port: number): ClusterNode => {
     const dir = join(root, String(port))
     mkdirSync(dir, { recursive: true })
     const args = [
-      "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no", "--logfile", join(dir, "redis.log"),
-      "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-      "--cluster-node-timeout", String(options.nodeTimeoutMs ?? 2000), "--cluster-replica-validity-factor", "0",
-      "--cluster-require-full-coverage", "no",
-      "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--daemonize",
+      "no",
+      "--logfile",
+      join(dir, "redis.log"),
+      "--cluster-enabled",
+      "yes",
+      "--cluster-config-file",
+      "nodes.conf",
+      "--cluster-node-timeout",
+      String(options.nodeTimeoutMs ?? 2000),
+      "--cluster-replica-validity-factor",
+      "0",
+      "--cluster-require-full-coverage",
+      "no",
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "everysec",
+      "--save",
+      "",
       ...(options.extraArgs ?? [])
     ]
     const launch = async () => {
@@ -127,9 +159,18 @@ export const startRedisCluster = async (options: ClusterOptions = {}): Promise<L
     rmSync(root, { recursive: true, force: true })
   })
   await Promise.all(nodes.map((n) => n.launch()))
-  const created = spawnSync("redis-cli", [
-    "--cluster", "create", ...nodes.map((n) => n.address), "--cluster-replicas", String(options.replicasPerMaster ?? 1), "--cluster-yes"
-  ], { encoding: "utf8", timeout: 60_000 })
+  const created = spawnSync(
+    "redis-cli",
+    [
+      "--cluster",
+      "create",
+      ...nodes.map((n) => n.address),
+      "--cluster-replicas",
+      String(options.replicasPerMaster ?? 1),
+      "--cluster-yes"
+    ],
+    { encoding: "utf8", timeout: 60_000 }
+  )
   if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stderr || created.stdout}`)
 
   const live = () => nodes.filter((n) => n.running)
@@ -149,7 +190,9 @@ export const startRedisCluster = async (options: ClusterOptions = {}): Promise<L
             }
           }
         }
-      } catch { /* ask the next node */ }
+      } catch {
+        /* ask the next node */
+      }
     }
     throw new Error(`no live master serves the slot of ${key}`)
   }
@@ -158,29 +201,33 @@ export const startRedisCluster = async (options: ClusterOptions = {}): Promise<L
   // serves slots is a node that runs (a killed master's slots were taken over), and every
   // running replica is in sync with its master.
   const waitHealthy = (timeoutMs = 60_000) =>
-    waitFor("the Redis Cluster to cover every slot with live masters", async () => {
-      const running = live()
-      if (running.length === 0) return false
-      const runningPorts = new Set(running.map((n) => n.port))
-      for (const node of running) {
-        try {
-          const state = info(cli(node.port, "CLUSTER", "INFO"))
-          if (state.cluster_state !== "ok" || state.cluster_slots_ok !== "16384") return false
-          // A replica counts once its link to its master is up (the first sync is done).
-          const replication = info(cli(node.port, "INFO", "replication"))
-          if (replication.role === "slave" && replication.master_link_status !== "up") return false
-          for (const line of cli(node.port, "CLUSTER", "NODES").split("\n")) {
-            const fields = line.split(" ")
-            if (!fields[2]?.includes("master") || fields.length <= 8) continue
-            const port = Number(fields[1]!.split("@")[0]!.split(":")[1])
-            if (!runningPorts.has(port) || fields[2].includes("fail")) return false
+    waitFor(
+      "the Redis Cluster to cover every slot with live masters",
+      async () => {
+        const running = live()
+        if (running.length === 0) return false
+        const runningPorts = new Set(running.map((n) => n.port))
+        for (const node of running) {
+          try {
+            const state = info(cli(node.port, "CLUSTER", "INFO"))
+            if (state.cluster_state !== "ok" || state.cluster_slots_ok !== "16384") return false
+            // A replica counts once its link to its master is up (the first sync is done).
+            const replication = info(cli(node.port, "INFO", "replication"))
+            if (replication.role === "slave" && replication.master_link_status !== "up") return false
+            for (const line of cli(node.port, "CLUSTER", "NODES").split("\n")) {
+              const fields = line.split(" ")
+              if (!fields[2]?.includes("master") || fields.length <= 8) continue
+              const port = Number(fields[1]!.split("@")[0]!.split(":")[1])
+              if (!runningPorts.has(port) || fields[2].includes("fail")) return false
+            }
+          } catch {
+            return false
           }
-        } catch {
-          return false
         }
-      }
-      return true
-    }, timeoutMs)
+        return true
+      },
+      timeoutMs
+    )
 
   try {
     await waitHealthy()
@@ -208,14 +255,16 @@ export const startRedisCluster = async (options: ClusterOptions = {}): Promise<L
     },
     stop: async () => {
       forget()
-      await Promise.all(nodes.map(async (n) => {
-        const c = children.get(n.port)
-        children.delete(n.port)
-        if (c) {
-          c.kill("SIGTERM")
-          await Promise.race([exited(c), sleep(5000).then(() => c.kill("SIGKILL"))])
-        }
-      }))
+      await Promise.all(
+        nodes.map(async (n) => {
+          const c = children.get(n.port)
+          children.delete(n.port)
+          if (c) {
+            c.kill("SIGTERM")
+            await Promise.race([exited(c), sleep(5000).then(() => c.kill("SIGKILL"))])
+          }
+        })
+      )
       rmSync(root, { recursive: true, force: true })
     }
   }

@@ -21,7 +21,9 @@ export const freePort = (): Promise<number> =>
     server.on("error", reject)
     server.listen(0, "127.0.0.1", () => {
       const address = server.address()
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))))
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))
+      )
     })
   })
 
@@ -70,7 +72,11 @@ const postgresBin = (tool: string): string => {
   const onPath = which(tool)
   if (onPath) return onPath
   const root = "/usr/lib/postgresql"
-  const majors = existsSync(root) ? readdirSync(root).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a)) : []
+  const majors = existsSync(root)
+    ? readdirSync(root)
+        .filter((d) => /^\d+$/.test(d))
+        .sort((a, b) => Number(b) - Number(a))
+    : []
   for (const major of majors) {
     const candidate = join(root, major, "bin", tool)
     if (existsSync(candidate)) return candidate
@@ -123,8 +129,18 @@ export const startRedis = async (options: RedisOptions = {}): Promise<LocalRedis
     ? [redisConf]
     : ["--save", "", "--appendonly", options.appendonly ? "yes" : "no", "--appendfsync", "everysec"]
   const args = [
-    ...persistence, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir,
-    "--daemonize", "no", "--logfile", join(dir, "redis.log"), ...(options.extraArgs ?? [])
+    ...persistence,
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--daemonize",
+    "no",
+    "--logfile",
+    join(dir, "redis.log"),
+    ...(options.extraArgs ?? [])
   ]
   const remove = () => {
     if (!persistent) rmSync(dir, { recursive: true, force: true })
@@ -135,7 +151,9 @@ export const startRedis = async (options: RedisOptions = {}): Promise<LocalRedis
     await waitFor(`redis-server on port ${port}`, () => canConnect(port))
   }
   const exited = (c: ChildProcess) =>
-    c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once("exit", () => r()))
+    c.exitCode !== null || c.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => c.once("exit", () => r()))
   const halt = async (signal: NodeJS.Signals) => {
     const c = child
     child = undefined
@@ -197,15 +215,37 @@ export const startPostgres = async (options: PostgresOptions = {}): Promise<Loca
     for (const d of [dir, socketDir]) chownSync(d, Number(pw.stdout), Number(gid.stdout))
   }
   if (!existsSync(join(data, "PG_VERSION"))) {
-    run(pgCommand("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", ...(persistent ? [] : ["--no-sync"]), "--locale=C"]), "initdb")
+    run(
+      pgCommand("initdb", [
+        "-D",
+        data,
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "-E",
+        "UTF8",
+        ...(persistent ? [] : ["--no-sync"]),
+        "--locale=C"
+      ]),
+      "initdb"
+    )
   }
   const settings = [
-    `-p ${port}`, "-c listen_addresses=127.0.0.1", `-c unix_socket_directories=${socketDir}`,
-    "-c wal_level=logical", "-c max_replication_slots=20", "-c max_wal_senders=20",
-    "-c max_connections=200", "-c fsync=on", "-c shared_buffers=128MB"
+    `-p ${port}`,
+    "-c listen_addresses=127.0.0.1",
+    `-c unix_socket_directories=${socketDir}`,
+    "-c wal_level=logical",
+    "-c max_replication_slots=20",
+    "-c max_wal_senders=20",
+    "-c max_connections=200",
+    "-c fsync=on",
+    "-c shared_buffers=128MB"
   ].join(" ")
   const start = async () => {
-    run(pgCommand("pg_ctl", ["-D", data, "-l", join(dir, "postgres.log"), "-o", settings, "-w", "-t", "60", "start"]), "pg_ctl start")
+    run(
+      pgCommand("pg_ctl", ["-D", data, "-l", join(dir, "postgres.log"), "-o", settings, "-w", "-t", "60", "start"]),
+      "pg_ctl start"
+    )
     await waitFor(`PostgreSQL on port ${port}`, () => canConnect(port))
   }
   const halt = (mode: "immediate" | "fast") => {

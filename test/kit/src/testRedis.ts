@@ -9,7 +9,8 @@ import { startRedis, type LocalRedis, type RedisOptions } from "./localServices.
 
 export type TestRedisClient = ReturnType<typeof createClient>
 
-export const testTopology = (): "single" | "cluster" => (process.env.TEST_REDIS_TOPOLOGY === "cluster" ? "cluster" : "single")
+export const testTopology = (): "single" | "cluster" =>
+  process.env.TEST_REDIS_TOPOLOGY === "cluster" ? "cluster" : "single"
 
 /** A private Redis of the topology under test (a cluster keeps AOF on whatever `options` say). */
 export const startTestRedis = (options?: RedisOptions): Promise<LocalRedis> =>
@@ -27,10 +28,13 @@ export const connectRedis = async (url: string): Promise<TestRedisClient> => {
     await client.connect()
     return client
   }
-  const rootNodes = url.slice("redis-cluster://".length).split(",").map((a) => {
-    const [host, port] = a.split(":")
-    return { socket: { host: host!, port: Number(port) } }
-  })
+  const rootNodes = url
+    .slice("redis-cluster://".length)
+    .split(",")
+    .map((a) => {
+      const [host, port] = a.split(":")
+      return { socket: { host: host!, port: Number(port) } }
+    })
   const cluster = createCluster({ rootNodes })
   cluster.on("error", () => {})
   await cluster.connect()

@@ -94,7 +94,9 @@ const readPartition = async (redis: RedisConnection, spec: ReturnType<typeof Cdc
   const entries: Array<Entry> = []
   let from = "-"
   while (true) {
-    const page = (await redis.sendCommand(["XRANGE", Keys.stream(spec.name), from, "+", "COUNT", "5000"])) as Array<[string, Array<string>]>
+    const page = (await redis.sendCommand(["XRANGE", Keys.stream(spec.name), from, "+", "COUNT", "5000"])) as Array<
+      [string, Array<string>]
+    >
     for (const [entryId, fields] of page) {
       const decoded = await Effect.runPromise(Envelope.decode(spec, entryId, fields, 0))
       entries.push({ entryId, key: decoded.key, payload: decoded.payload })
@@ -112,7 +114,8 @@ export const readStreams = async (redis: RedisConnection, systems: ReadonlyArray
 export const rowChanges = (entries: ReadonlyArray<Entry>) =>
   entries.map((e) => e.payload).filter((p): p is Cdc.RowChanged => p._tag === "RowChanged")
 
-export const keyOf = (key: Cdc.Row): string => JSON.stringify(Object.entries(key).sort(([a], [b]) => a.localeCompare(b)))
+export const keyOf = (key: Cdc.Row): string =>
+  JSON.stringify(Object.entries(key).sort(([a], [b]) => a.localeCompare(b)))
 
 export interface Rebuilt {
   /** "schema.table" → primary key (keyOf) → row. */
@@ -148,7 +151,8 @@ export const rebuild = (streams: ReadonlyMap<string, ReadonlyArray<Entry>>): Reb
       last = payload
       applied++
       // A new snapshot supersedes whatever this system's tables held.
-      if (payload._tag === "SnapshotStarted") for (const [name, table] of tables) if (name.startsWith(`${system}.`)) table.clear()
+      if (payload._tag === "SnapshotStarted")
+        for (const [name, table] of tables) if (name.startsWith(`${system}.`)) table.clear()
       if (payload._tag !== "RowChanged") continue
       const table = tableOf(`${payload.schema}.${payload.table}`)
       switch (payload.op) {
@@ -176,5 +180,7 @@ export const rebuild = (streams: ReadonlyMap<string, ReadonlyArray<Entry>>): Reb
 /** A table's current rows, keyed like `rebuild` keys them. */
 export const tableRows = async (db: pg.Client, table: string, primaryKey: ReadonlyArray<string>) => {
   const { rows } = await db.query(`SELECT * FROM ${table}`)
-  return new Map((rows as Array<Cdc.Row>).map((row) => [keyOf(Object.fromEntries(primaryKey.map((k) => [k, row[k] ?? null]))), row]))
+  return new Map(
+    (rows as Array<Cdc.Row>).map((row) => [keyOf(Object.fromEntries(primaryKey.map((k) => [k, row[k] ?? null]))), row])
+  )
 }

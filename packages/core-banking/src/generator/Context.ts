@@ -28,7 +28,13 @@ export const inCurrency = (ctx: CustomerContext, eurCents: number, currency: str
   currency === "EUR" ? eurCents : Number(Money.convert(ctx.units, BigInt(eurCents), "EUR", currency))
 
 /** How much money moves through a segment's accounts, relative to retail. */
-export const wealth: Readonly<Record<Segment, number>> = { student: 0.35, retail: 1, business: 1.6, premier: 2.5, private: 6 }
+export const wealth: Readonly<Record<Segment, number>> = {
+  student: 0.35,
+  retail: 1,
+  business: 1.6,
+  premier: 2.5,
+  private: 6
+}
 
 /** A random moment in business-ish hours of the day that starts at `day`. */
 export const during = (ctx: CustomerContext, day: number, fromHour = 7, toHour = 22): number =>

@@ -7,7 +7,20 @@ import { employers, everydaySpending, insurers, landlords, subscriptions, utilit
 import { type CustomerContext, during, iban, inCurrency, openedOn, someDay, wealth } from "./Context.ts"
 import { DAY, isoDate, isoTime, Ledger, monthlyDays, Timeline } from "./Ledger.ts"
 
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December"
+]
 const monthName = (ms: number) => `${MONTHS[new Date(ms).getUTCMonth()]} ${new Date(ms).getUTCFullYear()}`
 
 const account = (ctx: CustomerContext, product: "current" | "savings", currency: string) => {
@@ -25,8 +38,21 @@ const finish = (
   const available = ledger.balance + fields.overdraft - fields.hold
   const createdAt = isoTime(a.opened + 9 * 3600 * 1000)
   ctx.sink.push("depositAccounts", [
-    a.accountId, ctx.customerId, iban(a.accountId), fields.product, fields.name, fields.currency, ledger.balance,
-    available, fields.overdraft, Money.rateToText(fields.rate), ledger.lastEntryNo, "open", isoDate(a.opened), createdAt, createdAt
+    a.accountId,
+    ctx.customerId,
+    iban(a.accountId),
+    fields.product,
+    fields.name,
+    fields.currency,
+    ledger.balance,
+    available,
+    fields.overdraft,
+    Money.rateToText(fields.rate),
+    ledger.lastEntryNo,
+    "open",
+    isoDate(a.opened),
+    createdAt,
+    createdAt
   ])
 }
 
@@ -36,11 +62,25 @@ export const currentAccount = (ctx: CustomerContext, currency: string, primary: 
   const money = (eurCents: number) => inCurrency(ctx, Math.round(eurCents * wealth[ctx.segment]), currency)
   const overdraft = primary ? money(rng.pick([0, 0, 50_000, 100_000, 200_000])) : 0
   const timeline = new Timeline()
-  const debit = (at: number, cents: number, description: string, counterparty: string | null, category: string, valueDate?: number) =>
+  const debit = (
+    at: number,
+    cents: number,
+    description: string,
+    counterparty: string | null,
+    category: string,
+    valueDate?: number
+  ) =>
     timeline.add(at, () => {
       // Declined when not covered: the account never goes below its overdraft limit.
       if (a.ledger.balance - cents < -overdraft) return
-      a.ledger.post({ at, amount: -cents, description, counterparty, category, ...(valueDate !== undefined ? { valueDate } : {}) })
+      a.ledger.post({
+        at,
+        amount: -cents,
+        description,
+        counterparty,
+        category,
+        ...(valueDate !== undefined ? { valueDate } : {})
+      })
     })
   const credit = (at: number, cents: number, description: string, counterparty: string | null, category: string) =>
     timeline.add(at, () => a.ledger.post({ at, amount: cents, description, counterparty, category }))
@@ -62,16 +102,24 @@ export const currentAccount = (ctx: CustomerContext, currency: string, primary: 
       if (paysRent) debit(during(ctx, day, 1, 6), rent, `Rent ${monthName(day)}`, landlord, "rent")
       debit(during(ctx, day, 1, 6), money(rng.around(4_500, 0.2)), "Monthly premium", insurer, "insurance")
       if (ctx.segment === "retail" || ctx.segment === "business") {
-        debit(during(ctx, day, 0, 1), inCurrency(ctx, ctx.segment === "business" ? 1_490 : 490, currency), "Account fee", null, "fees")
+        debit(
+          during(ctx, day, 0, 1),
+          inCurrency(ctx, ctx.segment === "business" ? 1_490 : 490, currency),
+          "Account fee",
+          null,
+          "fees"
+        )
       }
     }
     for (let b = 0; b < bills; b++) {
       const utility = rng.pick(utilities)
       const amount = money(rng.around(utility.medianCents, 0.25))
-      for (const day of monthlyDays(window, rng.int(4, 20))) debit(during(ctx, day), amount, utility.name, utility.name, "utilities")
+      for (const day of monthlyDays(window, rng.int(4, 20)))
+        debit(during(ctx, day), amount, utility.name, utility.name, "utilities")
     }
     for (const service of subscribed) {
-      for (const day of monthlyDays(window, rng.int(1, 28))) debit(during(ctx, day), money(service.medianCents), service.name, service.name, "subscriptions")
+      for (const day of monthlyDays(window, rng.int(1, 28)))
+        debit(during(ctx, day), money(service.medianCents), service.name, service.name, "subscriptions")
     }
   }
   // Everyday debit-card spending: most of the entries, on random days.
@@ -86,7 +134,13 @@ export const currentAccount = (ctx: CustomerContext, currency: string, primary: 
     debit(booked, money(rng.around(merchant.medianCents)), merchant.name, merchant.name, merchant.category, valueDate)
   }
   for (let i = rng.int(0, months * 2); i > 0; i--) {
-    credit(during(ctx, someDay(ctx)), money(rng.around(8_000)), "Transfer", rng.pick(["J. Doe", "Family account", "Flatmate share", "Refund from friend"]), "transfer_in")
+    credit(
+      during(ctx, someDay(ctx)),
+      money(rng.around(8_000)),
+      "Transfer",
+      rng.pick(["J. Doe", "Family account", "Flatmate share", "Refund from friend"]),
+      "transfer_in"
+    )
   }
   timeline.run()
   // A pending card authorisation holds part of what is available.
@@ -108,22 +162,42 @@ export const savingsAccount = (ctx: CustomerContext, currency: string): void => 
   for (const day of monthlyDays(window, rng.int(1, 5))) {
     const at = during(ctx, day, 1, 6)
     if (standingOrder > 0) {
-      timeline.add(at, () => a.ledger.post({ at, amount: standingOrder, description: "Standing order from current account", counterparty: null, category: "transfer_in" }))
+      timeline.add(at, () =>
+        a.ledger.post({
+          at,
+          amount: standingOrder,
+          description: "Standing order from current account",
+          counterparty: null,
+          category: "transfer_in"
+        })
+      )
     }
   }
   for (const day of monthlyDays(window, 1)) {
     // Interest for the month before, credited on the 1st with value date the month's last day.
     const at = day + 3600 * 1000
-    timeline.add(at, () => a.ledger.post({
-      at, amount: Number(Money.monthlyInterest(BigInt(a.ledger.balance), rate)), description: "Interest",
-      counterparty: null, category: "interest", valueDate: day - DAY
-    }))
+    timeline.add(at, () =>
+      a.ledger.post({
+        at,
+        amount: Number(Money.monthlyInterest(BigInt(a.ledger.balance), rate)),
+        description: "Interest",
+        counterparty: null,
+        category: "interest",
+        valueDate: day - DAY
+      })
+    )
   }
   if (rng.chance(0.2)) {
     const at = during(ctx, someDay(ctx))
     timeline.add(at, () => {
       const amount = Math.floor(a.ledger.balance * rng.next() * 0.5)
-      a.ledger.post({ at, amount: -amount, description: "Transfer to current account", counterparty: null, category: "transfer_out" })
+      a.ledger.post({
+        at,
+        amount: -amount,
+        description: "Transfer to current account",
+        counterparty: null,
+        category: "transfer_out"
+      })
     })
   }
   timeline.run()

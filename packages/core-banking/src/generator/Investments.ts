@@ -44,7 +44,11 @@ export const investmentAccount = (ctx: CustomerContext, currency: string): void 
   const { rng, window, prices } = ctx
   const accountId = ctx.ids.next("investmentAccounts")
   const opened = openedOn(ctx)
-  const ledger = new Ledger(ctx.sink, ctx.ids, "investmentTransactions", accountId, ctx.customerId, currency, [null, null, null])
+  const ledger = new Ledger(ctx.sink, ctx.ids, "investmentTransactions", accountId, ctx.customerId, currency, [
+    null,
+    null,
+    null
+  ])
   const timeline = new Timeline()
   const money = (eurCents: number) => inCurrency(ctx, Math.round(eurCents * wealth[ctx.segment]), currency)
   const available = instruments.filter((i) => i.currency === currency)
@@ -53,7 +57,8 @@ export const investmentAccount = (ctx: CustomerContext, currency: string): void 
 
   for (let n = rng.int(1, 4); n > 0; n--) {
     const instrument = rng.pick(available)
-    const units = instrument.assetClass === "equity" ? BigInt(rng.int(5, 150)) * MICRO : BigInt(rng.int(1_000, 200_000)) * 1_000n
+    const units =
+      instrument.assetClass === "equity" ? BigInt(rng.int(5, 150)) * MICRO : BigInt(rng.int(1_000, 200_000)) * 1_000n
     held.set(instrument.isin, (held.get(instrument.isin) ?? 0n) + units)
   }
   ledger.open(window.start, money(rng.around(250_000, 0.8)))
@@ -64,7 +69,11 @@ export const investmentAccount = (ctx: CustomerContext, currency: string): void 
     if (micro <= 0n || cost <= 0 || cost > ledger.balance) return // not enough cash: no trade
     held.set(instrument.isin, (held.get(instrument.isin) ?? 0n) + micro)
     ledger.post({
-      at, amount: -cost, description: `Buy ${instrument.symbol}`, counterparty: "Demo Exchange", category: "securities_buy",
+      at,
+      amount: -cost,
+      description: `Buy ${instrument.symbol}`,
+      counterparty: "Demo Exchange",
+      category: "securities_buy",
       extra: [instrument.isin, quantityText(micro), price]
     })
   }
@@ -77,7 +86,11 @@ export const investmentAccount = (ctx: CustomerContext, currency: string): void 
     if (units === have) held.delete(instrument.isin)
     else held.set(instrument.isin, have - units)
     ledger.post({
-      at, amount: proceeds, description: `Sell ${instrument.symbol}`, counterparty: "Demo Exchange", category: "securities_sell",
+      at,
+      amount: proceeds,
+      description: `Sell ${instrument.symbol}`,
+      counterparty: "Demo Exchange",
+      category: "securities_sell",
       extra: [instrument.isin, quantityText(units), price]
     })
   }
@@ -88,10 +101,20 @@ export const investmentAccount = (ctx: CustomerContext, currency: string): void 
     const etf = rng.pick(etfs)
     for (const day of monthlyDays(window, rng.int(1, 10))) {
       const at = day + 8 * 3600 * 1000
-      timeline.add(at, () => ledger.post({ at, amount: plan, description: "Savings plan top-up", counterparty: null, category: "transfer_in" }))
+      timeline.add(at, () =>
+        ledger.post({
+          at,
+          amount: plan,
+          description: "Savings plan top-up",
+          counterparty: null,
+          category: "transfer_in"
+        })
+      )
       const buyAt = at + 3600 * 1000
       // Whole thousandths of a unit for what the plan amount pays at the day's price.
-      timeline.add(buyAt, () => buy(buyAt, etf, (BigInt(plan) * MICRO / BigInt(prices.price(etf.isin, buyAt)) / 1_000n) * 1_000n))
+      timeline.add(buyAt, () =>
+        buy(buyAt, etf, ((BigInt(plan) * MICRO) / BigInt(prices.price(etf.isin, buyAt)) / 1_000n) * 1_000n)
+      )
     }
   }
   for (const day of monthlyDays(window, rng.int(11, 28))) {
@@ -106,7 +129,13 @@ export const investmentAccount = (ctx: CustomerContext, currency: string): void 
         if (!units || instrument.assetClass !== "equity") return
         // A quarter's dividend of about 0.5 % of the position's value.
         const dividend = Math.floor(valueOf(units, prices.price(instrument.isin, at)) / 200)
-        ledger.post({ at, amount: dividend, description: `Dividend ${instrument.symbol}`, counterparty: instrument.name, category: "dividend" })
+        ledger.post({
+          at,
+          amount: dividend,
+          description: `Dividend ${instrument.symbol}`,
+          counterparty: instrument.name,
+          category: "dividend"
+        })
       })
     }
   }
@@ -118,13 +147,39 @@ export const investmentAccount = (ctx: CustomerContext, currency: string): void 
     const price = prices.price(isin, pricedAt)
     const value = valueOf(micro, price)
     marketValue += value
-    ctx.sink.push("holdings", [accountId, isin, ctx.customerId, currency, quantityText(micro), price, value, isoTime(pricedAt), isoTime(pricedAt)])
+    ctx.sink.push("holdings", [
+      accountId,
+      isin,
+      ctx.customerId,
+      currency,
+      quantityText(micro),
+      price,
+      value,
+      isoTime(pricedAt),
+      isoTime(pricedAt)
+    ])
   }
   const createdAt = isoTime(opened + 11 * 3600 * 1000)
   const product = rng.chance(0.85) ? "brokerage" : "retirement"
-  const name = product === "retirement" ? "Retirement account" : currency === "EUR" ? "Investment account" : `${currency} investment account`
+  const name =
+    product === "retirement"
+      ? "Retirement account"
+      : currency === "EUR"
+        ? "Investment account"
+        : `${currency} investment account`
   ctx.sink.push("investmentAccounts", [
-    accountId, ctx.customerId, product, name, currency, ledger.balance, marketValue,
-    isoTime(pricedAt), ledger.lastEntryNo, "open", isoDate(opened), createdAt, createdAt
+    accountId,
+    ctx.customerId,
+    product,
+    name,
+    currency,
+    ledger.balance,
+    marketValue,
+    isoTime(pricedAt),
+    ledger.lastEntryNo,
+    "open",
+    isoDate(opened),
+    createdAt,
+    createdAt
   ])
 }

@@ -99,9 +99,20 @@ export class Ledger {
     this.balance += p.amount
     this.lastEntryNo += 1
     this.sink.push(this.table, [
-      this.ids.next(this.table), this.accountId, this.customerId, this.lastEntryNo, p.amount, this.currency,
-      isoDate(p.at), isoDate(p.valueDate ?? p.at), isoTime(p.at), p.description, p.counterparty, p.category,
-      this.balance, ...(p.extra ?? this.noExtra)
+      this.ids.next(this.table),
+      this.accountId,
+      this.customerId,
+      this.lastEntryNo,
+      p.amount,
+      this.currency,
+      isoDate(p.at),
+      isoDate(p.valueDate ?? p.at),
+      isoTime(p.at),
+      p.description,
+      p.counterparty,
+      p.category,
+      this.balance,
+      ...(p.extra ?? this.noExtra)
     ])
   }
 

@@ -15,7 +15,11 @@ export const loan = (ctx: CustomerContext, product: "personal" | "mortgage", cur
   const { rng, window } = ctx
   const loanId = ctx.ids.next("loans")
   const spec = products[product]
-  const principal = inCurrency(ctx, Math.round(rng.around(spec.principalCents, 0.4) * Math.sqrt(wealth[ctx.segment]) / 10_000) * 10_000, currency)
+  const principal = inCurrency(
+    ctx,
+    Math.round((rng.around(spec.principalCents, 0.4) * Math.sqrt(wealth[ctx.segment])) / 10_000) * 10_000,
+    currency
+  )
   const term = rng.int(spec.term[0] / 12, spec.term[1] / 12) * 12
   // Annual rate in ten-thousandths of a percent, in steps of 0.01 %.
   const rate = BigInt(rng.int(spec.rate[0], spec.rate[1]) * 100)
@@ -29,7 +33,13 @@ export const loan = (ctx: CustomerContext, product: "personal" | "mortgage", cur
 
   let outstanding = BigInt(principal)
   if (start >= window.start) {
-    ledger.post({ at: disbursedAt, amount: principal, description: "Loan disbursement", counterparty: null, category: "loan_disbursement" })
+    ledger.post({
+      at: disbursedAt,
+      amount: principal,
+      description: "Loan disbursement",
+      counterparty: null,
+      category: "loan_disbursement"
+    })
   }
   let opened = start >= window.start
   let next: number | undefined
@@ -49,7 +59,13 @@ export const loan = (ctx: CustomerContext, product: "personal" | "mortgage", cur
     if (due >= window.start) {
       const at = due + 2 * 3600 * 1000
       ledger.post({ at, amount: Number(interest), description: "Interest", counterparty: null, category: "interest" })
-      ledger.post({ at, amount: -Number(repaid), description: `Instalment ${k} of ${term}`, counterparty: "From current account", category: "loan_repayment" })
+      ledger.post({
+        at,
+        amount: -Number(repaid),
+        description: `Instalment ${k} of ${term}`,
+        counterparty: "From current account",
+        category: "loan_repayment"
+      })
     }
     if (outstanding === 0n) break
   }
@@ -57,12 +73,27 @@ export const loan = (ctx: CustomerContext, product: "personal" | "mortgage", cur
 
   const active = outstanding > 0n && next !== undefined
   const nextAmount = active
-    ? (instalment < outstanding + Money.monthlyInterest(outstanding, rate) ? instalment : outstanding + Money.monthlyInterest(outstanding, rate))
+    ? instalment < outstanding + Money.monthlyInterest(outstanding, rate)
+      ? instalment
+      : outstanding + Money.monthlyInterest(outstanding, rate)
     : 0n
   const createdAt = isoTime(startOfDay(start) + 9 * 3600 * 1000)
   ctx.sink.push("loans", [
-    loanId, ctx.customerId, product, currency, principal, Number(outstanding), Money.rateToText(rate), term,
-    isoDate(start), isoDate(addMonths(start, term)), active ? isoDate(next!) : null, Number(nextAmount),
-    ledger.lastEntryNo, active ? "active" : "repaid", createdAt, createdAt
+    loanId,
+    ctx.customerId,
+    product,
+    currency,
+    principal,
+    Number(outstanding),
+    Money.rateToText(rate),
+    term,
+    isoDate(start),
+    isoDate(addMonths(start, term)),
+    active ? isoDate(next!) : null,
+    Number(nextAmount),
+    ledger.lastEntryNo,
+    active ? "active" : "repaid",
+    createdAt,
+    createdAt
   ])
 }

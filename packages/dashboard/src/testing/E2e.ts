@@ -31,10 +31,19 @@ const parseFrame = (text: string): SseFrame => {
 }
 
 /** Opens GET /v1/dashboard/events (or `path`) with the token and an optional Last-Event-ID. */
-export const openEvents = async (base: string, token: string, lastEventId?: string, path = "/v1/dashboard/events"): Promise<EventStream> => {
+export const openEvents = async (
+  base: string,
+  token: string,
+  lastEventId?: string,
+  path = "/v1/dashboard/events"
+): Promise<EventStream> => {
   const controller = new AbortController()
   const response = await fetch(`${base}${path}`, {
-    headers: { Authorization: `Bearer ${token}`, Accept: "text/event-stream", ...(lastEventId ? { "Last-Event-ID": lastEventId } : {}) },
+    headers: {
+      Authorization: `Bearer ${token}`,
+      Accept: "text/event-stream",
+      ...(lastEventId ? { "Last-Event-ID": lastEventId } : {})
+    },
     signal: controller.signal
   })
   const reader = response.body!.getReader()

@@ -30,7 +30,11 @@ export interface Backend {
   /** Replaces the whole document with `text` (already valid JSON) in one command. */
   readonly setRoot: (key: string, text: string) => Effect.Effect<void, Redis.RedisError>
   /** Runs the apply script: args are the encoded operations, 4 per operation. */
-  readonly apply: (key: string, once: Once | undefined, args: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, Redis.RedisError>
+  readonly apply: (
+    key: string,
+    once: Once | undefined,
+    args: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyArray<string>, Redis.RedisError>
 }
 
 // apply.lua and native-apply.lua include the shared library (lua/includes: prelude, json, tree,
@@ -81,5 +85,10 @@ export const nativeBackend = (redis: Redis.Redis["Service"]): Backend => ({
 export const hasJsonType = (redis: Redis.Redis["Service"]): Effect.Effect<boolean> =>
   redis.send<ReadonlyArray<unknown>>("COMMAND", "INFO", "JSON.MERGE").pipe(
     Effect.map((info) => Array.isArray(info) && info[0] != null),
-    Effect.catch(() => redis.send("JSON.TYPE", "docstore:probe").pipe(Effect.as(true), Effect.orElseSucceed(() => false)))
+    Effect.catch(() =>
+      redis.send("JSON.TYPE", "docstore:probe").pipe(
+        Effect.as(true),
+        Effect.orElseSucceed(() => false)
+      )
+    )
   )

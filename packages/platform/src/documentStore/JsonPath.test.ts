@@ -57,9 +57,11 @@ describe("JsonPath.format and native", () => {
     }
   })
 
-  it("writes RedisJSON paths with only \\\" and \\\\ escaped", () => {
+  it('writes RedisJSON paths with only \\" and \\\\ escaped', () => {
     expect(native([])).toBe("$")
     expect(native(["a", 0, "b_1"])).toBe("$.a[0].b_1")
-    expect(native(["key with.dots", 'q"uote', "back\\slash", "ü"])).toBe('$["key with.dots"]["q\\"uote"]["back\\\\slash"]["ü"]')
+    expect(native(["key with.dots", 'q"uote', "back\\slash", "ü"])).toBe(
+      '$["key with.dots"]["q\\"uote"]["back\\\\slash"]["ü"]'
+    )
   })
 })

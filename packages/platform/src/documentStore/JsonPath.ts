@@ -10,7 +10,10 @@
 export type Path = ReadonlyArray<string | number>
 
 export class PathSyntaxError extends Error {
-  constructor(readonly path: string, readonly detail: string) {
+  constructor(
+    readonly path: string,
+    readonly detail: string
+  ) {
     super(`invalid path ${JSON.stringify(path)}: ${detail}`)
   }
 }
@@ -78,8 +81,12 @@ const PLAIN = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 /** Canonical text of a path (what error messages show). */
 export const format = (path: Path): string =>
-  "$" + path.map((s) => (typeof s === "number" ? `[${s}]` : PLAIN.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`)).join("")
+  "$" +
+  path.map((s) => (typeof s === "number" ? `[${s}]` : PLAIN.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`)).join("")
 
 /** The path in RedisJSON's syntax, which knows only \" and \\ as escapes inside ["..."]. */
 export const native = (path: Path): string =>
-  "$" + path.map((s) => (typeof s === "number" ? `[${s}]` : PLAIN.test(s) ? `.${s}` : `["${s.replace(/[\\"]/g, "\\$&")}"]`)).join("")
+  "$" +
+  path
+    .map((s) => (typeof s === "number" ? `[${s}]` : PLAIN.test(s) ? `.${s}` : `["${s.replace(/[\\"]/g, "\\$&")}"]`))
+    .join("")

@@ -5,7 +5,7 @@ import { CorruptJsonError, valueAt } from "./JsonScan.ts"
 const doc = {
   s: 'quote " backslash \\ end\\',
   brackets: "]}{[",
-  "key \"with\" quotes\\": { deep: [1, { x: "}" }, []] },
+  'key "with" quotes\\': { deep: [1, { x: "}" }, []] },
   list: [0, -1.5e3, true, null, "a,b", { "": "empty key" }, [[]]],
   big: 1,
   "ü😀": "unicode"

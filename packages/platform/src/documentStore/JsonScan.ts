@@ -64,7 +64,11 @@ const valueEnd = (text: string, i: number): number => {
 }
 
 // Calls visit(slot, start, end) for each child of the container at i; stops when it returns true.
-const eachChild = (text: string, i: number, visit: (slot: string | number, start: number, end: number) => boolean): void => {
+const eachChild = (
+  text: string,
+  i: number,
+  visit: (slot: string | number, start: number, end: number) => boolean
+): void => {
   const array = text.charCodeAt(i) === LBRACK
   const close = array ? RBRACK : RBRACE
   let j = skipBlank(text, i + 1)

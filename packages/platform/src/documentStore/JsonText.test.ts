@@ -3,7 +3,7 @@ import { decimal, type Json, JsonValueError, stringify } from "./JsonText.ts"
 
 describe("JsonText.stringify", () => {
   it("writes what JSON.stringify writes for plain values", () => {
-    const value = { a: [1, -2.5, "x\n\"y\"", true, null, {}, []], "k.e\"y": { nested: "ü😀" }, skip: undefined }
+    const value = { a: [1, -2.5, 'x\n"y"', true, null, {}, []], 'k.e"y': { nested: "ü😀" }, skip: undefined }
     expect(stringify(value)).toBe(JSON.stringify(value))
     expect(stringify({ when: new Date(0) } as unknown as Json)).toBe('{"when":"1970-01-01T00:00:00.000Z"}')
   })
@@ -16,7 +16,9 @@ describe("JsonText.stringify", () => {
 
   it("refuses bigints beyond int64 when asked to (RedisJSON keeps only those exactly)", () => {
     expect(stringify({ v: 2n ** 63n - 1n }, { int64: true })).toBe('{"v":9223372036854775807}')
-    expect(() => stringify({ v: 2n ** 63n }, { int64: true })).toThrow(/\$\.v: 9223372036854775808 does not fit 64 bits/)
+    expect(() => stringify({ v: 2n ** 63n }, { int64: true })).toThrow(
+      /\$\.v: 9223372036854775808 does not fit 64 bits/
+    )
     expect(() => stringify([-(2n ** 63n) - 1n], { int64: true })).toThrow(JsonValueError)
   })
 

@@ -75,7 +75,9 @@ const write = (value: unknown, out: Array<string>, int64: boolean, at: string): 
       return
     case "bigint":
       if (int64 && (value < INT64_MIN || value > INT64_MAX)) {
-        throw new NotExactError(`${at}: ${value} does not fit 64 bits, which is all RedisJSON keeps exactly; store it as a decimal string`)
+        throw new NotExactError(
+          `${at}: ${value} does not fit 64 bits, which is all RedisJSON keeps exactly; store it as a decimal string`
+        )
       }
       out.push(value.toString())
       return

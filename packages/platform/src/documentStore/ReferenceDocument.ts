@@ -29,8 +29,12 @@ const mergePatch = (target: Value | undefined, patch: Value): Value => {
 // The child at seg, as the store sees it: indexes only into arrays, keys only into objects.
 const child = (cur: Value | undefined, seg: string | number): Value | undefined =>
   typeof seg === "number"
-    ? Array.isArray(cur) && seg < cur.length ? cur[seg] : undefined
-    : isObject(cur) && Object.hasOwn(cur, seg) ? cur[seg] : undefined
+    ? Array.isArray(cur) && seg < cur.length
+      ? cur[seg]
+      : undefined
+    : isObject(cur) && Object.hasOwn(cur, seg)
+      ? cur[seg]
+      : undefined
 
 // Applies one op to a box holding the document ({ doc } with doc absent = no document).
 const applyOne = (box: { doc?: Value }, op: RefOp): void => {
@@ -52,7 +56,8 @@ const applyOne = (box: { doc?: Value }, op: RefOp): void => {
       if (typeof seg === "number") throw new Refused("array elements are not created by a path")
       cur = parent[slot] = {}
     }
-    if (typeof seg === "number" ? !Array.isArray(cur) || seg >= cur.length : !isObject(cur)) throw new Refused("wrong turn")
+    if (typeof seg === "number" ? !Array.isArray(cur) || seg >= cur.length : !isObject(cur))
+      throw new Refused("wrong turn")
     parent = cur as never
     slot = seg
   }
@@ -92,12 +97,14 @@ export const applyAll = (doc: Value | undefined, ops: ReadonlyArray<RefOp>): { r
 const KEYS = ["a", "b", "list", "n", "0", 'q"k', "]}{[", "ü 😀"]
 
 /** A repeatable random integer in [0, n) from a 32-bit seed (mulberry32). */
-export const seededRandom = (seed: number) => (n: number): number => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)
-}
+export const seededRandom =
+  (seed: number) =>
+  (n: number): number => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)
+  }
 
 export const randomOps = (seed: number) => {
   const rand = seededRandom(seed)
@@ -118,8 +125,10 @@ export const randomOps = (seed: number) => {
       const seg: string | number = Array.isArray(cur)
         ? rand(cur.length + (rand(4) === 0 ? 1 : 0))
         : keys.length > 0 && rand(4) > 0
-        ? keys[rand(keys.length)]!
-        : rand(6) === 0 ? rand(2) : key()
+          ? keys[rand(keys.length)]!
+          : rand(6) === 0
+            ? rand(2)
+            : key()
       segments.push(seg)
       cur = child(cur, seg)
     }
@@ -133,7 +142,17 @@ export const randomOps = (seed: number) => {
       case 0:
         return { op: "set", path: at, value: value() }
       case 1:
-        return { op: "merge", path: at, patch: rand(4) === 0 ? value() : Object.fromEntries([[key(), value(1)], [key(), null]]) }
+        return {
+          op: "merge",
+          path: at,
+          patch:
+            rand(4) === 0
+              ? value()
+              : Object.fromEntries([
+                  [key(), value(1)],
+                  [key(), null]
+                ])
+        }
       case 2:
       case 3:
         return { op: "incr", path: fresh("n"), by: rand(21) - 10 }
@@ -146,5 +165,6 @@ export const randomOps = (seed: number) => {
     }
   }
   /** Mostly one operation, sometimes two or three, their paths drawn from the document. */
-  return (doc: Value | undefined): Array<RefOp> => Array.from({ length: rand(3) === 0 ? 2 + rand(2) : 1 }, () => op(doc))
+  return (doc: Value | undefined): Array<RefOp> =>
+    Array.from({ length: rand(3) === 0 ? 2 + rand(2) : 1 }, () => op(doc))
 }

@@ -10,17 +10,20 @@ const url = process.env.REDIS_URL!
 const streamName = process.env.STREAM!
 const hangAt = Number(process.env.HANG_AT)
 
-await runWith(url, Effect.gen(function*() {
-  const redis = yield* Redis
-  yield* Actor.run({
-    group: "workers",
-    stream: counted(streamName),
-    consumer: "doomed",
-    batchSize: 50,
-    handle: (m) =>
-      m.payload.seq === hangAt
-        ? redis.send("RPUSH", "hung", String(m.payload.seq)).pipe(Effect.andThen(Effect.never))
-        : redis.send("RPUSH", "handled", String(m.payload.seq))
+await runWith(
+  url,
+  Effect.gen(function* () {
+    const redis = yield* Redis
+    yield* Actor.run({
+      group: "workers",
+      stream: counted(streamName),
+      consumer: "doomed",
+      batchSize: 50,
+      handle: (m) =>
+        m.payload.seq === hangAt
+          ? redis.send("RPUSH", "hung", String(m.payload.seq)).pipe(Effect.andThen(Effect.never))
+          : redis.send("RPUSH", "handled", String(m.payload.seq))
+    })
+    yield* Effect.never
   })
-  yield* Effect.never
-}))
+)
