@@ -236,7 +236,7 @@ describe("dashboard projector", () => {
             row: depositEntry("301", "7", "77", "4200", "4200", "2025-06-15 12:00:00+00")
           }
         ])
-      ).then("301")
+      ).thenDocument("301")
     )) as Dashboard.DashboardDocument
     expect(doc.accounts.map((a) => [a.id, a.balance])).toEqual([["deposits:7", { amount: "42.00", currency: "EUR" }]])
     expect(doc.latestTransactions.map((t) => t.id)).toEqual(["deposits:77"])

@@ -77,7 +77,7 @@ export const given = <Change, Message, R>(
   messages: ReadonlyArray<Message>,
   generation = 1
 ) => ({
-  then: (customerId: string) =>
+  thenDocument: (customerId: string) =>
     projection
       .replayer(generation, source)
       .feed(messages.map((payload, i) => ({ entryId: `${i + 1}-0`, payload })))

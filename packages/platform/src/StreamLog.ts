@@ -74,19 +74,17 @@ export const make = Effect.gen(function* () {
       const fields = yield* Envelope.encode(spec, envelope).pipe(
         Effect.mapError((e) => new PublishError({ stream: spec.name, reason: "InvalidMessage", message: e.message }))
       )
-      return yield* redis
-        .send<string>("XADD", key, ...retentionArgs(spec), "*", ...fields)
-        .pipe(
-          Effect.mapError(
-            (cause) =>
-              new PublishError({
-                stream: spec.name,
-                reason: "Unavailable",
-                message: "could not append to the stream",
-                cause
-              })
-          )
+      return yield* redis.send<string>("XADD", key, ...retentionArgs(spec), "*", ...fields).pipe(
+        Effect.mapError(
+          (cause) =>
+            new PublishError({
+              stream: spec.name,
+              reason: "Unavailable",
+              message: "could not append to the stream",
+              cause
+            })
         )
+      )
     }).pipe(Effect.withSpan("StreamLog.append", { attributes: { stream: spec.name, type: envelope.type } }))
 
   const read = <A extends AnyMessage>(spec: StreamSpec<A>, options: ReadOptions = {}) => {
