@@ -140,10 +140,17 @@ describe("npm start", () => {
         { timeout: 90_000, interval: 500 }
       )
       await traffic
-      const latency = await query('sum by (route) (http_request_duration_seconds_count{route="/v1/dashboard"})')
-      expect(Number(latency[0]?.value[1] ?? 0)).toBeGreaterThan(0)
-      const lag = await query('consumer_group_lag{group="identity"}')
-      expect(lag.length).toBeGreaterThan(0)
+      // Each process is scraped on its own schedule (and a scrape of a busy process can time out
+      // at the 1 s interval): wait until Prometheus holds the series rather than asking once.
+      await vi.waitFor(
+        async () => {
+          const latency = await query('sum by (route) (http_request_duration_seconds_count{route="/v1/dashboard"})')
+          expect(Number(latency[0]?.value[1] ?? 0)).toBeGreaterThan(0)
+          const lag = await query('consumer_group_lag{group="identity"}')
+          expect(lag.length).toBeGreaterThan(0)
+        },
+        { timeout: 30_000, interval: 500 }
+      )
       await vi.waitFor(
         async () => {
           const up = await query('up{job="bank"}')
