@@ -182,11 +182,15 @@ export const redrive = Effect.fn("DeadLetters.redrive")(function* (
       ))[0]?.[0] ?? letter.id
     const newEntryId = yield* redis.send<string>("XADD", Keys.stream(letter.stream), "*", ...letter.fields.flat())
     const settle: Effect.Effect<RedriveOutcome | undefined, RedisError, Redis> = Effect.gen(function* () {
+      // Acknowledged first, dead letter second: the dead-letter script acknowledges and
+      // dead-letters in one step, so an acknowledgement seen here means any dead letter of the
+      // entry already exists. (The other order read "not dead yet", then "acknowledged" by the
+      // dead-letter step itself, and called a failed redrive a success.)
+      const acked = letter.group !== "" && (yield* acknowledged(letter.stream, letter.group, newEntryId))
       const again = yield* deadAgain(letter.stream, newEntryId, lastDead)
       if (again !== undefined)
         return { id: letter.id, outcome: "failed-again", newEntryId, error: again.error } as const
-      if (letter.group !== "" && (yield* acknowledged(letter.stream, letter.group, newEntryId)))
-        return { id: letter.id, outcome: "redriven", newEntryId } as const
+      if (acked) return { id: letter.id, outcome: "redriven", newEntryId } as const
       return undefined
     })
     const outcome = yield* settle.pipe(
