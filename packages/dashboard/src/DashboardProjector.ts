@@ -14,6 +14,11 @@
 // again. So one database transaction becomes visible at once, and a redelivery or a replay
 // changes nothing.
 //
+// Each customer's write runs under a span `DashboardProjector.apply` whose parent is the trace
+// of the newest transaction applied (its CDC entry's traceparent: the connector's span), and
+// the DashboardChanged announcement carries that trace on to the edge's live feed, so a
+// transfer is one trace from the POST to the SSE push (test/traces.e2e.test.ts).
+//
 // The documents have generations (platform ReadModel.ts): generation N > 1 is written under
 // `...:doc:dashboard:g<N>` by consumer group `dashboard.g<N>`. A projector process follows the
 // pointer (`layerConfig`), so scripts/rebuild.ts can build a new generation beside the one read
@@ -198,6 +203,10 @@ export const applyBatch = (
     byCustomer,
     ([customerId, list]) =>
       applyCustomer(system, customerId, list, options.latest, cache, options).pipe(
+        Effect.withSpan("DashboardProjector.apply", {
+          parent: Tracing.parentOf(list.findLast((unit) => unit.traceparent !== undefined)?.traceparent),
+          attributes: { "bank.customer_id": customerId, "bank.system": system, units: list.length }
+        }),
         Effect.asVoid,
         Effect.catchCause((cause) =>
           retryable(cause) || Cause.hasInterruptsOnly(cause)
@@ -229,7 +238,9 @@ const partitionHandler = (
         // pass the revision compare-and-set (a missing revision passes) and bring old content
         // back, so every process forgets its cache before it applies anything of the snapshot.
         if (entries.some((e) => e.payload._tag === "SnapshotStarted")) cache.clear()
-        const assembled = assembler.feed(entries.map((e) => ({ entryId: e.entryId, payload: e.payload })))
+        const assembled = assembler.feed(
+          entries.map((e) => ({ entryId: e.entryId, payload: e.payload, traceparent: e.trace.traceparent }))
+        )
         for (const warning of assembled.warnings)
           yield* Effect.logWarning(warning).pipe(Effect.annotateLogs({ system }))
         // Redis being away: the same units again, a few times, before the partition starts over.
