@@ -59,6 +59,17 @@ const rediscovery = (cluster: Cluster) => {
 
 const fail = (cause: unknown) => new Redis.RedisError({ cause })
 
+/**
+ * The cached-read services (RedisTopology.CachedHashes / CachedStrings) where nothing can be
+ * looked up synchronously: node-redis's cluster cache answers through a promise, and strings are
+ * not cached on a cluster. Every read goes through `read`; there is nothing to forget.
+ */
+const readsOnly = <V>(read: (key: string) => Effect.Effect<V, Redis.RedisError>) => ({
+  read,
+  peek: (_key: string): V | undefined => undefined,
+  forget: (_key: string) => {}
+})
+
 export const make = Effect.fnUntraced(function* (target: ClusterTarget, options: ClusterOptions) {
   const runSync = Effect.runSyncWith(yield* Effect.context<never>())
   let lastWarning = 0
@@ -270,19 +281,16 @@ export const make = Effect.fnUntraced(function* (target: ClusterTarget, options:
         clientSideCache: { ttl: cache.ttlMs, maxEntries: cache.maxEntries, evictPolicy: "LRU" }
       })
       const refreshCached = rediscovery(cached)
-      return {
-        read: (key: string) =>
-          Effect.tryPromise({
-            try: () =>
-              (cached.hGetAll(key) as Promise<Record<string, string>>).catch((cause) => {
-                if (isConnectionFailure(cause) || isMoved(cause)) void refreshCached()
-                throw cause
-              }),
-            catch: fail
-          }),
-        // node-redis's cluster cache has no synchronous lookup: every read goes through `read`.
-        peek: () => undefined
-      }
+      return readsOnly((key) =>
+        Effect.tryPromise({
+          try: () =>
+            (cached.hGetAll(key) as Promise<Record<string, string>>).catch((cause) => {
+              if (isConnectionFailure(cause) || isMoved(cause)) void refreshCached()
+              throw cause
+            }),
+          catch: fail
+        })
+      )
     })
 
   const health: Effect.Effect<Health> = Effect.promise(async (): Promise<Health> => {
@@ -337,12 +345,7 @@ export const make = Effect.fnUntraced(function* (target: ClusterTarget, options:
     attempt(() => cluster.sendCommand(key, false, ["WAIT", String(replicas), String(timeoutMs)]) as Promise<number>)
 
   // Not cached on a cluster yet (one tracked connection per node would be needed): a plain GET.
-  const cachedStrings = () =>
-    Effect.succeed({
-      read: (key: string) => redis.send<string | null>("GET", key),
-      peek: () => undefined,
-      forget: () => {}
-    })
+  const cachedStrings = () => Effect.succeed(readsOnly((key) => redis.send<string | null>("GET", key)))
 
   const topology: RedisTopology["Service"] = {
     kind: "cluster",
