@@ -9,6 +9,7 @@
 //      commit-to-stream p99 (the baseline) while the core-banking simulator writes at each rate.
 //
 //   --customers N (1000)  --months M (3)  --partitions P (4)  --rates 100,400,1000  --seconds S (20)
+//   --json                the results as one JSON line on stdout (npm run bench folds them into its report)
 import { parseArgs } from "node:util"
 import { Cdc } from "@bank/contracts"
 import { Generator } from "@bank/core-banking"
@@ -17,6 +18,7 @@ import { Effect } from "effect"
 import { readFileSync } from "node:fs"
 import { Histogram } from "../load/engine/Histogram.ts"
 import { epochMs, simulate, tail } from "./bench/measure/Freshness.ts"
+import type { ProjectorBench } from "./bench/measure/Scaling.ts"
 import { connect, sample } from "./bench/Streams.ts"
 import { type ChildHandle, startPostgres, startProcess, startRedis } from "@bank/test-kit"
 
@@ -26,7 +28,8 @@ const { values } = parseArgs({
     months: { type: "string" },
     partitions: { type: "string" },
     rates: { type: "string" },
-    seconds: { type: "string" }
+    seconds: { type: "string" },
+    json: { type: "boolean" }
   }
 })
 const customers = Number(values.customers ?? 1000)
@@ -159,7 +162,8 @@ for (const rate of rates) {
 }
 
 const pct = (c: number) => `${(c * 100).toFixed(0)}%`
-console.log(
+const text = values.json ? console.error : console.log
+text(
   [
     `Dashboard projectors: ${customers} customers, ${months} months, ${backlog.toLocaleString("en-US")} backlog entries on ${streams.length} partitions (${partitions} per system), one run`,
     `  1 process : ${one.perSecond.toFixed(0)} changes/s in ${one.wall.toFixed(1)} s; CPU share ${pct(one.cpu[0]!)} of a core`,
@@ -173,6 +177,19 @@ console.log(
     )
   ].join("\n")
 )
+
+if (values.json) {
+  const result: ProjectorBench = {
+    customers,
+    months,
+    partitions,
+    backlog,
+    streams: streams.length,
+    processes: [one, two].map((d) => ({ n: d.n, perSecond: d.perSecond, wall: d.wall, cpu: d.cpu })),
+    freshness: fresh
+  }
+  console.log(JSON.stringify(result))
+}
 
 await Promise.all(children.map((c) => c.stop()))
 await redis.close()
