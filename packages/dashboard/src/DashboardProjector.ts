@@ -125,54 +125,56 @@ const observeFreshness = (units: ReadonlyArray<Dashboard.Unit>) =>
     { discard: true }
   )
 
-/** Applies one customer's units of `system` to their document. */
-export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(function* (
-  system: Dashboard.System,
-  customerId: string,
-  units: ReadonlyArray<Dashboard.Unit>,
-  latest: number = Dashboard.defaultLatest,
-  cache?: Cache,
-  target: Pick<ProjectorOptions, "generation" | "announce"> = {}
-) {
-  const store = yield* DocumentStore.DocumentStore
-  const key = documentKey(customerId, target.generation)
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    let current = attempt === 1 ? cache?.get(customerId) : undefined
-    if (current === undefined) {
-      const raw = yield* store.getRaw(key)
-      current = Option.isSome(raw) ? (JSON.parse(raw.value) as Dashboard.DashboardDocument) : undefined
-    }
-    const result = Dashboard.applyUnits(current, customerId, system, units, { latest })
-    if (result.applied === 0) return result.document
-    const outcome = yield* store.apply(key, [
-      DocumentStore.Op.guard("$.revision", result.document.revision),
-      DocumentStore.Op.guard(`$.sources.${system}.position`, result.firstPosition!),
-      DocumentStore.Op.set("$", result.document as unknown as DocumentStore.Json)
-    ])
-    if (outcome._tag !== "Applied") {
-      cache?.delete(customerId)
-      continue
-    }
-    cache?.set(customerId, result.document)
-    yield* observeFreshness(units)
-    if (target.announce && !target.announce()) return result.document
-    const log = yield* StreamLog.StreamLog
-    const { revision, asOf } = result.document
-    yield* log.publish(changes, {
-      key: customerId,
-      payload: {
-        _tag: "DashboardChanged",
-        customerId,
-        revision,
-        system,
-        position: result.document.sources[system]!.position,
-        asOf
+/** Applies one customer's units of `system` to their document (a span per call, no call-site stack: Tracing.fnSpan). */
+export const applyCustomer = Tracing.fnSpan("DashboardProjector.applyCustomer")(
+  Effect.fnUntraced(function* (
+    system: Dashboard.System,
+    customerId: string,
+    units: ReadonlyArray<Dashboard.Unit>,
+    latest: number = Dashboard.defaultLatest,
+    cache?: Cache,
+    target: Pick<ProjectorOptions, "generation" | "announce"> = {}
+  ) {
+    const store = yield* DocumentStore.DocumentStore
+    const key = documentKey(customerId, target.generation)
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      let current = attempt === 1 ? cache?.get(customerId) : undefined
+      if (current === undefined) {
+        const raw = yield* store.getRaw(key)
+        current = Option.isSome(raw) ? (JSON.parse(raw.value) as Dashboard.DashboardDocument) : undefined
       }
-    })
-    return result.document
-  }
-  return yield* new ProjectionConflict({ customerId, attempts: MAX_ATTEMPTS })
-})
+      const result = Dashboard.applyUnits(current, customerId, system, units, { latest })
+      if (result.applied === 0) return result.document
+      const outcome = yield* store.apply(key, [
+        DocumentStore.Op.guard("$.revision", result.document.revision),
+        DocumentStore.Op.guard(`$.sources.${system}.position`, result.firstPosition!),
+        DocumentStore.Op.set("$", result.document as unknown as DocumentStore.Json)
+      ])
+      if (outcome._tag !== "Applied") {
+        cache?.delete(customerId)
+        continue
+      }
+      cache?.set(customerId, result.document)
+      yield* observeFreshness(units)
+      if (target.announce && !target.announce()) return result.document
+      const log = yield* StreamLog.StreamLog
+      const { revision, asOf } = result.document
+      yield* log.publish(changes, {
+        key: customerId,
+        payload: {
+          _tag: "DashboardChanged",
+          customerId,
+          revision,
+          system,
+          position: result.document.sources[system]!.position,
+          asOf
+        }
+      })
+      return result.document
+    }
+    return yield* new ProjectionConflict({ customerId, attempts: MAX_ATTEMPTS })
+  })
+)
 
 // Redis being away is worth retrying the whole batch (the engine does); anything else is this
 // customer's problem alone: logged (reconciliation will show it) so the stream moves on.

@@ -1,9 +1,9 @@
 // The `Redis` and `RedisTopology` services on a Redis Cluster (node-redis `createCluster`).
 //
-// - Commands go to the master of their key's slot (Slots.routingKey); `SCRIPT LOAD` goes to
-//   every master, so an EVALSHA finds its script on whichever master owns the key, also on a
-//   replica promoted since. SCAN/KEYS on the shared client fail loudly: they would see one
-//   node only (use RedisTopology.scanKeys).
+// - Commands go to the master of their key's slot (Slots.routingKey); `SCRIPT LOAD` and
+//   `FUNCTION LOAD` go to every master, so an EVALSHA or FCALL finds its script or function on
+//   whichever master owns the key, also on a replica promoted since. SCAN/KEYS on the shared client fail loudly: they would see one node only
+//   (use RedisTopology.scanKeys).
 // - A reserved connection (blocking stream reads, durable writes) is a set of dedicated
 //   connections, one per master it talks to, each command sent to its key's master. A MOVED
 //   reply is followed after looking the topology up again (the command did not run); any other
@@ -126,7 +126,8 @@ export const make = Effect.fnUntraced(function* (target: ClusterTarget, options:
 
   const send = <A = unknown>(command: string, ...args: ReadonlyArray<string>): Effect.Effect<A, Redis.RedisError> => {
     const name = command.toUpperCase()
-    if (name === "SCRIPT" && args[0]?.toUpperCase() === "LOAD") {
+    // Scripts and function libraries go to every master, so a call finds them on any.
+    if ((name === "SCRIPT" || name === "FUNCTION") && args[0]?.toUpperCase() === "LOAD") {
       return attempt(async () => {
         const loaded = await Promise.allSettled(
           cluster.masters.map(async (m) => (await masterClient(m)).sendCommand([command, ...args]))
