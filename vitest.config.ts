@@ -1,15 +1,16 @@
 import { defineConfig } from "vitest/config"
 
 // The suites that run a second time on a private 6-node Redis Cluster (TEST_REDIS_TOPOLOGY=cluster,
-// test/kit/src/testRedis.ts): what a customer does end to end. test/failover.e2e.test.ts runs on a
-// cluster in the e2e project already, with the CDC connector losing a stream's master. (The CDC
-// crash suite, packages/cdc/src/CdcRecovery.int.test.ts, gives each test its own Redis database
-// number, which a cluster does not have: it runs on one server only.)
+// test/kit/src/testRedis.ts): what a customer does end to end, and the CDC connector killed and
+// restarted (its tests share one Redis by their own slot and schemas, as a cluster has database 0
+// only). test/failover.e2e.test.ts runs on a cluster in the e2e project already, with the CDC
+// connector losing a stream's master.
 const onBothTopologies = [
   "test/identity.e2e.test.ts",
   "test/transfers.e2e.test.ts",
   "test/dashboard.e2e.test.ts",
-  "test/rebuild.e2e.test.ts"
+  "test/rebuild.e2e.test.ts",
+  "packages/cdc/src/CdcRecovery.int.test.ts"
 ]
 
 export default defineConfig({

@@ -8,9 +8,14 @@
 //   backlog   the connector started on `--changes` waiting changes: how fast it catches up
 //   large tx  one transaction of `--large` inserts: throughput, and the connector's peak memory
 //             before and after (it streams the transaction, it does not hold it)
+//   --burst-only  raw and burst only; --json prints one JSON line instead of the table (for
+//                 `npm run bench`); --before DIR adds bursts with another checkout's connector,
+//                 interleaved with this one's, --rounds R (2) of each: before/after in one run;
+//                 --cpu-prof DIR profiles the connector processes
 // Latency is the Redis entry id's time (set by XADD) minus the transaction's commit time from
 // the WAL, both from this machine's clock: the delay a consumer of the stream sees.
 import { readFileSync } from "node:fs"
+import { loadavg } from "node:os"
 import { CommandLine } from "@bank/platform"
 import pg from "pg"
 import { Cdc } from "@bank/contracts"
@@ -24,7 +29,12 @@ const { values: args } = CommandLine.parse({
   options: {
     changes: { type: "string", value: "N", description: "changes in the burst and backlog runs (default 50000)" },
     rate: { type: "string", value: "R", description: "changes per second in the paced run (default 1000)" },
-    large: { type: "string", value: "N", description: "inserts in the large transaction (default 200000)" }
+    large: { type: "string", value: "N", description: "inserts in the large transaction (default 200000)" },
+    "burst-only": { type: "boolean", description: "only the raw and burst runs" },
+    json: { type: "boolean", description: "one JSON line with the raw and burst figures" },
+    before: { type: "string", value: "DIR", description: "also burst with the connector of another checkout" },
+    rounds: { type: "string", value: "R", description: "bursts of each checkout with --before (default 2)" },
+    "cpu-prof": { type: "string", value: "DIR", description: "write CPU profiles of the connectors into DIR" }
   }
 })
 const large = CommandLine.positiveInt("bench-cdc", "large", args.large) ?? 200_000
@@ -73,13 +83,19 @@ const insert = async (first: number, count: number, perSecond?: number) => {
   return (performance.now() - started) / 1000
 }
 
-const startConnector = async () => {
-  const connector = spawnConnector({
-    DATABASE_URL: postgres.url,
-    REDIS_URL: redisServer.url,
-    CDC_SCHEMAS: "deposits",
-    CDC_LAG_INTERVAL_MS: "60000"
-  })
+const startConnector = async (cwd?: string) => {
+  const connector = spawnConnector(
+    {
+      DATABASE_URL: postgres.url,
+      REDIS_URL: redisServer.url,
+      CDC_SCHEMAS: "deposits",
+      CDC_LAG_INTERVAL_MS: "60000"
+    },
+    {
+      ...(cwd ? { cwd } : {}),
+      ...(args["cpu-prof"] ? { nodeArgs: ["--cpu-prof", "--cpu-prof-dir", args["cpu-prof"]] } : {})
+    }
+  )
   connectors.push(connector)
   await waitUntil(
     "the connector's snapshot",
@@ -145,82 +161,148 @@ try {
   const rawSeconds = await insert(1, changes)
   await db.query("TRUNCATE deposits.transactions")
 
+  const rawRate = changes / rawSeconds
+  let nextFrom = 10_000_000
+  /** The inserts again with `connector` streaming: writer and CDC rates, latencies. */
+  const burstRun = async () => {
+    const from = nextFrom
+    nextFrom += 10_000_000
+    const lengthBefore = await streamLength()
+    const seconds = await insert(from, changes)
+    await waitStreamed(lengthBefore, changes)
+    const entries = await streamed(from, changes)
+    return { seconds, entries, latency: latencies(entries), cdcRate: throughput(entries) }
+  }
+  /** One transaction through a freshly started connector: it streams once this is in Redis. */
+  const streaming = async () => {
+    const lengthBefore = await streamLength()
+    await insert(nextFrom, rowsPerTransaction)
+    nextFrom += 10_000_000
+    await waitStreamed(lengthBefore, rowsPerTransaction)
+  }
+
+  if (args.before) {
+    const rounds = CommandLine.positiveInt("bench-cdc", "rounds", args.rounds) ?? 2
+    const load = loadavg()
+    const runs: Array<{ label: string; ratio: number }> = []
+    for (let round = 1; round <= rounds; round++) {
+      for (const [label, cwd] of [
+        ["before", args.before],
+        ["after", undefined]
+      ] as const) {
+        const c = await startConnector(cwd)
+        await streaming()
+        const run = await burstRun()
+        runs.push({ label, ratio: run.cdcRate / rawRate })
+        say(`round ${round} ${label}: CDC ${fmt(run.cdcRate)} changes/s = ${(run.cdcRate / rawRate).toFixed(2)}× raw`)
+        await c.stop()
+      }
+    }
+    const mean = (label: string) => {
+      const mine = runs.filter((r) => r.label === label)
+      return mine.reduce((s, r) => s + r.ratio, 0) / mine.length
+    }
+    console.log(
+      `A/B burst (${rounds} rounds interleaved, raw ${fmt(rawRate)} inserts/s, load average ${load.map((x) => x.toFixed(2)).join(" ")} → ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(" ")}): before ${mean("before").toFixed(2)}× raw, after ${mean("after").toFixed(2)}× raw`
+    )
+  }
+
   say("burst: the same inserts with the connector streaming")
   let connector = await startConnector()
-  const burstFrom = 10_000_000
-  let before = await streamLength()
-  const burstSeconds = await insert(burstFrom, changes)
-  await waitStreamed(before, changes)
-  const burst = await streamed(burstFrom, changes)
-  const burstLatency = latencies(burst)
+  if (args.before) await streaming()
+  const burstRun1 = await burstRun()
+  const burstSeconds = burstRun1.seconds
+  const burst = burstRun1.entries
+  const burstLatency = burstRun1.latency
+  if (args.json || args["burst-only"]) {
+    const result = {
+      changes,
+      rawPerSecond: rawRate,
+      burstWriterPerSecond: changes / burstSeconds,
+      burstCdcPerSecond: burstRun1.cdcRate,
+      ratio: burstRun1.cdcRate / rawRate,
+      latencyMs: burstLatency,
+      batchSize: CdcConnector.defaults.batchSize
+    }
+    if (args.json) console.log(JSON.stringify(result))
+    else
+      console.log(
+        `raw ${fmt(rawRate)} inserts/s; burst: writers ${fmt(result.burstWriterPerSecond)}/s, CDC ${fmt(result.burstCdcPerSecond)} changes/s = ${result.ratio.toFixed(2)}× raw; commit→entry p50 ${burstLatency.p50} ms, p99 ${burstLatency.p99} ms`
+      )
+    connector.child.kill("SIGTERM")
+    await connector.exited
+    process.exitCode = 0
+  } else {
+    say(`paced: ${rate} changes/s for ${Math.max(5, Math.round(changes / rate / 5))} s`)
+    const pacedFrom = 20_000_000
+    const pacedCount = Math.max(5, Math.round(changes / rate / 5)) * rate
+    let before = await streamLength()
+    await insert(pacedFrom, pacedCount, rate)
+    await waitStreamed(before, pacedCount)
+    const pacedLatency = latencies(await streamed(pacedFrom, pacedCount))
 
-  say(`paced: ${rate} changes/s for ${Math.max(5, Math.round(changes / rate / 5))} s`)
-  const pacedFrom = 20_000_000
-  const pacedCount = Math.max(5, Math.round(changes / rate / 5)) * rate
-  before = await streamLength()
-  await insert(pacedFrom, pacedCount, rate)
-  await waitStreamed(before, pacedCount)
-  const pacedLatency = latencies(await streamed(pacedFrom, pacedCount))
+    say(`backlog: ${changes} changes written while the connector is down`)
+    connector.child.kill("SIGTERM")
+    await connector.exited
+    const backlogFrom = 30_000_000
+    before = await streamLength()
+    await insert(backlogFrom, changes)
+    const restartedAt = Date.now()
+    connector = await startConnector()
+    await waitStreamed(before, changes)
+    const backlog = await streamed(backlogFrom, changes)
+    const entryTimes = backlog.map((e) => Number(e.entryId.split("-")[0]))
+    const startSeconds = (Math.min(...entryTimes) - restartedAt) / 1000
+    const drainSeconds = (Math.max(...entryTimes) - Math.min(...entryTimes)) / 1000
 
-  say(`backlog: ${changes} changes written while the connector is down`)
-  connector.child.kill("SIGTERM")
-  await connector.exited
-  const backlogFrom = 30_000_000
-  before = await streamLength()
-  await insert(backlogFrom, changes)
-  const restartedAt = Date.now()
-  connector = await startConnector()
-  await waitStreamed(before, changes)
-  const backlog = await streamed(backlogFrom, changes)
-  const entryTimes = backlog.map((e) => Number(e.entryId.split("-")[0]))
-  const startSeconds = (Math.min(...entryTimes) - restartedAt) / 1000
-  const drainSeconds = (Math.max(...entryTimes) - Math.min(...entryTimes)) / 1000
-
-  say(`large transaction: ${large} inserts in one transaction`)
-  const rssBefore = peakRssMb(connector.child.pid!)
-  const lengthBefore = await streamLength()
-  await db.query(
-    `INSERT INTO deposits.transactions (transaction_id, customer_id, amount, currency, description)
+    say(`large transaction: ${large} inserts in one transaction`)
+    const rssBefore = peakRssMb(connector.child.pid!)
+    const lengthBefore = await streamLength()
+    await db.query(
+      `INSERT INTO deposits.transactions (transaction_id, customer_id, amount, currency, description)
      SELECT i, i % 1000, i % 100000, 'EUR', 'Standing order ' || i FROM generate_series(40000000::bigint, $1::bigint) i`,
-    [40_000_000 + large - 1]
-  )
-  await waitUntil(
-    "the large transaction in Redis",
-    async () => (await streamLength()) >= lengthBefore + large + 1,
-    600_000
-  )
-  const [last] = (await redis.sendCommand([
-    "XREVRANGE",
-    "stream:{s:cdc.deposits.p0}",
-    "+",
-    "-",
-    "COUNT",
-    "1"
-  ])) as Array<[string, Array<string>]>
-  const lastData = JSON.parse(last![1][last![1].indexOf("data") + 1]!) as Cdc.TransactionCommitted
-  const largeSeconds = (entryMs(last![0]) - Date.parse(lastData.commitTime)) / 1000
-  const rssAfter = peakRssMb(connector.child.pid!)
+      [40_000_000 + large - 1]
+    )
+    await waitUntil(
+      "the large transaction in Redis",
+      async () => (await streamLength()) >= lengthBefore + large + 1,
+      600_000
+    )
+    const [last] = (await redis.sendCommand([
+      "XREVRANGE",
+      "stream:{s:cdc.deposits.p0}",
+      "+",
+      "-",
+      "COUNT",
+      "1"
+    ])) as Array<[string, Array<string>]>
+    const lastData = JSON.parse(last![1][last![1].indexOf("data") + 1]!) as Cdc.TransactionCommitted
+    const largeSeconds = (entryMs(last![0]) - Date.parse(lastData.commitTime)) / 1000
+    const rssAfter = peakRssMb(connector.child.pid!)
 
-  rows.push(
-    "| run | changes | writer changes/s | CDC changes/s | commit→entry p50 | p99 | max |",
-    "|---|---:|---:|---:|---:|---:|---:|",
-    `| raw inserts, no CDC | ${fmt(changes)} | ${fmt(changes / rawSeconds)} | – | – | – | – |`,
-    `| burst with CDC | ${fmt(changes)} | ${fmt(changes / burstSeconds)} | ${fmt(throughput(burst))} | ${burstLatency.p50} ms | ${burstLatency.p99} ms | ${burstLatency.max} ms |`,
-    `| paced ${fmt(rate)}/s with CDC | ${fmt(pacedCount)} | ${fmt(rate)} (target) | – | ${pacedLatency.p50} ms | ${pacedLatency.p99} ms | ${pacedLatency.max} ms |`,
-    `| backlog catch-up | ${fmt(changes)} | – | ${fmt(changes / drainSeconds)} | – | – | – |`,
-    `| one transaction of ${fmt(large)} rows | ${fmt(large)} | – | ${fmt(large / largeSeconds)} | – | – | ${Math.round(largeSeconds * 1000)} ms (last row) |`
-  )
-  console.log(
-    `\nCDC benchmark: ${rowsPerTransaction} inserts a transaction, ${writers} writer connections, Redis AOF everysec, ` +
-      `batches of ${CdcConnector.defaults.batchSize}\n`
-  )
-  console.log(rows.join("\n"))
-  console.log(
-    `Connector peak memory (VmHWM): ${rssBefore.toFixed(0)} MB before the large transaction, ${rssAfter.toFixed(0)} MB after.`
-  )
-  console.log(
-    `Backlog: first entry ${startSeconds.toFixed(1)} s after the connector process was started (process start, slot check).`
-  )
+    rows.push(
+      "| run | changes | writer changes/s | CDC changes/s | commit→entry p50 | p99 | max |",
+      "|---|---:|---:|---:|---:|---:|---:|",
+      `| raw inserts, no CDC | ${fmt(changes)} | ${fmt(changes / rawSeconds)} | – | – | – | – |`,
+      `| burst with CDC | ${fmt(changes)} | ${fmt(changes / burstSeconds)} | ${fmt(throughput(burst))} | ${burstLatency.p50} ms | ${burstLatency.p99} ms | ${burstLatency.max} ms |`,
+      `| paced ${fmt(rate)}/s with CDC | ${fmt(pacedCount)} | ${fmt(rate)} (target) | – | ${pacedLatency.p50} ms | ${pacedLatency.p99} ms | ${pacedLatency.max} ms |`,
+      `| backlog catch-up | ${fmt(changes)} | – | ${fmt(changes / drainSeconds)} | – | – | – |`,
+      `| one transaction of ${fmt(large)} rows | ${fmt(large)} | – | ${fmt(large / largeSeconds)} | – | – | ${Math.round(largeSeconds * 1000)} ms (last row) |`
+    )
+    console.log(
+      `\nCDC benchmark: ${rowsPerTransaction} inserts a transaction, ${writers} writer connections, Redis AOF everysec, ` +
+        `batches of ${CdcConnector.defaults.batchSize}\n`
+    )
+    console.log(rows.join("\n"))
+    console.log(
+      `Connector peak memory (VmHWM): ${rssBefore.toFixed(0)} MB before the large transaction, ${rssAfter.toFixed(0)} MB after.`
+    )
+    console.log(
+      `Backlog: first entry ${startSeconds.toFixed(1)} s after the connector process was started (process start, slot check).`
+    )
+  }
 } finally {
   for (const c of connectors) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL")
   await Promise.all(connectors.map((c) => c.exited))

@@ -9,12 +9,17 @@
 //      commit-to-stream p99 (the baseline) while the core-banking simulator writes at each rate.
 //
 //   --customers N (1000)  --months M (3)  --partitions P (4)  --rates 100,400,1000  --seconds S (20)
+//   --before DIR  also drain the backlog with one process of another checkout (e.g. main before a
+//                 change), interleaved with this one's, --rounds R (2) times each: before/after in one run
+//   --cpu-prof DIR  write a V8 CPU profile of every projector process into DIR
+//   --rates ""    skips the freshness runs; --processes 1 skips the 2-process drain
 import { parseArgs } from "node:util"
 import { Cdc } from "@bank/contracts"
 import { Generator } from "@bank/core-banking"
 import { Database, Keys } from "@bank/platform"
 import { Effect } from "effect"
 import { readFileSync } from "node:fs"
+import { loadavg } from "node:os"
 import { Histogram } from "../load/engine/Histogram.ts"
 import { epochMs, simulate, tail } from "./bench/measure/Freshness.ts"
 import { connect, sample } from "./bench/Streams.ts"
@@ -26,13 +31,20 @@ const { values } = parseArgs({
     months: { type: "string" },
     partitions: { type: "string" },
     rates: { type: "string" },
-    seconds: { type: "string" }
+    seconds: { type: "string" },
+    before: { type: "string" },
+    rounds: { type: "string" },
+    processes: { type: "string" },
+    "cpu-prof": { type: "string" }
   }
 })
 const customers = Number(values.customers ?? 1000)
 const months = Number(values.months ?? 3)
 const partitions = Number(values.partitions ?? Cdc.defaultPartitions)
-const rates = (values.rates ?? "100,400,1000").split(",").map(Number)
+const rates = (values.rates ?? "100,400,1000").split(",").filter(Boolean).map(Number)
+const rounds = Number(values.rounds ?? 2)
+const maxProcesses = Number(values.processes ?? 2)
+const profileArgs = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]] : []
 const seconds = Number(values.seconds ?? 20)
 const say = (line: string) => console.error(`bench-projectors: ${line}`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -48,8 +60,8 @@ const env = {
 }
 const redis = await connect(redisServer.url)
 const children: Array<ChildHandle> = []
-const start = (file: string, extra: Record<string, string> = {}) => {
-  const c = startProcess(file, { ...env, ...extra })
+const start = (file: string, extra: Record<string, string> = {}, cwd?: string) => {
+  const c = startProcess(file, { ...env, ...extra }, { nodeArgs: profileArgs, ...(cwd ? { cwd } : {}) })
   children.push(c)
   return c
 }
@@ -84,15 +96,28 @@ let backlog = 0
 for (const key of streams) backlog += Number(await redis.sendCommand(["XLEN", key]))
 say(`backlog: ${backlog} entries on ${streams.length} dashboard partitions`)
 
+/** The busiest commands since the last call (INFO commandstats, then CONFIG RESETSTAT): calls, µs per call, total. */
+const redisCommandTime = async () => {
+  const info = String(await redis.sendCommand(["INFO", "commandstats"]))
+  await redis.sendCommand(["CONFIG", "RESETSTAT"])
+  return [...info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+),usec_per_call=([\d.]+)/g)]
+    .map((m) => ({ name: m[1]!, calls: Number(m[2]), usec: Number(m[3]), per: Number(m[4]) }))
+    .sort((a, b) => b.usec - a.usec)
+    .slice(0, 6)
+    .map((c) => `${c.name} ${c.calls}× ${c.per.toFixed(1)} µs = ${(c.usec / 1e6).toFixed(2)} s`)
+    .join(", ")
+}
+
 /** Drains the backlog into generation `generation` with `n` processes; changes/s and CPU share per process. */
-const drain = async (n: number, generation: number) => {
+const drain = async (n: number, generation: number, cwd?: string) => {
   await redis.set(Keys.global("readmodel:dashboard"), String(generation))
   const group = generation <= 1 ? "dashboard" : `dashboard.g${generation}`
   const procs = Array.from({ length: n }, () =>
-    start("packages/dashboard/src/main.ts", { DASHBOARD_OWNERSHIP_MS: "5000" })
+    start("packages/dashboard/src/main.ts", { DASHBOARD_OWNERSHIP_MS: "5000" }, cwd)
   )
   const readOf = async () => (await sample(redis)).groups.filter((g) => g.group === group && streams.includes(g.stream))
   while ((await readOf()).reduce((s, g) => s + g.entriesRead, 0) === 0) await sleep(20)
+  await redis.sendCommand(["CONFIG", "RESETSTAT"])
   const started = performance.now()
   const cpuBefore = procs.map((p) => cpuSeconds(workerPid(p)))
   while (true) {
@@ -102,18 +127,49 @@ const drain = async (n: number, generation: number) => {
   }
   const wall = (performance.now() - started) / 1000
   const cpu = procs.map((p, i) => (cpuSeconds(workerPid(p)) - cpuBefore[i]!) / wall)
+  say(`Redis time per command while draining: ${await redisCommandTime()}`)
   return { n, procs, wall, perSecond: backlog / wall, cpu }
 }
 
-const one = await drain(1, 2)
+let generation = 2
+const abRuns: Array<{ label: string; perSecond: number; cpu: number }> = []
+if (values.before) {
+  const loadBefore = loadavg()
+  for (let round = 1; round <= rounds; round++) {
+    for (const [label, cwd] of [
+      ["before", values.before],
+      ["after", undefined]
+    ] as const) {
+      const run = await drain(1, generation++, cwd)
+      await Promise.all(run.procs.map((p) => p.stop()))
+      abRuns.push({ label, perSecond: run.perSecond, cpu: run.cpu[0]! })
+      say(
+        `round ${round} ${label}: ${run.perSecond.toFixed(0)} changes/s (${run.wall.toFixed(1)} s, CPU ${(run.cpu[0]! * 100).toFixed(0)}%)`
+      )
+    }
+  }
+  const mean = (label: string) => {
+    const runs = abRuns.filter((r) => r.label === label)
+    return runs.reduce((s, r) => s + r.perSecond, 0) / runs.length
+  }
+  console.log(
+    `A/B (1 process, ${rounds} rounds interleaved, load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} → ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}): ` +
+      `before ${mean("before").toFixed(0)} changes/s, after ${mean("after").toFixed(0)} changes/s (${(mean("after") / mean("before")).toFixed(2)}×); ` +
+      abRuns.map((r) => `${r.label} ${r.perSecond.toFixed(0)}/s at ${(r.cpu * 100).toFixed(0)}% CPU`).join(", ")
+  )
+}
+const one = await drain(1, generation++)
 await Promise.all(one.procs.map((p) => p.stop()))
 say(
   `1 process: ${one.perSecond.toFixed(0)} changes/s (${one.wall.toFixed(1)} s, CPU ${(one.cpu[0]! * 100).toFixed(0)}%)`
 )
-const two = await drain(2, 3)
-say(
-  `2 processes: ${two.perSecond.toFixed(0)} changes/s (${two.wall.toFixed(1)} s, CPU ${two.cpu.map((c) => `${(c * 100).toFixed(0)}%`).join(" + ")})`
-)
+const two = maxProcesses >= 2 ? await drain(2, generation++) : one
+if (maxProcesses >= 2)
+  say(
+    `2 processes: ${two.perSecond.toFixed(0)} changes/s (${two.wall.toFixed(1)} s, CPU ${two.cpu.map((c) => `${(c * 100).toFixed(0)}%`).join(" + ")})`
+  )
 
 // Freshness with the two processes running.
 const fresh: Array<{

@@ -26,7 +26,8 @@ import { ceiling, tokenCheck } from "./bench/measure/Edge.ts"
 import { freshness } from "./bench/measure/Freshness.ts"
 import { loginThroughput, tokenPool } from "./bench/measure/Login.ts"
 import { memory } from "./bench/measure/MemoryFigures.ts"
-import { projectors } from "./bench/measure/Projectors.ts"
+import { cdcBurst } from "./bench/measure/CdcBurst.ts"
+import { profiledProjector, projectors } from "./bench/measure/Projectors.ts"
 import * as Report from "./bench/Report.ts"
 import { startStack } from "./bench/Stack.ts"
 import { connect, sample, waitCaughtUp, type RedisConnection, type Sample } from "./bench/Streams.ts"
@@ -144,6 +145,9 @@ await attempt("Login", "login throughput", "logins/s", () => loginThroughput(ctx
 await attempt("Projectors and CDC", "projector throughput", "entries/s", () => projectors(ctx, [...samples, ...tail]))
 await attempt("Projectors and CDC", "commit-to-dashboard freshness", "ms", () => freshness(ctx, loginFailure))
 await attempt("Memory", "memory", "bytes", () => memory(ctx, population))
+// After memory: the profiled drain writes documents of a throw-away generation (deleted after).
+await attempt("Projectors and CDC", "dashboard projector alone, profiled", "entries/s", () => profiledProjector(ctx))
+await attempt("Projectors and CDC", "CDC connector in an insert burst", "changes/s", () => cdcBurst(ctx))
 
 say("measuring the noise again for 2 s")
 const noiseAfter = await idleNoise()

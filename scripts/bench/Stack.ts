@@ -52,6 +52,11 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     CDC_METRICS_PORT: "0",
     // The load generator plays many phones behind one load balancer (see load/flows/Api.ts).
     IDENTITY_TRUSTED_PROXY_HOPS: "1",
+    // A benchmark logs its token pool in once and reads with it for longer than an access token
+    // lives by default (never longer than a customer's 5-minute idle timeout): with the defaults,
+    // runs after the fifth minute measured 401s.
+    IDENTITY_SESSION_IDLE_TIMEOUT: "60 minutes",
+    IDENTITY_ACCESS_TOKEN_TTL: "60 minutes",
     LOG_FORMAT: "json",
     LOG_LEVEL: "Info",
     ...options.env

@@ -1,10 +1,14 @@
 // The connector as the process it runs as (packages/cdc/src/main.ts): killed with SIGKILL in the middle
 // of a burst it loses nothing, and while it is stopped the slot's lag is visible and grows.
+// Runs on a single Redis and, in the e2e-cluster project (TEST_REDIS_TOPOLOGY=cluster), on a private
+// 6-node Redis Cluster. The tests share the suite's Redis (a cluster has database 0 only): each test
+// has its own replication slot and its own schemas, so its snapshot marker, lag key and streams
+// are its own keys.
 import { Cdc } from "@bank/contracts"
 import { Effect } from "effect"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
-import { freePort, usePostgres, useRedis } from "@bank/test-kit"
+import { freePort, type LocalRedisCluster, testTopology, usePostgres, useRedis } from "@bank/test-kit"
 import * as CdcConnector from "./CdcConnector.ts"
 import {
   createDatabase,
@@ -28,10 +32,9 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup()
 })
 
-let testNo = 0
 const fresh = async (name: string, ddl: string) => {
   const databaseUrl = await createDatabase(postgres.server.url, `cdc_${name}`)
-  const redisUrl = `${redisServer.server.url}/${++testNo}`
+  const redisUrl = redisServer.server.url
   const redis = await redisClient(redisUrl)
   const db = await textClient(databaseUrl)
   await db.query(ddl)
@@ -75,6 +78,17 @@ describe("CDC connector process", () => {
     const streamEnv = { ...env.env, CDC_SCHEMAS: "deposits,cards", CDC_BATCH_SIZE: "200" }
     const first = spawn(streamEnv)
     await env.snapshotDone()
+    if (testTopology() === "cluster") {
+      // The two streams and the snapshot marker live on three different masters: the connector's
+      // writes really spread over the cluster.
+      const cluster = redisServer.server as LocalRedisCluster
+      const owners = await Promise.all(
+        ["stream:{s:cdc.deposits.p0}", "stream:{s:cdc.cards.p0}", CdcConnector.keys(env.slot).snapshot].map((key) =>
+          cluster.masterOf(key)
+        )
+      )
+      expect(new Set(owners.map((n) => n.port)).size).toBe(3)
+    }
 
     // 2,000 transactions of 5 changes each, from 4 connections: 2 deposits transactions, an
     // account balance update, a card transaction and its update.

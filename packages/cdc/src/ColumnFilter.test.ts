@@ -98,4 +98,19 @@ describe("ColumnFilter", () => {
     expect(() => ColumnFilter.parse('{"notes":{}}')).toThrow()
     expect(() => ColumnFilter.parse('{"crm.notes":{"exclude":"text"}}')).toThrow()
   })
+
+  it("keeps an entry's trace context on the private copies and their commit", () => {
+    const filter = ColumnFilter.make(ColumnFilter.defaults)
+    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    const out = filter([
+      { ...row("credentials", { customer_id: "42", username: "ada", password_hash: hash }), traceparent },
+      { ...commit("customer", 1), traceparent }
+    ])
+    expect(out.map((e) => [e.system, e.payload._tag, e.traceparent])).toEqual([
+      ["customer", "RowChanged", traceparent],
+      ["identity", "RowChanged", traceparent],
+      ["customer", "TransactionCommitted", traceparent],
+      ["identity", "TransactionCommitted", traceparent]
+    ])
+  })
 })

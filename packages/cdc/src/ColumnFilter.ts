@@ -14,7 +14,9 @@
 // The copies keep the source entries' positions; the private stream gets its own
 // TransactionCommitted (counting its copies) and SnapshotStarted / SnapshotCompleted, so a
 // consumer of it applies transactions and snapshots as on any CDC stream. Stateful only for
-// the open transactions' counts; pure otherwise.
+// the open transactions' counts; pure otherwise. A row's trace context is not a column here
+// (Translator.ts removed it before): it travels as the entry's `traceparent`, which the copies
+// keep, so no rule can leak or lose it.
 import type { Cdc } from "@bank/contracts"
 import { Schema } from "effect"
 import type { Outgoing } from "./Translator.ts"
@@ -98,7 +100,7 @@ export const make = (rules: Rules) => {
           }
           out.push({ ...entry, payload: project(payload, generalTest(rule)) })
           if (rule.copyTo === undefined) break
-          out.push({ system: rule.copyTo, partition: 0, key: entry.key, payload: project(payload, copyTest(rule)) })
+          out.push({ ...entry, system: rule.copyTo, partition: 0, payload: project(payload, copyTest(rule)) })
           if (payload.op === "snapshot") {
             const perSystem = snapshots.get(payload.commitLsn) ?? new Map()
             const counted = perSystem.get(rule.copyTo) ?? { rows: 0, tables: new Set<string>() }
@@ -125,7 +127,13 @@ export const make = (rules: Rules) => {
           if (perSystem === undefined) break
           open.delete(payload.xid)
           for (const [system, { changes, key }] of perSystem) {
-            out.push({ system, partition: 0, key: key ?? `xid:${payload.xid}`, payload: { ...payload, changes } })
+            out.push({
+              ...entry,
+              system,
+              partition: 0,
+              key: key ?? `xid:${payload.xid}`,
+              payload: { ...payload, changes }
+            })
           }
           break
         }

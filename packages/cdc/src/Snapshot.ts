@@ -10,7 +10,15 @@ import * as Catalog from "./Catalog.ts"
 import * as CdcError from "./CdcError.ts"
 import * as Lsn from "./Lsn.ts"
 import type { PgClient } from "./PgConnection.ts"
-import { envelopeKey, type Outgoing, partitionFor, type Relation, systemOf } from "./Translator.ts"
+import {
+  envelopeKey,
+  type Outgoing,
+  partitionFor,
+  type Relation,
+  systemOf,
+  TRACE_COLUMN,
+  withoutTrace
+} from "./Translator.ts"
 
 export interface SnapshotOptions {
   /** A plain connection to read with (not the replication connection). */
@@ -71,11 +79,12 @@ export const run = Effect.fn("Snapshot.run")(function* (options: SnapshotOptions
         catch: CdcError.database(`reading ${table.schema}.${table.table}`)
       })
       if (!relation) {
-        const columns = result.fields.map((f) => f.name)
+        // A row's trace column is not data (Translator.ts): a copy carries no trace.
+        const columns = result.fields.map((f) => f.name).filter((name) => name !== TRACE_COLUMN)
         relation = { ...table, columns, primaryKey: primaryKey.length > 0 ? primaryKey : columns }
       }
       const system = systemOf(relation)
-      const entries: Array<Outgoing> = (result.rows as Array<Cdc.Row>).map((row) => {
+      const entries: Array<Outgoing> = (result.rows as Array<Cdc.Row>).map(withoutTrace).map((row) => {
         const key: Record<string, string | null> = {}
         for (const c of relation!.primaryKey) key[c] = row[c] ?? null
         const payload: Cdc.RowChanged = {

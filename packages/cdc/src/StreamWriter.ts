@@ -7,10 +7,15 @@
 // holds is always a prefix of what the connector produced. After a crash the connector reads
 // each stream's last position and skips what is already there (`skipWritten`), so a restart
 // usually adds no duplicate at all; consumers still drop any with `Cdc.isNewer`.
+//
+// A change that belongs to a trace (its `traceparent`, taken from its transaction's rows by
+// Translator.ts) is written under a span `CdcConnector.publish` whose parent is that trace's
+// span (the booking), one per trace in a batch, lasting until Redis acknowledged the batch;
+// its envelope's traceparent names that span, so the consumers continue the same trace.
 import { Cdc } from "@bank/contracts"
-import { Envelope, Keys, RedisTopology } from "@bank/platform"
+import { Envelope, Keys, RedisTopology, Tracing } from "@bank/platform"
 import type { RawEntry, StreamSpec } from "@bank/platform"
-import { Effect } from "effect"
+import { Effect, type Tracer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import * as CdcError from "./CdcError.ts"
 import type { Outgoing } from "./Translator.ts"
@@ -56,10 +61,28 @@ export const make = Effect.fn("StreamWriter.make")(function* (options: WriterOpt
   ) =>
     Effect.gen(function* () {
       if (entries.length === 0) return Number.POSITIVE_INFINITY
+      // One connector span per trace in the batch, ended with the batch (its scope).
+      const spans = new Map<string, Tracer.Span>()
+      for (const { traceparent } of entries) {
+        if (traceparent === undefined || spans.has(traceparent)) continue
+        const parent = Tracing.parentOf(traceparent)
+        if (parent === undefined) continue
+        spans.set(
+          traceparent,
+          yield* Effect.makeSpanScoped("CdcConnector.publish", {
+            parent,
+            kind: "producer",
+            attributes: { "messaging.system": "redis", entries: entries.length }
+          })
+        )
+      }
       const byStream = new Map<string, { key: string; commands: Array<ReadonlyArray<string>> }>()
       for (const entry of entries) {
         const stream = streamOf(entry.system, entry.partition)
-        const fields = stream.encode(Envelope.make(stream.spec, { key: entry.key, payload: entry.payload }))
+        const envelope = Envelope.make(stream.spec, { key: entry.key, payload: entry.payload })
+        const span = entry.traceparent === undefined ? undefined : spans.get(entry.traceparent)
+        const trace = span === undefined ? undefined : Tracing.contextOf(span)
+        const fields = stream.encode(trace === undefined ? envelope : { ...envelope, trace })
         const batch = byStream.get(stream.key) ?? { key: stream.key, commands: [] }
         batch.commands.push(["XADD", stream.key, "*", ...fields])
         byStream.set(stream.key, batch)
@@ -79,7 +102,7 @@ export const make = Effect.fn("StreamWriter.make")(function* (options: WriterOpt
         { concurrency: "unbounded" }
       ).pipe(Effect.mapError(CdcError.redis("appending to the CDC streams")))
       return Math.min(...acknowledged)
-    }).pipe(Effect.withSpan("StreamWriter.write", { attributes: { entries: entries.length } }))
+    }).pipe(Effect.scoped, Effect.withSpan("StreamWriter.write", { attributes: { entries: entries.length } }))
 
   /** The position of the newest entry of each stream partition, by stream name (none when empty). */
   const lastPositions = Effect.gen(function* () {

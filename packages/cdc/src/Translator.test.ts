@@ -196,4 +196,44 @@ describe("Lsn", () => {
       })
     }
   })
+
+  it("takes a row's traceparent column as the transaction's trace, never as data, from its first new row on", () => {
+    const ledger: Translator.Relation = {
+      schema: "deposits",
+      table: "transactions",
+      columns: ["account_id", "entry_no", "customer_id", "traceparent"],
+      primaryKey: ["account_id", "entry_no"]
+    }
+    const t = Translator.make(1)
+    t.defineRelation(1, accounts)
+    t.defineRelation(4, ledger)
+    const traced = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    t.apply(begin)
+    const before = t.apply({ _tag: "Insert", relationId: 1, newTuple: ["10", "42", "1", null] }).entries[0]!
+    const entry = t.apply({ _tag: "Insert", relationId: 4, newTuple: ["10", "1", "42", traced] }).entries[0]!
+    const after = t.apply({
+      _tag: "Update",
+      relationId: 4,
+      oldKind: "full",
+      // An old tuple's trace is an earlier writer's: not this transaction's.
+      oldTuple: ["10", "1", "42", "00-11111111111111111111111111111111-2222222222222222-01"],
+      newTuple: ["10", "1", "42", Unchanged]
+    }).entries[0]!
+    const done = t.apply(commit).entries
+    expect(before.traceparent).toBeUndefined()
+    expect(entry.traceparent).toBe(traced)
+    expect(after.traceparent).toBe(traced)
+    expect(done[0]!.traceparent).toBe(traced)
+    for (const e of [entry, after]) {
+      const payload = e.payload as Cdc.RowChanged
+      expect(payload.new).toEqual({ account_id: "10", entry_no: "1", customer_id: "42" })
+      expect(payload.old ?? {}).not.toHaveProperty("traceparent")
+      expect(payload.unchanged ?? []).not.toContain("traceparent")
+    }
+    // The next transaction starts with no trace.
+    t.apply(begin)
+    expect(
+      t.apply({ _tag: "Insert", relationId: 4, newTuple: ["10", "2", "42", null] }).entries[0]!.traceparent
+    ).toBeUndefined()
+  })
 })

@@ -3,6 +3,13 @@
 // open transaction are kept (never its rows), so a transaction of any size streams through in
 // constant memory. PostgreSQL's Begin message already carries the final commit LSN, commit
 // time and xid, which is what lets every entry carry its position before the commit is seen.
+//
+// Trace context: a row with a `traceparent` column (deposits.transactions, migration 011: the
+// payments actor writes its booking span there) names the trace its transaction belongs to.
+// The column is never data: it is removed from every row here, before any stream, filter
+// (ColumnFilter.ts) or consumer sees it, and the first value of a transaction becomes the
+// `traceparent` of that transaction's entries from there on and of its TransactionCommitted
+// entries; StreamWriter.ts continues the trace from it under the connector's own span.
 import { Cdc } from "@bank/contracts"
 import * as Lsn from "./Lsn.ts"
 import { type PgOutputMessage, ProtocolError, type TupleValue, Unchanged } from "./PgOutput.ts"
@@ -22,6 +29,18 @@ export interface Outgoing {
   readonly partition: number
   readonly key: string
   readonly payload: Cdc.CdcMessage
+  /** The trace the change belongs to (a W3C traceparent from its transaction's rows), if any. */
+  readonly traceparent?: string | undefined
+}
+
+/** The column that carries a row's trace context instead of data. */
+export const TRACE_COLUMN = "traceparent"
+
+/** `row` without its trace column (the same object when it has none). */
+export const withoutTrace = (row: Cdc.Row): Cdc.Row => {
+  if (!(TRACE_COLUMN in row)) return row
+  const { [TRACE_COLUMN]: _trace, ...rest } = row
+  return rest
 }
 
 /** The partition of an entry of `system` with envelope key `key`. */
@@ -55,6 +74,8 @@ interface OpenTransaction {
   readonly commitLsn: string
   readonly commitTime: string
   seq: number
+  /** The first trace context a row of the transaction named. */
+  traceparent: string | undefined
   /** Per stream partition: changes so far and their envelope key while they all share one. */
   readonly perStream: Map<string, { system: string; partition: number; changes: number; key: string | undefined }>
 }
@@ -64,12 +85,20 @@ export const make = (partitions: number = Cdc.defaultPartitions) => {
   const relations = new Map<number, Relation>()
   let tx: OpenTransaction | undefined
 
-  /** A tuple as a row; TOASTed values PostgreSQL did not resend are listed apart. */
-  const toRow = (relation: Relation, values: ReadonlyArray<TupleValue>, fallback?: Cdc.Row) => {
+  /**
+   * A tuple as a row; TOASTed values PostgreSQL did not resend are listed apart. The trace
+   * column is not data: dropped, and a new tuple's (never an old one's: that is an earlier
+   * writer's) names the open transaction's trace unless an earlier row did.
+   */
+  const toRow = (relation: Relation, values: ReadonlyArray<TupleValue>, fallback?: Cdc.Row, isNew = false) => {
     const row: Record<string, string | null> = {}
     const unchanged: Array<string> = []
     relation.columns.forEach((name, i) => {
       const value = values[i]
+      if (name === TRACE_COLUMN) {
+        if (isNew && typeof value === "string" && tx !== undefined) tx.traceparent ??= value
+        return
+      }
       if (value === Unchanged || value === undefined) {
         // The old row (REPLICA IDENTITY FULL) may hold the value the update left alone.
         const before = fallback?.[name]
@@ -124,7 +153,9 @@ export const make = (partitions: number = Cdc.defaultPartitions) => {
     if (!counted) t.perStream.set(stream, { system, partition, changes: 1, key })
     else
       t.perStream.set(stream, { ...counted, changes: counted.changes + 1, key: counted.key === key ? key : undefined })
-    return { system, partition, key, payload }
+    return t.traceparent === undefined
+      ? { system, partition, key, payload }
+      : { system, partition, key, payload, traceparent: t.traceparent }
   }
 
   const apply = (message: PgOutputMessage): Step => {
@@ -135,18 +166,19 @@ export const make = (partitions: number = Cdc.defaultPartitions) => {
           commitLsn: Lsn.format(message.finalLsn),
           commitTime: Lsn.timestampToIso(message.commitTime),
           seq: 0,
+          traceparent: undefined,
           perStream: new Map()
         }
         return { entries: [] }
       case "Insert": {
         const relation = relationOf(message.relationId)
-        const { row } = toRow(relation, message.newTuple)
+        const { row } = toRow(relation, message.newTuple, undefined, true)
         return { entries: [change(relation, "insert", { key: pick(row, relation.primaryKey), new: row })] }
       }
       case "Update": {
         const relation = relationOf(message.relationId)
         const old = message.oldTuple ? toRow(relation, message.oldTuple).row : undefined
-        const next = toRow(relation, message.newTuple, message.oldKind === "full" ? old : undefined)
+        const next = toRow(relation, message.newTuple, message.oldKind === "full" ? old : undefined, true)
         const parts = { key: pick(next.row, relation.primaryKey), new: next.row, unchanged: next.unchanged }
         return { entries: [change(relation, "update", old ? { ...parts, old } : parts)] }
       }
@@ -166,6 +198,7 @@ export const make = (partitions: number = Cdc.defaultPartitions) => {
         const entries: Array<Outgoing> = [...t.perStream.values()].map(({ system, partition, changes, key }) => ({
           system,
           partition,
+          ...(t.traceparent === undefined ? {} : { traceparent: t.traceparent }),
           // The changes' own key when they share one (one customer's transaction), so per-key
           // consumers see the commit after that customer's changes.
           key: key ?? `xid:${t.xid}`,

@@ -49,6 +49,8 @@ export interface Unit {
   readonly rows: ReadonlyArray<Cdc.RowChanged>
   /** For snapshot rows: the position just before the snapshot (Positions.snapshotStart). */
   readonly snapshotStart?: string
+  /** The trace the transaction belongs to (its commit entry's traceparent), for the projector's span. */
+  readonly traceparent?: string | undefined
 }
 
 export const defaultLatest = 20

@@ -9,7 +9,11 @@
 // once if its dashboard changed since (found by scanning the stream from that id, up to a
 // bound; beyond it, or when the id is older than what the stream keeps, it gets it anyway),
 // and nothing if not. A client without one gets the current document first.
-import { DocumentStore, Keys, ReadModel } from "@bank/platform"
+//
+// Handing a changed document to a customer's open streams runs under a span `DashboardFeed.push`
+// whose parent is the change's trace (the projector's write, through the entry's traceparent),
+// so the push is the last span of a customer action's trace.
+import { DocumentStore, Keys, ReadModel, Tracing } from "@bank/platform"
 import type { RawEntry } from "@bank/platform"
 import { Context, Effect, Layer, Option } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
@@ -57,10 +61,11 @@ export const compareIds = (a: string, b: string): number => {
   return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1
 }
 
-const keyField = (fields: ReadonlyArray<string>): string | undefined => {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === "key") return fields[i + 1]
+const field = (fields: ReadonlyArray<string>, name: string): string | undefined => {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]
   return undefined
 }
+const keyField = (fields: ReadonlyArray<string>) => field(fields, "key")
 
 class Sub implements Subscription {
   private pending: FeedEvent | undefined
@@ -152,22 +157,29 @@ export const make = (options: FeedOptions = {}) =>
           tailedTo
         )
         const entries = reply?.[0]?.[1] ?? []
-        const latest = new Map<string, string>()
+        const latest = new Map<string, { id: string; traceparent: string | undefined }>()
         const changed = new Set<string>()
         for (const [id, fields] of entries) {
           const customerId = keyField(fields)
           if (customerId !== undefined) changed.add(customerId)
-          if (customerId !== undefined && subscribers.has(customerId)) latest.set(customerId, id)
+          if (customerId !== undefined && subscribers.has(customerId))
+            latest.set(customerId, { id, traceparent: field(fields, "tp") })
         }
         // Before anything is pushed: a GET after an event must not see the cached document before it.
         yield* Effect.forEach(changed, documents.forget, { discard: true })
         if (entries.length > 0) tailedTo = entries.at(-1)![0]
         yield* Effect.forEach(
           latest,
-          ([customerId, id]) =>
+          ([customerId, { id, traceparent }]) =>
             Effect.map(documentText(customerId), (data) => {
               for (const sub of subscribers.get(customerId) ?? []) sub.offer({ id, data })
-            }),
+            }).pipe(
+              Effect.withSpan("DashboardFeed.push", {
+                parent: Tracing.parentOf(traceparent),
+                kind: "consumer",
+                attributes: { "bank.customer_id": customerId, streams: subscribers.get(customerId)?.size ?? 0 }
+              })
+            ),
           { concurrency: 16, discard: true }
         )
       })

@@ -14,13 +14,18 @@
 // again. So one database transaction becomes visible at once, and a redelivery or a replay
 // changes nothing.
 //
+// Each customer's write runs under a span `DashboardProjector.apply` whose parent is the trace
+// of the newest transaction applied (its CDC entry's traceparent: the connector's span), and
+// the DashboardChanged announcement carries that trace on to the edge's live feed, so a
+// transfer is one trace from the POST to the SSE push (test/traces.e2e.test.ts).
+//
 // The documents have generations (platform ReadModel.ts): generation N > 1 is written under
 // `...:doc:dashboard:g<N>` by consumer group `dashboard.g<N>`. A projector process follows the
 // pointer (`layerConfig`), so scripts/rebuild.ts can build a new generation beside the one read
 // and switch readers and projectors over to it without downtime.
 import { Cdc } from "@bank/contracts"
 import type { Readiness } from "@bank/platform"
-import { DocumentStore, OwnedPartitions, ReadModel, StreamLog } from "@bank/platform"
+import { DocumentStore, OwnedPartitions, ReadModel, StreamLog, Tracing } from "@bank/platform"
 import { Cause, Config, Effect, Layer, Metric, Option, Schedule, Schema } from "effect"
 import * as Dashboard from "./Dashboard.ts"
 import { changes } from "./DashboardChanges.ts"
@@ -120,54 +125,56 @@ const observeFreshness = (units: ReadonlyArray<Dashboard.Unit>) =>
     { discard: true }
   )
 
-/** Applies one customer's units of `system` to their document. */
-export const applyCustomer = Effect.fn("DashboardProjector.applyCustomer")(function* (
-  system: Dashboard.System,
-  customerId: string,
-  units: ReadonlyArray<Dashboard.Unit>,
-  latest: number = Dashboard.defaultLatest,
-  cache?: Cache,
-  target: Pick<ProjectorOptions, "generation" | "announce"> = {}
-) {
-  const store = yield* DocumentStore.DocumentStore
-  const key = documentKey(customerId, target.generation)
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    let current = attempt === 1 ? cache?.get(customerId) : undefined
-    if (current === undefined) {
-      const raw = yield* store.getRaw(key)
-      current = Option.isSome(raw) ? (JSON.parse(raw.value) as Dashboard.DashboardDocument) : undefined
-    }
-    const result = Dashboard.applyUnits(current, customerId, system, units, { latest })
-    if (result.applied === 0) return result.document
-    const outcome = yield* store.apply(key, [
-      DocumentStore.Op.guard("$.revision", result.document.revision),
-      DocumentStore.Op.guard(`$.sources.${system}.position`, result.firstPosition!),
-      DocumentStore.Op.set("$", result.document as unknown as DocumentStore.Json)
-    ])
-    if (outcome._tag !== "Applied") {
-      cache?.delete(customerId)
-      continue
-    }
-    cache?.set(customerId, result.document)
-    yield* observeFreshness(units)
-    if (target.announce && !target.announce()) return result.document
-    const log = yield* StreamLog.StreamLog
-    const { revision, asOf } = result.document
-    yield* log.publish(changes, {
-      key: customerId,
-      payload: {
-        _tag: "DashboardChanged",
-        customerId,
-        revision,
-        system,
-        position: result.document.sources[system]!.position,
-        asOf
+/** Applies one customer's units of `system` to their document (a span per call, no call-site stack: Tracing.fnSpan). */
+export const applyCustomer = Tracing.fnSpan("DashboardProjector.applyCustomer")(
+  Effect.fnUntraced(function* (
+    system: Dashboard.System,
+    customerId: string,
+    units: ReadonlyArray<Dashboard.Unit>,
+    latest: number = Dashboard.defaultLatest,
+    cache?: Cache,
+    target: Pick<ProjectorOptions, "generation" | "announce"> = {}
+  ) {
+    const store = yield* DocumentStore.DocumentStore
+    const key = documentKey(customerId, target.generation)
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      let current = attempt === 1 ? cache?.get(customerId) : undefined
+      if (current === undefined) {
+        const raw = yield* store.getRaw(key)
+        current = Option.isSome(raw) ? (JSON.parse(raw.value) as Dashboard.DashboardDocument) : undefined
       }
-    })
-    return result.document
-  }
-  return yield* new ProjectionConflict({ customerId, attempts: MAX_ATTEMPTS })
-})
+      const result = Dashboard.applyUnits(current, customerId, system, units, { latest })
+      if (result.applied === 0) return result.document
+      const outcome = yield* store.apply(key, [
+        DocumentStore.Op.guard("$.revision", result.document.revision),
+        DocumentStore.Op.guard(`$.sources.${system}.position`, result.firstPosition!),
+        DocumentStore.Op.set("$", result.document as unknown as DocumentStore.Json)
+      ])
+      if (outcome._tag !== "Applied") {
+        cache?.delete(customerId)
+        continue
+      }
+      cache?.set(customerId, result.document)
+      yield* observeFreshness(units)
+      if (target.announce && !target.announce()) return result.document
+      const log = yield* StreamLog.StreamLog
+      const { revision, asOf } = result.document
+      yield* log.publish(changes, {
+        key: customerId,
+        payload: {
+          _tag: "DashboardChanged",
+          customerId,
+          revision,
+          system,
+          position: result.document.sources[system]!.position,
+          asOf
+        }
+      })
+      return result.document
+    }
+    return yield* new ProjectionConflict({ customerId, attempts: MAX_ATTEMPTS })
+  })
+)
 
 // Redis being away is worth retrying the whole batch (the engine does); anything else is this
 // customer's problem alone: logged (reconciliation will show it) so the stream moves on.
@@ -196,6 +203,10 @@ export const applyBatch = (
     byCustomer,
     ([customerId, list]) =>
       applyCustomer(system, customerId, list, options.latest, cache, options).pipe(
+        Effect.withSpan("DashboardProjector.apply", {
+          parent: Tracing.parentOf(list.findLast((unit) => unit.traceparent !== undefined)?.traceparent),
+          attributes: { "bank.customer_id": customerId, "bank.system": system, units: list.length }
+        }),
         Effect.asVoid,
         Effect.catchCause((cause) =>
           retryable(cause) || Cause.hasInterruptsOnly(cause)
@@ -227,7 +238,9 @@ const partitionHandler = (
         // pass the revision compare-and-set (a missing revision passes) and bring old content
         // back, so every process forgets its cache before it applies anything of the snapshot.
         if (entries.some((e) => e.payload._tag === "SnapshotStarted")) cache.clear()
-        const assembled = assembler.feed(entries.map((e) => ({ entryId: e.entryId, payload: e.payload })))
+        const assembled = assembler.feed(
+          entries.map((e) => ({ entryId: e.entryId, payload: e.payload, traceparent: e.trace.traceparent }))
+        )
         for (const warning of assembled.warnings)
           yield* Effect.logWarning(warning).pipe(Effect.annotateLogs({ system }))
         // Redis being away: the same units again, a few times, before the partition starts over.

@@ -3,6 +3,8 @@
 // become one unit per customer; a snapshot row is a unit by itself. Pure and incremental: the
 // consumer feeds each batch as it reads it, and acknowledges exactly the entries `feed` lists,
 // so the rows of a transaction still open stay pending in Redis and come back after a crash.
+// A transaction's units carry its commit entry's traceparent (the CDC connector's span for a
+// traced transaction), so the projector's write continues the customer's trace.
 import { Cdc } from "@bank/contracts"
 import { customerOf, type Unit } from "./Dashboard.ts"
 import { encode, snapshotStart } from "./Positions.ts"
@@ -10,6 +12,8 @@ import { encode, snapshotStart } from "./Positions.ts"
 export interface Entry {
   readonly entryId: string
   readonly payload: Cdc.CdcMessage
+  /** The entry's envelope traceparent. */
+  readonly traceparent?: string | undefined
 }
 
 export interface CustomerUnit {
@@ -64,7 +68,7 @@ export const make = () => {
     const units: Array<CustomerUnit> = []
     const ack: Array<string> = []
     const warnings: Array<string> = []
-    for (const { entryId, payload } of entries) {
+    for (const { entryId, payload, traceparent } of entries) {
       switch (payload._tag) {
         case "RowChanged": {
           if (payload.op === "snapshot") {
@@ -112,7 +116,10 @@ export const make = () => {
             rows.map((e) => e.row),
             warnings
           )) {
-            units.push({ customerId, unit: { position, commitTime: payload.commitTime, rows: customerRows } })
+            units.push({
+              customerId,
+              unit: { position, commitTime: payload.commitTime, rows: customerRows, traceparent }
+            })
           }
           ack.push(...rows.map((e) => e.entryId), entryId)
           break

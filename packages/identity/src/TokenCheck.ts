@@ -8,10 +8,12 @@
 // deleted or expires, so a revoked token is refused at once while a hot token costs no round
 // trip and no Effect run (`cachedPrincipal`). The cache is dropped whenever that connection
 // breaks (no invalidation could reach us then). See scripts/bench-edge.ts for what it buys.
+// Every cached lookup counts on the edge's /metrics as `token_check_cache_total{result="hit"}`
+// (the record was in the cache) or `{result="miss"}` (a round trip to Redis follows).
 import type { Principal } from "@bank/contracts"
 import { RedisTopology } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
-import { Context, Effect, Layer, Option } from "effect"
+import { Context, Effect, Layer, Metric, Option } from "effect"
 import { Redis, type RedisError } from "effect/persistence/Redis"
 import { Unauthenticated } from "./Errors.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"
@@ -39,6 +41,16 @@ export const bearerToken = (authorization: string | undefined): string | undefin
   return match?.[1]
 }
 
+/** Lookups of token-shaped tokens in the client-side cache, by result (hit, miss). */
+export const cacheLookups = Metric.counter("token_check_cache_total", {
+  description: "Token checks looked up in the edge's client-side cache, by result: hit (no round trip) or miss.",
+  incremental: true
+})
+const hits = Metric.withAttributes(cacheLookups, { result: "hit" })
+const misses = Metric.withAttributes(cacheLookups, { result: "miss" })
+// Counted synchronously: a cached check runs no Effect (the global registry, as Metric.update uses).
+const noServices = Context.empty()
+
 const missing = new Unauthenticated({ reason: "MissingToken" })
 const invalid = new Unauthenticated({ reason: "InvalidToken" })
 
@@ -53,6 +65,7 @@ const make = (
       const token = bearerToken(authorization)
       if (token === undefined || !Secrets.isTokenShaped(token)) return undefined
       const fields = peek(IdentityKeys.accessToken(Secrets.hashToken(token)))
+      ;(fields === undefined ? misses : hits).updateUnsafe(1, noServices)
       return fields === undefined ? undefined : Option.getOrUndefined(TokenStore.principalOf(fields))
     },
     resolve: (authorization) => {

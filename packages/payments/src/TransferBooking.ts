@@ -9,10 +9,12 @@
 //      cannot take the transfer is "not found" whatever the reason (no oracle on foreign ids);
 //   4. the payments.transfers row is inserted; if a concurrent delivery of the same command
 //      got there first (unique key), nothing is booked and that transfer is returned;
-//   5. a booked transfer posts the debit and the credit (records' DepositPosting: the ledger rule).
+//   5. a booked transfer posts the debit and the credit (records' DepositPosting: the ledger rule),
+//      each entry carrying this booking's traceparent, so CDC continues the customer's trace to
+//      the dashboard (packages/cdc Translator.ts).
 // Serialization failures and lost connections are retried here; the actor retries the rest.
 import { Payments } from "@bank/contracts"
-import { Database, type DatabaseError, type Queryable } from "@bank/platform"
+import { Database, type DatabaseError, type Queryable, Tracing } from "@bank/platform"
 import { postDepositEntry } from "@bank/records"
 import { Effect, Schedule } from "effect"
 
@@ -90,7 +92,11 @@ const decide = (
   return undefined
 }
 
-const decideAndBook = (tx: Queryable, command: Payments.BookTransfer): Effect.Effect<Outcome, DatabaseError> =>
+const decideAndBook = (
+  tx: Queryable,
+  command: Payments.BookTransfer,
+  traceparent: string | undefined
+): Effect.Effect<Outcome, DatabaseError> =>
   Effect.gen(function* () {
     const earlier = yield* byKey(tx, command)
     if (earlier) return { transfer: earlier, decidedNow: false }
@@ -145,9 +151,16 @@ const decideAndBook = (tx: Queryable, command: Payments.BookTransfer): Effect.Ef
         amount: -amount,
         description,
         counterparty: to!.iban,
-        category: "transfer_out"
+        category: "transfer_out",
+        traceparent
       })
-      yield* postDepositEntry(tx, to!, { amount, description, counterparty: from!.iban, category: "transfer_in" })
+      yield* postDepositEntry(tx, to!, {
+        amount,
+        description,
+        counterparty: from!.iban,
+        category: "transfer_in",
+        traceparent
+      })
     }
     return { transfer, decidedNow: true }
   })
@@ -155,7 +168,8 @@ const decideAndBook = (tx: Queryable, command: Payments.BookTransfer): Effect.Ef
 /** Decides and books `command` (see the top of this file). */
 export const book = Effect.fn("TransferBooking.book")(function* (command: Payments.BookTransfer) {
   const db = yield* Database.Database
+  const trace = yield* Tracing.fromCurrentSpan
   return yield* db
-    .transaction((tx) => decideAndBook(tx, command))
+    .transaction((tx) => decideAndBook(tx, command, trace?.traceparent))
     .pipe(Effect.retry({ schedule: Schedule.exponential("50 millis"), times: 8, while: (error) => error.retryable }))
 })

@@ -18,6 +18,7 @@ import { Cause, Effect, Fiber, FiberSet, Layer, Scope, Semaphore } from "effect"
 import { Redis, RedisError } from "effect/persistence/Redis"
 import * as BlockingConnection from "./BlockingConnection.ts"
 import * as ConsumerGroup from "./ConsumerGroup.ts"
+import * as HandlerDuration from "./HandlerDuration.ts"
 import type * as Envelope from "./Envelope.ts"
 import * as KeyedBatches from "./KeyedBatches.ts"
 import * as Keys from "./Keys.ts"
@@ -65,6 +66,7 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
   Effect.gen(function* () {
     const spec = options.stream
     const ref: ConsumerGroup.GroupRef = { stream: spec.name, group: options.group }
+    const timed = HandlerDuration.timed(ref)
     const consumer = options.consumer ?? ConsumerGroup.consumerName(options.group)
     const batchSize = options.batchSize ?? 100
     const claimIdleMs = options.claimIdleMs ?? 30_000
@@ -86,8 +88,9 @@ export const run = <A extends AnyMessage, E, R>(options: ActorOptions<A, E, R>) 
       consumer,
       // Each message under its own span, a child of the span that published it (its envelope's
       // traceparent), so a customer action is one trace across the stream hop.
+      // Each delivery timed (HandlerDuration.ts).
       handle: (message: Envelope.Delivered<A>) =>
-        Effect.withSpan(options.handle(message), `${options.group} ${spec.name}`, {
+        Effect.withSpan(timed(options.handle(message)), `${options.group} ${spec.name}`, {
           parent: Tracing.parentOf(message.trace.traceparent),
           attributes: { "messaging.message.id": message.id, "messaging.destination.name": spec.name }
         }),

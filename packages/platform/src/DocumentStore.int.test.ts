@@ -58,6 +58,23 @@ describe.each(["lua", "native"] as const)("DocumentStore (%s backend)", (backend
     expect(await run((s) => Effect.succeed(s.backend))).toBe(backend)
   })
 
+  test("runs the lua backend as a function library, loaded again when the server lost it", async () => {
+    if (backend !== "lua") return
+    const send = (...args: Array<string>) =>
+      runtime!.runPromise(Redis.use((r) => r.send<unknown>(args[0]!, ...args.slice(1))))
+    const k = key("functions")
+    await run((s) => s.apply(k, [Op.set("$", { n: 1 })]))
+    expect(JSON.stringify(await send("FUNCTION", "LIST"))).toMatch(/docstore_[0-9a-f]{12}/)
+    // A restart without persistence, or FUNCTION FLUSH: the next call loads the library again.
+    await send("FUNCTION", "FLUSH")
+    expect(await run((s) => s.apply(k, [Op.guard("$.v", "2"), Op.incr("$.n", 1), Op.set("$.v", "1")]))).toEqual({
+      _tag: "Applied",
+      results: [null, "2", null]
+    })
+    expect(await value(k)).toEqual({ n: 2, v: "1" })
+    expect(await run((s) => s.apply(k, [Op.guard("$.v", "1"), Op.incr("$.n", 1)]))).toEqual({ _tag: "Stale" })
+  })
+
   test("answers none, not an error, for a missing document or path", async () => {
     const k = key("missing")
     expect(await run((s) => s.get(k))).toEqual(Option.none())

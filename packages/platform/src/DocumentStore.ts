@@ -30,6 +30,7 @@ import * as Backend from "./documentStore/Backend.ts"
 import * as JsonPath from "./documentStore/JsonPath.ts"
 import * as JsonScan from "./documentStore/JsonScan.ts"
 import * as JsonText from "./documentStore/JsonText.ts"
+import * as Tracing from "./Tracing.ts"
 
 export type { Json } from "./documentStore/JsonText.ts"
 export type { BackendName, Once } from "./documentStore/Backend.ts"
@@ -316,24 +317,27 @@ export const make = (options: Options = {}) =>
       )
     })
 
-    const apply = Effect.fn("DocumentStore.apply")(function* (
-      key: string,
-      ops: ReadonlyArray<Op>,
-      options: ApplyOptions = {}
-    ): Effect.fn.Return<ApplyResult, DocumentStoreError> {
-      const args = yield* Effect.try({
-        try: () => {
-          checkOnce(key, options.once)
-          return encode(ops, backend.int64)
-        },
-        catch: invalid(key)
+    // Projectors call it for every document they write: a span, no call-site stack (fnSpan).
+    const apply = Tracing.fnSpan("DocumentStore.apply")(
+      Effect.fnUntraced(function* (
+        key: string,
+        ops: ReadonlyArray<Op>,
+        options: ApplyOptions = {}
+      ): Effect.fn.Return<ApplyResult, DocumentStoreError> {
+        const args = yield* Effect.try({
+          try: () => {
+            checkOnce(key, options.once)
+            return encode(ops, backend.int64)
+          },
+          catch: invalid(key)
+        })
+        if (args.length === 0 && options.once === undefined) return { _tag: "Applied", results: [] }
+        const reply = yield* backend.apply(key, options.once, args).pipe(Effect.mapError(fromRedis(key)))
+        if (reply[0] === "duplicate") return { _tag: "Duplicate" }
+        if (reply[0] === "stale") return { _tag: "Stale" }
+        return { _tag: "Applied", results: ops.map((op, i) => decodeResult(op, reply[i + 1] ?? "")) }
       })
-      if (args.length === 0 && options.once === undefined) return { _tag: "Applied", results: [] }
-      const reply = yield* backend.apply(key, options.once, args).pipe(Effect.mapError(fromRedis(key)))
-      if (reply[0] === "duplicate") return { _tag: "Duplicate" }
-      if (reply[0] === "stale") return { _tag: "Stale" }
-      return { _tag: "Applied", results: ops.map((op, i) => decodeResult(op, reply[i + 1] ?? "")) }
-    })
+    )
 
     const one = (key: string, op: Op) =>
       apply(key, [op]).pipe(Effect.map((r) => (r._tag === "Applied" ? (r.results[0] ?? null) : null)))

@@ -23,6 +23,7 @@ import { Cause, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { Redis, script } from "effect/persistence/Redis"
 import * as BlockingConnection from "./BlockingConnection.ts"
 import * as ConsumerGroup from "./ConsumerGroup.ts"
+import * as HandlerDuration from "./HandlerDuration.ts"
 import * as Envelope from "./Envelope.ts"
 import * as Keys from "./Keys.ts"
 import { leaseScript } from "./Lease.ts"
@@ -120,6 +121,7 @@ export const run = <A extends AnyMessage, E, R>(options: OwnedOptions<A, E, R>) 
         const key = Keys.stream(spec.name)
         const lease = Keys.streamLease(spec.name, group)
         const handler = options.open(spec)
+        const timed = HandlerDuration.timed(ref)
         const connection = yield* BlockingConnection.make
 
         const handle = (raw: ReadonlyArray<RawEntry>) =>
@@ -141,7 +143,7 @@ export const run = <A extends AnyMessage, E, R>(options: OwnedOptions<A, E, R>) 
               }
               // No retry here: a handler keeps state across batches (a transaction's first rows), so a
               // failed batch ends the worker and the partition starts over from its pending entries.
-              const done = yield* handler.handle(decoded)
+              const done = yield* timed(handler.handle(decoded))
               yield* ConsumerGroup.acknowledge(ref, done)
             })
           )

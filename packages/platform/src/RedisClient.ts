@@ -75,6 +75,26 @@ const withSlotCheck = (redis: Redis["Service"]): Redis["Service"] => {
   })
 }
 
+/**
+ * A tracked cache (TrackedHashes.ts) for the lifetime of the scope: a fresh entry answers at
+ * once, without a promise; a miss reads Redis through the tracking connection.
+ */
+const trackedReads = <V>(connect: () => Promise<TrackedHashes.Tracked<V>>) =>
+  Effect.acquireRelease(Effect.tryPromise({ try: connect, catch: fail }), (tracked) =>
+    Effect.promise(() => tracked.close())
+  ).pipe(
+    Effect.map((tracked) => ({
+      read: (key: string): Effect.Effect<V, RedisError> => {
+        const hit = tracked.peek(key)
+        return hit !== undefined
+          ? Effect.succeed(hit)
+          : Effect.tryPromise({ try: () => tracked.read(key), catch: fail })
+      },
+      peek: tracked.peek,
+      forget: tracked.forget
+    }))
+  )
+
 // ── One server ──────────────────────────────────────────────────────────────────────────────
 const single = (url: string, options: Options) =>
   Effect.gen(function* () {
@@ -99,39 +119,10 @@ const single = (url: string, options: Options) =>
         }),
       waitForReplicas: (_key, replicas, timeoutMs) => redis.send<number>("WAIT", String(replicas), String(timeoutMs)),
       subscribe: (channel, onMessage) => resilientSubscription(channel, onMessage, () => [{ url }], warn),
-      cachedHashes: (cache) =>
-        Effect.acquireRelease(
-          // A new client from the shared one's options (RESP3, tracking), not `duplicate`:
-          // node-redis 5.9 keeps the RESP2 reply transforms on a RESP3 duplicate.
-          Effect.tryPromise({ try: () => TrackedHashes.connect(client.options ?? {}, cache), catch: fail }),
-          (tracked) => Effect.promise(() => tracked.close())
-        ).pipe(
-          Effect.map((tracked) => ({
-            read: (key: string) => {
-              const hit = tracked.peek(key)
-              return hit !== undefined
-                ? Effect.succeed(hit)
-                : Effect.tryPromise({ try: () => tracked.read(key), catch: fail })
-            },
-            peek: tracked.peek
-          }))
-        ),
-      cachedStrings: (cache) =>
-        Effect.acquireRelease(
-          Effect.tryPromise({ try: () => TrackedHashes.connectStrings(client.options ?? {}, cache), catch: fail }),
-          (tracked) => Effect.promise(() => tracked.close())
-        ).pipe(
-          Effect.map((tracked) => ({
-            read: (key: string) => {
-              const hit = tracked.peek(key)
-              return hit !== undefined
-                ? Effect.succeed(hit)
-                : Effect.tryPromise({ try: () => tracked.read(key), catch: fail })
-            },
-            peek: tracked.peek,
-            forget: tracked.forget
-          }))
-        ),
+      // A new client from the shared one's options (RESP3, tracking), not `duplicate`:
+      // node-redis 5.9 keeps the RESP2 reply transforms on a RESP3 duplicate.
+      cachedHashes: (cache) => trackedReads(() => TrackedHashes.connect(client.options ?? {}, cache)),
+      cachedStrings: (cache) => trackedReads(() => TrackedHashes.connectStrings(client.options ?? {}, cache)),
       health: redis.send("PING").pipe(
         Effect.as<Health>({ topology: "single", ok: true, state: "ok", slotsCovered: 16384, masters: 1 }),
         Effect.catch((error) =>

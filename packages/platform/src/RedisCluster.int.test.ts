@@ -1,5 +1,5 @@
-// The platform on a real private Redis Cluster (3 masters, 3 replicas): commands and scripts
-// reach the master of their slot, keyspace walks see every master, scripts with keys of two
+// The platform on a real private Redis Cluster (3 masters, 3 replicas): commands, scripts and
+// the document store's function library reach the master of their slot, keyspace walks see every master, scripts with keys of two
 // slots are refused, readiness reports the cluster's state, and an actor's blocking read
 // follows its stream to the promoted replica after its master is SIGKILLed, losing nothing
 // that a replica had acknowledged.
@@ -8,6 +8,7 @@ import { Redis, script } from "effect/persistence/Redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startRedisCluster, type LocalRedisCluster } from "@bank/test-kit"
 import * as Actor from "./Actor.ts"
+import * as DocumentStore from "./DocumentStore.ts"
 import * as Keys from "./Keys.ts"
 import { leaseScript } from "./Lease.ts"
 import { RedisTopology, scanKeys } from "./RedisTopology.ts"
@@ -75,6 +76,29 @@ describe("Redis Cluster", () => {
     // A walk on the shared client would see one node only: refused, loudly.
     const scan = await run(Effect.flip(withRedis((r) => r.send("SCAN", "0"))))
     expect(String(scan.cause)).toContain("RedisTopology.scanKeys")
+  })
+
+  it("calls the document store's function library on every master, loading it again where it is gone", async () => {
+    const customers = Array.from({ length: 30 }, (_, i) => `fn-${i}`)
+    const applyAll = (n: number) =>
+      Effect.gen(function* () {
+        const store = yield* DocumentStore.make({ backend: "lua" })
+        return yield* Effect.forEach(customers, (c) =>
+          store.apply(Keys.customer(c).document("test"), [
+            DocumentStore.Op.incr("$.n", 1),
+            DocumentStore.Op.set("$.at", n)
+          ])
+        )
+      })
+    expect((await run(applyAll(1))).every((r) => r._tag === "Applied")).toBe(true)
+    const masters = await run(withTopology((t) => t.masters))
+    for (const m of masters) {
+      expect(JSON.stringify(await run(m.send("FUNCTION", "LIST")))).toMatch(/docstore_[0-9a-f]{12}/)
+    }
+    // Every master loses its functions (restarted without persistence): the next calls load them again.
+    for (const m of masters) await run(m.send("FUNCTION", "FLUSH"))
+    const again = await run(applyAll(2))
+    expect(again.map((r) => (r._tag === "Applied" ? r.results[0] : r._tag))).toEqual(customers.map(() => "2"))
   })
 
   it("refuses a script handed keys of two slots before it runs", async () => {

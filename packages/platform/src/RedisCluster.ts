@@ -1,9 +1,9 @@
 // The `Redis` and `RedisTopology` services on a Redis Cluster (node-redis `createCluster`).
 //
-// - Commands go to the master of their key's slot (Slots.routingKey); `SCRIPT LOAD` goes to
-//   every master, so an EVALSHA finds its script on whichever master owns the key, also on a
-//   replica promoted since. SCAN/KEYS on the shared client fail loudly: they would see one
-//   node only (use RedisTopology.scanKeys).
+// - Commands go to the master of their key's slot (Slots.routingKey); `SCRIPT LOAD` and
+//   `FUNCTION LOAD` go to every master, so an EVALSHA or FCALL finds its script or function on
+//   whichever master owns the key, also on a replica promoted since. SCAN/KEYS on the shared client fail loudly: they would see one node only
+//   (use RedisTopology.scanKeys).
 // - A reserved connection (blocking stream reads, durable writes) is a set of dedicated
 //   connections, one per master it talks to, each command sent to its key's master. A MOVED
 //   reply is followed after looking the topology up again (the command did not run); any other
@@ -58,6 +58,17 @@ const rediscovery = (cluster: Cluster) => {
 }
 
 const fail = (cause: unknown) => new Redis.RedisError({ cause })
+
+/**
+ * The cached-read services (RedisTopology.CachedHashes / CachedStrings) where nothing can be
+ * looked up synchronously: node-redis's cluster cache answers through a promise, and strings are
+ * not cached on a cluster. Every read goes through `read`; there is nothing to forget.
+ */
+const readsOnly = <V>(read: (key: string) => Effect.Effect<V, Redis.RedisError>) => ({
+  read,
+  peek: (_key: string): V | undefined => undefined,
+  forget: (_key: string) => {}
+})
 
 export const make = Effect.fnUntraced(function* (target: ClusterTarget, options: ClusterOptions) {
   const runSync = Effect.runSyncWith(yield* Effect.context<never>())
@@ -115,7 +126,8 @@ export const make = Effect.fnUntraced(function* (target: ClusterTarget, options:
 
   const send = <A = unknown>(command: string, ...args: ReadonlyArray<string>): Effect.Effect<A, Redis.RedisError> => {
     const name = command.toUpperCase()
-    if (name === "SCRIPT" && args[0]?.toUpperCase() === "LOAD") {
+    // Scripts and function libraries go to every master, so a call finds them on any.
+    if ((name === "SCRIPT" || name === "FUNCTION") && args[0]?.toUpperCase() === "LOAD") {
       return attempt(async () => {
         const loaded = await Promise.allSettled(
           cluster.masters.map(async (m) => (await masterClient(m)).sendCommand([command, ...args]))
@@ -270,19 +282,16 @@ export const make = Effect.fnUntraced(function* (target: ClusterTarget, options:
         clientSideCache: { ttl: cache.ttlMs, maxEntries: cache.maxEntries, evictPolicy: "LRU" }
       })
       const refreshCached = rediscovery(cached)
-      return {
-        read: (key: string) =>
-          Effect.tryPromise({
-            try: () =>
-              (cached.hGetAll(key) as Promise<Record<string, string>>).catch((cause) => {
-                if (isConnectionFailure(cause) || isMoved(cause)) void refreshCached()
-                throw cause
-              }),
-            catch: fail
-          }),
-        // node-redis's cluster cache has no synchronous lookup: every read goes through `read`.
-        peek: () => undefined
-      }
+      return readsOnly((key) =>
+        Effect.tryPromise({
+          try: () =>
+            (cached.hGetAll(key) as Promise<Record<string, string>>).catch((cause) => {
+              if (isConnectionFailure(cause) || isMoved(cause)) void refreshCached()
+              throw cause
+            }),
+          catch: fail
+        })
+      )
     })
 
   const health: Effect.Effect<Health> = Effect.promise(async (): Promise<Health> => {
@@ -337,12 +346,7 @@ export const make = Effect.fnUntraced(function* (target: ClusterTarget, options:
     attempt(() => cluster.sendCommand(key, false, ["WAIT", String(replicas), String(timeoutMs)]) as Promise<number>)
 
   // Not cached on a cluster yet (one tracked connection per node would be needed): a plain GET.
-  const cachedStrings = () =>
-    Effect.succeed({
-      read: (key: string) => redis.send<string | null>("GET", key),
-      peek: () => undefined,
-      forget: () => {}
-    })
+  const cachedStrings = () => Effect.succeed(readsOnly((key) => redis.send<string | null>("GET", key)))
 
   const topology: RedisTopology["Service"] = {
     kind: "cluster",

@@ -20,6 +20,8 @@ export interface DepositEntry {
   readonly description: string
   readonly counterparty: string | null
   readonly category: string
+  /** The booking's trace (W3C traceparent): CDC carries it on as the change's trace context (migration 011). */
+  readonly traceparent?: string | undefined
 }
 
 /**
@@ -37,8 +39,8 @@ export const postDepositEntry = (
     const entryNo = BigInt(account.last_entry_no) + 1n
     yield* tx.query(
       `INSERT INTO deposits.transactions (account_id, customer_id, entry_no, amount, currency, description, counterparty, category,
-         running_balance, booking_date, value_date, booked_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, (now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date, now())`,
+         running_balance, booking_date, value_date, booked_at, traceparent)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, (now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date, now(), $10)`,
       [
         account.account_id,
         account.customer_id,
@@ -48,7 +50,8 @@ export const postDepositEntry = (
         entry.description,
         entry.counterparty,
         entry.category,
-        String(balance)
+        String(balance),
+        entry.traceparent ?? null
       ]
     )
     yield* tx.query(

@@ -8,9 +8,9 @@ import { fileURLToPath } from "node:url"
 import { Keys } from "@bank/platform"
 import { addressOf } from "../../../load/flows/Api.ts"
 import { latencyText, saturate, type BenchContext } from "../Context.ts"
-import { notMeasured } from "../Figures.ts"
+import { fmt, notMeasured } from "../Figures.ts"
 import { cpuMeter } from "../Machine.ts"
-import { processMeter } from "../Processes.ts"
+import { type ProcessCpu, processMeter } from "../Processes.ts"
 
 const root = fileURLToPath(new URL("../../..", import.meta.url))
 const PASSWORD = "demo-password"
@@ -79,6 +79,24 @@ const bareKdf = (seconds: number, threads: number) =>
     }
   )
 
+/**
+ * What keeps logins below the bare KDF: the KDF's hashing competes for the same cores with
+ * every other process a login wakes up (the edge, Redis, the session projector, prefetch and its
+ * PostgreSQL queries, the load generator).
+ */
+const loginBound = (processes: ReadonlyArray<ProcessCpu>, kdfCores: number | undefined) => {
+  const identity = processes.find((p) => p.name.includes("identity"))?.cores ?? 0
+  const others = processes.filter((p) => !p.name.includes("identity"))
+  const otherCores = others.reduce((s, p) => s + p.cores, 0)
+  return (
+    `the identity process (KDF pool and actor) got ${fmt(identity, 2)} cores against the bare KDF's ${kdfCores === undefined ? "?" : fmt(kdfCores, 2)}; ` +
+    `the rest of a login took ${fmt(otherCores, 2)} cores (${others
+      .slice(0, 4)
+      .map((p) => `${p.name} ${fmt(p.cores, 2)}`)
+      .join(", ")})`
+  )
+}
+
 export const loginThroughput = async (
   ctx: BenchContext,
   customers: number,
@@ -97,6 +115,8 @@ export const loginThroughput = async (
   )
   const kdf = await bareKdf(ctx.seconds, threads)
   const kdfCpu = meter()
+  const kdfProcessList = await kdfProcesses
+  const kdfCores = kdfProcessList.find((p) => p.name.includes("kdf"))?.cores
   ctx.figures.push({
     group,
     label: "bare KDF (scrypt verify, no HTTP)",
@@ -104,7 +124,7 @@ export const loginThroughput = async (
     unit: "verifications/s",
     detail: `scrypt N=${kdf.params.N}, r=${kdf.params.r}, p=${kdf.params.p}; ${kdf.threads} at once`,
     cpu: kdfCpu,
-    processes: await kdfProcesses,
+    processes: kdfProcessList,
     chart: "login"
   })
   if (loginFailure) {
@@ -137,7 +157,10 @@ export const loginThroughput = async (
     unit: "logins/s",
     detail: `${latencyText(run.result)}; 16 connections, distinct users`,
     baseline: { label: "bare KDF", value: kdf.perSecond },
-    target: { text: "at least 80% of the bare KDF", met: run.result.perSecond >= 0.8 * kdf.perSecond },
+    target: {
+      text: `at least 85% of the bare KDF${run.result.perSecond >= 0.85 * kdf.perSecond ? "" : `; bound: ${loginBound(run.processes, kdfCores)}`}`,
+      met: run.result.perSecond >= 0.85 * kdf.perSecond
+    },
     cpu: run.cpu,
     processes: run.processes,
     chart: "login"

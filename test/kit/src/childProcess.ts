@@ -17,10 +17,17 @@ export interface ChildHandle {
   readonly stop: () => Promise<void>
 }
 
+export interface StartOptions {
+  /** Another checkout to run the file from (benchmarks compare before and after); default this one. */
+  readonly cwd?: string
+  /** Node flags before `--import tsx` (e.g. `--cpu-prof`). */
+  readonly nodeArgs?: ReadonlyArray<string>
+}
+
 /** Runs `node --import tsx <file>` from the repository root with `env` added. */
-export const startProcess = (file: string, env: Record<string, string>): ChildHandle => {
-  const child = spawn(process.execPath, ["--import", "tsx", file], {
-    cwd: repoRoot,
+export const startProcess = (file: string, env: Record<string, string>, options: StartOptions = {}): ChildHandle => {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", file], {
+    cwd: options.cwd ?? repoRoot,
     env: { ...process.env, LOG_FORMAT: "json", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })

@@ -9,11 +9,20 @@
 // - cluster-replica-validity-factor 0: a replica always may take over (with the default, a
 //   replica that has not heard from its master recently refuses, e.g. right after start-up);
 // - cluster-require-full-coverage no: while one shard fails over, the other shards keep serving.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { atExit, canConnect, freePort, sleep, waitFor, which, type LocalRedis } from "./localServices.ts"
+import {
+  atExit,
+  canConnect,
+  freePort,
+  redisProcess,
+  type RedisProcess,
+  waitFor,
+  which,
+  type LocalRedis
+} from "./localServices.ts"
 
 export interface ClusterNode {
   readonly port: number
@@ -71,7 +80,6 @@ export const startRedisCluster = async (options: ClusterOptions = {}): Promise<L
     throw new Error("redis-server/redis-cli not found: install Redis (Debian: apt-get install redis-server)")
   const count = (options.masters ?? 3) * (1 + (options.replicasPerMaster ?? 1))
   const root = mkdtempSync(join(tmpdir(), "bank-redis-cluster-"))
-  const children = new Map<number, ChildProcess>()
 
   const ports: Array<number> = []
   while (ports.length < count) {
@@ -80,85 +88,64 @@ export const startRedisCluster = async (options: ClusterOptions = {}): Promise<L
     if (!ports.includes(port) && port + 10000 < 65536 && !(await canConnect(port + 10000))) ports.push(port)
   }
 
-  const exited = (c: ChildProcess) =>
-    c.exitCode !== null || c.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((r) => c.once("exit", () => r()))
-
+  const processes = new Map<number, RedisProcess>()
   const makeNode = (port: number): ClusterNode => {
     const dir = join(root, String(port))
     mkdirSync(dir, { recursive: true })
-    const args = [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--dir",
-      dir,
-      "--daemonize",
-      "no",
-      "--logfile",
-      join(dir, "redis.log"),
-      "--cluster-enabled",
-      "yes",
-      "--cluster-config-file",
-      "nodes.conf",
-      "--cluster-node-timeout",
-      String(options.nodeTimeoutMs ?? 2000),
-      "--cluster-replica-validity-factor",
-      "0",
-      "--cluster-require-full-coverage",
-      "no",
-      "--appendonly",
-      "yes",
-      "--appendfsync",
-      "everysec",
-      "--save",
-      "",
-      ...(options.extraArgs ?? [])
-    ]
-    const launch = async () => {
-      children.set(port, spawn(bin, args, { stdio: "ignore" }))
-      await waitFor(`redis-server (cluster node) on port ${port}`, () => canConnect(port))
-    }
-    const halt = async (signal: NodeJS.Signals) => {
-      const c = children.get(port)
-      children.delete(port)
-      if (!c) return
-      c.kill(signal)
-      await exited(c)
-    }
+    const server = redisProcess(bin, port, dir, {
+      args: [
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+        "--cluster-node-timeout",
+        String(options.nodeTimeoutMs ?? 2000),
+        "--cluster-replica-validity-factor",
+        "0",
+        "--cluster-require-full-coverage",
+        "no",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
+        ...(options.extraArgs ?? [])
+      ]
+    })
+    processes.set(port, server)
     return {
       port,
       address: `127.0.0.1:${port}`,
       dir,
       get running() {
-        return children.has(port)
+        return server.running
       },
-      kill: () => halt("SIGKILL"),
+      kill: () => server.halt("SIGKILL"),
       restart: async () => {
-        await halt("SIGTERM")
-        await launch()
+        await server.halt("SIGTERM")
+        await server.launch()
       },
       role: async () => {
-        if (!children.has(port)) return "down"
+        if (!server.running) return "down"
         try {
           return info(cli(port, "INFO", "replication")).role === "master" ? "master" : "replica"
         } catch {
           return "down"
         }
-      },
-      // launch is reached through restart(); the first start happens below.
-      ...{ launch }
-    } as ClusterNode & { launch: () => Promise<void> }
+      }
+    }
   }
 
-  const nodes = ports.map(makeNode) as Array<ClusterNode & { launch: () => Promise<void> }>
+  const nodes = ports.map(makeNode)
+  const killAll = () => {
+    for (const server of processes.values()) server.signal("SIGKILL")
+  }
   const forget = atExit(() => {
-    for (const c of children.values()) c.kill("SIGKILL")
+    killAll()
     rmSync(root, { recursive: true, force: true })
   })
-  await Promise.all(nodes.map((n) => n.launch()))
+  await Promise.all([...processes.values()].map((server) => server.launch()))
   const created = spawnSync(
     "redis-cli",
     [
@@ -233,7 +220,7 @@ export const startRedisCluster = async (options: ClusterOptions = {}): Promise<L
     await waitHealthy()
   } catch (error) {
     forget()
-    for (const c of children.values()) c.kill("SIGKILL")
+    killAll()
     throw error
   }
 
@@ -255,16 +242,7 @@ export const startRedisCluster = async (options: ClusterOptions = {}): Promise<L
     },
     stop: async () => {
       forget()
-      await Promise.all(
-        nodes.map(async (n) => {
-          const c = children.get(n.port)
-          children.delete(n.port)
-          if (c) {
-            c.kill("SIGTERM")
-            await Promise.race([exited(c), sleep(5000).then(() => c.kill("SIGKILL"))])
-          }
-        })
-      )
+      await Promise.all([...processes.values()].map((server) => server.halt("SIGTERM", 5000)))
       rmSync(root, { recursive: true, force: true })
     }
   }

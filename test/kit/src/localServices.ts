@@ -107,29 +107,47 @@ export interface RedisOptions {
   readonly extraArgs?: ReadonlyArray<string>
 }
 
-export interface LocalRedis {
+/** A private server started by the kit (Redis, a Redis Cluster, PostgreSQL). */
+export interface LocalServer {
   readonly url: string
   readonly port: number
   readonly dir: string
-  /** SIGKILL: a crash, with whatever the persistence settings kept. */
+  /** SIGKILL (PostgreSQL: immediate shutdown): a crash, with whatever the persistence settings kept. */
   kill(): Promise<void>
   /** Starts it again on the same port and directory (after `kill` or `stop`). */
   restart(): Promise<void>
   stop(): Promise<void>
 }
 
-export const startRedis = async (options: RedisOptions = {}): Promise<LocalRedis> => {
-  const bin = which("redis-server")
-  if (!bin) throw new Error("redis-server not found: install Redis (Debian: apt-get install redis-server)")
-  const port = await freePort()
-  const persistent = options.dataDir !== undefined
-  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), "bank-redis-"))
-  mkdirSync(dir, { recursive: true })
-  const persistence = persistent
-    ? [redisConf]
-    : ["--save", "", "--appendonly", options.appendonly ? "yes" : "no", "--appendfsync", "everysec"]
-  const args = [
-    ...persistence,
+export type LocalRedis = LocalServer
+
+const exited = (c: ChildProcess) =>
+  c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once("exit", () => r()))
+
+/** One redis-server process of the kit: every private Redis and every cluster node is one. */
+export interface RedisProcess {
+  /** Whether it runs (launched, not halted). */
+  readonly running: boolean
+  /** Starts it; resolves once its port answers. */
+  launch(): Promise<void>
+  /** Sends `signal` and waits for the exit; with `killAfterMs`, SIGKILL if it has not exited by then. */
+  halt(signal: NodeJS.Signals, killAfterMs?: number): Promise<void>
+  /** Sends `signal` without waiting (for exit hooks, which must be synchronous). */
+  signal(signal: NodeJS.Signals): void
+}
+
+/**
+ * redis-server on 127.0.0.1:`port`, its data and redis.log in `dir`, in the foreground; a
+ * `configFile` comes first (redis-server reads it from the first argument), `args` last.
+ */
+export const redisProcess = (
+  bin: string,
+  port: number,
+  dir: string,
+  options: { readonly configFile?: string; readonly args: ReadonlyArray<string> }
+): RedisProcess => {
+  const argv = [
+    ...(options.configFile ? [options.configFile] : []),
     "--port",
     String(port),
     "--bind",
@@ -140,45 +158,69 @@ export const startRedis = async (options: RedisOptions = {}): Promise<LocalRedis
     "no",
     "--logfile",
     join(dir, "redis.log"),
-    ...(options.extraArgs ?? [])
+    ...options.args
   ]
+  let child: ChildProcess | undefined
+  return {
+    get running() {
+      return child !== undefined
+    },
+    launch: async () => {
+      child = spawn(bin, argv, { stdio: "ignore" })
+      await waitFor(`redis-server on port ${port}`, () => canConnect(port))
+    },
+    halt: async (signal, killAfterMs) => {
+      const c = child
+      child = undefined
+      if (!c) return
+      c.kill(signal)
+      await (killAfterMs === undefined
+        ? exited(c)
+        : Promise.race([exited(c), sleep(killAfterMs).then(() => c.kill("SIGKILL"))]))
+    },
+    signal: (signal) => {
+      child?.kill(signal)
+    }
+  }
+}
+
+export const startRedis = async (options: RedisOptions = {}): Promise<LocalRedis> => {
+  const bin = which("redis-server")
+  if (!bin) throw new Error("redis-server not found: install Redis (Debian: apt-get install redis-server)")
+  const port = await freePort()
+  const persistent = options.dataDir !== undefined
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), "bank-redis-"))
+  mkdirSync(dir, { recursive: true })
+  const server = redisProcess(bin, port, dir, {
+    ...(persistent ? { configFile: redisConf } : {}),
+    args: [
+      ...(persistent
+        ? []
+        : ["--save", "", "--appendonly", options.appendonly ? "yes" : "no", "--appendfsync", "everysec"]),
+      ...(options.extraArgs ?? [])
+    ]
+  })
   const remove = () => {
     if (!persistent) rmSync(dir, { recursive: true, force: true })
   }
-  let child: ChildProcess | undefined
-  const launch = async () => {
-    child = spawn(bin, args, { stdio: "ignore" })
-    await waitFor(`redis-server on port ${port}`, () => canConnect(port))
-  }
-  const exited = (c: ChildProcess) =>
-    c.exitCode !== null || c.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((r) => c.once("exit", () => r()))
-  const halt = async (signal: NodeJS.Signals) => {
-    const c = child
-    child = undefined
-    if (!c) return
-    c.kill(signal)
-    await exited(c)
-  }
-  await launch()
+  await server.launch()
   // A kept data set gets SIGTERM (Redis then writes what it holds) rather than SIGKILL.
   const forget = atExit(() => {
-    child?.kill(persistent ? "SIGTERM" : "SIGKILL")
+    server.signal(persistent ? "SIGTERM" : "SIGKILL")
     remove()
   })
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
-    kill: () => halt("SIGKILL"),
+    kill: () => server.halt("SIGKILL"),
     restart: async () => {
-      await halt("SIGTERM")
-      await launch()
+      await server.halt("SIGTERM")
+      await server.launch()
     },
     stop: async () => {
       forget()
-      await halt("SIGTERM")
+      await server.halt("SIGTERM")
       remove()
     }
   }
@@ -189,14 +231,7 @@ export interface PostgresOptions {
   readonly dataDir?: string
 }
 
-export interface LocalPostgres {
-  readonly url: string
-  readonly port: number
-  readonly dir: string
-  kill(): Promise<void>
-  restart(): Promise<void>
-  stop(): Promise<void>
-}
+export type LocalPostgres = LocalServer
 
 export const startPostgres = async (options: PostgresOptions = {}): Promise<LocalPostgres> => {
   const port = await freePort()

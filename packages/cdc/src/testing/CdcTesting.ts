@@ -7,7 +7,7 @@ import { Context, Effect, Exit, Layer, References, Scope } from "effect"
 import pg from "pg"
 import * as CdcConnector from "../CdcConnector.ts"
 import { SESSION_OPTIONS } from "../PgConnection.ts"
-import { type ChildHandle, connectRedis, startProcess, type TestRedisClient } from "@bank/test-kit"
+import { type ChildHandle, connectRedis, type StartOptions, startProcess, type TestRedisClient } from "@bank/test-kit"
 
 export const waitUntil = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000) => {
   const deadline = Date.now() + timeoutMs
@@ -67,9 +67,9 @@ export const startConnector = async (
 
 export type ConnectorProcess = ChildHandle
 
-/** Runs packages/cdc/src/main.ts as its own process. */
-export const spawnConnector = (env: Record<string, string>): ConnectorProcess =>
-  startProcess("packages/cdc/src/main.ts", { CDC_METRICS_PORT: "0", CDC_PARTITIONS: "1", ...env })
+/** Runs packages/cdc/src/main.ts as its own process (from another checkout with `options.cwd`). */
+export const spawnConnector = (env: Record<string, string>, options: StartOptions = {}): ConnectorProcess =>
+  startProcess("packages/cdc/src/main.ts", { CDC_METRICS_PORT: "0", CDC_PARTITIONS: "1", ...env }, options)
 
 type RedisConnection = TestRedisClient
 

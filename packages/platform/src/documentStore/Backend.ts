@@ -2,10 +2,13 @@
 // apply.lua / native-apply.lua): DocumentStore.ts validates and encodes operations once and a
 // backend only decides which commands and which script carry them.
 //   lua:    documents are JSON text in string keys; reads are plain GET (paths are scanned in
-//           the client, JsonScan.ts), writes run in the project's Lua (lossless, exact decimals).
+//           the client, JsonScan.ts), writes run in the project's Lua (lossless, exact decimals),
+//           loaded once as a Redis function library (library.lua, FunctionLibrary.ts) and called
+//           with FCALL; on a server without functions, as a script (apply.lua, EVALSHA).
 //   native: documents are RedisJSON values; reads are JSON.GET, writes a script around JSON.*.
 import { Effect } from "effect"
 import * as Redis from "effect/persistence/Redis"
+import * as FunctionLibrary from "../FunctionLibrary.ts"
 import * as Lua from "../Lua.ts"
 import * as JsonPath from "./JsonPath.ts"
 
@@ -37,8 +40,8 @@ export interface Backend {
   ) => Effect.Effect<ReadonlyArray<string>, Redis.RedisError>
 }
 
-// apply.lua and native-apply.lua include the shared library (lua/includes: prelude, json, tree,
-// decimal, document).
+// library.lua, apply.lua and native-apply.lua include the shared library (lua/includes: prelude,
+// json, tree, decimal, document, applyOps).
 const lua = Lua.loader(new URL("./lua/", import.meta.url))
 
 const applyScript = (source: string) =>
@@ -50,6 +53,30 @@ const applyScript = (source: string) =>
 
 const luaApply = applyScript(lua("apply"))
 const nativeApply = applyScript(lua("native-apply"))
+const luaLibrary = FunctionLibrary.make("docstore", lua("library"))
+
+/**
+ * The lua backend's apply: FCALL of the function library; once a server says it has no
+ * functions, the script (EVALSHA) from then on.
+ */
+const luaApplier = (redis: Redis.Redis["Service"]): Backend["apply"] => {
+  const fcall = FunctionLibrary.call<ReadonlyArray<string>>(redis, luaLibrary, "docstore_apply")
+  const script = redis.eval(luaApply)
+  let functions = true
+  return (key, once, args) => {
+    if (!functions) return script(key, once, args)
+    const call =
+      once === undefined
+        ? fcall([key], ["", "0", ...args])
+        : fcall([key, once.markerKey], [once.id, String(once.ttlSeconds), ...args])
+    return call.pipe(
+      Effect.catchIf(FunctionLibrary.unsupported, () => {
+        functions = false
+        return script(key, once, args)
+      })
+    )
+  }
+}
 
 export const luaBackend = (redis: Redis.Redis["Service"]): Backend => ({
   name: "lua",
@@ -59,7 +86,7 @@ export const luaBackend = (redis: Redis.Redis["Service"]): Backend => ({
   resolvesPaths: false,
   // KEEPTTL: an expiry set by the document's owner (sessions) survives a rewrite.
   setRoot: (key, text) => Effect.asVoid(redis.send("SET", key, text, "KEEPTTL")),
-  apply: (key, once, args) => redis.eval(luaApply)(key, once, args)
+  apply: luaApplier(redis)
 })
 
 export const nativeBackend = (redis: Redis.Redis["Service"]): Backend => ({

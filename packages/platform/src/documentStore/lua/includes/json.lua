@@ -5,7 +5,8 @@
   Here values are never decoded: the scanner finds where each value starts and ends, so the
   text of everything an operation does not touch is copied back byte for byte.
   Defines the table Json: skip_ws(s, i), is_clean(s), string_end(s, i, clean), value_end(s, i, clean),
-  decode_string(raw) (object keys only), json_string(s), json_kind(v), kind_of_byte(b), corrupt(what).
+  decode_string(raw) (object keys only), json_string(s), json_kind(v), kind_of_byte(b), corrupt(what),
+  reset() (forgets which texts were found clean).
 ]]
 local Json = {}
 do
@@ -26,6 +27,8 @@ do
   -- Cleanness is decided once per text (strings are stripped with %b"", also in C, and the
   -- brackets counted before and after) and inherited by the containers parsed out of it.
   local CLEAN = {}
+  -- A function library (library.lua) keeps CLEAN between calls: each call starts afresh.
+  local function reset() CLEAN = {} end
   local function count_char(s, ch)
     local n, j = 0, sfind(s, ch, 1, true)
     while j do
@@ -162,5 +165,5 @@ do
 
   Json.corrupt, Json.skip_ws, Json.is_clean, Json.string_end = corrupt, skip_ws, is_clean, string_end
   Json.value_end, Json.decode_string, Json.json_string, Json.json_kind = value_end, decode_string, json_string, json_kind
-  Json.kind_of_byte = kind_of_byte
+  Json.kind_of_byte, Json.reset = kind_of_byte, reset
 end

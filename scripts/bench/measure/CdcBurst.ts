@@ -1,0 +1,63 @@
+// The CDC connector in a burst (target 5 of issue 12): `scripts/bench-cdc.ts --burst-only --json`
+// in a process of its own, on its own private PostgreSQL and Redis (the burst must not share a
+// database with the running system): the same inserts without a replication slot (the raw
+// insert rate, the baseline) and then with the connector streaming them to Redis; the figure is
+// the connector's end-to-end rate, first commit to last entry in Redis.
+import { spawn } from "node:child_process"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import type { BenchContext } from "../Context.ts"
+import { fmt } from "../Figures.ts"
+import { cpuMeter } from "../Machine.ts"
+
+const root = fileURLToPath(new URL("../../..", import.meta.url))
+const TARGET = 0.8
+
+interface BurstResult {
+  readonly changes: number
+  readonly rawPerSecond: number
+  readonly burstWriterPerSecond: number
+  readonly burstCdcPerSecond: number
+  readonly ratio: number
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number }
+  readonly batchSize: number
+}
+
+const burst = (changes: number, log: (line: string) => void) =>
+  new Promise<BurstResult>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "scripts/bench-cdc.ts", "--burst-only", "--json", "--changes", String(changes)],
+      { cwd: root, stdio: ["ignore", "pipe", "pipe"] }
+    )
+    let result: string | undefined
+    createInterface({ input: child.stdout! }).on("line", (line) => (result = line))
+    createInterface({ input: child.stderr! }).on("line", log)
+    child.once("exit", (code) =>
+      code === 0 && result ? resolve(JSON.parse(result)) : reject(new Error(`bench-cdc.ts exited with ${code}`))
+    )
+  })
+
+export const cdcBurst = async (ctx: BenchContext, changes = 30_000) => {
+  ctx.say(`CDC burst: ${fmt(changes, 0)} inserts without and then with the connector (private servers)`)
+  const meter = cpuMeter()
+  const r = await burst(changes, ctx.log("bench-cdc"))
+  const met = r.ratio >= TARGET
+  ctx.figures.push({
+    group: "Projectors and CDC",
+    label: "CDC connector in an insert burst (commit → Redis)",
+    value: r.burstCdcPerSecond,
+    unit: "changes/s",
+    detail: `${fmt(r.changes, 0)} inserts, 5 a transaction from 4 connections; writers ${fmt(r.burstWriterPerSecond, 0)}/s meanwhile; commit→entry p50 ${fmt(r.latencyMs.p50, 0)} ms, p99 ${fmt(r.latencyMs.p99, 0)} ms; batches of ${r.batchSize}`,
+    baseline: { label: "raw inserts, no replication slot", value: r.rawPerSecond },
+    target: {
+      text: `at least ${TARGET}× the raw insert rate${met ? "" : "; bound: PostgreSQL's writers and the connector share the two cores (the writers' rate above is what the connector keeps up with)"}`,
+      met
+    },
+    cpu: meter(),
+    chart: "stream"
+  })
+  ctx.method.push(
+    "CDC burst: `scripts/bench-cdc.ts --burst-only` on its own private PostgreSQL (wal_level=logical) and Redis (AOF everysec): the inserts (5 rows a transaction, 4 writer connections) once with no replication slot (the raw rate), then the same number with the connector process streaming; the connector's rate is the changes divided by the time from the first transaction's commit to the last entry's XADD."
+  )
+}
