@@ -174,6 +174,8 @@ export class ReadModel extends Context.Service<
     readonly current: (name: string) => Effect.Effect<number, RedisError>
     /** The key of a customer's document of `name` in the current generation. */
     readonly documentKey: (name: string, customerId: string) => Effect.Effect<string, RedisError>
+    /** The same, synchronously, while the generation is cached and fresh; undefined means "ask `documentKey`". */
+    readonly cachedDocumentKey: (name: string, customerId: string) => string | undefined
     /** Completes at the next switch notice for `name`, or after `timeoutMs`. */
     readonly changed: (name: string, timeoutMs: number) => Effect.Effect<void>
   }
@@ -229,6 +231,12 @@ export const make = (options: Options = {}) =>
       maxAgeMs,
       current,
       documentKey: (name, customerId) => Effect.map(current(name), (g) => documentKey(name, g, customerId)),
+      cachedDocumentKey: (name, customerId) => {
+        const cached = cache.get(name)
+        return cached && Date.now() - cached.at < maxAgeMs
+          ? documentKey(name, cached.generation, customerId)
+          : undefined
+      },
       changed
     })
   })
