@@ -13,6 +13,7 @@
 //                 change), interleaved with this one's, --rounds R (2) times each: before/after in one run
 //   --cpu-prof DIR  write a V8 CPU profile of every projector process into DIR
 //   --rates ""    skips the freshness runs; --processes 1 skips the 2-process drain
+//   --json        the results as one JSON line on stdout (npm run bench folds them into its report)
 import { parseArgs } from "node:util"
 import { Cdc } from "@bank/contracts"
 import { Generator } from "@bank/core-banking"
@@ -22,6 +23,7 @@ import { readFileSync } from "node:fs"
 import { loadavg } from "node:os"
 import { Histogram } from "../load/engine/Histogram.ts"
 import { epochMs, simulate, tail } from "./bench/measure/Freshness.ts"
+import type { ProjectorBench } from "./bench/measure/Scaling.ts"
 import { connect, sample } from "./bench/Streams.ts"
 import { type ChildHandle, startPostgres, startProcess, startRedis } from "@bank/test-kit"
 
@@ -35,7 +37,8 @@ const { values } = parseArgs({
     before: { type: "string" },
     rounds: { type: "string" },
     processes: { type: "string" },
-    "cpu-prof": { type: "string" }
+    "cpu-prof": { type: "string" },
+    json: { type: "boolean" }
   }
 })
 const customers = Number(values.customers ?? 1000)
@@ -215,7 +218,8 @@ for (const rate of rates) {
 }
 
 const pct = (c: number) => `${(c * 100).toFixed(0)}%`
-console.log(
+const text = values.json ? console.error : console.log
+text(
   [
     `Dashboard projectors: ${customers} customers, ${months} months, ${backlog.toLocaleString("en-US")} backlog entries on ${streams.length} partitions (${partitions} per system), one run`,
     `  1 process : ${one.perSecond.toFixed(0)} changes/s in ${one.wall.toFixed(1)} s; CPU share ${pct(one.cpu[0]!)} of a core`,
@@ -229,6 +233,19 @@ console.log(
     )
   ].join("\n")
 )
+
+if (values.json) {
+  const result: ProjectorBench = {
+    customers,
+    months,
+    partitions,
+    backlog,
+    streams: streams.length,
+    processes: [one, two].map((d) => ({ n: d.n, perSecond: d.perSecond, wall: d.wall, cpu: d.cpu })),
+    freshness: fresh
+  }
+  console.log(JSON.stringify(result))
+}
 
 await Promise.all(children.map((c) => c.stop()))
 await redis.close()

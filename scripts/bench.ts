@@ -29,6 +29,7 @@ import { loginThroughput, tokenPool } from "./bench/measure/Login.ts"
 import { memory } from "./bench/measure/MemoryFigures.ts"
 import { cdcBurst } from "./bench/measure/CdcBurst.ts"
 import { profiledProjector, projectors } from "./bench/measure/Projectors.ts"
+import { scaling } from "./bench/measure/Scaling.ts"
 import * as Report from "./bench/Report.ts"
 import { startStack } from "./bench/Stack.ts"
 import { connect, sample, waitCaughtUp, type RedisConnection, type Sample } from "./bench/Streams.ts"
@@ -164,6 +165,10 @@ await db.end()
 await redis.close()
 say("stopping the system")
 await stack.stop()
+// On its own Redis and PostgreSQL, with the cores to itself now.
+await attempt("Projectors and CDC", "projector scaling", "changes/s", () =>
+  scaling(ctx, { customers: Math.min(customers, 1000), rates: [100, 400, 1000] })
+)
 
 const order: ReadonlyArray<Group> = [
   "Edge ceiling",

@@ -93,6 +93,8 @@ export interface DropOptions {
   readonly groups: ReadonlyArray<{ readonly stream: string; readonly group: string }>
   /** Other keys of the generation (leases, checkpoints): deleted. */
   readonly keys?: ReadonlyArray<string>
+  /** SCAN MATCH patterns of the generation's keys that are not documents (hashes, pointers): deleted, counted as documents. */
+  readonly patterns?: ReadonlyArray<string>
   /** Keys per SCAN step and UNLINK (default 1000). */
   readonly batch?: number
   readonly onProgress?: (deleted: number) => void
@@ -111,17 +113,19 @@ export const dropGeneration = Effect.fn("ReadModel.dropGeneration")(function* (o
   const redis = yield* Redis
   let documents = 0
   // Every master's keys; one UNLINK per key, since a batch holds keys of many slots.
-  yield* scanKeys(
-    documentPattern(options.name, options.generation),
-    (keys) =>
-      Effect.forEach(keys, (key) => redis.send<number>("UNLINK", key), { concurrency: 16 }).pipe(
-        Effect.map((removed) => {
-          documents += removed.reduce((a, b) => a + b, 0)
-          options.onProgress?.(documents)
-        })
-      ),
-    { count: options.batch ?? 1000 }
-  )
+  for (const pattern of [documentPattern(options.name, options.generation), ...(options.patterns ?? [])]) {
+    yield* scanKeys(
+      pattern,
+      (keys) =>
+        Effect.forEach(keys, (key) => redis.send<number>("UNLINK", key), { concurrency: 16 }).pipe(
+          Effect.map((removed) => {
+            documents += removed.reduce((a, b) => a + b, 0)
+            options.onProgress?.(documents)
+          })
+        ),
+      { count: options.batch ?? 1000 }
+    )
+  }
   let groups = 0
   for (const { stream, group } of options.groups) {
     groups += yield* redis.send<number>("XGROUP", "DESTROY", Keys.stream(stream), group).pipe(
