@@ -23,6 +23,7 @@ import { notMeasured, type Figure, type Group } from "./bench/Figures.ts"
 import { idleNoise, machineState } from "./bench/Machine.ts"
 import { dashboard } from "./bench/measure/Dashboard.ts"
 import { ceiling, tokenCheck } from "./bench/measure/Edge.ts"
+import { edgeReads } from "./bench/measure/EdgeReads.ts"
 import { freshness } from "./bench/measure/Freshness.ts"
 import { loginThroughput, tokenPool } from "./bench/measure/Login.ts"
 import { memory } from "./bench/measure/MemoryFigures.ts"
@@ -140,6 +141,9 @@ await attempt("Login", "token pool", "logins", async () => (loginFailure = await
 if (hono) {
   const h = hono
   await attempt("Token check", "token check", "req/s", () => tokenCheck(ctx, h, loginFailure))
+  await attempt("Edge against the lean reference", "edge against the lean reference", "req/s", () =>
+    edgeReads(ctx, loginFailure)
+  )
   await attempt("Dashboard", "GET /v1/dashboard", "req/s", () => dashboard(ctx, h, loginFailure))
 }
 await attempt("Login", "login throughput", "logins/s", () => loginThroughput(ctx, customers, poolUsers, loginFailure))
@@ -169,6 +173,7 @@ await attempt("Projectors and CDC", "projector scaling", "changes/s", () =>
 const order: ReadonlyArray<Group> = [
   "Edge ceiling",
   "Token check",
+  "Edge against the lean reference",
   "Dashboard",
   "Login",
   "Projectors and CDC",
