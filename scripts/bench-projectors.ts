@@ -13,15 +13,17 @@
 //                 change), interleaved with this one's, --rounds R (2) times each: before/after in one run
 //   --cpu-prof DIR  write a V8 CPU profile of every projector process into DIR
 //   --rates ""    skips the freshness runs; --processes 1 skips the 2-process drain
+//   --json        the results as one JSON line on stdout (npm run bench folds them into its report)
 import { parseArgs } from "node:util"
 import { Cdc } from "@bank/contracts"
 import { Generator } from "@bank/core-banking"
-import { Database, Keys } from "@bank/platform"
+import { Database, Keys, Membership } from "@bank/platform"
 import { Effect } from "effect"
 import { readFileSync } from "node:fs"
 import { loadavg } from "node:os"
 import { Histogram } from "../load/engine/Histogram.ts"
 import { epochMs, simulate, tail } from "./bench/measure/Freshness.ts"
+import type { ProjectorBench } from "./bench/measure/Scaling.ts"
 import { connect, sample } from "./bench/Streams.ts"
 import { type ChildHandle, startPostgres, startProcess, startRedis } from "@bank/test-kit"
 
@@ -35,7 +37,8 @@ const { values } = parseArgs({
     before: { type: "string" },
     rounds: { type: "string" },
     processes: { type: "string" },
-    "cpu-prof": { type: "string" }
+    "cpu-prof": { type: "string" },
+    json: { type: "boolean" }
   }
 })
 const customers = Number(values.customers ?? 1000)
@@ -116,7 +119,14 @@ const drain = async (n: number, generation: number, cwd?: string) => {
     start("packages/dashboard/src/main.ts", { DASHBOARD_OWNERSHIP_MS: "5000" }, cwd)
   )
   const readOf = async () => (await sample(redis)).groups.filter((g) => g.group === group && streams.includes(g.stream))
-  while ((await readOf()).reduce((s, g) => s + g.entriesRead, 0) === 0) await sleep(20)
+  const read = async () => (await readOf()).reduce((s, g) => s + g.entriesRead, 0)
+  // Counted from the moment all n are members (each then owns its share), not from the first
+  // one's start: the others' start-up is not the projector's throughput.
+  const joinBy = performance.now() + 60_000
+  while (Number(await redis.sendCommand(["ZCARD", Membership.membersKey(group)])) < n && performance.now() < joinBy)
+    await sleep(20)
+  while ((await read()) === 0) await sleep(20)
+  const readBefore = Math.min(await read(), backlog)
   await redis.sendCommand(["CONFIG", "RESETSTAT"])
   const started = performance.now()
   const cpuBefore = procs.map((p) => cpuSeconds(workerPid(p)))
@@ -128,7 +138,7 @@ const drain = async (n: number, generation: number, cwd?: string) => {
   const wall = (performance.now() - started) / 1000
   const cpu = procs.map((p, i) => (cpuSeconds(workerPid(p)) - cpuBefore[i]!) / wall)
   say(`Redis time per command while draining: ${await redisCommandTime()}`)
-  return { n, procs, wall, perSecond: backlog / wall, cpu }
+  return { n, procs, wall, perSecond: (backlog - readBefore) / wall, cpu }
 }
 
 let generation = 2
@@ -215,7 +225,8 @@ for (const rate of rates) {
 }
 
 const pct = (c: number) => `${(c * 100).toFixed(0)}%`
-console.log(
+const text = values.json ? console.error : console.log
+text(
   [
     `Dashboard projectors: ${customers} customers, ${months} months, ${backlog.toLocaleString("en-US")} backlog entries on ${streams.length} partitions (${partitions} per system), one run`,
     `  1 process : ${one.perSecond.toFixed(0)} changes/s in ${one.wall.toFixed(1)} s; CPU share ${pct(one.cpu[0]!)} of a core`,
@@ -229,6 +240,19 @@ console.log(
     )
   ].join("\n")
 )
+
+if (values.json) {
+  const result: ProjectorBench = {
+    customers,
+    months,
+    partitions,
+    backlog,
+    streams: streams.length,
+    processes: [one, two].map((d) => ({ n: d.n, perSecond: d.perSecond, wall: d.wall, cpu: d.cpu })),
+    freshness: fresh
+  }
+  console.log(JSON.stringify(result))
+}
 
 await Promise.all(children.map((c) => c.stop()))
 await redis.close()

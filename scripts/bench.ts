@@ -23,11 +23,13 @@ import { notMeasured, type Figure, type Group } from "./bench/Figures.ts"
 import { idleNoise, machineState } from "./bench/Machine.ts"
 import { dashboard } from "./bench/measure/Dashboard.ts"
 import { ceiling, tokenCheck } from "./bench/measure/Edge.ts"
+import { edgeReads } from "./bench/measure/EdgeReads.ts"
 import { freshness } from "./bench/measure/Freshness.ts"
 import { loginThroughput, tokenPool } from "./bench/measure/Login.ts"
 import { memory } from "./bench/measure/MemoryFigures.ts"
 import { cdcBurst } from "./bench/measure/CdcBurst.ts"
 import { profiledProjector, projectors } from "./bench/measure/Projectors.ts"
+import { scaling } from "./bench/measure/Scaling.ts"
 import * as Report from "./bench/Report.ts"
 import { startStack } from "./bench/Stack.ts"
 import { connect, sample, waitCaughtUp, type RedisConnection, type Sample } from "./bench/Streams.ts"
@@ -139,6 +141,9 @@ await attempt("Login", "token pool", "logins", async () => (loginFailure = await
 if (hono) {
   const h = hono
   await attempt("Token check", "token check", "req/s", () => tokenCheck(ctx, h, loginFailure))
+  await attempt("Edge against the lean reference", "edge against the lean reference", "req/s", () =>
+    edgeReads(ctx, loginFailure)
+  )
   await attempt("Dashboard", "GET /v1/dashboard", "req/s", () => dashboard(ctx, h, loginFailure))
 }
 await attempt("Login", "login throughput", "logins/s", () => loginThroughput(ctx, customers, poolUsers, loginFailure))
@@ -160,10 +165,15 @@ await db.end()
 await redis.close()
 say("stopping the system")
 await stack.stop()
+// On its own Redis and PostgreSQL, with the cores to itself now.
+await attempt("Projectors and CDC", "projector scaling", "changes/s", () =>
+  scaling(ctx, { customers: Math.min(customers, 1000), rates: [100, 400, 1000] })
+)
 
 const order: ReadonlyArray<Group> = [
   "Edge ceiling",
   "Token check",
+  "Edge against the lean reference",
   "Dashboard",
   "Login",
   "Projectors and CDC",

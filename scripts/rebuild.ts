@@ -3,7 +3,7 @@
 // systems of record plus the CDC stream tail; then readers and projectors switch to it at once,
 // and after a grace period the old generation is deleted (@bank/cdc Rebuild.ts).
 //
-//   <read-model>        dashboard or profile
+//   <read-model>        dashboard, profile or credentials (scripts/lib/readModels.ts)
 //   --grace-ms N        how long readers may still read the old generation (default 30000)
 //   --timeout-ms N      how long the connector and the tail may take to catch up (default 600000)
 //   --page-size N       snapshot rows read and written at a time (default 1000)

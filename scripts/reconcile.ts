@@ -1,26 +1,30 @@
-// `npx tsx scripts/reconcile.ts [flags]`: compares every dashboard and profile document in Redis
-// with the systems of record in PostgreSQL and reports each mismatch. Exit code 0 when all
-// agree, 1 when there is a mismatch, 2 when it could not check.
+// `npx tsx scripts/reconcile.ts [flags]`: compares every document of each read model that can be
+// compared with the systems of record (dashboard, profile, credentials) with PostgreSQL and
+// reports each mismatch. Exit code 0 when all agree, 1 when there is a mismatch, 2 when it could
+// not check.
 //
-//   --only dashboard|profile   check one kind of document (default both)
+//   --only <read model>        check one read model (default every one)
 //   --recheck-ms N             wait before looking again at differing customers, since a live
 //                              system is always a little behind (default 2000; 0: look once)
 //   --json                     one JSON line per mismatch on stdout (default: readable lines)
 //
-// Reads DATABASE_URL and REDIS_URL. Progress and the summary go to stderr. The comparison itself
-// lives in the packages (@bank/dashboard/Reconcile, @bank/profile/Reconcile).
-import { CommandLine, Database, DocumentStore, Readiness, RedisClient } from "@bank/platform"
-import { Reconcile as DashboardReconcile } from "@bank/dashboard"
-import { Reconcile as ProfileReconcile } from "@bank/profile"
+// Reads DATABASE_URL and REDIS_URL. Progress and the summary go to stderr. It takes each read
+// model's Projection value (scripts/lib/readModels.ts) and runs the comparison it declares
+// (@bank/dashboard Reconcile, @bank/profile Reconcile, @bank/identity CredentialsReconcile).
+import { CommandLine, Database, DocumentStore, Readiness, RedisClient, StreamLog } from "@bank/platform"
 import { Effect, Exit, Layer, References } from "effect"
 import { Redis } from "effect/persistence/Redis"
+import { readModels } from "./lib/readModels.ts"
+
+const checkable = [...readModels.values()].filter((model) => model.reconcile !== undefined)
+const names = checkable.map((model) => model.name).join("|")
 
 const { values } = CommandLine.parse({
   name: "npx tsx scripts/reconcile.ts",
-  summary: "Compare every dashboard and profile document in Redis with the systems of record in PostgreSQL.",
-  usage: "[--only dashboard|profile] [--recheck-ms N] [--json]",
+  summary: "Compare every read model's documents in Redis with the systems of record in PostgreSQL.",
+  usage: `[--only ${names}] [--recheck-ms N] [--json]`,
   options: {
-    only: { type: "string", value: "dashboard|profile", description: "check one kind of document (default both)" },
+    only: { type: "string", value: names, description: "check one read model (default every one)" },
     "recheck-ms": {
       type: "string",
       value: "N",
@@ -31,8 +35,8 @@ const { values } = CommandLine.parse({
   details: "Reads DATABASE_URL and REDIS_URL. Exit code 0 when all agree, 1 on a mismatch, 2 when it could not check."
 })
 const only = values.only
-if (only !== undefined && only !== "dashboard" && only !== "profile")
-  CommandLine.usageError("reconcile", `--only takes dashboard or profile, not ${only}`)
+if (only !== undefined && !checkable.some((model) => model.name === only))
+  CommandLine.usageError("reconcile", `--only takes ${names}, not ${only}`)
 const recheckAfterMs = Number(values["recheck-ms"] ?? 2000)
 if (!(recheckAfterMs >= 0)) CommandLine.usageError("reconcile", "--recheck-ms needs a number of milliseconds")
 
@@ -56,28 +60,22 @@ const progress = (what: string) => (checked: number) =>
 const program = Effect.gen(function* () {
   const started = performance.now()
   const reports: Array<{ what: string; checked: number; mismatches: ReadonlyArray<Mismatch> }> = []
-  if (only !== "profile") {
-    const r = yield* DashboardReconcile.reconcile({ recheckAfterMs, onProgress: progress("dashboards") })
+  for (const model of checkable) {
+    if (only !== undefined && model.name !== only) continue
+    const r = yield* model.reconcile!({ recheckAfterMs, onProgress: progress(model.name) })
     process.stderr.write("\n")
-    reports.push({ what: "dashboards", ...r })
-  }
-  if (only !== "dashboard") {
-    const r = yield* ProfileReconcile.reconcile({ recheckAfterMs, onProgress: progress("profiles") })
-    process.stderr.write("\n")
-    reports.push({ what: "profiles", ...r })
+    reports.push({ what: model.name, ...r })
   }
   for (const report of reports) for (const m of report.mismatches) console.log(show(m))
   // The edge exports these as `readmodel_drift` (the ReadModelDrift alert).
   const redis = yield* Redis
   for (const report of reports) {
-    yield* redis.send(
-      "SET",
-      Readiness.driftKey(report.what === "dashboards" ? "dashboard" : "profile"),
-      String(report.mismatches.length)
-    )
+    yield* redis.send("SET", Readiness.driftKey(report.what), String(report.mismatches.length))
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
-  const summary = reports.map((r) => `${r.what}: ${r.checked} checked, ${r.mismatches.length} mismatches`).join("; ")
+  const summary = reports
+    .map((r) => `${r.what}: ${r.checked} customers checked, ${r.mismatches.length} mismatches`)
+    .join("; ")
   console.error(`reconcile: ${summary} (${seconds} s)`)
   return reports.reduce((n, r) => n + r.mismatches.length, 0)
 })
@@ -86,7 +84,12 @@ const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/post
 const redis = RedisClient.layer(process.env.REDIS_URL ?? "redis://127.0.0.1:6379")
 const exit = await Effect.runPromiseExit(
   program.pipe(
-    Effect.provide(Layer.mergeAll(Database.layer(url), DocumentStore.layer.pipe(Layer.provideMerge(redis)))),
+    Effect.provide(
+      Layer.mergeAll(
+        Database.layer(url),
+        Layer.mergeAll(DocumentStore.layer, StreamLog.layer).pipe(Layer.provideMerge(redis))
+      )
+    ),
     Effect.provide(Layer.succeed(References.MinimumLogLevel, "Warn"))
   )
 )

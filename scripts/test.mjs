@@ -12,7 +12,7 @@ try {
   installDependencies(log)
   // The tests start private servers of their own; REDIS_URL / DATABASE_URL are not used. The
   // metrics test scrapes with Prometheus; the browser test drives Debian's chromium.
-  installServers(log, { needPrometheus: true, needChromium: true })
+  installServers(log, { needPrometheus: true, needChromium: true, wantCompose: true })
 } catch (error) {
   console.error(`test | ${error instanceof Error ? error.message : String(error)}`)
   process.exit(1)

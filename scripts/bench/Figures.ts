@@ -4,7 +4,14 @@
 import type { CpuUse } from "./Machine.ts"
 import type { ProcessCpu } from "./Processes.ts"
 
-export type Group = "Edge ceiling" | "Token check" | "Dashboard" | "Login" | "Projectors and CDC" | "Memory"
+export type Group =
+  | "Edge ceiling"
+  | "Token check"
+  | "Edge against the lean reference"
+  | "Dashboard"
+  | "Login"
+  | "Projectors and CDC"
+  | "Memory"
 
 export interface Target {
   readonly text: string

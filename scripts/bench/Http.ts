@@ -119,6 +119,8 @@ export const sequential = async (o: Omit<LoadOptions, "connections" | "rate">): 
 
 export interface Server {
   readonly url: string
+  /** The server's process, for its CPU time (/proc). */
+  readonly pid: number
   stop(): Promise<void>
 }
 
@@ -154,7 +156,7 @@ export const startServer = (
       const port = /^listening (\d+)$/.exec(line)?.[1]
       if (port) {
         clearTimeout(deadline)
-        resolve({ url: `http://127.0.0.1:${port}`, stop })
+        resolve({ url: `http://127.0.0.1:${port}`, pid: child.pid!, stop })
       } else log?.(line)
     })
     void exited.then(() => reject(new Error(`${file} exited before it listened`)))

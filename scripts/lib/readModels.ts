@@ -3,6 +3,7 @@
 // lives here, in a script, because no package may import them all.
 import type { Cdc } from "@bank/contracts"
 import { DashboardProjection } from "@bank/dashboard"
+import { CredentialsProjection } from "@bank/identity"
 import type { Projection } from "@bank/platform"
 import { ProfileProjection } from "@bank/profile"
 
@@ -14,8 +15,10 @@ export type Rebuildable = Projection.Projection<
 
 export const dashboard: Rebuildable = DashboardProjection.projection
 export const profile: Rebuildable = ProfileProjection.projection
+export const credentials: Rebuildable = CredentialsProjection.projection
 
 export const readModels: ReadonlyMap<string, Rebuildable> = new Map([
   [dashboard.name, dashboard],
-  [profile.name, profile]
+  [profile.name, profile],
+  [credentials.name, credentials]
 ])

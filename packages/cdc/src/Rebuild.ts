@@ -4,8 +4,9 @@
 // Projection value (platform Projection.ts); scripts/rebuild.ts is its command line.
 //
 //   1. Note each source stream's last entry id and create the N+1 consumer groups there.
-//   2. Copy the sources in a snapshot exported by a temporary replication slot (freshSnapshot.ts)
-//      and project the rows into N+1 at the snapshot's LSN L.
+//   2. Copy the sources (or the projection's `snapshotSources`: the credentials are read from the
+//      customer master, whose private copy their stream is) in a snapshot exported by a temporary
+//      replication slot (FreshSnapshot.ts) and project the rows into N+1 at the snapshot's LSN L.
 //   3. Run the N+1 projector on the tail (what arrived since step 1). Changes committed before L
 //      are in the snapshot already and are dropped by position. Caught up means: the CDC
 //      connector has confirmed L to PostgreSQL (every change committed before L is in the
@@ -129,6 +130,7 @@ export const rebuild = <R>(model: Rebuildable<R>, options: RebuildOptions) =>
           generation,
           groups: groupsOf(generation),
           keys: model.keys(generation, options.partitions),
+          ...(model.patterns ? { patterns: model.patterns(generation) } : {}),
           ...(onProgress ? { onProgress } : {})
         })
 
@@ -156,7 +158,7 @@ export const rebuild = <R>(model: Rebuildable<R>, options: RebuildOptions) =>
         const snapshot = yield* FreshSnapshot.take({
           databaseUrl: options.databaseUrl,
           publication: options.publication,
-          systems: model.sources,
+          systems: model.snapshotSources ?? model.sources,
           ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
           apply: (system, page) => model.applySnapshot(to, system, page),
           onRows: (n) => progress({ step: "snapshot", rows: (rows += n) })

@@ -21,6 +21,11 @@ export class DashboardDocuments extends Context.Service<
   {
     /** The customer's dashboard as stored (JSON text), or the empty dashboard while there is none. */
     readonly text: (customerId: string) => Effect.Effect<string, RedisError | DocumentStore.DocumentStoreError>
+    /**
+     * The same text synchronously when it is in the cache (no Effect, no round trip); undefined
+     * means "ask `text`".
+     */
+    readonly peek: (customerId: string) => string | undefined
     /** Drops the customer's cached document (their dashboard changed). */
     readonly forget: (customerId: string) => Effect.Effect<void, RedisError>
     readonly cached: boolean
@@ -58,6 +63,12 @@ export const make = (options: Options) =>
               : Effect.map(cache.read(key), (text) => text ?? JSON.stringify(Dashboard.empty(customerId)))
           }
         ),
+      peek: (customerId) => {
+        if (cache === undefined) return undefined
+        const key = readModels.cachedDocumentKey(readModel, customerId)
+        const hit = key === undefined ? undefined : cache.peek(key)
+        return hit === undefined ? undefined : (hit ?? JSON.stringify(Dashboard.empty(customerId)))
+      },
       forget: (customerId) =>
         cache === undefined ? Effect.void : Effect.map(readModels.documentKey(readModel, customerId), cache.forget)
     })

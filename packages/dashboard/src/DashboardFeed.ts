@@ -174,11 +174,15 @@ export const make = (options: FeedOptions = {}) =>
             Effect.map(documentText(customerId), (data) => {
               for (const sub of subscribers.get(customerId) ?? []) sub.offer({ id, data })
             }).pipe(
-              Effect.withSpan("DashboardFeed.push", {
-                parent: Tracing.parentOf(traceparent),
-                kind: "consumer",
-                attributes: { "bank.customer_id": customerId, streams: subscribers.get(customerId)?.size ?? 0 }
-              })
+              Effect.withSpan(
+                "DashboardFeed.push",
+                {
+                  parent: Tracing.parentOf(traceparent),
+                  kind: "consumer",
+                  attributes: { "bank.customer_id": customerId, streams: subscribers.get(customerId)?.size ?? 0 }
+                },
+                { captureStackTrace: false }
+              )
             ),
           { concurrency: 16, discard: true }
         )

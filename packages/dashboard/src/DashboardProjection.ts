@@ -9,6 +9,7 @@ import type { Redis } from "effect/persistence/Redis"
 import * as Dashboard from "./Dashboard.ts"
 import * as DashboardProjector from "./DashboardProjector.ts"
 import * as Positions from "./Positions.ts"
+import * as Reconcile from "./Reconcile.ts"
 import * as TransactionAssembler from "./TransactionAssembler.ts"
 
 export type Services = Redis | DocumentStore.DocumentStore | StreamLog.StreamLog
@@ -68,5 +69,6 @@ export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, S
         }),
       unfinished: () => assembler.openRows
     }
-  }
+  },
+  reconcile: (options) => Reconcile.reconcile(options)
 }

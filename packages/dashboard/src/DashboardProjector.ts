@@ -203,10 +203,15 @@ export const applyBatch = (
     byCustomer,
     ([customerId, list]) =>
       applyCustomer(system, customerId, list, options.latest, cache, options).pipe(
-        Effect.withSpan("DashboardProjector.apply", {
-          parent: Tracing.parentOf(list.findLast((unit) => unit.traceparent !== undefined)?.traceparent),
-          attributes: { "bank.customer_id": customerId, "bank.system": system, units: list.length }
-        }),
+        Effect.withSpan(
+          "DashboardProjector.apply",
+          {
+            parent: Tracing.parentOf(list.findLast((unit) => unit.traceparent !== undefined)?.traceparent),
+            attributes: { "bank.customer_id": customerId, "bank.system": system, units: list.length }
+          },
+          // Per document on the hot path: no call-site stack (see Tracing.fnSpan).
+          { captureStackTrace: false }
+        ),
         Effect.asVoid,
         Effect.catchCause((cause) =>
           retryable(cause) || Cause.hasInterruptsOnly(cause)

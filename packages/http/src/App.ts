@@ -5,8 +5,9 @@
 //     app.get("/v1/profile", (c) => run(c, Effect.gen(function*() { ... })))
 //   }
 //
-// and the edge's main.ts mounts them with the merged tables. Around the routes: request ids, the body-size limit, problem+json for
-// unknown routes and for anything a handler throws.
+// and the edge's main.ts mounts them with the merged tables. Around the routes: one request step
+// (RequestStep.ts: request id, body-size limit, response headers, request metrics), CORS when
+// configured, problem+json for unknown routes and for anything a handler throws.
 import type { Database, RedisTopology } from "@bank/platform"
 import type { Redis } from "effect/persistence/Redis"
 import { Effect, type Context, type Duration } from "effect"
@@ -14,14 +15,12 @@ import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
 import { HTTPException } from "hono/http-exception"
-import { requestId } from "hono/request-id"
 import { problemOf, type ProblemTable } from "./ErrorTable.ts"
 import { healthRoutes } from "./Health.ts"
 import { PayloadTooLarge, RouteNotFound } from "./HttpErrors.ts"
 import { problemResponse, type EdgeEnv } from "./ProblemDetails.ts"
-import { responseHeaders } from "./ResponseHeaders.ts"
+import { requestStep } from "./RequestStep.ts"
 import { makeRun, type Run } from "./Run.ts"
-import { requestMetrics } from "./RequestMetrics.ts"
 
 /**
  * A capability's routes: registered on `app`, running their Effects through `run`, which
@@ -68,18 +67,17 @@ const corsResponseHeaders = [
 
 export const defaultBodyLimitBytes = 64 * 1024
 
-// A client's own request id is kept when it is short and plain (letters, digits, `_`, `-`,
-// `=`), so it cannot inject anything into headers or logs; otherwise we make one.
-const requestIdMaxLength = 128
-
 export const makeApp = <R, P extends ProblemTable = Record<never, never>>(options: AppOptions<R, P>): Hono<EdgeEnv> => {
   const problems: ProblemTable = options.problems ?? {}
   const run = makeRun(options.context, problems)
   const limitBytes = options.bodyLimitBytes ?? defaultBodyLimitBytes
   const app = new Hono<EdgeEnv>()
 
-  app.use(requestMetrics)
-  app.use(requestId({ limitLength: requestIdMaxLength }))
+  const limitBody = bodyLimit({
+    maxSize: limitBytes,
+    onError: (c) => problemResponse(c, problemOf(problems, new PayloadTooLarge({ limitBytes })))
+  })
+  app.use(requestStep({ limitBody, debugHeaders: options.debugHeaders ?? false }))
   // Before everything else, the token check included: a preflight (OPTIONS) carries no token.
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     const origins = [...options.corsOrigins]
@@ -93,14 +91,6 @@ export const makeApp = <R, P extends ProblemTable = Record<never, never>>(option
       })
     )
   }
-  app.use(responseHeaders({ debugHeaders: options.debugHeaders ?? false }))
-  const limitBody = bodyLimit({
-    maxSize: limitBytes,
-    onError: (c) => problemResponse(c, problemOf(problems, new PayloadTooLarge({ limitBytes })))
-  })
-  // GET and HEAD bodies are never read; checking them would make the Node adapter build a
-  // full Request for every read, the costliest part of a dashboard read.
-  app.use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)))
 
   healthRoutes({ readinessTimeout: options.readinessTimeout ?? "1 second" })(app, run)
   for (const routes of options.routes ?? []) routes(app, run)

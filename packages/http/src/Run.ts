@@ -6,7 +6,14 @@
 // capability's `problems`, merged by the edge); a defect becomes a bare
 // 500. Both, when 5xx, are logged with their cause. Every log line of the program carries the
 // request id, and a client that hangs up interrupts the program.
-import { Cause, Effect, Exit, Option, type Context, type Fiber } from "effect"
+//
+// A route whose answer needs no I/O (a document in a client-side cache) may answer without an
+// Effect run: `run.service(Tag)` hands it a service synchronously, e.g.
+//
+//   const text = run.traced ? undefined : run.service(DashboardDocuments).peek(customerId)
+//   if (text !== undefined) return c.body(text, 200, headers)
+//   return run(c, ...)  // the general path: misses, failures, everything with I/O
+import { Cause, Context, Effect, Exit, Option, Tracer, type Fiber } from "effect"
 import type { Context as HonoContext } from "hono"
 import type { ServerResponse } from "node:http"
 import { routePath } from "hono/route"
@@ -18,10 +25,19 @@ import { internalErrorResponse, problemResponse, type EdgeEnv } from "./ProblemD
  * Runs `effect` for the request in `c`. Its error tags must be the kit's (ErrorTable.ts) or
  * among `Tag`, the capability's own mapped tags: an unmapped tag does not compile.
  */
-export type Run<R, Tag extends string = never> = <E extends MappedError<Tag>>(
-  c: HonoContext<EdgeEnv>,
-  effect: Effect.Effect<Response, E, R>
-) => Response | Promise<Response>
+export interface Run<R, Tag extends string = never> {
+  <E extends MappedError<Tag>>(
+    c: HonoContext<EdgeEnv>,
+    effect: Effect.Effect<Response, E, R>
+  ): Response | Promise<Response>
+  /** A service the Effects run with, synchronously (the same instance `yield*` gives them). */
+  readonly service: <I extends R, S>(key: Context.Key<I, S>) => S
+  /**
+   * Whether spans leave the process (a tracer other than Effect's in-memory one). A route's
+   * fast path runs no Effect and so makes no span: it is taken only while this is false.
+   */
+  readonly traced: boolean
+}
 
 const respondToFailure = (
   table: ProblemTable,
@@ -64,7 +80,7 @@ const interruptOnHangUp = (c: HonoContext<EdgeEnv>, fiber: Fiber.Fiber<Response>
 /** `run` for these services, answering failures from `problems` (the edge's merged table). */
 export const makeRun = <R>(context: Context.Context<R>, problems: ProblemTable): Run<R, string> => {
   const runFork = Effect.runForkWith(context)
-  return (c, effect) => {
+  const run = (c: HonoContext<EdgeEnv>, effect: Effect.Effect<Response, unknown, R>) => {
     // Forked directly (no promise from the runtime, no AbortController): the fiber runs
     // synchronously as far as it can, and a route that needs no I/O answers without a promise.
     const fiber = runFork(
@@ -87,4 +103,8 @@ export const makeRun = <R>(context: Context.Context<R>, problems: ProblemTable):
       fiber.addObserver((exit) => resolve(Exit.isSuccess(exit) ? exit.value : internalErrorResponse(c)))
     })
   }
+  return Object.assign(run, {
+    service: <I extends R, S>(key: Context.Key<I, S>): S => Context.get(context as Context.Context<I>, key),
+    traced: Context.get(context as Context.Context<never>, Tracer.Tracer) !== Tracer.nativeTracer
+  })
 }

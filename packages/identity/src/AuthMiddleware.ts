@@ -47,35 +47,22 @@ export const tokenCheck = <R>(
   run: Run<R | TokenCheck | IdentityConfig | StreamLog.StreamLog, ProblemTag>
 ): MiddlewareHandler => {
   let shouldRecord: ((key: string, now: number) => boolean) | undefined
-  // The service, once the first request has fetched it through `run`. A token that resolves is
-  // then checked without `run`'s request span, log annotations and abort wiring (they cost more
-  // than a cached lookup); a failure still goes through `run`, which maps it to the problem.
+  // The services, from the edge's context at the first request. A token whose record is in the
+  // client-side cache is checked without any Effect run or round trip; a lookup runs its Effect
+  // alone, and a failure goes through `run`, which maps it to the problem.
   let check: TokenCheck["Service"] | undefined
 
   return async (c: Context, next: Next) => {
     if (publicPaths.has(c.req.path)) return next()
-    let principal: Identity.Principal | undefined
+    check ??= run.service(TokenCheck)
+    shouldRecord ??= makeCoalescer(run.service(IdentityConfig).activityCoalesceMs)
+    const authorization = c.req.header("Authorization")
+    let principal = check.cachedPrincipal(authorization)
     let rejected = passed
-    if (check !== undefined) {
-      const authorization = c.req.header("Authorization")
-      // A token whose record is in the client-side cache: no Effect run, no round trip.
-      principal = check.cachedPrincipal(authorization)
-      if (principal === undefined) {
-        const exit = await Effect.runPromiseExit(check.resolve(authorization))
-        if (Exit.isSuccess(exit)) principal = exit.value
-        else rejected = await run(c, Effect.failCause(exit.cause))
-      }
-    } else {
-      rejected = await run(
-        c,
-        Effect.gen(function* () {
-          const service = yield* TokenCheck
-          principal = yield* service.resolve(c.req.header("Authorization"))
-          if (shouldRecord === undefined) shouldRecord = makeCoalescer((yield* IdentityConfig).activityCoalesceMs)
-          check = service
-          return passed
-        })
-      )
+    if (principal === undefined) {
+      const exit = await Effect.runPromiseExit(check.resolve(authorization))
+      if (Exit.isSuccess(exit)) principal = exit.value
+      else rejected = await run(c, Effect.failCause(exit.cause))
     }
     if (principal === undefined) {
       const response = new Response(rejected.body, rejected)
@@ -90,7 +77,7 @@ export const tokenCheck = <R>(
 
     const action = `${c.req.method} ${routePath(c, -1)}`
     const now = Date.now()
-    if (!shouldRecord!(`${principal.sessionId} ${action}`, now)) return
+    if (!shouldRecord(`${principal.sessionId} ${action}`, now)) return
     const { customerId, sessionId } = principal
     const status = c.res.status
     void run(

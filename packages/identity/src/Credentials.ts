@@ -5,7 +5,11 @@
 //   identity:username:<username>  the customer id a username belongs to
 // The username entry is only a pointer: a login trusts it only when the customer's own record
 // still has that username, so a stale pointer (a renamed login) cannot log anyone in.
-import { Keys } from "@bank/platform"
+// Both have generations (platform ReadModel.ts: `scripts/rebuild.ts credentials` builds N+1
+// beside N): generation 1 keeps the keys above, generation N > 1 is `{c:<id>}:credentials:g<N>`
+// and `identity:g<N>:username:<username>`. Readers ask the pointer on every use (one GET beside
+// a password check) and read both keys of that one generation.
+import { Keys, ReadModel } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
 import { Effect, Option } from "effect"
 import { Redis } from "effect/persistence/Redis"
@@ -20,7 +24,18 @@ export interface LoginRecord {
   readonly roles: ReadonlyArray<string>
 }
 
-export const recordKey = (customerId: string): string => Keys.customer(customerId).key("credentials")
+/** The read model's name: its generation pointer. */
+export const readModel = "credentials"
+
+export const recordKey = (customerId: string, generation = 1): string =>
+  Keys.customer(customerId).key(generation <= 1 ? "credentials" : `credentials:g${generation}`)
+
+/** SCAN MATCH pattern of every customer's record of one generation. */
+export const recordPattern = (generation: number): string =>
+  generation <= 1 ? "{c:*}:credentials" : `{c:*}:credentials:g${generation}`
+
+/** The generation logins read now (the pointer, uncached). */
+export const currentGeneration = ReadModel.generation(readModel)
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{2,63}$/
 
@@ -58,9 +73,10 @@ export const isActive = (record: LoginRecord, now: number): boolean =>
 export const lookup = Effect.fn("Credentials.lookup")(function* (username: string) {
   if (!isUsernameShaped(username)) return Option.none<LoginRecord>()
   const redis = yield* Redis
-  const customerId = yield* redis.send<string | null>("GET", IdentityKeys.loginName(username))
+  const generation = yield* currentGeneration
+  const customerId = yield* redis.send<string | null>("GET", IdentityKeys.loginName(username, generation))
   if (customerId === null) return Option.none<LoginRecord>()
-  const fields = yield* redis.send<ReadonlyArray<string>>("HGETALL", recordKey(customerId))
+  const fields = yield* redis.send<ReadonlyArray<string>>("HGETALL", recordKey(customerId, generation))
   const record: Record<string, string> = {}
   for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!
   if (record.username !== username || !record.passwordHash) return Option.none<LoginRecord>()

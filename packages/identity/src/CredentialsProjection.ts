@@ -9,24 +9,42 @@
 // Snapshot entries are plain upserts; rows deleted while no snapshot was running are handled
 // by their delete events. Truncates carry no keys and are logged.
 //
+// The read model is a Projection value (`projection`, platform Projection.ts) with generations
+// (Credentials.ts): `scripts/rebuild.ts credentials` builds generation N+1 from a fresh snapshot
+// of the customer master (cdc.identity is a copy of it) plus the stream's tail, then switches
+// logins to it; the identity processes follow the pointer. Only the generation logins use has
+// the side effects below (`effects`): a generation being built restates data, it ends nobody's
+// session.
+//
 // The customer master drives access to live sessions too (OWASP ASVS 7.4.2): when an applied
 // change disables, locks (until a future time or for good) or deletes the customer, removes the
 // login, or changes the password hash, every session of the customer ends at once, audited with
 // the reason (Revocation.ts); a change of roles is written into the live access tokens, so it
 // applies from the next request on.
 import { Cdc } from "@bank/contracts"
-import { Actor, StreamLog } from "@bank/platform"
+import { Actor, ReadModel, Retention, StreamLog } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
-import type { Envelope, Readiness } from "@bank/platform"
+import type { Envelope, Projection, Readiness } from "@bank/platform"
 import { Effect, Layer } from "effect"
 import { Redis } from "effect/persistence/Redis"
 import type { Identity } from "@bank/contracts"
-import { parsePgArray, pgTimestampToMs, recordKey } from "./Credentials.ts"
+import {
+  currentGeneration,
+  parsePgArray,
+  pgTimestampToMs,
+  readModel as name,
+  recordKey,
+  recordPattern
+} from "./Credentials.ts"
+import * as CredentialsReconcile from "./CredentialsReconcile.ts"
 import * as Revocation from "./Revocation.ts"
 import * as Scripts from "./Scripts.ts"
 import * as SessionStore from "./SessionStore.ts"
 
 export const group = "identity.credentials"
+
+/** The consumer group of `generation`: `identity.credentials` for 1, `identity.credentials.g<N>` after. */
+export const groupOf = (generation: number): string => ReadModel.groupOf(group, generation)
 /**
  * Identity's own CDC stream: the customer master's credentials whole (password hashes never go
  * to the general `cdc.customer`) and the customers' roles; see the connector's ColumnFilter.ts.
@@ -111,32 +129,41 @@ const applyRoles = Effect.fn("CredentialsProjection.applyRoles")(function* (cust
   )
 })
 
+export interface ApplyOptions {
+  /** The generation written (default 1). */
+  readonly generation?: number
+  /** Whether an applied change ends sessions and rewrites tokens (default true: the generation logins use). */
+  readonly effects?: boolean
+}
+
 export const apply = Effect.fn("CredentialsProjection.apply")(function* (
   row: Cdc.RowChanged,
-  causedBy?: Envelope.Delivered<Cdc.CdcMessage>
+  causedBy?: Envelope.Delivered<Cdc.CdcMessage>,
+  options: ApplyOptions = {}
 ) {
   const change = changeOf(row)
   const customerId = customerIdOf(row)
   if (change === undefined || customerId === undefined) return
+  const generation = options.generation ?? 1
   const redis = yield* Redis
   const values = change.mode === "set" ? change.fields : change.mode === "forget" ? [String(TOMBSTONE_MS)] : []
   const [applied, before, after, passwordChanged, rolesBefore, rolesAfter] = yield* redis.eval(Scripts.credentials)(
-    recordKey(customerId),
+    recordKey(customerId, generation),
     positionArgs(row),
     change.mode,
     values
   )
   if (before !== "" && before !== after)
-    yield* redis.eval(Scripts.deleteIfEquals)(IdentityKeys.loginName(before), customerId)
-  if (after !== "") yield* redis.send("SET", IdentityKeys.loginName(after), customerId)
+    yield* redis.eval(Scripts.deleteIfEquals)(IdentityKeys.loginName(before, generation), customerId)
+  if (after !== "") yield* redis.send("SET", IdentityKeys.loginName(after, generation), customerId)
   // Snapshot rows restate what is known; only live changes end sessions.
-  if (applied !== 1 || row.op === "snapshot") return
+  if (applied !== 1 || row.op === "snapshot" || options.effects === false) return
   const reason = endReasonOf(change, passwordChanged === 1, Date.now())
   if (reason !== undefined) yield* Revocation.endAll(customerId, reason, {}, causedBy)
   else if (rolesAfter !== rolesBefore && rolesAfter !== "") yield* applyRoles(customerId, rolesAfter)
 })
 
-const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {
+const handle = (generation: number, effects: () => boolean) => (message: Envelope.Delivered<Cdc.CdcMessage>) => {
   const payload = message.payload
   switch (payload._tag) {
     case "RowChanged":
@@ -145,20 +172,77 @@ const handle = (message: Envelope.Delivered<Cdc.CdcMessage>) => {
           table: payload.table
         })
       }
-      return apply(payload, message)
+      return apply(payload, message, { generation, effects: effects() })
     default:
       return Effect.void
   }
 }
 
-/** The projection as an actor (consumer group `identity.credentials` on `cdc.identity`). */
-export const run = Actor.run({ group, stream, handle, concurrency: 16 })
+/**
+ * The projection of `generation` (default 1) as an actor in the current scope (consumer group
+ * `identity.credentials[.g<N>]` on `cdc.identity`); `effects` says whether it is the generation
+ * logins use (default: always).
+ */
+export const runGeneration = (options: { readonly generation?: number; readonly effects?: () => boolean } = {}) =>
+  Actor.run({
+    group: groupOf(options.generation ?? 1),
+    stream,
+    handle: handle(options.generation ?? 1, options.effects ?? (() => true)),
+    concurrency: 16
+  })
+
+/** Generation 1 in the current scope (tests and stacks without rebuilds). */
+export const run = runGeneration()
 
 export const layer = Layer.effectDiscard(run).pipe(Layer.provide(StreamLog.layer))
+
+/** The projection of the generation logins use, following the pointer as a rebuild moves it (needs ReadModel). */
+export const layerFollowing = Layer.effectDiscard(
+  ReadModel.follow(name, (generation) => runGeneration({ generation }))
+).pipe(Layer.provide(StreamLog.layer))
 
 /** For readiness: the credentials are loaded once this group has applied the customer master's snapshot. */
 export const readModel: Readiness.ReadModelSource = {
   name: "credentials",
-  groups: Effect.succeed([{ stream: stream.name, group }]),
+  groups: Effect.map(currentGeneration, (generation) => [{ stream: stream.name, group: groupOf(generation) }]),
   fedByCdc: true
+}
+
+const applyAll = (rows: ReadonlyArray<Cdc.RowChanged>, options: ApplyOptions) =>
+  Effect.forEach(rows, (row) => apply(row, undefined, options), { concurrency: 32, discard: true })
+
+/**
+ * The credentials as a Projection value: one stream (`cdc.identity`), rebuilt from a fresh
+ * snapshot of the customer master, guarded per customer by the row position (credentials.lua).
+ * Its records are hashes and pointers, not documents: `patterns` names them for deletion.
+ */
+export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, Redis | StreamLog.StreamLog> = {
+  name,
+  sources: ["identity"],
+  snapshotSources: ["customer"],
+  group: groupOf,
+  documentKey: recordKey,
+  guard: "row-position",
+  keys: (generation) => [Retention.lostKey(stream.name, groupOf(generation))],
+  patterns: (generation) => [recordPattern(generation), IdentityKeys.loginNamePattern(generation)],
+  applySnapshot: (generation, _system, rows) => applyAll(rows, { generation, effects: false }),
+  // Changes committed before a rebuild's snapshot are older than its rows: the row guard drops them.
+  run: (generation, { announce }) => runGeneration({ generation, effects: announce ?? (() => true) }),
+  replayer: (generation) => ({
+    feed: (entries) =>
+      Effect.gen(function* () {
+        const rows = entries.flatMap((e) => (e.payload._tag === "RowChanged" ? [e.payload] : []))
+        const redis = yield* Redis
+        const positions = (ids: ReadonlyArray<string>) =>
+          Effect.forEach(ids, (id) => redis.send<string | null>("HGET", recordKey(id, generation), "pos"))
+        const customers = [...new Set(rows.map(customerIdOf).filter((c): c is string => c !== undefined))]
+        const before = yield* positions(customers)
+        // A replay repairs data; it ends no session (that happened when the change was live).
+        yield* Effect.forEach(rows, (row) => apply(row, undefined, { generation, effects: false }), { discard: true })
+        const after = yield* positions(customers)
+        return { units: rows.length, changed: customers.filter((_, i) => before[i] !== after[i]).length, warnings: [] }
+      }),
+    unfinished: () => 0
+  }),
+  reconcile: CredentialsReconcile.reconcile
 }

@@ -63,7 +63,10 @@ const refresh = Effect.fn("Identity.refresh")(function* (request: Request<"Refre
   if (use._tag === "Reused") return yield* replayed
 
   const now = Date.now()
-  const fields = yield* redis.send<ReadonlyArray<string>>("HGETALL", Credentials.recordKey(customerId))
+  const fields = yield* redis.send<ReadonlyArray<string>>(
+    "HGETALL",
+    Credentials.recordKey(customerId, yield* Credentials.currentGeneration)
+  )
   const account: Record<string, string> = {}
   for (let i = 0; i + 1 < fields.length; i += 2) account[fields[i]!] = fields[i + 1]!
   const stillActive =

@@ -52,7 +52,11 @@ const idleFor = (customerId: string) =>
     const config = yield* IdentityConfig
     if (config.adminSessionIdleTimeoutMs === config.sessionIdleTimeoutMs) return config.sessionIdleTimeoutMs
     const redis = yield* Redis
-    const roles = yield* redis.send<string | null>("HGET", Credentials.recordKey(customerId), "roles")
+    const roles = yield* redis.send<string | null>(
+      "HGET",
+      Credentials.recordKey(customerId, yield* Credentials.currentGeneration),
+      "roles"
+    )
     return idleTimeoutFor(config, Credentials.parseRoles(roles ?? undefined))
   })
 

@@ -1,7 +1,7 @@
 // The session and credentials scripts against a real Redis: what expiry, the cap, revocation
 // and CDC redeliveries do to the stored state.
 import type { Cdc } from "@bank/contracts"
-import { DocumentStore, RedisClient, uuidv7 } from "@bank/platform"
+import { DocumentStore, ReadModel, RedisClient, uuidv7 } from "@bank/platform"
 import * as IdentityKeys from "./IdentityKeys.ts"
 import { Effect, Layer, References } from "effect"
 import { createClient } from "redis"
@@ -162,5 +162,49 @@ describe("the credentials projection in Redis", () => {
     )
     expect((await login("zoe.b"))._tag).toBe("None")
     expect(await client.get(IdentityKeys.loginName("zoe.b"))).toBeNull()
+  })
+
+  it("builds a generation beside the one logins read, ends no session from it, and logins switch with the pointer", async () => {
+    const hash = "scrypt$N=1024,r=8,p=1$c2FsdA==$aGFzaA=="
+    const other = "scrypt$N=1024,r=8,p=1$c2FsdA==$b3RoZXI="
+    const at = (id: string, lsn: string, values: Cdc.Row): Cdc.RowChanged => ({
+      ...change("update", lsn, values),
+      key: { customer_id: id }
+    })
+    const id = "901"
+    await run(CredentialsProjection.apply(at(id, "0/10", { username: "yan", password_hash: hash, status: "active" })))
+    const session = await openSession(id, Date.now())
+    // Generation 2 gets a password change while it is built: it restates data, it ends nothing.
+    const building = CredentialsProjection.projection
+    await run(
+      building.applySnapshot(2, "customer", [
+        { ...at(id, "0/20", { username: "yan", password_hash: other, status: "active" }), op: "snapshot" }
+      ])
+    )
+    await run(
+      CredentialsProjection.apply(
+        at(id, "0/30", { username: "yan", password_hash: hash, status: "active" }),
+        undefined,
+        {
+          generation: 2,
+          effects: false
+        }
+      )
+    )
+    expect(await client.zScore(SessionStore.keys(id).index, session.sessionId)).not.toBeNull()
+    expect(await client.get(IdentityKeys.loginName("yan", 2))).toBe(id)
+    // Logins read generation 1 until the pointer moves, then generation 2.
+    expect(await login("yan")).toMatchObject({ value: { customerId: id } })
+    await run(ReadModel.switchGeneration(Credentials.readModel, 1, 2))
+    expect(await login("yan")).toMatchObject({ value: { customerId: id, passwordHash: hash } })
+    // Generation 1's records and pointers go with its patterns.
+    const dropped = await run(
+      ReadModel.dropGeneration({ name: building.name, generation: 1, groups: [], patterns: building.patterns!(1) })
+    )
+    expect(dropped.documents).toBeGreaterThanOrEqual(2)
+    expect(await client.exists(Credentials.recordKey(id, 1))).toBe(0)
+    expect(await client.exists(IdentityKeys.loginName("yan", 1))).toBe(0)
+    expect(await client.exists(Credentials.recordKey(id, 2))).toBe(1)
+    await run(ReadModel.switchGeneration(Credentials.readModel, 2, 1))
   })
 })

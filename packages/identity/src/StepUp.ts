@@ -45,7 +45,10 @@ export const handle = (dummyHash: string) =>
       yield* failed("SessionEnded")
       return { _tag: "StepUpRefused", reason: "SessionEnded" } satisfies Reply as Reply
     }
-    const fields = yield* redis.send<ReadonlyArray<string>>("HGETALL", Credentials.recordKey(customerId))
+    const fields = yield* redis.send<ReadonlyArray<string>>(
+      "HGETALL",
+      Credentials.recordKey(customerId, yield* Credentials.currentGeneration)
+    )
     const account: Record<string, string> = {}
     for (let i = 0; i + 1 < fields.length; i += 2) account[fields[i]!] = fields[i + 1]!
     const usernameFingerprint = Secrets.fingerprint(

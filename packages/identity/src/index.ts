@@ -8,7 +8,7 @@
 // (rate limits per username and client address, lockout, no user enumeration), the audit trail
 // (`identity.audit`), the session projector (`session.events` into session documents), and the
 // HTTP routes with the token check the edge puts in front of every /v1 route.
-import { DocumentStore, RequestReply, StreamLog } from "@bank/platform"
+import { DocumentStore, ReadModel, RequestReply, StreamLog } from "@bank/platform"
 import { Layer } from "effect"
 import * as CredentialsProjection from "./CredentialsProjection.ts"
 import * as IdentityActor from "./IdentityActor.ts"
@@ -34,6 +34,7 @@ export {
   TokenCheck
 }
 export * as Credentials from "./Credentials.ts"
+export * as CredentialsReconcile from "./CredentialsReconcile.ts"
 export * as IdentityKeys from "./IdentityKeys.ts"
 export * as LoginThrottle from "./LoginThrottle.ts"
 export * as Secrets from "./Secrets.ts"
@@ -53,14 +54,15 @@ export const edgeLayer = Layer.mergeAll(
 ).pipe(Layer.provideMerge(StreamLog.layer))
 
 /**
- * The identity process: the identity actor, the credentials projection and the session
+ * The identity process: the identity actor, the credentials projection (following its
+ * generation pointer, so `scripts/rebuild.ts credentials` can switch it) and the session
  * projector, given the Redis services and an IdentityConfig.
  */
 export const actorsLayer = Layer.mergeAll(
   IdentityActor.layer,
-  CredentialsProjection.layer,
+  CredentialsProjection.layerFollowing,
   SessionProjector.layer,
   SessionExpiry.layer()
-).pipe(Layer.provide(Layer.mergeAll(StreamLog.layer, DocumentStore.layer)))
+).pipe(Layer.provide(Layer.mergeAll(StreamLog.layer, DocumentStore.layer, ReadModel.layer())))
 export * as Errors from "./Errors.ts"
 export * as Audit from "./Audit.ts"

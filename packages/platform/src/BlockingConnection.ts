@@ -12,7 +12,9 @@ export interface BlockingConnection {
 /** Lives as long as the current scope; each failure closes the connection it happened on. */
 export const make: Effect.Effect<BlockingConnection, never, Redis | Scope.Scope> = Effect.gen(function* () {
   const redis = yield* Redis
-  const owner = yield* Effect.scope
+  // Forked now, not at the first read: the connections close after every finalizer their user
+  // adds later (an actor's stop step marks it stopping before its blocked read is cut short).
+  const owner = yield* Scope.fork(yield* Effect.scope)
   let current: { readonly send: BlockingConnection["send"]; readonly scope: Scope.Closeable } | undefined
 
   const acquire = Effect.suspend(() => {

@@ -14,9 +14,18 @@
 //                          applies only when newer (the profile, the credentials): rows are
 //                          independent facts, so shared-mode consumers in any order are fine.
 //   once marker            an effectively-once marker per message (Idempotency.ts), for side
-//                          effects that are not a document (payments, profile writes).
+//                          effects that are not a document (payments, profile writes), and for
+//                          documents fed by one event stream whose changes carry no position of
+//                          their own (the session projector: the last applied event per customer).
+// Snapshot sources: a rebuild copies `snapshotSources` (default: `sources`) in a fresh snapshot
+// and then reads the streams' tail. The dashboard and the profile are built from their systems;
+// the credentials from the customer master (`cdc.identity` is a private copy of it). A read model
+// kept in hashes or pointers rather than documents names its keys by `patterns` so a generation
+// can be deleted. The session documents and the prefetch caches are not Projection values yet.
 import { Effect, Option, type Scope } from "effect"
+import type * as Database from "./Database.ts"
 import * as DocumentStore from "./DocumentStore.ts"
+import type * as RedisTopology from "./RedisTopology.ts"
 
 export interface ReplayCounts {
   /** Units (a database transaction of one customer, or a snapshot row) handed to the projection. */
@@ -41,6 +50,8 @@ export interface Projection<Change, Message, R> {
   readonly name: string
   /** The source systems (their streams) it is built from. */
   readonly sources: ReadonlyArray<string>
+  /** The schemas a rebuild's fresh snapshot copies, when not `sources` (the credentials: the customer master). */
+  readonly snapshotSources?: ReadonlyArray<string>
   /** Its consumer group in `generation`. */
   readonly group: (generation: number) => string
   /** A customer's document in `generation`. */
@@ -49,6 +60,11 @@ export interface Projection<Change, Message, R> {
   readonly guard: "positions+revision" | "row-position" | "once"
   /** Keys of a generation besides documents and groups (partition leases, membership, retention markers). */
   readonly keys: (generation: number, partitions: number) => ReadonlyArray<string>
+  /**
+   * SCAN MATCH patterns of a generation's keys when they are not documents (ReadModel.documentPattern):
+   * a read model kept in hashes or pointers, deleted with the generation.
+   */
+  readonly patterns?: (generation: number) => ReadonlyArray<string>
   /** Writes one source's snapshot rows into `generation`, silently (readers do not use it yet). */
   readonly applySnapshot: (
     generation: number,
@@ -64,6 +80,26 @@ export interface Projection<Change, Message, R> {
     options: { readonly snapshotLsn?: string; readonly announce?: () => boolean; readonly partitions?: number }
   ) => Effect.Effect<unknown, unknown, R | Scope.Scope>
   readonly replayer: (generation: number, source: string) => Replayer<Message, R>
+  /**
+   * Compares the generation readers use with the systems of record (scripts/reconcile.ts), when
+   * there is one to compare with; `recheckAfterMs`: look again at what differs, since a live
+   * system is a little behind.
+   */
+  readonly reconcile?: (options: {
+    readonly recheckAfterMs?: number
+    readonly onProgress?: (checked: number) => void
+  }) => Effect.Effect<Reconciliation, unknown, R | Database.Database | RedisTopology.RedisTopology>
+}
+
+export interface Reconciliation {
+  readonly checked: number
+  readonly mismatches: ReadonlyArray<{
+    readonly customerId: string
+    readonly document: string
+    readonly what: string
+    readonly expected?: unknown
+    readonly actual?: unknown
+  }>
 }
 
 /**

@@ -93,6 +93,8 @@ export interface DropOptions {
   readonly groups: ReadonlyArray<{ readonly stream: string; readonly group: string }>
   /** Other keys of the generation (leases, checkpoints): deleted. */
   readonly keys?: ReadonlyArray<string>
+  /** SCAN MATCH patterns of the generation's keys that are not documents (hashes, pointers): deleted, counted as documents. */
+  readonly patterns?: ReadonlyArray<string>
   /** Keys per SCAN step and UNLINK (default 1000). */
   readonly batch?: number
   readonly onProgress?: (deleted: number) => void
@@ -111,17 +113,19 @@ export const dropGeneration = Effect.fn("ReadModel.dropGeneration")(function* (o
   const redis = yield* Redis
   let documents = 0
   // Every master's keys; one UNLINK per key, since a batch holds keys of many slots.
-  yield* scanKeys(
-    documentPattern(options.name, options.generation),
-    (keys) =>
-      Effect.forEach(keys, (key) => redis.send<number>("UNLINK", key), { concurrency: 16 }).pipe(
-        Effect.map((removed) => {
-          documents += removed.reduce((a, b) => a + b, 0)
-          options.onProgress?.(documents)
-        })
-      ),
-    { count: options.batch ?? 1000 }
-  )
+  for (const pattern of [documentPattern(options.name, options.generation), ...(options.patterns ?? [])]) {
+    yield* scanKeys(
+      pattern,
+      (keys) =>
+        Effect.forEach(keys, (key) => redis.send<number>("UNLINK", key), { concurrency: 16 }).pipe(
+          Effect.map((removed) => {
+            documents += removed.reduce((a, b) => a + b, 0)
+            options.onProgress?.(documents)
+          })
+        ),
+      { count: options.batch ?? 1000 }
+    )
+  }
   let groups = 0
   for (const { stream, group } of options.groups) {
     groups += yield* redis.send<number>("XGROUP", "DESTROY", Keys.stream(stream), group).pipe(
@@ -170,6 +174,8 @@ export class ReadModel extends Context.Service<
     readonly current: (name: string) => Effect.Effect<number, RedisError>
     /** The key of a customer's document of `name` in the current generation. */
     readonly documentKey: (name: string, customerId: string) => Effect.Effect<string, RedisError>
+    /** The same, synchronously, while the generation is cached and fresh; undefined means "ask `documentKey`". */
+    readonly cachedDocumentKey: (name: string, customerId: string) => string | undefined
     /** Completes at the next switch notice for `name`, or after `timeoutMs`. */
     readonly changed: (name: string, timeoutMs: number) => Effect.Effect<void>
   }
@@ -225,6 +231,12 @@ export const make = (options: Options = {}) =>
       maxAgeMs,
       current,
       documentKey: (name, customerId) => Effect.map(current(name), (g) => documentKey(name, g, customerId)),
+      cachedDocumentKey: (name, customerId) => {
+        const cached = cache.get(name)
+        return cached && Date.now() - cached.at < maxAgeMs
+          ? documentKey(name, cached.generation, customerId)
+          : undefined
+      },
       changed
     })
   })

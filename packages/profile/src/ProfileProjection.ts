@@ -10,6 +10,7 @@ import { Cdc as CdcContract } from "@bank/contracts"
 import { Effect } from "effect"
 import type { Redis } from "effect/persistence/Redis"
 import * as ProfileProjector from "./ProfileProjector.ts"
+import * as Reconcile from "./Reconcile.ts"
 
 export type Services = Redis | DocumentStore.DocumentStore | StreamLog.StreamLog
 
@@ -52,5 +53,6 @@ export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, S
         }
       }),
     unfinished: () => 0
-  })
+  }),
+  reconcile: (options) => Reconcile.reconcile(options)
 }

@@ -3,7 +3,8 @@
 // nothing else (no request ids, no problem details, no activity trail, no tracing):
 //   GET /healthz                    {"status":"ok"}: plain Hono, the baseline of the edge's /healthz
 //   GET /v1/dashboard               HGETALL identity:access:<hash>, then GET {c:<id>}:doc:dashboard
-//   GET /v1/profile                 the token, then GET {c:<id>}:doc:profile
+//   GET /v1/profile                 the token, then GET {c:<id>}:doc:profile and
+//                                   {c:<id>}:profile-last-update at once (added as `lastUpdate`)
 //   GET /v1/session                 the token, then GET {c:<id>}:doc:session:<session>
 //   GET /v1/reference/products      the token, then HMGET global:ref:products gen body loadedAt
 // The token is parsed and hashed as the edge does (Bearer, 43 base64url characters, SHA-256) and
@@ -48,7 +49,17 @@ const documentRoute = (path: string, keyOf: (who: Caller) => string) =>
 const app = new Hono()
 app.get("/healthz", (c) => c.json({ status: "ok" }))
 documentRoute("/v1/dashboard", (who) => `{c:${who.customerId}}:doc:dashboard`)
-documentRoute("/v1/profile", (who) => `{c:${who.customerId}}:doc:profile`)
+app.get("/v1/profile", async (c) => {
+  const who = await caller(c)
+  if (!who) return unauthorized(c)
+  const [body, lastUpdate] = await Promise.all([
+    redis.get(`{c:${who.customerId}}:doc:profile`),
+    redis.get(`{c:${who.customerId}}:profile-last-update`)
+  ])
+  if (body === null) return c.json({ title: "Not found" }, 404)
+  const end = body.lastIndexOf("}")
+  return c.body(lastUpdate === null ? body : `${body.slice(0, end)},"lastUpdate":${lastUpdate}}`, 200, json)
+})
 documentRoute("/v1/session", (who) => `{c:${who.customerId}}:doc:session:${who.sessionId}`)
 app.get("/v1/reference/products", async (c) => {
   const who = await caller(c)
