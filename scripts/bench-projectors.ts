@@ -158,15 +158,16 @@ if (values.before) {
       )
     }
   }
-  const mean = (label: string) => {
+  const mean = (label: string, per: "wall" | "cpu" = "wall") => {
     const runs = abRuns.filter((r) => r.label === label)
-    return runs.reduce((s, r) => s + r.perSecond, 0) / runs.length
+    return runs.reduce((s, r) => s + (per === "wall" ? r.perSecond : r.perSecond / r.cpu), 0) / runs.length
   }
   console.log(
     `A/B (1 process, ${rounds} rounds interleaved, load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} → ${loadavg()
       .map((x) => x.toFixed(2))
       .join(" ")}): ` +
       `before ${mean("before").toFixed(0)} changes/s, after ${mean("after").toFixed(0)} changes/s (${(mean("after") / mean("before")).toFixed(2)}×); ` +
+      `per CPU-second of the projector: before ${mean("before", "cpu").toFixed(0)}, after ${mean("after", "cpu").toFixed(0)} (${(mean("after", "cpu") / mean("before", "cpu")).toFixed(2)}×); ` +
       abRuns.map((r) => `${r.label} ${r.perSecond.toFixed(0)}/s at ${(r.cpu * 100).toFixed(0)}% CPU`).join(", ")
   )
 }

@@ -8,7 +8,7 @@
 //   data  the payload as JSON
 // Decoding never drops anything silently: a failure is an `EnvelopeDecodeError` the actor
 // runtime sends to the dead-letter stream.
-import { Effect, Schema } from "effect"
+import { Cause, Effect, Exit, Result, Schema } from "effect"
 
 import * as Trace from "./Trace.ts"
 import { type AnyMessage, type StreamSpec, versionOf } from "./StreamSpec.ts"
@@ -207,6 +207,66 @@ const typesOf = (spec: StreamSpec<any>): ReadonlySet<string> | undefined => {
   return knownTypes.get(spec)
 }
 
+const payloadDecoders = new WeakMap<StreamSpec<any>, (input: unknown) => Exit.Exit<any, Schema.SchemaError>>()
+const payloadDecoder = <A extends AnyMessage>(spec: StreamSpec<A>) => {
+  let decoder = payloadDecoders.get(spec)
+  if (!decoder) {
+    decoder = Schema.decodeUnknownExit(payloadCodec(spec))
+    payloadDecoders.set(spec, decoder)
+  }
+  return decoder as (input: unknown) => Exit.Exit<A, Schema.SchemaError>
+}
+const decodeFields = Schema.decodeUnknownExit(Fields)
+const messageOf = (cause: Cause.Cause<Schema.SchemaError>) => {
+  const error = Cause.squash(cause)
+  return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * Decodes one stream entry, synchronously (consumers decode every entry they read: no Effect run
+ * per entry); every failure names the entry and why.
+ */
+export const decodeResult = <A extends AnyMessage>(
+  spec: StreamSpec<A>,
+  entryId: string,
+  rawFields: ReadonlyArray<string>,
+  deliveries: number
+): Result.Result<Delivered<A>, EnvelopeDecodeError> => {
+  const fail = (reason: EnvelopeDecodeError["reason"], message: string) =>
+    Result.fail(new EnvelopeDecodeError({ entryId, reason, message }))
+  const record = toRecord(rawFields)
+  let f = fastFields(record)
+  if (f === undefined) {
+    const exit = decodeFields(record)
+    if (Exit.isFailure(exit)) return fail("MalformedEnvelope", messageOf(exit.cause))
+    f = exit.value
+  }
+  const types = typesOf(spec)
+  if (types && !types.has(f.type)) return fail("UnknownType", `unknown message type ${f.type} on ${spec.name}`)
+  const known = versionOf(spec, f.type)
+  if (f.v > known) return fail("NewerVersion", `${f.type} v${f.v} is newer than this reader's v${known}`)
+  const decoded = payloadDecoder(spec)(f.data)
+  if (Exit.isFailure(decoded)) return fail("InvalidPayload", messageOf(decoded.cause))
+  const payload = decoded.value
+  if (payload._tag !== f.type) return fail("InvalidPayload", `type ${f.type} but payload is ${payload._tag}`)
+  return Result.succeed({
+    id: f.id,
+    type: f.type,
+    version: f.v,
+    occurredAt: f.at,
+    key: f.key,
+    correlationId: f.corr,
+    causationId: f.cause,
+    trace: { traceparent: f.tp, tracestate: f.ts },
+    replyTo: f.reply,
+    deadline: f.dl,
+    payload,
+    stream: spec.name,
+    entryId,
+    deliveries
+  })
+}
+
 /** Decodes one stream entry; every failure names the entry and why. */
 export const decode = <A extends AnyMessage>(
   spec: StreamSpec<A>,
@@ -214,39 +274,4 @@ export const decode = <A extends AnyMessage>(
   rawFields: ReadonlyArray<string>,
   deliveries: number
 ): Effect.Effect<Delivered<A>, EnvelopeDecodeError> =>
-  Effect.gen(function* () {
-    const fail = (reason: EnvelopeDecodeError["reason"], message: string) =>
-      new EnvelopeDecodeError({ entryId, reason, message })
-    const record = toRecord(rawFields)
-    const f =
-      fastFields(record) ??
-      (yield* Schema.decodeUnknownEffect(Fields)(record).pipe(
-        Effect.mapError((e) => fail("MalformedEnvelope", e.message))
-      ))
-    const types = typesOf(spec)
-    if (types && !types.has(f.type)) return yield* fail("UnknownType", `unknown message type ${f.type} on ${spec.name}`)
-    const known = versionOf(spec, f.type)
-    if (f.v > known) {
-      return yield* fail("NewerVersion", `${f.type} v${f.v} is newer than this reader's v${known}`)
-    }
-    const payload = yield* Schema.decodeUnknownEffect(payloadCodec(spec))(f.data).pipe(
-      Effect.mapError((e) => fail("InvalidPayload", e.message))
-    )
-    if (payload._tag !== f.type) return yield* fail("InvalidPayload", `type ${f.type} but payload is ${payload._tag}`)
-    return {
-      id: f.id,
-      type: f.type,
-      version: f.v,
-      occurredAt: f.at,
-      key: f.key,
-      correlationId: f.corr,
-      causationId: f.cause,
-      trace: { traceparent: f.tp, tracestate: f.ts },
-      replyTo: f.reply,
-      deadline: f.dl,
-      payload,
-      stream: spec.name,
-      entryId,
-      deliveries
-    }
-  })
+  Effect.suspend(() => Effect.fromResult(decodeResult(spec, entryId, rawFields, deliveries)))

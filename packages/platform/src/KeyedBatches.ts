@@ -68,7 +68,7 @@ export const make = <A extends AnyMessage, E, R>(options: KeyedOptions<A, E, R>)
     Effect.gen(function* () {
       const byKey = new Map<string, Array<[Envelope.Delivered<A>, ReadonlyArray<string>]>>()
       for (const [entryId, fields] of entries) {
-        const decoded = yield* Effect.result(Envelope.decode(spec, entryId, fields ?? [], deliveriesOf(entryId)))
+        const decoded = Envelope.decodeResult(spec, entryId, fields ?? [], deliveriesOf(entryId))
         if (decoded._tag === "Failure") {
           yield* deadLetter(
             entryId,

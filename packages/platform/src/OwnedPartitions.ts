@@ -130,7 +130,7 @@ export const run = <A extends AnyMessage, E, R>(options: OwnedOptions<A, E, R>) 
               if (raw.length === 0) return
               const decoded: Array<Envelope.Delivered<A>> = []
               for (const [entryId, fields] of raw) {
-                const result = yield* Effect.result(Envelope.decode(spec, entryId, fields ?? [], 1))
+                const result = Envelope.decodeResult(spec, entryId, fields ?? [], 1)
                 if (result._tag === "Success") decoded.push(result.success)
                 else
                   yield* ConsumerGroup.deadLetter(ref, {
