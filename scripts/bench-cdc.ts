@@ -145,6 +145,13 @@ const throughput = (entries: Awaited<ReturnType<typeof streamed>>) => {
   return entries.length / ((lastEntry - firstCommit) / 1000)
 }
 
+/** CPU seconds a process has used so far (utime + stime from /proc). */
+const cpuSeconds = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
 /** Peak resident memory of a process so far, in MB (Linux). */
 const peakRssMb = (pid: number) =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
@@ -164,14 +171,17 @@ try {
   const rawRate = changes / rawSeconds
   let nextFrom = 10_000_000
   /** The inserts again with `connector` streaming: writer and CDC rates, latencies. */
-  const burstRun = async () => {
+  const burstRun = async (connector?: ConnectorProcess) => {
+    const cpuBefore = connector ? cpuSeconds(connector.child.pid!) : 0
     const from = nextFrom
     nextFrom += 10_000_000
     const lengthBefore = await streamLength()
     const seconds = await insert(from, changes)
     await waitStreamed(lengthBefore, changes)
     const entries = await streamed(from, changes)
-    return { seconds, entries, latency: latencies(entries), cdcRate: throughput(entries) }
+    // The connector's CPU per change: what the change costs, whatever the machine's load.
+    const usPerChange = connector ? ((cpuSeconds(connector.child.pid!) - cpuBefore) * 1e6) / changes : undefined
+    return { seconds, entries, latency: latencies(entries), cdcRate: throughput(entries), usPerChange }
   }
   /** One transaction through a freshly started connector: it streams once this is in Redis. */
   const streaming = async () => {
@@ -184,7 +194,7 @@ try {
   if (args.before) {
     const rounds = CommandLine.positiveInt("bench-cdc", "rounds", args.rounds) ?? 2
     const load = loadavg()
-    const runs: Array<{ label: string; ratio: number }> = []
+    const runs: Array<{ label: string; ratio: number; us: number }> = []
     for (let round = 1; round <= rounds; round++) {
       for (const [label, cwd] of [
         ["before", args.before],
@@ -192,27 +202,31 @@ try {
       ] as const) {
         const c = await startConnector(cwd)
         await streaming()
-        const run = await burstRun()
-        runs.push({ label, ratio: run.cdcRate / rawRate })
-        say(`round ${round} ${label}: CDC ${fmt(run.cdcRate)} changes/s = ${(run.cdcRate / rawRate).toFixed(2)}× raw`)
+        const run = await burstRun(c)
+        runs.push({ label, ratio: run.cdcRate / rawRate, us: run.usPerChange ?? 0 })
+        say(
+          `round ${round} ${label}: CDC ${fmt(run.cdcRate)} changes/s = ${(run.cdcRate / rawRate).toFixed(2)}× raw; connector CPU ${run.usPerChange?.toFixed(1)} µs a change`
+        )
         await c.stop()
       }
     }
-    const mean = (label: string) => {
+    const mean = (label: string, of: "ratio" | "us" = "ratio") => {
       const mine = runs.filter((r) => r.label === label)
-      return mine.reduce((s, r) => s + r.ratio, 0) / mine.length
+      return mine.reduce((s, r) => s + r[of], 0) / mine.length
     }
     console.log(
       `A/B burst (${rounds} rounds interleaved, raw ${fmt(rawRate)} inserts/s, load average ${load.map((x) => x.toFixed(2)).join(" ")} → ${loadavg()
         .map((x) => x.toFixed(2))
-        .join(" ")}): before ${mean("before").toFixed(2)}× raw, after ${mean("after").toFixed(2)}× raw`
+        .join(
+          " "
+        )}): before ${mean("before").toFixed(2)}× raw at ${mean("before", "us").toFixed(1)} µs of connector CPU a change, after ${mean("after").toFixed(2)}× raw at ${mean("after", "us").toFixed(1)} µs`
     )
   }
 
   say("burst: the same inserts with the connector streaming")
   let connector = await startConnector()
   if (args.before) await streaming()
-  const burstRun1 = await burstRun()
+  const burstRun1 = await burstRun(connector)
   const burstSeconds = burstRun1.seconds
   const burst = burstRun1.entries
   const burstLatency = burstRun1.latency
@@ -224,6 +238,7 @@ try {
       burstCdcPerSecond: burstRun1.cdcRate,
       ratio: burstRun1.cdcRate / rawRate,
       latencyMs: burstLatency,
+      connectorMicrosecondsPerChange: burstRun1.usPerChange,
       batchSize: CdcConnector.defaults.batchSize
     }
     if (args.json) console.log(JSON.stringify(result))

@@ -51,6 +51,20 @@ describe("Envelope.encoder on CDC messages", () => {
   })
 })
 
+describe("Envelope.plainJsonEncoder on CDC messages (what the writer uses)", () => {
+  it("writes the same JSON as the schema's encoding, so every reader decodes the same message", () => {
+    const plain = Envelope.plainJsonEncoder(spec)
+    for (const payload of payloads) {
+      const envelope = Envelope.make(spec, { key: "42", payload })
+      const fast = plain(envelope)
+      const viaSchema = Effect.runSync(Envelope.encode(spec, envelope))
+      expect(fast.slice(0, -1)).toEqual(viaSchema.slice(0, -1))
+      expect(JSON.parse(fast.at(-1)!)).toEqual(JSON.parse(viaSchema.at(-1)!))
+      expect(Effect.runSync(Envelope.decode(spec, "1-0", fast, 1)).payload).toEqual(payload)
+    }
+  })
+})
+
 describe("skipWritten", () => {
   const at = (system: string, commitLsn: string, seq: number): Outgoing => ({
     system,

@@ -44,7 +44,9 @@ export const make = Effect.fn("StreamWriter.make")(function* (options: WriterOpt
     let stream = specs.get(id)
     if (!stream) {
       const spec = Cdc.partition(system, partition, { maxLen: options.maxLen })
-      stream = { spec, key: Keys.stream(spec.name), encode: Envelope.encoder(spec) }
+      // CDC payloads are plain JSON by construction (rows of strings): JSON.stringify, not the
+      // schema's encoding (StreamWriter.test.ts checks both write the same).
+      stream = { spec, key: Keys.stream(spec.name), encode: Envelope.plainJsonEncoder(spec) }
       specs.set(id, stream)
     }
     return stream

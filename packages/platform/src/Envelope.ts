@@ -138,6 +138,18 @@ export const encoder = <A extends AnyMessage>(spec: StreamSpec<A>): ((envelope: 
   return (envelope) => fieldList(envelope, data(envelope.payload))
 }
 
+/**
+ * The same as `encoder` for specs whose payloads are plain JSON values as they are: strings,
+ * finite numbers, booleans, null, arrays and objects of those, no bigint, Date or other value the
+ * schema transforms (the CDC connector's rows are strings by construction). JSON.stringify in
+ * place of the schema's encoding: ~1 µs instead of ~10 µs a message. Whoever uses it keeps a test
+ * that its payloads come out as `encode` writes them (cdc StreamWriter.test.ts).
+ */
+export const plainJsonEncoder =
+  <A extends AnyMessage>(_spec: StreamSpec<A>): ((envelope: Envelope<A>) => Array<string>) =>
+  (envelope) =>
+    fieldList(envelope, JSON.stringify(envelope.payload))
+
 const toRecord = (fields: ReadonlyArray<string>): Record<string, string> => {
   const record: Record<string, string> = {}
   for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!
