@@ -3,7 +3,7 @@
 // systems of record plus the CDC stream tail; then readers and projectors switch to it at once,
 // and after a grace period the old generation is deleted (@bank/cdc Rebuild.ts).
 //
-//   <read-model>        dashboard, profile or credentials (scripts/lib/readModels.ts)
+//   <read-model>        dashboard, profile, credentials or reference-data (scripts/lib/readModels.ts)
 //   --grace-ms N        how long readers may still read the old generation (default 30000)
 //   --timeout-ms N      how long the connector and the tail may take to catch up (default 600000)
 //   --page-size N       snapshot rows read and written at a time (default 1000)
@@ -14,7 +14,7 @@
 // when readers use the new generation, 1 when the rebuild failed (readers stay on the old one),
 // 2 on bad arguments. Ctrl-C before the switch stops and deletes what was built.
 import { Cdc } from "@bank/contracts"
-import { CommandLine, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
+import { CommandLine, Database, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
 import { Cause, Effect, Exit, Fiber, Layer, References } from "effect"
 import { readModels } from "./lib/readModels.ts"
 import { Rebuild } from "@bank/cdc"
@@ -104,7 +104,7 @@ const program = rebuild(model, {
   onProgress
 }).pipe(
   Effect.provide(
-    Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer).pipe(
+    Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer, Database.layerConfig).pipe(
       Layer.provideMerge(RedisClient.layer(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"))
     )
   ),

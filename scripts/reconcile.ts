@@ -1,5 +1,5 @@
 // `npx tsx scripts/reconcile.ts [flags]`: compares every document of each read model that can be
-// compared with the systems of record (dashboard, profile, credentials) with PostgreSQL and
+// compared with the systems of record (dashboard, profile, credentials, reference data) with PostgreSQL and
 // reports each mismatch. Exit code 0 when all agree, 1 when there is a mismatch, 2 when it could
 // not check.
 //
@@ -10,7 +10,8 @@
 //
 // Reads DATABASE_URL and REDIS_URL. Progress and the summary go to stderr. It takes each read
 // model's Projection value (scripts/lib/readModels.ts) and runs the comparison it declares
-// (@bank/dashboard Reconcile, @bank/profile Reconcile, @bank/identity CredentialsReconcile).
+// (@bank/dashboard Reconcile, @bank/profile Reconcile, @bank/identity CredentialsReconcile,
+// @bank/prefetch ReferenceDataProjection).
 import { CommandLine, Database, DocumentStore, Readiness, RedisClient, StreamLog } from "@bank/platform"
 import { Effect, Exit, Layer, References } from "effect"
 import { Redis } from "effect/persistence/Redis"

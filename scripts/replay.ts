@@ -13,7 +13,7 @@
 //
 // Reads REDIS_URL and DOCUMENT_STORE_BACKEND. Progress and the summary go to stderr. Exit code 0
 // when the range was replayed, 1 when it failed, 2 on bad arguments.
-import { CommandLine, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
+import { CommandLine, Database, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
 import { Cause, Effect, Exit, Layer, References } from "effect"
 import { readModels } from "./lib/readModels.ts"
 import { Replay } from "@bank/cdc"
@@ -67,7 +67,7 @@ const program = replay(model, {
   }
 }).pipe(
   Effect.provide(
-    Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer).pipe(
+    Layer.mergeAll(DocumentStore.layerConfig, StreamLog.layer, Database.layerConfig).pipe(
       Layer.provideMerge(RedisClient.layer(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"))
     )
   ),

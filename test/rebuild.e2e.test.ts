@@ -4,13 +4,15 @@
 // HTTP, the activity simulator writing throughout, and readers resolving documents the way
 // GET /v1/dashboard does. Then the documents are compared with what PostgreSQL says. The last
 // test rebuilds every rebuildable read model with the one command (scripts/rebuild.ts, a child
-// process) while customers log in, use their tokens and read their dashboards and profiles.
+// process) while customers log in, use their tokens and read their dashboards, profiles and the
+// reference data, and the reference data itself changes.
 import * as DashboardApi from "@bank/dashboard"
 import { Dashboard, DashboardProjector, PgDashboard, Reconcile } from "@bank/dashboard"
 import { Cdc } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import { EdgeServer, StepUp } from "@bank/http"
 import * as Identity from "@bank/identity"
+import * as Prefetch from "@bank/prefetch"
 import * as Profile from "@bank/profile"
 import { Database, DocumentStore, Keys, PasswordHash, ReadModel, RedisClient, StreamLog } from "@bank/platform"
 import { CdcConnector } from "@bank/cdc"
@@ -49,8 +51,8 @@ const identitySettings = Identity.IdentityConfig.make({
 })
 const routes: ReadonlyArray<
   Routes<
-    Identity.RouteServices | DashboardApi.RouteServices | Profile.RouteServices,
-    Identity.ProblemTag | DashboardApi.ProblemTag | Profile.ProblemTag
+    Identity.RouteServices | DashboardApi.RouteServices | Profile.RouteServices | Prefetch.RouteServices,
+    Identity.ProblemTag | DashboardApi.ProblemTag | Profile.ProblemTag | Prefetch.ProblemTag
   >
 > = [
   (app, run) => {
@@ -58,7 +60,8 @@ const routes: ReadonlyArray<
   },
   Identity.identityRoutes,
   DashboardApi.dashboardRoutes(),
-  Profile.profileRoutes
+  Profile.profileRoutes,
+  Prefetch.prefetchRoutes
 ]
 
 beforeAll(async () => {
@@ -79,15 +82,22 @@ beforeAll(async () => {
     )
   )
   // The edge with identity's, the dashboard's and the profile's routes; identity's actors (the
-  // credentials projection follows its pointer); the profile projector as the profile process runs it.
+  // credentials projection follows its pointer); the profile projector as the profile process runs
+  // it; the reference data's actor as the prefetch process runs it.
   const edge = EdgeServer.layer({
     port: 0,
     hostname: "127.0.0.1",
-    problems: { ...Identity.problems, ...DashboardApi.problems, ...Profile.problems },
+    problems: { ...Identity.problems, ...DashboardApi.problems, ...Profile.problems, ...Prefetch.problems },
     routes
   }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer, DashboardApi.edgeLayer)))
   runtime = ManagedRuntime.make(
-    Layer.mergeAll(projector, Profile.ProfileProjector.layerFollowing, Identity.actorsLayer, edge).pipe(
+    Layer.mergeAll(
+      projector,
+      Profile.ProfileProjector.layerFollowing,
+      Prefetch.PrefetchActor.referenceLayer,
+      Identity.actorsLayer,
+      edge
+    ).pipe(
       Layer.provideMerge(
         Layer.mergeAll(
           CdcConnector.layer({ databaseUrl: pgUrl, metricsPort: 0, ...cdc }),
@@ -314,10 +324,21 @@ describe("rebuilding the dashboard read model", () => {
 
   it("rebuilds every read model with the one command while customers log in, use their tokens and read, and the simulator writes", async () => {
     const rebuildable = [...readModels.keys()]
-    expect(rebuildable).toEqual(expect.arrayContaining(["credentials", "profile", "dashboard"]))
+    expect(rebuildable).toEqual(expect.arrayContaining(["credentials", "profile", "dashboard", "reference-data"]))
     const usernames = customers.map((id) => `demo${id}`)
     const problems: Array<string> = []
-    const counts = { logins: 0, dashboards: 0, profiles: 0 }
+    const counts = { logins: 0, dashboards: 0, profiles: 0, references: 0 }
+    // Every body PostgreSQL has had for each reference data set: what is served must be one of them.
+    const referenceSets = { products: "/v1/reference/products", exchangeRates: "/v1/reference/exchange-rates" } as const
+    const referenceVersions = new Map<string, Set<string>>()
+    const recordReference = async () => {
+      for (const name of Object.keys(referenceSets) as Array<keyof typeof referenceSets>) {
+        const body = await run(Prefetch.ReferenceData.fromDatabase(name))
+        referenceVersions.set(name, (referenceVersions.get(name) ?? new Set()).add(body))
+      }
+    }
+    const served = new Map<string, Set<string>>()
+    await recordReference()
     const post = (path: string, body: unknown) =>
       fetch(`${base}${path}`, {
         method: "POST",
@@ -364,9 +385,30 @@ describe("rebuilding the dashboard read model", () => {
             if (profile.status !== 200 || doc.customerId !== id)
               problems.push(`profile ${id}: ${profile.status} ${JSON.stringify(doc).slice(0, 200)}`)
           }
+          for (const [name, path] of Object.entries(referenceSets)) {
+            const reference = await get(path, tokens.get(id)!)
+            counts.references++
+            const body = await reference.text()
+            if (reference.status !== 200) problems.push(`${path}: ${reference.status} ${body.slice(0, 200)}`)
+            else served.set(name, (served.get(name) ?? new Set()).add(body))
+          }
         }
       }
     })().catch((error: unknown) => void problems.push(`traffic stopped: ${String(error)}`))
+    // The reference data changes throughout too (CDC invalidates, the actor reloads): each version is noted.
+    const referenceWriter = (async () => {
+      while (live) {
+        await run(
+          Database.Database.use((db) =>
+            db.query(
+              "UPDATE ref.exchange_rates SET rate = rate + 0.0001, as_of = now() WHERE (base, quote) = (SELECT base, quote FROM ref.exchange_rates ORDER BY base, quote LIMIT 1)"
+            )
+          )
+        )
+        await recordReference()
+        await new Promise((r) => setTimeout(r, 400))
+      }
+    })().catch((error: unknown) => void problems.push(`reference writer stopped: ${String(error)}`))
 
     const generations: Record<string, { from: number; to: number }> = {}
     for (const name of rebuildable) {
@@ -387,8 +429,16 @@ describe("rebuilding the dashboard read model", () => {
     const activity = await run(Fiber.join(writer))
     live = false
     await traffic
+    await referenceWriter
 
     expect(problems).toEqual([])
+    // Reference data was served throughout, always a version PostgreSQL had, and it did change.
+    for (const name of Object.keys(referenceSets)) {
+      const wrong = [...(served.get(name) ?? [])].filter((body) => !referenceVersions.get(name)!.has(body))
+      expect(wrong.map((body) => body.slice(0, 200))).toEqual([])
+    }
+    expect(served.get("exchangeRates")!.size).toBeGreaterThan(1)
+    expect(counts.references).toBeGreaterThan(customers.length * 10)
     expect(activity.booked).toBeGreaterThan(0)
     expect(counts.logins).toBeGreaterThan(customers.length * 2)
     expect(counts.dashboards).toBeGreaterThan(customers.length * 10)
@@ -398,6 +448,11 @@ describe("rebuilding the dashboard read model", () => {
     expect(await redis<string | null>("GET", Identity.IdentityKeys.loginName(usernames[0]!, to))).toBe(customers[0])
     expect(await redis<number>("EXISTS", Identity.IdentityKeys.loginName(usernames[0]!, from))).toBe(0)
     expect(await redis<number>("EXISTS", Identity.Credentials.recordKey(customers[0]!, from))).toBe(0)
+    // The reference data of the old generation is gone; readers read the new one.
+    const reference = generations["reference-data"]!
+    for (const name of Prefetch.ReferenceData.allDataSets) {
+      expect(await redis<number>("EXISTS", Prefetch.ReferenceData.keyOf(name, reference.from))).toBe(0)
+    }
     // Every rebuilt read model equals the systems of record, checked through its Projection value.
     for (const model of readModels.values()) {
       if (!model.reconcile) continue

@@ -4,21 +4,24 @@
 import type { Cdc } from "@bank/contracts"
 import { DashboardProjection } from "@bank/dashboard"
 import { CredentialsProjection } from "@bank/identity"
+import { ReferenceDataProjection } from "@bank/prefetch"
 import type { Projection } from "@bank/platform"
 import { ProfileProjection } from "@bank/profile"
 
 export type Rebuildable = Projection.Projection<
   Cdc.RowChanged,
   Cdc.CdcMessage,
-  DashboardProjection.Services | ProfileProjection.Services
+  DashboardProjection.Services | ProfileProjection.Services | ReferenceDataProjection.Services
 >
 
 export const dashboard: Rebuildable = DashboardProjection.projection
 export const profile: Rebuildable = ProfileProjection.projection
 export const credentials: Rebuildable = CredentialsProjection.projection
+export const referenceData: Rebuildable = ReferenceDataProjection.projection
 
 export const readModels: ReadonlyMap<string, Rebuildable> = new Map([
   [dashboard.name, dashboard],
   [profile.name, profile],
-  [credentials.name, credentials]
+  [credentials.name, credentials],
+  [referenceData.name, referenceData]
 ])

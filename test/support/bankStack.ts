@@ -123,7 +123,9 @@ export const useStack = (options: StackOptions): Stack => {
           ? Profile.ProfileWriter.layer.pipe(Layer.provide(Profile.edgeLayer))
           : Layer.empty,
         Payments.actorLayer,
-        Prefetch.PrefetchActor.layer.pipe(Layer.provide(Prefetch.PrefetchConfig.layer(options.prefetch))),
+        Prefetch.PrefetchActor.layer.pipe(
+          Layer.provide(Layer.mergeAll(Prefetch.PrefetchConfig.layer(options.prefetch), ReadModel.layer()))
+        ),
         CdcConnector.layer({
           databaseUrl: pgUrl,
           schemas: [...Cdc.systems, "ref"],

@@ -17,11 +17,18 @@
 //                          effects that are not a document (payments, profile writes), and for
 //                          documents fed by one event stream whose changes carry no position of
 //                          their own (the session projector: the last applied event per customer).
+//   invalidate+reload      a read model computed by a query over several tables rather than
+//                          row by row (the reference data): a change bumps the data set's
+//                          counter and drops its body; a load from PostgreSQL stores only if the
+//                          counter has not moved since it began. A redelivery costs one reload;
+//                          a missing body is read from PostgreSQL, so readers never go without.
 // Snapshot sources: a rebuild copies `snapshotSources` (default: `sources`) in a fresh snapshot
 // and then reads the streams' tail. The dashboard and the profile are built from their systems;
 // the credentials from the customer master (`cdc.identity` is a private copy of it). A read model
 // kept in hashes or pointers rather than documents names its keys by `patterns` so a generation
-// can be deleted. The session documents and the prefetch caches are not Projection values yet.
+// can be deleted. Not Projection values: the prefetched transaction windows are a cache (made at
+// login with a time limit, answered from PostgreSQL on a miss: deleting them is always correct,
+// so there is nothing to rebuild); the session documents are not yet.
 import { Effect, Option, type Scope } from "effect"
 import type * as Database from "./Database.ts"
 import * as DocumentStore from "./DocumentStore.ts"
@@ -57,7 +64,7 @@ export interface Projection<Change, Message, R> {
   /** A customer's document in `generation`. */
   readonly documentKey: (customerId: string, generation: number) => string
   /** Which guard keeps it idempotent (see the table above). */
-  readonly guard: "positions+revision" | "row-position" | "once"
+  readonly guard: "positions+revision" | "row-position" | "once" | "invalidate+reload"
   /** Keys of a generation besides documents and groups (partition leases, membership, retention markers). */
   readonly keys: (generation: number, partitions: number) => ReadonlyArray<string>
   /**

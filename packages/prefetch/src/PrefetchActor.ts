@@ -7,10 +7,12 @@
 //   drops the window (TransactionCache.ts).
 // - on `cdc.ref`: a change to a reference table invalidates the data sets built from it, which
 //   are loaded again once the database transaction's changes are all in (ReferenceData.ts).
+//   This one follows the reference data's generation pointer (`reference-data`, group
+//   `prefetch` for generation 1, `prefetch.g<N>` after): ReferenceDataProjection.ts.
 // The groups start at the end of their streams ("$"): history before the first start is
 // nothing to prefetch, and every cache here can be rebuilt from PostgreSQL.
 import { Cdc, Identity } from "@bank/contracts"
-import { Actor } from "@bank/platform"
+import { Actor, ReadModel } from "@bank/platform"
 import type { Delivered } from "@bank/platform"
 import { ledgers } from "@bank/records"
 import { Effect, Layer, Schedule } from "effect"
@@ -58,10 +60,11 @@ export const onLedgerChange = Effect.fn("PrefetchActor.onLedgerChange")(function
 })
 
 /**
- * The handler of `cdc.ref`. It remembers the data sets the current database transaction
- * changed, to load them again at its end; one per actor, whose messages come in order.
+ * The handler of `cdc.ref` for `generation` (default 1). It remembers the data sets the current
+ * database transaction changed, to load them again at its end; one per actor, whose messages
+ * come in order.
  */
-export const makeOnReferenceChange = () => {
+export const makeOnReferenceChange = (generation = 1) => {
   const changed = new Set<ReferenceData.DataSet>()
   return Effect.fn("PrefetchActor.onReferenceChange")(function* (message: Delivered<Cdc.CdcMessage>) {
     const change = message.payload
@@ -75,17 +78,31 @@ export const makeOnReferenceChange = () => {
           ? []
           : all // a new snapshot: whatever we had may be older than it
     for (const set of sets) {
-      yield* ReferenceData.invalidate(set)
+      yield* ReferenceData.invalidate(set, generation)
       changed.add(set)
     }
     if (change._tag !== "RowChanged") {
-      for (const set of changed) yield* ReferenceData.warm(set)
+      for (const set of changed) yield* ReferenceData.warm(set, generation)
       changed.clear()
     }
   })
 }
 
-/** Every prefetch actor, running while the layer lives; needs Redis, Database and PrefetchConfig. */
+/** The reference data's actor of `generation` in the current scope. */
+export const runReference = (generation: number) =>
+  Actor.run({
+    group: ReadModel.groupOf(GROUP, generation),
+    stream: Cdc.stream("ref"),
+    startFrom: "$",
+    // One queue for the whole stream: a transaction's end must come after its changes.
+    orderingKey: () => "ref",
+    handle: makeOnReferenceChange(generation)
+  })
+
+/** The reference data's actor of the generation readers use, following the pointer as a rebuild moves it (needs ReadModel). */
+export const referenceLayer = Layer.effectDiscard(ReadModel.follow(ReferenceData.readModel, runReference))
+
+/** Every prefetch actor, running while the layer lives; needs Redis, Database, ReadModel and PrefetchConfig. */
 export const layer = Layer.mergeAll(
   Actor.layer({ group: GROUP, stream: Identity.audit, startFrom: "$", handle: onLogin }),
   // Every partition of every ledger's stream (CDC_PARTITIONS).
@@ -99,14 +116,5 @@ export const layer = Layer.mergeAll(
       )
     })
   ),
-  // One queue for the whole stream: a transaction's end must come after its changes.
-  Layer.suspend(() =>
-    Actor.layer({
-      group: GROUP,
-      stream: Cdc.stream("ref"),
-      startFrom: "$",
-      orderingKey: () => "ref",
-      handle: makeOnReferenceChange()
-    })
-  )
+  referenceLayer
 )

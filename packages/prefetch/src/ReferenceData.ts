@@ -6,7 +6,12 @@
 // change that CDC reported meanwhile cannot be overwritten by older data. The prefetch actor
 // invalidates on every change and loads the set again at the end of the transaction. A body
 // older than MAX_AGE_MS is read again anyway, in case CDC itself stopped.
-import { Database, Keys, Lua } from "@bank/platform"
+//
+// It is a read model of PostgreSQL's ref.* tables with generations (platform ReadModel.ts):
+// generation 1 keeps the keys above, generation N > 1 is `global:ref:g<N>:<data set>`; readers
+// ask the pointer `global:readmodel:reference-data` on every read (one GET beside the HMGET).
+// `scripts/rebuild.ts reference-data` builds N+1 beside N (ReferenceDataProjection.ts).
+import { Database, Keys, Lua, ReadModel } from "@bank/platform"
 import { minorToText } from "@bank/records"
 import { Effect } from "effect"
 import { Redis, script } from "effect/persistence/Redis"
@@ -74,10 +79,24 @@ const exchangeRates = Database.Database.use((db) =>
 )
 
 export const dataSets = {
-  products: { key: Keys.global("ref:products"), tables: ["products", "currencies"], load: products },
-  exchangeRates: { key: Keys.global("ref:exchange-rates"), tables: ["exchange_rates"], load: exchangeRates }
+  products: { id: "products", tables: ["products", "currencies"], load: products },
+  exchangeRates: { id: "exchange-rates", tables: ["exchange_rates"], load: exchangeRates }
 } as const
 export type DataSet = keyof typeof dataSets
+export const allDataSets = Object.keys(dataSets) as ReadonlyArray<DataSet>
+
+/** The read model's name: its generation pointer. */
+export const readModel = "reference-data"
+
+/** The cache of a data set in `generation`: `global:ref:<id>` for 1, `global:ref:g<N>:<id>` after. */
+export const keyOf = (name: DataSet, generation = 1): string =>
+  Keys.global(generation <= 1 ? `ref:${dataSets[name].id}` : `ref:g${generation}:${dataSets[name].id}`)
+
+/** The keys of one generation, exact (SCAN MATCH patterns without a wildcard), for deletion. */
+export const keysOf = (generation: number): ReadonlyArray<string> => allDataSets.map((name) => keyOf(name, generation))
+
+/** The generation readers use now (the pointer, uncached). */
+export const currentGeneration = ReadModel.generation(readModel)
 
 /** The ref.* tables whose changes concern each data set. */
 export const dataSetsOf = (table: string): ReadonlyArray<DataSet> =>
@@ -86,37 +105,52 @@ export const dataSetsOf = (table: string): ReadonlyArray<DataSet> =>
   )
 
 /** Reads the set from PostgreSQL and stores it unless it was invalidated meanwhile. */
-const load = (name: DataSet, generation: string) =>
+const load = (name: DataSet, stamp: string, generation: number) =>
   Effect.gen(function* () {
     const body = JSON.stringify(yield* dataSets[name].load)
     const redis = yield* Redis
-    yield* redis.eval(storeScript)(dataSets[name].key, generation, body, Date.now())
+    yield* redis.eval(storeScript)(keyOf(name, generation), stamp, body, Date.now())
     return body
   })
 
 /** The data set's body (JSON), and whether the cache served it. */
 export const read = Effect.fn("ReferenceData.read")(function* (name: DataSet) {
   const redis = yield* Redis
+  const generation = yield* currentGeneration
   const [gen, body, loadedAt] = yield* redis.send<Array<string | null>>(
     "HMGET",
-    dataSets[name].key,
+    keyOf(name, generation),
     "gen",
     "body",
     "loadedAt"
   )
   if (body && Date.now() - Number(loadedAt) < MAX_AGE_MS) return { body, source: "redis" as const }
-  return { body: yield* load(name, gen ?? "0"), source: "postgres" as const }
+  return { body: yield* load(name, gen ?? "0", generation), source: "postgres" as const }
 })
 
-/** CDC reported a change: drop the cached body. */
-export const invalidate = Effect.fn("ReferenceData.invalidate")(function* (name: DataSet) {
+/** CDC reported a change: drop the cached body of `generation` (default 1). */
+export const invalidate = Effect.fn("ReferenceData.invalidate")(function* (name: DataSet, generation = 1) {
   const redis = yield* Redis
-  return yield* redis.eval(invalidateScript)(dataSets[name].key)
+  return yield* redis.eval(invalidateScript)(keyOf(name, generation))
 })
 
-/** Loads the set again if it is not cached (after an invalidation), so readers find it warm. */
-export const warm = Effect.fn("ReferenceData.warm")(function* (name: DataSet) {
+/**
+ * Loads the set again into `generation` (default 1) if it is not cached there (after an
+ * invalidation, or in a generation being built), so readers find it warm. Returns the body
+ * stored, if it loaded one.
+ */
+export const warm = Effect.fn("ReferenceData.warm")(function* (name: DataSet, generation = 1) {
   const redis = yield* Redis
-  const [gen, body] = yield* redis.send<Array<string | null>>("HMGET", dataSets[name].key, "gen", "body")
-  if (!body) yield* load(name, gen ?? "0")
+  const [gen, body] = yield* redis.send<Array<string | null>>("HMGET", keyOf(name, generation), "gen", "body")
+  return body ? undefined : yield* load(name, gen ?? "0", generation)
 })
+
+/** The body cached in `generation`, if any. */
+export const cached = (name: DataSet, generation: number) =>
+  Redis.use((redis) => redis.send<string | null>("HGET", keyOf(name, generation), "body"))
+
+/** The body as PostgreSQL gives it now. */
+export const fromDatabase = (name: DataSet): Effect.Effect<string, Database.DatabaseError, Database.Database> =>
+  Effect.map(dataSets[name].load as Effect.Effect<unknown, Database.DatabaseError, Database.Database>, (body) =>
+    JSON.stringify(body)
+  )

@@ -16,6 +16,7 @@ export { prefetchRoutes, type Services as RouteServices } from "./Routes.ts"
 export { PrefetchActor, PrefetchConfig }
 export * as Prefetcher from "./Prefetcher.ts"
 export * as ReferenceData from "./ReferenceData.ts"
+export * as ReferenceDataProjection from "./ReferenceDataProjection.ts"
 export * as TransactionCache from "./TransactionCache.ts"
 export * as TransactionPages from "./TransactionPages.ts"
 
