@@ -65,6 +65,24 @@ describe.concurrent("command lines", () => {
     expect(missing.stderr).toMatch(/^unlock: missing argument/)
   }, 60_000)
 
+  it("rebuild and replay refuse a projection that is not rebuildable with its reason, exit 2, before touching Redis", async () => {
+    const rebuild = await run("scripts/rebuild.ts", "sessions")
+    expect(rebuild.code).toBe(2)
+    expect(rebuild.stderr.trim().split("\n")).toHaveLength(1)
+    expect(rebuild.stderr).toMatch(
+      /^rebuild: sessions: not rebuildable: the session documents are the system of record/
+    )
+    const replay = await run("scripts/replay.ts", "cdc.deposits.p0", "--from", "-", "--into", "transaction-windows")
+    expect(replay.code).toBe(2)
+    expect(replay.stderr).toMatch(/^replay: transaction-windows: not rebuildable: the windows are a cache/)
+    // --help lists every projection and whether it rebuilds.
+    const help = await run("scripts/rebuild.ts", "--help")
+    for (const name of ["dashboard", "profile", "credentials", "reference-data"])
+      expect(help.stdout).toMatch(new RegExp(`^  ${name} +rebuilds from a fresh snapshot$`, "m"))
+    for (const name of ["sessions", "transaction-windows"])
+      expect(help.stdout).toMatch(new RegExp(`^  ${name} +not rebuildable: `, "m"))
+  }, 60_000)
+
   it("a flag missing its value is a usage error", async () => {
     const { code, stderr } = await run("scripts/seed.ts", "--customers")
     expect(code).toBe(2)

@@ -3,7 +3,8 @@
 // systems of record plus the CDC stream tail; then readers and projectors switch to it at once,
 // and after a grace period the old generation is deleted (@bank/cdc Rebuild.ts).
 //
-//   <read-model>        dashboard, profile, credentials or reference-data (scripts/lib/readModels.ts)
+//   <read-model>        dashboard, profile, credentials or reference-data (scripts/lib/readModels.ts);
+//                       sessions and transaction-windows are refused with the reason (exit 2)
 //   --grace-ms N        how long readers may still read the old generation (default 30000)
 //   --timeout-ms N      how long the connector and the tail may take to catch up (default 600000)
 //   --page-size N       snapshot rows read and written at a time (default 1000)
@@ -16,7 +17,7 @@
 import { Cdc } from "@bank/contracts"
 import { CommandLine, Database, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
 import { Cause, Effect, Exit, Fiber, Layer, References } from "effect"
-import { readModels } from "./lib/readModels.ts"
+import { listing, rebuildable, rebuildableNamed } from "./lib/readModels.ts"
 import { Rebuild } from "@bank/cdc"
 const { rebuild } = Rebuild
 type RebuildProgress = Rebuild.RebuildProgress
@@ -40,11 +41,12 @@ const { values, positionals } = CommandLine.parse({
     json: { type: "boolean", description: "the summary as one JSON line on stdout" }
   },
   positionals: { min: 1, max: 1 },
-  details: `Read models: ${[...readModels.keys()].join(", ")}. Exit code 0 when readers use the new generation, 1 when it failed, 2 on bad arguments.`
+  details: `${listing}\nExit code 0 when readers use the new generation, 1 when it failed, 2 on bad arguments (a read model that is not rebuildable too).`
 })
 const fail = (text: string): never => CommandLine.usageError("rebuild", text)
-const name = positionals[0] ?? fail(`name the read model: ${[...readModels.keys()].join(", ")}`)
-const model = readModels.get(name) ?? fail(`unknown read model ${name}; known: ${[...readModels.keys()].join(", ")}`)
+const name = positionals[0] ?? fail(`name the read model: ${rebuildable.map((model) => model.name).join(", ")}`)
+const found = rebuildableNamed(name)
+const model = typeof found === "string" ? fail(found) : found
 const count = (flag: string, fallback: number) => {
   const text = values[flag as keyof typeof values]
   const n = Number(text ?? fallback)

@@ -7,7 +7,8 @@
 //   <stream>            a partition of a system's stream, e.g. cdc.deposits.p0
 //   --from <id>         first entry id, inclusive ("-" for the oldest the stream keeps)
 //   --to <id>           last entry id, inclusive (default: the newest)
-//   --into <name>       the read model: dashboard
+//   --into <name>       the read model: dashboard, profile, credentials or reference-data
+//                       (sessions and transaction-windows are refused: not rebuildable)
 //   --generation N      write that generation (default: the one readers use)
 //   --json              the summary as one JSON line on stdout
 //
@@ -15,7 +16,7 @@
 // when the range was replayed, 1 when it failed, 2 on bad arguments.
 import { CommandLine, Database, DocumentStore, RedisClient, StreamLog } from "@bank/platform"
 import { Cause, Effect, Exit, Layer, References } from "effect"
-import { readModels } from "./lib/readModels.ts"
+import { listing, rebuildable, rebuildableNamed } from "./lib/readModels.ts"
 import { Replay } from "@bank/cdc"
 const { replay } = Replay
 
@@ -30,13 +31,16 @@ const { values, positionals } = CommandLine.parse({
       description: 'first entry id, inclusive ("-" for the oldest the stream keeps)'
     },
     to: { type: "string", value: "id", description: "last entry id, inclusive (default: the newest)" },
-    into: { type: "string", value: "name", description: `the read model: ${[...readModels.keys()].join(", ")}` },
+    into: {
+      type: "string",
+      value: "name",
+      description: `the read model: ${rebuildable.map((model) => model.name).join(", ")}`
+    },
     generation: { type: "string", value: "N", description: "write that generation (default: the one readers use)" },
     json: { type: "boolean", description: "the summary as one JSON line on stdout" }
   },
   positionals: { min: 1, max: 1 },
-  details:
-    "Reads REDIS_URL and DOCUMENT_STORE_BACKEND. Exit code 0 when replayed, 1 when it failed, 2 on bad arguments."
+  details: `${listing}\nReads REDIS_URL and DOCUMENT_STORE_BACKEND. Exit code 0 when replayed, 1 when it failed, 2 on bad arguments (a read model that is not rebuildable too).`
 })
 const fail = (text: string): never => CommandLine.usageError("replay", text)
 const ID = /^(-|\+|\d+(-\d+)?)$/
@@ -44,8 +48,10 @@ const stream = positionals[0] ?? fail("name the stream partition, e.g. cdc.depos
 const from = values.from ?? fail('--from <id> is required ("-" for the oldest entry)')
 if (!ID.test(from) || (values.to !== undefined && !ID.test(values.to)))
   fail("entry ids look like 1718000000000-0, or - / +")
-const name = values.into ?? fail(`--into <read-model> is required: ${[...readModels.keys()].join(", ")}`)
-const model = readModels.get(name) ?? fail(`unknown read model ${name}; known: ${[...readModels.keys()].join(", ")}`)
+const name =
+  values.into ?? fail(`--into <read-model> is required: ${rebuildable.map((model) => model.name).join(", ")}`)
+const found = rebuildableNamed(name)
+const model = typeof found === "string" ? fail(found) : found
 const generation = values.generation === undefined ? undefined : Number(values.generation)
 if (generation !== undefined && !(Number.isInteger(generation) && generation >= 1))
   fail("--generation needs a whole number from 1")

@@ -110,8 +110,8 @@ const groupState = (stream: string, group: string) =>
     }
   })
 
-/** Any CDC projection (platform Projection.ts). */
-export type Rebuildable<R> = Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, R>
+/** Any rebuildable CDC projection (platform Projection.ts). */
+export type Rebuildable<R> = Projection.Rebuildable<Cdc.RowChanged, Cdc.CdcMessage, R>
 
 export const rebuild = <R>(model: Rebuildable<R>, options: RebuildOptions) =>
   Effect.scoped(

@@ -29,7 +29,8 @@ const revisions = (generation: number, customerIds: ReadonlyArray<string>) =>
     { concurrency: 32 }
   )
 
-export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, Services> = {
+export const projection: Projection.Rebuildable<Cdc.RowChanged, Cdc.CdcMessage, Services> = {
+  rebuild: "from-snapshot",
   name: DashboardProjector.readModel,
   sources: Dashboard.systems,
   group: DashboardProjector.groupOf,

@@ -216,7 +216,8 @@ const applyAll = (rows: ReadonlyArray<Cdc.RowChanged>, options: ApplyOptions) =>
  * snapshot of the customer master, guarded per customer by the row position (credentials.lua).
  * Its records are hashes and pointers, not documents: `patterns` names them for deletion.
  */
-export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, Redis | StreamLog.StreamLog> = {
+export const projection: Projection.Rebuildable<Cdc.RowChanged, Cdc.CdcMessage, Redis | StreamLog.StreamLog> = {
+  rebuild: "from-snapshot",
   name,
   sources: ["identity"],
   snapshotSources: ["customer"],

@@ -22,13 +22,23 @@
 //                          counter and drops its body; a load from PostgreSQL stores only if the
 //                          counter has not moved since it began. A redelivery costs one reload;
 //                          a missing body is read from PostgreSQL, so readers never go without.
-// Snapshot sources: a rebuild copies `snapshotSources` (default: `sources`) in a fresh snapshot
-// and then reads the streams' tail. The dashboard and the profile are built from their systems;
-// the credentials from the customer master (`cdc.identity` is a private copy of it). A read model
-// kept in hashes or pointers rather than documents names its keys by `patterns` so a generation
-// can be deleted. Not Projection values: the prefetched transaction windows are a cache (made at
-// login with a time limit, answered from PostgreSQL on a miss: deleting them is always correct,
-// so there is nothing to rebuild); the session documents are not yet.
+//   entry number           each change carries its account's gap-free entry number (the ledger
+//                          rule) and the cache keeps the last it holds: an entry at or before it
+//                          is a redelivery, the next one appends, a gap drops the cached window
+//                          (readers then use PostgreSQL); a login's load marks the window
+//                          "loading" before its database snapshot, so what arrives meanwhile is
+//                          buffered. For a cache of numbered, append-only rows (the prefetched
+//                          transaction windows, TransactionCache.ts).
+// Rebuildable or not (`rebuild`): a read model copied from systems of record is "from-snapshot":
+// a rebuild copies `snapshotSources` (default: `sources`) in a fresh snapshot and then reads the
+// streams' tail. The dashboard and the profile are built from their systems; the credentials
+// from the customer master (`cdc.identity` is a private copy of it). A read model kept in hashes
+// or pointers rather than documents names its keys by `patterns` so a generation can be deleted.
+// The others are "none", with the reason the tools give when they refuse them (`why`), and
+// have no generations: the session documents are the system of record for sessions (login
+// writes them; `session.events` only moves their activity), and the prefetched transaction
+// windows are a cache (made at login with a time limit, answered from PostgreSQL on a miss:
+// deleting them is always correct, so there is nothing to rebuild).
 import { Effect, Option, type Scope } from "effect"
 import type * as Database from "./Database.ts"
 import * as DocumentStore from "./DocumentStore.ts"
@@ -52,19 +62,38 @@ export interface Replayer<Message, R> {
   readonly unfinished: () => number
 }
 
-export interface Projection<Change, Message, R> {
-  /** The read model: its generation pointer and document kind. */
+/** What every projection declares: what it reads, how it stays idempotent, and its runner. */
+export interface Core<Change, R> {
+  /** The read model: its generation pointer and document kind (the name the tools take). */
   readonly name: string
-  /** The source systems (their streams) it is built from. */
+  /**
+   * What it is built from: the CDC source systems (their streams `cdc.<system>.p<N>`) for a
+   * rebuildable projection; the streams by name for the others.
+   */
   readonly sources: ReadonlyArray<string>
+  /** Its consumer group in `generation` (one group for a projection without generations). */
+  readonly group: (generation: number) => string
+  /** Which guard keeps it idempotent (see the table above). */
+  readonly guard: "positions+revision" | "row-position" | "once" | "invalidate+reload" | "entry-number"
+  /** The pure function from a change to the document operations it stands for (undefined: none), where there is one. */
+  readonly opsOf?: (change: Change) => ReadonlyArray<DocumentStore.Op> | undefined
+  /**
+   * Runs the projector of `generation` in the current scope (the one runner); with `snapshotLsn`
+   * it drops what the snapshot taken there holds; it announces writes once `announce()` says so.
+   */
+  readonly run: (
+    generation: number,
+    options: { readonly snapshotLsn?: string; readonly announce?: () => boolean; readonly partitions?: number }
+  ) => Effect.Effect<unknown, unknown, R | Scope.Scope>
+}
+
+/** A read model copied from systems of record: rebuild, replay and reconcile take it. */
+export interface Rebuildable<Change, Message, R> extends Core<Change, R> {
+  readonly rebuild: "from-snapshot"
   /** The schemas a rebuild's fresh snapshot copies, when not `sources` (the credentials: the customer master). */
   readonly snapshotSources?: ReadonlyArray<string>
-  /** Its consumer group in `generation`. */
-  readonly group: (generation: number) => string
   /** A customer's document in `generation`. */
   readonly documentKey: (customerId: string, generation: number) => string
-  /** Which guard keeps it idempotent (see the table above). */
-  readonly guard: "positions+revision" | "row-position" | "once" | "invalidate+reload"
   /** Keys of a generation besides documents and groups (partition leases, membership, retention markers). */
   readonly keys: (generation: number, partitions: number) => ReadonlyArray<string>
   /**
@@ -78,14 +107,6 @@ export interface Projection<Change, Message, R> {
     source: string,
     rows: ReadonlyArray<Change>
   ) => Effect.Effect<void, unknown, R>
-  /**
-   * Runs the projector of `generation` in the current scope (the one runner); with `snapshotLsn`
-   * it drops what the snapshot taken there holds; it announces writes once `announce()` says so.
-   */
-  readonly run: (
-    generation: number,
-    options: { readonly snapshotLsn?: string; readonly announce?: () => boolean; readonly partitions?: number }
-  ) => Effect.Effect<unknown, unknown, R | Scope.Scope>
   readonly replayer: (generation: number, source: string) => Replayer<Message, R>
   /**
    * Compares the generation readers use with the systems of record (scripts/reconcile.ts), when
@@ -97,6 +118,23 @@ export interface Projection<Change, Message, R> {
     readonly onProgress?: (checked: number) => void
   }) => Effect.Effect<Reconciliation, unknown, R | Database.Database | RedisTopology.RedisTopology>
 }
+
+/** A projection that cannot be rebuilt (see above): declared so the tools know it and say why not. */
+export interface NotRebuildable<Change, R> extends Core<Change, R> {
+  readonly rebuild: "none"
+  /** Why not, in a phrase: the tools print `<name>: not rebuildable: <why>`. */
+  readonly why: string
+  /** What it writes, in words (its keys have no generation). */
+  readonly documents: string
+  /** Runs it in the current scope: there is no generation, snapshot or announcement to give. */
+  readonly run: () => Effect.Effect<unknown, unknown, R | Scope.Scope>
+}
+
+export type Projection<Change, Message, R> = Rebuildable<Change, Message, R> | NotRebuildable<Change, R>
+
+/** The one line the tools give when they refuse `projection`. */
+export const refusal = (projection: NotRebuildable<never, unknown>): string =>
+  `${projection.name}: not rebuildable: ${projection.why}`
 
 export interface Reconciliation {
   readonly checked: number
@@ -115,7 +153,7 @@ export interface Reconciliation {
  * in `generation` (parsed; undefined when there is none).
  */
 export const given = <Change, Message, R>(
-  projection: Projection<Change, Message, R>,
+  projection: Rebuildable<Change, Message, R>,
   source: string,
   messages: ReadonlyArray<Message>,
   generation = 1

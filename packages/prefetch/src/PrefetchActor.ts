@@ -11,11 +11,14 @@
 //   `prefetch` for generation 1, `prefetch.g<N>` after): ReferenceDataProjection.ts.
 // The groups start at the end of their streams ("$"): history before the first start is
 // nothing to prefetch, and every cache here can be rebuilt from PostgreSQL.
+// The first two are the transaction windows' Projection value (`windows`, platform
+// Projection.ts), which is not rebuildable: the windows are a cache, so `scripts/rebuild.ts`
+// and `replay` refuse it and say why.
 import { Cdc, Identity } from "@bank/contracts"
 import { Actor, ReadModel } from "@bank/platform"
-import type { Delivered } from "@bank/platform"
+import type { Delivered, Projection } from "@bank/platform"
 import { ledgers } from "@bank/records"
-import { Effect, Layer, Schedule } from "effect"
+import { Effect, Layer, Schedule, type Scope } from "effect"
 import * as AccountRef from "./AccountRef.ts"
 import { PrefetchConfig } from "./PrefetchConfig.ts"
 import * as Prefetcher from "./Prefetcher.ts"
@@ -102,19 +105,31 @@ export const runReference = (generation: number) =>
 /** The reference data's actor of the generation readers use, following the pointer as a rebuild moves it (needs ReadModel). */
 export const referenceLayer = Layer.effectDiscard(ReadModel.follow(ReferenceData.readModel, runReference))
 
+/** The windows' actors in the current scope: logins, and every partition of every ledger's stream (CDC_PARTITIONS). */
+const runWindows = Effect.gen(function* () {
+  yield* Actor.run({ group: GROUP, stream: Identity.audit, startFrom: "$", handle: onLogin })
+  const partitions = yield* Cdc.partitionsConfig
+  yield* Effect.forEach(
+    ledgers.flatMap((l) => Cdc.streams(l.system, partitions)),
+    (stream) => Actor.run({ group: GROUP, stream, startFrom: "$", handle: onLedgerChange }),
+    { discard: true }
+  )
+})
+
+export type WindowServices = Exclude<Effect.Services<typeof runWindows>, Scope.Scope>
+
+/** The prefetched transaction windows as a Projection value: filled at login, kept by the ledgers' CDC. */
+export const windows: Projection.NotRebuildable<never, WindowServices> = {
+  rebuild: "none",
+  why: "the windows are a cache, made at login with a time limit and answered from PostgreSQL on a miss: deleting them is always correct",
+  name: "transaction-windows",
+  sources: [Identity.audit.name, ...ledgers.map((l) => Cdc.stream(l.system).name)],
+  group: () => GROUP,
+  guard: "entry-number",
+  documents:
+    "per account a hash {c:<customer>}:txmeta:<system>:<id> and a sorted set {c:<customer>}:txns:<system>:<id> (TransactionCache.ts)",
+  run: () => runWindows
+}
+
 /** Every prefetch actor, running while the layer lives; needs Redis, Database, ReadModel and PrefetchConfig. */
-export const layer = Layer.mergeAll(
-  Actor.layer({ group: GROUP, stream: Identity.audit, startFrom: "$", handle: onLogin }),
-  // Every partition of every ledger's stream (CDC_PARTITIONS).
-  Layer.effectDiscard(
-    Effect.gen(function* () {
-      const partitions = yield* Cdc.partitionsConfig
-      yield* Effect.forEach(
-        ledgers.flatMap((l) => Cdc.streams(l.system, partitions)),
-        (stream) => Actor.run({ group: GROUP, stream, startFrom: "$", handle: onLedgerChange }),
-        { discard: true }
-      )
-    })
-  ),
-  referenceLayer
-)
+export const layer = Layer.mergeAll(Layer.effectDiscard(windows.run()), referenceLayer)

@@ -9,9 +9,10 @@
 // (storeReference.lua), and a redelivered change costs one reload. Readers never miss: a body
 // that is not there (yet) is read from PostgreSQL and stored.
 //
-// The transaction windows (TransactionCache.ts) are not a Projection value: they are a cache,
-// made at a login with a time limit and answered from PostgreSQL on a miss, so dropping them is a
-// correct "rebuild" (the next login or the fallback fills them) and there is nothing to replay.
+// The transaction windows (TransactionCache.ts) are a Projection value that is not rebuildable
+// (PrefetchActor.windows): they are a cache, made at a login with a time limit and answered from
+// PostgreSQL on a miss, so dropping them is a correct "rebuild" (the next login or the fallback
+// fills them) and there is nothing to replay.
 import { Cdc } from "@bank/contracts"
 import { type Database, type Projection, ReadModel, Retention, type StreamLog } from "@bank/platform"
 import { Effect } from "effect"
@@ -62,7 +63,8 @@ const reconcile = (options: { readonly recheckAfterMs?: number; readonly onProgr
     }
   })
 
-export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, Services> = {
+export const projection: Projection.Rebuildable<Cdc.RowChanged, Cdc.CdcMessage, Services> = {
+  rebuild: "from-snapshot",
   name: ReferenceData.readModel,
   sources: ["ref"],
   group: groupOf,

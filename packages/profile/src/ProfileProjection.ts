@@ -23,7 +23,8 @@ const documents = (generation: number, customerIds: ReadonlyArray<string>) =>
     { concurrency: 32 }
   )
 
-export const projection: Projection.Projection<Cdc.RowChanged, Cdc.CdcMessage, Services> = {
+export const projection: Projection.Rebuildable<Cdc.RowChanged, Cdc.CdcMessage, Services> = {
+  rebuild: "from-snapshot",
   name: ProfileProjector.readModel,
   sources: ProfileProjector.systems,
   group: ProfileProjector.groupOf,
