@@ -42,7 +42,14 @@ describe("read-model generations", () => {
     const name = freshModel()
     expect(await a(ReadModel.ReadModel.use((r) => r.documentKey(name, "7")))).toBe(Keys.customer("7").document(name))
     expect(await b(ReadModel.ReadModel.use((r) => r.current(name)))).toBe(1)
-    // Both cached generation 1 for a minute: only the notice can move them.
+    // Both cached generation 1 for a minute: only the notice can move them, so both subscribers
+    // must be on the channel first (a process's subscriber connects in the background; until it
+    // is there, maxAgeMs bounds what a reader misses).
+    await vi.waitFor(
+      async () =>
+        expect((await send<[string, number]>("PUBSUB", "NUMSUB", ReadModel.channel))[1]).toBeGreaterThanOrEqual(2),
+      { timeout: 10_000, interval: 20 }
+    )
     await a(ReadModel.switchGeneration(name, 1, 2))
     await vi.waitFor(
       async () => {
