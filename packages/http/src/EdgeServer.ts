@@ -9,6 +9,7 @@ import { Config, Context, Duration, Effect, Layer, Schema } from "effect"
 import { createServer, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { defaultBodyLimitBytes, makeApp, type AppOptions, type Routes } from "./App.ts"
+import { EdgeResponse } from "./NodeResponse.ts"
 import type { ProblemTable } from "./ErrorTable.ts"
 
 export class EdgeServer extends Context.Service<
@@ -46,11 +47,13 @@ const listen = (server: Server, options: { readonly port: number; readonly hostn
 
 // Node closes the connections that are idle when `close` is called, but a keep-alive connection
 // whose request is in flight would stay open after its answer until the client lets go. So from
-// then on every answer, including those in flight, says `Connection: close`.
-const gracefulServer = (listener: ReturnType<typeof getRequestListener>) => {
+// then on every answer, including those in flight, says `Connection: close`. (Exported for
+// scripts/bench/edgeStep.ts, which measures the edge's /healthz on this same server.)
+export const nodeServer = (listener: ReturnType<typeof getRequestListener>) => {
   const inFlight = new Set<ServerResponse>()
   let closing = false
-  const server = createServer((request, response) => {
+  // EdgeResponse: the request step's headers and metric are applied as the answer is written.
+  const server = createServer({ ServerResponse: EdgeResponse }, (request, response) => {
     if (closing) response.setHeader("Connection", "close")
     inFlight.add(response)
     response.once("close", () => inFlight.delete(response))
@@ -78,7 +81,7 @@ export const layer = <R, P extends ProblemTable = Record<never, never>>(
     Effect.gen(function* () {
       const context = yield* Effect.context<R | Redis | RedisTopology.RedisTopology | Database.Database>()
       const app = makeApp({ ...options, context })
-      const { server, close } = gracefulServer(getRequestListener(app.fetch))
+      const { server, close } = nodeServer(getRequestListener(app.fetch))
       yield* Effect.acquireRelease(listen(server, options), () =>
         Effect.logInfo("Edge stopping: finishing in-flight requests").pipe(
           Effect.andThen(close(options.shutdownGrace ?? "8 seconds")),

@@ -1,5 +1,5 @@
 // Headers every answer of the edge carries, set in one place after the route answered (by the
-// request step, RequestStep.ts):
+// request step, RequestStep.ts, or on Node when the status line is written, NodeResponse.ts):
 // - `X-Request-Id` (the client's own when it is short and plain, else one we made);
 // - `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` on everything;
 // - a restrictive `Content-Security-Policy` (and `X-Frame-Options: DENY`) on HTML;
@@ -9,7 +9,12 @@
 //   `Authorization` header), problems included, unless the route already forbade storing;
 // - `X-Data-Source` (which store answered a read) only when debug headers are on
 //   (HTTP_DEBUG_HEADERS=true): otherwise it tells an outsider about our internals.
+// The same rules in two forms: `apply` on a Fetch `Headers` (any server, tests' `app.request`)
+// and `forNode` on the plain header object @hono/node-server hands to Node's `writeHead`, which
+// spares the edge a Fetch `Headers` per answer (materializing, validating and iterating one cost
+// more than the whole of a plain Hono answer; scripts/bench/edgeStep.ts).
 import type { Context } from "hono"
+import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders } from "node:http"
 
 export interface Options {
   /** Keep diagnostic headers such as X-Data-Source (default false). */
@@ -20,6 +25,10 @@ export const contentSecurityPolicy =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; " +
   "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
+const hsts = "max-age=31536000; includeSubDomains"
+
+const forwardedHttps = (value: string | undefined): boolean => value?.split(",")[0]?.trim() === "https"
+
 /** Sets the edge's headers on `headers`, the answer to the request in `c`. */
 export const apply = (c: Context, headers: Headers, requestId: string, options: Options): void => {
   headers.set("X-Request-Id", requestId)
@@ -29,10 +38,81 @@ export const apply = (c: Context, headers: Headers, requestId: string, options: 
     headers.set("Content-Security-Policy", contentSecurityPolicy)
     headers.set("X-Frame-Options", "DENY")
   }
-  const tls = c.req.url.startsWith("https:") || c.req.header("X-Forwarded-Proto")?.split(",")[0]?.trim() === "https"
-  if (tls) headers.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+  const tls = c.req.url.startsWith("https:") || forwardedHttps(c.req.header("X-Forwarded-Proto"))
+  if (tls) headers.set("Strict-Transport-Security", hsts)
   if (c.req.header("Authorization") !== undefined && !(headers.get("Cache-Control") ?? "").includes("no-store")) {
     headers.set("Cache-Control", "no-store")
   }
   if (!options.debugHeaders) headers.delete("X-Data-Source")
+}
+
+const text = (value: OutgoingHttpHeader): string => (Array.isArray(value) ? value.join(", ") : String(value))
+
+/**
+ * The headers to write for an answer to `request` whose route gave `headers` (a plain object, or
+ * Node's raw `[name, value, ...]` list): a new object, `headers` itself is left as it was (a route
+ * may pass the same constant object to every answer).
+ */
+export const forNode = (
+  request: IncomingMessage,
+  headers: OutgoingHttpHeaders | ReadonlyArray<OutgoingHttpHeader> | undefined | null,
+  requestId: string,
+  options: Options
+): OutgoingHttpHeaders => {
+  const out: OutgoingHttpHeaders = {}
+  let html = false
+  let cacheControl: [string, OutgoingHttpHeader] | undefined
+  // Only kept when the rule that would set them does not apply.
+  let kept: Array<[string, OutgoingHttpHeader]> | undefined
+  const add = (name: string, value: OutgoingHttpHeader | undefined) => {
+    if (value === undefined) return
+    switch (name.toLowerCase()) {
+      case "x-request-id":
+      case "x-content-type-options":
+      case "referrer-policy":
+        return
+      case "x-data-source":
+        if (!options.debugHeaders) return
+        break
+      case "content-type":
+        html = text(value).startsWith("text/html")
+        break
+      case "cache-control":
+        cacheControl = [name, value]
+        return
+      case "content-security-policy":
+      case "x-frame-options":
+      case "strict-transport-security":
+        ;(kept ??= []).push([name, value])
+        return
+    }
+    const previous = out[name]
+    out[name] = previous === undefined ? value : [...[previous].flat(), ...[value].flat()].map(String)
+  }
+  if (Array.isArray(headers)) {
+    // Node's flat [name, value, name, value, ...] form, or [[name, value], ...].
+    if (Array.isArray(headers[0]))
+      for (const [name, value] of headers as unknown as Array<[string, string]>) add(name, value)
+    else for (let i = 0; i + 1 < headers.length; i += 2) add(String(headers[i]), headers[i + 1])
+  } else if (headers) for (const name in headers) add(name, (headers as OutgoingHttpHeaders)[name])
+
+  const tls =
+    (request.socket as { encrypted?: boolean } | null)?.encrypted === true ||
+    forwardedHttps(request.headers["x-forwarded-proto"] as string | undefined)
+  out["X-Request-Id"] = requestId
+  out["X-Content-Type-Options"] = "nosniff"
+  out["Referrer-Policy"] = "no-referrer"
+  for (const [name, value] of kept ?? []) {
+    const lower = name.toLowerCase()
+    if (!(lower === "strict-transport-security" ? tls : html)) out[name] = value
+  }
+  if (html) {
+    out["Content-Security-Policy"] = contentSecurityPolicy
+    out["X-Frame-Options"] = "DENY"
+  }
+  if (tls) out["Strict-Transport-Security"] = hsts
+  if (request.headers.authorization !== undefined && !(cacheControl && text(cacheControl[1]).includes("no-store")))
+    out["Cache-Control"] = "no-store"
+  else if (cacheControl) out[cacheControl[0]] = cacheControl[1]
+  return out
 }

@@ -42,12 +42,16 @@ export const bearerToken = (authorization: string | undefined): string | undefin
 }
 
 /** Lookups of token-shaped tokens in the client-side cache, by result (hit, miss). */
-export const cacheLookups = Metric.counter("token_check_cache_total", {
+const cacheLookupsOptions = {
   description: "Token checks looked up in the edge's client-side cache, by result: hit (no round trip) or miss.",
   incremental: true
-})
-const hits = Metric.withAttributes(cacheLookups, { result: "hit" })
-const misses = Metric.withAttributes(cacheLookups, { result: "miss" })
+}
+export const cacheLookups = Metric.counter("token_check_cache_total", cacheLookupsOptions)
+// One counter per result with its label as its own attribute, not `withAttributes` on a shared
+// one: in effect 4.1 that builds a new context on every update and re-keys the series each time
+// the result differs from the previous one (RequestMetrics.ts in @bank/http says more).
+const hits = Metric.counter("token_check_cache_total", { ...cacheLookupsOptions, attributes: { result: "hit" } })
+const misses = Metric.counter("token_check_cache_total", { ...cacheLookupsOptions, attributes: { result: "miss" } })
 // Counted synchronously: a cached check runs no Effect (the global registry, as Metric.update uses).
 const noServices = Context.empty()
 
