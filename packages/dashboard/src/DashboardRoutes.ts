@@ -18,7 +18,7 @@
 import { type Principal, Payments } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
-import { ConsistencyToken, LiveSessions, principalOf } from "@bank/http"
+import { ConsistencyToken, LiveSessions, plainResponse, principalOf } from "@bank/http"
 import { DocumentStore, ReadModel } from "@bank/platform"
 import { Effect, Option, Schema } from "effect"
 import type { Context } from "hono"
@@ -88,7 +88,7 @@ export const dashboardRoutes =
       if (!run.traced && c.req.header(ConsistencyToken.header) === undefined) {
         documents ??= run.service(DashboardDocuments)
         const text = documents.peek(principalOf(c).customerId)
-        if (text !== undefined) return c.body(text, 200, documentHeaders)
+        if (text !== undefined) return plainResponse(text, documentHeaders)
       }
       return run(
         c,
@@ -97,7 +97,7 @@ export const dashboardRoutes =
           // Read-your-writes costs nothing when the header is absent: the (cached) stored text as it is.
           if (c.req.header(ConsistencyToken.header) === undefined) {
             const text = yield* DashboardDocuments.use((documents) => documents.text(customerId))
-            return c.body(text, 200, documentHeaders)
+            return plainResponse(text, documentHeaders)
           }
           const store = yield* DocumentStore.DocumentStore
           const key = yield* ReadModel.ReadModel.use((r) => r.documentKey(readModel, customerId))
@@ -111,7 +111,7 @@ export const dashboardRoutes =
                 )
               : yield* store.getRaw(key)
           const body = Option.getOrElse(raw, () => JSON.stringify(Dashboard.empty(customerId)))
-          return c.body(body, 200, documentHeaders)
+          return plainResponse(body, documentHeaders)
         })
       )
     })

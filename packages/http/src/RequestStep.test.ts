@@ -10,8 +10,12 @@ import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeApp, type Routes } from "./App.ts"
 import { nodeServer } from "./EdgeServer.ts"
+import { plainResponse } from "./PlainResponse.ts"
+
+const documentHeaders = { "Content-Type": "application/json", "Cache-Control": "private, max-age=5" }
 
 const routes: Routes<never> = (app) => {
+  app.get("/document", () => plainResponse('{"a":1}', documentHeaders))
   app.get("/page", (c) => c.html("<p>hello</p>"))
   app.get("/cached", (c) => c.json({ ok: true }, 200, { "Cache-Control": "private, max-age=60" }))
   app.get("/stored", (c) => c.json({ ok: true }, 200, { "Cache-Control": "private, no-store" }))
@@ -104,6 +108,17 @@ describe.each(["app.request", "node"])("the request step (%s)", (mode) => {
     expect(tooLarge.status).toBe(413)
     expect(tooLarge.headers.get("cache-control")).toBe("no-store")
     expect(tooLarge.headers.get("x-request-id")).not.toBeNull()
+  })
+
+  it("adds its headers to a plain response, leaving the route's header object as it was", async () => {
+    const document = await call("/document", { headers: { Authorization: "Bearer x" } })
+    expect(await document.text()).toBe('{"a":1}')
+    expect(document.headers.get("content-type")).toBe("application/json")
+    expect(document.headers.get("cache-control")).toBe("no-store")
+    expect(document.headers.get("x-request-id")).not.toBeNull()
+    expect(document.headers.get("x-content-type-options")).toBe("nosniff")
+    expect((await call("/document")).headers.get("cache-control")).toBe("private, max-age=5")
+    expect(documentHeaders).toEqual({ "Content-Type": "application/json", "Cache-Control": "private, max-age=5" })
   })
 
   it("drops X-Data-Source unless debug headers are on", async () => {

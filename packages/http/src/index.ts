@@ -29,6 +29,7 @@ export {
   UnsupportedMediaType
 } from "./HttpErrors.ts"
 export { principalOf, problemResponse, type EdgeEnv, type Problem } from "./ProblemDetails.ts"
+export { plainResponse } from "./PlainResponse.ts"
 export { decodeBody, fieldErrors } from "./RequestBody.ts"
 export { type Run } from "./Run.ts"
 export { LiveSessions, type LiveStream } from "./LiveSession.ts"

@@ -16,7 +16,7 @@
 import { Identity } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
-import { ConsistencyToken, decodeBody } from "@bank/http"
+import { ConsistencyToken, decodeBody, plainResponse } from "@bank/http"
 import { DocumentStore, RequestReply, StreamLog } from "@bank/platform"
 import { Effect, Metric, Option, Schema } from "effect"
 import type { Redis } from "effect/persistence/Redis"
@@ -39,6 +39,9 @@ import * as Secrets from "./Secrets.ts"
 import * as SessionStore from "./SessionStore.ts"
 import * as StepUp from "./StepUp.ts"
 import { bearerToken, type TokenCheck } from "./TokenCheck.ts"
+
+/** GET /v1/session answers the stored document as it is (PlainResponse.ts). */
+const sessionDocumentHeaders = { "Content-Type": "application/json", "Cache-Control": "no-store" }
 
 /** Login answers by outcome (`LoggedIn` or the refusal's reason) on the edge's /metrics. */
 const loginOutcomes = Metric.counter("login_outcomes_total", {
@@ -371,7 +374,7 @@ export const identityRoutes: Routes<Services, ProblemTag> = (app, run) => {
         }
         const text = yield* store.getRaw(key)
         if (Option.isNone(text)) return yield* new SessionNotFound({ sessionId })
-        return c.body(text.value, 200, { "Content-Type": "application/json", "Cache-Control": "no-store" })
+        return plainResponse(text.value, sessionDocumentHeaders)
       })
     )
   )

@@ -21,7 +21,7 @@ import type { Principal } from "@bank/contracts"
 import { Profile as ProfileContract } from "@bank/contracts"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
-import { ConsistencyToken, decodeBody, InvalidBody, principalOf, StepUp } from "@bank/http"
+import { ConsistencyToken, decodeBody, InvalidBody, plainResponse, principalOf, StepUp } from "@bank/http"
 import { DocumentStore, ReadModel, StreamLog, uuidv7 } from "@bank/platform"
 import { Effect, Option, Schema } from "effect"
 import type { Context } from "hono"
@@ -114,7 +114,7 @@ export const makeProfileRoutes =
             if (Option.isNone(raw)) return yield* new ProfileNotFound()
             // The stored text as it is, with `lastUpdate` added at its end when there is one.
             const body = Option.isSome(lastUpdate) ? withField(raw.value, "lastUpdate", lastUpdate.value) : raw.value
-            return c.body(body, 200, json)
+            return plainResponse(body, json)
           }
           const names = [
             ...new Set(
