@@ -21,13 +21,14 @@ export interface Pending {
   readonly options: ResponseHeaders.Options
 }
 
-type Headers = OutgoingHttpHeaders | Array<OutgoingHttpHeader>
+/** What Node's writeHead takes as headers. */
+export type NodeHeaders = OutgoingHttpHeaders | Array<OutgoingHttpHeader>
 
 export class EdgeResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
   /** Set by the request step; applied once, by the first `writeHead` (explicit or implicit). */
   pending: Pending | undefined = undefined
 
-  override writeHead(statusCode: number, statusMessage?: string | Headers, headers?: Headers): this {
+  override writeHead(statusCode: number, statusMessage?: string | NodeHeaders, headers?: NodeHeaders): this {
     const pending = this.pending
     const given = typeof statusMessage === "string" ? headers : statusMessage
     if (pending === undefined) {

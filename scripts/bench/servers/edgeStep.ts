@@ -7,6 +7,8 @@
 //   edge            the edge's own app (makeApp: the real request step, CORS off) on the edge's own
 //                   Node server (EdgeServer.ts), as in production
 //   edge-serve      the same app on @hono/node-server's `serve` (the edge's server wrapper apart)
+//   edge-bare       the same app on a bare node:http server answering with EdgeResponse (the
+//                   request step's Node path, without the graceful-shutdown bookkeeping)
 //   step:PIECES     plain Hono on `serve` with a middleware doing only PIECES (comma-separated) of
 //                   what the request step does:
 //                     pass     nothing: `return next()` (what any middleware costs)
@@ -25,6 +27,7 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { makeApp } from "../../../packages/http/src/App.ts"
 import { nodeServer } from "../../../packages/http/src/EdgeServer.ts"
+import { EdgeResponse } from "../../../packages/http/src/NodeResponse.ts"
 import * as RequestMetrics from "../../../packages/http/src/RequestMetrics.ts"
 import { requestIdOf } from "../../../packages/http/src/RequestStep.ts"
 import * as ResponseHeaders from "../../../packages/http/src/ResponseHeaders.ts"
@@ -61,11 +64,14 @@ if (variant === "node") {
     response.end(body)
   })
   server.listen(0, "127.0.0.1", () => listening((server.address() as AddressInfo).port))
-} else if (variant === "edge" || variant === "edge-serve") {
+} else if (variant === "edge" || variant === "edge-serve" || variant === "edge-bare") {
   // /healthz needs none of the services; the context only has to exist.
   const app = makeApp({ context: Context.empty() as never })
   if (variant === "edge") {
     const { server } = nodeServer(getRequestListener(app.fetch))
+    server.listen(0, "127.0.0.1", () => listening((server.address() as AddressInfo).port))
+  } else if (variant === "edge-bare") {
+    const server = createServer({ ServerResponse: EdgeResponse }, getRequestListener(app.fetch))
     server.listen(0, "127.0.0.1", () => listening((server.address() as AddressInfo).port))
   } else serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => listening(info.port))
 } else {
