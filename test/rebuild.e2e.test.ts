@@ -89,7 +89,9 @@ beforeAll(async () => {
     hostname: "127.0.0.1",
     problems: { ...Identity.problems, ...DashboardApi.problems, ...Profile.problems, ...Prefetch.problems },
     routes
-  }).pipe(Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer, DashboardApi.edgeLayer)))
+  }).pipe(
+    Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer, DashboardApi.edgeLayer, Prefetch.edgeLayer))
+  )
   runtime = ManagedRuntime.make(
     Layer.mergeAll(
       projector,

@@ -108,7 +108,7 @@ export const useStack = (options: StackOptions): Stack => {
           routes: [api],
           ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {})
         }).pipe(
-          Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer)),
+          Layer.provide(Layer.mergeAll(Identity.edgeLayer, Profile.edgeLayer, Prefetch.edgeLayer)),
           Layer.provideMerge(Dashboard.edgeLayer)
         ),
         options.everything

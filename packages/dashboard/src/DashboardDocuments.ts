@@ -1,5 +1,5 @@
 // The dashboard documents GET /v1/dashboard serves, through a client-side cache the server keeps
-// honest (platform TrackedHashes.ts, CLIENT TRACKING): a hot dashboard costs no round trip, and
+// honest (platform CachedDocuments.ts, CLIENT TRACKING): a hot dashboard costs no round trip, and
 // the moment the projector writes a document, Redis tells this process to drop it.
 //
 // Never older than what this process's live feed pushed: the feed (DashboardFeed.ts) forgets a
@@ -10,8 +10,8 @@
 //
 // Only with the lua backend (documents are strings, read with GET); with RedisJSON, or with
 // DASHBOARD_DOCUMENT_CACHE=false, every read goes to Redis as before.
-import { DocumentStore, ReadModel, RedisTopology } from "@bank/platform"
-import { Config, Context, Effect, Layer, Option } from "effect"
+import { CachedDocuments, type DocumentStore, ReadModel } from "@bank/platform"
+import { Config, Context, Effect, Layer } from "effect"
 import type { RedisError } from "effect/persistence/Redis"
 import * as Dashboard from "./Dashboard.ts"
 import { readModel } from "./DashboardProjector.ts"
@@ -42,35 +42,25 @@ export interface Options {
 
 export const make = (options: Options) =>
   Effect.gen(function* () {
-    const store = yield* DocumentStore.DocumentStore
     const readModels = yield* ReadModel.ReadModel
-    const topology = yield* RedisTopology.RedisTopology
-    const cache =
-      options.cache && store.backend === "lua"
-        ? yield* topology.cachedStrings({ maxEntries: options.maxEntries ?? 10_000, ttlMs: options.ttlMs ?? 60_000 })
-        : undefined
-    const orEmpty = (customerId: string) => Option.getOrElse(() => JSON.stringify(Dashboard.empty(customerId)))
+    const cache = yield* CachedDocuments.make({ ...options, maxEntries: options.maxEntries ?? 10_000 })
+    const orEmpty = (customerId: string) => (text: string | null) => text ?? JSON.stringify(Dashboard.empty(customerId))
     return DashboardDocuments.of({
-      cached: cache !== undefined,
+      cached: cache.cached,
       text: (customerId) =>
-        Effect.flatMap(
-          readModels.documentKey(readModel, customerId),
-          (key): Effect.Effect<string, RedisError | DocumentStore.DocumentStoreError> => {
-            if (cache === undefined) return Effect.map(store.getRaw(key), orEmpty(customerId))
-            const hit = cache.peek(key)
-            return hit !== undefined
-              ? Effect.succeed(hit ?? JSON.stringify(Dashboard.empty(customerId)))
-              : Effect.map(cache.read(key), (text) => text ?? JSON.stringify(Dashboard.empty(customerId)))
-          }
-        ),
+        Effect.flatMap(readModels.documentKey(readModel, customerId), (key) => {
+          const hit = cache.peek(key)
+          return hit !== undefined
+            ? Effect.succeed(orEmpty(customerId)(hit))
+            : Effect.map(cache.read(key), orEmpty(customerId))
+        }),
       peek: (customerId) => {
-        if (cache === undefined) return undefined
         const key = readModels.cachedDocumentKey(readModel, customerId)
         const hit = key === undefined ? undefined : cache.peek(key)
-        return hit === undefined ? undefined : (hit ?? JSON.stringify(Dashboard.empty(customerId)))
+        return hit === undefined ? undefined : orEmpty(customerId)(hit)
       },
       forget: (customerId) =>
-        cache === undefined ? Effect.void : Effect.map(readModels.documentKey(readModel, customerId), cache.forget)
+        cache.cached ? Effect.map(readModels.documentKey(readModel, customerId), cache.forget) : Effect.void
     })
   })
 

@@ -95,5 +95,6 @@ export const servicesLayer = Layer.mergeAll(
   Identity.edgeLayer,
   Dashboard.edgeLayer,
   Profile.edgeLayer,
+  Prefetch.edgeLayer,
   StepUp.layerConfig
 )

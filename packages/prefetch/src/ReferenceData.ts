@@ -9,12 +9,17 @@
 //
 // It is a read model of PostgreSQL's ref.* tables with generations (platform ReadModel.ts):
 // generation 1 keeps the keys above, generation N > 1 is `global:ref:g<N>:<data set>`; readers
-// ask the pointer `global:readmodel:reference-data` on every read (one GET beside the HMGET).
+// ask the pointer `global:readmodel:reference-data` on every read (a GET beside the HGETALL).
 // `scripts/rebuild.ts reference-data` builds N+1 beside N (ReferenceDataProjection.ts).
-import { Database, Keys, Lua, ReadModel } from "@bank/platform"
+//
+// The edge reads both through a client-side cache the server keeps honest (ReferenceCache below,
+// on platform TrackedHashes.ts: CLIENT TRACKING): the pointer and the hash are kept in process
+// until Redis says either was written (an invalidation, a reload, a switch), so a hot read costs
+// no round trip and no Effect run, and the next read after a write anywhere asks Redis again.
+import { Database, Keys, Lua, ReadModel, RedisTopology } from "@bank/platform"
 import { minorToText } from "@bank/records"
-import { Effect } from "effect"
-import { Redis, script } from "effect/persistence/Redis"
+import { Config, Context, Effect, Layer } from "effect"
+import { Redis, type RedisError, script } from "effect/persistence/Redis"
 
 const source = Lua.loader(new URL("./lua/", import.meta.url))
 
@@ -113,19 +118,101 @@ const load = (name: DataSet, stamp: string, generation: number) =>
     return body
   })
 
+/** What a data set's hash holds (HGETALL: `gen`, `body`, `loadedAt`), and the generation it is of. */
+export interface Stored {
+  readonly generation: number
+  readonly hash: Readonly<Record<string, string>>
+}
+
+/** The body when the hash holds one loaded less than MAX_AGE_MS ago. */
+const freshBody = (hash: Readonly<Record<string, string>>): string | undefined => {
+  const body = hash.body
+  return body && Date.now() - Number(hash.loadedAt) < MAX_AGE_MS ? body : undefined
+}
+
+/**
+ * The reference data sets as Redis holds them now: the pointer and the data set's hash, through
+ * tracked client-side caches (a write anywhere drops them) or, uncached, straight from Redis.
+ */
+export class ReferenceCache extends Context.Service<
+  ReferenceCache,
+  {
+    /** The current generation's hash of the data set (an empty record while there is none). */
+    readonly stored: (name: DataSet) => Effect.Effect<Stored, RedisError>
+    /**
+     * The body, synchronously, when the pointer and the hash are cached and the body is fresh
+     * (no Effect, no round trip); undefined means "ask `read`".
+     */
+    readonly peek: (name: DataSet) => string | undefined
+    readonly cached: boolean
+  }
+>()("@bank/prefetch/ReferenceCache") {}
+
+export interface CacheOptions {
+  readonly cache: boolean
+  /** Longest an entry stays cached should an invalidation ever be lost (default 60 s). */
+  readonly ttlMs?: number
+}
+
+export const makeCache = (options: CacheOptions) =>
+  Effect.gen(function* () {
+    const redis = yield* Redis
+    const pointer = ReadModel.pointerKey(readModel)
+    if (!options.cache) {
+      return ReferenceCache.of({
+        cached: false,
+        peek: () => undefined,
+        stored: (name) =>
+          Effect.flatMap(ReadModel.generation(readModel).pipe(Effect.provideService(Redis, redis)), (generation) =>
+            Effect.map(
+              redis.send<Array<string | null>>("HMGET", keyOf(name, generation), "gen", "body", "loadedAt"),
+              ([gen, body, loadedAt]) => ({
+                generation,
+                hash: {
+                  ...(gen == null ? {} : { gen }),
+                  ...(body == null ? {} : { body }),
+                  ...(loadedAt == null ? {} : { loadedAt })
+                }
+              })
+            )
+          )
+      })
+    }
+    const topology = yield* RedisTopology.RedisTopology
+    const ttlMs = options.ttlMs ?? 60_000
+    // Two pointers' worth and a few data sets per generation: small.
+    const pointers = yield* topology.cachedStrings({ maxEntries: 16, ttlMs })
+    const hashes = yield* topology.cachedHashes({ maxEntries: 64, ttlMs })
+    return ReferenceCache.of({
+      cached: true,
+      peek: (name) => {
+        const current = pointers.peek(pointer)
+        if (current === undefined) return undefined
+        const hash = hashes.peek(keyOf(name, ReadModel.parseGeneration(current)))
+        return hash === undefined ? undefined : freshBody(hash)
+      },
+      stored: (name) =>
+        Effect.flatMap(pointers.read(pointer), (current) => {
+          const generation = ReadModel.parseGeneration(current)
+          return Effect.map(hashes.read(keyOf(name, generation)), (hash) => ({ generation, hash }))
+        })
+    })
+  })
+
+/** Needs Redis and RedisTopology. */
+export const cacheLayer = (options: CacheOptions) => Layer.effect(ReferenceCache, makeCache(options))
+
+/** REFERENCE_DATA_CACHE (default true). */
+export const cacheLayerConfig = Layer.unwrap(
+  Effect.map(Config.Boolean("REFERENCE_DATA_CACHE").pipe(Config.withDefault(true)), (cache) => cacheLayer({ cache }))
+)
+
 /** The data set's body (JSON), and whether the cache served it. */
 export const read = Effect.fn("ReferenceData.read")(function* (name: DataSet) {
-  const redis = yield* Redis
-  const generation = yield* currentGeneration
-  const [gen, body, loadedAt] = yield* redis.send<Array<string | null>>(
-    "HMGET",
-    keyOf(name, generation),
-    "gen",
-    "body",
-    "loadedAt"
-  )
-  if (body && Date.now() - Number(loadedAt) < MAX_AGE_MS) return { body, source: "redis" as const }
-  return { body: yield* load(name, gen ?? "0", generation), source: "postgres" as const }
+  const { generation, hash } = yield* ReferenceCache.use((cache) => cache.stored(name))
+  const body = freshBody(hash)
+  if (body !== undefined) return { body, source: "redis" as const }
+  return { body: yield* load(name, hash.gen ?? "0", generation), source: "postgres" as const }
 })
 
 /** CDC reported a change: drop the cached body of `generation` (default 1). */

@@ -6,6 +6,7 @@
 // reference data (product catalogue, exchange rates), invalidated by CDC, behind
 // `GET /v1/reference/*`. Writes never come here: they go to the systems of record.
 import { Layer } from "effect"
+import * as ReferenceData from "./ReferenceData.ts"
 import * as PrefetchActor from "./PrefetchActor.ts"
 import * as PrefetchConfig from "./PrefetchConfig.ts"
 
@@ -15,11 +16,14 @@ export { problems, type ProblemTag } from "./Problems.ts"
 export { prefetchRoutes, type Services as RouteServices } from "./Routes.ts"
 export { PrefetchActor, PrefetchConfig }
 export * as Prefetcher from "./Prefetcher.ts"
-export * as ReferenceData from "./ReferenceData.ts"
+export { ReferenceData }
 export * as ReferenceDataProjection from "./ReferenceDataProjection.ts"
 export * as TransactionCache from "./TransactionCache.ts"
 export * as TransactionPages from "./TransactionPages.ts"
 
 /** The prefetch process: the actors configured from the environment, given Redis and Database. */
+/** What the edge needs for the prefetch routes, given Redis and RedisTopology: the reference data's cache. */
+export const edgeLayer = ReferenceData.cacheLayerConfig
+
 export const actorLayer = PrefetchActor.layer.pipe(Layer.provide(PrefetchConfig.layerConfig))
 export * as Errors from "./Errors.ts"

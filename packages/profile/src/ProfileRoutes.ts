@@ -27,20 +27,20 @@ import { Effect, Option, Schema } from "effect"
 import type { Context } from "hono"
 import { ProfileNotFound, UnknownProfileField } from "./Errors.ts"
 import { fields as allowedFields } from "./Profile.ts"
+import * as ProfileDocuments from "./ProfileDocuments.ts"
 import { lastUpdateKey, readModel } from "./ProfileProjector.ts"
 
-export type Services = DocumentStore.DocumentStore | StreamLog.StreamLog | StepUp.StepUpPolicy | ReadModel.ReadModel
+export type Services =
+  | DocumentStore.DocumentStore
+  | StreamLog.StreamLog
+  | StepUp.StepUpPolicy
+  | ReadModel.ReadModel
+  | ProfileDocuments.ProfileDocuments
 
 const callerOf = (c: Context<any>): Effect.Effect<Principal> => Effect.sync(() => principalOf(c))
 
 const allowed: ReadonlySet<string> = new Set(allowedFields)
 
-/** A stored JSON object's text with one more field at its end, its other bytes untouched. */
-const withField = (objectText: string, name: string, valueText: string): string => {
-  const end = objectText.lastIndexOf("}")
-  const empty = objectText.slice(objectText.indexOf("{") + 1, end).trim() === ""
-  return `${objectText.slice(0, end)}${empty ? "" : ","}${JSON.stringify(name)}:${valueText}}`
-}
 const json = { "Content-Type": "application/json", "Cache-Control": "private, no-store" }
 
 /** The body of POST /v1/profile/email/confirm: the six digits sent to the new address. */
@@ -89,8 +89,18 @@ const showsChange = (
 export const makeProfileRoutes =
   (options: { readonly consistencyWaitMs?: number } = {}): Routes<Services, ProblemTag> =>
   (app, run) => {
-    app.get("/v1/profile", (c) =>
-      run(
+    let documents: ProfileDocuments.ProfileDocuments["Service"] | undefined
+    let readModels: ReadModel.ReadModel["Service"] | undefined
+    app.get("/v1/profile", (c) => {
+      // A cached profile is sent without an Effect run (no I/O, nothing to fail; no span, so
+      // only while tracing is off: Run.ts). A read with a Consistency-Token reads Redis itself.
+      if (!run.traced && c.req.header(ConsistencyToken.header) === undefined && c.req.query("fields") === undefined) {
+        documents ??= run.service(ProfileDocuments.ProfileDocuments)
+        readModels ??= run.service(ReadModel.ReadModel)
+        const text = ProfileDocuments.peek(documents, readModels, principalOf(c).customerId)
+        if (text !== undefined) return plainResponse(text, json)
+      }
+      return run(
         c,
         Effect.gen(function* () {
           const { customerId } = yield* callerOf(c)
@@ -105,16 +115,16 @@ export const makeProfileRoutes =
                 timeoutMs: options.consistencyWaitMs
               })
             }
+            // A read with the token reads Redis itself; and when it waited, Redis has shown this
+            // process the change, so what the cache holds may be older: dropped either way.
+            yield* ProfileDocuments.forget(customerId)
           }
           const asked = c.req.query("fields")
           if (asked === undefined) {
-            const [raw, lastUpdate] = yield* Effect.all([store.getRaw(key), store.getRaw(outcome)], {
-              concurrency: "unbounded"
-            })
-            if (Option.isNone(raw)) return yield* new ProfileNotFound()
             // The stored text as it is, with `lastUpdate` added at its end when there is one.
-            const body = Option.isSome(lastUpdate) ? withField(raw.value, "lastUpdate", lastUpdate.value) : raw.value
-            return plainResponse(body, json)
+            const body = yield* ProfileDocuments.text(customerId)
+            if (Option.isNone(body)) return yield* new ProfileNotFound()
+            return plainResponse(body.value, json)
           }
           const names = [
             ...new Set(
@@ -143,7 +153,7 @@ export const makeProfileRoutes =
           return c.body(body, 200, json)
         })
       )
-    )
+    })
 
     app.patch("/v1/profile", (c) =>
       run(

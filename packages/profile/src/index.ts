@@ -6,6 +6,7 @@
 // the systems of record by reconciliation (PgProfile.ts, Reconcile.ts).
 import { DocumentStore, ReadModel, StreamLog } from "@bank/platform"
 import { Layer } from "effect"
+import * as ProfileDocuments from "./ProfileDocuments.ts"
 
 export * from "./Errors.ts"
 export { problems, type ProblemTag } from "./Problems.ts"
@@ -15,9 +16,12 @@ export * as ProfileProjection from "./ProfileProjection.ts"
 export * as ProfileProjector from "./ProfileProjector.ts"
 export { profileOperations, ProfileDocument } from "./Api.ts"
 export { makeProfileRoutes, profileRoutes, type Services as RouteServices } from "./ProfileRoutes.ts"
+export { ProfileDocuments }
 export * as ProfileWriter from "./ProfileWriter.ts"
 export * as Reconcile from "./Reconcile.ts"
 
 /** What the edge needs for the profile routes, given the Redis services. */
-export const edgeLayer = Layer.mergeAll(DocumentStore.layer, StreamLog.layer, ReadModel.layer())
+export const edgeLayer = ProfileDocuments.layerConfig.pipe(
+  Layer.provideMerge(Layer.mergeAll(DocumentStore.layer, StreamLog.layer, ReadModel.layer()))
+)
 export * as Errors from "./Errors.ts"
