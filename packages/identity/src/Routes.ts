@@ -36,6 +36,7 @@ import {
 } from "./Errors.ts"
 import { IdentityConfig } from "./IdentityConfig.ts"
 import * as Secrets from "./Secrets.ts"
+import { SessionDocuments } from "./SessionDocuments.ts"
 import * as SessionStore from "./SessionStore.ts"
 import * as StepUp from "./StepUp.ts"
 import { bearerToken, type TokenCheck } from "./TokenCheck.ts"
@@ -56,6 +57,7 @@ export type Services =
   | DocumentStore.DocumentStore
   | TokenCheck
   | Redis
+  | SessionDocuments
 
 export const LoginBody = Schema.Struct({
   username: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256)),
@@ -359,25 +361,37 @@ export const identityRoutes: Routes<Services, ProblemTag> = (app, run) => {
     )
   )
 
-  app.get("/v1/session", (c) =>
-    run(
+  let sessions: SessionDocuments["Service"] | undefined
+  app.get("/v1/session", (c) => {
+    // A cached session is sent without an Effect run (no I/O, nothing to fail; no span, so only
+    // while tracing is off: Run.ts). A read with a Consistency-Token reads Redis itself.
+    if (!run.traced && c.req.header(ConsistencyToken.header) === undefined) {
+      sessions ??= run.service(SessionDocuments)
+      const { customerId, sessionId } = principalOf(c)
+      const text = sessions.peek(SessionStore.keys(customerId).document(sessionId))
+      if (typeof text === "string") return plainResponse(text, sessionDocumentHeaders)
+    }
+    return run(
       c,
       Effect.gen(function* () {
         const { customerId, sessionId } = principalOf(c)
-        const store = yield* DocumentStore.DocumentStore
+        const documents = yield* SessionDocuments
         const key = SessionStore.keys(customerId).document(sessionId)
         if (c.req.header(ConsistencyToken.header) !== undefined) {
           const claim = yield* ConsistencyToken.fromRequest(c)
           if (Option.isSome(claim) && claim.value.k === "preferences") {
+            const store = yield* DocumentStore.DocumentStore
             yield* ConsistencyToken.waitFor(c, showsPreferences(store, key, sessionId, claim.value))
           }
+          // Redis itself, and nothing cached before what the wait saw.
+          documents.forget(key)
         }
-        const text = yield* store.getRaw(key)
-        if (Option.isNone(text)) return yield* new SessionNotFound({ sessionId })
-        return plainResponse(text.value, sessionDocumentHeaders)
+        const text = yield* documents.read(key)
+        if (text === null) return yield* new SessionNotFound({ sessionId })
+        return plainResponse(text, sessionDocumentHeaders)
       })
     )
-  )
+  })
 
   app.patch("/v1/session/preferences", (c) =>
     run(

@@ -13,6 +13,7 @@ import { Layer } from "effect"
 import * as CredentialsProjection from "./CredentialsProjection.ts"
 import * as IdentityActor from "./IdentityActor.ts"
 import * as IdentityConfig from "./IdentityConfig.ts"
+import * as SessionDocuments from "./SessionDocuments.ts"
 import * as SessionExpiry from "./SessionExpiry.ts"
 import * as SessionProjector from "./SessionProjector.ts"
 import * as StreamGuard from "./StreamGuard.ts"
@@ -38,6 +39,7 @@ export * as CredentialsReconcile from "./CredentialsReconcile.ts"
 export * as IdentityKeys from "./IdentityKeys.ts"
 export * as LoginThrottle from "./LoginThrottle.ts"
 export * as Secrets from "./Secrets.ts"
+export { SessionDocuments }
 export * as SessionStore from "./SessionStore.ts"
 export * as TokenStore from "./TokenStore.ts"
 
@@ -48,10 +50,10 @@ export * as TokenStore from "./TokenStore.ts"
  */
 export const edgeLayer = Layer.mergeAll(
   RequestReply.layerRequester,
-  DocumentStore.layer,
   TokenCheck.layer,
-  StreamGuard.layer
-).pipe(Layer.provideMerge(StreamLog.layer))
+  StreamGuard.layer,
+  SessionDocuments.layerConfig
+).pipe(Layer.provideMerge(Layer.mergeAll(DocumentStore.layer, StreamLog.layer)))
 
 /**
  * The identity process: the identity actor, the credentials projection (following its

@@ -7,7 +7,7 @@
 //
 // Only with the lua backend (documents are strings, read with GET); with RedisJSON, or when
 // `cache` is false, every read goes to the document store as before.
-import { Effect, Option } from "effect"
+import { Config, type Context, Effect, Layer, Option } from "effect"
 import type { RedisError } from "effect/persistence/Redis"
 import { DocumentStore, type DocumentStoreError } from "./DocumentStore.ts"
 import { RedisTopology } from "./RedisTopology.ts"
@@ -54,3 +54,14 @@ export const make = (options: Options) =>
       forget: cache.forget
     } satisfies CachedDocuments as CachedDocuments
   })
+
+/**
+ * A route's cache as the service `tag`, on unless the environment variable `variable` is false
+ * (e.g. PROFILE_DOCUMENT_CACHE). Needs DocumentStore and RedisTopology.
+ */
+export const layerConfig = <I>(tag: Context.Key<I, CachedDocuments>, variable: string, maxEntries: number) =>
+  Layer.unwrap(
+    Effect.map(Config.Boolean(variable).pipe(Config.withDefault(true)), (cache) =>
+      Layer.effect(tag, make({ cache, maxEntries }))
+    )
+  )

@@ -10,7 +10,7 @@
 // Only with the lua backend; with RedisJSON, or with PROFILE_DOCUMENT_CACHE=false, every read
 // goes to Redis as before.
 import { CachedDocuments, ReadModel } from "@bank/platform"
-import { Config, Context, Effect, Layer, Option } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { lastUpdateKey, readModel } from "./ProfileProjector.ts"
 
 export class ProfileDocuments extends Context.Service<ProfileDocuments, CachedDocuments.CachedDocuments>()(
@@ -61,14 +61,9 @@ export const forget = (customerId: string) =>
     documents.forget(lastUpdateKey(customerId))
   })
 
-/** A document and an outcome per customer: 20,000 keys by default. */
-export const layer = (options: { readonly cache: boolean; readonly maxEntries?: number }) =>
-  Layer.effect(
-    ProfileDocuments,
-    CachedDocuments.make({ cache: options.cache, maxEntries: options.maxEntries ?? 20_000 })
-  )
+/** PROFILE_DOCUMENT_CACHE (default true); a document and an outcome per customer, 20,000 keys. */
+export const layerConfig = CachedDocuments.layerConfig(ProfileDocuments, "PROFILE_DOCUMENT_CACHE", 20_000)
 
-/** PROFILE_DOCUMENT_CACHE (default true). */
-export const layerConfig = Layer.unwrap(
-  Effect.map(Config.Boolean("PROFILE_DOCUMENT_CACHE").pipe(Config.withDefault(true)), (cache) => layer({ cache }))
-)
+/** For tests: on or off. */
+export const layer = (options: { readonly cache: boolean }) =>
+  Layer.effect(ProfileDocuments, CachedDocuments.make({ cache: options.cache, maxEntries: 20_000 }))
