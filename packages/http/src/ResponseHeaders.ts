@@ -9,7 +9,7 @@
 //   `Authorization` header), problems included, unless the route already forbade storing;
 // - `X-Data-Source` (which store answered a read) only when debug headers are on
 //   (HTTP_DEBUG_HEADERS=true): otherwise it tells an outsider about our internals.
-// The same rules in two forms: `apply` on a Fetch `Headers` (any server, tests' `app.request`)
+// The rules are written once (`merged`) and given two ways: `apply` on a Fetch `Headers` (any server, tests' `app.request`)
 // and `forNode` on the plain header object @hono/node-server hands to Node's `writeHead`, which
 // spares the edge a Fetch `Headers` per answer (materializing, validating and iterating one cost
 // more than the whole of a plain Hono answer; scripts/bench/edgeStep.ts).
@@ -29,21 +29,29 @@ const hsts = "max-age=31536000; includeSubDomains"
 
 const forwardedHttps = (value: string | undefined): boolean => value?.split(",")[0]?.trim() === "https"
 
-/** Sets the edge's headers on `headers`, the answer to the request in `c`. */
+/** What the rules need to know of the request. */
+export interface RequestFacts {
+  /** It came over TLS, directly or as the trusted proxy says (`X-Forwarded-Proto: https`). */
+  readonly tls: boolean
+  /** It carried credentials (an `Authorization` header). */
+  readonly credentials: boolean
+}
+
+/**
+ * Sets the edge's headers on `headers`, the answer to the request in `c` (any server, tests'
+ * `app.request`): the same rules as `forNode`, which the edge's Node server uses.
+ */
 export const apply = (c: Context, headers: Headers, requestId: string, options: Options): void => {
-  headers.set("X-Request-Id", requestId)
-  headers.set("X-Content-Type-Options", "nosniff")
-  headers.set("Referrer-Policy", "no-referrer")
-  if (headers.get("Content-Type")?.startsWith("text/html")) {
-    headers.set("Content-Security-Policy", contentSecurityPolicy)
-    headers.set("X-Frame-Options", "DENY")
+  const facts = {
+    tls: c.req.url.startsWith("https:") || forwardedHttps(c.req.header("X-Forwarded-Proto")),
+    credentials: c.req.header("Authorization") !== undefined
   }
-  const tls = c.req.url.startsWith("https:") || forwardedHttps(c.req.header("X-Forwarded-Proto"))
-  if (tls) headers.set("Strict-Transport-Security", hsts)
-  if (c.req.header("Authorization") !== undefined && !(headers.get("Cache-Control") ?? "").includes("no-store")) {
-    headers.set("Cache-Control", "no-store")
+  const out = merged(facts, [...headers], requestId, options)
+  for (const name of [...headers.keys()]) headers.delete(name)
+  for (const [name, value] of Object.entries(out)) {
+    if (Array.isArray(value)) for (const one of value) headers.append(name, one)
+    else if (value !== undefined) headers.set(name, String(value))
   }
-  if (!options.debugHeaders) headers.delete("X-Data-Source")
 }
 
 const text = (value: OutgoingHttpHeader): string => (Array.isArray(value) ? value.join(", ") : String(value))
@@ -56,6 +64,25 @@ const text = (value: OutgoingHttpHeader): string => (Array.isArray(value) ? valu
 export const forNode = (
   request: IncomingMessage,
   headers: OutgoingHttpHeaders | ReadonlyArray<OutgoingHttpHeader> | undefined | null,
+  requestId: string,
+  options: Options
+): OutgoingHttpHeaders =>
+  merged(
+    {
+      tls:
+        (request.socket as { encrypted?: boolean } | null)?.encrypted === true ||
+        forwardedHttps(request.headers["x-forwarded-proto"] as string | undefined),
+      credentials: request.headers.authorization !== undefined
+    },
+    headers,
+    requestId,
+    options
+  )
+
+/** The rules, once: the route's `headers` with the edge's, as a new object. */
+const merged = (
+  request: RequestFacts,
+  headers: OutgoingHttpHeaders | ReadonlyArray<OutgoingHttpHeader> | ReadonlyArray<[string, string]> | undefined | null,
   requestId: string,
   options: Options
 ): OutgoingHttpHeaders => {
@@ -96,9 +123,7 @@ export const forNode = (
     else for (let i = 0; i + 1 < headers.length; i += 2) add(String(headers[i]), headers[i + 1])
   } else if (headers) for (const name in headers) add(name, (headers as OutgoingHttpHeaders)[name])
 
-  const tls =
-    (request.socket as { encrypted?: boolean } | null)?.encrypted === true ||
-    forwardedHttps(request.headers["x-forwarded-proto"] as string | undefined)
+  const tls = request.tls
   out["X-Request-Id"] = requestId
   out["X-Content-Type-Options"] = "nosniff"
   out["Referrer-Policy"] = "no-referrer"
@@ -111,7 +136,7 @@ export const forNode = (
     out["X-Frame-Options"] = "DENY"
   }
   if (tls) out["Strict-Transport-Security"] = hsts
-  if (request.headers.authorization !== undefined && !(cacheControl && text(cacheControl[1]).includes("no-store")))
+  if (request.credentials && !(cacheControl && text(cacheControl[1]).includes("no-store")))
     out["Cache-Control"] = "no-store"
   else if (cacheControl) out[cacheControl[0]] = cacheControl[1]
   return out

@@ -8,7 +8,7 @@
 //   GET /v1/reference/exchange-rates   exchange rates, exact decimal strings
 // Reference data is not personal, but it is only served to logged-in customers: every /v1 route
 // is, which keeps one rule at the edge and keeps anonymous scrapers off the API.
-import { principalOf } from "@bank/http"
+import { plainResponse, principalOf } from "@bank/http"
 import type { Routes } from "@bank/http"
 import type { ProblemTag } from "./Problems.ts"
 import type { Database } from "@bank/platform"
@@ -86,7 +86,7 @@ export const prefetchRoutes: Routes<Services, ProblemTag> = (app, run) => {
         principalOf(c)
         references ??= run.service(ReferenceData.ReferenceCache)
         const body = references.peek(name)
-        if (body !== undefined) return new Response(body, { status: 200, headers: cachedReferenceHeaders })
+        if (body !== undefined) return plainResponse(body, cachedReferenceHeaders)
       }
       return run(
         c,
