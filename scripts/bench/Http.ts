@@ -143,9 +143,11 @@ export const responseEnd = (buffer: Buffer): { status: number; length: number } 
 
 /**
  * Requests at an even pace (an open model, as wrk2 and k6's constant-arrival-rate): request i is
- * due at start + i/rate and is timed from then until its response has arrived whole, not from
- * when a connection was free, so a server that falls behind is not let off by the generator
- * waiting for it. autocannon's `rate` is different: each connection sends its share of the
+ * due at start + i/rate; a timer every millisecond releases those due, and each is timed from
+ * its release until its response has arrived whole, not from when a connection was free, so a
+ * server that falls behind is not let off by the generator waiting for it. (Timing from the
+ * ideal due time instead would add the timer's own lateness, up to a millisecond, to every
+ * request.) autocannon's `rate` is different: each connection sends its share of the
  * second as fast as it can and then waits for the next second, which is saturation in bursts,
  * not half the load. Raw keep-alive sockets (up to `connections`, one request at a time each)
  * and a minimal response reader keep the generator's own CPU per request near autocannon's.
@@ -243,7 +245,8 @@ export const paced = (
     const tick = setInterval(() => {
       const now = performance.now()
       while (sent < total && started + sent * interval <= now) {
-        due.push(started + sent++ * interval)
+        sent += 1
+        due.push(now)
         const c = idle.pop()
         if (c) next(c)
         else if (open < o.connections) connect()
