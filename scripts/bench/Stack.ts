@@ -57,6 +57,9 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     // runs after the fifth minute measured 401s.
     IDENTITY_SESSION_IDLE_TIMEOUT: "60 minutes",
     IDENTITY_ACCESS_TOKEN_TTL: "60 minutes",
+    // SIGUSR1 opens a process's inspector on a random port of 127.0.0.1, not 9229 (which another
+    // stack may hold): how scripts/bench/Inspector.ts profiles a process it did not start.
+    NODE_OPTIONS: [process.env.NODE_OPTIONS, "--inspect-port=0"].filter(Boolean).join(" "),
     LOG_FORMAT: "json",
     LOG_LEVEL: "Info",
     ...options.env

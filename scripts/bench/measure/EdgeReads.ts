@@ -192,25 +192,6 @@ const startTraceSink = async () => {
   }
 }
 
-/** The last `seconds` of a CPU profile (the load, not the start-up), summarized. */
-export const profileWindow = (file: string, seconds: number): ProfileSummary.Summary => {
-  const profile = JSON.parse(readFileSync(file, "utf8")) as {
-    nodes: Array<never>
-    samples: Array<number>
-    timeDeltas: Array<number>
-    endTime: number
-    startTime: number
-  }
-  const from = profile.endTime - seconds * 1e6
-  let t = profile.startTime
-  const keep = profile.timeDeltas.map((d) => (t += d) >= from)
-  return ProfileSummary.summarize({
-    nodes: profile.nodes,
-    samples: profile.samples.filter((_, i) => keep[i]),
-    timeDeltas: profile.timeDeltas.filter((_, i) => keep[i])
-  })
-}
-
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`
 
 /** Profiles an edge of this checkout serving `route` for ctx.seconds: its top self-time frames. */
@@ -222,7 +203,7 @@ const profileEdge = async (ctx: BenchContext, route: Route): Promise<string> => 
     await edge.stop()
     const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"))
     if (!file) return "no profile was written"
-    const s = profileWindow(join(dir, file), ctx.seconds + 1)
+    const s = ProfileSummary.profileWindow(join(dir, file), ctx.seconds + 1)
     return (
       `profile of an edge serving GET ${route.path} (${fmt(m.result.perSecond, 0)} req/s, ${fmt(m.cpuMicros, 0)} µs CPU per request): ` +
       `${ProfileSummary.text(s, 5)}; top self time: ${s.functions
