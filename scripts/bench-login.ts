@@ -52,6 +52,7 @@ try {
     log: (name) => (line) => stack.log(`${name} | ${line}`),
     figures: [],
     tokens: [],
+    accounts: [],
     method: [],
     known: { redisPort: stack.redis.port, postgresDir: stack.postgres.dir }
   }

@@ -2,14 +2,15 @@
 // check), login throughput through the real edge and identity actor, and the bare KDF on the
 // same cores as its ceiling.
 import { spawn } from "node:child_process"
-import { writeFileSync } from "node:fs"
+import { createHash } from "node:crypto"
+import { readFileSync, writeFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import { Keys } from "@bank/platform"
 import { addressOf } from "../../../load/flows/Api.ts"
-import { latencyText, type BenchContext } from "../Context.ts"
+import { latencyText, type BenchContext, type OwnAccount } from "../Context.ts"
 import { fmt, notMeasured } from "../Figures.ts"
 import { load, type LoadOptions } from "../Http.ts"
 import * as Inspector from "../Inspector.ts"
@@ -65,6 +66,116 @@ export const tokenPool = async (ctx: BenchContext, users: number): Promise<strin
   )
   if (ctx.tokens.length > 0) return undefined
   return `POST /v1/auth/login answered ${[...statuses].map(([s, n]) => `${s === 0 ? "no answer" : s} ×${n}`).join(", ")}`
+}
+
+/** A transactions window's key: `{c:<customer>}:txmeta:<system>:<id>` (packages/prefetch TransactionCache.ts). */
+const WINDOW_KEY = /^\{c:([^}]+)\}:txmeta:([a-z]+:[0-9]+)$/
+
+/**
+ * The account of a customer to read transactions of from Redis: of its ready windows (HMGET
+ * state from last of each), one that answers the newest `limit` entries whole (at least `limit`
+ * entries, or all since the account's first, as page.lua requires), the largest; undefined if none.
+ */
+export const windowToRead = (
+  windows: ReadonlyArray<{ readonly account: string; readonly meta: ReadonlyArray<string | null> }>,
+  limit = 20
+): string | undefined => {
+  let best: { account: string; size: number } | undefined
+  for (const { account, meta } of windows) {
+    const [state, fromText, lastText] = meta
+    if (state !== "ready" || !fromText || !lastText) continue
+    const from = Number(fromText)
+    const size = Number(lastText) - from + 1
+    if ((size >= limit || from === 1) && size > (best?.size ?? -1)) best = { account, size }
+  }
+  return best?.account
+}
+
+/**
+ * Fills ctx.accounts: each token whose customer's login prefetched a window that answers its
+ * newest page from Redis, with that account. Prefetch runs after the login (PrefetchActor.ts), so
+ * this waits until every token's customer has one, or until none came for `quietMs`.
+ */
+export const prefetchedAccounts = async (
+  ctx: Pick<BenchContext, "redis" | "tokens" | "accounts" | "say">,
+  options: { readonly quietMs?: number; readonly timeoutMs?: number } = {}
+): Promise<string | undefined> => {
+  const quietMs = options.quietMs ?? 5_000
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
+  const tokenOf = new Map<string, string>()
+  for (const token of ctx.tokens) {
+    const hash = createHash("sha256").update(token).digest("base64url")
+    const customer = await ctx.redis.hGet(`identity:access:${hash}`, "c")
+    if (customer) tokenOf.set(customer, token)
+  }
+  let found = new Map<string, string>()
+
+  let changed = Date.now()
+  for (;;) {
+    const windows = new Map<string, Array<{ account: string; meta: ReadonlyArray<string | null> }>>()
+    let cursor = "0"
+    do {
+      const [next, keys] = (await ctx.redis.sendCommand([
+        "SCAN",
+        cursor,
+        "MATCH",
+        "{c:*}:txmeta:*",
+        "COUNT",
+        "1000"
+      ])) as [string, Array<string>]
+      cursor = next
+      for (const key of keys) {
+        const match = WINDOW_KEY.exec(key)
+        if (!match || !tokenOf.has(match[1]!)) continue
+        const meta = (await ctx.redis.sendCommand(["HMGET", key, "state", "from", "last"])) as Array<string | null>
+        windows.set(match[1]!, [...(windows.get(match[1]!) ?? []), { account: match[2]!, meta }])
+      }
+    } while (cursor !== "0")
+    const now = new Map<string, string>()
+    for (const [customer, list] of windows) {
+      const account = windowToRead(list)
+      if (account) now.set(customer, account)
+    }
+    if (now.size > found.size) changed = Date.now()
+    found = now
+    if (found.size >= tokenOf.size || Date.now() > deadline || Date.now() - changed >= quietMs) break
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  ctx.accounts.length = 0
+  for (const [customer, account] of found)
+    ctx.accounts.push({ token: tokenOf.get(customer)!, customerId: customer, account })
+  ctx.say(`${ctx.accounts.length} of ${ctx.tokens.length} logged-in customers have a prefetched transactions window`)
+  return ctx.accounts.length > 0
+    ? undefined
+    : `none of the ${ctx.tokens.length} logged-in customers has a prefetched transactions window answering a page`
+}
+
+const pageLua = readFileSync(new URL("../../../packages/prefetch/src/lua/page.lua", import.meta.url), "utf8")
+
+/**
+ * How many of `accounts` have no window that answers their newest page now (page.lua, as the
+ * edge runs it): the edge answers those from PostgreSQL. A window that answered before a run and
+ * after it answered throughout (only a new login's prefetch makes one).
+ */
+export const unreadableWindows = async (
+  redis: BenchContext["redis"],
+  accounts: ReadonlyArray<OwnAccount>
+): Promise<number> => {
+  let missing = 0
+  for (const { customerId, account } of accounts) {
+    const tag = `{c:${customerId}}`
+    const reply = await redis.sendCommand([
+      "EVAL",
+      pageLua,
+      "2",
+      `${tag}:txmeta:${account}`,
+      `${tag}:txns:${account}`,
+      "",
+      "20"
+    ])
+    if (!Array.isArray(reply) || reply.length < 2) missing++
+  }
+  return missing
 }
 
 /** scripts/bench/kdf.ts in its own process with the identity process's thread-pool size. */
