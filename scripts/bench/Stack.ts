@@ -22,6 +22,8 @@ export interface StackOptions {
   readonly readyTimeoutMs?: number
   /** Called once the servers are up, before start.mjs runs: to watch the system fill up. */
   readonly onServers?: (servers: { readonly redisUrl: string; readonly databaseUrl: string }) => void
+  /** The checkout whose `npm start` to run (default this one): before/after across checkouts. */
+  readonly dir?: string
 }
 
 export interface Stack {
@@ -70,7 +72,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
   const seen = new Set<string>()
   const launched = performance.now()
   const child = spawn(process.execPath, ["scripts/start.mjs"], {
-    cwd: root,
+    cwd: options.dir ?? root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true
