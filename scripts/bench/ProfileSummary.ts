@@ -30,6 +30,12 @@ export interface Summary {
   readonly idle: number
   readonly areas: ReadonlyArray<Share>
   readonly functions: ReadonlyArray<Share>
+  /**
+   * µs the samples cover, and of those not idle. Samples are wall time: a thread waiting for a
+   * core (preempted) counts as busy where it stopped, so busy time can exceed its CPU time.
+   */
+  readonly sampledMicros: number
+  readonly busyMicros: number
 }
 
 /** "effect", "@bank/platform", "node:internal", "(garbage collector)" ... for a call frame's url. */
@@ -74,7 +80,13 @@ export const summarize = (profile: Profile, top = 15): Summary => {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, share: busy > 0 ? us / busy : 0 }))
-  return { idle: total > 0 ? idle / total : 0, areas: ranked(areas), functions: ranked(functions) }
+  return {
+    idle: total > 0 ? idle / total : 0,
+    areas: ranked(areas),
+    functions: ranked(functions),
+    sampledMicros: total,
+    busyMicros: busy
+  }
 }
 
 /** The last `seconds` of a CPU profile (the load, not the start-up), summarized. */

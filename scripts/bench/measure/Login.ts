@@ -238,12 +238,19 @@ const commandsPerLogin = (before: CommandStats, after: CommandStats, logins: num
 /** The profiled processes: whose main thread is sampled during the profiled run. */
 const profiled = ["identity", "prefetch"] as const
 
-/** Samples the main threads of `names` (npm start's processes) for `seconds`, the load running. */
+interface Profiled {
+  readonly summary: ProfileSummary.Summary
+  /** The profiled run's logins, and the process's main thread's CPU seconds meanwhile (/proc). */
+  readonly logins: number
+  readonly mainThreadSeconds: number
+}
+
+/** Samples the main threads of `names` (npm start's processes) while `run` runs the load. */
 const profileMainThreads = async (
   ctx: BenchContext,
   names: ReadonlyArray<string>,
-  run: () => Promise<unknown>
-): Promise<Map<string, ProfileSummary.Summary | string>> => {
+  run: () => Promise<{ readonly ok: number }>
+): Promise<Map<string, Profiled | string>> => {
   const sessions = await Promise.all(
     names.map(async (name) => {
       const pid = pidsNamed(ctx.known, name)[0]
@@ -254,8 +261,10 @@ const profileMainThreads = async (
       )
     })
   )
-  await run()
-  const out = new Map<string, ProfileSummary.Summary | string>()
+  const threads = new Map(names.map((name) => [name, threadMeter(pidsNamed(ctx.known, name))]))
+  const { ok } = await run()
+  const mainSeconds = new Map(names.map((name) => [name, threads.get(name)!().get("main thread") ?? 0]))
+  const out = new Map<string, Profiled | string>()
   for (const [name, session] of sessions) {
     if (typeof session === "string") out.set(name, session)
     else
@@ -266,7 +275,11 @@ const profileMainThreads = async (
             // BENCH_PROFILE_DIR (scripts/bench-login.ts --profiles DIR) keeps the profiles to study.
             const dir = process.env.BENCH_PROFILE_DIR
             if (dir) writeFileSync(join(dir, `login-${name}.cpuprofile`), JSON.stringify(profile))
-            return ProfileSummary.profileWindow(profile, ctx.seconds)
+            return {
+              summary: ProfileSummary.profileWindow(profile, ctx.seconds),
+              logins: ok,
+              mainThreadSeconds: mainSeconds.get(name) ?? 0
+            }
           },
           (error: unknown) => `the profile failed: ${error instanceof Error ? error.message : String(error)}`
         )
@@ -290,7 +303,7 @@ const loginBound = (
   busyCores: number | undefined,
   kdfPerSecond: number,
   redisText: string,
-  profiles: Map<string, ProfileSummary.Summary | string>
+  profiles: Map<string, Profiled | string>
 ) => {
   const ms = (cores: number) => (cores * 1000) / Math.max(1e-9, perSecond)
   const total = processes.reduce((s, p) => s + ms(p.cores), 0)
@@ -307,10 +320,16 @@ const loginBound = (
     .join(", ")
   const profileText = profiled
     .map((name) => {
-      const s = profiles.get(name)
-      if (s === undefined) return undefined
-      if (typeof s === "string") return `${name}: ${s}`
-      return `${name}'s main thread ${ProfileSummary.text(s, 4)}; top self time: ${topFunctions(s, 6)}`
+      const p = profiles.get(name)
+      if (p === undefined) return undefined
+      if (typeof p === "string") return `${name}: ${p}`
+      const s = p.summary
+      const perLogin = (ms: number) => fmt(ms / Math.max(1, p.logins), 1)
+      // Samples are wall time: busy beyond the CPU time is the thread waiting for a core.
+      return (
+        `${name}'s main thread busy ${perLogin(s.busyMicros / 1000)} ms a login by the profile, ${perLogin(p.mainThreadSeconds * 1000)} ms of CPU (/proc; the difference is waiting for a core), ` +
+        `${ProfileSummary.text(s, 4)}; top self time: ${topFunctions(s, 6)}`
+      )
     })
     .filter((t) => t !== undefined)
     .join("; ")
