@@ -11,17 +11,24 @@
 //   --burst-only  raw and burst only; --json prints one JSON line instead of the table (for
 //                 `npm run bench`); --before DIR adds bursts with another checkout's connector,
 //                 interleaved with this one's, --rounds R (2) of each: before/after in one run;
-//                 --cpu-prof DIR profiles the connector processes
+//                 --cpu-prof DIR profiles the connector processes. With --json, the burst's
+//                 CPU per change by process (the connector, PostgreSQL's backends, walsender
+//                 and background processes, Redis, the writers), and then a second burst with a
+//                 freshly started connector under `node --cpu-prof`: its busy time by area and
+//                 its top functions (self time) while the burst streamed
 // Latency is the Redis entry id's time (set by XADD) minus the transaction's commit time from
 // the WAL, both from this machine's clock: the delay a consumer of the stream sees.
-import { readFileSync } from "node:fs"
-import { loadavg } from "node:os"
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { loadavg, tmpdir } from "node:os"
+import { join } from "node:path"
 import { CommandLine } from "@bank/platform"
 import pg from "pg"
 import { Cdc } from "@bank/contracts"
 import { CdcConnector } from "@bank/cdc"
 import { type ConnectorProcess, readEntries, redisClient, spawnConnector, waitUntil } from "@bank/cdc/testing"
 import { startPostgres, startRedis } from "@bank/test-kit"
+import { postgresRoles, processMeter } from "./bench/Processes.ts"
+import * as ProfileSummary from "./bench/ProfileSummary.ts"
 
 const { values: args } = CommandLine.parse({
   name: "npx tsx scripts/bench-cdc.ts",
@@ -83,7 +90,7 @@ const insert = async (first: number, count: number, perSecond?: number) => {
   return (performance.now() - started) / 1000
 }
 
-const startConnector = async (cwd?: string) => {
+const startConnector = async (cwd?: string, profileDir = args["cpu-prof"]) => {
   const connector = spawnConnector(
     {
       DATABASE_URL: postgres.url,
@@ -93,7 +100,7 @@ const startConnector = async (cwd?: string) => {
     },
     {
       ...(cwd ? { cwd } : {}),
-      ...(args["cpu-prof"] ? { nodeArgs: ["--cpu-prof", "--cpu-prof-dir", args["cpu-prof"]] } : {})
+      ...(profileDir ? { nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir] } : {})
     }
   )
   connectors.push(connector)
@@ -173,15 +180,22 @@ try {
   /** The inserts again with `connector` streaming: writer and CDC rates, latencies. */
   const burstRun = async (connector?: ConnectorProcess) => {
     const cpuBefore = connector ? cpuSeconds(connector.child.pid!) : 0
+    // Every process's CPU over the burst: where the cores went (this process is the writers).
+    const perProcess = processMeter({ redisPort: redisServer.port, postgresDir: postgres.dir }, postgresRoles)
+    const started = performance.now()
     const from = nextFrom
     nextFrom += 10_000_000
     const lengthBefore = await streamLength()
     const seconds = await insert(from, changes)
     await waitStreamed(lengthBefore, changes)
+    const wall = (performance.now() - started) / 1000
+    const cpu = Object.fromEntries(
+      perProcess().map((p) => [p.name === "load generator" ? "writers" : p.name, (p.cores * wall * 1e6) / changes])
+    )
     const entries = await streamed(from, changes)
     // The connector's CPU per change: what the change costs, whatever the machine's load.
     const usPerChange = connector ? ((cpuSeconds(connector.child.pid!) - cpuBefore) * 1e6) / changes : undefined
-    return { seconds, entries, latency: latencies(entries), cdcRate: throughput(entries), usPerChange }
+    return { seconds, entries, latency: latencies(entries), cdcRate: throughput(entries), usPerChange, cpu }
   }
   /** One transaction through a freshly started connector: it streams once this is in Redis. */
   const streaming = async () => {
@@ -231,6 +245,27 @@ try {
   const burst = burstRun1.entries
   const burstLatency = burstRun1.latency
   if (args.json || args["burst-only"]) {
+    connector.child.kill("SIGTERM")
+    await connector.exited
+    // The same burst again through a connector under the V8 profiler (its cost stays out of
+    // the figures above): where the connector's CPU goes.
+    const profileDir = mkdtempSync(join(tmpdir(), "bank-cdc-prof-"))
+    let profile: { summary: ProfileSummary.Summary; usPerChange: number | undefined } | undefined
+    try {
+      const profiled = await startConnector(undefined, profileDir)
+      await streaming()
+      const began = performance.now()
+      const run = await burstRun(profiled)
+      await profiled.stop()
+      const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"))
+      if (file)
+        profile = {
+          summary: ProfileSummary.profileWindow(join(profileDir, file), (performance.now() - began) / 1000, 12),
+          usPerChange: run.usPerChange
+        }
+    } finally {
+      rmSync(profileDir, { recursive: true, force: true })
+    }
     const result = {
       changes,
       rawPerSecond: rawRate,
@@ -239,15 +274,27 @@ try {
       ratio: burstRun1.cdcRate / rawRate,
       latencyMs: burstLatency,
       connectorMicrosecondsPerChange: burstRun1.usPerChange,
-      batchSize: CdcConnector.defaults.batchSize
+      batchSize: CdcConnector.defaults.batchSize,
+      /** µs of CPU a change by process over the burst (wall time × cores / changes). */
+      cpuMicrosecondsPerChange: burstRun1.cpu,
+      ...(profile ? { profile: profile.summary, profiledConnectorMicrosecondsPerChange: profile.usPerChange } : {})
     }
     if (args.json) console.log(JSON.stringify(result))
-    else
+    else {
       console.log(
         `raw ${fmt(rawRate)} inserts/s; burst: writers ${fmt(result.burstWriterPerSecond)}/s, CDC ${fmt(result.burstCdcPerSecond)} changes/s = ${result.ratio.toFixed(2)}× raw; commit→entry p50 ${burstLatency.p50} ms, p99 ${burstLatency.p99} ms`
       )
-    connector.child.kill("SIGTERM")
-    await connector.exited
+      console.log(
+        `CPU µs a change: ${Object.entries(result.cpuMicrosecondsPerChange)
+          .map(([name, us]) => `${name} ${us.toFixed(1)}`)
+          .join(", ")}`
+      )
+      if (profile) {
+        console.log(`connector profile: ${ProfileSummary.text(profile.summary, 8)}`)
+        for (const f of profile.summary.functions)
+          console.log(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}`)
+      }
+    }
     process.exitCode = 0
   } else {
     say(`paced: ${rate} changes/s for ${Math.max(5, Math.round(changes / rate / 5))} s`)

@@ -16,15 +16,24 @@
 //                     main, for before/after in one run); repeatable
 //   --env K=V         environment for the extra edges (e.g. OTEL_TRACES_EXPORTER=none); repeatable
 //   --cpu-prof DIR    run the extra edges with --cpu-prof, profiles written to DIR at the end
-//   --routes a,b      only these routes (healthz,dashboard,profile,session,products)
+//   --routes a,b      only these routes (healthz,dashboard,profile,session,products,exchange-rates,
+//                     transactions)
 import { resolve } from "node:path"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { CommandLine } from "@bank/platform"
-import type { BenchContext } from "./bench/Context.ts"
+import type { BenchContext, OwnAccount } from "./bench/Context.ts"
 import { paced, startServer } from "./bench/Http.ts"
-import { interleaved, listenerPid, routes, startEdge, type Target } from "./bench/measure/EdgeReads.ts"
-import { tokenPool } from "./bench/measure/Login.ts"
+import {
+  interleaved,
+  listenerPid,
+  measurable,
+  routes,
+  startEdge,
+  type Target,
+  withoutText
+} from "./bench/measure/EdgeReads.ts"
+import { prefetchedAccounts, tokenPool, unreadableWindows } from "./bench/measure/Login.ts"
 import { startStack } from "./bench/Stack.ts"
 import { connect, waitCaughtUp } from "./bench/Streams.ts"
 import { rotatingToken } from "./bench/Context.ts"
@@ -67,10 +76,21 @@ const finish = async () => {
 try {
   const redis = await connect(stack.redis.url)
   await waitCaughtUp(redis, { timeoutMs: 600_000 })
-  const ctx = { stack, redis, say, tokens: [] as Array<string>, seconds, warmupSeconds, connections }
+  const ctx = {
+    stack,
+    redis,
+    say,
+    tokens: [] as Array<string>,
+    accounts: [] as Array<OwnAccount>,
+    seconds,
+    warmupSeconds,
+    connections
+  }
   const failure = await tokenPool(ctx as unknown as BenchContext, Math.min(200, Math.max(1, Math.floor(customers / 2))))
   if (failure) throw new Error(failure)
-  await redis.close()
+  const accountsFailure = await prefetchedAccounts(ctx)
+  if (accountsFailure) say(accountsFailure)
+  stopAll.push(() => redis.close())
 
   const lean = await startServer("scripts/bench/servers/lean.ts", { REDIS_URL: stack.redis.url }, (line) =>
     stack.log(`lean | ${line}`)
@@ -87,12 +107,44 @@ try {
     servers.push(edge)
   }
 
-  const chosen = values.routes ? routes.filter((r) => values.routes!.split(",").includes(r.name)) : routes
+  const chosen = (values.routes ? routes.filter((r) => values.routes!.split(",").includes(r.name)) : routes).filter(
+    (r) => measurable(ctx, r)
+  )
   const targets: Array<Target> = [{ label: "lean reference", url: lean.url, pid: lean.pid }, ...servers]
+  // The reference must answer what the edge answers: the first few accounts' pages, body for body.
+  if (chosen.some((r) => r.perAccount)) {
+    const get = (url: string, token: string) =>
+      fetch(url, { headers: { authorization: `Bearer ${token}` } }).then(async (r) => ({
+        status: r.status,
+        source: r.headers.get("x-data-source"),
+        body: await r.text()
+      }))
+    for (const { token, account } of ctx.accounts.slice(0, 5)) {
+      const path = `/v1/accounts/${account}/transactions`
+      const reference = await get(`${lean.url}${path}`, token)
+      for (const server of servers) {
+        const answer = await get(`${server.url}${path}`, token)
+        if (
+          answer.status !== reference.status ||
+          answer.body !== reference.body ||
+          (answer.source ?? "redis") !== "redis"
+        )
+          say(
+            `MISMATCH on ${path}: ${server.label} ${answer.status} (${answer.source}) ${answer.body.slice(0, 200)} / lean ${reference.status} ${reference.body.slice(0, 200)}`
+          )
+      }
+    }
+    say(`checked the transactions pages of ${Math.min(5, ctx.accounts.length)} accounts: lean against the edges`)
+  }
+  const windowsBefore = await unreadableWindows(redis, ctx.accounts)
   const best = await interleaved(ctx, targets, chosen, rounds, (round, route, target, m) =>
     say(
-      `round ${round + 1} ${route.name} ${target.label}: ${m.result.perSecond.toFixed(0)} req/s, ${m.cpuMicros.toFixed(0)} µs CPU/request, p99 ${m.result.latency.p99.toFixed(2)} ms${m.result.unexpected + m.result.errors > 0 ? ` (${JSON.stringify(m.result.statuses)}, ${m.result.errors} errors)` : ""}`
+      `round ${round + 1} ${route.name} ${target.label}: ${m.result.perSecond.toFixed(0)} req/s, ${m.cpuMicros.toFixed(0)} µs CPU/request, p99 ${m.result.latency.p99.toFixed(2)} ms${m.result.unexpected + m.result.errors > 0 ? ` (${JSON.stringify(m.result.statuses)}, ${m.result.errors} errors)` : ""}${withoutText(route, m)}`
     )
+  )
+  const windowsAfter = await unreadableWindows(redis, ctx.accounts)
+  say(
+    `transactions windows that did not answer the newest page (the edge reads PostgreSQL for those): ${windowsBefore} before the runs, ${windowsAfter} after, of ${ctx.accounts.length}`
   )
   const lines = [
     `| route | ${targets.map((t) => t.label).join(" | ")} | ${servers.map((s) => `${s.label} / lean`).join(" | ")} |`,

@@ -25,7 +25,7 @@ import { dashboard } from "./bench/measure/Dashboard.ts"
 import { ceiling, tokenCheck } from "./bench/measure/Edge.ts"
 import { edgeReads } from "./bench/measure/EdgeReads.ts"
 import { freshness } from "./bench/measure/Freshness.ts"
-import { loginThroughput, tokenPool } from "./bench/measure/Login.ts"
+import { loginThroughput, prefetchedAccounts, tokenPool } from "./bench/measure/Login.ts"
 import { memory } from "./bench/measure/MemoryFigures.ts"
 import { cdcBurst } from "./bench/measure/CdcBurst.ts"
 import { profiledProjector, projectors } from "./bench/measure/Projectors.ts"
@@ -113,6 +113,7 @@ const ctx: BenchContext = {
   log: (name) => (line) => stack.log(`${name} | ${line}`),
   figures: [],
   tokens: [],
+  accounts: [],
   method: [],
   known: { redisPort: stack.redis.port, postgresDir: stack.postgres.dir }
 }
@@ -138,11 +139,13 @@ let hono: Awaited<ReturnType<typeof ceiling>>["hono"] | undefined
 await attempt("Edge ceiling", "edge ceiling", "req/s", async () => (hono = (await ceiling(ctx)).hono))
 let loginFailure: string | undefined = "the token pool was not built"
 await attempt("Login", "token pool", "logins", async () => (loginFailure = await tokenPool(ctx, poolUsers)))
+let accountsFailure: string | undefined
+if (!loginFailure) accountsFailure = await prefetchedAccounts(ctx).catch((error: unknown) => String(error))
 if (hono) {
   const h = hono
   await attempt("Token check", "token check", "req/s", () => tokenCheck(ctx, h, loginFailure))
   await attempt("Edge against the lean reference", "edge against the lean reference", "req/s", () =>
-    edgeReads(ctx, loginFailure)
+    edgeReads(ctx, loginFailure, accountsFailure)
   )
   await attempt("Dashboard", "GET /v1/dashboard", "req/s", () => dashboard(ctx, h, loginFailure))
 }

@@ -22,10 +22,19 @@ export interface BenchContext {
   readonly figures: Array<Figure>
   /** Access tokens of logged-in demo users, for routes behind the token check. */
   readonly tokens: Array<string>
+  /** Of those tokens, each whose customer has an account with a prefetched transactions window, with that account. */
+  readonly accounts: Array<OwnAccount>
   /** Method notes for the report, one per kind of figure. */
   readonly method: Array<string>
   /** How to recognise the system's Redis and PostgreSQL processes. */
   readonly known: Known
+}
+
+/** A token and an account of its customer (`deposits:10`) whose transactions window is in Redis. */
+export interface OwnAccount {
+  readonly token: string
+  readonly customerId: string
+  readonly account: string
 }
 
 export interface Saturated {
@@ -53,6 +62,16 @@ export const rotatingToken = (tokens: ReadonlyArray<string>) => {
   return (request: { headers: Record<string, string>; body?: string }) => {
     request.headers.authorization = `Bearer ${tokens[i++ % tokens.length]}`
     return request
+  }
+}
+
+/** Rotates through `accounts`: each request for the transactions of another customer's own account. */
+export const rotatingAccount = (accounts: ReadonlyArray<OwnAccount>) => {
+  let i = 0
+  return (request: { headers: Record<string, string>; body?: string }) => {
+    const { token, account } = accounts[i++ % accounts.length]!
+    request.headers.authorization = `Bearer ${token}`
+    return { ...request, path: `/v1/accounts/${account}/transactions` }
   }
 }
 

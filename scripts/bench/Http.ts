@@ -37,11 +37,14 @@ export interface LoadOptions {
   readonly method?: "GET" | "POST"
   readonly headers?: Readonly<Record<string, string>>
   readonly body?: string
-  /** Changes each request before it is sent (a different token or username each time). */
+  /** Changes each request before it is sent (a different token or username each time; a path too). */
   readonly vary?: (request: { headers: Record<string, string>; body?: string }) => {
     headers: Record<string, string>
     body?: string
+    path?: string
   }
+  /** Hears each answer's status and headers (names as the server sent them). */
+  readonly onResponse?: (status: number, headers: Readonly<Record<string, string>>) => void
   readonly connections: number
   readonly seconds: number
   /** Requests per second for all connections together; unlimited when absent. */
@@ -77,8 +80,19 @@ export const load = (o: LoadOptions): Promise<LoadResult> =>
         ? {
             setupRequest: (req: autocannon.Request) => {
               const varied = o.vary!({ headers: { ...baseHeaders }, ...(o.body !== undefined ? { body: o.body } : {}) })
-              return { ...req, headers: varied.headers, ...(varied.body !== undefined ? { body: varied.body } : {}) }
+              return {
+                ...req,
+                headers: varied.headers,
+                ...(varied.body !== undefined ? { body: varied.body } : {}),
+                ...(varied.path !== undefined ? { path: varied.path } : {})
+              }
             }
+          }
+        : {}),
+      ...(o.onResponse
+        ? {
+            onResponse: (status: number, _body: string, _context: unknown, headers: unknown) =>
+              o.onResponse!(status, (headers ?? {}) as Record<string, string>)
           }
         : {})
     }
@@ -169,9 +183,9 @@ export const paced = (
     const interval = 1000 / o.rate
     const started = performance.now()
     const requestText = () => {
-      const headers = o.vary ? o.vary({ headers: { ...o.headers } }).headers : { ...o.headers }
-      const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`)
-      return `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n${lines.join("")}\r\n`
+      const varied = o.vary?.({ headers: { ...o.headers } })
+      const lines = Object.entries(varied?.headers ?? o.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`)
+      return `GET ${varied?.path ?? `${url.pathname}${url.search}`} HTTP/1.1\r\nhost: ${url.host}\r\n${lines.join("")}\r\n`
     }
     interface Connection {
       readonly socket: Socket

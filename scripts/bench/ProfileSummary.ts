@@ -10,10 +10,13 @@ interface ProfileNode {
   readonly children?: ReadonlyArray<number>
 }
 
-interface Profile {
+export interface Profile {
   readonly nodes: ReadonlyArray<ProfileNode>
   readonly samples: ReadonlyArray<number>
   readonly timeDeltas: ReadonlyArray<number>
+  /** µs, present in what V8 writes; a summary does not need them. */
+  readonly startTime?: number
+  readonly endTime?: number
 }
 
 export interface Share {
@@ -27,6 +30,12 @@ export interface Summary {
   readonly idle: number
   readonly areas: ReadonlyArray<Share>
   readonly functions: ReadonlyArray<Share>
+  /**
+   * µs the samples cover, and of those not idle. Samples are wall time: a thread waiting for a
+   * core (preempted) counts as busy where it stopped, so busy time can exceed its CPU time.
+   */
+  readonly sampledMicros: number
+  readonly busyMicros: number
 }
 
 /** "effect", "@bank/platform", "node:internal", "(garbage collector)" ... for a call frame's url. */
@@ -71,7 +80,30 @@ export const summarize = (profile: Profile, top = 15): Summary => {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, share: busy > 0 ? us / busy : 0 }))
-  return { idle: total > 0 ? idle / total : 0, areas: ranked(areas), functions: ranked(functions) }
+  return {
+    idle: total > 0 ? idle / total : 0,
+    areas: ranked(areas),
+    functions: ranked(functions),
+    sampledMicros: total,
+    busyMicros: busy
+  }
+}
+
+/** The last `seconds` of a CPU profile (the load, not the start-up), summarized. */
+export const profileWindow = (file: string | Profile, seconds: number, top?: number): Summary => {
+  const profile = typeof file === "string" ? (JSON.parse(readFileSync(file, "utf8")) as Profile) : file
+  const end = profile.endTime ?? profile.timeDeltas.reduce((a, b) => a + b, profile.startTime ?? 0)
+  const from = end - seconds * 1e6
+  let t = profile.startTime ?? 0
+  const keep = profile.timeDeltas.map((d) => (t += d) >= from)
+  return summarize(
+    {
+      nodes: profile.nodes,
+      samples: profile.samples.filter((_, i) => keep[i]),
+      timeDeltas: profile.timeDeltas.filter((_, i) => keep[i])
+    },
+    top
+  )
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`

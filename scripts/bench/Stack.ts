@@ -22,6 +22,8 @@ export interface StackOptions {
   readonly readyTimeoutMs?: number
   /** Called once the servers are up, before start.mjs runs: to watch the system fill up. */
   readonly onServers?: (servers: { readonly redisUrl: string; readonly databaseUrl: string }) => void
+  /** The checkout whose `npm start` to run (default this one): before/after across checkouts. */
+  readonly dir?: string
 }
 
 export interface Stack {
@@ -57,6 +59,9 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     // runs after the fifth minute measured 401s.
     IDENTITY_SESSION_IDLE_TIMEOUT: "60 minutes",
     IDENTITY_ACCESS_TOKEN_TTL: "60 minutes",
+    // SIGUSR1 opens a process's inspector on a random port of 127.0.0.1, not 9229 (which another
+    // stack may hold): how scripts/bench/Inspector.ts profiles a process it did not start.
+    NODE_OPTIONS: [process.env.NODE_OPTIONS, "--inspect-port=0"].filter(Boolean).join(" "),
     LOG_FORMAT: "json",
     LOG_LEVEL: "Info",
     ...options.env
@@ -67,7 +72,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
   const seen = new Set<string>()
   const launched = performance.now()
   const child = spawn(process.execPath, ["scripts/start.mjs"], {
-    cwd: root,
+    cwd: options.dir ?? root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true

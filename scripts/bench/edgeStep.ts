@@ -37,7 +37,8 @@ const ctx = {
   seconds: number(values.seconds, 4),
   warmupSeconds: number(values.warmup, 1),
   connections: number(values.connections, 32),
-  tokens: [] as Array<string>
+  tokens: [] as Array<string>,
+  accounts: []
 }
 const route: Route = { name: "healthz", path: "/healthz", target: 0.8, authenticated: false }
 

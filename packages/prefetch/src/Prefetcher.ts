@@ -81,19 +81,23 @@ export const prefetch = Effect.fn("Prefetcher.prefetch")(function* (customerId: 
   }))
   const token = randomBytes(12).toString("base64url")
   const name = (a: Account) => `${a.system}:${a.id}`
+  // The accounts' scripts go out together (one write to Redis, not one round trip each).
   yield* Effect.forEach(accounts, (a) => TransactionCache.beginLoad(customerId, name(a), token, LOAD_LEASE_MS), {
-    discard: true
+    discard: true,
+    concurrency: "unbounded"
   })
   const since = new Date(Date.now() - config.windowDays * 86_400_000)
   const windows = yield* db.transaction(
     (tx) => Effect.forEach(accounts, (a) => loadWindow(tx, a, since, config.maxEntries)),
     { isolation: "repeatable read" }
   )
-  let ready = 0
-  for (const [i, window] of windows.entries()) {
-    const account = accounts[i]!
-    if (window === undefined) yield* TransactionCache.apply(customerId, name(account), "invalidate")
-    else if (yield* TransactionCache.finishLoad(customerId, name(account), token, window, config.ttlMs)) ready++
-  }
-  return ready
+  const finished = yield* Effect.forEach(
+    windows,
+    (window, i) =>
+      window === undefined
+        ? TransactionCache.apply(customerId, name(accounts[i]!), "invalidate").pipe(Effect.as(false))
+        : TransactionCache.finishLoad(customerId, name(accounts[i]!), token, window, config.ttlMs),
+    { concurrency: "unbounded" }
+  )
+  return finished.filter(Boolean).length
 })

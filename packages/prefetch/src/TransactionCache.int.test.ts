@@ -56,6 +56,29 @@ describe("TransactionCache", () => {
     expect(numbers(await run(TransactionCache.page("7", a, undefined, 2)))).toEqual([7, 6])
   })
 
+  it("given an entry number CDC buffered, when the load brings it too, then the buffered entry stays the only one", async () => {
+    const a = next()
+    await run(TransactionCache.beginLoad("7", a, "t", 60_000))
+    const delivered = entry(2).with(6, "as CDC delivered it") as unknown as Compact
+    expect(await run(TransactionCache.apply("7", a, { entry: delivered }))).toBe("buffered")
+    expect(await run(TransactionCache.finishLoad("7", a, "t", window(1, 3), 60_000))).toBe(true)
+    const page = await run(TransactionCache.page("7", a, undefined, 10))
+    expect(page?.entries.map((e) => [e[1], e[6]])).toEqual([
+      [3, "entry 3"],
+      [2, "as CDC delivered it"],
+      [1, "entry 1"]
+    ])
+  })
+
+  it("loads a window of thousands of entries whole", async () => {
+    const a = next()
+    await run(TransactionCache.beginLoad("7", a, "t", 60_000))
+    expect(await run(TransactionCache.apply("7", a, { entry: entry(1500) }))).toBe("buffered")
+    expect(await run(TransactionCache.finishLoad("7", a, "t", window(1, 2500), 60_000))).toBe(true)
+    const page = await run(TransactionCache.page("7", a, undefined, 3000))
+    expect(numbers(page)).toEqual(Array.from({ length: 2500 }, (_, i) => 2500 - i))
+  })
+
   it("given a ready window, when an entry arrives after a gap, then the window is dropped", async () => {
     const a = next()
     await run(TransactionCache.beginLoad("7", a, "t", 60_000))

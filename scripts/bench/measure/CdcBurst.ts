@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url"
 import type { BenchContext } from "../Context.ts"
 import { fmt } from "../Figures.ts"
 import { cpuMeter } from "../Machine.ts"
+import * as ProfileSummary from "../ProfileSummary.ts"
 
 const root = fileURLToPath(new URL("../../..", import.meta.url))
 const TARGET = 0.8
@@ -22,6 +23,11 @@ interface BurstResult {
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number }
   readonly batchSize: number
   readonly connectorMicrosecondsPerChange?: number
+  /** µs of CPU a change over the burst, by process: cdc, postgres backends / walsender / background, redis, writers. */
+  readonly cpuMicrosecondsPerChange?: Readonly<Record<string, number>>
+  /** The connector's busy time in a second, profiled burst. */
+  readonly profile?: ProfileSummary.Summary
+  readonly profiledConnectorMicrosecondsPerChange?: number
 }
 
 const burst = (changes: number, log: (line: string) => void) =>
@@ -39,12 +45,40 @@ const burst = (changes: number, log: (line: string) => void) =>
     )
   })
 
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`
+
+/** Where the cores went over the burst: µs of CPU a change by process, and their sum. */
+const cpuSplit = (r: BurstResult) => {
+  const cpu = Object.entries(r.cpuMicrosecondsPerChange ?? {}).sort((a, b) => b[1] - a[1])
+  if (cpu.length === 0) return ""
+  const total = cpu.reduce((s, [, us]) => s + us, 0)
+  const raw = r.rawPerSecond
+  return (
+    `CPU a change ${fmt(total, 1)} µs (${cpu.map(([name, us]) => `${name} ${fmt(us, 1)}`).join(", ")}), ` +
+    `i.e. ${fmt((total * r.burstCdcPerSecond) / 1e6, 2)} cores at the burst's rate; the raw rate ${fmt(raw, 0)}/s at this cost would take ${fmt((total * raw) / 1e6, 2)} cores`
+  )
+}
+
+/** The connector's profiled burst: its busy time by area and its top functions. */
+const profileText = (r: BurstResult) =>
+  r.profile === undefined
+    ? ""
+    : `; profile of the connector in a second burst (${r.profiledConnectorMicrosecondsPerChange === undefined ? "" : `${fmt(r.profiledConnectorMicrosecondsPerChange, 1)} µs a change profiled: `}${ProfileSummary.text(r.profile, 5)}; top self time: ${r.profile.functions
+        .slice(0, 8)
+        .map((f) => `${f.name} ${pct(f.share)}`)
+        .join(", ")})`
+
 /** Who kept the burst below the raw rate: the writers (the connector kept up) or the connector. */
 const bound = (r: BurstResult) => {
   const keptUp = r.burstCdcPerSecond / r.burstWriterPerSecond
-  return keptUp >= 0.95
-    ? `the connector kept up with the writers (${fmt(keptUp, 2)}× their rate), which ran at ${fmt(r.burstWriterPerSecond / r.rawPerSecond, 2)}× their raw rate: PostgreSQL shares the two cores with the connector and Redis`
-    : `the connector (${fmt(keptUp, 2)}× the writers' rate${r.connectorMicrosecondsPerChange === undefined ? "" : `, ${fmt(r.connectorMicrosecondsPerChange, 1)} µs of CPU a change`}; profile with scripts/bench-cdc.ts --cpu-prof)`
+  const split = cpuSplit(r)
+  return (
+    (keptUp >= 0.95
+      ? `the connector kept up with the writers (${fmt(keptUp, 2)}× their rate), which ran at ${fmt(r.burstWriterPerSecond / r.rawPerSecond, 2)}× their raw rate: PostgreSQL shares the two cores with the connector and Redis`
+      : `the connector (${fmt(keptUp, 2)}× the writers' rate${r.connectorMicrosecondsPerChange === undefined ? "" : `, ${fmt(r.connectorMicrosecondsPerChange, 1)} µs of CPU a change`})`) +
+    (split ? `; ${split}` : "") +
+    profileText(r)
+  )
 }
 
 export const cdcBurst = async (ctx: BenchContext, changes = 30_000) => {
@@ -67,6 +101,8 @@ export const cdcBurst = async (ctx: BenchContext, changes = 30_000) => {
     chart: "stream"
   })
   ctx.method.push(
-    "CDC burst: `scripts/bench-cdc.ts --burst-only` on its own private PostgreSQL (wal_level=logical) and Redis (AOF everysec): the inserts (5 rows a transaction, 4 writer connections) once with no replication slot (the raw rate), then the same number with the connector process streaming; the connector's rate is the changes divided by the time from the first transaction's commit to the last entry's XADD."
+    "CDC burst: `scripts/bench-cdc.ts --burst-only` on its own private PostgreSQL (wal_level=logical) and Redis (AOF everysec): the inserts (5 rows a transaction, 4 writer connections) once with no replication slot (the raw rate), then the same number with the connector process streaming; the connector's rate is the changes divided by the time from the first transaction's commit to the last entry's XADD. " +
+      "CPU a change: each process's user + system time over the burst (/proc; PostgreSQL's processes by their titles: the backends serving the writers, the walsender decoding for the connector, the background processes; the writers are bench-cdc.ts itself) divided by the changes. " +
+      "The connector's profile: the same burst again through a freshly started connector under `node --cpu-prof` (so the profiler's cost stays out of the figure), its busy time over the burst by area and the top functions by self time."
   )
 }

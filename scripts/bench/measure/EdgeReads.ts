@@ -17,20 +17,29 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { freePort } from "@bank/test-kit"
-import { latencyText, rotatingToken, type BenchContext } from "../Context.ts"
+import { latencyText, rotatingAccount, rotatingToken, type BenchContext } from "../Context.ts"
 import { fmt, notMeasured } from "../Figures.ts"
 import { load, startServer, type LoadResult, type Server } from "../Http.ts"
 import * as ProfileSummary from "../ProfileSummary.ts"
+import { unreadableWindows } from "./Login.ts"
 
 const root = fileURLToPath(new URL("../../..", import.meta.url))
 const group = "Edge against the lean reference"
 
 export interface Route {
   readonly name: string
+  /** The path requested, or (with `perAccount`) its pattern as reported. */
   readonly path: string
   /** The edge's rate over the reference's it should reach. */
   readonly target: number
   readonly authenticated: boolean
+  /** Each request for another customer's own account (ctx.accounts), `{id}` in `path` its id. */
+  readonly perAccount?: boolean
+  /**
+   * A header's only allowed value, e.g. X-Data-Source: redis; answers carrying it with another
+   * value are counted (the edge sends X-Data-Source only with HTTP_DEBUG_HEADERS=true).
+   */
+  readonly header?: readonly [string, string]
 }
 
 export const routes: ReadonlyArray<Route> = [
@@ -38,8 +47,21 @@ export const routes: ReadonlyArray<Route> = [
   { name: "dashboard", path: "/v1/dashboard", target: 1.0, authenticated: true },
   { name: "profile", path: "/v1/profile", target: 0.8, authenticated: true },
   { name: "session", path: "/v1/session", target: 0.8, authenticated: true },
-  { name: "products", path: "/v1/reference/products", target: 0.8, authenticated: true }
+  { name: "products", path: "/v1/reference/products", target: 0.8, authenticated: true },
+  { name: "exchange-rates", path: "/v1/reference/exchange-rates", target: 0.8, authenticated: true },
+  {
+    name: "transactions",
+    path: "/v1/accounts/{id}/transactions",
+    target: 0.8,
+    authenticated: true,
+    perAccount: true,
+    header: ["x-data-source", "redis"]
+  }
 ]
+
+/** Whether `ctx` has what `route` needs: a token, and for `perAccount` a prefetched account. */
+export const measurable = (ctx: Pick<BenchContext, "tokens" | "accounts">, route: Route): boolean =>
+  !route.authenticated || (route.perAccount ? ctx.accounts.length > 0 : ctx.tokens.length > 0)
 
 /** A server under measurement: where it listens and which process does the work. */
 export interface Target {
@@ -54,6 +76,8 @@ export interface Measured {
   readonly cpuMicros: number
   /** Of it, the kernel's share (system time: the sockets' reads and writes, mostly). */
   readonly systemMicros: number
+  /** Answers of the measured run with another value of the route's `header` (e.g. served by PostgreSQL). */
+  readonly without: number
 }
 
 /** A process's user and system CPU time so far, in clock ticks (10 ms). */
@@ -134,26 +158,39 @@ export const startEdge = async (
 
 /** One warmed-up run of `route` on `target` at full speed (or `rate`), with the server's CPU per request. */
 export const measure = async (
-  ctx: Pick<BenchContext, "seconds" | "warmupSeconds" | "connections" | "tokens">,
+  ctx: Pick<BenchContext, "seconds" | "warmupSeconds" | "connections" | "tokens" | "accounts">,
   target: Target,
   route: Route,
   rate?: number
 ): Promise<Measured> => {
   const options = {
-    url: `${target.url}${route.path}`,
+    url: `${target.url}${route.perAccount ? route.path.replace("{id}", ctx.accounts[0]!.account) : route.path}`,
     connections: ctx.connections,
-    ...(route.authenticated ? { vary: rotatingToken(ctx.tokens) } : {}),
+    ...(route.perAccount
+      ? { vary: rotatingAccount(ctx.accounts) }
+      : route.authenticated
+        ? { vary: rotatingToken(ctx.tokens) }
+        : {}),
     ...(rate ? { rate } : {})
   }
+  let without = 0
+  const header = route.header
+  const onResponse = header
+    ? (_status: number, headers: Readonly<Record<string, string>>) => {
+        const value = Object.entries(headers).find(([name]) => name.toLowerCase() === header[0])?.[1]
+        if (value !== undefined && value !== header[1]) without++
+      }
+    : undefined
   if (ctx.warmupSeconds > 0) await load({ ...options, seconds: ctx.warmupSeconds })
   const before = ticksOf(target.pid)
-  const result = await load({ ...options, seconds: ctx.seconds })
+  const result = await load({ ...options, seconds: ctx.seconds, ...(onResponse ? { onResponse } : {}) })
   const after = ticksOf(target.pid)
   const perRequest = (ticks: number) => (ticks * 10_000) / Math.max(1, result.ok + result.unexpected)
   return {
     result,
     cpuMicros: perRequest(after.user - before.user + after.system - before.system),
-    systemMicros: perRequest(after.system - before.system)
+    systemMicros: perRequest(after.system - before.system),
+    without
   }
 }
 
@@ -162,7 +199,7 @@ export const measure = async (
  * each (route, target) by rate. `onRun` hears each run as it ends.
  */
 export const interleaved = async (
-  ctx: Pick<BenchContext, "seconds" | "warmupSeconds" | "connections" | "tokens">,
+  ctx: Pick<BenchContext, "seconds" | "warmupSeconds" | "connections" | "tokens" | "accounts">,
   targets: ReadonlyArray<Target>,
   chosen: ReadonlyArray<Route>,
   rounds: number,
@@ -200,24 +237,9 @@ const startTraceSink = async () => {
   }
 }
 
-/** The last `seconds` of a CPU profile (the load, not the start-up), summarized. */
-export const profileWindow = (file: string, seconds: number): ProfileSummary.Summary => {
-  const profile = JSON.parse(readFileSync(file, "utf8")) as {
-    nodes: Array<never>
-    samples: Array<number>
-    timeDeltas: Array<number>
-    endTime: number
-    startTime: number
-  }
-  const from = profile.endTime - seconds * 1e6
-  let t = profile.startTime
-  const keep = profile.timeDeltas.map((d) => (t += d) >= from)
-  return ProfileSummary.summarize({
-    nodes: profile.nodes,
-    samples: profile.samples.filter((_, i) => keep[i]),
-    timeDeltas: profile.timeDeltas.filter((_, i) => keep[i])
-  })
-}
+/** " · N answers not <header>: <value>" when some had another value of the route's header (none: ""). */
+export const withoutText = (route: Route, m: Measured): string =>
+  route.header && m.without > 0 ? ` · ${m.without} answers not ${route.header[0]}: ${route.header[1]}` : ""
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`
 
@@ -233,7 +255,7 @@ const profileEdge = async (ctx: BenchContext, route: Route): Promise<string> => 
     await edge.stop()
     const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"))
     if (!file) return "no profile was written"
-    const s = profileWindow(join(dir, file), ctx.seconds + 1)
+    const s = ProfileSummary.profileWindow(join(dir, file), ctx.seconds + 1)
     return (
       `profile of an edge serving GET ${route.path} (${fmt(m.result.perSecond, 0)} req/s, ${fmt(m.cpuMicros, 0)} µs CPU per request): ` +
       `${ProfileSummary.text(s, 5)}; top self time: ${s.functions
@@ -246,14 +268,23 @@ const profileEdge = async (ctx: BenchContext, route: Route): Promise<string> => 
   }
 }
 
-export const edgeReads = async (ctx: BenchContext, loginFailure: string | undefined) => {
-  if (loginFailure || ctx.tokens.length === 0) {
-    for (const route of routes.filter((r) => r.authenticated))
-      ctx.figures.push(
-        notMeasured(group, `GET ${route.path}`, "req/s", `no access token: ${loginFailure ?? "no login succeeded"}`)
+export const edgeReads = async (
+  ctx: BenchContext,
+  loginFailure: string | undefined,
+  accountsFailure?: string | undefined
+) => {
+  for (const route of routes.filter((r) => !measurable(ctx, r)))
+    ctx.figures.push(
+      notMeasured(
+        group,
+        `GET ${route.path}`,
+        "req/s",
+        ctx.tokens.length === 0
+          ? `no access token: ${loginFailure ?? "no login succeeded"}`
+          : (accountsFailure ?? "no logged-in customer has a prefetched transactions window")
       )
-  }
-  const chosen = routes.filter((r) => !r.authenticated || ctx.tokens.length > 0)
+    )
+  const chosen = routes.filter((r) => measurable(ctx, r))
   const port = Number(new URL(ctx.stack.baseUrl).port)
   const edgePid = listenerPid(port)
   if (edgePid === undefined) throw new Error(`no process listens on the edge's port ${port}`)
@@ -272,11 +303,19 @@ export const edgeReads = async (ctx: BenchContext, loginFailure: string | undefi
     const reference: Target = { label: "lean reference", url: lean.url, pid: lean.pid }
     const edge: Target = { label: "edge", url: ctx.stack.baseUrl, pid: edgePid }
     ctx.say("edge against the lean reference: interleaved rounds")
+    const perAccount = chosen.some((r) => r.perAccount)
+    const windowsBefore = perAccount ? await unreadableWindows(ctx.redis, ctx.accounts) : 0
     const best = await interleaved(ctx, [reference, edge], chosen, 2, (round, route, target, m) =>
       ctx.say(
-        `  round ${round + 1} ${route.name} ${target.label}: ${fmt(m.result.perSecond, 0)} req/s, ${fmt(m.cpuMicros, 0)} µs CPU per request`
+        `  round ${round + 1} ${route.name} ${target.label}: ${fmt(m.result.perSecond, 0)} req/s, ${fmt(m.cpuMicros, 0)} µs CPU per request${withoutText(route, m)}`
       )
     )
+    // Each account's window answered its page before the rounds and after them: the edge read Redis throughout.
+    const windowsAfter = perAccount ? await unreadableWindows(ctx.redis, ctx.accounts) : 0
+    const windowsText =
+      windowsBefore + windowsAfter > 0
+        ? ` · of ${ctx.accounts.length} accounts, ${windowsBefore} before the runs and ${windowsAfter} after had no window answering the page (PostgreSQL served those)`
+        : ""
     const dashboard = chosen.find((r) => r.name === "dashboard")
     const tracing = dashboard
       ? await interleaved(ctx, [edge, traced], [dashboard], 2, (round, _route, target, m) =>
@@ -319,7 +358,7 @@ export const edgeReads = async (ctx: BenchContext, loginFailure: string | undefi
         label: `edge GET ${route.path}`,
         value: e.result.perSecond,
         unit: "req/s",
-        detail: `${latencyText(e.result)} · ${cpuText(e)} (reference ${fmt(r.cpuMicros, 0)} µs: ${fmt(r.cpuMicros / Math.max(1e-9, e.cpuMicros), 2)}× by CPU)`,
+        detail: `${latencyText(e.result)} · ${cpuText(e)} (reference ${fmt(r.cpuMicros, 0)} µs: ${fmt(r.cpuMicros / Math.max(1e-9, e.cpuMicros), 2)}× by CPU)${withoutText(route, e)}${route.perAccount ? windowsText : ""}`,
         baseline: { label: baselineLabel, value: r.result.perSecond },
         target: {
           text: `at least ${fmt(route.target, 1)}× the ${baselineLabel}${
@@ -347,8 +386,8 @@ export const edgeReads = async (ctx: BenchContext, loginFailure: string | undefi
     await Promise.all([lean.stop(), traced?.stop(), sink.stop()])
   }
   ctx.method.push(
-    "Edge against the lean reference: `scripts/bench/servers/lean.ts` is plain Hono on @hono/node-server with one node-redis client and no Effect, doing exactly each route's Redis reads (the token's HGETALL, then the document's GET or the reference data's HMGET; its /healthz is a plain Hono route), started beside the edge on the same Redis and data. " +
-      `Each route is driven on both by the same autocannon (${ctx.connections} connections, ${ctx.seconds} s after ${ctx.warmupSeconds} s warm-up, each request with the token of one of ${ctx.tokens.length} logged-in demo users in turn) in two interleaved rounds, the order alternating; the best round of each counts. ` +
+    "Edge against the lean reference: `scripts/bench/servers/lean.ts` is plain Hono on @hono/node-server with one node-redis client and no Effect, doing exactly each route's Redis reads (the token's HGETALL, then the document's GET, the reference data's HMGET, or the transactions page's script, page.lua by EVALSHA; its /healthz is a plain Hono route), started beside the edge on the same Redis and data. " +
+      `Each route is driven on both by the same autocannon (${ctx.connections} connections, ${ctx.seconds} s after ${ctx.warmupSeconds} s warm-up, each request with the token of one of ${ctx.tokens.length} logged-in demo users in turn; the transactions page for one of ${ctx.accounts.length} of them in turn, of the account with the largest prefetched window, every edge answer checked for X-Data-Source: redis) in two interleaved rounds, the order alternating; the best round of each counts. ` +
       "CPU per request is the server process's user + system time over the run divided by the requests answered (/proc), which a busy machine disturbs less than the rate. " +
       "Tracing on: a second edge of the same build with OTEL_EXPORTER_OTLP_ENDPOINT pointing at a sink in the benchmark's process, against the system's edge (tracing off), interleaved the same way. " +
       "A missed target names its bound from a V8 CPU profile (`node --cpu-prof`) of an edge of this checkout serving that route: its busy time over the load, by area and by function (self time). The profiler samples wall time: a thread waiting for a core counts where it was stopped, most often in the socket write that woke the load generator (writeUtf8String), so the user/system split of the CPU time (/proc) is the steadier guide to where the CPU went."
