@@ -243,8 +243,9 @@ export const withoutText = (route: Route, m: Measured): string =>
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`
 
-const cpuText = (m: Measured) =>
-  `${fmt(m.cpuMicros, 0)} µs CPU per request (${fmt(m.cpuMicros - m.systemMicros, 0)} user, ${fmt(m.systemMicros, 0)} system)`
+const microsText = (m: Measured) =>
+  `${fmt(m.cpuMicros, 0)} µs (${fmt(m.cpuMicros - m.systemMicros, 0)} user, ${fmt(m.systemMicros, 0)} system)`
+const cpuText = (m: Measured) => `${microsText(m).replace(" µs", " µs CPU per request")}`
 
 /** Profiles an edge of this checkout serving `route` for ctx.seconds: its top self-time frames. */
 const profileEdge = async (ctx: BenchContext, route: Route): Promise<string> => {
@@ -362,7 +363,9 @@ export const edgeReads = async (
         baseline: { label: baselineLabel, value: r.result.perSecond },
         target: {
           text: `at least ${fmt(route.target, 1)}× the ${baselineLabel}${
-            met || !bound ? "" : `; bound: the edge's CPU per request (${cpuText(e)} against ${cpuText(r)}), ${bound}`
+            met || !bound
+              ? ""
+              : `; bound: the edge's CPU per request, ${microsText(e)} against ${microsText(r)}; ${bound}`
           }`,
           met
         },
