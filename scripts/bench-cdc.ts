@@ -122,6 +122,10 @@ const streamed = async (from: number, count: number) =>
     return id >= from && id < from + count
   })
 
+/** EXEC calls Redis answered so far (INFO commandstats). */
+const execCalls = async () =>
+  Number(/cmdstat_exec:calls=(\d+)/.exec(String(await redis.sendCommand(["INFO", "commandstats"])))?.[1] ?? 0)
+
 const streamLength = () => redis.xLen("stream:{s:cdc.deposits.p0}")
 
 /**
@@ -183,19 +187,30 @@ try {
     // Every process's CPU over the burst: where the cores went (this process is the writers).
     const perProcess = processMeter({ redisPort: redisServer.port, postgresDir: postgres.dir }, postgresRoles)
     const started = performance.now()
+    const execsBefore = await execCalls()
     const from = nextFrom
     nextFrom += 10_000_000
     const lengthBefore = await streamLength()
     const seconds = await insert(from, changes)
     await waitStreamed(lengthBefore, changes)
     const wall = (performance.now() - started) / 1000
+    // The connector writes a batch as one MULTI/EXEC per stream partition (one here).
+    const batches = (await execCalls()) - execsBefore
     const cpu = Object.fromEntries(
       perProcess().map((p) => [p.name === "load generator" ? "writers" : p.name, (p.cores * wall * 1e6) / changes])
     )
     const entries = await streamed(from, changes)
     // The connector's CPU per change: what the change costs, whatever the machine's load.
     const usPerChange = connector ? ((cpuSeconds(connector.child.pid!) - cpuBefore) * 1e6) / changes : undefined
-    return { seconds, entries, latency: latencies(entries), cdcRate: throughput(entries), usPerChange, cpu }
+    return {
+      seconds,
+      entries,
+      latency: latencies(entries),
+      cdcRate: throughput(entries),
+      usPerChange,
+      cpu,
+      changesPerBatch: changes / Math.max(1, batches)
+    }
   }
   /** One transaction through a freshly started connector: it streams once this is in Redis. */
   const streaming = async () => {
@@ -275,6 +290,8 @@ try {
       latencyMs: burstLatency,
       connectorMicrosecondsPerChange: burstRun1.usPerChange,
       batchSize: CdcConnector.defaults.batchSize,
+      /** Row changes per batch the connector wrote in the burst (EXEC calls), at most batchSize entries. */
+      changesPerBatch: burstRun1.changesPerBatch,
       /** µs of CPU a change by process over the burst (wall time × cores / changes). */
       cpuMicrosecondsPerChange: burstRun1.cpu,
       ...(profile ? { profile: profile.summary, profiledConnectorMicrosecondsPerChange: profile.usPerChange } : {})
@@ -285,7 +302,7 @@ try {
         `raw ${fmt(rawRate)} inserts/s; burst: writers ${fmt(result.burstWriterPerSecond)}/s, CDC ${fmt(result.burstCdcPerSecond)} changes/s = ${result.ratio.toFixed(2)}× raw; commit→entry p50 ${burstLatency.p50} ms, p99 ${burstLatency.p99} ms`
       )
       console.log(
-        `CPU µs a change: ${Object.entries(result.cpuMicrosecondsPerChange)
+        `${result.changesPerBatch.toFixed(1)} changes a batch; CPU µs a change: ${Object.entries(result.cpuMicrosecondsPerChange)
           .map(([name, us]) => `${name} ${us.toFixed(1)}`)
           .join(", ")}`
       )

@@ -14,7 +14,7 @@ import * as ProfileSummary from "../ProfileSummary.ts"
 const root = fileURLToPath(new URL("../../..", import.meta.url))
 const TARGET = 0.8
 
-interface BurstResult {
+export interface BurstResult {
   readonly changes: number
   readonly rawPerSecond: number
   readonly burstWriterPerSecond: number
@@ -22,6 +22,7 @@ interface BurstResult {
   readonly ratio: number
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number }
   readonly batchSize: number
+  readonly changesPerBatch?: number
   readonly connectorMicrosecondsPerChange?: number
   /** µs of CPU a change over the burst, by process: cdc, postgres backends / walsender / background, redis, writers. */
   readonly cpuMicrosecondsPerChange?: Readonly<Record<string, number>>
@@ -69,7 +70,7 @@ const profileText = (r: BurstResult) =>
         .join(", ")})`
 
 /** Who kept the burst below the raw rate: the writers (the connector kept up) or the connector. */
-const bound = (r: BurstResult) => {
+export const bound = (r: BurstResult) => {
   const keptUp = r.burstCdcPerSecond / r.burstWriterPerSecond
   const split = cpuSplit(r)
   return (
@@ -91,7 +92,7 @@ export const cdcBurst = async (ctx: BenchContext, changes = 30_000) => {
     label: "CDC connector in an insert burst (commit → Redis)",
     value: r.burstCdcPerSecond,
     unit: "changes/s",
-    detail: `${fmt(r.changes, 0)} inserts, 5 a transaction from 4 connections; writers ${fmt(r.burstWriterPerSecond, 0)}/s meanwhile; commit→entry p50 ${fmt(r.latencyMs.p50, 0)} ms, p99 ${fmt(r.latencyMs.p99, 0)} ms; batches of ${r.batchSize}${r.connectorMicrosecondsPerChange === undefined ? "" : `; connector CPU ${fmt(r.connectorMicrosecondsPerChange, 1)} µs a change`}`,
+    detail: `${fmt(r.changes, 0)} inserts, 5 a transaction from 4 connections; writers ${fmt(r.burstWriterPerSecond, 0)}/s meanwhile; commit→entry p50 ${fmt(r.latencyMs.p50, 0)} ms, p99 ${fmt(r.latencyMs.p99, 0)} ms; batches of at most ${r.batchSize} entries${r.changesPerBatch === undefined ? "" : `, ${fmt(r.changesPerBatch, 1)} changes a batch on average`}${r.connectorMicrosecondsPerChange === undefined ? "" : `; connector CPU ${fmt(r.connectorMicrosecondsPerChange, 1)} µs a change`}`,
     baseline: { label: "raw inserts, no replication slot", value: r.rawPerSecond },
     target: {
       text: `at least ${TARGET}× the raw insert rate${met ? "" : `; bound: ${bound(r)}`}`,
