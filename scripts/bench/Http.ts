@@ -5,6 +5,7 @@
 // serve the reference routes.
 import autocannon from "autocannon"
 import { spawn, type ChildProcess } from "node:child_process"
+import { createConnection, type Socket } from "node:net"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import { Histogram } from "../../load/engine/Histogram.ts"
@@ -130,6 +131,142 @@ export const load = (o: LoadOptions): Promise<LoadResult> =>
 /** Requests one after another on one connection: the latency of a route when nothing queues. */
 export const sequential = async (o: Omit<LoadOptions, "connections" | "rate">): Promise<LoadResult> =>
   load({ ...o, connections: 1 })
+
+/** The end of one HTTP/1.1 response at the start of `buffer`: its status and length, or undefined while incomplete. */
+export const responseEnd = (buffer: Buffer): { status: number; length: number } | undefined => {
+  const head = buffer.indexOf("\r\n\r\n")
+  if (head < 0) return undefined
+  const headers = buffer.toString("latin1", 0, head)
+  const status = Number(headers.slice(9, 12))
+  const length = /\r\ncontent-length:[ ]*(\d+)/i.exec(headers)?.[1]
+  if (length !== undefined) {
+    const end = head + 4 + Number(length)
+    return buffer.length >= end ? { status, length: end } : undefined
+  }
+  if (!/\r\ntransfer-encoding:[ ]*chunked/i.test(headers)) return { status, length: head + 4 }
+  let at = head + 4
+  for (;;) {
+    const line = buffer.indexOf("\r\n", at)
+    if (line < 0) return undefined
+    const size = Number.parseInt(buffer.toString("latin1", at, line), 16)
+    at = line + 2 + size + 2
+    if (buffer.length < at) return undefined
+    if (size === 0) return { status, length: at }
+  }
+}
+
+/**
+ * Requests at an even pace (an open model, as wrk2 and k6's constant-arrival-rate): request i is
+ * due at start + i/rate; a timer every millisecond releases those due, and each is timed from
+ * its release until its response has arrived whole, not from when a connection was free, so a
+ * server that falls behind is not let off by the generator waiting for it. (Timing from the
+ * ideal due time instead would add the timer's own lateness, up to a millisecond, to every
+ * request.) autocannon's `rate` is different: each connection sends its share of the
+ * second as fast as it can and then waits for the next second, which is saturation in bursts,
+ * not half the load. Raw keep-alive sockets (up to `connections`, one request at a time each)
+ * and a minimal response reader keep the generator's own CPU per request near autocannon's.
+ */
+export const paced = (
+  o: Omit<LoadOptions, "rate" | "method" | "body"> & { readonly rate: number }
+): Promise<LoadResult> =>
+  new Promise((resolve) => {
+    const url = new URL(o.url)
+    const expect = o.expect ?? [200]
+    const histogram = new Histogram()
+    const statuses: Record<string, number> = {}
+    let ok = 0
+    let unexpected = 0
+    let errors = 0
+    let sent = 0
+    let finished = 0
+    const total = Math.floor(o.rate * o.seconds)
+    const interval = 1000 / o.rate
+    const started = performance.now()
+    const requestText = () => {
+      const varied = o.vary?.({ headers: { ...o.headers } })
+      const lines = Object.entries(varied?.headers ?? o.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`)
+      return `GET ${varied?.path ?? `${url.pathname}${url.search}`} HTTP/1.1\r\nhost: ${url.host}\r\n${lines.join("")}\r\n`
+    }
+    interface Connection {
+      readonly socket: Socket
+      buffer: Buffer
+      due: number
+      busy: boolean
+    }
+    const due: Array<number> = []
+    const idle: Array<Connection> = []
+    let open = 0
+    const finish = () => {
+      if (finished < total) return
+      clearInterval(tick)
+      for (const c of idle) c.socket.destroy()
+      resolve({
+        perSecond: ok / ((performance.now() - started) / 1000),
+        ok,
+        unexpected,
+        errors,
+        seconds: (performance.now() - started) / 1000,
+        latency: latencyOf(histogram),
+        statuses
+      })
+    }
+    const next = (c: Connection) => {
+      const at = due.shift()
+      if (at === undefined) return void idle.push(c)
+      c.due = at
+      c.busy = true
+      c.socket.write(requestText())
+    }
+    const connect = () => {
+      open += 1
+      const c: Connection = {
+        socket: createConnection({ host: url.hostname, port: Number(url.port) }),
+        buffer: Buffer.alloc(0),
+        due: 0,
+        busy: false
+      }
+      c.socket.setNoDelay(true)
+      c.socket.on("connect", () => next(c))
+      c.socket.on("data", (chunk: Buffer) => {
+        c.buffer = c.buffer.length === 0 ? chunk : Buffer.concat([c.buffer, chunk])
+        const end = responseEnd(c.buffer)
+        if (!end) return
+        c.buffer = c.buffer.subarray(end.length)
+        c.busy = false
+        statuses[end.status] = (statuses[end.status] ?? 0) + 1
+        if (expect.includes(end.status)) {
+          ok += 1
+          histogram.record((performance.now() - c.due) * 1000)
+        } else unexpected += 1
+        finished += 1
+        next(c)
+        finish()
+      })
+      c.socket.on("error", () => {})
+      c.socket.on("close", () => {
+        open -= 1
+        const waiting = idle.indexOf(c)
+        if (waiting >= 0) idle.splice(waiting, 1)
+        if (c.busy) {
+          // The request in flight on it is lost: an error, as a timeout would be.
+          errors += 1
+          finished += 1
+          finish()
+        }
+        if (due.length > 0 && open < o.connections) connect()
+      })
+    }
+    const tick = setInterval(() => {
+      const now = performance.now()
+      while (sent < total && started + sent * interval <= now) {
+        sent += 1
+        due.push(now)
+        const c = idle.pop()
+        if (c) next(c)
+        else if (open < o.connections) connect()
+      }
+    }, 1)
+  })
 
 export interface Server {
   readonly url: string

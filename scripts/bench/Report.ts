@@ -83,7 +83,7 @@ export const render = (r: ReportInput): string => {
   if (missing.length === 0) lines.push("Everything was measured.")
   for (const f of missing) lines.push(`- **${f.label}**: ${f.notMeasured}`)
   const targets = r.figures.filter((f) => f.target)
-  lines.push("", "## Targets (issues 6 and 10)", "")
+  lines.push("", "## Targets (issues 6, 10 and 12)", "")
   if (targets.length === 0) lines.push("No target could be checked in this run.")
   for (const f of targets)
     lines.push(

@@ -94,17 +94,17 @@ export const projectors = async (ctx: BenchContext, samples: ReadonlyArray<Sampl
   for (const r of rates) {
     // A group that never had much to catch up on was paced by the CDC connector, not by itself.
     const paced = r.peakLag < 5_000
+    // No verdict here: while the snapshot lands, every projector, the connector, PostgreSQL and
+    // Redis catch up at once on the same cores, so these rates say what the system does at start,
+    // not what a projector can do. The per-process target is judged on one process alone
+    // (profiledProjector).
     ctx.figures.push({
       group,
       label: `projector "${r.group}" on the snapshot backlog`,
       value: r.perSecond,
       unit: "entries/s",
-      detail: `${fmt(r.entries, 0)} entries of ${r.streams.map((s) => /\{s:(.+)\}/.exec(s)?.[1] ?? s).join(", ")} in ${fmt(r.busySeconds, 1)} s; best 2 s ${fmt(r.peakPerSecond, 0)}/s; largest backlog ${fmt(r.peakLag, 0)}${paced ? " (small: the CDC connector set the pace, so this is a lower bound)" : ""}`,
+      detail: `${fmt(r.entries, 0)} entries of ${r.streams.map((s) => /\{s:(.+)\}/.exec(s)?.[1] ?? s).join(", ")} in ${fmt(r.busySeconds, 1)} s; best 2 s ${fmt(r.peakPerSecond, 0)}/s; largest backlog ${fmt(r.peakLag, 0)}${paced ? " (small: the CDC connector set the pace, so this is a lower bound)" : ""}; during start-up, sharing the cores with every other process catching up (the per-process target is judged on one process alone, below)`,
       baseline: { label: "bare stream read", value: bare.perSecond },
-      // A paced group's rate says nothing about what it could do: no verdict.
-      ...(paced
-        ? {}
-        : { target: { text: `at least ${fmt(TARGET, 0)} changes/s per process`, met: r.perSecond >= TARGET } }),
       chart: "stream"
     })
   }
@@ -118,7 +118,7 @@ const root = fileURLToPath(new URL("../../..", import.meta.url))
 const PROFILED_GENERATION = 900
 
 /** Runs projectorDrain.ts in its own process; its one JSON line. */
-const drainProcess = (env: Record<string, string>, seconds: number) =>
+const drainProcess = (env: Record<string, string>, seconds: number, generation = PROFILED_GENERATION) =>
   new Promise<{
     entries: number
     seconds: number
@@ -128,7 +128,7 @@ const drainProcess = (env: Record<string, string>, seconds: number) =>
   }>((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "scripts/bench/projectorDrain.ts", String(PROFILED_GENERATION), String(seconds)],
+      ["--import", "tsx", "scripts/bench/projectorDrain.ts", String(generation), String(seconds)],
       { cwd: root, env: { ...process.env, LOG_LEVEL: "Warn", ...env }, stdio: ["ignore", "pipe", "inherit"] }
     )
     let result: string | undefined
@@ -142,9 +142,10 @@ const drainProcess = (env: Record<string, string>, seconds: number) =>
  * Deletes what the profiled drain wrote: its consumer groups, their partition leases and
  * membership, and its generation's documents.
  */
-const removeGeneration = async (ctx: BenchContext, streams: ReadonlyArray<string>, group: string) => {
+const removeGeneration = async (ctx: BenchContext, streams: ReadonlyArray<string>, generation: number) => {
+  const group = `dashboard.g${generation}`
   for (const stream of streams) await ctx.redis.sendCommand(["XGROUP", "DESTROY", stream, group]).catch(() => 0)
-  for (const match of [`*:doc:dashboard:g${PROFILED_GENERATION}`, `*${group}*`]) {
+  for (const match of [`*:doc:dashboard:g${generation}`, `*${group}*`]) {
     let cursor = "0"
     do {
       const [next, keys] = (await ctx.redis.sendCommand(["SCAN", cursor, "MATCH", match, "COUNT", "1000"])) as [
@@ -177,7 +178,7 @@ export const profiledProjector = async (ctx: BenchContext) => {
   const cpu = meter()
   const processes = perProcess()
   const redisTop = await redisCommandTime(ctx)
-  await removeGeneration(ctx, streams, `dashboard.g${PROFILED_GENERATION}`)
+  await removeGeneration(ctx, streams, PROFILED_GENERATION)
   const met = drain.perSecond >= TARGET
   ctx.figures.push({
     group,
@@ -196,9 +197,51 @@ export const profiledProjector = async (ctx: BenchContext) => {
     processes,
     chart: "stream"
   })
+  await nativeBackend(ctx, streams, drain.perSecond)
   ctx.method.push(
     "Dashboard projector alone: after the other measurements, `scripts/bench/projectorDrain.ts` runs one dashboard projector in its own process on new consumer groups of a throw-away generation (its documents and groups are deleted afterwards), so it reads every CDC entry from the start of the streams with the rest of the system idle; the rate counts from its first read to the last entry acknowledged; the V8 sampling profiler (0.5 ms) runs meanwhile and gives the split of its busy time (library, GC, idle); Redis's INFO commandstats over the same time gives the server's side."
   )
+}
+
+/**
+ * The same drain with the document store's native RedisJSON backend, against the Lua backend's
+ * rate just measured (target 3: no slower where a server has JSON); not measured on a server
+ * without the JSON module.
+ */
+const nativeBackend = async (ctx: BenchContext, streams: ReadonlyArray<string>, luaPerSecond: number) => {
+  const group = "Projectors and CDC"
+  const label = "dashboard projector alone, native RedisJSON backend"
+  const [jsonGet] = (await ctx.redis.sendCommand(["COMMAND", "INFO", "JSON.GET"])) as Array<unknown>
+  if (jsonGet === null || jsonGet === undefined) {
+    const [, version] = /redis_version:([^\r\n]+)/.exec(String(await ctx.redis.sendCommand(["INFO", "server"]))) ?? []
+    ctx.figures.push(
+      notMeasured(
+        group,
+        label,
+        "entries/s",
+        `this Redis (${version ?? "unknown version"}) has no JSON module, so the document store runs its Lua backend; run the benchmark on Redis 8 or Redis Stack to compare`
+      )
+    )
+    return
+  }
+  ctx.say("the same drain with the native RedisJSON backend")
+  const generation = PROFILED_GENERATION + 1
+  const drain = await drainProcess(
+    { REDIS_URL: ctx.stack.redis.url, ...partitionsEnv(ctx), DOCUMENT_STORE_BACKEND: "native" },
+    Math.max(30, ctx.seconds * 6),
+    generation
+  )
+  await removeGeneration(ctx, streams, generation)
+  ctx.figures.push({
+    group,
+    label,
+    value: drain.perSecond,
+    unit: "entries/s",
+    detail: `${fmt(drain.entries, 0)} entries in ${fmt(drain.seconds, 1)} s at ${fmt(drain.cores, 2)} cores; profile: ${ProfileSummary.text(drain.summary)}`,
+    baseline: { label: "the Lua backend", value: luaPerSecond },
+    target: { text: "no slower than the Lua backend", met: drain.perSecond >= luaPerSecond },
+    chart: "stream"
+  })
 }
 
 const boundText = (
