@@ -302,7 +302,9 @@ try {
         `raw ${fmt(rawRate)} inserts/s; burst: writers ${fmt(result.burstWriterPerSecond)}/s, CDC ${fmt(result.burstCdcPerSecond)} changes/s = ${result.ratio.toFixed(2)}× raw; commit→entry p50 ${burstLatency.p50} ms, p99 ${burstLatency.p99} ms`
       )
       console.log(
-        `${result.changesPerBatch.toFixed(1)} changes a batch; CPU µs a change: ${Object.entries(result.cpuMicrosecondsPerChange)
+        `${result.changesPerBatch.toFixed(1)} changes a batch; CPU µs a change: ${Object.entries(
+          result.cpuMicrosecondsPerChange
+        )
           .map(([name, us]) => `${name} ${us.toFixed(1)}`)
           .join(", ")}`
       )
