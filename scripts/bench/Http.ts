@@ -60,16 +60,33 @@ export const latencyOf = (h: Histogram): Latency => ({
   mean: h.mean / 1000
 })
 
+/** The answers of one run as they come: counted by status, the expected ones timed. */
+const tally = (expect: ReadonlyArray<number> = [200]) => {
+  const histogram = new Histogram()
+  const statuses: Record<string, number> = {}
+  let ok = 0
+  let unexpected = 0
+  const started = performance.now()
+  return {
+    answer(status: number, micros: number) {
+      statuses[status] = (statuses[status] ?? 0) + 1
+      if (expect.includes(status)) {
+        ok += 1
+        histogram.record(micros)
+      } else unexpected += 1
+    },
+    result(errors: number): LoadResult {
+      const seconds = (performance.now() - started) / 1000
+      return { perSecond: ok / seconds, ok, unexpected, errors, seconds, latency: latencyOf(histogram), statuses }
+    }
+  }
+}
+
 /** One autocannon run. */
 export const load = (o: LoadOptions): Promise<LoadResult> =>
   new Promise((resolve, reject) => {
     const url = new URL(o.url)
-    const expect = o.expect ?? [200]
-    const histogram = new Histogram()
-    const statuses: Record<string, number> = {}
-    let ok = 0
-    let unexpected = 0
-    const started = performance.now()
+    const answers = tally(o.expect)
     const baseHeaders = { ...(o.body !== undefined ? { "content-type": "application/json" } : {}), ...o.headers }
     const request: autocannon.Request = {
       method: o.method ?? "GET",
@@ -105,27 +122,9 @@ export const load = (o: LoadOptions): Promise<LoadResult> =>
         timeout: 30,
         ...(o.rate ? { overallRate: o.rate } : {})
       },
-      (error, result) => {
-        if (error) return reject(error)
-        const seconds = (performance.now() - started) / 1000
-        resolve({
-          perSecond: ok / seconds,
-          ok,
-          unexpected,
-          errors: result.errors + result.timeouts,
-          seconds,
-          latency: latencyOf(histogram),
-          statuses
-        })
-      }
+      (error, result) => (error ? reject(error) : resolve(answers.result(result.errors + result.timeouts)))
     )
-    instance.on("response", (_client, status, _bytes, responseTime) => {
-      statuses[status] = (statuses[status] ?? 0) + 1
-      if (expect.includes(status)) {
-        ok += 1
-        histogram.record(responseTime * 1000)
-      } else unexpected += 1
-    })
+    instance.on("response", (_client, status, _bytes, responseTime) => answers.answer(status, responseTime * 1000))
   })
 
 /** Requests one after another on one connection: the latency of a route when nothing queues. */
@@ -171,11 +170,7 @@ export const paced = (
 ): Promise<LoadResult> =>
   new Promise((resolve) => {
     const url = new URL(o.url)
-    const expect = o.expect ?? [200]
-    const histogram = new Histogram()
-    const statuses: Record<string, number> = {}
-    let ok = 0
-    let unexpected = 0
+    const answers = tally(o.expect)
     let errors = 0
     let sent = 0
     let finished = 0
@@ -200,15 +195,7 @@ export const paced = (
       if (finished < total) return
       clearInterval(tick)
       for (const c of idle) c.socket.destroy()
-      resolve({
-        perSecond: ok / ((performance.now() - started) / 1000),
-        ok,
-        unexpected,
-        errors,
-        seconds: (performance.now() - started) / 1000,
-        latency: latencyOf(histogram),
-        statuses
-      })
+      resolve(answers.result(errors))
     }
     const next = (c: Connection) => {
       const at = due.shift()
@@ -233,11 +220,7 @@ export const paced = (
         if (!end) return
         c.buffer = c.buffer.subarray(end.length)
         c.busy = false
-        statuses[end.status] = (statuses[end.status] ?? 0) + 1
-        if (expect.includes(end.status)) {
-          ok += 1
-          histogram.record((performance.now() - c.due) * 1000)
-        } else unexpected += 1
+        answers.answer(end.status, (performance.now() - c.due) * 1000)
         finished += 1
         next(c)
         finish()
