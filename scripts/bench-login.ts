@@ -3,11 +3,11 @@
 // (scripts/bench/Stack.ts), waits until the seeded data is digested, logs in the token pool,
 // then measures the bare KDF and login throughput exactly as the report does, with the bound
 // (CPU ms per login by process, the identity process by thread, and the profiles of the
-// identity and prefetch main threads) when the target is missed. Prints the figures as JSON.
+// identity, prefetch and edge main threads) when the target is missed. Prints the figures as JSON.
 //
 //   --customers N     demo customers to seed (default 1000)
 //   --seconds S       length of each run (default 10), after --warmup W (default 2)
-//   --profiles DIR    keep the V8 CPU profiles of identity and prefetch in DIR (login-<name>.cpuprofile)
+//   --profiles DIR    keep the V8 CPU profiles of identity, prefetch and the edge in DIR (login-<name>.cpuprofile)
 //   --before DIR      first the same on a system of another checkout (e.g. a worktree of main),
 //                     then on this one: before/after in one run; prints both bounds' CPU figures
 import { join } from "node:path"
