@@ -22,7 +22,7 @@ import { resolve } from "node:path"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { CommandLine } from "@bank/platform"
-import type { BenchContext, OwnAccount } from "./bench/Context.ts"
+import { benchContext, rotatingToken } from "./bench/Context.ts"
 import { paced, startServer } from "./bench/Http.ts"
 import {
   interleaved,
@@ -34,18 +34,15 @@ import {
   withoutText
 } from "./bench/measure/EdgeReads.ts"
 import { prefetchedAccounts, tokenPool, unreadableWindows } from "./bench/measure/Login.ts"
+import { numberOf, progress, runOptions } from "./bench/RunOptions.ts"
 import { startStack } from "./bench/Stack.ts"
 import { connect, waitCaughtUp } from "./bench/Streams.ts"
-import { rotatingToken } from "./bench/Context.ts"
 
 const { values } = CommandLine.parse({
   name: "npx tsx scripts/bench-edge.ts",
   summary: "The edge's authenticated reads against a lean Hono + node-redis reference, interleaved, on one system.",
   options: {
-    customers: { type: "string", value: "N", description: "customers to seed (default 300)" },
-    seconds: { type: "string", value: "S", description: "seconds per run (default 5)" },
-    warmup: { type: "string", value: "S", description: "warm-up seconds before each run (default 1)" },
-    connections: { type: "string", value: "N", description: "keep-alive connections (default 32)" },
+    ...runOptions({ customers: 300, seconds: 5, warmup: 1, connections: 32 }),
     rounds: { type: "string", value: "N", description: "interleaved rounds (default 2)" },
     edge: { type: "string", value: "DIR", multiple: true, description: "another checkout whose edge to measure too" },
     env: { type: "string", value: "K=V", multiple: true, description: "environment for the extra edges" },
@@ -53,18 +50,17 @@ const { values } = CommandLine.parse({
     routes: { type: "string", value: "LIST", description: "routes to measure (default all)" }
   }
 })
-const number = (text: string | undefined, fallback: number) => (text === undefined ? fallback : Number(text))
-const customers = number(values.customers, 300)
-const seconds = number(values.seconds, 5)
-const warmupSeconds = number(values.warmup, 1)
-const connections = number(values.connections, 32)
-const rounds = number(values.rounds, 2)
+const number = (flag: string, text: string | undefined, fallback: number) =>
+  numberOf("bench-edge", flag, text, fallback)
+const customers = number("customers", values.customers, 300)
+const seconds = number("seconds", values.seconds, 5)
+const warmupSeconds = number("warmup", values.warmup, 1)
+const connections = number("connections", values.connections, 32)
+const rounds = number("rounds", values.rounds, 2)
 const extraEnv = Object.fromEntries(
   ((values.env ?? []) as Array<string>).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])
 )
-const began = performance.now()
-const say = (text: string) =>
-  console.error(`bench-edge ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${text}`)
+const say = progress("bench-edge")
 
 const logFile = join(tmpdir(), `bank-bench-edge-${Date.now()}.log`)
 say(`starting the system (${customers} customers); output in ${logFile}`)
@@ -76,17 +72,8 @@ const finish = async () => {
 try {
   const redis = await connect(stack.redis.url)
   await waitCaughtUp(redis, { timeoutMs: 600_000 })
-  const ctx = {
-    stack,
-    redis,
-    say,
-    tokens: [] as Array<string>,
-    accounts: [] as Array<OwnAccount>,
-    seconds,
-    warmupSeconds,
-    connections
-  }
-  const failure = await tokenPool(ctx as unknown as BenchContext, Math.min(200, Math.max(1, Math.floor(customers / 2))))
+  const ctx = benchContext(stack, redis, { seconds, warmupSeconds, connections, say })
+  const failure = await tokenPool(ctx, Math.min(200, Math.max(1, Math.floor(customers / 2))))
   if (failure) throw new Error(failure)
   const accountsFailure = await prefetchedAccounts(ctx)
   if (accountsFailure) say(accountsFailure)

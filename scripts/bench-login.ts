@@ -13,8 +13,9 @@
 import { join } from "node:path"
 import { tmpdir } from "node:os"
 import { CommandLine } from "@bank/platform"
-import type { BenchContext } from "./bench/Context.ts"
+import { benchContext } from "./bench/Context.ts"
 import { loginThroughput, tokenPool } from "./bench/measure/Login.ts"
+import { numberOf, progress, runOptions } from "./bench/RunOptions.ts"
 import { startStack } from "./bench/Stack.ts"
 import { connect, waitCaughtUp } from "./bench/Streams.ts"
 
@@ -22,22 +23,19 @@ const { values } = CommandLine.parse({
   name: "npx tsx scripts/bench-login.ts",
   summary: "Bare KDF and login throughput on the whole system, with the bound when the target is missed.",
   options: {
-    customers: { type: "string", value: "N", description: "customers to seed (default 1000)" },
-    seconds: { type: "string", value: "S", description: "seconds per run (default 10)" },
-    warmup: { type: "string", value: "S", description: "warm-up seconds before each run (default 2)" },
+    ...runOptions({ customers: 1000, seconds: 10, warmup: 2 }),
     profiles: { type: "string", value: "DIR", description: "keep the CPU profiles in DIR" },
     before: { type: "string", value: "DIR", description: "measure a system of this checkout first" }
   }
 })
-const number = (text: string | undefined, fallback: number) => (text === undefined ? fallback : Number(text))
-const customers = number(values.customers, 1000)
-const seconds = number(values.seconds, 10)
-const warmupSeconds = number(values.warmup, 2)
+const number = (flag: string, text: string | undefined, fallback: number) =>
+  numberOf("bench-login", flag, text, fallback)
+const customers = number("customers", values.customers, 1000)
+const seconds = number("seconds", values.seconds, 10)
+const warmupSeconds = number("warmup", values.warmup, 2)
 if (values.profiles) process.env.BENCH_PROFILE_DIR = values.profiles
 const poolUsers = Math.min(200, Math.max(1, Math.floor(customers / 5)))
-const began = performance.now()
-const say = (text: string) =>
-  console.error(`bench-login ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${text}`)
+const say = progress("bench-login")
 
 /** The login group on a system started from checkout `dir` (this one when undefined). */
 const measure = async (dir: string | undefined) => {
@@ -47,20 +45,7 @@ const measure = async (dir: string | undefined) => {
   try {
     const redis = await connect(stack.redis.url)
     await waitCaughtUp(redis, { timeoutMs: 600_000 })
-    const ctx: BenchContext = {
-      stack,
-      redis,
-      seconds,
-      warmupSeconds,
-      connections: 16,
-      say,
-      log: (name) => (line) => stack.log(`${name} | ${line}`),
-      figures: [],
-      tokens: [],
-      accounts: [],
-      method: [],
-      known: { redisPort: stack.redis.port, postgresDir: stack.postgres.dir }
-    }
+    const ctx = benchContext(stack, redis, { seconds, warmupSeconds, connections: 16, say })
     const failure = await tokenPool(ctx, poolUsers)
     await loginThroughput(ctx, customers, poolUsers, failure)
     await redis.close()

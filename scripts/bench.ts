@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url"
 import { CommandLine } from "@bank/platform"
 import pg from "pg"
 import * as Chart from "./bench/Chart.ts"
-import type { BenchContext } from "./bench/Context.ts"
+import { benchContext } from "./bench/Context.ts"
 import { notMeasured, type Figure, type Group } from "./bench/Figures.ts"
 import { idleNoise, machineState } from "./bench/Machine.ts"
 import { dashboard } from "./bench/measure/Dashboard.ts"
@@ -31,6 +31,7 @@ import { cdcBurst } from "./bench/measure/CdcBurst.ts"
 import { profiledProjector, projectors } from "./bench/measure/Projectors.ts"
 import { scaling } from "./bench/measure/Scaling.ts"
 import * as Report from "./bench/Report.ts"
+import { numberOf, progress, runOptions } from "./bench/RunOptions.ts"
 import { startStack } from "./bench/Stack.ts"
 import { connect, sample, waitCaughtUp, type RedisConnection, type Sample } from "./bench/Streams.ts"
 
@@ -38,22 +39,12 @@ const { values } = CommandLine.parse({
   name: "npm run bench --",
   summary: "Start the whole system on private servers, measure every figure against its baseline, write docs/bench/.",
   options: {
-    customers: { type: "string", value: "N", description: "customers to seed (default 1000)" },
-    seconds: { type: "string", value: "S", description: "seconds per throughput run (default 10)" },
-    warmup: { type: "string", value: "S", description: "warm-up seconds before each run (default 2)" },
-    connections: { type: "string", value: "N", description: "HTTP connections of the load generator" },
+    ...runOptions({ customers: 1000, seconds: 10, warmup: 2, connections: 32 }),
     population: { type: "string", value: "N", description: "logged-in customers the reads spread over" },
     out: { type: "string", value: "DIR", description: "where the report goes (default docs/bench)" }
   }
 })
-const positive = (flag: string, text: string | undefined, fallback: number) => {
-  const n = text === undefined ? fallback : Number(text.replaceAll("_", ""))
-  if (!(n >= 0)) {
-    console.error(`bench: --${flag} needs a number, got ${text}`)
-    process.exit(2)
-  }
-  return n
-}
+const positive = (flag: string, text: string | undefined, fallback: number) => numberOf("bench", flag, text, fallback)
 const customers = positive("customers", values.customers, 1000)
 const seconds = positive("seconds", values.seconds, 10)
 const warmupSeconds = positive("warmup", values.warmup, 2)
@@ -64,8 +55,7 @@ const poolUsers = Math.min(200, Math.max(1, Math.floor(customers / 5)))
 
 const began = performance.now()
 const startedAt = new Date()
-const say = (text: string) =>
-  console.error(`bench ${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s  ${text}`)
+const say = progress("bench")
 const logFile = join(tmpdir(), `bank-bench-${startedAt.toISOString().replace(/[:.]/g, "-")}.log`)
 
 const machine = machineState()
@@ -103,20 +93,7 @@ const tail = await waitCaughtUp(redis, { timeoutMs: 600_000 })
 sampling = false
 await sampler
 
-const ctx: BenchContext = {
-  stack,
-  redis,
-  seconds,
-  warmupSeconds,
-  connections,
-  say,
-  log: (name) => (line) => stack.log(`${name} | ${line}`),
-  figures: [],
-  tokens: [],
-  accounts: [],
-  method: [],
-  known: { redisPort: stack.redis.port, postgresDir: stack.postgres.dir }
-}
+const ctx = benchContext(stack, redis, { seconds, warmupSeconds, connections, say })
 
 /** Runs one measurement; if it throws, its figures say so rather than the whole run dying. */
 const attempt = async (group: Group, label: string, unit: string, measure: () => Promise<unknown>) => {

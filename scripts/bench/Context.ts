@@ -37,6 +37,23 @@ export interface OwnAccount {
   readonly account: string
 }
 
+/** A context for the system `stack`, with no figures, tokens or accounts gathered yet. */
+export const benchContext = (
+  stack: Stack,
+  redis: RedisConnection,
+  run: Pick<BenchContext, "seconds" | "warmupSeconds" | "connections" | "say">
+): BenchContext => ({
+  stack,
+  redis,
+  ...run,
+  log: (name) => (line) => stack.log(`${name} | ${line}`),
+  figures: [],
+  tokens: [],
+  accounts: [],
+  method: [],
+  known: { redisPort: stack.redis.port, postgresDir: stack.postgres.dir }
+})
+
 export interface Saturated {
   readonly result: LoadResult
   readonly cpu: CpuUse | undefined

@@ -13,6 +13,7 @@
 //   --rounds R        interleaved rounds (default 2)
 import { CommandLine } from "@bank/platform"
 import { startServer, type Server } from "./Http.ts"
+import { numberOf, runOptions } from "./RunOptions.ts"
 import { interleaved, type Route, type Target } from "./measure/EdgeReads.ts"
 
 const { values } = CommandLine.parse({
@@ -20,13 +21,11 @@ const { values } = CommandLine.parse({
   summary: "The edge's request step against plain Hono on GET /healthz, one piece at a time, interleaved.",
   options: {
     variants: { type: "string", value: "LIST", description: "server variants (see servers/edgeStep.ts)" },
-    seconds: { type: "string", value: "S", description: "seconds per run (default 4)" },
-    warmup: { type: "string", value: "S", description: "warm-up seconds before each run (default 1)" },
-    connections: { type: "string", value: "N", description: "keep-alive connections (default 32)" },
+    ...runOptions({ seconds: 4, warmup: 1, connections: 32 }),
     rounds: { type: "string", value: "N", description: "interleaved rounds (default 2)" }
   }
 })
-const number = (text: string | undefined, fallback: number) => (text === undefined ? fallback : Number(text))
+const number = (flag: string, text: string | undefined, fallback: number) => numberOf("edgeStep", flag, text, fallback)
 const variants = (
   values.variants ??
   "node,hono,step:pass,step:then,step:then,id,step:then,id,touch,step:then,id,headers,step:then,id,headers,metric,edge"
@@ -34,9 +33,9 @@ const variants = (
   // `step:a,b` carries commas of its own: a new variant starts at a name that is not a piece.
   .split(/,(?=node|hono|edge|step:)/)
 const ctx = {
-  seconds: number(values.seconds, 4),
-  warmupSeconds: number(values.warmup, 1),
-  connections: number(values.connections, 32),
+  seconds: number("seconds", values.seconds, 4),
+  warmupSeconds: number("warmup", values.warmup, 1),
+  connections: number("connections", values.connections, 32),
   tokens: [] as Array<string>,
   accounts: []
 }
@@ -50,10 +49,15 @@ try {
     )
     servers.push({ ...server, label: variant })
   }
-  const best = await interleaved(ctx, servers, [route], number(values.rounds, 2), (round, _route, target, m) =>
-    console.error(
-      `round ${round + 1} ${target.label}: ${m.result.perSecond.toFixed(0)} req/s, ${m.cpuMicros.toFixed(1)} µs CPU/request`
-    )
+  const best = await interleaved(
+    ctx,
+    servers,
+    [route],
+    number("rounds", values.rounds, 2),
+    (round, _route, target, m) =>
+      console.error(
+        `round ${round + 1} ${target.label}: ${m.result.perSecond.toFixed(0)} req/s, ${m.cpuMicros.toFixed(1)} µs CPU/request`
+      )
   )
   const hono = best.get("healthz hono")
   const lines = ["| variant | req/s | µs CPU/request | rate / hono | CPU / hono |", "|---|---:|---:|---:|---:|"]

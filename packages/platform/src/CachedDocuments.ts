@@ -7,7 +7,7 @@
 //
 // Only with the lua backend (documents are strings, read with GET); with RedisJSON, or when
 // `cache` is false, every read goes to the document store as before.
-import { Config, type Context, Effect, Layer, Option } from "effect"
+import { Config, type Context, Effect, Layer, Option, type Scope } from "effect"
 import type { RedisError } from "effect/persistence/Redis"
 import { DocumentStore, type DocumentStoreError } from "./DocumentStore.ts"
 import { RedisTopology } from "./RedisTopology.ts"
@@ -31,7 +31,9 @@ export interface Options {
 }
 
 /** For the lifetime of the scope. */
-export const make = (options: Options) =>
+export const make = (
+  options: Options
+): Effect.Effect<CachedDocuments, RedisError, DocumentStore | RedisTopology | Scope.Scope> =>
   Effect.gen(function* () {
     const store = yield* DocumentStore
     const topology = yield* RedisTopology
@@ -39,20 +41,14 @@ export const make = (options: Options) =>
       options.cache && store.backend === "lua"
         ? yield* topology.cachedStrings({ maxEntries: options.maxEntries, ttlMs: options.ttlMs ?? 60_000 })
         : undefined
-    if (cache === undefined) {
+    if (cache === undefined)
       return {
         cached: false,
-        read: (key) => Effect.map(store.getRaw(key), Option.getOrNull),
+        read: (key: string) => Effect.map(store.getRaw(key), Option.getOrNull),
         peek: () => undefined,
         forget: () => {}
-      } satisfies CachedDocuments as CachedDocuments
-    }
-    return {
-      cached: true,
-      read: cache.read,
-      peek: cache.peek,
-      forget: cache.forget
-    } satisfies CachedDocuments as CachedDocuments
+      }
+    return { cached: true, read: cache.read, peek: cache.peek, forget: cache.forget }
   })
 
 /**
