@@ -305,6 +305,14 @@ describe("CDC connector process", () => {
     }
     await insert(1)
     await arrived(100)
+    // WAL from another database just before the restart: the connector has been sent positions
+    // it has not confirmed yet, so the fast shutdown waits for its confirmation (which an
+    // in-process connector can only give while the event loop runs).
+    const other = await textClient(postgres.server.url)
+    await other.query(
+      "CREATE TABLE IF NOT EXISTS restart_pad (i int); INSERT INTO restart_pad SELECT generate_series(1, 20000)"
+    )
+    await other.end()
     await postgres.server.restart()
     await insert(101)
     await arrived(200)

@@ -283,27 +283,36 @@ export const startPostgres = async (options: PostgresOptions = {}): Promise<Loca
     )
     await waitFor(`PostgreSQL on port ${port}`, () => canConnect(port))
   }
-  const halt = (mode: "immediate" | "fast") => {
-    const [command, args] = pgCommand("pg_ctl", ["-D", data, "-m", mode, "-w", "stop"])
-    spawnSync(command, args, { stdio: "ignore" })
-  }
+  const stopCommand = (mode: "immediate" | "fast") => pgCommand("pg_ctl", ["-D", data, "-m", mode, "-w", "stop"])
+  // Asynchronous: a fast shutdown waits until every logical replication client has confirmed
+  // what it was sent, and such a client may run in this very process (an in-process connector),
+  // so blocking the event loop here would hold the shutdown until pg_ctl's own timeout (60 s).
+  const halt = (mode: "immediate" | "fast") =>
+    new Promise<void>((resolve, reject) => {
+      const [command, args] = stopCommand(mode)
+      spawn(command, args, { stdio: "ignore" })
+        .once("error", reject)
+        .once("exit", () => resolve())
+    })
   await start()
   const forget = atExit(() => {
-    halt(persistent ? "fast" : "immediate")
+    // Exit hooks must be synchronous; an exiting process has no in-process clients left to wait for.
+    const [command, args] = stopCommand(persistent ? "fast" : "immediate")
+    spawnSync(command, args, { stdio: "ignore" })
     remove()
   })
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     dir,
-    kill: async () => halt("immediate"),
+    kill: () => halt("immediate"),
     restart: async () => {
-      halt("fast")
+      await halt("fast")
       await start()
     },
     stop: async () => {
       forget()
-      halt(persistent ? "fast" : "immediate")
+      await halt(persistent ? "fast" : "immediate")
       remove()
     }
   }
