@@ -10,7 +10,8 @@ const onBothTopologies = [
   "test/transfers.e2e.test.ts",
   "test/dashboard.e2e.test.ts",
   "test/rebuild.e2e.test.ts",
-  "packages/cdc/src/CdcRecovery.int.test.ts"
+  "packages/cdc/src/CdcRecovery.int.test.ts",
+  "packages/prefetch/src/TransactionPageCache.int.test.ts"
 ]
 
 export default defineConfig({

@@ -10,9 +10,16 @@ import * as NodeRedis from "@effect/platform-node/NodeRedis"
 import { Config, Context, Effect, Layer } from "effect"
 import { Redis, RedisError } from "effect/persistence/Redis"
 import * as RedisCluster from "./RedisCluster.ts"
-import { parseTarget, RedisTopology, clusterTarget, type Health, type Target } from "./RedisTopology.ts"
+import {
+  type CachedScript,
+  clusterTarget,
+  type Health,
+  parseTarget,
+  RedisTopology,
+  type Target
+} from "./RedisTopology.ts"
 import { DurabilitySettings, DurableConnections, makeConnections } from "./Durability.ts"
-import { assertOneSlot, routingKey, scriptKeys, slotOf } from "./Slots.ts"
+import { assertOneSlot, CrossSlotError, oneSlot, routingKey, scriptKeys } from "./Slots.ts"
 import { resilientSubscription } from "./Subscription.ts"
 import * as TrackedHashes from "./TrackedHashes.ts"
 
@@ -57,15 +64,7 @@ const withSlotCheck = (redis: Redis["Service"]): Redis["Service"] => {
       return (...params) =>
         Effect.suspend(() => {
           const keys = scriptKeys(script.numberOfKeys(...params), script.params(...params))
-          if (keys.length > 1) {
-            const first = slotOf(keys[0]!)
-            if (keys.some((k) => slotOf(k) !== first)) {
-              return Effect.try({ try: () => assertOneSlot("a Lua script", keys), catch: fail }).pipe(
-                Effect.andThen(Effect.die("unreachable"))
-              )
-            }
-          }
-          return run(...params)
+          return oneSlot(keys) ? run(...params) : Effect.fail(fail(new CrossSlotError("a Lua script", keys)))
         })
     }
   return Redis.of({
@@ -79,10 +78,11 @@ const withSlotCheck = (redis: Redis["Service"]): Redis["Service"] => {
  * A tracked cache (TrackedHashes.ts) for the lifetime of the scope: a fresh entry answers at
  * once, without a promise; a miss reads Redis through the tracking connection.
  */
+const tracked = <T extends { readonly close: () => Promise<void> }>(connect: () => Promise<T>) =>
+  Effect.acquireRelease(Effect.tryPromise({ try: connect, catch: fail }), (t) => Effect.promise(() => t.close()))
+
 const trackedReads = <V>(connect: () => Promise<TrackedHashes.Tracked<V>>) =>
-  Effect.acquireRelease(Effect.tryPromise({ try: connect, catch: fail }), (tracked) =>
-    Effect.promise(() => tracked.close())
-  ).pipe(
+  tracked(connect).pipe(
     Effect.map((tracked) => ({
       read: (key: string): Effect.Effect<V, RedisError> => {
         const hit = tracked.peek(key)
@@ -93,6 +93,23 @@ const trackedReads = <V>(connect: () => Promise<TrackedHashes.Tracked<V>>) =>
       peek: tracked.peek,
       forget: tracked.forget
     }))
+  )
+
+/** The same for a script's replies (TrackedHashes.connectScript). */
+const trackedScript = <V>(connect: () => Promise<TrackedHashes.TrackedScript<V>>) =>
+  tracked(connect).pipe(
+    Effect.map(
+      (script): CachedScript<V> => ({
+        read: (id, keys, args, decode) => {
+          const hit = script.peek(id)
+          return hit !== undefined
+            ? Effect.succeed(hit)
+            : Effect.tryPromise({ try: () => script.read(id, keys, args, decode), catch: fail })
+        },
+        peek: script.peek,
+        forget: script.forget
+      })
+    )
   )
 
 // ── One server ──────────────────────────────────────────────────────────────────────────────
@@ -123,6 +140,7 @@ const single = (url: string, options: Options) =>
       // node-redis 5.9 keeps the RESP2 reply transforms on a RESP3 duplicate.
       cachedHashes: (cache) => trackedReads(() => TrackedHashes.connect(client.options ?? {}, cache)),
       cachedStrings: (cache) => trackedReads(() => TrackedHashes.connectStrings(client.options ?? {}, cache)),
+      cachedScript: (lua, cache) => trackedScript(() => TrackedHashes.connectScript(client.options ?? {}, cache, lua)),
       health: redis.send("PING").pipe(
         Effect.as<Health>({ topology: "single", ok: true, state: "ok", slotsCovered: 16384, masters: 1 }),
         Effect.catch((error) =>

@@ -16,7 +16,7 @@ import { Effect } from "effect"
 import * as Redis from "effect/persistence/Redis"
 import { createClient, createCluster, ErrorReply } from "redis"
 import { routingKey, SLOTS, slotOf } from "./Slots.ts"
-import type { Health, Node, RedisTopology, Target } from "./RedisTopology.ts"
+import type { CachedScript, Health, Node, RedisTopology, Target } from "./RedisTopology.ts"
 import { resilientSubscription } from "./Subscription.ts"
 
 type ClusterTarget = Extract<Target, { _tag: "Cluster" }>
@@ -347,6 +347,18 @@ export const make = Effect.fnUntraced(function* (target: ClusterTarget, options:
 
   // Not cached on a cluster yet (one tracked connection per node would be needed): a plain GET.
   const cachedStrings = () => Effect.succeed(readsOnly((key) => redis.send<string | null>("GET", key)))
+  // Nor a script's replies: the script by EVALSHA on the node of its keys, every time.
+  const cachedScript = <V>(lua: string) => {
+    const run = Redis.script((keys: ReadonlyArray<string>, args: ReadonlyArray<string>) => [...keys, ...args], {
+      lua,
+      numberOfKeys: (keys) => keys.length
+    })
+    return Effect.succeed<CachedScript<V>>({
+      read: (_id, keys, args, decode) => Effect.map(redis.eval(run)(keys, args), decode),
+      peek: () => undefined,
+      forget: () => {}
+    })
+  }
 
   const topology: RedisTopology["Service"] = {
     kind: "cluster",
@@ -356,6 +368,7 @@ export const make = Effect.fnUntraced(function* (target: ClusterTarget, options:
     subscribe,
     cachedHashes,
     cachedStrings,
+    cachedScript,
     health
   }
   return { redis, topology }

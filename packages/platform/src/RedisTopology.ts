@@ -5,8 +5,8 @@
 // - `masters`: every master, for tools that walk the keyspace (SCAN sees one node only);
 // - `transaction`: MULTI/EXEC on the node owning the key, every command's key in its slot;
 // - `subscribe`: a pub/sub subscription that moves to another node when its node dies;
-// - `cachedHashes`, `cachedStrings`: RESP3 reads with server-assisted client-side caching (the
-//   token check, the dashboard document);
+// - `cachedHashes`, `cachedStrings`, `cachedScript`: RESP3 reads with server-assisted client-side
+//   caching (the token check, the dashboard document, a page of transactions);
 // - `health`: the cluster's state and slot coverage, for readiness.
 // One setting chooses the topology (RedisClient.layerConfig): REDIS_CLUSTER_NODES=host:port,...
 // (seed nodes) for a cluster, otherwise REDIS_URL. `redis-cluster://host:port,host:port` is the
@@ -84,6 +84,24 @@ export interface CachedStrings {
   readonly forget: (key: string) => void
 }
 
+/**
+ * A read-only Lua script's replies with server-assisted client-side caching, each under an id
+ * the caller chooses (what its keys and arguments are): a write to any key the script read
+ * drops every reply that read it.
+ */
+export interface CachedScript<V> {
+  /** The reply under `id`, decoded, from the cache or else from running the script on `keys` and `args`. */
+  readonly read: (
+    id: string,
+    keys: ReadonlyArray<string>,
+    args: ReadonlyArray<string>,
+    decode: (reply: unknown) => V
+  ) => Effect.Effect<V, RedisError>
+  readonly peek: (id: string) => V | undefined
+  /** Drops every reply that read `key` now (its owner knows it changed). */
+  readonly forget: (key: string) => void
+}
+
 export class RedisTopology extends Context.Service<
   RedisTopology,
   {
@@ -117,6 +135,11 @@ export class RedisTopology extends Context.Service<
       readonly maxEntries: number
       readonly ttlMs: number
     }) => Effect.Effect<CachedStrings, RedisError, Scope.Scope>
+    /** `lua`, read-only, through a RESP3 client with client-side caching, for the lifetime of the scope. */
+    readonly cachedScript: <V>(
+      lua: string,
+      options: { readonly maxEntries: number; readonly ttlMs: number }
+    ) => Effect.Effect<CachedScript<V>, RedisError, Scope.Scope>
     readonly health: Effect.Effect<Health>
   }
 >()("@bank/platform/RedisTopology") {}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import * as Keys from "./Keys.ts"
-import { assertOneSlot, CrossSlotError, routingKey, slotOf } from "./Slots.ts"
+import { assertOneSlot, CrossSlotError, oneSlot, routingKey, slotOf } from "./Slots.ts"
 
 describe("Slots", () => {
   it("computes the slots Redis Cluster documents", () => {
@@ -22,6 +22,18 @@ describe("Slots", () => {
     expect(() => assertOneSlot("script", [Keys.customer("a").key("x"), Keys.customer("b").key("x")])).toThrow(
       CrossSlotError
     )
+  })
+
+  it("tells one slot from two whether or not the keys share a hash tag", () => {
+    expect(oneSlot(["{c:1}:a", "{c:1}:b", "{c:1}:c"])).toBe(true)
+    expect(oneSlot(["{c:1}:a", "{c:2}:a"])).toBe(false)
+    expect(oneSlot(["a{}", "a{}"])).toBe(true)
+    // Two different tags (and a bare key) that hash to the same slot are one slot all the same.
+    const slot = slotOf("{c:1}")
+    let other = 0
+    while (slotOf(`x${other}`) !== slot) other++
+    expect(oneSlot(["{c:1}:a", `{x${other}}:b`, `x${other}`])).toBe(true)
+    expect(oneSlot(["{c:1}:a", `{x${other}}:b`, "{c:2}:a"])).toBe(false)
   })
 
   it("routes a command by the key that decides its node", () => {

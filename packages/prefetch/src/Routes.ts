@@ -10,6 +10,7 @@
 // is, which keeps one rule at the edge and keeps anonymous scrapers off the API.
 import { plainResponse, principalOf } from "@bank/http"
 import type { Routes } from "@bank/http"
+import type { Context } from "hono"
 import type { ProblemTag } from "./Problems.ts"
 import type { Database } from "@bank/platform"
 import { Effect, Option } from "effect"
@@ -20,7 +21,7 @@ import { AccountNotFound, InvalidPageQuery } from "./Errors.ts"
 import * as ReferenceData from "./ReferenceData.ts"
 import * as TransactionPages from "./TransactionPages.ts"
 
-export type Services = Redis | Database.Database | ReferenceData.ReferenceCache
+export type Services = Redis | Database.Database | ReferenceData.ReferenceCache | TransactionPages.PageCache
 
 export const DEFAULT_LIMIT = 20
 export const MAX_LIMIT = 100
@@ -46,36 +47,60 @@ export const parseLimit = (text: string | undefined): number | undefined => {
   return limit >= 1 && limit <= MAX_LIMIT ? limit : undefined
 }
 
+interface PageQuery {
+  readonly ref: AccountRef.AccountRef
+  readonly account: string
+  readonly before: number | undefined
+  readonly limit: number
+}
+
+/** The page a request asks for, or the problem with its path or query. */
+const pageQuery = (c: Context): PageQuery | AccountNotFound | InvalidPageQuery => {
+  const ref = AccountRef.parse(c.req.param("id") ?? "")
+  if (!ref) return new AccountNotFound({ accountId: (c.req.param("id") ?? "").slice(0, 64) })
+  const limit = parseLimit(c.req.query("limit"))
+  if (limit === undefined)
+    return new InvalidPageQuery({ parameter: "limit", detail: `must be a whole number from 1 to ${MAX_LIMIT}` })
+  const account = AccountRef.format(ref)
+  const cursorText = c.req.query("cursor")
+  if (cursorText === undefined) return { ref, account, before: undefined, limit }
+  const position = Cursor.decode(cursorText, account)
+  if (Option.isNone(position))
+    return new InvalidPageQuery({ parameter: "cursor", detail: "is not a cursor of this account's pages" })
+  return { ref, account, before: position.value.before, limit }
+}
+
+const cachedPageHeaders = {
+  "Content-Type": "application/json",
+  "Cache-Control": "private, no-store",
+  "X-Data-Source": "redis"
+}
+
 export const prefetchRoutes: Routes<Services, ProblemTag> = (app, run) => {
-  app.get("/v1/accounts/:id/transactions", (c) =>
-    run(
+  let pages: TransactionPages.PageCache["Service"] | undefined
+  app.get("/v1/accounts/:id/transactions", (c) => {
+    // A page in the in-process cache is sent without an Effect run (no I/O, nothing to fail; no
+    // span, so only while tracing is off: Run.ts).
+    if (!run.traced) {
+      const { customerId } = principalOf(c)
+      const query = pageQuery(c)
+      if (!(query instanceof AccountNotFound || query instanceof InvalidPageQuery)) {
+        pages ??= run.service(TransactionPages.PageCache)
+        const body = pages.peek(customerId, query.account, query.before, query.limit)
+        if (body != null) return plainResponse(body, cachedPageHeaders)
+      }
+    }
+    return run(
       c,
       Effect.gen(function* () {
         const { customerId } = principalOf(c)
-        const ref = AccountRef.parse(c.req.param("id"))
-        if (!ref) return yield* new AccountNotFound({ accountId: c.req.param("id").slice(0, 64) })
-        const limit = parseLimit(c.req.query("limit"))
-        if (limit === undefined)
-          return yield* new InvalidPageQuery({
-            parameter: "limit",
-            detail: `must be a whole number from 1 to ${MAX_LIMIT}`
-          })
-        const cursorText = c.req.query("cursor")
-        let before: number | undefined
-        if (cursorText !== undefined) {
-          const position = Cursor.decode(cursorText, AccountRef.format(ref))
-          if (Option.isNone(position))
-            return yield* new InvalidPageQuery({
-              parameter: "cursor",
-              detail: "is not a cursor of this account's pages"
-            })
-          before = position.value.before
-        }
-        const { page, source } = yield* TransactionPages.read(customerId, ref, before, limit)
-        return respond(JSON.stringify(page), source, "private, no-store")
+        const query = pageQuery(c)
+        if (query instanceof AccountNotFound || query instanceof InvalidPageQuery) return yield* query
+        const { body, source } = yield* TransactionPages.read(customerId, query.ref, query.before, query.limit)
+        return respond(body, source, "private, no-store")
       })
     )
-  )
+  })
 
   let references: ReferenceData.ReferenceCache["Service"] | undefined
   const reference = (path: string, name: ReferenceData.DataSet) =>

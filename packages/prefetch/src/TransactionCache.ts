@@ -50,10 +50,19 @@ const applyEntryScript = script(
   { lua: source("applyEntry"), numberOfKeys: 2 }
 ).withReturnType<"absent" | "buffered" | "present" | "appended" | "invalidated">()
 
-const pageScript = script(
-  (keys: readonly [string, string], before: string, limit: number) => [...keys, before, String(limit)],
-  { lua: source("page"), numberOfKeys: 2 }
-).withReturnType<ReadonlyArray<string> | null>()
+/** page.lua's text: the edge runs it through a tracked client-side cache too (TransactionPages.ts). */
+export const pageLua = source("page")
+
+/** page.lua's arguments: entries numbered below `before` (undefined: the newest), `limit` of them. */
+export const pageArgs = (before: number | undefined, limit: number): readonly [string, string] => [
+  before === undefined ? "" : String(before),
+  String(limit)
+]
+
+const pageScript = script((keys: readonly [string, string], args: readonly [string, string]) => [...keys, ...args], {
+  lua: pageLua,
+  numberOfKeys: 2
+}).withReturnType<ReadonlyArray<string> | null>()
 
 /** The window's keys; `account` is the canonical `<system>:<id>`. */
 export const keys = (customerId: string, account: string): readonly [string, string] => {
@@ -99,20 +108,19 @@ export interface CachedPage {
   readonly entries: ReadonlyArray<Compact>
 }
 
+/** page.lua's reply as a page, or undefined when the window cannot answer it. */
+export const decodePage = (reply: unknown): CachedPage | undefined => {
+  if (!Array.isArray(reply) || reply.length < 2) return undefined
+  const [currency, exponent, ...members] = reply as ReadonlyArray<string>
+  return {
+    currency: String(currency),
+    exponent: Number(exponent),
+    entries: members.map((m) => JSON.parse(String(m)) as Compact)
+  }
+}
+
 /** The page of entries numbered below `before` (undefined: the newest), if the window can answer it. */
 export const page = (customerId: string, account: string, before: number | undefined, limit: number) =>
   Redis.use((redis) =>
-    redis
-      .eval(pageScript)(keys(customerId, account), before === undefined ? "" : String(before), limit)
-      .pipe(
-        Effect.map((reply): CachedPage | undefined => {
-          if (!reply || reply.length < 2) return undefined
-          const [currency, exponent, ...members] = reply
-          return {
-            currency: currency!,
-            exponent: Number(exponent),
-            entries: members.map((m) => JSON.parse(m) as Compact)
-          }
-        })
-      )
+    redis.eval(pageScript)(keys(customerId, account), pageArgs(before, limit)).pipe(Effect.map(decodePage))
   )

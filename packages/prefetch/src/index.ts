@@ -9,6 +9,7 @@ import { Layer } from "effect"
 import * as ReferenceData from "./ReferenceData.ts"
 import * as PrefetchActor from "./PrefetchActor.ts"
 import * as PrefetchConfig from "./PrefetchConfig.ts"
+import * as TransactionPages from "./TransactionPages.ts"
 
 export * from "./Errors.ts"
 export { prefetchOperations, TransactionPage } from "./Api.ts"
@@ -19,11 +20,14 @@ export * as Prefetcher from "./Prefetcher.ts"
 export { ReferenceData }
 export * as ReferenceDataProjection from "./ReferenceDataProjection.ts"
 export * as TransactionCache from "./TransactionCache.ts"
-export * as TransactionPages from "./TransactionPages.ts"
+export { TransactionPages }
 
 /** The prefetch process: the actors configured from the environment, given Redis and Database. */
-/** What the edge needs for the prefetch routes, given Redis and RedisTopology: the reference data's cache. */
-export const edgeLayer = ReferenceData.cacheLayerConfig
+/**
+ * What the edge needs for the prefetch routes, given Redis and RedisTopology: the reference
+ * data's cache and the transaction pages' cache.
+ */
+export const edgeLayer = Layer.mergeAll(ReferenceData.cacheLayerConfig, TransactionPages.pageCacheLayerConfig)
 
 export const actorLayer = PrefetchActor.layer.pipe(Layer.provide(PrefetchConfig.layerConfig))
 export * as Errors from "./Errors.ts"
