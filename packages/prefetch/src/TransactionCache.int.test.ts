@@ -6,27 +6,9 @@ import type { Redis } from "effect/persistence/Redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { useRedis } from "@bank/test-kit"
 import * as TransactionCache from "./TransactionCache.ts"
+import { entry, window } from "./testing/Windows.ts"
 import type { Compact } from "./Transactions.ts"
 
-const entry = (n: number): Compact => [
-  String(1000 + n),
-  n,
-  String(n * 100),
-  "2025-06-15",
-  "2025-06-15",
-  "2025-06-15T10:00:00.000000Z",
-  `entry ${n}`,
-  null,
-  "groceries",
-  String(n * 1000)
-]
-const window = (from: number, last: number) => ({
-  from,
-  last,
-  currency: "EUR",
-  exponent: 2,
-  entries: Array.from({ length: last - from + 1 }, (_, i) => entry(from + i))
-})
 const numbers = (page: TransactionCache.CachedPage | undefined) => page?.entries.map((e) => e[1])
 
 describe("TransactionCache", () => {

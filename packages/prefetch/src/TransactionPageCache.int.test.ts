@@ -11,27 +11,8 @@ import { Redis } from "effect/persistence/Redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as TransactionCache from "./TransactionCache.ts"
 import { makePageCache, PageCache, type Page } from "./TransactionPages.ts"
-import type { Compact } from "./Transactions.ts"
+import { entry, window } from "./testing/Windows.ts"
 
-const entry = (n: number): Compact => [
-  String(1000 + n),
-  n,
-  String(-n * 100),
-  "2025-06-15",
-  "2025-06-15",
-  "2025-06-15T10:00:00.000000Z",
-  `entry ${n}`,
-  null,
-  "groceries",
-  String(n * 1000)
-]
-const window = (from: number, last: number) => ({
-  from,
-  last,
-  currency: "EUR",
-  exponent: 2,
-  entries: Array.from({ length: last - from + 1 }, (_, i) => entry(from + i))
-})
 const numbers = (body: string | null | undefined) =>
   typeof body === "string" ? (JSON.parse(body) as Page).transactions.map((t) => t.entryNo) : body
 
@@ -83,7 +64,7 @@ describe.each([true, false])("TransactionPages.PageCache (cache %s)", (cache) =>
     await load(a, 1, 5)
     const page = JSON.parse((await read(a, undefined, 2))!) as Page
     expect(page).toMatchObject({ accountId: a, currency: "EUR" })
-    expect(page.transactions[0]).toMatchObject({ entryNo: 5, amount: { amount: "-5.00", currency: "EUR" } })
+    expect(page.transactions[0]).toMatchObject({ entryNo: 5, amount: { amount: "5.00", currency: "EUR" } })
     expect(page.nextCursor).toEqual(expect.any(String))
     // Served from memory after one read, when cached.
     expect(numbers(await peek(a, undefined, 2))).toEqual(caches ? [5, 4] : undefined)
