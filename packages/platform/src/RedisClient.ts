@@ -81,15 +81,14 @@ const withSlotCheck = (redis: Redis["Service"]): Redis["Service"] => {
 const tracked = <T extends { readonly close: () => Promise<void> }>(connect: () => Promise<T>) =>
   Effect.acquireRelease(Effect.tryPromise({ try: connect, catch: fail }), (t) => Effect.promise(() => t.close()))
 
+/** A cached value at once, without a promise; otherwise `read`. */
+const hitOr = <V>(hit: V | undefined, read: () => Promise<V>): Effect.Effect<V, RedisError> =>
+  hit !== undefined ? Effect.succeed(hit) : Effect.tryPromise({ try: read, catch: fail })
+
 const trackedReads = <V>(connect: () => Promise<TrackedHashes.Tracked<V>>) =>
   tracked(connect).pipe(
     Effect.map((tracked) => ({
-      read: (key: string): Effect.Effect<V, RedisError> => {
-        const hit = tracked.peek(key)
-        return hit !== undefined
-          ? Effect.succeed(hit)
-          : Effect.tryPromise({ try: () => tracked.read(key), catch: fail })
-      },
+      read: (key: string) => hitOr(tracked.peek(key), () => tracked.read(key)),
       peek: tracked.peek,
       forget: tracked.forget
     }))
@@ -100,12 +99,7 @@ const trackedScript = <V>(connect: () => Promise<TrackedHashes.TrackedScript<V>>
   tracked(connect).pipe(
     Effect.map(
       (script): CachedScript<V> => ({
-        read: (id, keys, args, decode) => {
-          const hit = script.peek(id)
-          return hit !== undefined
-            ? Effect.succeed(hit)
-            : Effect.tryPromise({ try: () => script.read(id, keys, args, decode), catch: fail })
-        },
+        read: (id, keys, args, decode) => hitOr(script.peek(id), () => script.read(id, keys, args, decode)),
         peek: script.peek,
         forget: script.forget
       })

@@ -79,26 +79,21 @@ const cachedPageHeaders = {
 export const prefetchRoutes: Routes<Services, ProblemTag> = (app, run) => {
   let pages: TransactionPages.PageCache["Service"] | undefined
   app.get("/v1/accounts/:id/transactions", (c) => {
+    const { customerId } = principalOf(c)
+    const query = pageQuery(c)
+    if (query instanceof AccountNotFound || query instanceof InvalidPageQuery) return run(c, Effect.fail(query))
     // A page in the in-process cache is sent without an Effect run (no I/O, nothing to fail; no
     // span, so only while tracing is off: Run.ts).
     if (!run.traced) {
-      const { customerId } = principalOf(c)
-      const query = pageQuery(c)
-      if (!(query instanceof AccountNotFound || query instanceof InvalidPageQuery)) {
-        pages ??= run.service(TransactionPages.PageCache)
-        const body = pages.peek(customerId, query.account, query.before, query.limit)
-        if (body != null) return plainResponse(body, cachedPageHeaders)
-      }
+      pages ??= run.service(TransactionPages.PageCache)
+      const body = pages.peek(customerId, query.account, query.before, query.limit)
+      if (body != null) return plainResponse(body, cachedPageHeaders)
     }
     return run(
       c,
-      Effect.gen(function* () {
-        const { customerId } = principalOf(c)
-        const query = pageQuery(c)
-        if (query instanceof AccountNotFound || query instanceof InvalidPageQuery) return yield* query
-        const { body, source } = yield* TransactionPages.read(customerId, query.ref, query.before, query.limit)
-        return respond(body, source, "private, no-store")
-      })
+      Effect.map(TransactionPages.read(customerId, query.ref, query.before, query.limit), ({ body, source }) =>
+        respond(body, source, "private, no-store")
+      )
     )
   })
 

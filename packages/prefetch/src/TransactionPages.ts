@@ -94,12 +94,9 @@ export class PageCache extends Context.Service<
   }
 >()("@bank/prefetch/TransactionPageCache") {}
 
-const render =
-  (account: string, limit: number) =>
-  (reply: unknown): string | null => {
-    const window = TransactionCache.decodePage(reply)
-    return window === undefined ? null : JSON.stringify(pageOf(account, limit, window))
-  }
+/** The page's JSON body, or null when the window cannot answer it. */
+const bodyOf = (account: string, limit: number, window: TransactionCache.CachedPage | undefined): string | null =>
+  window === undefined ? null : JSON.stringify(pageOf(account, limit, window))
 
 export interface PageCacheOptions {
   readonly cache: boolean
@@ -117,7 +114,7 @@ export const makePageCache = (options: PageCacheOptions) =>
         peek: () => undefined,
         read: (customerId, account, before, limit) =>
           TransactionCache.page(customerId, account, before, limit).pipe(
-            Effect.map((window) => (window === undefined ? null : JSON.stringify(pageOf(account, limit, window)))),
+            Effect.map((window) => bodyOf(account, limit, window)),
             Effect.provideService(Redis, redis)
           )
       })
@@ -137,7 +134,7 @@ export const makePageCache = (options: PageCacheOptions) =>
           idOf(customerId, account, before, limit),
           TransactionCache.keys(customerId, account),
           TransactionCache.pageArgs(before, limit),
-          render(account, limit)
+          (reply) => bodyOf(account, limit, TransactionCache.decodePage(reply))
         )
     })
   })
@@ -160,5 +157,5 @@ export const read = Effect.fn("TransactionPages.read")(function* (
   const cached = yield* PageCache.use((pages) => pages.read(customerId, account, before, limit))
   if (cached !== null) return { body: cached, source: "redis" } satisfies Served
   const window = yield* fromDatabase(customerId, ref, before, limit)
-  return { body: JSON.stringify(pageOf(account, limit, window)), source: "postgres" } satisfies Served
+  return { body: bodyOf(account, limit, window)!, source: "postgres" } satisfies Served
 })
